@@ -1,0 +1,212 @@
+// Command stocktrail is the whole product in one binary: the web server and
+// API (serve), database migrations (migrate), and administration from the
+// command line (user, apikey, station).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/stocktrail/stocktrail/internal/auth"
+	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/server"
+	"github.com/stocktrail/stocktrail/internal/store"
+)
+
+const usage = `stocktrail: inventory with an audit trail people can trust.
+
+Usage:
+  stocktrail serve   [--addr 127.0.0.1:8080] [--data DIR | --db URL] [--trusted-proxy CIDR,...]
+  stocktrail migrate [--data DIR | --db URL]
+  stocktrail user create --email E --name N --role ROLE [--password P] [--workspace ID] [--data DIR | --db URL]
+  stocktrail user list   [--workspace ID] [--data DIR | --db URL]
+  stocktrail user set-password --email E [--password P] [--data DIR | --db URL]
+  stocktrail apikey create --role ROLE --name NAME [--workspace ID] [--data DIR | --db URL]
+  stocktrail station create --name NAME [--location ID] [--workspace ID] [--data DIR | --db URL]
+
+With no --db (or STOCKTRAIL_DB), data lives in embedded SQLite in --data
+(default ./stocktrail-data). --db postgres://… uses PostgreSQL.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "stocktrail:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		return serve(ctx, rest, stdout, stderr)
+	case "migrate":
+		return migrate(ctx, rest, stdout)
+	case "user":
+		return userCommand(ctx, rest, stdout)
+	case "apikey":
+		return apikeyCommand(ctx, rest, stdout)
+	case "station":
+		return stationCommand(ctx, rest, stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}
+
+// dbFlags are the flags every command that opens the database shares.
+type dbFlags struct {
+	data string
+	url  string
+}
+
+func (d *dbFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&d.data, "data", envOr("STOCKTRAIL_DATA", "stocktrail-data"), "folder for the embedded SQLite database")
+	fs.StringVar(&d.url, "db", os.Getenv("STOCKTRAIL_DB"), "PostgreSQL URL (postgres://…); empty for embedded SQLite")
+}
+
+// open opens and migrates the database.
+func (d *dbFlags) open(ctx context.Context) (*store.DB, error) {
+	db, err := store.Open(ctx, store.Config{URL: d.url, DataDir: d.data})
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func envOr(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%s: %w", fs.Name(), err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+func migrate(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	var d dbFlags
+	d.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	db, err := d.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	fmt.Fprintf(stdout, "migrations applied (%s, %s)\n", db.Engine(), db.Location)
+	return nil
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	var d dbFlags
+	d.register(fs)
+	addr := fs.String("addr", envOr("STOCKTRAIL_ADDR", "127.0.0.1:8080"), "address to listen on")
+	proxies := fs.String("trusted-proxy", os.Getenv("STOCKTRAIL_TRUSTED_PROXIES"), "comma-separated CIDRs of reverse proxies whose X-Forwarded-* headers are trusted")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	trusted, err := parsePrefixes(*proxies)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	db, err := d.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	authSvc := auth.New(db)
+	created, password, err := authSvc.Bootstrap(ctx, os.Getenv("STOCKTRAIL_ADMIN_EMAIL"), os.Getenv("STOCKTRAIL_ADMIN_PASSWORD"))
+	if err != nil {
+		return fmt.Errorf("create the first admin: %w", err)
+	}
+	srv := server.New(server.Config{DB: db, Auth: authSvc, Logger: logger, TrustedProxies: trusted})
+	httpServer := &http.Server{Addr: *addr, Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	errc := make(chan error, 1)
+	go func() { errc <- httpServer.ListenAndServe() }()
+
+	fmt.Fprintf(stdout, "stocktrail is running on http://%s (database: %s, %s)\n", *addr, db.Engine(), db.Location)
+	if created {
+		email := envOr("STOCKTRAIL_ADMIN_EMAIL", "admin@stocktrail.local")
+		if os.Getenv("STOCKTRAIL_ADMIN_PASSWORD") != "" {
+			fmt.Fprintf(stdout, "First start: created admin %s with the password from STOCKTRAIL_ADMIN_PASSWORD.\n", email)
+		} else {
+			fmt.Fprintf(stdout, "First start: log in as %s with password %s\n(shown only this once; change it under Settings → Users)\n", email, password)
+		}
+	}
+	select {
+	case err := <-errc:
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	case <-ctx.Done():
+	}
+	// Finish in-flight requests (and so every acknowledged write) before exit.
+	fmt.Fprintln(stdout, "shutting down…")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return httpServer.Shutdown(shutdownCtx)
+}
+
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range strings.Split(list, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if !strings.Contains(s, "/") {
+			if a, err := netip.ParseAddr(s); err == nil {
+				out = append(out, netip.PrefixFrom(a, a.BitLen()))
+				continue
+			}
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxy: %q is not an address or CIDR", s)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// describe turns a domain error into one line for the terminal.
+func describe(err error) error {
+	if e, ok := fault.As(err); ok && e.Kind != fault.Internal {
+		return errors.New(e.Error())
+	}
+	return err
+}

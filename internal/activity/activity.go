@@ -1,0 +1,205 @@
+// Package activity owns the activity audit trail: one append-only event for
+// every action a user, station or API key takes (logins, users and roles,
+// catalogue, inventory, assets, settings, API calls), with the actor as it
+// was, before and after values, IP address and user agent. Every other area
+// records its events through Record inside the transaction of the change it
+// describes, so a change and its event commit together or not at all.
+package activity
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/store"
+)
+
+// Action is what was done. The first four are the seed's audit-log actions.
+type Action string
+
+const (
+	Create      Action = "CREATE"
+	Update      Action = "UPDATE"
+	Delete      Action = "DELETE"
+	Read        Action = "READ"
+	Login       Action = "LOGIN"
+	Logout      Action = "LOGOUT"
+	LoginFailed Action = "LOGIN_FAILED"
+	// SessionExpired is recorded when an expired session is presented.
+	SessionExpired Action = "SESSION_EXPIRED"
+	PasswordChange Action = "PASSWORD_CHANGE"
+	RoleChange     Action = "ROLE_CHANGE"
+	Revoke         Action = "REVOKE"
+	Export         Action = "EXPORT"
+	APICall        Action = "API_CALL"
+	APIError       Action = "API_ERROR"
+)
+
+// Category groups events the way the seed's table does.
+type Category string
+
+const (
+	Authentication Category = "authentication"
+	Users          Category = "users"
+	Products       Category = "products"
+	Orders         Category = "orders"
+	Inventory      Category = "inventory"
+	Assets         Category = "assets"
+	Configuration  Category = "configuration"
+	API            Category = "api"
+	Audit          Category = "audit"
+)
+
+// Event is one recorded action. Old and New are marshalled to JSON; pass
+// only the fields that matter (never secrets or password hashes).
+type Event struct {
+	ID          int64
+	WorkspaceID int64
+	OccurredAt  time.Time
+	ActorKind   string
+	ActorID     int64
+	ActorName   string
+	Action      Action
+	Category    Category
+	EntityType  string
+	EntityID    string
+	Old         any
+	New         any
+	Description string
+	IP          string
+	UserAgent   string
+	RequestID   string
+}
+
+// Record appends ev inside tx. The actor and request facts come from ctx
+// unless ev already names them (e.g. a failed login has no actor yet).
+func Record(ctx context.Context, tx *store.Tx, ev Event) (int64, error) {
+	if a, ok := actor.From(ctx); ok && ev.ActorKind == "" {
+		ev.ActorKind, ev.ActorID, ev.ActorName = string(a.Kind), a.ID, a.Name
+		if ev.WorkspaceID == 0 {
+			ev.WorkspaceID = a.WorkspaceID
+		}
+	}
+	if ev.ActorKind == "" {
+		ev.ActorKind, ev.ActorName = "anonymous", "anonymous"
+	}
+	if ev.WorkspaceID == 0 {
+		return 0, fmt.Errorf("activity event %s %s has no workspace", ev.Action, ev.EntityType)
+	}
+	req := actor.RequestFrom(ctx)
+	if ev.IP == "" {
+		ev.IP = req.IP
+	}
+	if ev.UserAgent == "" {
+		ev.UserAgent = req.UserAgent
+	}
+	if ev.RequestID == "" {
+		ev.RequestID = req.RequestID
+	}
+	if ev.OccurredAt.IsZero() {
+		ev.OccurredAt = time.Now()
+	}
+	oldJSON, err := jsonOrNull(ev.Old)
+	if err != nil {
+		return 0, err
+	}
+	newJSON, err := jsonOrNull(ev.New)
+	if err != nil {
+		return 0, err
+	}
+	var actorID any
+	if ev.ActorID != 0 {
+		actorID = ev.ActorID
+	}
+	var id int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO activity_events
+		(workspace_id, occurred_at, actor_kind, actor_id, actor_name, action, category, entity_type, entity_id,
+		 old_values, new_values, description, ip, user_agent, request_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
+		ev.WorkspaceID, store.Micros(ev.OccurredAt), ev.ActorKind, actorID, ev.ActorName, string(ev.Action),
+		string(ev.Category), ev.EntityType, ev.EntityID, oldJSON, newJSON, ev.Description,
+		truncate(ev.IP, 64), truncate(ev.UserAgent, 512), truncate(ev.RequestID, 64)).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("record activity %s %s: %w", ev.Action, ev.EntityType, err)
+	}
+	return id, nil
+}
+
+func jsonOrNull(v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	if raw, ok := v.(json.RawMessage); ok {
+		if len(raw) == 0 {
+			return nil, nil
+		}
+		return string(raw), nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode activity values: %w", err)
+	}
+	return string(b), nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// Changes returns the before and after maps of the fields that differ
+// between old and new, so an UPDATE event shows only what changed.
+func Changes(old, new map[string]any) (before, after map[string]any) {
+	before, after = map[string]any{}, map[string]any{}
+	for k, nv := range new {
+		ov, ok := old[k]
+		if !ok || fmt.Sprint(ov) != fmt.Sprint(nv) {
+			before[k], after[k] = ov, nv
+		}
+	}
+	for k, ov := range old {
+		if _, ok := new[k]; !ok {
+			before[k], after[k] = ov, nil
+		}
+	}
+	return before, after
+}
+
+// ForEntity returns the events about one record, newest first: the data of
+// a History tab.
+func ForEntity(ctx context.Context, db *store.DB, workspaceID int64, entityType, entityID string, limit int) ([]Event, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	rows, err := db.Read().QueryContext(ctx, `SELECT id, workspace_id, occurred_at, actor_kind, COALESCE(actor_id, 0), actor_name,
+		action, category, entity_type, entity_id, COALESCE(old_values, ''), COALESCE(new_values, ''), description, ip, user_agent, request_id
+		FROM activity_events WHERE workspace_id = $1 AND entity_type = $2 AND entity_id = $3
+		ORDER BY id DESC LIMIT $4`, workspaceID, entityType, entityID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var ev Event
+		var at int64
+		var oldV, newV string
+		if err := rows.Scan(&ev.ID, &ev.WorkspaceID, &at, &ev.ActorKind, &ev.ActorID, &ev.ActorName, &ev.Action, &ev.Category,
+			&ev.EntityType, &ev.EntityID, &oldV, &newV, &ev.Description, &ev.IP, &ev.UserAgent, &ev.RequestID); err != nil {
+			return nil, err
+		}
+		ev.OccurredAt = store.Time(at)
+		if oldV != "" {
+			ev.Old = json.RawMessage(oldV)
+		}
+		if newV != "" {
+			ev.New = json.RawMessage(newV)
+		}
+		out = append(out, ev)
+	}
+	return out, rows.Err()
+}

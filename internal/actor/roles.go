@@ -1,0 +1,52 @@
+package actor
+
+import "slices"
+
+// Role is what a user, API key or station is allowed to do.
+type Role string
+
+const (
+	Admin    Role = "admin"
+	Manager  Role = "manager"
+	Operator Role = "operator"
+	// Auditor reads everything, including audit logs, and changes nothing.
+	Auditor Role = "auditor"
+)
+
+// Roles lists the roles in order of decreasing power.
+func Roles() []Role { return []Role{Admin, Manager, Operator, Auditor} }
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return slices.Contains(Roles(), r) }
+
+// Permission names one thing a role may do.
+type Permission string
+
+const (
+	ViewInventory   Permission = "view inventory"
+	MoveStock       Permission = "move stock"
+	ManageCatalog   Permission = "manage items and locations"
+	ViewAssets      Permission = "view assets"
+	ManageAssets    Permission = "manage assets"
+	RunSessions     Permission = "run inventory sessions"
+	ManageSessions  Permission = "manage inventory sessions"
+	ViewActivity    Permission = "view the activity log"
+	ManageAuditLogs Permission = "use the audit-log API"
+	ManageUsers     Permission = "manage users"
+	ManageAPIKeys   Permission = "manage API keys"
+	ManageStations  Permission = "manage scanning stations"
+	ManageSettings  Permission = "change workspace settings"
+	ViewSettings    Permission = "view workspace settings"
+)
+
+// grants is the one table of who may do what.
+var grants = map[Role][]Permission{
+	Admin: {ViewInventory, MoveStock, ManageCatalog, ViewAssets, ManageAssets, RunSessions, ManageSessions,
+		ViewActivity, ManageAuditLogs, ManageUsers, ManageAPIKeys, ManageStations, ManageSettings, ViewSettings},
+	Manager:  {ViewInventory, MoveStock, ManageCatalog, ViewAssets, ManageAssets, RunSessions, ManageSessions, ManageStations, ViewSettings},
+	Operator: {ViewInventory, MoveStock, ViewAssets, RunSessions},
+	Auditor:  {ViewInventory, ViewAssets, ViewActivity, ViewSettings},
+}
+
+// Can reports whether the role grants p.
+func (r Role) Can(p Permission) bool { return slices.Contains(grants[r], p) }

@@ -1,0 +1,268 @@
+package auth
+
+import (
+	"context"
+	"crypto/subtle"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/stocktrail/stocktrail/internal/activity"
+	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/store"
+	"github.com/stocktrail/stocktrail/internal/workspace"
+)
+
+// Throttling limits: an account locks after 5 failures in 15 minutes, an IP
+// address after 20, for 15 minutes.
+const (
+	throttleWindow      = 15 * time.Minute
+	throttleLock        = 15 * time.Minute
+	maxAccountFailures  = 5
+	maxAddressFailures  = 20
+	errBadCredentialMsg = "wrong e-mail or password"
+)
+
+// Session is a logged-in browser.
+type Session struct {
+	Token     string // only set by Login; the database keeps its hash
+	CSRFToken string
+	User      User
+	ExpiresAt time.Time
+}
+
+// Login checks an e-mail and password and opens a session. Every outcome is
+// recorded: LOGIN on success, LOGIN_FAILED (with the name that was tried)
+// otherwise, committed even though nothing else changes.
+func (s *Service) Login(ctx context.Context, email, password string) (Session, error) {
+	req := actor.RequestFrom(ctx)
+	email = strings.ToLower(strings.TrimSpace(email))
+	now := s.now()
+	keys := []string{"email:" + email, "ip:" + req.IP}
+	if wait, err := s.lockedFor(ctx, keys, now); err != nil {
+		return Session{}, err
+	} else if wait > 0 {
+		s.recordFailedLogin(ctx, email, 0, "locked out after repeated failures")
+		return Session{}, &fault.Error{Kind: fault.TooManyRequests, RetryAfter: int(wait.Seconds()) + 1,
+			Message: fmt.Sprintf("too many failed logins; try again in %d minutes", int(wait.Minutes())+1)}
+	}
+	u, hash, err := userByEmail(ctx, s.DB.Read(), email)
+	if errors.Is(err, sql.ErrNoRows) {
+		verifyPassword(password, dummyHash)
+		s.failLogin(ctx, keys, email, 0, "unknown account", now)
+		return Session{}, fault.New(fault.Unauthorized, errBadCredentialMsg)
+	}
+	if err != nil {
+		return Session{}, err
+	}
+	if !verifyPassword(password, hash) {
+		s.failLogin(ctx, keys, email, u.WorkspaceID, "wrong password", now)
+		return Session{}, fault.New(fault.Unauthorized, errBadCredentialMsg)
+	}
+	if u.Disabled {
+		s.failLogin(ctx, keys, email, u.WorkspaceID, "account disabled", now)
+		return Session{}, fault.New(fault.Unauthorized, "this account is disabled; ask an admin")
+	}
+	sess := Session{Token: randomToken(32), CSRFToken: randomToken(32), User: u, ExpiresAt: now.Add(s.SessionIdle)}
+	ctx = actor.With(ctx, actor.Actor{WorkspaceID: u.WorkspaceID, Kind: actor.User, ID: u.ID, Name: u.Name, Role: u.Role})
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (workspace_id, token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent)
+			VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8)`, u.WorkspaceID, hashToken(sess.Token), u.ID, sess.CSRFToken,
+			store.Micros(now), store.Micros(sess.ExpiresAt), req.IP, truncate(req.UserAgent, 512)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_throttle WHERE key = $1`, keys[0]); err != nil {
+			return err
+		}
+		_, err := activity.Record(ctx, tx, activity.Event{Action: activity.Login, Category: activity.Authentication,
+			EntityType: "users", EntityID: fmt.Sprint(u.ID), Description: u.Email + " logged in"})
+		return err
+	})
+	return sess, err
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+func (s *Service) lockedFor(ctx context.Context, keys []string, now time.Time) (time.Duration, error) {
+	var until int64
+	err := s.DB.Read().QueryRowContext(ctx, `SELECT COALESCE(MAX(locked_until), 0) FROM login_throttle WHERE key IN ($1, $2)`,
+		keys[0], keys[1]).Scan(&until)
+	if err != nil {
+		return 0, err
+	}
+	if wait := store.Time(until).Sub(now); wait > 0 {
+		return wait, nil
+	}
+	return 0, nil
+}
+
+// failLogin counts a failure against the account and the address, locking
+// either once it passes its limit, and records the event.
+func (s *Service) failLogin(ctx context.Context, keys []string, email string, workspaceID int64, reason string, now time.Time) {
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		for i, key := range keys {
+			limit := maxAccountFailures
+			if i == 1 {
+				limit = maxAddressFailures
+			}
+			windowStart := store.Micros(now.Add(-throttleWindow))
+			if _, err := tx.ExecContext(ctx, `INSERT INTO login_throttle (key, failures, window_start, locked_until) VALUES ($1, 1, $2, 0)
+				ON CONFLICT (key) DO UPDATE SET
+				  failures = CASE WHEN login_throttle.window_start < $3 THEN 1 ELSE login_throttle.failures + 1 END,
+				  window_start = CASE WHEN login_throttle.window_start < $3 THEN $2 ELSE login_throttle.window_start END`,
+				key, store.Micros(now), windowStart); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE login_throttle SET locked_until = $1 WHERE key = $2 AND failures >= $3`,
+				store.Micros(now.Add(throttleLock)), key, limit); err != nil {
+				return err
+			}
+		}
+		return s.recordFailedLoginTx(ctx, tx, email, workspaceID, reason)
+	})
+	if err != nil {
+		// The caller still answers "wrong password"; losing the count must
+		// not turn a failed login into a server error.
+		_ = err
+	}
+}
+
+func (s *Service) recordFailedLogin(ctx context.Context, email string, workspaceID int64, reason string) {
+	_ = s.DB.InTx(ctx, func(tx *store.Tx) error { return s.recordFailedLoginTx(ctx, tx, email, workspaceID, reason) })
+}
+
+// recordFailedLoginTx records LOGIN_FAILED in the account's workspace; a
+// name that matches no account goes to the first workspace, since an install
+// normally has one and its admins need to see who tried.
+func (s *Service) recordFailedLoginTx(ctx context.Context, tx *store.Tx, email string, workspaceID int64, reason string) error {
+	if workspaceID == 0 {
+		if err := tx.QueryRowContext(ctx, `SELECT id FROM workspaces ORDER BY id LIMIT 1`).Scan(&workspaceID); err != nil {
+			return err
+		}
+	}
+	_, err := activity.Record(ctx, tx, activity.Event{WorkspaceID: workspaceID, ActorKind: "anonymous", ActorName: email,
+		Action: activity.LoginFailed, Category: activity.Authentication, EntityType: "users",
+		New: map[string]any{"email": email, "reason": reason}, Description: "failed login for " + email + ": " + reason})
+	return err
+}
+
+// Logout ends the session with the given token.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	a, ok := actor.From(ctx)
+	if !ok || a.Kind != actor.User {
+		return fault.New(fault.Unauthorized, "not logged in")
+	}
+	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hashToken(token)); err != nil {
+			return err
+		}
+		_, err := activity.Record(ctx, tx, activity.Event{Action: activity.Logout, Category: activity.Authentication,
+			EntityType: "users", EntityID: fmt.Sprint(a.ID), Description: a.Name + " logged out"})
+		return err
+	})
+}
+
+// ResolveSession returns the actor and CSRF token of a session cookie. An
+// expired session is deleted and its expiry recorded.
+func (s *Service) ResolveSession(ctx context.Context, token string) (actor.Actor, string, error) {
+	if token == "" || len(token) > 100 {
+		return actor.Actor{}, "", fault.New(fault.Unauthorized, "not logged in")
+	}
+	now := s.now()
+	var (
+		sessionID, created, lastSeen, expires int64
+		csrf                                  string
+		u                                     User
+		disabled                              int
+		uc, uu                                int64
+	)
+	err := s.DB.Read().QueryRowContext(ctx, `SELECT s.id, s.created_at, s.last_seen_at, s.expires_at, s.csrf_token,
+		u.id, u.workspace_id, u.email, u.name, u.role, u.disabled, u.created_at, u.updated_at
+		FROM sessions s JOIN users u ON u.workspace_id = s.workspace_id AND u.id = s.user_id
+		WHERE s.token_hash = $1 AND u.deleted_at IS NULL`, hashToken(token)).
+		Scan(&sessionID, &created, &lastSeen, &expires, &csrf, &u.ID, &u.WorkspaceID, &u.Email, &u.Name, &u.Role, &disabled, &uc, &uu)
+	if errors.Is(err, sql.ErrNoRows) {
+		return actor.Actor{}, "", fault.New(fault.Unauthorized, "not logged in")
+	}
+	if err != nil {
+		return actor.Actor{}, "", err
+	}
+	a := actor.Actor{WorkspaceID: u.WorkspaceID, Kind: actor.User, ID: u.ID, Name: u.Name, Role: u.Role}
+	if disabled != 0 {
+		return actor.Actor{}, "", fault.New(fault.Unauthorized, "this account is disabled")
+	}
+	if now.UnixMicro() >= expires || now.Sub(store.Time(created)) >= s.SessionMax {
+		err := s.DB.InTx(actor.With(ctx, a), func(tx *store.Tx) error {
+			res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE workspace_id = $1 AND id = $2`, u.WorkspaceID, sessionID)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return nil // another request already recorded it
+			}
+			_, err = activity.Record(actor.With(ctx, a), tx, activity.Event{Action: activity.SessionExpired, Category: activity.Authentication,
+				EntityType: "users", EntityID: fmt.Sprint(u.ID), Description: "session of " + u.Email + " expired"})
+			return err
+		})
+		if err != nil {
+			return actor.Actor{}, "", err
+		}
+		return actor.Actor{}, "", fault.New(fault.Unauthorized, "your session has expired; please log in again")
+	}
+	// Slide the idle expiry, but write at most once a minute per session.
+	if now.Sub(store.Time(lastSeen)) > time.Minute {
+		newExpiry := now.Add(s.SessionIdle)
+		if max := store.Time(created).Add(s.SessionMax); newExpiry.After(max) {
+			newExpiry = max
+		}
+		if _, err := s.DB.Exec(ctx, `UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE workspace_id = $3 AND id = $4`,
+			store.Micros(now), store.Micros(newExpiry), u.WorkspaceID, sessionID); err != nil {
+			return actor.Actor{}, "", err
+		}
+	}
+	return a, csrf, nil
+}
+
+// CheckCSRF compares a presented CSRF token with the session's in constant time.
+func CheckCSRF(want, got string) bool {
+	return want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1
+}
+
+// Bootstrap creates the first workspace and its admin when there is no
+// workspace yet. It returns created=false when the install already has one.
+// An empty password is replaced by a generated one, returned so that the
+// caller can print it once.
+func (s *Service) Bootstrap(ctx context.Context, email, password string) (created bool, usedPassword string, err error) {
+	if email == "" {
+		email = "admin@stocktrail.local"
+	}
+	if password == "" {
+		password = GeneratePassword()
+	}
+	ctx = actor.With(ctx, actor.SystemActor(0, "bootstrap"))
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		n, err := workspace.Count(ctx, tx)
+		if err != nil || n > 0 {
+			return err
+		}
+		w, err := workspace.Create(ctx, tx, "My workspace", workspace.Enterprise)
+		if err != nil {
+			return err
+		}
+		ctx := actor.With(ctx, actor.SystemActor(w.ID, "bootstrap"))
+		if _, err := s.createUser(ctx, tx, w.ID, NewUser{Email: email, Name: "Administrator", Role: actor.Admin, Password: password}); err != nil {
+			return err
+		}
+		created = true
+		return nil
+	})
+	return created, password, err
+}

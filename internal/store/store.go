@@ -1,0 +1,279 @@
+// Package store owns the database: opening SQLite or PostgreSQL, applying
+// each engine's migrations, and running work in transactions. Areas write
+// their own SQL against it; the differences between the two engines stay in
+// this package and in the per-engine migration folders.
+//
+// Drivers, chosen deliberately:
+//   - modernc.org/sqlite: pure Go, so the binary builds and cross-compiles
+//     without cgo and runs anywhere as one file (the PocketBase choice).
+//   - github.com/jackc/pgx/v5 (through database/sql): the maintained,
+//     feature-complete PostgreSQL driver.
+//
+// Both accept $1-style placeholders, so most SQL is written once.
+// Times are stored as BIGINT microseconds since the Unix epoch, UTC: the same
+// type, order and precision on both engines.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/stocktrail/stocktrail/internal/fault"
+)
+
+// Engine names a database engine.
+type Engine string
+
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// Querier is what both *sql.DB and *sql.Tx offer.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// DB is an open database. On SQLite, writes go through a single connection so
+// that writers queue in Go instead of failing with SQLITE_BUSY, while reads use
+// a pool; on PostgreSQL both are the same pool.
+type DB struct {
+	engine Engine
+	write  *sql.DB
+	read   *sql.DB
+	// Location is a human description (file path or host/db) for logs.
+	Location string
+}
+
+// Config says which database to open.
+type Config struct {
+	// URL is a postgres:// (or postgresql://) URL, or empty for SQLite.
+	URL string
+	// DataDir holds the SQLite file when URL is empty.
+	DataDir string
+	// MaxConns caps PostgreSQL connections per node (default 20).
+	MaxConns int
+}
+
+// Open opens the database described by cfg. It does not migrate.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	if cfg.URL != "" && (strings.HasPrefix(cfg.URL, "postgres://") || strings.HasPrefix(cfg.URL, "postgresql://")) {
+		return openPostgres(ctx, cfg)
+	}
+	if cfg.URL != "" && !strings.HasPrefix(cfg.URL, "sqlite:") {
+		return nil, fault.New(fault.Invalid, "unsupported database URL %q: use postgres://… or leave it empty for SQLite", redact(cfg.URL))
+	}
+	path := strings.TrimPrefix(cfg.URL, "sqlite:")
+	if path == "" {
+		dir := cfg.DataDir
+		if dir == "" {
+			dir = "stocktrail-data"
+		}
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("create data folder: %w", err)
+		}
+		path = filepath.Join(dir, "stocktrail.db")
+	}
+	return openSQLite(ctx, path)
+}
+
+func openSQLite(ctx context.Context, path string) (*DB, error) {
+	// synchronous=FULL: a commit is acknowledged only once it is durable.
+	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+	write, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	write.SetMaxOpenConns(1)
+	write.SetConnMaxLifetime(0)
+	read, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, err
+	}
+	read.SetMaxOpenConns(8)
+	db := &DB{engine: SQLite, write: write, read: read, Location: path}
+	if err := write.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func openPostgres(ctx context.Context, cfg Config) (*DB, error) {
+	pool, err := sql.Open("pgx", cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	n := cfg.MaxConns
+	if n <= 0 {
+		n = 20
+	}
+	pool.SetMaxOpenConns(n)
+	pool.SetMaxIdleConns(n)
+	pool.SetConnMaxIdleTime(5 * time.Minute)
+	db := &DB{engine: Postgres, write: pool, read: pool, Location: redact(cfg.URL)}
+	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := pool.PingContext(pctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to postgres %s: %w", db.Location, err)
+	}
+	return db, nil
+}
+
+// redact hides the password in a database URL.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+// Engine reports which engine db runs on.
+func (db *DB) Engine() Engine { return db.engine }
+
+// Read returns a pool for queries outside a transaction.
+func (db *DB) Read() Querier { return db.read }
+
+// Close closes the database.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.write.PingContext(ctx) }
+
+// Tx is a write transaction.
+type Tx struct {
+	*sql.Tx
+	engine Engine
+	after  []func()
+}
+
+// Engine reports which engine the transaction runs on.
+func (tx *Tx) Engine() Engine { return tx.engine }
+
+// AfterCommit registers fn to run once the transaction has committed, e.g. to
+// notify live feeds only about what really happened.
+func (tx *Tx) AfterCommit(fn func()) { tx.after = append(tx.after, fn) }
+
+// InTx runs fn in a write transaction and commits it if fn returns nil. On
+// PostgreSQL a serialization failure or deadlock is retried a few times, so
+// fn must be safe to run again (no side effects outside tx).
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	const attempts = 5
+	var err error
+	for i := 0; i < attempts; i++ {
+		err = db.inTxOnce(ctx, fn)
+		if err == nil || !retryable(err) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(time.Duration(i+1) * 5 * time.Millisecond)
+	}
+	return err
+}
+
+func (db *DB) inTxOnce(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	tx := &Tx{Tx: sqlTx, engine: db.engine}
+	defer func() {
+		if p := recover(); p != nil {
+			sqlTx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			sqlTx.Rollback()
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	if err = sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	for _, f := range tx.after {
+		f()
+	}
+	return nil
+}
+
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "40001" || pgErr.Code == "40P01"
+	}
+	return false
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint violation.
+func IsUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505"
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		return sqErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || sqErr.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// NotFound turns sql.ErrNoRows into a NotFound fault naming what was missing.
+func NotFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fault.New(fault.NotFound, "%s not found", what)
+	}
+	return err
+}
+
+// Micros converts t to the stored form: microseconds since the epoch, UTC.
+func Micros(t time.Time) int64 { return t.UnixMicro() }
+
+// Time converts a stored value back to a UTC time.
+func Time(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// NullTime converts a nullable stored value; the zero time means NULL.
+func NullTime(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return Time(v.Int64)
+}
+
+// NullMicros is the stored form of an optional time.
+func NullMicros(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMicro(), Valid: true}
+}
+
+// Exec runs one write outside a transaction of the caller's. It is for
+// bookkeeping that is not itself an audited change (a session's last-seen
+// time, an API key's last use).
+func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return db.write.ExecContext(ctx, query, args...)
+}

@@ -1,0 +1,65 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/stocktrail/stocktrail/internal/activity"
+	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/workspace"
+)
+
+func (wb *Web) registerSettings(mux *http.ServeMux) {
+	mux.HandleFunc("GET /settings", wb.page(wb.settings))
+	mux.HandleFunc("POST /settings", wb.page(wb.saveSettings))
+}
+
+type settingsPage struct {
+	Workspace workspace.Workspace
+	Plans     []workspace.Plan
+	History   []activity.Event
+}
+
+func (wb *Web) settings(w http.ResponseWriter, r *http.Request) error {
+	return wb.showSettings(w, r, nil)
+}
+
+func (wb *Web) showSettings(w http.ResponseWriter, r *http.Request, formErr error) error {
+	a, err := need(r, actor.ViewSettings)
+	if err != nil {
+		return err
+	}
+	ws, err := workspace.Get(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	page := settingsPage{Workspace: ws, Plans: []workspace.Plan{workspace.Starter, workspace.Business, workspace.Enterprise}}
+	if a.Can(actor.ViewActivity) {
+		if page.History, err = activity.ForEntity(r.Context(), wb.cfg.DB, a.WorkspaceID, "workspaces", itoa64(ws.ID), 50); err != nil {
+			return err
+		}
+	}
+	return wb.show(w, r, "settings.html", "Workspace settings", page, formErr)
+}
+
+func (wb *Web) saveSettings(w http.ResponseWriter, r *http.Request) error {
+	if _, err := need(r, actor.ManageSettings); err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	f := r.PostForm
+	name, tz, start, end := f.Get("name"), f.Get("time_zone"), f.Get("business_hours_start"), f.Get("business_hours_end")
+	plan := workspace.Plan(f.Get("plan"))
+	negative, lost := f.Get("allow_negative_stock") == "on", f.Get("mark_unscanned_lost") == "on"
+	_, err := workspace.Update(r.Context(), wb.cfg.DB, workspace.Change{Name: &name, Plan: &plan, TimeZone: &tz,
+		AllowNegativeStock: &negative, MarkUnscannedLost: &lost, BusinessHoursStart: &start, BusinessHoursEnd: &end})
+	if err != nil {
+		if fault.KindOf(err) == fault.Internal {
+			return err
+		}
+		return wb.showSettings(w, r, err)
+	}
+	return redirect(w, r, "/settings", "Settings saved")
+}

@@ -1,0 +1,325 @@
+// Package web owns the server-rendered pages: the login, the layout and
+// navigation, and the pages of each area, with templates and static assets
+// embedded in the binary so that nothing is fetched from another network.
+// Handlers are thin: they read a form, call an area, and render or redirect;
+// errors become a readable message on the page.
+package web
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/auth"
+	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/store"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+const (
+	// SessionCookie names the session cookie.
+	SessionCookie = "stocktrail_session"
+	// CSRFField names the hidden form field with the CSRF token.
+	CSRFField = "csrf_token"
+	// MaxFormBytes caps a form body, file uploads included.
+	MaxFormBytes = 110 << 20
+)
+
+// Config holds what the pages need.
+type Config struct {
+	DB     *store.DB
+	Auth   *auth.Service
+	Logger *slog.Logger
+}
+
+// Web is the set of pages.
+type Web struct {
+	cfg   Config
+	pages map[string]*template.Template
+}
+
+// New parses every template once.
+func New(cfg Config) *Web {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	w := &Web{cfg: cfg, pages: map[string]*template.Template{}}
+	names, err := fs.Glob(templateFiles, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "templates/")
+		if base == "layout.html" {
+			continue
+		}
+		// A bad template is a bug caught by every test run, not a runtime state.
+		w.pages[base] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", name))
+	}
+	return w
+}
+
+var funcs = template.FuncMap{
+	"when": func(t any) string {
+		switch v := t.(type) {
+		case time.Time:
+			if v.IsZero() {
+				return ""
+			}
+			return v.UTC().Format("2006-01-02 15:04:05 UTC")
+		case *time.Time:
+			if v == nil || v.IsZero() {
+				return ""
+			}
+			return v.UTC().Format("2006-01-02 15:04:05 UTC")
+		}
+		return fmt.Sprint(t)
+	},
+	"roles": actor.Roles,
+	"can":   func(a actor.Actor, p string) bool { return a.Can(actor.Permission(p)) },
+}
+
+// Register adds every page to mux.
+func (wb *Web) Register(mux *http.ServeMux) {
+	static, _ := fs.Sub(staticFiles, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
+	mux.HandleFunc("GET /login", wb.page(wb.loginPage))
+	mux.HandleFunc("POST /login", wb.page(wb.login))
+	mux.HandleFunc("POST /logout", wb.page(wb.logout))
+	mux.HandleFunc("GET /{$}", wb.page(wb.home))
+	wb.registerAccounts(mux)
+	wb.registerSettings(mux)
+	mux.HandleFunc("/", wb.page(func(w http.ResponseWriter, r *http.Request) error {
+		return fault.New(fault.NotFound, "there is no page at %s", r.URL.Path)
+	}))
+}
+
+func cacheStatic(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// handler is a page: it renders or redirects, or returns an error that the
+// adapter shows as a readable page.
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+func (wb *Web) page(h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			wb.fail(w, r, err)
+		}
+	}
+}
+
+func (wb *Web) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if fault.KindOf(err) == fault.Unauthorized {
+		if _, ok := actor.From(r.Context()); !ok {
+			target := "/login?next=" + url.QueryEscape(r.URL.RequestURI())
+			if msg := sessionProblem(r.Context()); msg != "" {
+				target += "&msg=" + url.QueryEscape(msg)
+			}
+			http.Redirect(w, r, target, http.StatusSeeOther)
+			return
+		}
+	}
+	status := fault.HTTPStatus(fault.KindOf(err))
+	if status >= 500 {
+		wb.cfg.Logger.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err,
+			"request_id", actor.RequestFrom(r.Context()).RequestID)
+	}
+	wb.render(w, r, status, "error.html", "Error", map[string]any{"Status": status, "StatusText": http.StatusText(status)}, err)
+}
+
+// WriteError shows err as a minimal page, for failures before a page runs.
+func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
+	status := fault.HTTPStatus(fault.KindOf(err))
+	if status >= 500 {
+		logger.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "err", err)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "<!doctype html><title>%d %s</title><link rel=stylesheet href=/static/app.css><main class=narrow><h1>%s</h1><p class=error>%s</p><p><a href=/>Back to stocktrail</a></p></main>",
+		status, http.StatusText(status), http.StatusText(status), template.HTMLEscapeString(fault.PublicMessage(err)))
+}
+
+// View is what every template receives.
+type View struct {
+	Title    string
+	Actor    actor.Actor
+	LoggedIn bool
+	CSRF     string
+	Flash    string
+	Error    string
+	Fields   map[string]string
+	Form     url.Values
+	Path     string
+	Data     any
+}
+
+func (wb *Web) render(w http.ResponseWriter, r *http.Request, status int, page, title string, data any, err error) {
+	v := View{Title: title, Data: data, Path: r.URL.Path, Flash: r.URL.Query().Get("ok"), Form: r.PostForm}
+	v.Actor, v.LoggedIn = actor.From(r.Context())
+	v.CSRF = csrfToken(r.Context())
+	if err != nil {
+		v.Error = fault.PublicMessage(err)
+		if e, ok := fault.As(err); ok {
+			v.Fields = e.Fields
+		}
+	}
+	t, ok := wb.pages[page]
+	if !ok {
+		panic("no template " + page)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if err := t.Execute(w, v); err != nil {
+		wb.cfg.Logger.ErrorContext(r.Context(), "render", "page", page, "err", err)
+	}
+}
+
+// show renders a page with 200, or with the status of err (a form that did
+// not validate is shown again with its message and fields).
+func (wb *Web) show(w http.ResponseWriter, r *http.Request, page, title string, data any, err error) error {
+	status := http.StatusOK
+	if err != nil {
+		if fault.KindOf(err) == fault.Internal || fault.KindOf(err) == fault.Unauthorized {
+			return err
+		}
+		status = fault.HTTPStatus(fault.KindOf(err))
+	}
+	wb.render(w, r, status, page, title, data, err)
+	return nil
+}
+
+// redirect sends the browser to path with a success message.
+func redirect(w http.ResponseWriter, r *http.Request, path, message string) error {
+	if message != "" {
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		path += sep + "ok=" + url.QueryEscape(message)
+	}
+	http.Redirect(w, r, path, http.StatusSeeOther)
+	return nil
+}
+
+// need returns the actor if it holds p; pages call it first.
+func need(r *http.Request, p actor.Permission) (actor.Actor, error) {
+	return actor.Require(r.Context(), p)
+}
+
+func formInt(r *http.Request, name string) (int64, error) {
+	raw := strings.TrimSpace(r.PostFormValue(name))
+	if raw == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil {
+		return 0, fault.Field(name, "must be a whole number")
+	}
+	return n, nil
+}
+
+func pathID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fault.New(fault.NotFound, "no such record")
+	}
+	return id, nil
+}
+
+// parseForm reads a urlencoded or multipart form within MaxFormBytes.
+func parseForm(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxFormBytes)
+	var err error
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		err = r.ParseMultipartForm(8 << 20)
+	} else {
+		err = r.ParseForm()
+	}
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return fault.New(fault.TooLarge, "the upload is too large (at most %d MB)", MaxFormBytes>>20)
+	}
+	if err != nil {
+		return fault.New(fault.Malformed, "the form could not be read")
+	}
+	return nil
+}
+
+type ctxKey int
+
+const (
+	sessionKey ctxKey = iota
+	secureKey
+	sessionProblemKey
+)
+
+type sessionInfo struct{ token, csrf string }
+
+// WithSession records the session's cookie value and CSRF token in ctx.
+func WithSession(ctx context.Context, token, csrf string) context.Context {
+	return context.WithValue(ctx, sessionKey, sessionInfo{token, csrf})
+}
+
+// WithSecure records whether the client reached us over TLS (for cookies).
+func WithSecure(ctx context.Context, secure bool) context.Context {
+	return context.WithValue(ctx, secureKey, secure)
+}
+
+// WithSessionProblem records why a presented session was refused.
+func WithSessionProblem(ctx context.Context, msg string) context.Context {
+	return context.WithValue(ctx, sessionProblemKey, msg)
+}
+
+func csrfToken(ctx context.Context) string {
+	s, _ := ctx.Value(sessionKey).(sessionInfo)
+	return s.csrf
+}
+
+func sessionToken(ctx context.Context) string {
+	s, _ := ctx.Value(sessionKey).(sessionInfo)
+	return s.token
+}
+
+func isSecure(ctx context.Context) bool {
+	b, _ := ctx.Value(secureKey).(bool)
+	return b
+}
+
+func sessionProblem(ctx context.Context) string {
+	s, _ := ctx.Value(sessionProblemKey).(string)
+	return s
+}
+
+func setSessionCookie(w http.ResponseWriter, value string, secure bool, expires time.Time) {
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: value, Path: "/", HttpOnly: true, Secure: secure,
+		SameSite: http.SameSiteLaxMode, Expires: expires})
+}
+
+// ClearSessionCookie tells the browser to forget its session.
+func ClearSessionCookie(w http.ResponseWriter, secure bool) {
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: secure,
+		SameSite: http.SameSiteLaxMode, MaxAge: -1})
+}
+
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
