@@ -42,6 +42,9 @@ type Request struct {
 	RequestID string
 	Method    string
 	Path      string
+	// IdempotencyKey is the client's Idempotency-Key header, recorded as the
+	// reference of what the request changes.
+	IdempotencyKey string
 }
 
 type actorKey struct{}

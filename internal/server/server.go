@@ -115,7 +115,7 @@ func (s *Server) requestFacts(next http.Handler) http.Handler {
 		id := newRequestID()
 		ip := s.clientIP(r)
 		ctx := actor.WithRequest(r.Context(), actor.Request{IP: ip, UserAgent: r.UserAgent(), RequestID: id,
-			Method: r.Method, Path: r.URL.Path})
+			Method: r.Method, Path: r.URL.Path, IdempotencyKey: r.Header.Get("Idempotency-Key")})
 		h := w.Header()
 		h.Set("X-Request-Id", id)
 		h.Set("X-Content-Type-Options", "nosniff")
