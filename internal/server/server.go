@@ -63,7 +63,7 @@ func New(cfg Config) *Server {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fault.New(fault.Forbidden, "cross-origin request refused"))
 	}))
-	s.handler = s.recoverPanics(s.requestFacts(cop.Handler(s.authenticate(s.mux))))
+	s.handler = s.recoverPanics(s.requestFacts(cop.Handler(s.authenticate(s.recordAPICalls(s.mux)))))
 	return s
 }
 
