@@ -173,7 +173,9 @@ func measure(t *testing.T, db *store.DB, f *storetest.Fixture, n int) {
 			times = append(times, time.Since(start))
 		}
 		slices.Sort(times)
-		p := func(q float64) time.Duration { return times[min(len(times)-1, int(q*float64(len(times))))].Round(10 * time.Microsecond) }
+		p := func(q float64) time.Duration {
+			return times[min(len(times)-1, int(q*float64(len(times))))].Round(10 * time.Microsecond)
+		}
 		t.Logf("%-8s %9d events  %-32s p50 %10s  p99 %10s  (%d runs)", db.Engine(), n, c.name, p(0.50), p(0.99), total)
 	}
 }
