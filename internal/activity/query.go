@@ -1,6 +1,7 @@
 package activity
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/url"
@@ -479,20 +480,98 @@ func Summarize(ctx context.Context, db *store.DB, f Filter) (Summary, error) {
 		return Summary{}, err
 	}
 	s := Summary{ByTable: map[string]int64{}, ByAction: map[string]int64{}, ByUser: []ActorCount{}}
+	if db.Engine() == store.SQLite && f.unfiltered() {
+		err = summarizeByIndexes(ctx, db, where, args, &s)
+	} else {
+		err = summarizeInOnePass(ctx, db, where, args, &s)
+	}
+	if err != nil {
+		return Summary{}, fmt.Errorf("summarize activity: %w", err)
+	}
+	slices.SortFunc(s.ByUser, func(a, b ActorCount) int {
+		if a.Count != b.Count {
+			return cmp.Compare(b.Count, a.Count)
+		}
+		if a.Kind != b.Kind {
+			return cmp.Compare(a.Kind, b.Kind)
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	vals := f.values()
+	vals["total"] = s.Total
+	err = RecordNow(ctx, db, Event{Action: Read, Category: Audit, EntityType: "activity_events", New: vals,
+		Description: fmt.Sprintf("viewed the activity summary (%d events)", s.Total)})
+	return s, err
+}
+
+// unfiltered reports whether f selects the whole workspace.
+func (f Filter) unfiltered() bool {
+	return f.From.IsZero() && f.Until.IsZero() && f.ActorKind == "" && f.ActorID == 0 && f.Action == "" &&
+		f.Category == "" && f.EntityType == "" && f.EntityID == "" && strings.TrimSpace(f.Text) == ""
+}
+
+// summarizeInOnePass reads the matching events once, grouped by all three
+// keys at once, and adds up here. The planner picks the index by the filter
+// (for a date range the time index, which covers every grouped column), and
+// PostgreSQL hashes the groups. The groups number at most tables × actions ×
+// actors.
+func summarizeInOnePass(ctx context.Context, db *store.DB, where string, args []any, s *Summary) error {
+	rows, err := db.Read().QueryContext(ctx, `SELECT entity_type, action, actor_kind, COALESCE(actor_id, 0), MAX(actor_name), COUNT(*)
+		FROM activity_events WHERE `+where+` GROUP BY entity_type, action, actor_kind, actor_id`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	type party struct {
+		kind string
+		id   int64
+	}
+	byActor := map[party]*ActorCount{}
+	for rows.Next() {
+		var table, action, kind, name string
+		var id, n int64
+		if err := rows.Scan(&table, &action, &kind, &id, &name, &n); err != nil {
+			return err
+		}
+		s.Total += n
+		s.ByTable[table] += n
+		s.ByAction[action] += n
+		// Grouped by the party's identity; names change, and the one shown
+		// is one it had (the greatest).
+		c := byActor[party{kind, id}]
+		if c == nil {
+			c = &ActorCount{Kind: kind, ID: id, Name: name}
+			byActor[party{kind, id}] = c
+		}
+		c.Count += n
+		c.Name = max(c.Name, name)
+	}
+	for _, c := range byActor {
+		s.ByUser = append(s.ByUser, *c)
+	}
+	return rows.Err()
+}
+
+// summarizeByIndexes counts a whole workspace on SQLite with one GROUP BY
+// per key, each read in order from the index that starts with that key and
+// covers it. SQLite groups by sorting, and sorting every event of the
+// workspace on four columns cost ~2 µs per event, several times these three
+// ordered index-only scans.
+func summarizeByIndexes(ctx context.Context, db *store.DB, where string, args []any, s *Summary) error {
 	for _, g := range []struct {
 		column string
 		into   map[string]int64
 	}{{"entity_type", s.ByTable}, {"action", s.ByAction}} {
 		rows, err := db.Read().QueryContext(ctx, `SELECT `+g.column+`, COUNT(*) FROM activity_events WHERE `+where+` GROUP BY `+g.column, args...)
 		if err != nil {
-			return Summary{}, fmt.Errorf("summarize activity: %w", err)
+			return err
 		}
 		for rows.Next() {
 			var k string
 			var n int64
 			if err := rows.Scan(&k, &n); err != nil {
 				rows.Close()
-				return Summary{}, err
+				return err
 			}
 			g.into[k] = n
 			if g.column == "action" {
@@ -501,32 +580,23 @@ func Summarize(ctx context.Context, db *store.DB, f Filter) (Summary, error) {
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return Summary{}, err
+			return err
 		}
 	}
-	// Grouped by the party's identity; the name is the latest one seen, as
-	// names change and the id is what identifies.
 	rows, err := db.Read().QueryContext(ctx, `SELECT actor_kind, COALESCE(actor_id, 0), MAX(actor_name), COUNT(*)
-		FROM activity_events WHERE `+where+` GROUP BY actor_kind, actor_id ORDER BY COUNT(*) DESC, actor_kind, actor_id`, args...)
+		FROM activity_events WHERE `+where+` GROUP BY actor_kind, actor_id`, args...)
 	if err != nil {
-		return Summary{}, fmt.Errorf("summarize activity by actor: %w", err)
+		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var c ActorCount
 		if err := rows.Scan(&c.Kind, &c.ID, &c.Name, &c.Count); err != nil {
-			return Summary{}, err
+			return err
 		}
 		s.ByUser = append(s.ByUser, c)
 	}
-	if err := rows.Err(); err != nil {
-		return Summary{}, err
-	}
-	vals := f.values()
-	vals["total"] = s.Total
-	err = RecordNow(ctx, db, Event{Action: Read, Category: Audit, EntityType: "activity_events", New: vals,
-		Description: fmt.Sprintf("viewed the activity summary (%d events)", s.Total)})
-	return s, err
+	return rows.Err()
 }
 
 // exportBatch is how many events an export reads per query: memory stays at

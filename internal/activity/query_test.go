@@ -187,6 +187,28 @@ func TestSummary(t *testing.T) {
 		if !slices.Equal(sum.ByUser, want) {
 			t.Errorf("by user %+v, want %+v", sum.ByUser, want)
 		}
+		// The whole workspace (SQLite counts it another way): every event,
+		// each counted once per key.
+		all, err := activity.Summarize(s.f.Ctx, db, activity.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows int64
+		db.Read().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM activity_events WHERE workspace_id = $1`, s.f.Workspace.ID).Scan(&rows)
+		sumOf := func(m map[string]int64) (n int64) {
+			for _, v := range m {
+				n += v
+			}
+			return n
+		}
+		var byUser int64
+		for _, c := range all.ByUser {
+			byUser += c.Count
+		}
+		if all.Total != rows-1 || sumOf(all.ByTable) != all.Total || sumOf(all.ByAction) != all.Total || byUser != all.Total ||
+			all.ByTable["products"] != 2 || all.ByAction["LOGIN_FAILED"] != 1 {
+			t.Errorf("whole-workspace summary %+v of %d events (one READ recorded since)", all, rows)
+		}
 		filter.ActorKind, filter.ActorID = "user", 102
 		if sum, _ := activity.Summarize(s.f.Ctx, db, filter); sum.Total != 1 || len(sum.ByUser) != 1 {
 			t.Errorf("filtered summary %+v", sum)
