@@ -190,3 +190,6 @@ func (s *Server) secure(r *http.Request) bool {
 	peer, err := netip.ParseAddr(host)
 	return err == nil && s.trusted(peer) && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }
+
+// Patterns lists the JSON API's routes (for the OpenAPI coverage test).
+func (s *Server) Patterns() []string { return s.API.Patterns() }
