@@ -85,7 +85,9 @@ func TestServeStartsAndStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:18931", "--data", dir}, &out, &bytes.Buffer{}) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:18931", "--data", dir}, &out, &bytes.Buffer{})
+	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		resp, err := http.Get("http://127.0.0.1:18931/readyz")
