@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -28,8 +29,17 @@ type app struct {
 
 func newApp(t *testing.T, db *store.DB) *app {
 	t.Helper()
+	return newAppWithProxies(t, db, "")
+}
+
+func newAppWithProxies(t *testing.T, db *store.DB, trusted string) *app {
+	t.Helper()
 	f := storetest.NewFixture(t, db)
-	h := server.New(server.Config{DB: db, Auth: f.Auth, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	var proxies []netip.Prefix
+	if trusted != "" {
+		proxies = append(proxies, netip.MustParsePrefix(trusted))
+	}
+	h := server.New(server.Config{DB: db, Auth: f.Auth, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), TrustedProxies: proxies})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	k, err := f.Auth.CreateAPIKey(f.Ctx, "test admin", actor.Admin)
@@ -126,9 +136,17 @@ func (b *browser) get(path string) reply {
 
 func (b *browser) post(path string, form url.Values) reply {
 	b.t.Helper()
+	return b.postWithHeaders(path, form)
+}
+
+func (b *browser) postWithHeaders(path string, form url.Values, header ...string) reply {
+	b.t.Helper()
 	req, _ := http.NewRequest("POST", b.base+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", b.base)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
 	resp, err := b.client.Do(req)
 	if err != nil {
 		b.t.Fatal(err)

@@ -194,3 +194,64 @@ func TestDisabledUserAndOtherWorkspace(t *testing.T) {
 		}
 	})
 }
+
+// TestTrustedProxy: behind a trusted proxy the client's address comes from
+// X-Forwarded-For and cookies are Secure when the proxy says HTTPS; from an
+// untrusted peer those headers are ignored.
+func TestTrustedProxy(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	for _, c := range []struct {
+		name    string
+		trusted string
+		wantIP  string
+		secure  bool
+	}{
+		{"trusted", "127.0.0.0/8", "203.0.113.7", true},
+		{"untrusted", "10.0.0.0/8", "127.0.0.1", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a := newAppWithProxies(t, db, c.trusted)
+			b := a.browser(t)
+			req := url.Values{"email": {"admin@example.com"}, "password": {a.AdminPassword}}
+			r := b.postWithHeaders("/login", req, "X-Forwarded-For", "198.51.100.1, 203.0.113.7", "X-Forwarded-Proto", "https")
+			if r.status != 303 {
+				t.Fatalf("login: %d", r.status)
+			}
+			if got := strings.Contains(r.header.Get("Set-Cookie"), "Secure"); got != c.secure {
+				t.Errorf("Secure cookie = %v, want %v", got, c.secure)
+			}
+			var ip string
+			if err := db.Read().QueryRowContext(context.Background(), `SELECT ip FROM activity_events WHERE action = 'LOGIN' ORDER BY id DESC LIMIT 1`).Scan(&ip); err != nil {
+				t.Fatal(err)
+			}
+			if ip != c.wantIP {
+				t.Errorf("recorded IP %q, want %q", ip, c.wantIP)
+			}
+		})
+		db = storetest.Open(t, store.SQLite)
+	}
+}
+
+func TestStationLocationMustExist(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		a := newApp(t, db)
+		r := a.call(t, "POST", "/api/v1/stations", a.adminKey, map[string]any{"name": "Dock", "location_id": 4242})
+		if r.status != 422 || r.json(t)["errors"].(map[string]any)["location_id"] == nil {
+			t.Fatalf("unknown location: %d %s", r.status, r.body)
+		}
+	})
+}
+
+func TestCrossOriginFormRefused(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	a := newApp(t, db)
+	b := a.browser(t)
+	r := b.postWithHeaders("/login", url.Values{"email": {"admin@example.com"}, "password": {a.AdminPassword}},
+		"Origin", "http://evil.example", "Sec-Fetch-Site", "cross-site")
+	if r.status != 403 || !strings.Contains(string(r.body), "cross-origin") {
+		t.Fatalf("cross-site login: %d %s", r.status, r.body)
+	}
+	if n := actions(t, db, "LOGIN"); n != 0 {
+		t.Fatalf("cross-site login logged in: %d", n)
+	}
+}
