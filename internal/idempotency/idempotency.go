@@ -19,9 +19,9 @@
 //  3. stores the buffered answer (done), or deletes the claim when the request
 //     failed before anything committed, so the client can send a fix.
 //
-// A retry that finds a claim committed but not done (the node died between
-// COMMIT and storing the answer) is told the request was already applied
-// instead of applying it again. A pending claim whose attempt died is taken
+// A retry that finds a claim committed but not done, with a lapsed lease (the
+// node died between COMMIT and storing the answer), is told the request was
+// already applied instead of applying it again. A pending claim whose attempt died is taken
 // over once its lease (renewed while the attempt runs) has lapsed; the token
 // in the row makes the stale attempt's COMMIT fail if it was only slow.
 package idempotency
@@ -227,16 +227,20 @@ func (k *Keeper) Begin(ctx context.Context, scope Scope, req Request) (*Claim, *
 					Header, method, path, store.Time(createdAt).Format(time.RFC3339)),
 				Fields: map[string]string{Header: "already used for a different request"}}
 		}
-		switch state {
-		case "done":
+		if state == "done" {
 			return nil, &Prior{Key: scope.Key, RequestID: requestID, Done: true, Status: int(status.Int64),
 				ContentType: contentType.String, Body: body, CommittedAt: store.NullTime(committedAt)}, nil
-		case "committed":
-			return nil, &Prior{Key: scope.Key, RequestID: requestID, CommittedAt: store.NullTime(committedAt)}, nil
 		}
+		// A live attempt renews its lease until it has stored its answer, so
+		// a fresh lease means "wait for it", committed or not.
 		if !store.Time(claimedAt).Before(now.Add(-k.cfg.Lease)) {
 			return nil, nil, &fault.Error{Kind: fault.Conflict, RetryAfter: 1,
 				Message: fmt.Sprintf("a request with this %s is still being processed; retry shortly to get its answer", Header)}
+		}
+		if state == "committed" {
+			// Its change committed, then its attempt died before storing the
+			// answer: the answer is lost, the change must not be repeated.
+			return nil, &Prior{Key: scope.Key, RequestID: requestID, CommittedAt: store.NullTime(committedAt)}, nil
 		}
 		// The attempt holding the claim stopped renewing it: it died. Take the
 		// claim over; changing the token makes its commit fail if it lives.
@@ -272,7 +276,7 @@ func (c *Claim) Bind(ctx context.Context) context.Context {
 func (c *Claim) markCommitted(ctx context.Context, tx *store.Tx) error {
 	res, err := tx.ExecContext(ctx, `UPDATE idempotency_keys
 		SET state = CASE WHEN state = 'pending' THEN 'committed' ELSE state END,
-		    committed_at = COALESCE(committed_at, $6)
+		    committed_at = COALESCE(committed_at, $6), claimed_at = $6
 		WHERE `+whereClaim, append(c.pk(), store.Micros(c.k.cfg.Now()))...)
 	if err != nil {
 		return fmt.Errorf("mark idempotency key committed: %w", err)
@@ -287,7 +291,8 @@ func (c *Claim) markCommitted(ctx context.Context, tx *store.Tx) error {
 }
 
 // keepAlive renews the claim's lease until the returned stop is called, so
-// that a long request is not mistaken for a dead one.
+// that a long request is not mistaken for a dead one, before or after its
+// commit, until its answer is stored.
 func (c *Claim) keepAlive(ctx context.Context) (stop func()) {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
@@ -299,7 +304,7 @@ func (c *Claim) keepAlive(ctx context.Context) (stop func()) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if _, err := c.k.cfg.DB.Exec(ctx, `UPDATE idempotency_keys SET claimed_at = $6 WHERE `+whereClaim+` AND state = 'pending'`,
+				if _, err := c.k.cfg.DB.Exec(ctx, `UPDATE idempotency_keys SET claimed_at = $6 WHERE `+whereClaim+` AND state IN ('pending', 'committed')`,
 					append(c.pk(), store.Micros(c.k.cfg.Now()))...); err != nil && ctx.Err() == nil {
 					c.k.cfg.Logger.WarnContext(ctx, "renew idempotency claim", "err", err)
 				}
