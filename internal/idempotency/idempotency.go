@@ -30,7 +30,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
@@ -118,15 +117,6 @@ func ValidKey(key string) error {
 	return nil
 }
 
-// RequestHash identifies a request for comparing a retry with the first
-// attempt: method, path with query, and body.
-func RequestHash(method, target string, body []byte) string {
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\n%s\n", method, target)
-	h.Write(body)
-	return hex.EncodeToString(h.Sum(nil))
-}
-
 // Scope is whose key it is: the same key string of two parties, or of one
 // party in two workspaces, names two different requests.
 type Scope struct {
@@ -140,8 +130,9 @@ type Scope struct {
 type Request struct {
 	Method string
 	// Target is the path with its query, as the client sent it.
-	Target    string
-	Hash      string
+	Target string
+	// Body is the whole request body; only a keyed fingerprint is kept.
+	Body      []byte
 	RequestID string
 }
 
@@ -162,6 +153,7 @@ type Prior struct {
 type Claim struct {
 	k     *Keeper
 	scope Scope
+	seal  sealer
 	token string
 }
 
@@ -173,7 +165,9 @@ func (k *Keeper) Begin(ctx context.Context, scope Scope, req Request) (*Claim, *
 	if err := ValidKey(scope.Key); err != nil {
 		return nil, nil, err
 	}
-	pk := []any{scope.WorkspaceID, string(scope.ActorKind), scope.ActorID, scope.Key}
+	seal := newSealer(scope)
+	pk := []any{scope.WorkspaceID, string(scope.ActorKind), scope.ActorID, seal.id}
+	fingerprint := seal.fingerprint(req.Method, req.Target, req.Body)
 	// A few rounds: the row may vanish (released, expired) or be taken over
 	// between our statements; each round starts from what is there now.
 	for range 5 {
@@ -183,14 +177,14 @@ func (k *Keeper) Begin(ctx context.Context, scope Scope, req Request) (*Claim, *
 			request_hash, method, path, state, token, request_id, created_at, claimed_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10, $10)
 			ON CONFLICT (workspace_id, actor_kind, actor_id, idem_key) DO NOTHING`,
-			append(pk, req.Hash, req.Method, truncate(req.Target, 2000), token, truncate(req.RequestID, 64), store.Micros(now))...)
+			append(pk, fingerprint, req.Method, truncate(req.Target, 2000), token, truncate(req.RequestID, 64), store.Micros(now))...)
 		if err != nil {
 			return nil, nil, fmt.Errorf("claim idempotency key: %w", err)
 		}
 		if n, err := res.RowsAffected(); err != nil {
 			return nil, nil, err
 		} else if n == 1 {
-			return &Claim{k: k, scope: scope, token: token}, nil, nil
+			return &Claim{k: k, scope: scope, seal: seal, token: token}, nil, nil
 		}
 
 		var (
@@ -220,7 +214,7 @@ func (k *Keeper) Begin(ctx context.Context, scope Scope, req Request) (*Claim, *
 			}
 			continue
 		}
-		if hash != req.Hash {
+		if hash != fingerprint {
 			return nil, nil, &fault.Error{Kind: fault.Invalid,
 				Message: fmt.Sprintf("this %s was already used for a different request (%s %s, first sent %s); "+
 					"a retry must repeat the same method, path and body, and a new request needs a new key",
@@ -228,8 +222,12 @@ func (k *Keeper) Begin(ctx context.Context, scope Scope, req Request) (*Claim, *
 				Fields: map[string]string{Header: "already used for a different request"}}
 		}
 		if state == "done" {
+			plain, err := seal.open(body)
+			if err != nil {
+				return nil, nil, err
+			}
 			return nil, &Prior{Key: scope.Key, RequestID: requestID, Done: true, Status: int(status.Int64),
-				ContentType: contentType.String, Body: body, CommittedAt: store.NullTime(committedAt)}, nil
+				ContentType: contentType.String, Body: plain, CommittedAt: store.NullTime(committedAt)}, nil
 		}
 		// A live attempt renews its lease until it has stored its answer, so
 		// a fresh lease means "wait for it", committed or not.
@@ -252,7 +250,7 @@ func (k *Keeper) Begin(ctx context.Context, scope Scope, req Request) (*Claim, *
 		}
 		if n, err := res.RowsAffected(); err == nil && n == 1 {
 			k.cfg.Logger.WarnContext(ctx, "took over a stale idempotency claim", "key", scope.Key, "previous_request_id", requestID)
-			return &Claim{k: k, scope: scope, token: token}, nil, nil
+			return &Claim{k: k, scope: scope, seal: seal, token: token}, nil, nil
 		}
 	}
 	return nil, nil, &fault.Error{Kind: fault.Conflict, RetryAfter: 1,
@@ -260,7 +258,7 @@ func (k *Keeper) Begin(ctx context.Context, scope Scope, req Request) (*Claim, *
 }
 
 func (c *Claim) pk() []any {
-	return []any{c.scope.WorkspaceID, string(c.scope.ActorKind), c.scope.ActorID, c.scope.Key, c.token}
+	return []any{c.scope.WorkspaceID, string(c.scope.ActorKind), c.scope.ActorID, c.seal.id, c.token}
 }
 
 const whereClaim = `workspace_id = $1 AND actor_kind = $2 AND actor_id = $3 AND idem_key = $4 AND token = $5`
@@ -343,7 +341,7 @@ func (c *Claim) Finish(ctx context.Context, resp Response) error {
 	}
 	_, err := c.k.cfg.DB.Exec(ctx, `UPDATE idempotency_keys SET state = 'done', status = $6, content_type = $7, body = $8,
 		completed_at = $9 WHERE `+whereClaim+` AND state IN ('pending', 'committed')`,
-		append(c.pk(), resp.Status, resp.ContentType, resp.Body, store.Micros(c.k.cfg.Now()))...)
+		append(c.pk(), resp.Status, resp.ContentType, c.seal.seal(resp.Body), store.Micros(c.k.cfg.Now()))...)
 	if err != nil {
 		return fmt.Errorf("store idempotent answer: %w", err)
 	}
@@ -397,8 +395,7 @@ func (k *Keeper) Middleware(next http.Handler) http.Handler {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		target := r.URL.RequestURI()
-		req := Request{Method: r.Method, Target: target, Hash: RequestHash(r.Method, target, body),
-			RequestID: actor.RequestFrom(r.Context()).RequestID}
+		req := Request{Method: r.Method, Target: target, Body: body, RequestID: actor.RequestFrom(r.Context()).RequestID}
 		claim, prior, err := k.Begin(r.Context(), Scope{WorkspaceID: a.WorkspaceID, ActorKind: a.Kind, ActorID: a.ID, Key: key}, req)
 		if err != nil {
 			k.fail(w, r, err)

@@ -117,7 +117,7 @@ func (e *env) users(email string) int {
 func (e *env) keyState(key string) string {
 	e.t.Helper()
 	var state string
-	err := e.db.Read().QueryRowContext(context.Background(), `SELECT state FROM idempotency_keys WHERE idem_key = $1`, key).Scan(&state)
+	err := e.db.Read().QueryRowContext(context.Background(), `SELECT state FROM idempotency_keys WHERE idem_key = $1`, idempotency.StoredKey(key)).Scan(&state)
 	if err != nil {
 		return "absent"
 	}
@@ -128,7 +128,7 @@ func (e *env) keyState(key string) string {
 func (e *env) lapse(key string) {
 	e.t.Helper()
 	if _, err := e.db.Exec(context.Background(), `UPDATE idempotency_keys SET claimed_at = $1 WHERE idem_key = $2`,
-		store.Micros(time.Now().Add(-time.Hour)), key); err != nil {
+		store.Micros(time.Now().Add(-time.Hour)), idempotency.StoredKey(key)); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -273,7 +273,7 @@ func TestLostAnswerIsNotAppliedAgain(t *testing.T) {
 		body := newUser("lost@example.com")
 		scope := idempotency.Scope{WorkspaceID: e.f.Workspace.ID, ActorKind: actor.APIKey, ActorID: e.key.ID, Key: "k-lost"}
 		claim, prior, err := keeper.Begin(context.Background(), scope, idempotency.Request{Method: "POST", Target: "/api/v1/users",
-			Hash: idempotency.RequestHash("POST", "/api/v1/users", []byte(body)), RequestID: "req-first"})
+			Body: []byte(body), RequestID: "req-first"})
 		if err != nil || prior != nil {
 			t.Fatalf("begin: %v %v", prior, err)
 		}
@@ -304,7 +304,7 @@ func TestLostAnswerIsNotAppliedAgain(t *testing.T) {
 			t.Fatalf("first: %d %s", a.status, a.body)
 		}
 		if _, err := db.Exec(context.Background(), `UPDATE idempotency_keys SET state = 'committed', status = NULL,
-			content_type = NULL, body = NULL, completed_at = NULL WHERE idem_key = 'k-lost-2'`); err != nil {
+			content_type = NULL, body = NULL, completed_at = NULL WHERE idem_key = $1`, idempotency.StoredKey("k-lost-2")); err != nil {
 			t.Fatal(err)
 		}
 		e.lapse("k-lost-2")
@@ -325,7 +325,7 @@ func TestClaimFollowsTheTransaction(t *testing.T) {
 		e := newEnv(t, db)
 		keeper := idempotency.New(idempotency.Config{DB: db})
 		scope := idempotency.Scope{WorkspaceID: e.f.Workspace.ID, ActorKind: actor.APIKey, ActorID: e.key.ID, Key: "k-tx"}
-		req := idempotency.Request{Method: "POST", Target: "/x", Hash: "h"}
+		req := idempotency.Request{Method: "POST", Target: "/x"}
 		claim, _, err := keeper.Begin(context.Background(), scope, req)
 		if err != nil {
 			t.Fatal(err)
@@ -434,11 +434,10 @@ func TestInProgressAndStaleClaims(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		body := newUser("slow@example.com")
-		hash := idempotency.RequestHash("POST", "/api/v1/users", []byte(body))
 		scope := idempotency.Scope{WorkspaceID: e.f.Workspace.ID, ActorKind: actor.APIKey, ActorID: e.key.ID, Key: "k-slow"}
 		clock := time.Now()
 		keeper := idempotency.New(idempotency.Config{DB: db, Lease: 30 * time.Second, Now: func() time.Time { return clock }})
-		first, _, err := keeper.Begin(context.Background(), scope, idempotency.Request{Method: "POST", Target: "/api/v1/users", Hash: hash})
+		first, _, err := keeper.Begin(context.Background(), scope, idempotency.Request{Method: "POST", Target: "/api/v1/users", Body: []byte(body)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -452,7 +451,7 @@ func TestInProgressAndStaleClaims(t *testing.T) {
 		// The first attempt stops renewing its lease (its node died): after
 		// the lease a retry takes over, and the first can no longer commit.
 		clock = clock.Add(31 * time.Second)
-		second, prior, err := keeper.Begin(context.Background(), scope, idempotency.Request{Method: "POST", Target: "/api/v1/users", Hash: hash})
+		second, prior, err := keeper.Begin(context.Background(), scope, idempotency.Request{Method: "POST", Target: "/api/v1/users", Body: []byte(body)})
 		if err != nil || prior != nil {
 			t.Fatalf("takeover: %v %v", prior, err)
 		}
@@ -487,8 +486,8 @@ func TestExpiryAndCleanup(t *testing.T) {
 		if a := e.do("POST", "/api/v1/users", e.key.Secret, newUser("day1@example.com"), "daily"); a.status != 201 {
 			t.Fatal(a.status)
 		}
-		if _, err := db.Exec(ctx, `UPDATE idempotency_keys SET created_at = $1 WHERE idem_key = 'daily'`,
-			store.Micros(time.Now().Add(-idempotency.TTL-time.Minute))); err != nil {
+		if _, err := db.Exec(ctx, `UPDATE idempotency_keys SET created_at = $1 WHERE idem_key = $2`,
+			store.Micros(time.Now().Add(-idempotency.TTL-time.Minute)), idempotency.StoredKey("daily")); err != nil {
 			t.Fatal(err)
 		}
 		// After 24 hours the key names a new request.
@@ -496,8 +495,8 @@ func TestExpiryAndCleanup(t *testing.T) {
 			t.Fatalf("after expiry: %d %s", a.status, a.body)
 		}
 		e.do("POST", "/api/v1/users", e.key.Secret, newUser("other@example.com"), "other")
-		if _, err := db.Exec(ctx, `UPDATE idempotency_keys SET created_at = $1 WHERE idem_key = 'other'`,
-			store.Micros(time.Now().Add(-idempotency.TTL-time.Minute))); err != nil {
+		if _, err := db.Exec(ctx, `UPDATE idempotency_keys SET created_at = $1 WHERE idem_key = $2`,
+			store.Micros(time.Now().Add(-idempotency.TTL-time.Minute)), idempotency.StoredKey("other")); err != nil {
 			t.Fatal(err)
 		}
 		n, err := idempotency.Cleanup(ctx, db, time.Now())

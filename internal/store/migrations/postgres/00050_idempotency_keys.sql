@@ -9,7 +9,10 @@ CREATE TABLE idempotency_keys (
     actor_kind   TEXT    NOT NULL,
     actor_id     BIGINT  NOT NULL,
     idem_key     TEXT    NOT NULL,
-    -- request_hash is SHA-256 over method, path and query, and body (hex).
+    -- idem_key is a SHA-256 of the client's key, request_hash an HMAC of
+    -- method, path and body, and body the answer sealed with AES-GCM, both
+    -- under a secret derived from the client's key: answers may hold new API
+    -- key secrets and requests passwords (see internal/idempotency/seal.go).
     request_hash TEXT    NOT NULL,
     method       TEXT    NOT NULL,
     path         TEXT    NOT NULL,
