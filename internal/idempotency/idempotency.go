@@ -249,7 +249,10 @@ func (k *Keeper) Begin(ctx context.Context, scope Scope, req Request) (*Claim, *
 			return nil, nil, fmt.Errorf("take over idempotency key: %w", err)
 		}
 		if n, err := res.RowsAffected(); err == nil && n == 1 {
-			k.cfg.Logger.WarnContext(ctx, "took over a stale idempotency claim", "key", scope.Key, "previous_request_id", requestID)
+			// The client's key is the secret the stored answer is sealed
+			// with, so only its stored hash is logged.
+			k.cfg.Logger.WarnContext(ctx, "took over a stale idempotency claim", "idem_key", seal.id[:16],
+				"previous_request_id", requestID)
 			return &Claim{k: k, scope: scope, seal: seal, token: token}, nil, nil
 		}
 	}
