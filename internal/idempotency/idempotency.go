@@ -361,6 +361,26 @@ func Cleanup(ctx context.Context, db *store.DB, now time.Time) (int64, error) {
 	return res.RowsAffected()
 }
 
+// CleanupEvery runs Cleanup every interval until ctx ends. Deleting expired
+// rows is harmless to repeat, so every node may run it until background work
+// moves to one elected node.
+func CleanupEvery(ctx context.Context, db *store.DB, interval time.Duration, logger *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if n, err := Cleanup(ctx, db, now); err != nil && ctx.Err() == nil {
+				logger.WarnContext(ctx, "idempotency cleanup", "err", err)
+			} else if n > 0 {
+				logger.InfoContext(ctx, "idempotency cleanup", "deleted", n)
+			}
+		}
+	}
+}
+
 // Middleware makes keyed POST, PUT, PATCH and DELETE requests idempotent. It
 // must run after authentication, because keys belong to the responsible
 // party; requests without the header, other methods and anonymous requests
