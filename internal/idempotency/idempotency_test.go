@@ -424,7 +424,10 @@ func TestKeysArePerParty(t *testing.T) {
 			t.Errorf("%d keys, want 2", c)
 		}
 		// A different body under the other party's key is no mismatch either.
-		if c := e.do("POST", "/api/v1/users", other.Secret, newUser("p@example.com"), "k-1"); c.status != 201 {
+		if c := e.do("POST", "/api/v1/users", e.key.Secret, newUser("p@example.com"), "k-9"); c.status != 201 {
+			t.Errorf("%d %s", c.status, c.body)
+		}
+		if c := e.do("POST", "/api/v1/users", other.Secret, newUser("q@example.com"), "k-9"); c.status != 201 || c.replayed() {
 			t.Errorf("%d %s", c.status, c.body)
 		}
 	})
