@@ -19,6 +19,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/api"
 	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/idempotency"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/web"
 )
@@ -38,6 +39,7 @@ type Server struct {
 	cfg     Config
 	mux     *http.ServeMux
 	API     *api.API
+	idem    *idempotency.Keeper
 	handler http.Handler
 }
 
@@ -63,7 +65,8 @@ func New(cfg Config) *Server {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fault.New(fault.Forbidden, "cross-origin request refused"))
 	}))
-	s.handler = s.recoverPanics(s.requestFacts(cop.Handler(s.authenticate(s.mux))))
+	s.idem = idempotency.New(idempotency.Config{DB: cfg.DB, Logger: cfg.Logger, Fail: s.fail})
+	s.handler = s.recoverPanics(s.requestFacts(cop.Handler(s.authenticate(s.idempotent(s.mux)))))
 	return s
 }
 
@@ -79,6 +82,20 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Write([]byte("ready\n"))
+}
+
+// idempotent makes API writes carrying an Idempotency-Key safe to retry. It
+// runs after authenticate because keys belong to the responsible party; web
+// forms are left alone (they have their own post/redirect flow).
+func (s *Server) idempotent(next http.Handler) http.Handler {
+	keyed := s.idem.Middleware(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isAPI(r) {
+			keyed.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }
