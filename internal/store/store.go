@@ -55,6 +55,8 @@ type DB struct {
 	engine Engine
 	write  *sql.DB
 	read   *sql.DB
+	// group batches SQLite write transactions into shared commits.
+	group *groupCommitter
 	// Location is a human description (file path or host/db) for logs.
 	Location string
 }
@@ -106,7 +108,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	read.SetMaxOpenConns(8)
-	db := &DB{engine: SQLite, write: write, read: read, Location: path}
+	db := &DB{engine: SQLite, write: write, read: read, Location: path, group: newGroupCommitter(write)}
 	if err := write.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -153,6 +155,9 @@ func (db *DB) Read() Querier { return db.read }
 
 // Close closes the database.
 func (db *DB) Close() error {
+	if db.group != nil {
+		db.group.close()
+	}
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
@@ -206,6 +211,9 @@ func WithBeforeCommit(ctx context.Context, fn func(ctx context.Context, tx *Tx) 
 // PostgreSQL a serialization failure or deadlock is retried a few times, so
 // fn must be safe to run again (no side effects outside tx).
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	if db.group != nil {
+		return db.group.do(ctx, fn)
+	}
 	const attempts = 5
 	var err error
 	for i := 0; i < attempts; i++ {
