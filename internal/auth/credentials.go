@@ -163,6 +163,16 @@ func (s *Service) CreateStation(ctx context.Context, name string, locationID int
 		loc = locationID
 	}
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		if locationID > 0 {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM locations WHERE workspace_id = $1 AND id = $2 AND archived_at IS NULL`,
+				a.WorkspaceID, locationID).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return fault.Field("location_id", "no such location")
+			}
+		}
 		err := tx.QueryRowContext(ctx, `INSERT INTO stations (workspace_id, name, location_id, prefix, token_hash, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, a.WorkspaceID, st.Name, loc, st.Prefix, hashToken(token),
 			store.Micros(st.CreatedAt)).Scan(&st.ID)

@@ -19,6 +19,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/api"
 	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/idempotency"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/web"
 )
@@ -38,6 +39,7 @@ type Server struct {
 	cfg     Config
 	mux     *http.ServeMux
 	API     *api.API
+	idem    *idempotency.Keeper
 	handler http.Handler
 }
 
@@ -63,7 +65,11 @@ func New(cfg Config) *Server {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fault.New(fault.Forbidden, "cross-origin request refused"))
 	}))
-	s.handler = s.recoverPanics(s.requestFacts(cop.Handler(s.authenticate(s.recordAPICalls(s.mux)))))
+	s.idem = idempotency.New(idempotency.Config{DB: cfg.DB, Logger: cfg.Logger, Fail: s.fail})
+	// recordAPICalls sits outside idempotent: its event is written in a
+	// transaction of its own, and must not carry (and so mark) the request's
+	// idempotency claim, which belongs to the request's change.
+	s.handler = s.recoverPanics(s.requestFacts(cop.Handler(s.authenticate(s.recordAPICalls(s.idempotent(s.mux))))))
 	return s
 }
 
@@ -79,6 +85,20 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Write([]byte("ready\n"))
+}
+
+// idempotent makes API writes carrying an Idempotency-Key safe to retry. It
+// runs after authenticate because keys belong to the responsible party; web
+// forms are left alone (they have their own post/redirect flow).
+func (s *Server) idempotent(next http.Handler) http.Handler {
+	keyed := s.idem.Middleware(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isAPI(r) {
+			keyed.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }
@@ -190,3 +210,6 @@ func (s *Server) secure(r *http.Request) bool {
 	peer, err := netip.ParseAddr(host)
 	return err == nil && s.trusted(peer) && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }
+
+// Patterns lists the JSON API's routes (for the OpenAPI coverage test).
+func (s *Server) Patterns() []string { return s.API.Patterns() }

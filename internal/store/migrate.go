@@ -13,7 +13,7 @@ import (
 // Each engine has its own folder of versioned SQL migrations. Version ranges
 // are kept per area so that areas can add migrations independently:
 // 1–9 foundation, 10–19 inventory, 20–29 activity, 30–39 assets and sessions,
-// 40–49 ledger.
+// 40–49 ledger, 50–59 idempotency.
 //
 //go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrationFiles embed.FS

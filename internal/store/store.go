@@ -55,6 +55,8 @@ type DB struct {
 	engine Engine
 	write  *sql.DB
 	read   *sql.DB
+	// group batches SQLite write transactions into shared commits.
+	group *groupCommitter
 	// Location is a human description (file path or host/db) for logs.
 	Location string
 }
@@ -106,7 +108,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	read.SetMaxOpenConns(8)
-	db := &DB{engine: SQLite, write: write, read: read, Location: path}
+	db := &DB{engine: SQLite, write: write, read: read, Location: path, group: newGroupCommitter(write)}
 	if err := write.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -153,6 +155,9 @@ func (db *DB) Read() Querier { return db.read }
 
 // Close closes the database.
 func (db *DB) Close() error {
+	if db.group != nil {
+		db.group.close()
+	}
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
@@ -167,6 +172,7 @@ func (db *DB) Ping(ctx context.Context) error { return db.write.PingContext(ctx)
 type Tx struct {
 	*sql.Tx
 	engine Engine
+	before []func(ctx context.Context, tx *Tx) error
 	after  []func()
 }
 
@@ -177,10 +183,37 @@ func (tx *Tx) Engine() Engine { return tx.engine }
 // notify live feeds only about what really happened.
 func (tx *Tx) AfterCommit(fn func()) { tx.after = append(tx.after, fn) }
 
+// BeforeCommit registers fn to run inside the transaction after the work
+// has succeeded and just before COMMIT. An error from fn rolls everything
+// back. It is for bookkeeping that must commit together with the change or
+// not at all.
+func (tx *Tx) BeforeCommit(fn func(ctx context.Context, tx *Tx) error) {
+	tx.before = append(tx.before, fn)
+}
+
+type beforeCommitKey struct{}
+
+// WithBeforeCommit returns ctx carrying fn, which every transaction that
+// InTx runs with that context (or one derived from it) calls just before
+// COMMIT, after the transaction's own BeforeCommit functions. It lets a layer
+// above the areas bind bookkeeping to whatever change a request makes without
+// the areas knowing about it: the idempotency claim of an API request is
+// marked used in the same transaction as the change it protects. fn may run
+// several times (once per transaction, and again when InTx retries), so it
+// must be idempotent within the transaction it is given.
+func WithBeforeCommit(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) context.Context {
+	prev, _ := ctx.Value(beforeCommitKey{}).([]func(context.Context, *Tx) error)
+	hooks := append(append([]func(context.Context, *Tx) error(nil), prev...), fn)
+	return context.WithValue(ctx, beforeCommitKey{}, hooks)
+}
+
 // InTx runs fn in a write transaction and commits it if fn returns nil. On
 // PostgreSQL a serialization failure or deadlock is retried a few times, so
 // fn must be safe to run again (no side effects outside tx).
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	if db.group != nil {
+		return db.group.do(ctx, fn)
+	}
 	const attempts = 5
 	var err error
 	for i := 0; i < attempts; i++ {
@@ -210,6 +243,12 @@ func (db *DB) inTxOnce(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	}()
 	if err = fn(tx); err != nil {
 		return err
+	}
+	hooks, _ := ctx.Value(beforeCommitKey{}).([]func(context.Context, *Tx) error)
+	for _, h := range append(tx.before, hooks...) {
+		if err = h(ctx, tx); err != nil {
+			return err
+		}
 	}
 	if err = sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)

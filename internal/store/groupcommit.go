@@ -1,0 +1,191 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// SQLite has one writer and makes a commit durable with an fsync, so one
+// transaction per request caps throughput at the disk's fsync rate. The group
+// committer runs the transactions that are waiting together inside one
+// physical transaction, each in its own SAVEPOINT, and commits once: a failed
+// transaction rolls back to its savepoint alone, and every caller is answered
+// only after the shared COMMIT is durable. Callers keep the InTx contract:
+// their work commits entirely or not at all, and nothing is acknowledged
+// before it is on disk.
+type groupCommitter struct {
+	db       *sql.DB
+	requests chan *writeRequest
+	stop     chan struct{}
+	stopped  chan struct{}
+}
+
+// maxGroup bounds one physical transaction, so one batch cannot hold the
+// writer for long.
+const maxGroup = 256
+
+type writeRequest struct {
+	ctx    context.Context
+	fn     func(tx *Tx) error
+	result chan writeResult
+}
+
+type writeResult struct {
+	tx    *Tx
+	err   error
+	panic any
+}
+
+func newGroupCommitter(db *sql.DB) *groupCommitter {
+	g := &groupCommitter{db: db, requests: make(chan *writeRequest), stop: make(chan struct{}), stopped: make(chan struct{})}
+	go g.run()
+	return g
+}
+
+// do runs fn in the next group and waits until that group has committed.
+func (g *groupCommitter) do(ctx context.Context, fn func(tx *Tx) error) error {
+	req := &writeRequest{ctx: ctx, fn: fn, result: make(chan writeResult, 1)}
+	select {
+	case g.requests <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-g.stopped:
+		return errors.New("database is closed")
+	}
+	// Once queued, wait for the outcome even if ctx ends: the work may
+	// already be part of a commit, and the caller must learn whether it was.
+	res := <-req.result
+	if res.panic != nil {
+		panic(res.panic)
+	}
+	if res.err != nil {
+		return res.err
+	}
+	for _, f := range res.tx.after {
+		f()
+	}
+	return nil
+}
+
+func (g *groupCommitter) close() {
+	close(g.stop)
+	<-g.stopped
+}
+
+func (g *groupCommitter) run() {
+	defer close(g.stopped)
+	for {
+		var first *writeRequest
+		select {
+		case first = <-g.requests:
+		case <-g.stop:
+			return
+		}
+		batch := []*writeRequest{first}
+	collect:
+		for len(batch) < maxGroup {
+			select {
+			case r := <-g.requests:
+				batch = append(batch, r)
+			default:
+				break collect
+			}
+		}
+		g.commit(batch)
+	}
+}
+
+// commit runs a batch in one physical transaction and answers every request.
+func (g *groupCommitter) commit(batch []*writeRequest) {
+	bg := context.Background()
+	sqlTx, err := g.db.BeginTx(bg, nil)
+	if err != nil {
+		for _, r := range batch {
+			r.result <- writeResult{err: fmt.Errorf("begin: %w", err)}
+		}
+		return
+	}
+	var committed []*writeRequest
+	var results []writeResult
+	abort := func(err error) {
+		sqlTx.Rollback()
+		for _, r := range committed {
+			r.result <- writeResult{err: err}
+		}
+	}
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.result <- writeResult{err: err}
+			continue
+		}
+		savepoint := fmt.Sprintf("st_%d", i)
+		if _, err := sqlTx.ExecContext(bg, "SAVEPOINT "+savepoint); err != nil {
+			r.result <- writeResult{err: fmt.Errorf("savepoint: %w", err)}
+			abort(fmt.Errorf("savepoint: %w", err))
+			g.failRest(batch[i+1:], err)
+			return
+		}
+		tx := &Tx{Tx: sqlTx, engine: SQLite}
+		res := runLogical(r.ctx, tx, r.fn)
+		if res.err != nil || res.panic != nil {
+			if _, err := sqlTx.ExecContext(bg, "ROLLBACK TO "+savepoint); err != nil {
+				r.result <- res
+				abort(fmt.Errorf("rollback to savepoint: %w", err))
+				g.failRest(batch[i+1:], err)
+				return
+			}
+			sqlTx.ExecContext(bg, "RELEASE "+savepoint)
+			r.result <- res
+			continue
+		}
+		if _, err := sqlTx.ExecContext(bg, "RELEASE "+savepoint); err != nil {
+			r.result <- writeResult{err: fmt.Errorf("release savepoint: %w", err)}
+			abort(fmt.Errorf("release savepoint: %w", err))
+			g.failRest(batch[i+1:], err)
+			return
+		}
+		committed = append(committed, r)
+		results = append(results, res)
+	}
+	if len(committed) == 0 {
+		sqlTx.Rollback()
+		return
+	}
+	if err := sqlTx.Commit(); err != nil {
+		for _, r := range committed {
+			r.result <- writeResult{err: fmt.Errorf("commit: %w", err)}
+		}
+		return
+	}
+	for i, r := range committed {
+		r.result <- results[i]
+	}
+}
+
+func (g *groupCommitter) failRest(rest []*writeRequest, err error) {
+	for _, r := range rest {
+		r.result <- writeResult{err: fmt.Errorf("group commit aborted: %w", err)}
+	}
+}
+
+// runLogical runs one caller's work and its before-commit hooks, turning a
+// panic into a value the caller re-raises in its own goroutine.
+func runLogical(ctx context.Context, tx *Tx, fn func(tx *Tx) error) (res writeResult) {
+	defer func() {
+		if p := recover(); p != nil {
+			res = writeResult{panic: p}
+		}
+	}()
+	if err := fn(tx); err != nil {
+		return writeResult{err: err}
+	}
+	hooks, _ := ctx.Value(beforeCommitKey{}).([]func(context.Context, *Tx) error)
+	for _, h := range append(tx.before, hooks...) {
+		if err := h(ctx, tx); err != nil {
+			return writeResult{err: err}
+		}
+	}
+	return writeResult{tx: tx}
+}
