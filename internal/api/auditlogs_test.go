@@ -374,3 +374,34 @@ func TestOpenAPIDescribesAuditLogs(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// A retried manual entry with the same Idempotency-Key is written once.
+func TestAuditLogCreateIsIdempotent(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		e := newAuditEnv(t, db)
+		post := func() (int, map[string]any) {
+			req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/audit-logs",
+				strings.NewReader(`{"action": "READ", "table_name": "products", "description": "nightly price check"}`))
+			req.Header.Set("Authorization", "Bearer "+e.keys[actor.Admin])
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Idempotency-Key", "price-check-2026-03-05-0001")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			var out map[string]any
+			json.NewDecoder(res.Body).Decode(&out)
+			return res.StatusCode, out
+		}
+		before := e.count()
+		code1, first := post()
+		code2, second := post()
+		if code1 != 201 || code2 != 201 || first["id"] != second["id"] || first["id"] == nil {
+			t.Errorf("retry: %d %v, then %d %v", code1, first, code2, second)
+		}
+		if after := e.count(); after != before+1 {
+			t.Errorf("a retried entry was written %d times", after-before)
+		}
+	})
+}
