@@ -157,3 +157,25 @@ func TestActivityExports(t *testing.T) {
 		}
 	})
 }
+
+// API keys and stations link to their History and to what they did.
+func TestCredentialPagesLinkToActivity(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	e := newWebEnv(t, db)
+	k, err := e.f.Auth.CreateAPIKey(e.f.Ctx, "erp", actor.Manager)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.client(t, "admin@example.com")
+	_, body := get(t, c, e.srv.URL+"/api-keys")
+	id := strconv.FormatInt(k.ID, 10)
+	for _, want := range []string{`/activity?table_name=api_keys&amp;entity_id=` + id, `/activity?actor_kind=api_key&amp;actor_id=` + id} {
+		if !bytes.Contains(body, []byte(want)) {
+			t.Errorf("API keys page lacks %s", want)
+		}
+	}
+	res, body := get(t, c, e.srv.URL+"/activity?table_name=api_keys&entity_id="+id)
+	if res.StatusCode != 200 || !bytes.Contains(body, []byte("API key erp created")) {
+		t.Errorf("key history: %d", res.StatusCode)
+	}
+}
