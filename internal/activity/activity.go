@@ -4,6 +4,12 @@
 // was, before and after values, IP address and user agent. Every other area
 // records its events through Record inside the transaction of the change it
 // describes, so a change and its event commit together or not at all.
+//
+// It also reads the trail back for the people allowed to see it: filtered,
+// searched and paged lists, single entries, summaries and streamed exports
+// (query.go), manual entries posted through the audit-log API (manual.go)
+// and per-record histories (history.go). Reading and exporting the trail is
+// itself recorded, one event per page, summary, entry or export.
 package activity
 
 import (
