@@ -77,14 +77,28 @@ type Filter struct {
 	EntityType string
 	EntityID   string
 	// Text is a full-text search over the words of each event: every word
-	// must appear.
-	Text string
+	// must appear. SearchIn narrows it to one field (see SearchFields).
+	Text     string
+	SearchIn string
 	// After continues a listing from a cursor; Skip then skips that many
 	// more. Limit is the page size (DefaultLimit when 0).
 	After *Cursor
 	Skip  int
 	Limit int
 }
+
+// searchColumns are the fields a search can be narrowed to, and the text
+// each one is.
+var searchColumns = map[string]string{
+	"actor":       "actor_name",
+	"description": "description",
+	"entity":      "entity_type || ' ' || entity_id",
+	"values":      "COALESCE(old_values, '') || ' ' || COALESCE(new_values, '')",
+	"ip":          "ip",
+}
+
+// SearchFields lists what a search can be narrowed to (search_in).
+func SearchFields() []string { return []string{"actor", "description", "entity", "values", "ip"} }
 
 // ParseFilter reads a filter from query parameters, shared by the web page
 // and the audit-log API so both accept the same words: start_date, end_date
@@ -175,6 +189,12 @@ func ParseFilter(v url.Values, loc *time.Location) (Filter, error) {
 	if len(f.Text) > 200 {
 		bad.Add("q", "at most 200 characters")
 	}
+	if in := strings.ToLower(strings.TrimSpace(v.Get("search_in"))); in != "" && in != "all" {
+		if _, ok := searchColumns[in]; !ok {
+			bad.Add("search_in", "must be all, "+strings.Join(SearchFields(), ", "))
+		}
+		f.SearchIn = in
+	}
 	if raw := strings.TrimSpace(v.Get("cursor")); raw != "" {
 		c, err := ParseCursor(raw)
 		if err != nil {
@@ -241,7 +261,11 @@ func (f Filter) Describe() []string {
 	add("Category", string(f.Category))
 	add("Entity type", f.EntityType)
 	add("Entity id", f.EntityID)
-	add("Search", f.Text)
+	if f.SearchIn != "" && f.Text != "" {
+		add("Search", f.Text+" (in "+f.SearchIn+")")
+	} else {
+		add("Search", f.Text)
+	}
 	return out
 }
 
@@ -249,7 +273,7 @@ func (f Filter) Describe() []string {
 func (f Filter) values() map[string]any {
 	m := map[string]any{}
 	for k, v := range map[string]string{"start_date": f.StartDate, "end_date": f.EndDate, "actor_kind": f.ActorKind,
-		"action": string(f.Action), "category": string(f.Category), "entity_type": f.EntityType, "entity_id": f.EntityID, "q": f.Text} {
+		"action": string(f.Action), "category": string(f.Category), "entity_type": f.EntityType, "entity_id": f.EntityID, "q": f.Text, "search_in": f.SearchIn} {
 		if v != "" {
 			m[k] = v
 		}
@@ -327,6 +351,13 @@ func (f Filter) where(ctx context.Context, db *store.DB, workspaceID int64) (str
 				add("+id IN (SELECT rowid FROM activity_events_fts WHERE activity_events_fts MATCH ?)", match)
 			}
 		}
+		// The full-text index finds the candidates; each word must then
+		// also appear in the chosen field (a substring, any case).
+		if col, ok := searchColumns[f.SearchIn]; ok {
+			for _, w := range words {
+				add("lower("+col+") LIKE ? ESCAPE '\\'", "%"+likeEscaper.Replace(strings.ToLower(w))+"%")
+			}
+		}
 	}
 	return strings.Join(conds, " AND "), args, nil
 }
@@ -350,6 +381,9 @@ func fewMatches(ctx context.Context, db *store.DB, match string) (bool, error) {
 	}
 	return n <= ftsDrivingLimit, nil
 }
+
+// likeEscaper makes a word match itself literally in LIKE.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // ftsQuery turns the user's words into an FTS5 query that matches events
 // holding every word. Each word is quoted, so FTS5 operators and syntax

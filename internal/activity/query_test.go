@@ -101,6 +101,13 @@ func TestListFilters(t *testing.T) {
 			{`q="NEAR AND*`, nil, nil}, // FTS syntax is searched as text, never an error
 			{"q=mallory", nil, []string{"bob-failed-login"}},
 			{"user_id=101&q=renamed&start_date=2026-01-02", nil, []string{"alice-update-product"}},
+			{"q=alice&search_in=actor", nil, []string{"alice-update-product", "alice-create-product"}},
+			{"q=renamed&search_in=actor", nil, nil},
+			{"q=M8&search_in=values", nil, []string{"alice-update-product"}},
+			{"q=BOLT-1&search_in=description", nil, []string{"alice-update-product", "alice-create-product"}},
+			{"q=WH1/A&search_in=values", nil, []string{"key-delete-location"}},
+			{"q=products+7&search_in=entity", nil, []string{"alice-update-product", "alice-create-product"}},
+			{"q=100%25&search_in=description", nil, nil}, // % is a character, not a wildcard
 		}
 		for _, c := range cases {
 			v, _ := url.ParseQuery(c.query)
@@ -231,6 +238,7 @@ func TestParseFilterRefusesBadInput(t *testing.T) {
 		"actor_kind=robot":             "actor_kind",
 		"cursor=zz":                    "cursor",
 		"category=weather":             "category",
+		"search_in=colour":             "search_in",
 		"user_id=1&actor_kind=api_key": "actor_kind",
 	}
 	for q, field := range cases {

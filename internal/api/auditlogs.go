@@ -108,7 +108,7 @@ func entryOf(ev activity.Event) auditLogEntry {
 // other is refused, so a misspelt filter is not silently ignored.
 var auditLogParams = map[string]bool{"user_id": true, "table_name": true, "start_date": true, "end_date": true,
 	"skip": true, "limit": true, "action": true, "entity_id": true, "record_id": true, "entity_type": true,
-	"actor_kind": true, "actor_id": true, "category": true, "q": true, "cursor": true}
+	"actor_kind": true, "actor_id": true, "category": true, "q": true, "search_in": true, "cursor": true}
 
 // auditFilter checks the caller is an admin and reads the filter, with
 // dates in the workspace's time zone.

@@ -39,7 +39,9 @@ type activityPage struct {
 	People     []activity.Person
 	Actions    []activity.Action
 	Categories []activity.Category
-	TimeZone   string
+	// SearchFields are what the search can be narrowed to.
+	SearchFields []string
+	TimeZone     string
 	// Older is the link to the next (older) page; empty on the last.
 	Older string
 	// Filtered says whether any filter is applied (for the empty message).
@@ -68,7 +70,7 @@ func (wb *Web) activityFilter(r *http.Request) (activity.Filter, *time.Location,
 // fields, so links carry exactly the selection.
 func filterQuery(q url.Values) url.Values {
 	out := url.Values{}
-	for _, k := range []string{"start_date", "end_date", "user_id", "actor_kind", "actor_id", "action", "category", "table_name", "entity_id", "q"} {
+	for _, k := range []string{"start_date", "end_date", "user_id", "actor_kind", "actor_id", "action", "category", "table_name", "entity_id", "q", "search_in"} {
 		if v := strings.TrimSpace(q.Get(k)); v != "" {
 			out.Set(k, v)
 		}
@@ -87,7 +89,7 @@ func (wb *Web) activityLog(w http.ResponseWriter, r *http.Request) error {
 	}
 	selection := filterQuery(r.URL.Query())
 	page := activityPage{Query: r.URL.Query(), People: people, Actions: activity.Actions(), Categories: activity.Categories(),
-		TimeZone: loc.String(), Filtered: len(selection) > 0, ExportQuery: selection.Encode()}
+		SearchFields: activity.SearchFields(), TimeZone: loc.String(), Filtered: len(selection) > 0, ExportQuery: selection.Encode()}
 	if filterErr != nil {
 		return wb.show(w, r, "activity.html", "Activity log", page, filterErr)
 	}
