@@ -100,6 +100,7 @@ func TestListFilters(t *testing.T) {
 			{"q=erp+bolt", nil, nil},
 			{`q="NEAR AND*`, nil, nil}, // FTS syntax is searched as text, never an error
 			{"q=mallory", nil, []string{"bob-failed-login"}},
+			{"q=---+@", nil, nil}, // no word at all: nothing matches, no error
 			{"user_id=101&q=renamed&start_date=2026-01-02", nil, []string{"alice-update-product"}},
 			{"q=alice&search_in=actor", nil, []string{"alice-update-product", "alice-create-product"}},
 			{"q=renamed&search_in=actor", nil, nil},
