@@ -285,3 +285,7 @@ func ReadLogInOrder(ctx context.Context, q store.Querier, workspaceID, after int
 }
 
 var errStop = errors.New("stop")
+
+// Backdated reports whether the entry was recorded at another time than it
+// took effect (a movement entered late).
+func (e Entry) Backdated() bool { return !e.EffectiveAt.Equal(e.RecordedAt) }
