@@ -34,6 +34,7 @@ func (a *API) registerInventory(mux *http.ServeMux) {
 		a.handle(mux, "POST /api/v1/inventory/"+path, a.movement(kind))
 	}
 	a.handle(mux, "POST /api/v1/inventory/movements", a.movementBatch)
+	a.handle(mux, "POST /api/v1/inventory/imports", a.bulkImport)
 	a.handle(mux, "GET /api/v1/inventory/log", a.listLog)
 	a.handle(mux, "GET /api/v1/inventory/log/export", a.exportLog)
 	a.handle(mux, "GET /api/v1/inventory/stock", a.stock)
@@ -511,4 +512,26 @@ func (a *API) stockDiff(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return list(w, diffs)
+}
+
+// bulkImport applies a CSV or XLSX bulk-update file sent as the request body
+// (Content-Type text/csv or the XLSX type): all rows or none; the problem's
+// "errors" name each bad row ("row 7").
+func (a *API) bulkImport(w http.ResponseWriter, r *http.Request) error {
+	if _, err := actor.Require(r.Context(), actor.MoveStock); err != nil {
+		return err
+	}
+	rows, err := inventory.ParseBulkFile(http.MaxBytesReader(w, r.Body, inventory.MaxImportBytes+1))
+	if err != nil {
+		return err
+	}
+	o := inventory.Options{Reason: r.URL.Query().Get("reason"), Reference: "import"}
+	if ref := r.URL.Query().Get("reference"); ref != "" {
+		o.Reference = ref
+	}
+	res, err := inventory.BulkUpdate(r.Context(), a.cfg.DB, rows, o)
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, http.StatusCreated, map[string]any{"rows": len(rows), "entries": res.Entries, "records": res.Records})
 }

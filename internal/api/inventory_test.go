@@ -187,3 +187,29 @@ func jsonNum(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+func TestBulkImportAPI(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := storetest.NewFixture(t, db)
+		srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth}))
+		defer srv.Close()
+		key, err := f.Auth.CreateAPIKey(f.Ctx, "erp", actor.Manager)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := client{t: t, url: srv.URL, token: key.Secret}
+		c.ok("POST", "/api/v1/items", `{"sku":"A","name":"A"}`, 201)
+		c.ok("POST", "/api/v1/locations", `{"code":"WH1"}`, 201)
+		status, b := c.do("POST", "/api/v1/inventory/imports", "sku,location,quantity\nA,WH1,5\nB,WH1,1\n", "Content-Type", "text/csv")
+		if status != 422 || !strings.Contains(string(b), `"row 3"`) {
+			t.Fatalf("bad import: %d %s", status, b)
+		}
+		status, b = c.do("POST", "/api/v1/inventory/imports", "sku,location,quantity\nA,WH1,5\n", "Content-Type", "text/csv")
+		if status != 201 {
+			t.Fatalf("import: %d %s", status, b)
+		}
+		if err := inventory.CheckInvariant(f.Ctx, db.Read(), f.Workspace.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -442,9 +442,16 @@ func (wb *Web) postImport(w http.ResponseWriter, r *http.Request) error {
 		return fail(err)
 	}
 	res, err := inventory.BulkUpdate(r.Context(), wb.cfg.DB, rows, inventory.Options{Reason: r.PostFormValue("reason"),
-		Reference: "import " + header.Filename})
+		Reference: "import " + truncateName(header.Filename, 150)})
 	if err != nil {
 		return fail(err)
 	}
 	return redirect(w, r, "/inventory/log", fmt.Sprintf("Bulk update applied: %d rows, %d log entries", len(rows), len(res.Entries)))
+}
+
+func truncateName(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
 }
