@@ -280,6 +280,7 @@ type logView struct {
 	ExportXLSX string
 	ExportCSV  string
 	Actions    []inventory.Action
+	Parties    []string
 }
 
 func (wb *Web) logPage(w http.ResponseWriter, r *http.Request) error {
@@ -287,7 +288,7 @@ func (wb *Web) logPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := logView{Query: r.URL.Query(), Actions: inventory.Actions()}
+	v := logView{Query: r.URL.Query(), Actions: inventory.Actions(), Parties: []string{"user", "station", "api_key", "system"}}
 	if v.catalogue, err = wb.catalogue(r, a); err != nil {
 		return err
 	}

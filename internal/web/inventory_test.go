@@ -133,7 +133,7 @@ func TestInventoryPages(t *testing.T) {
 		for _, path := range []string{"/inventory", "/inventory/items/" + itoa(it.ID), "/inventory/log", "/inventory/log?sku=OIL-5&action=user_correction",
 			"/inventory/as-of?at=2000-01-01T00:00", "/inventory/as-of?at=2000-01-01T00:00&compare=2999-01-01T00:00", "/inventory/as-of?at=2999-01-01T00:00&mode=shown",
 			"/inventory?as_of=2000-01-01T10:00", "/inventory/import"} {
-			if status, body := b.get(path); status != 200 {
+			if status, body := b.get(path); status != 200 || !strings.Contains(body, "</main>") {
 				t.Errorf("GET %s: %d %s", path, status, body)
 			}
 		}
