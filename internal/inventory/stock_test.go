@@ -2,6 +2,7 @@ package inventory_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/inventory"
+	"github.com/stocktrail/stocktrail/internal/pgtest"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/storetest"
 )
@@ -275,4 +277,53 @@ func TestConcurrentMovements(t *testing.T) {
 		}
 		t.Logf("received %d, issued %d, refused %d issues, final %d", received.Load(), issued.Load(), refused.Load(), want)
 	})
+}
+
+// TestTwoNodesOnePostgres runs movements through two separate connection
+// pools on one PostgreSQL database, as two `serve` processes would: the row
+// locks, not anything in Go, keep the level exact.
+func TestTwoNodesOnePostgres(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	open := func() *store.DB {
+		db, err := store.Open(context.Background(), store.Config{URL: url, MaxConns: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	nodeA, nodeB := open(), open()
+	if err := nodeA.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	w := newWorld(t, nodeA)
+	r := w.receive(t, "BOLT-M8", w.a1, "", "100")
+	var wg sync.WaitGroup
+	var issued atomic.Int64
+	for g := 0; g < 8; g++ {
+		node := nodeA
+		if g%2 == 1 {
+			node = nodeB
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				_, err := inventory.IssueStock(w.ctx, node, inventory.Issue{RecordRef: inventory.RecordRef{RecordID: r.ID}, Quantity: "1"})
+				if err == nil {
+					issued.Add(1)
+				} else if !fault.Is(err, fault.Invalid) {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if issued.Load() != 100 {
+		t.Fatalf("issued %d of 160 attempts, want exactly 100", issued.Load())
+	}
+	if got := w.level(t, r.ID); got != "0" {
+		t.Fatalf("level %s", got)
+	}
 }
