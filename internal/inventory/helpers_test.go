@@ -1,0 +1,7 @@
+package inventory_test
+
+import "github.com/stocktrail/stocktrail/internal/workspace"
+
+func workspaceUpdate(w *world, allowNegative bool) (workspace.Workspace, error) {
+	return workspace.Update(w.ctx, w.db, workspace.Change{AllowNegativeStock: &allowNegative})
+}

@@ -1,0 +1,320 @@
+package inventory
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/store"
+)
+
+// Level is the stock of one item at one location.
+type Level struct {
+	ItemID       int64    `json:"item_id"`
+	SKU          string   `json:"sku"`
+	Name         string   `json:"name"`
+	Unit         string   `json:"unit"`
+	Scale        int      `json:"-"`
+	LocationID   int64    `json:"location_id"`
+	LocationPath string   `json:"location_path"`
+	Quantity     Quantity `json:"quantity"`
+}
+
+// QuantityText formats the quantity with the unit's decimals.
+func (l Level) QuantityText() string { return l.Quantity.Format(l.Scale) }
+
+// StockFilter narrows stock queries to one item and/or one location.
+type StockFilter struct {
+	ItemID     int64
+	LocationID int64
+	// WithEmpty keeps item-locations whose level is zero.
+	WithEmpty bool
+}
+
+func (f StockFilter) where(alias string, args *[]any) string {
+	var b strings.Builder
+	if f.ItemID != 0 {
+		*args = append(*args, f.ItemID)
+		fmt.Fprintf(&b, " AND %sitem_id = $%d", alias, len(*args))
+	}
+	if f.LocationID != 0 {
+		*args = append(*args, f.LocationID)
+		fmt.Fprintf(&b, " AND %slocation_id = $%d", alias, len(*args))
+	}
+	return b.String()
+}
+
+// CurrentStock returns today's level per item and location.
+func CurrentStock(ctx context.Context, db *store.DB, f StockFilter) ([]Level, error) {
+	a, err := actor.Require(ctx, actor.ViewInventory)
+	if err != nil {
+		return nil, err
+	}
+	args := []any{a.WorkspaceID}
+	query := `SELECT s.item_id, s.location_id, s.quantity FROM stock_levels s WHERE s.workspace_id = $1` + f.where("s.", &args)
+	if !f.WithEmpty {
+		query += ` AND s.quantity <> 0`
+	}
+	return levels(ctx, db.Read(), a.WorkspaceID, query, args)
+}
+
+// StockAsOf rebuilds the level per item and location at moment t by
+// effective time: a receipt entered late but effective earlier counts from
+// its effective time. It adds the monthly checkpoints before t's month to
+// the log entries of that month up to t, so it reads at most a month of log.
+func StockAsOf(ctx context.Context, db *store.DB, t time.Time, f StockFilter) ([]Level, error) {
+	a, err := actor.Require(ctx, actor.ViewInventory)
+	if err != nil {
+		return nil, err
+	}
+	return stockAsOf(ctx, db.Read(), a.WorkspaceID, t, f)
+}
+
+func stockAsOf(ctx context.Context, q store.Querier, workspaceID int64, t time.Time, f StockFilter) ([]Level, error) {
+	args := []any{workspaceID, periodStart(t), store.Micros(t)}
+	cond := f.where("", &args)
+	query := `SELECT item_id, location_id, SUM(q) FROM (
+		SELECT item_id, location_id, change_sum AS q FROM inventory_checkpoints
+			WHERE workspace_id = $1 AND period_start < $2` + cond + `
+		UNION ALL
+		SELECT item_id, location_id, change AS q FROM inventory_log
+			WHERE workspace_id = $1 AND effective_at >= $2 AND effective_at <= $3` + cond + `
+	) AS parts GROUP BY item_id, location_id`
+	if !f.WithEmpty {
+		query += ` HAVING SUM(q) <> 0`
+	}
+	return levels(ctx, q, workspaceID, query, args)
+}
+
+// StockAsShown answers "what did the system show at moment k": the level
+// after the last entry recorded by then, per item and location, whatever
+// effective times were entered later.
+func StockAsShown(ctx context.Context, db *store.DB, k time.Time, f StockFilter) ([]Level, error) {
+	a, err := actor.Require(ctx, actor.ViewInventory)
+	if err != nil {
+		return nil, err
+	}
+	args := []any{a.WorkspaceID, store.Micros(k)}
+	cond := f.where("", &args)
+	query := `SELECT l.item_id, l.location_id, l.location_level FROM inventory_log l JOIN (
+		SELECT item_id, location_id, MAX(id) AS last FROM inventory_log WHERE workspace_id = $1 AND recorded_at <= $2` + cond + `
+		GROUP BY item_id, location_id) m ON l.workspace_id = $1 AND l.id = m.last`
+	if !f.WithEmpty {
+		query += ` WHERE l.location_level <> 0`
+	}
+	return levels(ctx, db.Read(), a.WorkspaceID, query, args)
+}
+
+// levels runs a query yielding (item_id, location_id, quantity) and names
+// the items and locations.
+func levels(ctx context.Context, q store.Querier, workspaceID int64, query string, args []any) ([]Level, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []Level
+	for rows.Next() {
+		var l Level
+		if err := rows.Scan(&l.ItemID, &l.LocationID, &l.Quantity); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if err := nameLevels(ctx, q, workspaceID, out); err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].SKU != out[j].SKU {
+			return out[i].SKU < out[j].SKU
+		}
+		return out[i].LocationPath < out[j].LocationPath
+	})
+	return out, nil
+}
+
+func nameLevels(ctx context.Context, q store.Querier, workspaceID int64, ls []Level) error {
+	if len(ls) == 0 {
+		return nil
+	}
+	items := map[int64]Item{}
+	rows, err := q.QueryContext(ctx, `SELECT `+itemColumns+` FROM items WHERE workspace_id = $1`, workspaceID)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		it, err := scanItem(rows)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		items[it.ID] = it
+	}
+	rows.Close()
+	locs, err := ListLocations(ctx, q, workspaceID, true)
+	if err != nil {
+		return err
+	}
+	paths := make(map[int64]string, len(locs))
+	for _, l := range locs {
+		paths[l.ID] = l.Path
+	}
+	for i := range ls {
+		it := items[ls[i].ItemID]
+		ls[i].SKU, ls[i].Name, ls[i].Unit, ls[i].Scale = it.SKU, it.Name, it.Unit, it.Scale
+		ls[i].LocationPath = paths[ls[i].LocationID]
+	}
+	return nil
+}
+
+// Difference is how the level of an item at a location changed between two
+// moments.
+type Difference struct {
+	Level
+	From   Quantity `json:"from"`
+	To     Quantity `json:"to"`
+	Change Quantity `json:"change"`
+}
+
+// FromText and the others format with the unit's decimals.
+func (d Difference) FromText() string   { return d.From.Format(d.Scale) }
+func (d Difference) ToText() string     { return d.To.Format(d.Scale) }
+func (d Difference) ChangeText() string { return d.Change.Format(d.Scale) }
+
+// StockDiff compares stock as of two moments (by effective time) and lists
+// the item-locations whose level differs.
+func StockDiff(ctx context.Context, db *store.DB, from, to time.Time, f StockFilter) ([]Difference, error) {
+	a, err := actor.Require(ctx, actor.ViewInventory)
+	if err != nil {
+		return nil, err
+	}
+	if !from.Before(to) {
+		return nil, fault.Field("to", "must be after from")
+	}
+	f.WithEmpty = true
+	before, err := stockAsOf(ctx, db.Read(), a.WorkspaceID, from, f)
+	if err != nil {
+		return nil, err
+	}
+	after, err := stockAsOf(ctx, db.Read(), a.WorkspaceID, to, f)
+	if err != nil {
+		return nil, err
+	}
+	type key struct{ item, loc int64 }
+	diffs := map[key]*Difference{}
+	for _, l := range before {
+		diffs[key{l.ItemID, l.LocationID}] = &Difference{Level: l, From: l.Quantity}
+	}
+	for _, l := range after {
+		d, ok := diffs[key{l.ItemID, l.LocationID}]
+		if !ok {
+			d = &Difference{Level: l}
+			diffs[key{l.ItemID, l.LocationID}] = d
+		}
+		d.To = l.Quantity
+	}
+	var out []Difference
+	for _, d := range diffs {
+		if d.From != d.To {
+			d.Change = d.To - d.From
+			d.Quantity = d.To
+			out = append(out, *d)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].SKU != out[j].SKU {
+			return out[i].SKU < out[j].SKU
+		}
+		return out[i].LocationPath < out[j].LocationPath
+	})
+	return out, nil
+}
+
+// CheckInvariant verifies, for one workspace, that every record's quantity
+// equals the sum of its logged changes, that each item-location level equals
+// the sum of its records, and that the checkpoints equal the log grouped by
+// month. It returns a description of every mismatch, or nil.
+func CheckInvariant(ctx context.Context, q store.Querier, workspaceID int64) error {
+	var problems []string
+	check := func(what, query string) error {
+		rows, err := q.QueryContext(ctx, query, workspaceID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id1, id2 int64
+			var have, want int64
+			if err := rows.Scan(&id1, &id2, &have, &want); err != nil {
+				return err
+			}
+			problems = append(problems, fmt.Sprintf("%s %d/%d: stored %d, log says %d", what, id1, id2, have, want))
+		}
+		return rows.Err()
+	}
+	if err := check("record", `SELECT r.id, 0, r.quantity, COALESCE(s.total, 0) FROM inventory_records r
+		LEFT JOIN (SELECT record_id, SUM(change) AS total FROM inventory_log WHERE workspace_id = $1 GROUP BY record_id) s
+		ON s.record_id = r.id WHERE r.workspace_id = $1 AND r.quantity <> COALESCE(s.total, 0)`); err != nil {
+		return err
+	}
+	if err := check("item-location", `SELECT sl.item_id, sl.location_id, sl.quantity, COALESCE(r.total, 0) FROM stock_levels sl
+		LEFT JOIN (SELECT item_id, location_id, SUM(quantity) AS total FROM inventory_records WHERE workspace_id = $1
+			GROUP BY item_id, location_id) r ON r.item_id = sl.item_id AND r.location_id = sl.location_id
+		WHERE sl.workspace_id = $1 AND sl.quantity <> COALESCE(r.total, 0)`); err != nil {
+		return err
+	}
+	// Checkpoints against the log, grouped by month in Go (month lengths
+	// differ, which plain SQL on both engines cannot group by cheaply).
+	type key struct{ item, loc, period int64 }
+	sums := map[key]int64{}
+	rows, err := q.QueryContext(ctx, `SELECT item_id, location_id, effective_at, change FROM inventory_log WHERE workspace_id = $1`, workspaceID)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var item, loc, eff, ch int64
+		if err := rows.Scan(&item, &loc, &eff, &ch); err != nil {
+			rows.Close()
+			return err
+		}
+		if ch != 0 {
+			sums[key{item, loc, periodStart(store.Time(eff))}] += ch
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows, err = q.QueryContext(ctx, `SELECT item_id, location_id, period_start, change_sum FROM inventory_checkpoints WHERE workspace_id = $1`, workspaceID)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var k key
+		var sum int64
+		if err := rows.Scan(&k.item, &k.loc, &k.period, &sum); err != nil {
+			rows.Close()
+			return err
+		}
+		if sums[k] != sum {
+			problems = append(problems, fmt.Sprintf("checkpoint %d/%d@%d: stored %d, log says %d", k.item, k.loc, k.period, sum, sums[k]))
+		}
+		delete(sums, k)
+	}
+	rows.Close()
+	for k, v := range sums {
+		problems = append(problems, fmt.Sprintf("checkpoint %d/%d@%d missing, log says %d", k.item, k.loc, k.period, v))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("inventory invariant broken:\n%s", strings.Join(problems, "\n"))
+	}
+	return nil
+}
