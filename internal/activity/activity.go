@@ -71,6 +71,12 @@ type Event struct {
 	IP          string
 	UserAgent   string
 	RequestID   string
+	// ReportedBy* name who posted a manual audit-log entry (POST
+	// /api/v1/audit-logs) when that differs from the actor it names; empty
+	// for events recorded by the operation they describe.
+	ReportedByKind string
+	ReportedByID   int64
+	ReportedByName string
 }
 
 // Record appends ev inside tx. The actor and request facts come from ctx
@@ -109,22 +115,27 @@ func Record(ctx context.Context, tx *store.Tx, ev Event) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	var actorID any
-	if ev.ActorID != 0 {
-		actorID = ev.ActorID
-	}
 	var id int64
 	err = tx.QueryRowContext(ctx, `INSERT INTO activity_events
 		(workspace_id, occurred_at, actor_kind, actor_id, actor_name, action, category, entity_type, entity_id,
-		 old_values, new_values, description, ip, user_agent, request_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
-		ev.WorkspaceID, store.Micros(ev.OccurredAt), ev.ActorKind, actorID, ev.ActorName, string(ev.Action),
+		 old_values, new_values, description, ip, user_agent, request_id, reported_by_kind, reported_by_id, reported_by_name)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id`,
+		ev.WorkspaceID, store.Micros(ev.OccurredAt), ev.ActorKind, nullID(ev.ActorID), ev.ActorName, string(ev.Action),
 		string(ev.Category), ev.EntityType, ev.EntityID, oldJSON, newJSON, ev.Description,
-		truncate(ev.IP, 64), truncate(ev.UserAgent, 512), truncate(ev.RequestID, 64)).Scan(&id)
+		truncate(ev.IP, 64), truncate(ev.UserAgent, 512), truncate(ev.RequestID, 64),
+		ev.ReportedByKind, nullID(ev.ReportedByID), ev.ReportedByName).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("record activity %s %s: %w", ev.Action, ev.EntityType, err)
 	}
 	return id, nil
+}
+
+// nullID stores 0 (no such party) as NULL.
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
 }
 
 func jsonOrNull(v any) (any, error) {
@@ -175,31 +186,43 @@ func ForEntity(ctx context.Context, db *store.DB, workspaceID int64, entityType,
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
-	rows, err := db.Read().QueryContext(ctx, `SELECT id, workspace_id, occurred_at, actor_kind, COALESCE(actor_id, 0), actor_name,
-		action, category, entity_type, entity_id, COALESCE(old_values, ''), COALESCE(new_values, ''), description, ip, user_agent, request_id
+	rows, err := db.Read().QueryContext(ctx, `SELECT `+eventColumns+`
 		FROM activity_events WHERE workspace_id = $1 AND entity_type = $2 AND entity_id = $3
-		ORDER BY id DESC LIMIT $4`, workspaceID, entityType, entityID, limit)
+		ORDER BY occurred_at DESC, id DESC LIMIT $4`, workspaceID, entityType, entityID, limit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []Event
 	for rows.Next() {
-		var ev Event
-		var at int64
-		var oldV, newV string
-		if err := rows.Scan(&ev.ID, &ev.WorkspaceID, &at, &ev.ActorKind, &ev.ActorID, &ev.ActorName, &ev.Action, &ev.Category,
-			&ev.EntityType, &ev.EntityID, &oldV, &newV, &ev.Description, &ev.IP, &ev.UserAgent, &ev.RequestID); err != nil {
+		ev, err := scanEvent(rows)
+		if err != nil {
 			return nil, err
-		}
-		ev.OccurredAt = store.Time(at)
-		if oldV != "" {
-			ev.Old = json.RawMessage(oldV)
-		}
-		if newV != "" {
-			ev.New = json.RawMessage(newV)
 		}
 		out = append(out, ev)
 	}
 	return out, rows.Err()
+}
+
+const eventColumns = `id, workspace_id, occurred_at, actor_kind, COALESCE(actor_id, 0), actor_name,
+	action, category, entity_type, entity_id, COALESCE(old_values, ''), COALESCE(new_values, ''), description,
+	ip, user_agent, request_id, reported_by_kind, COALESCE(reported_by_id, 0), reported_by_name`
+
+func scanEvent(row interface{ Scan(...any) error }) (Event, error) {
+	var ev Event
+	var at int64
+	var oldV, newV string
+	if err := row.Scan(&ev.ID, &ev.WorkspaceID, &at, &ev.ActorKind, &ev.ActorID, &ev.ActorName, &ev.Action, &ev.Category,
+		&ev.EntityType, &ev.EntityID, &oldV, &newV, &ev.Description, &ev.IP, &ev.UserAgent, &ev.RequestID,
+		&ev.ReportedByKind, &ev.ReportedByID, &ev.ReportedByName); err != nil {
+		return Event{}, err
+	}
+	ev.OccurredAt = store.Time(at)
+	if oldV != "" {
+		ev.Old = json.RawMessage(oldV)
+	}
+	if newV != "" {
+		ev.New = json.RawMessage(newV)
+	}
+	return ev, nil
 }

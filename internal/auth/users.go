@@ -132,7 +132,8 @@ func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	return u, nil
 }
 
-// ListUsers returns the workspace's users (not deleted), by name.
+// ListUsers returns the workspace's users (not deleted), by name, and
+// records that they were listed.
 func (s *Service) ListUsers(ctx context.Context) ([]User, error) {
 	a, err := actor.Require(ctx, actor.ManageUsers)
 	if err != nil {
@@ -152,7 +153,14 @@ func (s *Service) ListUsers(ctx context.Context) ([]User, error) {
 		}
 		out = append(out, u)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// The user list is sensitive data: reading it is recorded (one event per
+	// listing, with the number of users shown).
+	err = activity.RecordNow(ctx, s.DB, activity.Event{Action: activity.Read, Category: activity.Users, EntityType: "users",
+		New: map[string]any{"rows": len(out)}, Description: fmt.Sprintf("listed %d users", len(out))})
+	return out, err
 }
 
 // GetUser returns one user of the actor's workspace.

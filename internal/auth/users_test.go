@@ -11,11 +11,12 @@ import (
 	"github.com/stocktrail/stocktrail/internal/storetest"
 )
 
-// events returns the actions recorded for an entity, oldest first.
+// events returns the changes recorded for an entity, oldest first (READ
+// events, which record listings, left out).
 func events(t *testing.T, db *store.DB, ws int64, entityType string) []string {
 	t.Helper()
 	rows, err := db.Read().QueryContext(context.Background(),
-		`SELECT action FROM activity_events WHERE workspace_id = $1 AND entity_type = $2 ORDER BY id`, ws, entityType)
+		`SELECT action FROM activity_events WHERE workspace_id = $1 AND entity_type = $2 AND action <> 'READ' ORDER BY id`, ws, entityType)
 	if err != nil {
 		t.Fatal(err)
 	}

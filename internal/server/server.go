@@ -66,7 +66,7 @@ func New(cfg Config) *Server {
 		s.fail(w, r, fault.New(fault.Forbidden, "cross-origin request refused"))
 	}))
 	s.idem = idempotency.New(idempotency.Config{DB: cfg.DB, Logger: cfg.Logger, Fail: s.fail})
-	s.handler = s.recoverPanics(s.requestFacts(cop.Handler(s.authenticate(s.idempotent(s.mux)))))
+	s.handler = s.recoverPanics(s.requestFacts(cop.Handler(s.authenticate(s.recordAPICalls(s.idempotent(s.mux))))))
 	return s
 }
 

@@ -1,0 +1,88 @@
+package activity
+
+import (
+	"encoding/json"
+	"sort"
+	"strings"
+)
+
+// FieldChange is one field of an event shown as before → after.
+type FieldChange struct {
+	Field  string
+	Before string
+	After  string
+	// HadBefore and HasAfter tell "was empty" from "did not exist" (a
+	// created record has no before, a deleted one no after).
+	HadBefore, HasAfter bool
+}
+
+// FieldChanges lists the fields an event's old and new values name, sorted,
+// each with its value before and after, so a History tab can show "role:
+// operator → manager" instead of two JSON blobs. Values that are not JSON
+// objects come back as one row with an empty field name.
+func (ev Event) FieldChanges() []FieldChange {
+	before, okB := asObject(ev.Old)
+	after, okA := asObject(ev.New)
+	if !okB || !okA {
+		return []FieldChange{{Before: rawText(ev.Old), After: rawText(ev.New), HadBefore: ev.Old != nil, HasAfter: ev.New != nil}}
+	}
+	names := map[string]bool{}
+	for k := range before {
+		names[k] = true
+	}
+	for k := range after {
+		names[k] = true
+	}
+	out := make([]FieldChange, 0, len(names))
+	for k := range names {
+		b, hadB := before[k]
+		a, hasA := after[k]
+		out = append(out, FieldChange{Field: k, Before: valueText(b), After: valueText(a), HadBefore: hadB, HasAfter: hasA})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Field < out[j].Field })
+	return out
+}
+
+// asObject decodes v as a JSON object; nil decodes as an empty one.
+func asObject(v any) (map[string]json.RawMessage, bool) {
+	if v == nil {
+		return map[string]json.RawMessage{}, true
+	}
+	raw, ok := v.(json.RawMessage)
+	if !ok {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, false
+		}
+		raw = b
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+		return nil, false
+	}
+	return m, true
+}
+
+// valueText shows a JSON value plainly: strings without quotes, null as
+// empty, anything else as compact JSON.
+func valueText(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err == nil {
+		return s
+	}
+	return strings.TrimSpace(string(raw))
+}
+
+func rawText(v any) string {
+	if v == nil {
+		return ""
+	}
+	if raw, ok := v.(json.RawMessage); ok {
+		return string(raw)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}

@@ -1,0 +1,159 @@
+package web_test
+
+import (
+	"bytes"
+	"encoding/csv"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/auth"
+	"github.com/stocktrail/stocktrail/internal/server"
+	"github.com/stocktrail/stocktrail/internal/store"
+	"github.com/stocktrail/stocktrail/internal/storetest"
+)
+
+// webEnv is a running server with an admin, an auditor and an operator
+// whose role and name were changed (so the log holds a ROLE_CHANGE and an
+// UPDATE with before and after values).
+type webEnv struct {
+	f        *storetest.Fixture
+	srv      *httptest.Server
+	operator auth.User
+}
+
+const testPassword = "correct horse battery"
+
+func newWebEnv(t *testing.T, db *store.DB) *webEnv {
+	t.Helper()
+	f := storetest.NewFixture(t, db)
+	op := f.User(t, "olga@example.com", actor.Operator)
+	f.User(t, "audrey@example.com", actor.Auditor)
+	role, name := actor.Manager, "Olga Petrova"
+	if _, err := f.Auth.UpdateUser(f.Ctx, op.ID, auth.UserChange{Role: &role, Name: &name}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth}))
+	t.Cleanup(srv.Close)
+	return &webEnv{f: f, srv: srv, operator: op}
+}
+
+// client logs in as email and returns a client carrying the session.
+func (e *webEnv) client(t *testing.T, email string) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	res, err := c.PostForm(e.srv.URL+"/login", url.Values{"email": {email}, "password": {testPassword}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.Request.URL.Path != "/" {
+		t.Fatalf("login as %s ended at %s (%d)", email, res.Request.URL, res.StatusCode)
+	}
+	return c
+}
+
+func get(t *testing.T, c *http.Client, u string) (*http.Response, []byte) {
+	t.Helper()
+	res, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res, body
+}
+
+func TestActivityPageAccess(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		e := newWebEnv(t, db)
+		for email, want := range map[string]int{"admin@example.com": 200, "audrey@example.com": 200, "olga@example.com": 403} {
+			c := e.client(t, email)
+			for _, path := range []string{"/activity", "/activity/export.csv", "/activity/export.pdf"} {
+				if res, _ := get(t, c, e.srv.URL+path); res.StatusCode != want {
+					t.Errorf("%s %s: %d, want %d", email, path, res.StatusCode, want)
+				}
+			}
+		}
+		res, body := get(t, e.client(t, "admin@example.com"), e.srv.URL+"/activity?start_date=31.12.2025&action=NOPE")
+		if res.StatusCode != 422 || !bytes.Contains(body, []byte("YYYY-MM-DD")) || !bytes.Contains(body, []byte("unknown action")) {
+			t.Errorf("bad filter: %d %s", res.StatusCode, body)
+		}
+	})
+}
+
+func TestActivityPageFiltersAndPaging(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		e := newWebEnv(t, db)
+		c := e.client(t, "admin@example.com")
+		_, body := get(t, c, e.srv.URL+"/activity?action=ROLE_CHANGE")
+		if !bytes.Contains(body, []byte("role of olga@example.com changed from operator to manager")) || bytes.Contains(body, []byte(`class="action">LOGIN<`)) {
+			t.Errorf("ROLE_CHANGE filter page:\n%s", body)
+		}
+		_, body = get(t, c, e.srv.URL+"/activity?q=Petrova")
+		if !bytes.Contains(body, []byte("<del>olga@example.com</del> → <ins>Olga Petrova</ins>")) {
+			t.Errorf("search page does not show before → after:\n%s", body)
+		}
+		_, body = get(t, c, e.srv.URL+"/activity?limit=2")
+		if !bytes.Contains(body, []byte(`id="older"`)) {
+			t.Fatalf("no older link on a 2-row page:\n%s", body)
+		}
+	})
+}
+
+func TestActivityExports(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		e := newWebEnv(t, db)
+		c := e.client(t, "audrey@example.com")
+		res, body := get(t, c, e.srv.URL+"/activity/export.csv?table_name=users&entity_id="+strconv.FormatInt(e.operator.ID, 10))
+		if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") ||
+			!strings.Contains(res.Header.Get("Content-Disposition"), "attachment") {
+			t.Fatalf("csv: %d %v", res.StatusCode, res.Header)
+		}
+		records, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "ID,Timestamp,Actor kind,Actor ID,Actor,Action,Category,Entity type,Entity ID,Description,Old values,New values,IP address,User agent,Request ID,Reported by"
+		if got := strings.Join(records[0], ","); got != want {
+			t.Errorf("CSV header %q", got)
+		}
+		// CREATE, ROLE_CHANGE, UPDATE of the operator, newest first.
+		if len(records) != 4 || records[1][5] != "UPDATE" || records[2][5] != "ROLE_CHANGE" || records[3][5] != "CREATE" ||
+			records[2][10] != `{"role":"operator"}` || records[2][11] != `{"role":"manager"}` {
+			t.Errorf("CSV rows %q", records)
+		}
+		res, body = get(t, c, e.srv.URL+"/activity/export.pdf?table_name=users")
+		if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(body, []byte("%PDF-")) {
+			t.Fatalf("pdf: %d %v %.40q", res.StatusCode, res.Header, body)
+		}
+		if _, err := exec.LookPath("pdftoppm"); err == nil {
+			dir := t.TempDir()
+			pdf := filepath.Join(dir, "activity.pdf")
+			os.WriteFile(pdf, body, 0o644)
+			if out, err := exec.Command("pdftoppm", "-png", "-r", "40", pdf, filepath.Join(dir, "page")).CombinedOutput(); err != nil {
+				t.Errorf("pdftoppm: %v %s", err, out)
+			}
+			if pages, _ := filepath.Glob(filepath.Join(dir, "page*.png")); len(pages) == 0 {
+				t.Error("pdftoppm rendered no page")
+			}
+		}
+		// Both exports were recorded with their row counts, by the auditor.
+		res, body = get(t, e.client(t, "admin@example.com"), e.srv.URL+"/activity/export.csv?action=EXPORT")
+		records, _ = csv.NewReader(bytes.NewReader(body)).ReadAll()
+		if len(records) != 3 || records[1][4] != "audrey@example.com" || !strings.Contains(records[1][11], `"format":"pdf"`) ||
+			!strings.Contains(records[2][11], `"rows":3`) {
+			t.Errorf("EXPORT events %q", records)
+		}
+	})
+}
