@@ -260,6 +260,9 @@ func createDue(ctx context.Context, tx *store.Tx, ws workspace.Workspace, s Sche
 	if last, err := nextOccurrence(ctx, tx, ws.ID, s.ID); err != nil {
 		return 0, err
 	} else if last != nil {
+		if last.After(now) {
+			return 0, nil // the next session already exists
+		}
 		from = *last
 	}
 	sys := actor.SystemActor(ws.ID, "scheduler")

@@ -775,6 +775,13 @@ func Finish(ctx context.Context, db *store.DB, sessionID int64) (FinishResult, e
 			return err
 		}
 		markLost := ws.Settings.MarkUnscannedLost
+		// Take the row lock first (waiting for scans under way) so that the
+		// finish time is later than every scan it includes.
+		var status SessionStatus
+		if err := tx.QueryRowContext(ctx, lockRows(tx, `SELECT status FROM inventory_sessions WHERE workspace_id = $1 AND id = $2`, "UPDATE"),
+			who.WorkspaceID, sessionID).Scan(&status); err != nil {
+			return store.NotFound(err, "inventory session")
+		}
 		now := time.Now().UTC()
 		res, err := tx.ExecContext(ctx, `UPDATE inventory_sessions SET status = 'completed', finished_at = $1, finished_by = $2, lost_marked = $3
 			WHERE workspace_id = $4 AND id = $5 AND status = 'in_progress'`, store.Micros(now), who.Name, boolInt(markLost), who.WorkspaceID, sessionID)
