@@ -477,3 +477,54 @@ func timePtr(v sql.NullInt64) *time.Time {
 	t := store.Time(v.Int64)
 	return &t
 }
+
+// Label is what the asset's printed label shows and encodes.
+func (a Asset) Label(workspaceID int64) qrlabel.Label {
+	return qrlabel.Label{WorkspaceID: workspaceID, Tag: a.Tag, Name: a.Name, Location: a.LocationPath}
+}
+
+// MaxLabelsPerSheet bounds one PDF of labels.
+const MaxLabelsPerSheet = 2000
+
+// Labels returns the labels of the given assets (in the order given), or of
+// every asset matching f when ids is empty.
+func Labels(ctx context.Context, db *store.DB, ids []int64, f AssetFilter) ([]qrlabel.Label, error) {
+	who, err := actor.Require(ctx, actor.ViewAssets)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) > MaxLabelsPerSheet {
+		return nil, fault.New(fault.Invalid, "at most %d labels at once", MaxLabelsPerSheet)
+	}
+	var out []qrlabel.Label
+	if len(ids) == 0 {
+		for f.Offset = 0; ; f.Offset += 500 {
+			f.Limit = 500
+			list, total, err := ListAssets(ctx, db, f)
+			if err != nil {
+				return nil, err
+			}
+			if total > MaxLabelsPerSheet {
+				return nil, fault.New(fault.Invalid, "%d assets match; print at most %d labels at once", total, MaxLabelsPerSheet)
+			}
+			for _, a := range list {
+				out = append(out, a.Label(who.WorkspaceID))
+			}
+			if len(list) < 500 {
+				break
+			}
+		}
+	} else {
+		for _, id := range ids {
+			a, err := getAsset(ctx, db.Read(), who.WorkspaceID, id, false)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, a.Label(who.WorkspaceID))
+		}
+	}
+	if len(out) == 0 {
+		return nil, fault.New(fault.Invalid, "no assets to print labels for")
+	}
+	return out, nil
+}
