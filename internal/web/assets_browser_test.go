@@ -151,6 +151,9 @@ func TestInventorySessionInBrowser(t *testing.T) {
 		flash("included", "included")
 		waitFor("progress 4 of 5", `document.getElementById("progress-scanned").innerText === "4" && document.getElementById("progress-total").innerText === "5"`)
 
+		if dir := os.Getenv("STOCKTRAIL_SCREENSHOTS"); dir != "" {
+			browsertest.Screenshot(t, b, filepath.Join(dir, "session-"+string(db.Engine())+".png"))
+		}
 		click("finish", "#finish")
 		flash("finished", "1 marked Lost")
 		waitFor("completed", `document.getElementById("session-status").innerText === "Completed" && !document.getElementById("scan-code")`)
@@ -187,6 +190,12 @@ func TestInventorySessionInBrowser(t *testing.T) {
 		waitFor("lap-2 applied", `document.getElementById("asset-condition").innerText === "broken" && document.getElementById("asset-assignee").innerText === "Grace"`)
 		waitFor("lap-2 session", `document.getElementById("sessions").innerText.includes("Audit WH1") && document.getElementById("history").innerText.includes("updated by inventory session Audit WH1")`)
 		waitFor("lap-2 photo", `document.querySelectorAll(".photos img").length === 1`)
+		if dir := os.Getenv("STOCKTRAIL_SCREENSHOTS"); dir != "" {
+			browsertest.Screenshot(t, b, filepath.Join(dir, "asset-"+string(db.Engine())+".png"))
+			step("report page", chromedp.Navigate(srv.URL+sessionPath))
+			waitFor("report", `document.getElementById("report")`)
+			browsertest.Screenshot(t, b, filepath.Join(dir, "report-"+string(db.Engine())+".png"))
+		}
 		step("lap-3 page", chromedp.Navigate(fmt.Sprintf("%s/assets/%d", srv.URL, ids["LAP-3"])))
 		waitFor("lap-3 lost", `document.getElementById("asset-status").innerText === "lost" && document.getElementById("history").innerText.includes("marked Lost")`)
 	})
