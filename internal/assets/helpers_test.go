@@ -102,4 +102,20 @@ func pngBytes(t *testing.T) []byte {
 	return b.Bytes()
 }
 
-var _ = context.Background
+// checkProgress compares the progress counters with a count of the list.
+func checkProgress(t *testing.T, db *store.DB, ctx context.Context, sessionID int64) assets.Progress {
+	t.Helper()
+	p, err := assets.SessionProgress(ctx, db, sessionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scanned, total int
+	if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(scanned_at), COUNT(*) FROM inventory_session_items
+		WHERE session_id = $1 AND excluded_at IS NULL`, sessionID).Scan(&scanned, &total); err != nil {
+		t.Fatal(err)
+	}
+	if p.Scanned != scanned || p.Total != total {
+		t.Fatalf("progress counters %+v, list has %d of %d", p, scanned, total)
+	}
+	return p
+}

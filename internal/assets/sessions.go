@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	mathrand "math/rand/v2"
 	"strings"
 	"time"
 
@@ -185,8 +186,8 @@ func boolInt(b bool) int {
 
 const sessionColumns = `s.id, s.name, s.status, COALESCE(s.location_id, 0), COALESCE(l.path, ''), s.exclude_retired, COALESCE(s.schedule_id, 0),
 	s.occurrence_at, s.created_by, s.created_at, s.started_at, s.started_by, s.finished_at, s.finished_by, s.cancelled_at, s.lost_marked,
-	(SELECT COUNT(*) FROM inventory_session_items i WHERE i.workspace_id = s.workspace_id AND i.session_id = s.id AND i.excluded_at IS NULL AND i.scanned_at IS NOT NULL),
-	(SELECT COUNT(*) FROM inventory_session_items i WHERE i.workspace_id = s.workspace_id AND i.session_id = s.id AND i.excluded_at IS NULL)`
+	(SELECT COALESCE(SUM(p.scanned), 0) FROM inventory_session_progress p WHERE p.workspace_id = s.workspace_id AND p.session_id = s.id),
+	(SELECT COALESCE(SUM(p.total), 0) FROM inventory_session_progress p WHERE p.workspace_id = s.workspace_id AND p.session_id = s.id)`
 
 const sessionFrom = ` FROM inventory_sessions s LEFT JOIN locations l ON l.workspace_id = s.workspace_id AND l.id = s.location_id`
 
@@ -342,7 +343,15 @@ func StartSession(ctx context.Context, db *store.DB, id int64) (Session, error) 
 			query += ` AND (l.id = $4 OR l.path LIKE $5 ESCAPE '\')`
 			args = append(args, s.LocationID, escapeLike(s.LocationPath)+"/%")
 		}
-		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+		res, err = tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		expected, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if err := bumpProgress(ctx, tx, who.WorkspaceID, id, 0, expected); err != nil {
 			return err
 		}
 		if out, err = getSession(ctx, tx, who.WorkspaceID, id); err != nil {
@@ -480,7 +489,11 @@ func Scan(ctx context.Context, db *store.DB, sessionID int64, in ScanInput) (Sca
 				return err
 			}
 			out.Outcome = Found
-			if n, _ := res.RowsAffected(); n == 0 {
+			if n, _ := res.RowsAffected(); n == 1 {
+				if err := bumpProgress(ctx, tx, who.WorkspaceID, sessionID, 1, 0); err != nil {
+					return err
+				}
+			} else {
 				var listed int
 				if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM inventory_session_items WHERE workspace_id = $1 AND session_id = $2 AND asset_id = $3 AND excluded_at IS NULL`,
 					who.WorkspaceID, sessionID, a.id).Scan(&listed); err != nil {
@@ -539,15 +552,31 @@ func randomID() string {
 	return hex.EncodeToString(b)
 }
 
-// SessionProgress returns scanned, total and percent: cheap enough to poll.
+// progressStripes is how many counter rows a session's progress is spread
+// over (see migration 00031).
+const progressStripes = 16
+
+// bumpProgress adds to a session's progress counters inside the transaction
+// that changes the list, on a random stripe so that concurrent scanners
+// rarely wait for the same row.
+func bumpProgress(ctx context.Context, tx *store.Tx, workspaceID, sessionID int64, scanned, total int64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO inventory_session_progress (workspace_id, session_id, stripe, scanned, total)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (workspace_id, session_id, stripe)
+		DO UPDATE SET scanned = inventory_session_progress.scanned + excluded.scanned, total = inventory_session_progress.total + excluded.total`,
+		workspaceID, sessionID, mathrand.IntN(progressStripes), scanned, total)
+	return err
+}
+
+// SessionProgress returns scanned, total and percent: a handful of counter
+// rows, cheap enough to read after every scan and to poll.
 func SessionProgress(ctx context.Context, db *store.DB, sessionID int64) (Progress, error) {
 	who, err := actor.Require(ctx, actor.ViewAssets)
 	if err != nil {
 		return Progress{}, err
 	}
 	var scanned, total int
-	err = db.Read().QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN scanned_at IS NOT NULL THEN 1 ELSE 0 END), 0), COUNT(*)
-		FROM inventory_session_items WHERE workspace_id = $1 AND session_id = $2 AND excluded_at IS NULL`, who.WorkspaceID, sessionID).Scan(&scanned, &total)
+	err = db.Read().QueryRowContext(ctx, `SELECT COALESCE(SUM(scanned), 0), COALESCE(SUM(total), 0)
+		FROM inventory_session_progress WHERE workspace_id = $1 AND session_id = $2`, who.WorkspaceID, sessionID).Scan(&scanned, &total)
 	return progressOf(scanned, total), err
 }
 
@@ -577,6 +606,7 @@ func Include(ctx context.Context, db *store.DB, sessionID, assetID int64) error 
 				VALUES ($1, $2, $3, 'included', $4, $5, $6, $7, $8, $9, $10)`,
 				who.WorkspaceID, sessionID, assetID, a.Tag, a.Name, string(a.Status), string(a.Condition), a.Assignee, nullID(a.LocationID), now)
 		case err != nil:
+			return err
 		case !excluded.Valid:
 			return fault.New(fault.Conflict, "asset %s is already on this session's list", a.Tag)
 		default:
@@ -586,15 +616,24 @@ func Include(ctx context.Context, db *store.DB, sessionID, assetID int64) error 
 		if err != nil {
 			return err
 		}
+		if err := bumpProgress(ctx, tx, who.WorkspaceID, sessionID, 0, 1); err != nil {
+			return err
+		}
 		// An earlier unexpected scan of this asset is the evidence it is here.
 		var at int64
 		var by, method string
 		err = tx.QueryRowContext(ctx, `SELECT scanned_at, scanned_by, method FROM inventory_scans WHERE workspace_id = $1 AND session_id = $2 AND asset_id = $3
 			AND outcome = 'unexpected' ORDER BY scanned_at LIMIT 1`, who.WorkspaceID, sessionID, assetID).Scan(&at, &by, &method)
 		if err == nil {
-			if _, err := tx.ExecContext(ctx, `UPDATE inventory_session_items SET scanned_at = $1, scanned_by = $2, scan_method = $3
-				WHERE workspace_id = $4 AND session_id = $5 AND asset_id = $6 AND scanned_at IS NULL`, at, by, method, who.WorkspaceID, sessionID, assetID); err != nil {
+			res, err := tx.ExecContext(ctx, `UPDATE inventory_session_items SET scanned_at = $1, scanned_by = $2, scan_method = $3
+				WHERE workspace_id = $4 AND session_id = $5 AND asset_id = $6 AND scanned_at IS NULL`, at, by, method, who.WorkspaceID, sessionID, assetID)
+			if err != nil {
 				return err
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				if err := bumpProgress(ctx, tx, who.WorkspaceID, sessionID, 1, 0); err != nil {
+					return err
+				}
 			}
 		} else if !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -635,6 +674,9 @@ func Exclude(ctx context.Context, db *store.DB, sessionID, assetID int64) error 
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE inventory_session_items SET excluded_at = $1, excluded_by = $2 WHERE workspace_id = $3 AND session_id = $4 AND asset_id = $5`,
 			store.Micros(time.Now()), who.Name, who.WorkspaceID, sessionID, assetID); err != nil {
+			return err
+		}
+		if err := bumpProgress(ctx, tx, who.WorkspaceID, sessionID, 0, -1); err != nil {
 			return err
 		}
 		_, err = activity.Record(ctx, tx, activity.Event{Action: activity.Update, Category: activity.Assets, EntityType: "inventory_sessions",

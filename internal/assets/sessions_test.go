@@ -31,6 +31,7 @@ func TestSessionScope(t *testing.T) {
 			{"zone only", assets.NewSession{Name: "zone", LocationID: w.zoneA.ID}, 2},
 		} {
 			s := w.startedSession(t, tc.n)
+			checkProgress(t, db, w.Ctx, s.ID)
 			if s.Status != assets.InProgress || s.Progress.Total != tc.want || s.StartedAt == nil {
 				t.Errorf("%s: %+v, want %d expected", tc.name, s, tc.want)
 			}
@@ -146,7 +147,7 @@ func TestSessionLifecycle(t *testing.T) {
 		}
 		wantKind(t, assets.Include(ctx, db, s.ID, w.byTag["DRL-1"].ID), fault.Conflict, "include twice")
 		wantKind(t, assets.Include(ctx, db, s.ID, 99999), fault.NotFound, "include unknown")
-		p, _ := assets.SessionProgress(ctx, db, s.ID)
+		p := checkProgress(t, db, ctx, s.ID)
 		if p != (assets.Progress{Scanned: 3, Total: 3, Percent: 100}) {
 			t.Fatalf("progress %+v", p)
 		}
@@ -155,6 +156,7 @@ func TestSessionLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 
+		checkProgress(t, db, ctx, s.ID)
 		// Stage changes.
 		lap2 := w.byTag["LAP-2"]
 		if err := assets.Stage(operator, db, s.ID, lap2.ID, assets.StagedChange{Condition: ptr(assets.Broken), Assignee: ptr("Grace"),
@@ -305,12 +307,26 @@ func TestConcurrentScansAndFinishes(t *testing.T) {
 				}
 			}(g)
 		}
+		// Meanwhile a manager excludes and includes the one asset nobody scans.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			drl := w.byTag["DRL-1"].ID
+			for i := 0; i < 10; i++ {
+				if err := assets.Exclude(w.Ctx, db, s.ID, drl); err != nil {
+					errs <- err
+				}
+				if err := assets.Include(w.Ctx, db, s.ID, drl); err != nil {
+					errs <- err
+				}
+			}
+		}()
 		wg.Wait()
 		close(errs)
 		for err := range errs {
 			t.Fatal(err)
 		}
-		p, _ := assets.SessionProgress(w.Ctx, db, s.ID)
+		p := checkProgress(t, db, w.Ctx, s.ID)
 		if p.Scanned != extra || p.Total != extra+1 {
 			t.Fatalf("progress %+v", p)
 		}
