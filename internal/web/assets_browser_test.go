@@ -202,3 +202,60 @@ func TestInventorySessionInBrowser(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestAssetImportAndSchedulesInBrowser imports assets from a CSV file, then
+// refuses an impossible schedule and creates a weekly one whose next session
+// appears in the sessions list as Scheduled.
+func TestAssetImportAndSchedulesInBrowser(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	f := storetest.NewFixture(t, db)
+	if _, err := inventory.CreateLocation(f.Ctx, db, inventory.NewLocation{Kind: inventory.Warehouse, Code: "WH1"}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth}))
+	t.Cleanup(srv.Close)
+	file := filepath.Join(t.TempDir(), "assets.csv")
+	os.WriteFile(file, []byte("tag,name,status,location\nIMP-1,Imported drill,in use,WH1\nIMP-2,Imported saw,,\n"), 0o600)
+
+	b := browsertest.New(t)
+	run := func(name string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(b, actions...); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	waitFor := func(what, cond string) {
+		t.Helper()
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if ok, err := chromedp.Run(b, chromedp.Evaluate[bool](`(function(){try{return !!(`+cond+`)}catch(e){return false}})()`)); err == nil && ok {
+				return
+			}
+		}
+		text, _ := chromedp.Run(b, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+		t.Fatalf("waiting for %s; page:\n%s", what, text)
+	}
+	run("login", chromedp.Navigate(srv.URL+"/login"), chromedp.WaitVisible(chromedp.CSS(`input[name=email]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), f.Admin.Email),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), f.AdminPassword+"\n"))
+	waitFor("logged in", `document.querySelector("header.top")`)
+
+	run("assets", chromedp.Navigate(srv.URL+"/assets"), chromedp.WaitVisible(chromedp.CSS(`input[name=file]`)),
+		chromedp.SetUploadFiles(chromedp.CSS(`input[name=file]`), []string{file}),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('form[action="/assets/import"]').submit()`))
+	waitFor("imported", `document.querySelector(".flash") && document.querySelector(".flash").innerText.includes("2 assets imported")`)
+	waitFor("listed", `document.getElementById("assets").innerText.includes("IMP-1") && document.getElementById("assets").innerText.includes("in_use")`)
+
+	fill := func(cron string) {
+		run("schedules", chromedp.Navigate(srv.URL+"/inventory-checks/schedules"), chromedp.WaitVisible(chromedp.CSS(`input[name=name]`)))
+		run("fill", chromedp.SendKeys(chromedp.CSS(`input[name=name]`), "Quarterly"),
+			chromedp.SetValue(chromedp.CSS(`select[name=recurrence]`), "cron"),
+			chromedp.SendKeys(chromedp.CSS(`input[name=cron]`), cron),
+			chromedp.Evaluate[chromedp.Void](`document.querySelector('form[action="/inventory-checks/schedules"]').submit()`))
+	}
+	fill("0 0 31 2 *")
+	waitFor("refused", `document.querySelector(".error") && document.querySelector(".error").innerText.includes("never happens")`)
+	fill("0 6 1 1,4,7,10 *")
+	waitFor("created", `document.querySelector(".flash") && document.getElementById("schedules").innerText.includes("Quarterly")`)
+	run("sessions", chromedp.Navigate(srv.URL+"/inventory-checks?status=scheduled"))
+	waitFor("scheduled session", `document.getElementById("sessions").innerText.includes("Quarterly") && document.getElementById("sessions").innerText.includes("Scheduled")`)
+}
