@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/export"
 	"github.com/stocktrail/stocktrail/internal/store"
@@ -170,6 +171,16 @@ func WriteReportCSV(ctx context.Context, db *store.DB, sessionID int64, w io.Wri
 	}
 	ws, err := workspace.Get(ctx, db.Read(), who.WorkspaceID)
 	if err != nil {
+		return err
+	}
+	// Downloading a report is itself recorded: exports are what auditors ask
+	// about ("who took the list of missing laptops out, and when").
+	if err := db.InTx(ctx, func(tx *store.Tx) error {
+		_, err := activity.Record(ctx, tx, activity.Event{Action: activity.Export, Category: activity.Assets, EntityType: "inventory_sessions",
+			EntityID: fmt.Sprint(sessionID), New: map[string]any{"format": "csv", "rows": len(r.Items)},
+			Description: "inventory session " + r.Session.Name + " report downloaded as CSV"})
+		return err
+	}); err != nil {
 		return err
 	}
 	cols := []export.Column{

@@ -227,6 +227,12 @@ func TestSessionLifecycle(t *testing.T) {
 		if err := assets.WriteReportCSV(ctx, db, s.ID, &buf); err != nil {
 			t.Fatal(err)
 		}
+		var exports int
+		db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM activity_events WHERE action = 'EXPORT' AND entity_type = 'inventory_sessions' AND entity_id = $1`,
+			fmt.Sprint(s.ID)).Scan(&exports)
+		if exports != 1 {
+			t.Fatalf("%d export events, want 1", exports)
+		}
 		rows, err := csv.NewReader(&buf).ReadAll()
 		if err != nil {
 			t.Fatal(err)

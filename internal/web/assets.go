@@ -39,6 +39,9 @@ func (wb *Web) registerAssets(mux *http.ServeMux) {
 	mux.HandleFunc("GET /inventory-checks/{id}/report.csv", wb.page(wb.reportCSV))
 }
 
+// assetsPerPage is how many assets the list page shows at once.
+const assetsPerPage = 200
+
 type assetListPage struct {
 	Assets     []assets.Asset
 	Total      int
@@ -48,8 +51,10 @@ type assetListPage struct {
 	Statuses   []assets.Status
 	Conditions []assets.Condition
 	Papers     []string
-	// LabelQuery repeats the filters for the label sheet link.
-	LabelQuery string
+	// From is the number of the first asset shown (1-based).
+	From int
+	// Prev and Next page through long lists ("" when there is none).
+	Prev, Next string
 }
 
 func (wb *Web) assetList(w http.ResponseWriter, r *http.Request) error {
@@ -64,7 +69,10 @@ func (wb *Web) showAssetList(w http.ResponseWriter, r *http.Request, formErr err
 	q := r.URL.Query()
 	loc, _ := strconv.ParseInt(q.Get("location_id"), 10, 64)
 	f := assets.AssetFilter{Search: q.Get("q"), Status: assets.Status(q.Get("status")), Condition: assets.Condition(q.Get("condition")),
-		Category: q.Get("category"), LocationID: loc, Limit: 200}
+		Category: q.Get("category"), LocationID: loc, Limit: assetsPerPage}
+	if off, err := strconv.Atoi(q.Get("offset")); err == nil && off > 0 {
+		f.Offset = off
+	}
 	p := assetListPage{Filter: f, Statuses: assets.Statuses(), Conditions: assets.Conditions(), Papers: qrlabel.PaperNames()}
 	if p.Assets, p.Total, err = assets.ListAssets(r.Context(), wb.cfg.DB, f); err != nil {
 		return wb.show(w, r, "assets.html", "Assets", p, err)
@@ -75,9 +83,19 @@ func (wb *Web) showAssetList(w http.ResponseWriter, r *http.Request, formErr err
 	if p.Categories, err = assets.Categories(r.Context(), wb.cfg.DB); err != nil {
 		return err
 	}
-	lq := r.URL.Query()
-	lq.Del("ok")
-	p.LabelQuery = lq.Encode()
+	page := func(offset int) string {
+		pq := r.URL.Query()
+		pq.Del("ok")
+		pq.Set("offset", strconv.Itoa(offset))
+		return "/assets?" + pq.Encode()
+	}
+	p.From = f.Offset + 1
+	if f.Offset > 0 {
+		p.Prev = page(max(0, f.Offset-assetsPerPage))
+	}
+	if f.Offset+len(p.Assets) < p.Total {
+		p.Next = page(f.Offset + assetsPerPage)
+	}
 	return wb.show(w, r, "assets.html", "Assets", p, formErr)
 }
 
@@ -367,13 +385,18 @@ func (wb *Web) include(w http.ResponseWriter, r *http.Request) error {
 	}
 	assetID, err := formInt(r, "asset_id")
 	if err == nil && assetID == 0 {
-		tag := strings.TrimSpace(r.PostFormValue("tag"))
-		if _, t, perr := qrlabel.Parse(tag); perr == nil {
-			tag = t
-		}
-		var a assets.Asset
-		if a, err = assets.AssetByTag(r.Context(), wb.cfg.DB, tag); err == nil {
-			assetID = a.ID
+		ws, tag, perr := qrlabel.Parse(r.PostFormValue("tag"))
+		who, _ := actor.From(r.Context())
+		switch {
+		case perr != nil:
+			err = fault.Field("tag", "not an asset tag or label")
+		case ws != 0 && ws != who.WorkspaceID:
+			err = fault.Field("tag", "this label belongs to another workspace")
+		default:
+			var a assets.Asset
+			if a, err = assets.AssetByTag(r.Context(), wb.cfg.DB, tag); err == nil {
+				assetID = a.ID
+			}
 		}
 	}
 	if err == nil {
