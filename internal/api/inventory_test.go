@@ -6,28 +6,24 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/api"
 	"github.com/stocktrail/stocktrail/internal/inventory"
-	"github.com/stocktrail/stocktrail/internal/pgtest"
 	"github.com/stocktrail/stocktrail/internal/server"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/storetest"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
-
-type client struct {
+type stockClient struct {
 	t     *testing.T
 	url   string
 	token string
 }
 
-func (c client) do(method, path, body string, headers ...string) (int, []byte) {
+func (c stockClient) do(method, path, body string, headers ...string) (int, []byte) {
 	c.t.Helper()
 	req, err := http.NewRequest(method, c.url+path, strings.NewReader(body))
 	if err != nil {
@@ -49,7 +45,7 @@ func (c client) do(method, path, body string, headers ...string) (int, []byte) {
 	return resp.StatusCode, b
 }
 
-func (c client) ok(method, path, body string, want int) map[string]any {
+func (c stockClient) ok(method, path, body string, want int) map[string]any {
 	c.t.Helper()
 	status, b := c.do(method, path, body)
 	if status != want {
@@ -69,7 +65,7 @@ func TestInventoryAPI(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := client{t: t, url: srv.URL, token: key.Secret}
+		c := stockClient{t: t, url: srv.URL, token: key.Secret}
 		c.ok("POST", "/api/v1/items", `{"sku":"OIL-5","name":"Oil","kind":"material","unit":"l","scale":2}`, 201)
 		wh := c.ok("POST", "/api/v1/locations", `{"kind":"warehouse","code":"WH1"}`, 201)
 		binA := c.ok("POST", "/api/v1/locations", `{"kind":"bin","code":"A","parent_id":`+jsonNum(wh["id"])+`}`, 201)
@@ -150,7 +146,7 @@ func TestInventoryAPI(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sc := client{t: t, url: srv.URL, token: st.Token}
+		sc := stockClient{t: t, url: srv.URL, token: st.Token}
 		res = sc.ok("POST", "/api/v1/inventory/receipts", `{"sku":"OIL-5","quantity":"1"}`, 201)
 		entries = res["entries"].([]any)
 		if e := entries[len(entries)-1].(map[string]any); e["action"] != "scan" || e["actor_kind"] != "station" {
@@ -197,7 +193,7 @@ func TestBulkImportAPI(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := client{t: t, url: srv.URL, token: key.Secret}
+		c := stockClient{t: t, url: srv.URL, token: key.Secret}
 		c.ok("POST", "/api/v1/items", `{"sku":"A","name":"A"}`, 201)
 		c.ok("POST", "/api/v1/locations", `{"code":"WH1"}`, 201)
 		status, b := c.do("POST", "/api/v1/inventory/imports", "sku,location,quantity\nA,WH1,5\nB,WH1,1\n", "Content-Type", "text/csv")
