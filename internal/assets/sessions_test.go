@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -168,6 +169,13 @@ func TestSessionLifecycle(t *testing.T) {
 		}
 		_, err = assets.StagePhoto(operator, db, s.ID, lap2.ID, []byte("GIF89a not really"))
 		wantKind(t, err, fault.UnsupportedMedia, "gif photo")
+		wantKind(t, assets.Stage(operator, db, s.ID, lap2.ID, assets.StagedChange{Assignee: ptr("Mallory"), Photo: []byte("%PDF-1.4 not a photo")}),
+			fault.UnsupportedMedia, "change with a fake photo")
+		if items, _ := assets.Items(ctx, db, s.ID); !slices.ContainsFunc(items, func(it assets.Item) bool {
+			return it.AssetID == lap2.ID && it.StagedAssignee != nil && *it.StagedAssignee == "Grace"
+		}) {
+			t.Fatal("a refused photo left its change staged")
+		}
 		wantKind(t, assets.Stage(operator, db, s.ID, lap2.ID, assets.StagedChange{Condition: ptr(assets.Condition("shiny"))}), fault.Invalid, "bad condition")
 		wantKind(t, assets.Stage(operator, db, s.ID, lap2.ID, assets.StagedChange{LocationID: ptr(int64(4242))}), fault.Invalid, "bad location")
 		wantKind(t, assets.Stage(operator, db, s.ID, w.byTag["OLD-1"].ID, assets.StagedChange{Assignee: ptr("x")}), fault.NotFound, "stage excluded")

@@ -451,19 +451,18 @@ func (wb *Web) stage(w http.ResponseWriter, r *http.Request) error {
 	if v := strings.TrimSpace(r.PostFormValue("comment")); v != "" {
 		c.Comment = &v
 	}
-	if c != (assets.StagedChange{}) {
-		if err := assets.Stage(r.Context(), wb.cfg.DB, id, assetID, c); err != nil {
-			return wb.showSession(w, r, err)
-		}
-	}
 	if r.MultipartForm != nil && len(r.MultipartForm.File["photo"]) > 0 {
 		data, err := formFile(r, "photo", assets.MaxPhotoBytes)
-		if err == nil {
-			_, err = assets.StagePhoto(r.Context(), wb.cfg.DB, id, assetID, data)
-		}
 		if err != nil {
 			return wb.showSession(w, r, err)
 		}
+		c.Photo = data
+	}
+	if c.Condition == nil && c.Assignee == nil && c.LocationID == nil && c.Comment == nil && c.Photo == nil {
+		return wb.showSession(w, r, fault.New(fault.Invalid, "nothing to stage: change a value, write a comment or add a photo"))
+	}
+	if err := assets.Stage(r.Context(), wb.cfg.DB, id, assetID, c); err != nil {
+		return wb.showSession(w, r, err)
 	}
 	return redirect(w, r, fmt.Sprintf("/inventory-checks/%d", id), "Changes staged; they apply when the session is finished")
 }
