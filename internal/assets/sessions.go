@@ -605,6 +605,9 @@ func Include(ctx context.Context, db *store.DB, sessionID, assetID int64) error 
 			_, err = tx.ExecContext(ctx, `INSERT INTO inventory_session_items (workspace_id, session_id, asset_id, origin, tag, name, status, condition, assignee, location_id, added_at)
 				VALUES ($1, $2, $3, 'included', $4, $5, $6, $7, $8, $9, $10)`,
 				who.WorkspaceID, sessionID, assetID, a.Tag, a.Name, string(a.Status), string(a.Condition), a.Assignee, nullID(a.LocationID), now)
+			if store.IsUniqueViolation(err) { // someone included it a moment ago
+				return fault.New(fault.Conflict, "asset %s is already on this session's list", a.Tag)
+			}
 		case err != nil:
 			return err
 		case !excluded.Valid:

@@ -409,3 +409,39 @@ func TestScanRacesFinish(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentIncludes: many managers including the same asset at once
+// include it once; the others are told it is already there.
+func TestConcurrentIncludes(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		s := w.startedSession(t, assets.NewSession{Name: "zone", LocationID: w.zoneA.ID})
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		outcomes := map[string]int{}
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := assets.Include(w.Ctx, db, s.ID, w.byTag["DRL-1"].ID)
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					outcomes["ok"]++
+				case fault.Is(err, fault.Conflict):
+					outcomes["conflict"]++
+				default:
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if outcomes["ok"] != 1 || outcomes["conflict"] != 7 {
+			t.Fatalf("outcomes %v", outcomes)
+		}
+		if p := checkProgress(t, db, w.Ctx, s.ID); p.Total != 3 {
+			t.Fatalf("progress %+v", p)
+		}
+	})
+}
