@@ -302,6 +302,10 @@ type sessionPage struct {
 	Conditions []assets.Condition
 	Found      int
 	Missing    int
+	// View is the row whose scan modal is open (?view=asset id), if any:
+	// one modal rendered on demand rather than one per row, so long lists
+	// stay light and it works without JavaScript.
+	View *assets.Item
 }
 
 func (wb *Web) sessionDetail(w http.ResponseWriter, r *http.Request) error {
@@ -325,6 +329,16 @@ func (wb *Web) showSession(w http.ResponseWriter, r *http.Request, formErr error
 		Conditions: assets.Conditions()}
 	if p.Locations, err = inventory.ListLocations(r.Context(), wb.cfg.DB.Read(), who.WorkspaceID, false); err != nil {
 		return err
+	}
+	view, _ := strconv.ParseInt(r.URL.Query().Get("view"), 10, 64)
+	if strings.HasSuffix(r.URL.Path, "/stage") {
+		// A refused staging shows its modal again, with the message.
+		view, _ = strconv.ParseInt(r.PathValue("asset"), 10, 64)
+	}
+	for i := range p.Items {
+		if p.Items[i].AssetID == view && !p.Items[i].Excluded {
+			p.View = &p.Items[i]
+		}
 	}
 	return wb.show(w, r, "session.html", rep.Session.Name, p, formErr)
 }

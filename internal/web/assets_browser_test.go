@@ -140,7 +140,7 @@ func TestInventorySessionInBrowser(t *testing.T) {
 		waitFor("progress 4 of 5", `document.getElementById("progress-scanned").innerText === "4"`)
 
 		// Stage a change with a photo in the scan modal.
-		click("view", fmt.Sprintf("#item-%d button.view", ids["LAP-2"]))
+		click("view", fmt.Sprintf("#item-%d .view", ids["LAP-2"]))
 		dlg := fmt.Sprintf("#stage-%d", ids["LAP-2"])
 		waitFor("scan modal", fmt.Sprintf(`document.querySelector(%q).open`, dlg))
 		step("stage", chromedp.SetValue(chromedp.CSS(dlg+" select[name=condition]"), "broken"),
