@@ -445,3 +445,41 @@ func TestConcurrentIncludes(t *testing.T) {
 		}
 	})
 }
+
+// TestSessionRoles: operators scan and stage but do not create, start,
+// include, exclude or finish; auditors only look.
+func TestSessionRoles(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		s := w.startedSession(t, assets.NewSession{Name: "roles"})
+		operator := w.As(w.User(t, "op@example.com", actor.Operator))
+		auditor := w.As(w.User(t, "aud@example.com", actor.Auditor))
+		lap := w.byTag["LAP-1"].ID
+		for _, tc := range []struct {
+			name string
+			err  error
+		}{
+			{"operator creates", ignoreValue(assets.CreateSession(operator, db, assets.NewSession{Name: "x"}))},
+			{"operator includes", assets.Include(operator, db, s.ID, lap)},
+			{"operator finishes", ignoreValue(assets.Finish(operator, db, s.ID))},
+			{"operator cancels", ignoreValue(assets.Cancel(operator, db, s.ID))},
+			{"operator schedules", ignoreValue(assets.CreateSchedule(operator, db, assets.NewSchedule{Name: "x", Recurrence: assets.Daily, Time: "01:00"}))},
+			{"auditor scans", ignoreValue(assets.Scan(auditor, db, s.ID, assets.ScanInput{Code: "LAP-1"}))},
+			{"auditor stages", assets.Stage(auditor, db, s.ID, lap, assets.StagedChange{Assignee: ptr("x")})},
+			{"auditor starts", ignoreValue(assets.StartSession(auditor, db, s.ID))},
+		} {
+			wantKind(t, tc.err, fault.Forbidden, tc.name)
+		}
+		if _, err := assets.Scan(operator, db, s.ID, assets.ScanInput{Code: "LAP-1"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := assets.Stage(operator, db, s.ID, lap, assets.StagedChange{Comment: ptr("ok")}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := assets.SessionReport(auditor, db, s.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func ignoreValue[T any](_ T, err error) error { return err }
