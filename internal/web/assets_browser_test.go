@@ -147,6 +147,9 @@ func TestInventorySessionInBrowser(t *testing.T) {
 			chromedp.SendKeys(chromedp.CSS(dlg+" input[name=assignee]"), "Grace"),
 			chromedp.SendKeys(chromedp.CSS(dlg+" textarea[name=comment]"), "screen cracked"),
 			chromedp.SetUploadFiles(chromedp.CSS(dlg+" input[name=photo]"), []string{photo}))
+		if dir := os.Getenv("STOCKTRAIL_SCREENSHOTS"); dir != "" {
+			browsertest.Screenshot(t, b, filepath.Join(dir, "modal-"+string(db.Engine())+".png"))
+		}
 		click("stage save", dlg+" .stage-save")
 		flash("staged", "Changes staged")
 
