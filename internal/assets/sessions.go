@@ -605,6 +605,9 @@ func Include(ctx context.Context, db *store.DB, sessionID, assetID int64) error 
 			_, err = tx.ExecContext(ctx, `INSERT INTO inventory_session_items (workspace_id, session_id, asset_id, origin, tag, name, status, condition, assignee, location_id, added_at)
 				VALUES ($1, $2, $3, 'included', $4, $5, $6, $7, $8, $9, $10)`,
 				who.WorkspaceID, sessionID, assetID, a.Tag, a.Name, string(a.Status), string(a.Condition), a.Assignee, nullID(a.LocationID), now)
+			if store.IsUniqueViolation(err) { // someone included it a moment ago
+				return fault.New(fault.Conflict, "asset %s is already on this session's list", a.Tag)
+			}
 		case err != nil:
 			return err
 		case !excluded.Valid:
@@ -693,6 +696,9 @@ type StagedChange struct {
 	Assignee   *string    `json:"assignee"`
 	LocationID *int64     `json:"location_id"`
 	Comment    *string    `json:"comment"`
+	// Photo, when set, is staged with the changes in the same transaction,
+	// so a refused photo leaves nothing half-staged.
+	Photo []byte `json:"-"`
 }
 
 // Stage records changes for an asset on the list of an In progress session.
@@ -722,6 +728,13 @@ func Stage(ctx context.Context, db *store.DB, sessionID, assetID int64, c Staged
 	}
 	if err := f.Err(); err != nil {
 		return err
+	}
+	var photoType string
+	if len(c.Photo) > 0 {
+		var err error
+		if photoType, err = checkPhoto(c.Photo); err != nil {
+			return err
+		}
 	}
 	return db.InTx(ctx, func(tx *store.Tx) error {
 		if err := lockInProgress(ctx, tx, who.WorkspaceID, sessionID, "stage changes"); err != nil {
@@ -758,6 +771,13 @@ func Stage(ctx context.Context, db *store.DB, sessionID, assetID int64, c Staged
 		if c.Comment != nil {
 			add("staged_comment", nullString(*c.Comment))
 			staged["comment"] = *c.Comment
+		}
+		if photoType != "" {
+			p, err := insertPhoto(ctx, tx, who, assetID, sessionID, photoType, c.Photo)
+			if err != nil {
+				return err
+			}
+			staged["photo_id"], staged["photo_type"], staged["photo_size"] = p.ID, photoType, len(c.Photo)
 		}
 		args = append(args, who.WorkspaceID, sessionID, assetID)
 		n := len(args)

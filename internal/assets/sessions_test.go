@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -168,6 +169,13 @@ func TestSessionLifecycle(t *testing.T) {
 		}
 		_, err = assets.StagePhoto(operator, db, s.ID, lap2.ID, []byte("GIF89a not really"))
 		wantKind(t, err, fault.UnsupportedMedia, "gif photo")
+		wantKind(t, assets.Stage(operator, db, s.ID, lap2.ID, assets.StagedChange{Assignee: ptr("Mallory"), Photo: []byte("%PDF-1.4 not a photo")}),
+			fault.UnsupportedMedia, "change with a fake photo")
+		if items, _ := assets.Items(ctx, db, s.ID); !slices.ContainsFunc(items, func(it assets.Item) bool {
+			return it.AssetID == lap2.ID && it.StagedAssignee != nil && *it.StagedAssignee == "Grace"
+		}) {
+			t.Fatal("a refused photo left its change staged")
+		}
 		wantKind(t, assets.Stage(operator, db, s.ID, lap2.ID, assets.StagedChange{Condition: ptr(assets.Condition("shiny"))}), fault.Invalid, "bad condition")
 		wantKind(t, assets.Stage(operator, db, s.ID, lap2.ID, assets.StagedChange{LocationID: ptr(int64(4242))}), fault.Invalid, "bad location")
 		wantKind(t, assets.Stage(operator, db, s.ID, w.byTag["OLD-1"].ID, assets.StagedChange{Assignee: ptr("x")}), fault.NotFound, "stage excluded")
@@ -401,3 +409,77 @@ func TestScanRacesFinish(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentIncludes: many managers including the same asset at once
+// include it once; the others are told it is already there.
+func TestConcurrentIncludes(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		s := w.startedSession(t, assets.NewSession{Name: "zone", LocationID: w.zoneA.ID})
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		outcomes := map[string]int{}
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := assets.Include(w.Ctx, db, s.ID, w.byTag["DRL-1"].ID)
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					outcomes["ok"]++
+				case fault.Is(err, fault.Conflict):
+					outcomes["conflict"]++
+				default:
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if outcomes["ok"] != 1 || outcomes["conflict"] != 7 {
+			t.Fatalf("outcomes %v", outcomes)
+		}
+		if p := checkProgress(t, db, w.Ctx, s.ID); p.Total != 3 {
+			t.Fatalf("progress %+v", p)
+		}
+	})
+}
+
+// TestSessionRoles: operators scan and stage but do not create, start,
+// include, exclude or finish; auditors only look.
+func TestSessionRoles(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		s := w.startedSession(t, assets.NewSession{Name: "roles"})
+		operator := w.As(w.User(t, "op@example.com", actor.Operator))
+		auditor := w.As(w.User(t, "aud@example.com", actor.Auditor))
+		lap := w.byTag["LAP-1"].ID
+		for _, tc := range []struct {
+			name string
+			err  error
+		}{
+			{"operator creates", ignoreValue(assets.CreateSession(operator, db, assets.NewSession{Name: "x"}))},
+			{"operator includes", assets.Include(operator, db, s.ID, lap)},
+			{"operator finishes", ignoreValue(assets.Finish(operator, db, s.ID))},
+			{"operator cancels", ignoreValue(assets.Cancel(operator, db, s.ID))},
+			{"operator schedules", ignoreValue(assets.CreateSchedule(operator, db, assets.NewSchedule{Name: "x", Recurrence: assets.Daily, Time: "01:00"}))},
+			{"auditor scans", ignoreValue(assets.Scan(auditor, db, s.ID, assets.ScanInput{Code: "LAP-1"}))},
+			{"auditor stages", assets.Stage(auditor, db, s.ID, lap, assets.StagedChange{Assignee: ptr("x")})},
+			{"auditor starts", ignoreValue(assets.StartSession(auditor, db, s.ID))},
+		} {
+			wantKind(t, tc.err, fault.Forbidden, tc.name)
+		}
+		if _, err := assets.Scan(operator, db, s.ID, assets.ScanInput{Code: "LAP-1"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := assets.Stage(operator, db, s.ID, lap, assets.StagedChange{Comment: ptr("ok")}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := assets.SessionReport(auditor, db, s.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func ignoreValue[T any](_ T, err error) error { return err }

@@ -302,6 +302,10 @@ type sessionPage struct {
 	Conditions []assets.Condition
 	Found      int
 	Missing    int
+	// View is the row whose scan modal is open (?view=asset id), if any:
+	// one modal rendered on demand rather than one per row, so long lists
+	// stay light and it works without JavaScript.
+	View *assets.Item
 }
 
 func (wb *Web) sessionDetail(w http.ResponseWriter, r *http.Request) error {
@@ -325,6 +329,16 @@ func (wb *Web) showSession(w http.ResponseWriter, r *http.Request, formErr error
 		Conditions: assets.Conditions()}
 	if p.Locations, err = inventory.ListLocations(r.Context(), wb.cfg.DB.Read(), who.WorkspaceID, false); err != nil {
 		return err
+	}
+	view, _ := strconv.ParseInt(r.URL.Query().Get("view"), 10, 64)
+	if strings.HasSuffix(r.URL.Path, "/stage") {
+		// A refused staging shows its modal again, with the message.
+		view, _ = strconv.ParseInt(r.PathValue("asset"), 10, 64)
+	}
+	for i := range p.Items {
+		if p.Items[i].AssetID == view && !p.Items[i].Excluded {
+			p.View = &p.Items[i]
+		}
 	}
 	return wb.show(w, r, "session.html", rep.Session.Name, p, formErr)
 }
@@ -451,19 +465,18 @@ func (wb *Web) stage(w http.ResponseWriter, r *http.Request) error {
 	if v := strings.TrimSpace(r.PostFormValue("comment")); v != "" {
 		c.Comment = &v
 	}
-	if c != (assets.StagedChange{}) {
-		if err := assets.Stage(r.Context(), wb.cfg.DB, id, assetID, c); err != nil {
-			return wb.showSession(w, r, err)
-		}
-	}
 	if r.MultipartForm != nil && len(r.MultipartForm.File["photo"]) > 0 {
 		data, err := formFile(r, "photo", assets.MaxPhotoBytes)
-		if err == nil {
-			_, err = assets.StagePhoto(r.Context(), wb.cfg.DB, id, assetID, data)
-		}
 		if err != nil {
 			return wb.showSession(w, r, err)
 		}
+		c.Photo = data
+	}
+	if c.Condition == nil && c.Assignee == nil && c.LocationID == nil && c.Comment == nil && c.Photo == nil {
+		return wb.showSession(w, r, fault.New(fault.Invalid, "nothing to stage: change a value, write a comment or add a photo"))
+	}
+	if err := assets.Stage(r.Context(), wb.cfg.DB, id, assetID, c); err != nil {
+		return wb.showSession(w, r, err)
 	}
 	return redirect(w, r, fmt.Sprintf("/inventory-checks/%d", id), "Changes staged; they apply when the session is finished")
 }

@@ -41,7 +41,7 @@ func TestInventorySessionInBrowser(t *testing.T) {
 		zone, _ := inventory.CreateLocation(ctx, db, inventory.NewLocation{Kind: inventory.Zone, Code: "A", ParentID: wh1.ID})
 		wh2, _ := inventory.CreateLocation(ctx, db, inventory.NewLocation{Kind: inventory.Warehouse, Code: "WH2"})
 		ids := map[string]int64{}
-		for tag, loc := range map[string]int64{"LAP-1": wh1.ID, "LAP-2": zone.ID, "LAP-3": wh1.ID, "SCOPE-X": zone.ID, "DRL-9": wh2.ID} {
+		for tag, loc := range map[string]int64{"LAP-1": wh1.ID, "LAP-2": zone.ID, "LAP-3": wh1.ID, "SCOPE-X": zone.ID, "DRL-9": wh2.ID, "LIVE-1": wh1.ID} {
 			a, err := assets.CreateAsset(ctx, db, assets.AssetInput{Tag: &tag, Name: ptr("Asset " + tag), LocationID: &loc})
 			if err != nil {
 				t.Fatal(err)
@@ -106,10 +106,18 @@ func TestInventorySessionInBrowser(t *testing.T) {
 		flash("created", "Session created")
 		click("start", "#start")
 		flash("started", "Session started")
-		waitFor("expected list", `document.getElementById("progress-total").innerText === "4"`)
+		waitFor("expected list", `document.getElementById("progress-total").innerText === "5"`)
 		sessionPath, _ := chromedp.Run(b, chromedp.Evaluate[string](`location.pathname`))
 		var sessionID int64
 		fmt.Sscanf(sessionPath, "/inventory-checks/%d", &sessionID)
+
+		// Someone else scans on another device: the open page's progress
+		// follows without a reload.
+		step("mark page", chromedp.Evaluate[chromedp.Void](`window.stillHere = true`))
+		if _, err := assets.Scan(ctx, db, sessionID, assets.ScanInput{Code: "LIVE-1", ClientScanID: "other-phone-1"}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor("live progress", `window.stillHere === true && document.getElementById("progress-scanned").innerText === "1"`)
 
 		scan := func(code, want string) {
 			t.Helper()
@@ -129,16 +137,19 @@ func TestInventorySessionInBrowser(t *testing.T) {
 		// Camera-less manual check.
 		click("manual check", fmt.Sprintf("#item-%d button.check", ids["SCOPE-X"]))
 		flash("checked", "SCOPE-X")
-		waitFor("progress 3 of 4", `document.getElementById("progress-scanned").innerText === "3"`)
+		waitFor("progress 4 of 5", `document.getElementById("progress-scanned").innerText === "4"`)
 
 		// Stage a change with a photo in the scan modal.
-		click("view", fmt.Sprintf("#item-%d button.view", ids["LAP-2"]))
+		click("view", fmt.Sprintf("#item-%d .view", ids["LAP-2"]))
 		dlg := fmt.Sprintf("#stage-%d", ids["LAP-2"])
 		waitFor("scan modal", fmt.Sprintf(`document.querySelector(%q).open`, dlg))
 		step("stage", chromedp.SetValue(chromedp.CSS(dlg+" select[name=condition]"), "broken"),
 			chromedp.SendKeys(chromedp.CSS(dlg+" input[name=assignee]"), "Grace"),
 			chromedp.SendKeys(chromedp.CSS(dlg+" textarea[name=comment]"), "screen cracked"),
 			chromedp.SetUploadFiles(chromedp.CSS(dlg+" input[name=photo]"), []string{photo}))
+		if dir := os.Getenv("STOCKTRAIL_SCREENSHOTS"); dir != "" {
+			browsertest.Screenshot(t, b, filepath.Join(dir, "modal-"+string(db.Engine())+".png"))
+		}
 		click("stage save", dlg+" .stage-save")
 		flash("staged", "Changes staged")
 
@@ -149,7 +160,7 @@ func TestInventorySessionInBrowser(t *testing.T) {
 		// Include the unexpected asset from its row.
 		click("include unexpected", "#unexpected button")
 		flash("included", "included")
-		waitFor("progress 4 of 5", `document.getElementById("progress-scanned").innerText === "4" && document.getElementById("progress-total").innerText === "5"`)
+		waitFor("progress 5 of 6", `document.getElementById("progress-scanned").innerText === "5" && document.getElementById("progress-total").innerText === "6"`)
 
 		if dir := os.Getenv("STOCKTRAIL_SCREENSHOTS"); dir != "" {
 			browsertest.Screenshot(t, b, filepath.Join(dir, "session-"+string(db.Engine())+".png"))
@@ -170,7 +181,7 @@ func TestInventorySessionInBrowser(t *testing.T) {
 		for _, r := range rows[1:] {
 			results[r[0]] = r
 		}
-		for tag, want := range map[string]string{"LAP-1": "found", "LAP-2": "found", "SCOPE-X": "found", "DRL-9": "found", "LAP-3": "missing"} {
+		for tag, want := range map[string]string{"LAP-1": "found", "LAP-2": "found", "SCOPE-X": "found", "DRL-9": "found", "LIVE-1": "found", "LAP-3": "missing"} {
 			if got := results[tag]; got == nil || got[2] != want {
 				t.Errorf("report row %s = %v, want %s\n%s", tag, got, want, report)
 			}

@@ -24,6 +24,12 @@
     }
   });
 
+  // A scan modal rendered open by the server becomes a real modal.
+  document.querySelectorAll("dialog[data-modal][open]").forEach(function (d) {
+    d.close();
+    d.showModal();
+  });
+
   // Each scan or hand check carries its own client id, set once per
   // submission: a browser or proxy that resends the same request resends
   // the same id, which the server counts once.
