@@ -12,6 +12,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/inventory"
 	"github.com/stocktrail/stocktrail/internal/pgtest"
@@ -326,4 +327,28 @@ func TestTwoNodesOnePostgres(t *testing.T) {
 	if got := w.level(t, r.ID); got != "0" {
 		t.Fatalf("level %s", got)
 	}
+}
+
+func TestSyntheticHistoryIsConsistent(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		if err := inventory.LoadSynthetic(w.ctx, db, inventory.Synthetic{Items: 3, Locations: 2, Entries: 10}); !fault.Is(err, fault.Forbidden) {
+			t.Fatalf("a user loaded synthetic data: %v", err)
+		}
+		sys := actor.With(context.Background(), actor.SystemActor(w.f.Workspace.ID, "loader"))
+		if err := inventory.LoadSynthetic(sys, db, inventory.Synthetic{Items: 7, Locations: 3, Entries: 1234, Span: 400 * 24 * time.Hour, Seed: 9}); err != nil {
+			t.Fatal(err)
+		}
+		now, err := inventory.StockAsOf(w.ctx, db, time.Now(), inventory.StockFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur, err := inventory.CurrentStock(w.ctx, db, inventory.StockFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(now) != fmt.Sprint(cur) {
+			t.Fatalf("as-of now differs from current stock:\n%v\n%v", now, cur)
+		}
+	})
 }
