@@ -1,12 +1,16 @@
 package inventory
 
 import (
+	"context"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/store"
+	"github.com/stocktrail/stocktrail/internal/workspace"
 )
 
 // ParseMoment reads a moment typed by a person or program: RFC 3339
@@ -83,4 +87,18 @@ func LogFilterFromQuery(q url.Values, loc *time.Location) (LogFilter, error) {
 		return LogFilter{}, err
 	}
 	return f, f.validate()
+}
+
+// WorkspaceZone returns the time zone of the actor's workspace (UTC when
+// unknown), for reading dates typed by people.
+func WorkspaceZone(ctx context.Context, db *store.DB) *time.Location {
+	a, ok := actor.From(ctx)
+	if !ok {
+		return time.UTC
+	}
+	ws, err := workspace.Get(ctx, db.Read(), a.WorkspaceID)
+	if err != nil {
+		return time.UTC
+	}
+	return ws.Settings.Location()
 }

@@ -109,7 +109,6 @@ CREATE TABLE inventory_checkpoints (
     change_sum   BIGINT NOT NULL,
     PRIMARY KEY (workspace_id, item_id, location_id, period_start)
 );
-CREATE INDEX inventory_checkpoints_period ON inventory_checkpoints (workspace_id, period_start);
 CREATE INDEX inventory_checkpoints_location ON inventory_checkpoints (workspace_id, location_id, period_start);
 
 -- +goose Down
