@@ -271,6 +271,13 @@ func CheckInvariant(ctx context.Context, q store.Querier, workspaceID int64) err
 		WHERE sl.workspace_id = $1 AND sl.quantity <> COALESCE(r.total, 0)`); err != nil {
 		return err
 	}
+	// The level-after of each record's last entry is its current quantity.
+	if err := check("record last entry", `SELECT r.id, 0, r.quantity, l.record_level FROM inventory_records r
+		JOIN (SELECT record_id, MAX(id) AS last FROM inventory_log WHERE workspace_id = $1 GROUP BY record_id) m ON m.record_id = r.id
+		JOIN inventory_log l ON l.workspace_id = r.workspace_id AND l.id = m.last
+		WHERE r.workspace_id = $1 AND r.quantity <> l.record_level`); err != nil {
+		return err
+	}
 	// Checkpoints against the log, grouped by month in Go (month lengths
 	// differ, which plain SQL on both engines cannot group by cheaply).
 	type key struct{ item, loc, period int64 }

@@ -37,6 +37,10 @@ func TestAsOfWithLateEntries(t *testing.T) {
 		lastYear := now.AddDate(-1, 0, 0)
 		twoMonthsAgo := now.AddDate(0, -2, 0)
 		r := w.receive(t, "BOLT-M8", w.a1, "", "10")
+		firstPage, err := inventory.ListLog(ctx, db, inventory.LogFilter{RecordID: r.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
 		afterFirst := time.Now().UTC()
 		time.Sleep(2 * time.Millisecond)
 		// A receipt entered late: effective a year ago.
@@ -79,6 +83,13 @@ func TestAsOfWithLateEntries(t *testing.T) {
 		cur, err := inventory.CurrentStock(ctx, db, inventory.StockFilter{})
 		if err != nil || levelOf(cur, w.bolt.ID, w.a1.ID) != "13" {
 			t.Fatalf("current %v %v", cur, err)
+		}
+		// Late entries were appended: the earlier entries are as they were.
+		for _, before := range firstPage.Entries {
+			page, err := inventory.ListLog(ctx, db, inventory.LogFilter{RecordID: r.ID, Before: before.ID + 1, Limit: 1})
+			if err != nil || len(page.Entries) != 1 || fmt.Sprint(page.Entries[0]) != fmt.Sprint(before) {
+				t.Fatalf("entry %d changed: %+v", before.ID, page.Entries)
+			}
 		}
 		// What the system showed right after the first receipt: 10, even
 		// though later entries are effective earlier.
