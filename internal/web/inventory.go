@@ -21,6 +21,7 @@ func (wb *Web) registerInventory(mux *http.ServeMux) {
 	mux.HandleFunc("POST /inventory/locations", wb.page(wb.createLocation))
 	mux.HandleFunc("GET /inventory/items/{id}", wb.page(wb.itemPage))
 	mux.HandleFunc("POST /inventory/movements", wb.page(wb.postMovement))
+	mux.HandleFunc("POST /inventory/records/{id}/delete", wb.page(wb.deleteRecord))
 	mux.HandleFunc("GET /inventory/log", wb.page(wb.logPage))
 	mux.HandleFunc("GET /inventory/log/export", wb.page(wb.exportLog))
 	mux.HandleFunc("GET /inventory/as-of", wb.page(wb.asOfPage))
@@ -235,6 +236,24 @@ func movementFromForm(r *http.Request, loc *time.Location) (inventory.Movement, 
 		return &inventory.Correction{RecordRef: ref, Change: inventory.DecimalText(get("change")), Options: opts}, nil
 	case "reconciliation":
 		return &inventory.Reconciliation{RecordRef: ref, Counted: inventory.DecimalText(get("counted")), Options: opts}, nil
+	case "merge":
+		into, err := formInt(r, "into_record_id")
+		if err != nil {
+			return nil, err
+		}
+		var ids []int64
+		for _, raw := range f["record_ids"] {
+			id, err := strconv.ParseInt(strings.TrimSpace(raw), 10, 64)
+			if err != nil || id <= 0 {
+				return nil, fault.Field("record_ids", "pick records from the list")
+			}
+			if id != into {
+				ids = append(ids, id)
+			}
+		}
+		return &inventory.Merge{RecordIDs: ids, IntoRecordID: into, Options: opts}, nil
+	case "delete":
+		return nil, fault.Field("kind", "delete records with their own form")
 	}
 	return nil, fault.Field("kind", "pick a movement")
 }
@@ -455,4 +474,29 @@ func truncateName(s string, n int) string {
 		return s
 	}
 	return s[:n]
+}
+
+func (wb *Web) deleteRecord(w http.ResponseWriter, r *http.Request) error {
+	a, err := need(r, actor.MoveStock)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	rec, err := inventory.GetRecord(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID, id)
+	if err != nil {
+		return err
+	}
+	if _, err := inventory.DeleteInventoryRecord(r.Context(), wb.cfg.DB, id, inventory.Options{Reason: r.PostFormValue("reason")}); err != nil {
+		if fault.KindOf(err) == fault.Internal {
+			return err
+		}
+		return wb.showItem(w, r, rec.ItemID, err)
+	}
+	return redirect(w, r, fmt.Sprintf("/inventory/items/%d", rec.ItemID), fmt.Sprintf("Record #%d deleted", id))
 }

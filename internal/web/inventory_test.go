@@ -130,6 +130,34 @@ func TestInventoryPages(t *testing.T) {
 				t.Errorf("%v: %d %s", kind, status, body)
 			}
 		}
+		// Merge the split-off lot back, then delete an emptied record.
+		recs, err := inventory.ListRecords(context.Background(), db.Read(), f.Workspace.ID, inventory.RecordFilter{ItemID: it.ID})
+		if err != nil || len(recs) != 3 {
+			t.Fatalf("records %v %v", recs, err)
+		}
+		var main, lotB, other inventory.Record
+		for _, r := range recs {
+			switch {
+			case r.Lot == "B":
+				lotB = r
+			case r.LocationPath == "WH1/A1":
+				main = r
+			default:
+				other = r
+			}
+		}
+		status, body = b.post("/inventory/movements", url.Values{"kind": {"merge"}, "record_ids": {itoa(lotB.ID)}, "into_record_id": {itoa(main.ID)}, "item_page": {itoa(it.ID)}})
+		if status != 200 || !strings.Contains(body, "Merge recorded") {
+			t.Fatalf("merge: %d", status)
+		}
+		status, body = b.post("/inventory/records/"+itoa(other.ID)+"/delete", url.Values{})
+		if status != 422 || !strings.Contains(body, "say why") {
+			t.Fatalf("delete without reason: %d", status)
+		}
+		status, body = b.post("/inventory/records/"+itoa(other.ID)+"/delete", url.Values{"reason": {"bin emptied"}})
+		if status != 200 || !strings.Contains(body, "deleted") {
+			t.Fatalf("delete: %d", status)
+		}
 		for _, path := range []string{"/inventory", "/inventory/items/" + itoa(it.ID), "/inventory/log", "/inventory/log?sku=OIL-5&action=user_correction",
 			"/inventory/as-of?at=2000-01-01T00:00", "/inventory/as-of?at=2000-01-01T00:00&compare=2999-01-01T00:00", "/inventory/as-of?at=2999-01-01T00:00&mode=shown",
 			"/inventory?as_of=2000-01-01T10:00", "/inventory/import"} {
