@@ -433,7 +433,7 @@ func (a *API) exportLog(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f.Before, f.Limit = 0, 0
-	return ServeLogExport(w, r, a.cfg.DB, f, format)
+	return ServeLogExport(w, r, a.cfg.DB, a.cfg.Logger, f, format)
 }
 
 func (a *API) stock(w http.ResponseWriter, r *http.Request) error {

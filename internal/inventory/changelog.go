@@ -3,7 +3,6 @@ package inventory
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -157,6 +156,22 @@ func (f *LogFilter) validate() error {
 	return fields.Err()
 }
 
+// resolveSKU turns a SKU filter into an item filter.
+func (f *LogFilter) resolveSKU(ctx context.Context, q store.Querier, workspaceID int64) error {
+	if f.SKU == "" || f.ItemID != 0 {
+		return nil
+	}
+	it, err := ItemBySKU(ctx, q, workspaceID, f.SKU)
+	if err != nil {
+		if fault.Is(err, fault.NotFound) {
+			return fault.Field("sku", fmt.Sprintf("unknown SKU %q", f.SKU))
+		}
+		return err
+	}
+	f.ItemID = it.ID
+	return nil
+}
+
 // scanLog streams the entries matching f, newest first, at most limit
 // (0 = all) of them, to fn. Date ranges become id ranges first: the smallest
 // id recorded at or after From and the largest recorded before To bound
@@ -172,15 +187,8 @@ func scanLog(ctx context.Context, q store.Querier, workspaceID int64, f LogFilte
 		args = append(args, v)
 		where = append(where, fmt.Sprintf(cond, len(args)))
 	}
-	if f.SKU != "" && f.ItemID == 0 {
-		it, err := ItemBySKU(ctx, q, workspaceID, f.SKU)
-		if err != nil {
-			if fault.Is(err, fault.NotFound) {
-				return fault.Field("sku", fmt.Sprintf("unknown SKU %q", f.SKU))
-			}
-			return err
-		}
-		f.ItemID = it.ID
+	if err := f.resolveSKU(ctx, q, workspaceID); err != nil {
+		return err
 	}
 	if f.ItemID != 0 {
 		add("item_id = $%d", f.ItemID)
@@ -283,8 +291,6 @@ func ReadLogInOrder(ctx context.Context, q store.Querier, workspaceID, after int
 	}
 	return rows.Err()
 }
-
-var errStop = errors.New("stop")
 
 // Backdated reports whether the entry was recorded at another time than it
 // took effect (a movement entered late).

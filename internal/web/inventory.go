@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -365,15 +366,31 @@ func (wb *Web) exportLog(w http.ResponseWriter, r *http.Request) error {
 	}
 	f.Before, f.Limit = 0, 0
 	name := fmt.Sprintf("inventory-log-%s.%s", time.Now().UTC().Format("20060102-150405"), format)
-	w.Header().Set("Content-Type", format.ContentType())
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	w.Header().Set("Cache-Control", "no-store")
-	_, err = inventory.ExportLog(r.Context(), wb.cfg.DB, f, format, w)
-	if err != nil {
-		// Headers are gone; all that can be done is to log and cut it short.
-		wb.cfg.Logger.ErrorContext(r.Context(), "inventory export failed", "err", err)
+	h := w.Header()
+	h.Set("Content-Type", format.ContentType())
+	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	h.Set("Cache-Control", "no-store")
+	out := &countingWriter{w: w}
+	if _, err := inventory.ExportLog(r.Context(), wb.cfg.DB, f, format, out); err != nil {
+		if out.n == 0 {
+			h.Del("Content-Disposition")
+			return err
+		}
+		// The download has started; all that can be done is to cut it short.
+		wb.cfg.Logger.ErrorContext(r.Context(), "inventory export cut short", "err", err)
 	}
 	return nil
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 type asOfView struct {
