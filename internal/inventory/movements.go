@@ -284,26 +284,27 @@ func (c *change) item(ref ItemRef) (Item, error) {
 }
 
 func (c *change) location(ref LocationRef, field string) (Location, error) {
+	var l Location
+	var err error
 	id := ref.LocationID
-	if id == 0 && strings.TrimSpace(ref.Location) != "" {
-		err := c.tx.QueryRowContext(c.ctx, `SELECT id FROM locations WHERE workspace_id = $1 AND path = $2`,
-			c.who.WorkspaceID, strings.TrimSpace(ref.Location)).Scan(&id)
+	switch {
+	case id == 0 && strings.TrimSpace(ref.Location) != "":
+		l, err = scanLocation(c.tx.QueryRowContext(c.ctx, `SELECT `+locationColumns+` FROM locations WHERE workspace_id = $1 AND path = $2`,
+			c.who.WorkspaceID, strings.TrimSpace(ref.Location)))
 		if errors.Is(err, sql.ErrNoRows) {
 			return Location{}, fault.Field(field, fmt.Sprintf("unknown location %q", ref.Location))
 		}
-		if err != nil {
-			return Location{}, err
+	default:
+		if id == 0 && c.who.Kind == actor.Station {
+			id = c.who.LocationID
 		}
-	}
-	if id == 0 && c.who.Kind == actor.Station {
-		id = c.who.LocationID
-	}
-	if id == 0 {
-		return Location{}, fault.Field(field, "give a location (id or path such as WH1/A/03)")
-	}
-	l, err := GetLocation(c.ctx, c.tx, c.who.WorkspaceID, id)
-	if fault.Is(err, fault.NotFound) {
-		return Location{}, fault.Field(field, "no such location")
+		if id == 0 {
+			return Location{}, fault.Field(field, "give a location (id or path such as WH1/A/03)")
+		}
+		l, err = GetLocation(c.ctx, c.tx, c.who.WorkspaceID, id)
+		if fault.Is(err, fault.NotFound) {
+			return Location{}, fault.Field(field, "no such location")
+		}
 	}
 	if err != nil {
 		return Location{}, err
@@ -371,11 +372,7 @@ func (m *Receipt) run(c *change) error {
 	if err != nil {
 		return err
 	}
-	id, err := c.ensure(it, loc, lot)
-	if err != nil {
-		return err
-	}
-	r, err := c.lockOne(id)
+	r, err := c.ensureLocked(it, loc, lot)
 	if err != nil {
 		return err
 	}

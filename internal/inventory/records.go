@@ -253,6 +253,33 @@ func (c *change) ensure(it Item, loc Location, lot string) (int64, error) {
 	return id, err
 }
 
+// ensureLocked returns the live record of item at location with lot,
+// locked, creating it first when there is none. It is for movements that
+// lock only this one record (two-record movements lock in id order).
+func (c *change) ensureLocked(it Item, loc Location, lot string) (*Record, error) {
+	suffix := ""
+	if c.tx.Engine() == store.Postgres {
+		suffix = ` FOR UPDATE OF r`
+	}
+	r, err := scanRecord(c.tx.QueryRowContext(c.ctx, recordSelect+` WHERE r.workspace_id = $1 AND r.item_id = $2 AND r.location_id = $3
+		AND r.lot = $4 AND r.deleted_at IS NULL`+suffix, c.who.WorkspaceID, it.ID, loc.ID, lot))
+	if err == nil {
+		return &r, nil
+	}
+	if err != sql.ErrNoRows {
+		return nil, err
+	}
+	id, err := c.ensure(it, loc, lot)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := c.lock(id)
+	if err != nil {
+		return nil, err
+	}
+	return recs[id], nil
+}
+
 func (c *change) ensureLevel(itemID, locationID int64) error {
 	_, err := c.tx.ExecContext(c.ctx, `INSERT INTO stock_levels (workspace_id, item_id, location_id, quantity) VALUES ($1, $2, $3, 0)
 		ON CONFLICT (workspace_id, item_id, location_id) DO NOTHING`, c.who.WorkspaceID, itemID, locationID)
