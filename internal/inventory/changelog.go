@@ -172,11 +172,46 @@ func (f *LogFilter) resolveSKU(ctx context.Context, q store.Querier, workspaceID
 	return nil
 }
 
+// MaxEntryDelay bounds the time between a movement's recorded time and the
+// insert of its log entries (entry refuses to write later; see
+// maxWriteDelay, kept well below it to leave room for clock skew between
+// nodes). Because ids are handed out in insert order, it turns recorded-time
+// bounds into exact id bounds found with one index probe each:
+//   - every entry recorded at or after T has a larger id than any entry
+//     recorded before T−MaxEntryDelay (inserted before T);
+//   - every entry recorded before T has a smaller id than any entry recorded
+//     at or after T+MaxEntryDelay.
+const MaxEntryDelay = time.Hour
+
+// maxWriteDelay is how long a movement may take from its recorded time to
+// writing its entries before it is refused.
+const maxWriteDelay = 10 * time.Minute
+
+// idBefore returns the id of the entry recorded last before t (0 if none).
+func idBefore(ctx context.Context, q store.Querier, workspaceID int64, t time.Time) (int64, error) {
+	var id int64
+	err := q.QueryRowContext(ctx, `SELECT id FROM inventory_log WHERE workspace_id = $1 AND recorded_at < $2
+		ORDER BY recorded_at DESC, id DESC LIMIT 1`, workspaceID, store.Micros(t)).Scan(&id)
+	if err == sql.ErrNoRows {
+		return 0, nil
+	}
+	return id, err
+}
+
+// idFrom returns the id of the entry recorded first at or after t (0 if none).
+func idFrom(ctx context.Context, q store.Querier, workspaceID int64, t time.Time) (int64, error) {
+	var id int64
+	err := q.QueryRowContext(ctx, `SELECT id FROM inventory_log WHERE workspace_id = $1 AND recorded_at >= $2
+		ORDER BY recorded_at, id LIMIT 1`, workspaceID, store.Micros(t)).Scan(&id)
+	if err == sql.ErrNoRows {
+		return 0, nil
+	}
+	return id, err
+}
+
 // scanLog streams the entries matching f, newest first, at most limit
-// (0 = all) of them, to fn. Date ranges become id ranges first: the smallest
-// id recorded at or after From and the largest recorded before To bound
-// every matching entry exactly, so the id-ordered filter indexes serve the
-// query.
+// (0 = all) of them, to fn. Date ranges become id ranges first (see
+// MaxEntryDelay), so the id-ordered filter indexes serve the query.
 func scanLog(ctx context.Context, q store.Querier, workspaceID int64, f LogFilter, limit int, fn func(Entry) error) error {
 	if err := f.validate(); err != nil {
 		return err
@@ -209,27 +244,21 @@ func scanLog(ctx context.Context, q store.Querier, workspaceID int64, f LogFilte
 		}
 	}
 	if !f.From.IsZero() {
-		var lo sql.NullInt64
-		if err := q.QueryRowContext(ctx, `SELECT MIN(id) FROM inventory_log WHERE workspace_id = $1 AND recorded_at >= $2`,
-			workspaceID, store.Micros(f.From)).Scan(&lo); err != nil {
+		lo, err := idBefore(ctx, q, workspaceID, f.From.Add(-MaxEntryDelay))
+		if err != nil {
 			return err
 		}
-		if !lo.Valid {
-			return nil
-		}
-		add("id >= $%d", lo.Int64)
+		add("id > $%d", lo)
 		add("recorded_at >= $%d", store.Micros(f.From))
 	}
 	if !f.To.IsZero() {
-		var hi sql.NullInt64
-		if err := q.QueryRowContext(ctx, `SELECT MAX(id) FROM inventory_log WHERE workspace_id = $1 AND recorded_at < $2`,
-			workspaceID, store.Micros(f.To)).Scan(&hi); err != nil {
+		hi, err := idFrom(ctx, q, workspaceID, f.To.Add(MaxEntryDelay))
+		if err != nil {
 			return err
 		}
-		if !hi.Valid {
-			return nil
+		if hi > 0 {
+			add("id < $%d", hi)
 		}
-		add("id <= $%d", hi.Int64)
 		add("recorded_at < $%d", store.Micros(f.To))
 	}
 	if f.Before != 0 {

@@ -309,6 +309,10 @@ func (c *change) apply(r *Record, delta Quantity, movement string, action Action
 // entry appends one log entry for r (already at its new level) and keeps
 // the level of the item at the location and the checkpoint in step.
 func (c *change) entry(r *Record, delta Quantity, movement string, action Action) error {
+	if time.Since(c.recorded) > maxWriteDelay {
+		// Recorded-time queries rely on entries being written promptly.
+		return fault.New(fault.Conflict, "the movement took too long to write; try again")
+	}
 	var level int64
 	if err := c.tx.QueryRowContext(c.ctx, `UPDATE stock_levels SET quantity = quantity + $4
 		WHERE workspace_id = $1 AND item_id = $2 AND location_id = $3 RETURNING quantity`,

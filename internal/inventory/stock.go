@@ -3,6 +3,7 @@ package inventory
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -98,13 +99,25 @@ func StockAsShown(ctx context.Context, db *store.DB, k time.Time, f StockFilter)
 	if err != nil {
 		return nil, err
 	}
-	args := []any{a.WorkspaceID, store.Micros(k)}
-	cond := f.where("", &args)
-	query := `SELECT l.item_id, l.location_id, l.location_level FROM inventory_log l JOIN (
-		SELECT item_id, location_id, MAX(id) AS last FROM inventory_log WHERE workspace_id = $1 AND recorded_at <= $2` + cond + `
-		GROUP BY item_id, location_id) m ON l.workspace_id = $1 AND l.id = m.last`
+	// For each item-location, the last entry recorded by k: its id is below
+	// the first entry recorded at or after k+MaxEntryDelay, so the search
+	// walks back from there along (item, location, id).
+	hi, err := idFrom(ctx, db.Read(), a.WorkspaceID, k.Add(MaxEntryDelay))
+	if err != nil {
+		return nil, err
+	}
+	if hi == 0 {
+		hi = math.MaxInt64
+	}
+	args := []any{a.WorkspaceID, store.Micros(k), hi}
+	cond := f.where("s.", &args)
+	query := `SELECT item_id, location_id, level FROM (
+		SELECT s.item_id, s.location_id, (SELECT l.location_level FROM inventory_log l
+			WHERE l.workspace_id = $1 AND l.item_id = s.item_id AND l.location_id = s.location_id AND l.id < $3 AND l.recorded_at <= $2
+			ORDER BY l.id DESC LIMIT 1) AS level
+		FROM stock_levels s WHERE s.workspace_id = $1` + cond + `) AS shown WHERE level IS NOT NULL`
 	if !f.WithEmpty {
-		query += ` WHERE l.location_level <> 0`
+		query += ` AND level <> 0`
 	}
 	return levels(ctx, db.Read(), a.WorkspaceID, query, args)
 }
