@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -76,19 +77,47 @@ func StockAsOf(ctx context.Context, db *store.DB, t time.Time, f StockFilter) ([
 }
 
 func stockAsOf(ctx context.Context, q store.Querier, workspaceID int64, t time.Time, f StockFilter) ([]Level, error) {
-	args := []any{workspaceID, periodStart(t), store.Micros(t)}
-	cond := f.where("", &args)
-	query := `SELECT item_id, location_id, SUM(q) FROM (
-		SELECT item_id, location_id, change_sum AS q FROM inventory_checkpoints
-			WHERE workspace_id = $1 AND period_start < $2` + cond + `
-		UNION ALL
-		SELECT item_id, location_id, change AS q FROM inventory_log
-			WHERE workspace_id = $1 AND effective_at >= $2 AND effective_at <= $3` + cond + `
-	) AS parts GROUP BY item_id, location_id`
-	if !f.WithEmpty {
-		query += ` HAVING SUM(q) <> 0`
+	// Two aggregates merged in Go rather than one GROUP BY over a UNION: the
+	// checkpoints then stream in primary-key order with no temporary table.
+	type key struct{ item, loc int64 }
+	sums := map[key]Quantity{}
+	var order []key
+	add := func(query string, args []any) error {
+		rows, err := q.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k key
+			var v Quantity
+			if err := rows.Scan(&k.item, &k.loc, &v); err != nil {
+				return err
+			}
+			if _, seen := sums[k]; !seen {
+				order = append(order, k)
+			}
+			sums[k] += v
+		}
+		return rows.Err()
 	}
-	return levels(ctx, q, workspaceID, query, args)
+	args := []any{workspaceID, periodStart(t)}
+	if err := add(`SELECT item_id, location_id, SUM(change_sum) FROM inventory_checkpoints
+		WHERE workspace_id = $1 AND period_start < $2`+f.where("", &args)+` GROUP BY item_id, location_id`, args); err != nil {
+		return nil, err
+	}
+	args = []any{workspaceID, periodStart(t), store.Micros(t)}
+	if err := add(`SELECT item_id, location_id, SUM(change) FROM inventory_log
+		WHERE workspace_id = $1 AND effective_at >= $2 AND effective_at <= $3`+f.where("", &args)+` GROUP BY item_id, location_id`, args); err != nil {
+		return nil, err
+	}
+	out := make([]Level, 0, len(order))
+	for _, k := range order {
+		if v := sums[k]; v != 0 || f.WithEmpty {
+			out = append(out, Level{ItemID: k.item, LocationID: k.loc, Quantity: v})
+		}
+	}
+	return namedAndSorted(ctx, q, workspaceID, out)
 }
 
 // StockAsShown answers "what did the system show at moment k": the level
@@ -142,6 +171,12 @@ func levels(ctx context.Context, q store.Querier, workspaceID int64, query strin
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	return namedAndSorted(ctx, q, workspaceID, out)
+}
+
+// namedAndSorted names the levels' items and locations and sorts them by
+// SKU and location path.
+func namedAndSorted(ctx context.Context, q store.Querier, workspaceID int64, out []Level) ([]Level, error) {
 	if err := nameLevels(ctx, q, workspaceID, out); err != nil {
 		return nil, err
 	}
@@ -158,8 +193,12 @@ func nameLevels(ctx context.Context, q store.Querier, workspaceID int64, ls []Le
 	if len(ls) == 0 {
 		return nil
 	}
+	itemSet, locSet := map[int64]bool{}, map[int64]bool{}
+	for _, l := range ls {
+		itemSet[l.ItemID], locSet[l.LocationID] = true, true
+	}
 	items := map[int64]Item{}
-	rows, err := q.QueryContext(ctx, `SELECT `+itemColumns+` FROM items WHERE workspace_id = $1`, workspaceID)
+	rows, err := q.QueryContext(ctx, `SELECT `+itemColumns+` FROM items WHERE workspace_id = $1`+idsIn(itemSet), workspaceID)
 	if err != nil {
 		return err
 	}
@@ -172,20 +211,41 @@ func nameLevels(ctx context.Context, q store.Querier, workspaceID int64, ls []Le
 		items[it.ID] = it
 	}
 	rows.Close()
-	locs, err := ListLocations(ctx, q, workspaceID, true)
+	paths := map[int64]string{}
+	rows, err = q.QueryContext(ctx, `SELECT id, path FROM locations WHERE workspace_id = $1`+idsIn(locSet), workspaceID)
 	if err != nil {
 		return err
 	}
-	paths := make(map[int64]string, len(locs))
-	for _, l := range locs {
-		paths[l.ID] = l.Path
+	for rows.Next() {
+		var id int64
+		var path string
+		if err := rows.Scan(&id, &path); err != nil {
+			rows.Close()
+			return err
+		}
+		paths[id] = path
 	}
+	rows.Close()
 	for i := range ls {
 		it := items[ls[i].ItemID]
 		ls[i].SKU, ls[i].Name, ls[i].Unit, ls[i].Scale = it.SKU, it.Name, it.Unit, it.Scale
 		ls[i].LocationPath = paths[ls[i].LocationID]
 	}
 	return nil
+}
+
+// idsIn narrows a query to a few ids (written as integer literals, which
+// are safe) or, for many, to nothing: reading the whole table is then
+// cheaper than a huge IN list.
+func idsIn(set map[int64]bool) string {
+	if len(set) > 500 {
+		return ""
+	}
+	ids := make([]string, 0, len(set))
+	for id := range set {
+		ids = append(ids, strconv.FormatInt(id, 10))
+	}
+	return " AND id IN (" + strings.Join(ids, ",") + ")"
 }
 
 // Difference is how the level of an item at a location changed between two
