@@ -1,8 +1,10 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -179,3 +181,48 @@ func TestInventoryPages(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func (b browser) upload(path, name, content string, fields url.Values) (int, string) {
+	b.t.Helper()
+	_, page := b.get("/inventory/import")
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	if m := csrfPattern.FindStringSubmatch(page); m != nil {
+		mw.WriteField("csrf_token", m[1])
+	}
+	for k := range fields {
+		mw.WriteField(k, fields.Get(k))
+	}
+	fw, _ := mw.CreateFormFile("file", name)
+	fw.Write([]byte(content))
+	mw.Close()
+	resp, err := b.c.Post(b.base+path, mw.FormDataContentType(), &buf)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func TestBulkUpdatePage(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := storetest.NewFixture(t, db)
+		seedInventory(t, f)
+		srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth}))
+		defer srv.Close()
+		b := login(t, srv.URL, f)
+		status, body := b.upload("/inventory/import", "count.csv", "sku,location,quantity\nOIL-5,WH1/A1,2\nNOPE,WH1/A1,1\nOIL-5,WH1/A2,0.001\n", nil)
+		if status != 422 || !strings.Contains(body, "import-errors") || !strings.Contains(body, "row 3") || !strings.Contains(body, "row 4") {
+			t.Fatalf("bad import: %d %s", status, body)
+		}
+		status, body = b.upload("/inventory/import", "count.csv", "sku,where,quantity\n", nil)
+		if status != 422 || !strings.Contains(body, "unknown column") {
+			t.Fatalf("wrong columns: %d", status)
+		}
+		status, body = b.upload("/inventory/import", "count.csv", "sku,location,quantity\nOIL-5,WH1/A1,2\n", url.Values{"reason": {"year-end count"}})
+		if status != 200 || !strings.Contains(body, "Bulk update applied") || !strings.Contains(body, "year-end count") {
+			t.Fatalf("good import: %d %s", status, body)
+		}
+	})
+}
