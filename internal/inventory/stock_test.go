@@ -361,5 +361,43 @@ func TestSyntheticHistoryIsConsistent(t *testing.T) {
 		if fmt.Sprint(now) != fmt.Sprint(cur) {
 			t.Fatalf("as-of now differs from current stock:\n%v\n%v", now, cur)
 		}
+		// Recorded time equals effective time in this history, so what the
+		// system showed at any moment is the stock as of that moment; and
+		// date-filtered log pages hold exactly the entries in the range.
+		for _, daysAgo := range []int{390, 200, 31, 1} {
+			k := time.Now().AddDate(0, 0, -daysAgo)
+			asOf, err := inventory.StockAsOf(w.ctx, db, k, inventory.StockFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			shown, err := inventory.StockAsShown(w.ctx, db, k, inventory.StockFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(asOf) != fmt.Sprint(shown) {
+				t.Fatalf("%d days ago: as-of and as-shown differ:\n%v\n%v", daysAgo, asOf, shown)
+			}
+			from, to := k.AddDate(0, 0, -20), k
+			var want int
+			if err := db.Read().QueryRowContext(w.ctx, `SELECT COUNT(*) FROM inventory_log WHERE workspace_id = $1 AND recorded_at >= $2 AND recorded_at < $3`,
+				w.f.Workspace.ID, store.Micros(from), store.Micros(to)).Scan(&want); err != nil {
+				t.Fatal(err)
+			}
+			got := 0
+			for cursor := int64(0); ; {
+				p, err := inventory.ListLog(w.ctx, db, inventory.LogFilter{From: from, To: to, Before: cursor, Limit: 500})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got += len(p.Entries)
+				if p.NextCursor == "" {
+					break
+				}
+				cursor, _ = inventory.ParseCursor(p.NextCursor)
+			}
+			if got != want {
+				t.Fatalf("%d days ago: date range gave %d entries, want %d", daysAgo, got, want)
+			}
+		}
 	})
 }
