@@ -2,6 +2,7 @@ package inventory_test
 
 import (
 	"context"
+	"io"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -184,5 +185,19 @@ func BenchmarkMovements(b *testing.B) {
 		})
 		b.StopTimer()
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "movements/s")
+	})
+}
+
+// BenchmarkExportXLSX writes the whole generated log as XLSX and reports
+// rows per second.
+func BenchmarkExportXLSX(b *testing.B) {
+	loaded(b, 100, 10, func(b *testing.B, d benchData) {
+		for i := 0; i < b.N; i++ {
+			n, err := inventory.ExportLog(d.ctx, d.db, inventory.LogFilter{}, inventory.XLSX, io.Discard)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds()*float64(i+1), "rows/s")
+		}
 	})
 }
