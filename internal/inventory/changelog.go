@@ -298,7 +298,11 @@ func ItemHistory(ctx context.Context, db *store.DB, itemID int64, before int64, 
 }
 
 // ReadLogInOrder streams every entry of the workspace with an id above
-// after, oldest first (commit order): the cheap re-read that sealing needs.
+// after, oldest first: the cheap re-read that sealing needs. On PostgreSQL
+// ids are handed out at insert, so a transaction still in flight may commit
+// an id below one already visible; a sealer should only seal entries
+// recorded more than MaxEntryDelay ago (entries are written within
+// maxWriteDelay of their recorded time and commit right after).
 func ReadLogInOrder(ctx context.Context, q store.Querier, workspaceID, after int64, limit int, fn func(Entry) error) error {
 	if limit <= 0 {
 		limit = 1000
