@@ -102,3 +102,17 @@ func WorkspaceZone(ctx context.Context, db *store.DB) *time.Location {
 	}
 	return ws.Settings.Location()
 }
+
+// ParseAsOf reads the moment of an as-of question: like ParseMoment, but a
+// bare date means the end of that day ("stock on 31 December" is the stock
+// at its close).
+func ParseAsOf(field, s string, loc *time.Location) (time.Time, error) {
+	t, err := ParseMoment(field, s, loc, true)
+	if err != nil || t.IsZero() {
+		return t, err
+	}
+	if _, dateOnly := time.ParseInLocation("2006-01-02", strings.TrimSpace(s), loc); dateOnly == nil {
+		t = t.Add(-time.Microsecond)
+	}
+	return t, nil
+}

@@ -96,7 +96,7 @@ func (wb *Web) showStock(w http.ResponseWriter, r *http.Request, formErr error) 
 		f.ItemID = it.ID
 	}
 	if pageErr == nil {
-		asOf, err := inventory.ParseMoment("as_of", v.AsOf, wb.zone(r, a), false)
+		asOf, err := inventory.ParseAsOf("as_of", v.AsOf, wb.zone(r, a))
 		switch {
 		case err != nil:
 			pageErr = err
@@ -422,11 +422,11 @@ func (wb *Web) asOfPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		f.ItemID = it.ID
 	}
-	at, err := inventory.ParseMoment("at", v.At, zone, false)
+	at, err := inventory.ParseAsOf("at", v.At, zone)
 	if err != nil {
 		return wb.show(w, r, "asof.html", "Stock as of", v, err)
 	}
-	compare, err := inventory.ParseMoment("compare", v.Compare, zone, false)
+	compare, err := inventory.ParseAsOf("compare", v.Compare, zone)
 	if err != nil {
 		return wb.show(w, r, "asof.html", "Stock as of", v, err)
 	}
