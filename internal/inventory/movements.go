@@ -56,11 +56,12 @@ func Apply(ctx context.Context, db *store.DB, ms ...Movement) (Result, error) {
 	var res Result
 	err = db.InTx(ctx, func(tx *store.Tx) error {
 		res = Result{}
+		rs, err := readRules(ctx, tx, who.WorkspaceID)
+		if err != nil {
+			return err
+		}
 		for i, m := range ms {
-			c, err := begin(ctx, tx, who, *m.opts())
-			if err != nil {
-				return err
-			}
+			c := begin(ctx, tx, who, rs, *m.opts())
 			if len(ms) > 1 {
 				c.batchID = actor.RequestFrom(ctx).RequestID
 			}

@@ -175,18 +175,26 @@ func validateOptions(o *Options, f fault.Fields) {
 	}
 }
 
-func begin(ctx context.Context, tx *store.Tx, who actor.Actor, o Options) (*change, error) {
-	ws, err := workspace.Get(ctx, tx, who.WorkspaceID)
+// rules are the workspace settings a movement obeys, read once per
+// transaction.
+type rules struct{ allowNegative bool }
+
+func readRules(ctx context.Context, tx *store.Tx, workspaceID int64) (rules, error) {
+	ws, err := workspace.Get(ctx, tx, workspaceID)
 	if err != nil {
-		return nil, err
+		return rules{}, err
 	}
+	return rules{allowNegative: ws.Settings.AllowNegativeStock}, nil
+}
+
+func begin(ctx context.Context, tx *store.Tx, who actor.Actor, rs rules, o Options) *change {
 	now := time.Now().UTC()
-	c := &change{ctx: ctx, tx: tx, who: who, allowNeg: ws.Settings.AllowNegativeStock, recorded: now, effective: o.EffectiveAt.UTC(),
+	c := &change{ctx: ctx, tx: tx, who: who, allowNeg: rs.allowNegative, recorded: now, effective: o.EffectiveAt.UTC(),
 		reason: o.Reason, reference: o.Reference, idemKey: actor.RequestFrom(ctx).IdempotencyKey}
 	if c.effective.IsZero() {
 		c.effective = now
 	}
-	return c, nil
+	return c
 }
 
 // actionFor maps the responsible party and the kind of movement to the
