@@ -193,6 +193,13 @@ func LoadSynthetic(ctx context.Context, db *store.DB, s Synthetic) error {
 			s.Progress(done)
 		}
 	}
+	if db.Engine() == store.Postgres {
+		// Fresh statistics and visibility map, as autovacuum would leave
+		// them after a while, so index-only scans apply at once.
+		if _, err := db.Exec(ctx, `VACUUM (ANALYZE) inventory_log, inventory_checkpoints, stock_levels`); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
