@@ -23,6 +23,7 @@ func (wb *Web) registerInventory(mux *http.ServeMux) {
 	mux.HandleFunc("GET /inventory/items/{id}", wb.page(wb.itemPage))
 	mux.HandleFunc("POST /inventory/movements", wb.page(wb.postMovement))
 	mux.HandleFunc("POST /inventory/records/{id}/delete", wb.page(wb.deleteRecord))
+	mux.HandleFunc("POST /inventory/records/{id}/lot", wb.page(wb.changeLot))
 	mux.HandleFunc("GET /inventory/log", wb.page(wb.logPage))
 	mux.HandleFunc("GET /inventory/log/export", wb.page(wb.exportLog))
 	mux.HandleFunc("GET /inventory/as-of", wb.page(wb.asOfPage))
@@ -253,8 +254,8 @@ func movementFromForm(r *http.Request, loc *time.Location) (inventory.Movement, 
 			}
 		}
 		return &inventory.Merge{RecordIDs: ids, IntoRecordID: into, Options: opts}, nil
-	case "delete":
-		return nil, fault.Field("kind", "delete records with their own form")
+	case "create":
+		return &inventory.NewRecord{ItemRef: ref.ItemRef, LocationRef: ref.LocationRef, Lot: ref.Lot, Quantity: qty, Options: opts}, nil
 	}
 	return nil, fault.Field("kind", "pick a movement")
 }
@@ -516,4 +517,30 @@ func (wb *Web) deleteRecord(w http.ResponseWriter, r *http.Request) error {
 		return wb.showItem(w, r, rec.ItemID, err)
 	}
 	return redirect(w, r, fmt.Sprintf("/inventory/items/%d", rec.ItemID), fmt.Sprintf("Record #%d deleted", id))
+}
+
+func (wb *Web) changeLot(w http.ResponseWriter, r *http.Request) error {
+	a, err := need(r, actor.MoveStock)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	rec, err := inventory.GetRecord(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID, id)
+	if err != nil {
+		return err
+	}
+	if _, err := inventory.UpdateInventoryRecord(r.Context(), wb.cfg.DB, id, inventory.RecordChange{Lot: r.PostFormValue("lot"),
+		Options: inventory.Options{Reason: r.PostFormValue("reason")}}); err != nil {
+		if fault.KindOf(err) == fault.Internal {
+			return err
+		}
+		return wb.showItem(w, r, rec.ItemID, err)
+	}
+	return redirect(w, r, fmt.Sprintf("/inventory/items/%d", rec.ItemID), fmt.Sprintf("Record #%d relabelled", id))
 }

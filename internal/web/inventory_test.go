@@ -160,6 +160,15 @@ func TestInventoryPages(t *testing.T) {
 		if status != 200 || !strings.Contains(body, "deleted") {
 			t.Fatalf("delete: %d", status)
 		}
+		status, body = b.post("/inventory/movements", url.Values{"kind": {"create"}, "sku": {"OIL-5"}, "location": {"WH1/A2"}, "lot": {"NEW"},
+			"quantity": {"1.25"}, "item_page": {itoa(it.ID)}})
+		if status != 200 || !strings.Contains(body, "Create recorded") {
+			t.Fatalf("create record: %d", status)
+		}
+		status, body = b.post("/inventory/records/"+itoa(main.ID)+"/lot", url.Values{"lot": {"RELABELLED"}})
+		if status != 200 || !strings.Contains(body, "relabelled") || !strings.Contains(body, "RELABELLED") {
+			t.Fatalf("change lot: %d", status)
+		}
 		for _, path := range []string{"/inventory", "/inventory/items/" + itoa(it.ID), "/inventory/log", "/inventory/log?sku=OIL-5&action=user_correction",
 			"/inventory/as-of?at=2000-01-01T00:00", "/inventory/as-of?at=2000-01-01T00:00&compare=2999-01-01T00:00", "/inventory/as-of?at=2999-01-01T00:00&mode=shown",
 			"/inventory?as_of=2000-01-01T10:00", "/inventory/import"} {
