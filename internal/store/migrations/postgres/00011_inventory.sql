@@ -84,6 +84,7 @@ CREATE INDEX inventory_log_location ON inventory_log (workspace_id, location_id,
 CREATE INDEX inventory_log_record ON inventory_log (workspace_id, record_id, id);
 CREATE INDEX inventory_log_action ON inventory_log (workspace_id, action, id);
 CREATE INDEX inventory_log_actor ON inventory_log (workspace_id, actor_kind, actor_id, id);
+CREATE INDEX inventory_log_actor_kind ON inventory_log (workspace_id, actor_kind, id);
 CREATE INDEX inventory_log_recorded ON inventory_log (workspace_id, recorded_at, id);
 -- As-of by effective time, and "as shown" by level-after.
 -- INCLUDE makes the as-of scans index-only.
