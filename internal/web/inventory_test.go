@@ -233,5 +233,8 @@ func TestBulkUpdatePage(t *testing.T) {
 		if status != 200 || !strings.Contains(body, "Bulk update applied") || !strings.Contains(body, "year-end count") {
 			t.Fatalf("good import: %d %s", status, body)
 		}
+		if err := inventory.CheckInvariant(context.Background(), db.Read(), f.Workspace.ID); err != nil {
+			t.Fatal(err)
+		}
 	})
 }
