@@ -36,6 +36,9 @@ Usage:
   stocktrail user set-password --email E [--password P] [--data DIR | --db URL]
   stocktrail apikey create --role ROLE --name NAME [--workspace ID] [--data DIR | --db URL]
   stocktrail station create --name NAME [--location ID] [--workspace ID] [--data DIR | --db URL]
+  stocktrail inventory import FILE.csv|FILE.xlsx [--reason R] [--workspace ID] [--data DIR | --db URL]
+  stocktrail inventory export --out FILE.xlsx|FILE.csv [--sku S] [--action A] [--from D] [--to D] [--data DIR | --db URL]
+  stocktrail bench [--entries N] [--items N] [--locations N] [--clients 16] [--seconds 10] [--data DIR | --db URL]
 
 With no --db (or STOCKTRAIL_DB), data lives in embedded SQLite in --data
 (default ./stocktrail-data). --db postgres://… uses PostgreSQL.
@@ -66,6 +69,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return apikeyCommand(ctx, rest, stdout)
 	case "station":
 		return stationCommand(ctx, rest, stdout)
+	case "inventory":
+		return inventoryCommand(ctx, rest, stdout)
+	case "bench":
+		return benchCommand(ctx, rest, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

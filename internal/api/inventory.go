@@ -433,7 +433,7 @@ func (a *API) exportLog(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f.Before, f.Limit = 0, 0
-	return ServeLogExport(w, r, a.cfg.DB, f, format)
+	return ServeLogExport(w, r, a.cfg.DB, a.cfg.Logger, f, format)
 }
 
 func (a *API) stock(w http.ResponseWriter, r *http.Request) error {
@@ -452,11 +452,11 @@ func (a *API) stock(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	asOf, err := inventory.ParseMoment("as_of", q.Get("as_of"), loc, false)
+	asOf, err := inventory.ParseAsOf("as_of", q.Get("as_of"), loc)
 	if err != nil {
 		return err
 	}
-	shownAt, err := inventory.ParseMoment("shown_at", q.Get("shown_at"), loc, false)
+	shownAt, err := inventory.ParseAsOf("shown_at", q.Get("shown_at"), loc)
 	if err != nil {
 		return err
 	}
@@ -493,11 +493,11 @@ func (a *API) stockDiff(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	from, err := inventory.ParseMoment("from", q.Get("from"), loc, false)
+	from, err := inventory.ParseAsOf("from", q.Get("from"), loc)
 	if err != nil {
 		return err
 	}
-	to, err := inventory.ParseMoment("to", q.Get("to"), loc, false)
+	to, err := inventory.ParseAsOf("to", q.Get("to"), loc)
 	if err != nil {
 		return err
 	}

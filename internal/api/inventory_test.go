@@ -209,3 +209,31 @@ func TestBulkImportAPI(t *testing.T) {
 		}
 	})
 }
+
+func TestExportRefusesBeforeWriting(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	f := storetest.NewFixture(t, db)
+	srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth}))
+	defer srv.Close()
+	key, err := f.Auth.CreateAPIKey(f.Ctx, "erp", actor.Auditor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := client{t: t, url: srv.URL, token: key.Secret}
+	for _, q := range []string{"sku=NOPE", "format=pdf", "from=yesterday", "action=steal"} {
+		req, _ := http.NewRequest("GET", srv.URL+"/api/v1/inventory/log/export?"+q, nil)
+		req.Header.Set("Authorization", "Bearer "+c.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 422 || resp.Header.Get("Content-Disposition") != "" || !strings.Contains(resp.Header.Get("Content-Type"), "problem+json") {
+			t.Errorf("%s: %d %v", q, resp.StatusCode, resp.Header)
+		}
+	}
+	// An auditor may read and export but not move stock.
+	if status, _ := c.do("POST", "/api/v1/inventory/receipts", `{"sku":"A","location":"X","quantity":"1"}`); status != 403 {
+		t.Errorf("auditor receipt: %d", status)
+	}
+}

@@ -3,7 +3,6 @@ package inventory
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -157,11 +156,62 @@ func (f *LogFilter) validate() error {
 	return fields.Err()
 }
 
+// resolveSKU turns a SKU filter into an item filter.
+func (f *LogFilter) resolveSKU(ctx context.Context, q store.Querier, workspaceID int64) error {
+	if f.SKU == "" || f.ItemID != 0 {
+		return nil
+	}
+	it, err := ItemBySKU(ctx, q, workspaceID, f.SKU)
+	if err != nil {
+		if fault.Is(err, fault.NotFound) {
+			return fault.Field("sku", fmt.Sprintf("unknown SKU %q", f.SKU))
+		}
+		return err
+	}
+	f.ItemID = it.ID
+	return nil
+}
+
+// MaxEntryDelay bounds the time between a movement's recorded time and the
+// insert of its log entries (entry refuses to write later; see
+// maxWriteDelay, kept well below it to leave room for clock skew between
+// nodes). Because ids are handed out in insert order, it turns recorded-time
+// bounds into exact id bounds found with one index probe each:
+//   - every entry recorded at or after T has a larger id than any entry
+//     recorded before T−MaxEntryDelay (inserted before T);
+//   - every entry recorded before T has a smaller id than any entry recorded
+//     at or after T+MaxEntryDelay.
+const MaxEntryDelay = time.Hour
+
+// maxWriteDelay is how long a movement may take from its recorded time to
+// writing its entries before it is refused.
+const maxWriteDelay = 10 * time.Minute
+
+// idBefore returns the id of the entry recorded last before t (0 if none).
+func idBefore(ctx context.Context, q store.Querier, workspaceID int64, t time.Time) (int64, error) {
+	var id int64
+	err := q.QueryRowContext(ctx, `SELECT id FROM inventory_log WHERE workspace_id = $1 AND recorded_at < $2
+		ORDER BY recorded_at DESC, id DESC LIMIT 1`, workspaceID, store.Micros(t)).Scan(&id)
+	if err == sql.ErrNoRows {
+		return 0, nil
+	}
+	return id, err
+}
+
+// idFrom returns the id of the entry recorded first at or after t (0 if none).
+func idFrom(ctx context.Context, q store.Querier, workspaceID int64, t time.Time) (int64, error) {
+	var id int64
+	err := q.QueryRowContext(ctx, `SELECT id FROM inventory_log WHERE workspace_id = $1 AND recorded_at >= $2
+		ORDER BY recorded_at, id LIMIT 1`, workspaceID, store.Micros(t)).Scan(&id)
+	if err == sql.ErrNoRows {
+		return 0, nil
+	}
+	return id, err
+}
+
 // scanLog streams the entries matching f, newest first, at most limit
-// (0 = all) of them, to fn. Date ranges become id ranges first: the smallest
-// id recorded at or after From and the largest recorded before To bound
-// every matching entry exactly, so the id-ordered filter indexes serve the
-// query.
+// (0 = all) of them, to fn. Date ranges become id ranges first (see
+// MaxEntryDelay), so the id-ordered filter indexes serve the query.
 func scanLog(ctx context.Context, q store.Querier, workspaceID int64, f LogFilter, limit int, fn func(Entry) error) error {
 	if err := f.validate(); err != nil {
 		return err
@@ -172,15 +222,8 @@ func scanLog(ctx context.Context, q store.Querier, workspaceID int64, f LogFilte
 		args = append(args, v)
 		where = append(where, fmt.Sprintf(cond, len(args)))
 	}
-	if f.SKU != "" && f.ItemID == 0 {
-		it, err := ItemBySKU(ctx, q, workspaceID, f.SKU)
-		if err != nil {
-			if fault.Is(err, fault.NotFound) {
-				return fault.Field("sku", fmt.Sprintf("unknown SKU %q", f.SKU))
-			}
-			return err
-		}
-		f.ItemID = it.ID
+	if err := f.resolveSKU(ctx, q, workspaceID); err != nil {
+		return err
 	}
 	if f.ItemID != 0 {
 		add("item_id = $%d", f.ItemID)
@@ -201,27 +244,21 @@ func scanLog(ctx context.Context, q store.Querier, workspaceID int64, f LogFilte
 		}
 	}
 	if !f.From.IsZero() {
-		var lo sql.NullInt64
-		if err := q.QueryRowContext(ctx, `SELECT MIN(id) FROM inventory_log WHERE workspace_id = $1 AND recorded_at >= $2`,
-			workspaceID, store.Micros(f.From)).Scan(&lo); err != nil {
+		lo, err := idBefore(ctx, q, workspaceID, f.From.Add(-MaxEntryDelay))
+		if err != nil {
 			return err
 		}
-		if !lo.Valid {
-			return nil
-		}
-		add("id >= $%d", lo.Int64)
+		add("id > $%d", lo)
 		add("recorded_at >= $%d", store.Micros(f.From))
 	}
 	if !f.To.IsZero() {
-		var hi sql.NullInt64
-		if err := q.QueryRowContext(ctx, `SELECT MAX(id) FROM inventory_log WHERE workspace_id = $1 AND recorded_at < $2`,
-			workspaceID, store.Micros(f.To)).Scan(&hi); err != nil {
+		hi, err := idFrom(ctx, q, workspaceID, f.To.Add(MaxEntryDelay))
+		if err != nil {
 			return err
 		}
-		if !hi.Valid {
-			return nil
+		if hi > 0 {
+			add("id < $%d", hi)
 		}
-		add("id <= $%d", hi.Int64)
 		add("recorded_at < $%d", store.Micros(f.To))
 	}
 	if f.Before != 0 {
@@ -261,7 +298,11 @@ func ItemHistory(ctx context.Context, db *store.DB, itemID int64, before int64, 
 }
 
 // ReadLogInOrder streams every entry of the workspace with an id above
-// after, oldest first (commit order): the cheap re-read that sealing needs.
+// after, oldest first: the cheap re-read that sealing needs. On PostgreSQL
+// ids are handed out at insert, so a transaction still in flight may commit
+// an id below one already visible; a sealer should only seal entries
+// recorded more than MaxEntryDelay ago (entries are written within
+// maxWriteDelay of their recorded time and commit right after).
 func ReadLogInOrder(ctx context.Context, q store.Querier, workspaceID, after int64, limit int, fn func(Entry) error) error {
 	if limit <= 0 {
 		limit = 1000
@@ -283,8 +324,6 @@ func ReadLogInOrder(ctx context.Context, q store.Querier, workspaceID, after int
 	}
 	return rows.Err()
 }
-
-var errStop = errors.New("stop")
 
 // Backdated reports whether the entry was recorded at another time than it
 // took effect (a movement entered late).

@@ -78,6 +78,11 @@ func ExportLog(ctx context.Context, db *store.DB, f LogFilter, format ExportForm
 	if err := f.validate(); err != nil {
 		return 0, err
 	}
+	// Every refusal must come before the first byte: after it, an error can
+	// only cut the download short.
+	if err := f.resolveSKU(ctx, db.Read(), a.WorkspaceID); err != nil {
+		return 0, err
+	}
 	ws, err := workspace.Get(ctx, db.Read(), a.WorkspaceID)
 	if err != nil {
 		return 0, err

@@ -287,6 +287,10 @@ func BulkUpdate(ctx context.Context, db *store.DB, rows []BulkRow, o Options) (R
 	err = db.InTx(ctx, func(tx *store.Tx) error {
 		res = Result{}
 		problems := fault.Fields{}
+		rs, err := readRules(ctx, tx, who.WorkspaceID)
+		if err != nil {
+			return err
+		}
 		for _, row := range rows {
 			opts := o
 			if row.Reason != "" {
@@ -295,10 +299,7 @@ func BulkUpdate(ctx context.Context, db *store.DB, rows []BulkRow, o Options) (R
 			if opts.Reason == "" {
 				opts.Reason = "bulk update"
 			}
-			c, err := begin(ctx, tx, who, opts)
-			if err != nil {
-				return err
-			}
+			c := begin(ctx, tx, who, rs, opts)
 			c.batchID = actor.RequestFrom(ctx).RequestID
 			m := bulkSet{row: row}
 			if err := m.run(c); err != nil {

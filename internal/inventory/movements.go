@@ -56,11 +56,12 @@ func Apply(ctx context.Context, db *store.DB, ms ...Movement) (Result, error) {
 	var res Result
 	err = db.InTx(ctx, func(tx *store.Tx) error {
 		res = Result{}
+		rs, err := readRules(ctx, tx, who.WorkspaceID)
+		if err != nil {
+			return err
+		}
 		for i, m := range ms {
-			c, err := begin(ctx, tx, who, *m.opts())
-			if err != nil {
-				return err
-			}
+			c := begin(ctx, tx, who, rs, *m.opts())
 			if len(ms) > 1 {
 				c.batchID = actor.RequestFrom(ctx).RequestID
 			}
@@ -284,26 +285,27 @@ func (c *change) item(ref ItemRef) (Item, error) {
 }
 
 func (c *change) location(ref LocationRef, field string) (Location, error) {
+	var l Location
+	var err error
 	id := ref.LocationID
-	if id == 0 && strings.TrimSpace(ref.Location) != "" {
-		err := c.tx.QueryRowContext(c.ctx, `SELECT id FROM locations WHERE workspace_id = $1 AND path = $2`,
-			c.who.WorkspaceID, strings.TrimSpace(ref.Location)).Scan(&id)
+	switch {
+	case id == 0 && strings.TrimSpace(ref.Location) != "":
+		l, err = scanLocation(c.tx.QueryRowContext(c.ctx, `SELECT `+locationColumns+` FROM locations WHERE workspace_id = $1 AND path = $2`,
+			c.who.WorkspaceID, strings.TrimSpace(ref.Location)))
 		if errors.Is(err, sql.ErrNoRows) {
 			return Location{}, fault.Field(field, fmt.Sprintf("unknown location %q", ref.Location))
 		}
-		if err != nil {
-			return Location{}, err
+	default:
+		if id == 0 && c.who.Kind == actor.Station {
+			id = c.who.LocationID
 		}
-	}
-	if id == 0 && c.who.Kind == actor.Station {
-		id = c.who.LocationID
-	}
-	if id == 0 {
-		return Location{}, fault.Field(field, "give a location (id or path such as WH1/A/03)")
-	}
-	l, err := GetLocation(c.ctx, c.tx, c.who.WorkspaceID, id)
-	if fault.Is(err, fault.NotFound) {
-		return Location{}, fault.Field(field, "no such location")
+		if id == 0 {
+			return Location{}, fault.Field(field, "give a location (id or path such as WH1/A/03)")
+		}
+		l, err = GetLocation(c.ctx, c.tx, c.who.WorkspaceID, id)
+		if fault.Is(err, fault.NotFound) {
+			return Location{}, fault.Field(field, "no such location")
+		}
 	}
 	if err != nil {
 		return Location{}, err
@@ -371,11 +373,7 @@ func (m *Receipt) run(c *change) error {
 	if err != nil {
 		return err
 	}
-	id, err := c.ensure(it, loc, lot)
-	if err != nil {
-		return err
-	}
-	r, err := c.lockOne(id)
+	r, err := c.ensureLocked(it, loc, lot)
 	if err != nil {
 		return err
 	}

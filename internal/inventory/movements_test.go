@@ -316,3 +316,44 @@ func recordIn(t *testing.T, res inventory.Result, locationID int64, lot string) 
 	t.Fatalf("no record at %d lot %q in %+v", locationID, lot, res.Records)
 	return inventory.Record{}
 }
+
+func TestItemsCatalogue(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		seven := 7
+		for _, in := range []inventory.ItemInput{
+			{SKU: "", Name: "x"},
+			{SKU: "has space", Name: "x"},
+			{SKU: "OK", Name: ""},
+			{SKU: "OK", Name: "x", Kind: "gadget"},
+			{SKU: "OK", Name: "x", Scale: &seven},
+		} {
+			if _, err := inventory.CreateItem(w.ctx, db, in); !fault.Is(err, fault.Invalid) {
+				t.Errorf("%+v: %v", in, err)
+			}
+		}
+		if _, err := inventory.CreateItem(w.ctx, db, inventory.ItemInput{SKU: "BOLT-M8", Name: "again"}); !fault.Is(err, fault.Conflict) {
+			t.Errorf("duplicate SKU: %v", err)
+		}
+		w.receive(t, "BOLT-M8", w.a1, "", "1")
+		if err := inventory.DeleteItem(w.ctx, db, w.bolt.ID); !fault.Is(err, fault.Conflict) {
+			t.Errorf("delete item with stock: %v", err)
+		}
+		renamed, err := inventory.UpdateItem(w.ctx, db, w.bolt.ID, inventory.ItemInput{SKU: "BOLT-M8X", Name: "Bolt", Unit: "pcs"})
+		if err != nil || renamed.SKU != "BOLT-M8X" {
+			t.Fatalf("rename: %v", err)
+		}
+		// The log keeps the SKU as it was.
+		page, err := inventory.ListLog(w.ctx, db, inventory.LogFilter{ItemID: w.bolt.ID})
+		if err != nil || page.Entries[0].SKU != "BOLT-M8" {
+			t.Fatalf("log SKU after rename: %+v %v", page.Entries, err)
+		}
+		if err := inventory.DeleteItem(w.ctx, db, w.oil.ID); err != nil {
+			t.Fatalf("delete empty item: %v", err)
+		}
+		operator := w.f.As(w.f.User(t, "op@example.com", actor.Operator))
+		if _, err := inventory.CreateItem(operator, db, inventory.ItemInput{SKU: "X", Name: "x"}); !fault.Is(err, fault.Forbidden) {
+			t.Errorf("operator created an item: %v", err)
+		}
+	})
+}

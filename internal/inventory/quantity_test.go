@@ -1,6 +1,9 @@
 package inventory
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestParseQuantity(t *testing.T) {
 	tests := []struct {
@@ -74,4 +77,22 @@ func FuzzQuantityRoundTrip(f *testing.F) {
 			t.Fatalf("%q → %d → %q → %d, %v", s, q, q.Format(6), back, err)
 		}
 	})
+}
+
+func TestParseAsOf(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip("no tz data")
+	}
+	got, err := ParseAsOf("as_of", "2025-12-31", berlin)
+	if want := time.Date(2025, 12, 31, 23, 0, 0, 0, time.UTC).Add(-time.Microsecond); err != nil || !got.Equal(want) {
+		t.Fatalf("bare date: %v %v, want %v", got, err, want)
+	}
+	got, err = ParseAsOf("as_of", "2025-12-31T10:00", berlin)
+	if want := time.Date(2025, 12, 31, 9, 0, 0, 0, time.UTC); err != nil || !got.Equal(want) {
+		t.Fatalf("local time: %v %v", got, err)
+	}
+	if _, err := ParseAsOf("as_of", "31/12/2025", berlin); err == nil {
+		t.Fatal("accepted a foreign date format")
+	}
 }

@@ -1,12 +1,16 @@
 package inventory
 
 import (
+	"context"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/store"
+	"github.com/stocktrail/stocktrail/internal/workspace"
 )
 
 // ParseMoment reads a moment typed by a person or program: RFC 3339
@@ -83,4 +87,32 @@ func LogFilterFromQuery(q url.Values, loc *time.Location) (LogFilter, error) {
 		return LogFilter{}, err
 	}
 	return f, f.validate()
+}
+
+// WorkspaceZone returns the time zone of the actor's workspace (UTC when
+// unknown), for reading dates typed by people.
+func WorkspaceZone(ctx context.Context, db *store.DB) *time.Location {
+	a, ok := actor.From(ctx)
+	if !ok {
+		return time.UTC
+	}
+	ws, err := workspace.Get(ctx, db.Read(), a.WorkspaceID)
+	if err != nil {
+		return time.UTC
+	}
+	return ws.Settings.Location()
+}
+
+// ParseAsOf reads the moment of an as-of question: like ParseMoment, but a
+// bare date means the end of that day ("stock on 31 December" is the stock
+// at its close).
+func ParseAsOf(field, s string, loc *time.Location) (time.Time, error) {
+	t, err := ParseMoment(field, s, loc, true)
+	if err != nil || t.IsZero() {
+		return t, err
+	}
+	if _, dateOnly := time.ParseInLocation("2006-01-02", strings.TrimSpace(s), loc); dateOnly == nil {
+		t = t.Add(-time.Microsecond)
+	}
+	return t, nil
 }

@@ -175,18 +175,26 @@ func validateOptions(o *Options, f fault.Fields) {
 	}
 }
 
-func begin(ctx context.Context, tx *store.Tx, who actor.Actor, o Options) (*change, error) {
-	ws, err := workspace.Get(ctx, tx, who.WorkspaceID)
+// rules are the workspace settings a movement obeys, read once per
+// transaction.
+type rules struct{ allowNegative bool }
+
+func readRules(ctx context.Context, tx *store.Tx, workspaceID int64) (rules, error) {
+	ws, err := workspace.Get(ctx, tx, workspaceID)
 	if err != nil {
-		return nil, err
+		return rules{}, err
 	}
+	return rules{allowNegative: ws.Settings.AllowNegativeStock}, nil
+}
+
+func begin(ctx context.Context, tx *store.Tx, who actor.Actor, rs rules, o Options) *change {
 	now := time.Now().UTC()
-	c := &change{ctx: ctx, tx: tx, who: who, allowNeg: ws.Settings.AllowNegativeStock, recorded: now, effective: o.EffectiveAt.UTC(),
+	c := &change{ctx: ctx, tx: tx, who: who, allowNeg: rs.allowNegative, recorded: now, effective: o.EffectiveAt.UTC(),
 		reason: o.Reason, reference: o.Reference, idemKey: actor.RequestFrom(ctx).IdempotencyKey}
 	if c.effective.IsZero() {
 		c.effective = now
 	}
-	return c, nil
+	return c
 }
 
 // actionFor maps the responsible party and the kind of movement to the
@@ -253,6 +261,33 @@ func (c *change) ensure(it Item, loc Location, lot string) (int64, error) {
 	return id, err
 }
 
+// ensureLocked returns the live record of item at location with lot,
+// locked, creating it first when there is none. It is for movements that
+// lock only this one record (two-record movements lock in id order).
+func (c *change) ensureLocked(it Item, loc Location, lot string) (*Record, error) {
+	suffix := ""
+	if c.tx.Engine() == store.Postgres {
+		suffix = ` FOR UPDATE OF r`
+	}
+	r, err := scanRecord(c.tx.QueryRowContext(c.ctx, recordSelect+` WHERE r.workspace_id = $1 AND r.item_id = $2 AND r.location_id = $3
+		AND r.lot = $4 AND r.deleted_at IS NULL`+suffix, c.who.WorkspaceID, it.ID, loc.ID, lot))
+	if err == nil {
+		return &r, nil
+	}
+	if err != sql.ErrNoRows {
+		return nil, err
+	}
+	id, err := c.ensure(it, loc, lot)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := c.lock(id)
+	if err != nil {
+		return nil, err
+	}
+	return recs[id], nil
+}
+
 func (c *change) ensureLevel(itemID, locationID int64) error {
 	_, err := c.tx.ExecContext(c.ctx, `INSERT INTO stock_levels (workspace_id, item_id, location_id, quantity) VALUES ($1, $2, $3, 0)
 		ON CONFLICT (workspace_id, item_id, location_id) DO NOTHING`, c.who.WorkspaceID, itemID, locationID)
@@ -282,6 +317,10 @@ func (c *change) apply(r *Record, delta Quantity, movement string, action Action
 // entry appends one log entry for r (already at its new level) and keeps
 // the level of the item at the location and the checkpoint in step.
 func (c *change) entry(r *Record, delta Quantity, movement string, action Action) error {
+	if time.Since(c.recorded) > maxWriteDelay {
+		// Recorded-time queries rely on entries being written promptly.
+		return fault.New(fault.Conflict, "the movement took too long to write; try again")
+	}
 	var level int64
 	if err := c.tx.QueryRowContext(c.ctx, `UPDATE stock_levels SET quantity = quantity + $4
 		WHERE workspace_id = $1 AND item_id = $2 AND location_id = $3 RETURNING quantity`,

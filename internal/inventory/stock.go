@@ -3,7 +3,9 @@ package inventory
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -75,19 +77,47 @@ func StockAsOf(ctx context.Context, db *store.DB, t time.Time, f StockFilter) ([
 }
 
 func stockAsOf(ctx context.Context, q store.Querier, workspaceID int64, t time.Time, f StockFilter) ([]Level, error) {
-	args := []any{workspaceID, periodStart(t), store.Micros(t)}
-	cond := f.where("", &args)
-	query := `SELECT item_id, location_id, SUM(q) FROM (
-		SELECT item_id, location_id, change_sum AS q FROM inventory_checkpoints
-			WHERE workspace_id = $1 AND period_start < $2` + cond + `
-		UNION ALL
-		SELECT item_id, location_id, change AS q FROM inventory_log
-			WHERE workspace_id = $1 AND effective_at >= $2 AND effective_at <= $3` + cond + `
-	) AS parts GROUP BY item_id, location_id`
-	if !f.WithEmpty {
-		query += ` HAVING SUM(q) <> 0`
+	// Two aggregates merged in Go rather than one GROUP BY over a UNION: the
+	// checkpoints then stream in primary-key order with no temporary table.
+	type key struct{ item, loc int64 }
+	sums := map[key]Quantity{}
+	var order []key
+	add := func(query string, args []any) error {
+		rows, err := q.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k key
+			var v Quantity
+			if err := rows.Scan(&k.item, &k.loc, &v); err != nil {
+				return err
+			}
+			if _, seen := sums[k]; !seen {
+				order = append(order, k)
+			}
+			sums[k] += v
+		}
+		return rows.Err()
 	}
-	return levels(ctx, q, workspaceID, query, args)
+	args := []any{workspaceID, periodStart(t)}
+	if err := add(`SELECT item_id, location_id, SUM(change_sum) FROM inventory_checkpoints
+		WHERE workspace_id = $1 AND period_start < $2`+f.where("", &args)+` GROUP BY item_id, location_id`, args); err != nil {
+		return nil, err
+	}
+	args = []any{workspaceID, periodStart(t), store.Micros(t)}
+	if err := add(`SELECT item_id, location_id, SUM(change) FROM inventory_log
+		WHERE workspace_id = $1 AND effective_at >= $2 AND effective_at <= $3`+f.where("", &args)+` GROUP BY item_id, location_id`, args); err != nil {
+		return nil, err
+	}
+	out := make([]Level, 0, len(order))
+	for _, k := range order {
+		if v := sums[k]; v != 0 || f.WithEmpty {
+			out = append(out, Level{ItemID: k.item, LocationID: k.loc, Quantity: v})
+		}
+	}
+	return namedAndSorted(ctx, q, workspaceID, out)
 }
 
 // StockAsShown answers "what did the system show at moment k": the level
@@ -98,13 +128,25 @@ func StockAsShown(ctx context.Context, db *store.DB, k time.Time, f StockFilter)
 	if err != nil {
 		return nil, err
 	}
-	args := []any{a.WorkspaceID, store.Micros(k)}
-	cond := f.where("", &args)
-	query := `SELECT l.item_id, l.location_id, l.location_level FROM inventory_log l JOIN (
-		SELECT item_id, location_id, MAX(id) AS last FROM inventory_log WHERE workspace_id = $1 AND recorded_at <= $2` + cond + `
-		GROUP BY item_id, location_id) m ON l.workspace_id = $1 AND l.id = m.last`
+	// For each item-location, the last entry recorded by k: its id is below
+	// the first entry recorded at or after k+MaxEntryDelay, so the search
+	// walks back from there along (item, location, id).
+	hi, err := idFrom(ctx, db.Read(), a.WorkspaceID, k.Add(MaxEntryDelay))
+	if err != nil {
+		return nil, err
+	}
+	if hi == 0 {
+		hi = math.MaxInt64
+	}
+	args := []any{a.WorkspaceID, store.Micros(k), hi}
+	cond := f.where("s.", &args)
+	query := `SELECT item_id, location_id, level FROM (
+		SELECT s.item_id, s.location_id, (SELECT l.location_level FROM inventory_log l
+			WHERE l.workspace_id = $1 AND l.item_id = s.item_id AND l.location_id = s.location_id AND l.id < $3 AND l.recorded_at <= $2
+			ORDER BY l.id DESC LIMIT 1) AS level
+		FROM stock_levels s WHERE s.workspace_id = $1` + cond + `) AS shown WHERE level IS NOT NULL`
 	if !f.WithEmpty {
-		query += ` WHERE l.location_level <> 0`
+		query += ` AND level <> 0`
 	}
 	return levels(ctx, db.Read(), a.WorkspaceID, query, args)
 }
@@ -129,6 +171,12 @@ func levels(ctx context.Context, q store.Querier, workspaceID int64, query strin
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	return namedAndSorted(ctx, q, workspaceID, out)
+}
+
+// namedAndSorted names the levels' items and locations and sorts them by
+// SKU and location path.
+func namedAndSorted(ctx context.Context, q store.Querier, workspaceID int64, out []Level) ([]Level, error) {
 	if err := nameLevels(ctx, q, workspaceID, out); err != nil {
 		return nil, err
 	}
@@ -145,8 +193,12 @@ func nameLevels(ctx context.Context, q store.Querier, workspaceID int64, ls []Le
 	if len(ls) == 0 {
 		return nil
 	}
+	itemSet, locSet := map[int64]bool{}, map[int64]bool{}
+	for _, l := range ls {
+		itemSet[l.ItemID], locSet[l.LocationID] = true, true
+	}
 	items := map[int64]Item{}
-	rows, err := q.QueryContext(ctx, `SELECT `+itemColumns+` FROM items WHERE workspace_id = $1`, workspaceID)
+	rows, err := q.QueryContext(ctx, `SELECT `+itemColumns+` FROM items WHERE workspace_id = $1`+idsIn(itemSet), workspaceID)
 	if err != nil {
 		return err
 	}
@@ -159,20 +211,41 @@ func nameLevels(ctx context.Context, q store.Querier, workspaceID int64, ls []Le
 		items[it.ID] = it
 	}
 	rows.Close()
-	locs, err := ListLocations(ctx, q, workspaceID, true)
+	paths := map[int64]string{}
+	rows, err = q.QueryContext(ctx, `SELECT id, path FROM locations WHERE workspace_id = $1`+idsIn(locSet), workspaceID)
 	if err != nil {
 		return err
 	}
-	paths := make(map[int64]string, len(locs))
-	for _, l := range locs {
-		paths[l.ID] = l.Path
+	for rows.Next() {
+		var id int64
+		var path string
+		if err := rows.Scan(&id, &path); err != nil {
+			rows.Close()
+			return err
+		}
+		paths[id] = path
 	}
+	rows.Close()
 	for i := range ls {
 		it := items[ls[i].ItemID]
 		ls[i].SKU, ls[i].Name, ls[i].Unit, ls[i].Scale = it.SKU, it.Name, it.Unit, it.Scale
 		ls[i].LocationPath = paths[ls[i].LocationID]
 	}
 	return nil
+}
+
+// idsIn narrows a query to a few ids (written as integer literals, which
+// are safe) or, for many, to nothing: reading the whole table is then
+// cheaper than a huge IN list.
+func idsIn(set map[int64]bool) string {
+	if len(set) > 500 {
+		return ""
+	}
+	ids := make([]string, 0, len(set))
+	for id := range set {
+		ids = append(ids, strconv.FormatInt(id, 10))
+	}
+	return " AND id IN (" + strings.Join(ids, ",") + ")"
 }
 
 // Difference is how the level of an item at a location changed between two
@@ -269,6 +342,13 @@ func CheckInvariant(ctx context.Context, q store.Querier, workspaceID int64) err
 		LEFT JOIN (SELECT item_id, location_id, SUM(quantity) AS total FROM inventory_records WHERE workspace_id = $1
 			GROUP BY item_id, location_id) r ON r.item_id = sl.item_id AND r.location_id = sl.location_id
 		WHERE sl.workspace_id = $1 AND sl.quantity <> COALESCE(r.total, 0)`); err != nil {
+		return err
+	}
+	// The level-after of each record's last entry is its current quantity.
+	if err := check("record last entry", `SELECT r.id, 0, r.quantity, l.record_level FROM inventory_records r
+		JOIN (SELECT record_id, MAX(id) AS last FROM inventory_log WHERE workspace_id = $1 GROUP BY record_id) m ON m.record_id = r.id
+		JOIN inventory_log l ON l.workspace_id = r.workspace_id AND l.id = m.last
+		WHERE r.workspace_id = $1 AND r.quantity <> l.record_level`); err != nil {
 		return err
 	}
 	// Checkpoints against the log, grouped by month in Go (month lengths

@@ -12,6 +12,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/inventory"
 	"github.com/stocktrail/stocktrail/internal/pgtest"
@@ -36,6 +37,10 @@ func TestAsOfWithLateEntries(t *testing.T) {
 		lastYear := now.AddDate(-1, 0, 0)
 		twoMonthsAgo := now.AddDate(0, -2, 0)
 		r := w.receive(t, "BOLT-M8", w.a1, "", "10")
+		firstPage, err := inventory.ListLog(ctx, db, inventory.LogFilter{RecordID: r.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
 		afterFirst := time.Now().UTC()
 		time.Sleep(2 * time.Millisecond)
 		// A receipt entered late: effective a year ago.
@@ -78,6 +83,13 @@ func TestAsOfWithLateEntries(t *testing.T) {
 		cur, err := inventory.CurrentStock(ctx, db, inventory.StockFilter{})
 		if err != nil || levelOf(cur, w.bolt.ID, w.a1.ID) != "13" {
 			t.Fatalf("current %v %v", cur, err)
+		}
+		// Late entries were appended: the earlier entries are as they were.
+		for _, before := range firstPage.Entries {
+			page, err := inventory.ListLog(ctx, db, inventory.LogFilter{RecordID: r.ID, Before: before.ID + 1, Limit: 1})
+			if err != nil || len(page.Entries) != 1 || fmt.Sprint(page.Entries[0]) != fmt.Sprint(before) {
+				t.Fatalf("entry %d changed: %+v", before.ID, page.Entries)
+			}
 		}
 		// What the system showed right after the first receipt: 10, even
 		// though later entries are effective earlier.
@@ -326,4 +338,66 @@ func TestTwoNodesOnePostgres(t *testing.T) {
 	if got := w.level(t, r.ID); got != "0" {
 		t.Fatalf("level %s", got)
 	}
+}
+
+func TestSyntheticHistoryIsConsistent(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		if err := inventory.LoadSynthetic(w.ctx, db, inventory.Synthetic{Items: 3, Locations: 2, Entries: 10}); !fault.Is(err, fault.Forbidden) {
+			t.Fatalf("a user loaded synthetic data: %v", err)
+		}
+		sys := actor.With(context.Background(), actor.SystemActor(w.f.Workspace.ID, "loader"))
+		if err := inventory.LoadSynthetic(sys, db, inventory.Synthetic{Items: 7, Locations: 3, Entries: 1234, Span: 400 * 24 * time.Hour, Seed: 9}); err != nil {
+			t.Fatal(err)
+		}
+		now, err := inventory.StockAsOf(w.ctx, db, time.Now(), inventory.StockFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur, err := inventory.CurrentStock(w.ctx, db, inventory.StockFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(now) != fmt.Sprint(cur) {
+			t.Fatalf("as-of now differs from current stock:\n%v\n%v", now, cur)
+		}
+		// Recorded time equals effective time in this history, so what the
+		// system showed at any moment is the stock as of that moment; and
+		// date-filtered log pages hold exactly the entries in the range.
+		for _, daysAgo := range []int{390, 200, 31, 1} {
+			k := time.Now().AddDate(0, 0, -daysAgo)
+			asOf, err := inventory.StockAsOf(w.ctx, db, k, inventory.StockFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			shown, err := inventory.StockAsShown(w.ctx, db, k, inventory.StockFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(asOf) != fmt.Sprint(shown) {
+				t.Fatalf("%d days ago: as-of and as-shown differ:\n%v\n%v", daysAgo, asOf, shown)
+			}
+			from, to := k.AddDate(0, 0, -20), k
+			var want int
+			if err := db.Read().QueryRowContext(w.ctx, `SELECT COUNT(*) FROM inventory_log WHERE workspace_id = $1 AND recorded_at >= $2 AND recorded_at < $3`,
+				w.f.Workspace.ID, store.Micros(from), store.Micros(to)).Scan(&want); err != nil {
+				t.Fatal(err)
+			}
+			got := 0
+			for cursor := int64(0); ; {
+				p, err := inventory.ListLog(w.ctx, db, inventory.LogFilter{From: from, To: to, Before: cursor, Limit: 500})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got += len(p.Entries)
+				if p.NextCursor == "" {
+					break
+				}
+				cursor, _ = inventory.ParseCursor(p.NextCursor)
+			}
+			if got != want {
+				t.Fatalf("%d days ago: date range gave %d entries, want %d", daysAgo, got, want)
+			}
+		}
+	})
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -21,6 +22,8 @@ func (wb *Web) registerInventory(mux *http.ServeMux) {
 	mux.HandleFunc("POST /inventory/locations", wb.page(wb.createLocation))
 	mux.HandleFunc("GET /inventory/items/{id}", wb.page(wb.itemPage))
 	mux.HandleFunc("POST /inventory/movements", wb.page(wb.postMovement))
+	mux.HandleFunc("POST /inventory/records/{id}/delete", wb.page(wb.deleteRecord))
+	mux.HandleFunc("POST /inventory/records/{id}/lot", wb.page(wb.changeLot))
 	mux.HandleFunc("GET /inventory/log", wb.page(wb.logPage))
 	mux.HandleFunc("GET /inventory/log/export", wb.page(wb.exportLog))
 	mux.HandleFunc("GET /inventory/as-of", wb.page(wb.asOfPage))
@@ -94,7 +97,7 @@ func (wb *Web) showStock(w http.ResponseWriter, r *http.Request, formErr error) 
 		f.ItemID = it.ID
 	}
 	if pageErr == nil {
-		asOf, err := inventory.ParseMoment("as_of", v.AsOf, wb.zone(r, a), false)
+		asOf, err := inventory.ParseAsOf("as_of", v.AsOf, wb.zone(r, a))
 		switch {
 		case err != nil:
 			pageErr = err
@@ -235,6 +238,24 @@ func movementFromForm(r *http.Request, loc *time.Location) (inventory.Movement, 
 		return &inventory.Correction{RecordRef: ref, Change: inventory.DecimalText(get("change")), Options: opts}, nil
 	case "reconciliation":
 		return &inventory.Reconciliation{RecordRef: ref, Counted: inventory.DecimalText(get("counted")), Options: opts}, nil
+	case "merge":
+		into, err := formInt(r, "into_record_id")
+		if err != nil {
+			return nil, err
+		}
+		var ids []int64
+		for _, raw := range f["record_ids"] {
+			id, err := strconv.ParseInt(strings.TrimSpace(raw), 10, 64)
+			if err != nil || id <= 0 {
+				return nil, fault.Field("record_ids", "pick records from the list")
+			}
+			if id != into {
+				ids = append(ids, id)
+			}
+		}
+		return &inventory.Merge{RecordIDs: ids, IntoRecordID: into, Options: opts}, nil
+	case "create":
+		return &inventory.NewRecord{ItemRef: ref.ItemRef, LocationRef: ref.LocationRef, Lot: ref.Lot, Quantity: qty, Options: opts}, nil
 	}
 	return nil, fault.Field("kind", "pick a movement")
 }
@@ -346,15 +367,31 @@ func (wb *Web) exportLog(w http.ResponseWriter, r *http.Request) error {
 	}
 	f.Before, f.Limit = 0, 0
 	name := fmt.Sprintf("inventory-log-%s.%s", time.Now().UTC().Format("20060102-150405"), format)
-	w.Header().Set("Content-Type", format.ContentType())
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	w.Header().Set("Cache-Control", "no-store")
-	_, err = inventory.ExportLog(r.Context(), wb.cfg.DB, f, format, w)
-	if err != nil {
-		// Headers are gone; all that can be done is to log and cut it short.
-		wb.cfg.Logger.ErrorContext(r.Context(), "inventory export failed", "err", err)
+	h := w.Header()
+	h.Set("Content-Type", format.ContentType())
+	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	h.Set("Cache-Control", "no-store")
+	out := &countingWriter{w: w}
+	if _, err := inventory.ExportLog(r.Context(), wb.cfg.DB, f, format, out); err != nil {
+		if out.n == 0 {
+			h.Del("Content-Disposition")
+			return err
+		}
+		// The download has started; all that can be done is to cut it short.
+		wb.cfg.Logger.ErrorContext(r.Context(), "inventory export cut short", "err", err)
 	}
 	return nil
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 type asOfView struct {
@@ -386,11 +423,11 @@ func (wb *Web) asOfPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		f.ItemID = it.ID
 	}
-	at, err := inventory.ParseMoment("at", v.At, zone, false)
+	at, err := inventory.ParseAsOf("at", v.At, zone)
 	if err != nil {
 		return wb.show(w, r, "asof.html", "Stock as of", v, err)
 	}
-	compare, err := inventory.ParseMoment("compare", v.Compare, zone, false)
+	compare, err := inventory.ParseAsOf("compare", v.Compare, zone)
 	if err != nil {
 		return wb.show(w, r, "asof.html", "Stock as of", v, err)
 	}
@@ -455,4 +492,55 @@ func truncateName(s string, n int) string {
 		return s
 	}
 	return s[:n]
+}
+
+func (wb *Web) deleteRecord(w http.ResponseWriter, r *http.Request) error {
+	a, err := need(r, actor.MoveStock)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	rec, err := inventory.GetRecord(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID, id)
+	if err != nil {
+		return err
+	}
+	if _, err := inventory.DeleteInventoryRecord(r.Context(), wb.cfg.DB, id, inventory.Options{Reason: r.PostFormValue("reason")}); err != nil {
+		if fault.KindOf(err) == fault.Internal {
+			return err
+		}
+		return wb.showItem(w, r, rec.ItemID, err)
+	}
+	return redirect(w, r, fmt.Sprintf("/inventory/items/%d", rec.ItemID), fmt.Sprintf("Record #%d deleted", id))
+}
+
+func (wb *Web) changeLot(w http.ResponseWriter, r *http.Request) error {
+	a, err := need(r, actor.MoveStock)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	rec, err := inventory.GetRecord(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID, id)
+	if err != nil {
+		return err
+	}
+	if _, err := inventory.UpdateInventoryRecord(r.Context(), wb.cfg.DB, id, inventory.RecordChange{Lot: r.PostFormValue("lot"),
+		Options: inventory.Options{Reason: r.PostFormValue("reason")}}); err != nil {
+		if fault.KindOf(err) == fault.Internal {
+			return err
+		}
+		return wb.showItem(w, r, rec.ItemID, err)
+	}
+	return redirect(w, r, fmt.Sprintf("/inventory/items/%d", rec.ItemID), fmt.Sprintf("Record #%d relabelled", id))
 }

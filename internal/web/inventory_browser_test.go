@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/stocktrail/stocktrail/internal/browsertest"
+	"github.com/stocktrail/stocktrail/internal/inventory"
 	"github.com/stocktrail/stocktrail/internal/server"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/storetest"
@@ -88,5 +90,8 @@ func TestReceiptAndExportInBrowser(t *testing.T) {
 	}
 	if csv[0] != "200" || !strings.HasPrefix(csv[5], "SKU,Quantity,Unit,Action type,User,Station,Timestamp") {
 		t.Fatalf("csv download %q", csv)
+	}
+	if err := inventory.CheckInvariant(context.Background(), db.Read(), f.Workspace.ID); err != nil {
+		t.Fatal(err)
 	}
 }

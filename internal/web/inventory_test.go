@@ -1,8 +1,10 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -126,6 +128,43 @@ func TestInventoryPages(t *testing.T) {
 				t.Errorf("%v: %d %s", kind, status, body)
 			}
 		}
+		// Merge the split-off lot back, then delete an emptied record.
+		recs, err := inventory.ListRecords(context.Background(), db.Read(), f.Workspace.ID, inventory.RecordFilter{ItemID: it.ID})
+		if err != nil || len(recs) != 3 {
+			t.Fatalf("records %v %v", recs, err)
+		}
+		var main, lotB, other inventory.Record
+		for _, r := range recs {
+			switch {
+			case r.Lot == "B":
+				lotB = r
+			case r.LocationPath == "WH1/A1":
+				main = r
+			default:
+				other = r
+			}
+		}
+		status, body = b.post("/inventory/movements", url.Values{"kind": {"merge"}, "record_ids": {itoa(lotB.ID)}, "into_record_id": {itoa(main.ID)}, "item_page": {itoa(it.ID)}})
+		if status != 200 || !strings.Contains(body, "Merge recorded") {
+			t.Fatalf("merge: %d", status)
+		}
+		status, body = b.post("/inventory/records/"+itoa(other.ID)+"/delete", url.Values{})
+		if status != 422 || !strings.Contains(body, "say why") {
+			t.Fatalf("delete without reason: %d", status)
+		}
+		status, body = b.post("/inventory/records/"+itoa(other.ID)+"/delete", url.Values{"reason": {"bin emptied"}})
+		if status != 200 || !strings.Contains(body, "deleted") {
+			t.Fatalf("delete: %d", status)
+		}
+		status, body = b.post("/inventory/movements", url.Values{"kind": {"create"}, "sku": {"OIL-5"}, "location": {"WH1/A2"}, "lot": {"NEW"},
+			"quantity": {"1.25"}, "item_page": {itoa(it.ID)}})
+		if status != 200 || !strings.Contains(body, "Create recorded") {
+			t.Fatalf("create record: %d", status)
+		}
+		status, body = b.post("/inventory/records/"+itoa(main.ID)+"/lot", url.Values{"lot": {"RELABELLED"}})
+		if status != 200 || !strings.Contains(body, "relabelled") || !strings.Contains(body, "RELABELLED") {
+			t.Fatalf("change lot: %d", status)
+		}
 		for _, path := range []string{"/inventory", "/inventory/items/" + itoa(it.ID), "/inventory/log", "/inventory/log?sku=OIL-5&action=user_correction",
 			"/inventory/as-of?at=2000-01-01T00:00", "/inventory/as-of?at=2000-01-01T00:00&compare=2999-01-01T00:00", "/inventory/as-of?at=2999-01-01T00:00&mode=shown",
 			"/inventory?as_of=2000-01-01T10:00", "/inventory/import"} {
@@ -147,3 +186,51 @@ func TestInventoryPages(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func (b browser) upload(path, name, content string, fields url.Values) (int, string) {
+	b.t.Helper()
+	_, page := b.get("/inventory/import")
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	if m := csrfPattern.FindStringSubmatch(page); m != nil {
+		mw.WriteField("csrf_token", m[1])
+	}
+	for k := range fields {
+		mw.WriteField(k, fields.Get(k))
+	}
+	fw, _ := mw.CreateFormFile("file", name)
+	fw.Write([]byte(content))
+	mw.Close()
+	resp, err := b.c.Post(b.base+path, mw.FormDataContentType(), &buf)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func TestBulkUpdatePage(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := storetest.NewFixture(t, db)
+		seedInventory(t, f)
+		srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth}))
+		defer srv.Close()
+		b := login(t, srv.URL, f)
+		status, body := b.upload("/inventory/import", "count.csv", "sku,location,quantity\nOIL-5,WH1/A1,2\nNOPE,WH1/A1,1\nOIL-5,WH1/A2,0.001\n", nil)
+		if status != 422 || !strings.Contains(body, "import-errors") || !strings.Contains(body, "row 3") || !strings.Contains(body, "row 4") {
+			t.Fatalf("bad import: %d %s", status, body)
+		}
+		status, body = b.upload("/inventory/import", "count.csv", "sku,where,quantity\n", nil)
+		if status != 422 || !strings.Contains(body, "unknown column") {
+			t.Fatalf("wrong columns: %d", status)
+		}
+		status, body = b.upload("/inventory/import", "count.csv", "sku,location,quantity\nOIL-5,WH1/A1,2\n", url.Values{"reason": {"year-end count"}})
+		if status != 200 || !strings.Contains(body, "Bulk update applied") || !strings.Contains(body, "year-end count") {
+			t.Fatalf("good import: %d %s", status, body)
+		}
+		if err := inventory.CheckInvariant(context.Background(), db.Read(), f.Workspace.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

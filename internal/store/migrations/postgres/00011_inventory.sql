@@ -84,11 +84,13 @@ CREATE INDEX inventory_log_location ON inventory_log (workspace_id, location_id,
 CREATE INDEX inventory_log_record ON inventory_log (workspace_id, record_id, id);
 CREATE INDEX inventory_log_action ON inventory_log (workspace_id, action, id);
 CREATE INDEX inventory_log_actor ON inventory_log (workspace_id, actor_kind, actor_id, id);
+CREATE INDEX inventory_log_actor_kind ON inventory_log (workspace_id, actor_kind, id);
 CREATE INDEX inventory_log_recorded ON inventory_log (workspace_id, recorded_at, id);
 -- As-of by effective time, and "as shown" by level-after.
-CREATE INDEX inventory_log_item_effective ON inventory_log (workspace_id, item_id, effective_at);
-CREATE INDEX inventory_log_location_effective ON inventory_log (workspace_id, location_id, effective_at);
-CREATE INDEX inventory_log_effective ON inventory_log (workspace_id, effective_at);
+-- INCLUDE makes the as-of scans index-only.
+CREATE INDEX inventory_log_item_effective ON inventory_log (workspace_id, item_id, effective_at) INCLUDE (location_id, change);
+CREATE INDEX inventory_log_location_effective ON inventory_log (workspace_id, location_id, effective_at) INCLUDE (item_id, change);
+CREATE INDEX inventory_log_effective ON inventory_log (workspace_id, effective_at) INCLUDE (item_id, location_id, change);
 CREATE INDEX inventory_log_item_location ON inventory_log (workspace_id, item_id, location_id, id);
 
 -- The log is append-only at the database too (function from 00001).
@@ -109,7 +111,6 @@ CREATE TABLE inventory_checkpoints (
     change_sum   BIGINT NOT NULL,
     PRIMARY KEY (workspace_id, item_id, location_id, period_start)
 );
-CREATE INDEX inventory_checkpoints_period ON inventory_checkpoints (workspace_id, period_start);
 CREATE INDEX inventory_checkpoints_location ON inventory_checkpoints (workspace_id, location_id, period_start);
 
 -- +goose Down
