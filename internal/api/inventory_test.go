@@ -219,7 +219,7 @@ func TestExportRefusesBeforeWriting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := client{t: t, url: srv.URL, token: key.Secret}
+	c := stockClient{t: t, url: srv.URL, token: key.Secret}
 	for _, q := range []string{"sku=NOPE", "format=pdf", "from=yesterday", "action=steal"} {
 		req, _ := http.NewRequest("GET", srv.URL+"/api/v1/inventory/log/export?"+q, nil)
 		req.Header.Set("Authorization", "Bearer "+c.token)
