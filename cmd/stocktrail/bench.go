@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -40,8 +41,20 @@ func benchCommand(ctx context.Context, args []string, stdout io.Writer) error {
 	seconds := fs.Int("seconds", 10, "duration of the movement test")
 	queries := fs.Int("queries", 200, "queries per latency measurement")
 	export := fs.Bool("export", true, "measure the XLSX export of every entry")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for `go tool pprof`)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	db, err := d.open(ctx)
 	if err != nil {
