@@ -19,6 +19,12 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
+# initdb and postgres refuse to run as root; the test harness runs them as the
+# postgres system user, which the Debian package normally creates.
+if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
+  useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
+fi
+
 export STOCKTRAIL_REQUIRE_PG=1 STOCKTRAIL_REQUIRE_BROWSER=1
 
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))

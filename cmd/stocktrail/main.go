@@ -21,6 +21,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/idempotency"
+	"github.com/stocktrail/stocktrail/internal/jobs"
 	"github.com/stocktrail/stocktrail/internal/server"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
@@ -35,6 +36,9 @@ Usage:
   stocktrail user set-password --email E [--password P] [--data DIR | --db URL]
   stocktrail apikey create --role ROLE --name NAME [--workspace ID] [--data DIR | --db URL]
   stocktrail station create --name NAME [--location ID] [--workspace ID] [--data DIR | --db URL]
+  stocktrail inventory import FILE.csv|FILE.xlsx [--reason R] [--workspace ID] [--data DIR | --db URL]
+  stocktrail inventory export --out FILE.xlsx|FILE.csv [--sku S] [--action A] [--from D] [--to D] [--data DIR | --db URL]
+  stocktrail bench [--entries N] [--items N] [--locations N] [--clients 16] [--seconds 10] [--data DIR | --db URL]
 
 With no --db (or STOCKTRAIL_DB), data lives in embedded SQLite in --data
 (default ./stocktrail-data). --db postgres://… uses PostgreSQL.
@@ -65,6 +69,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return apikeyCommand(ctx, rest, stdout)
 	case "station":
 		return stationCommand(ctx, rest, stdout)
+	case "inventory":
+		return inventoryCommand(ctx, rest, stdout)
+	case "bench":
+		return benchCommand(ctx, rest, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -161,6 +169,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	httpServer := &http.Server{Addr: *addr, Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.ListenAndServe() }()
+	// Background jobs run on one elected node; stopped after the HTTP server.
+	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+	jobsDone := make(chan struct{})
+	go func() { defer close(jobsDone); jobs.New(db, logger).Run(jobsCtx) }()
+	defer func() { stopJobs(); <-jobsDone }()
 
 	fmt.Fprintf(stdout, "stocktrail is running on http://%s (database: %s, %s)\n", *addr, db.Engine(), db.Location)
 	if created {

@@ -58,7 +58,9 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.handle(mux, "GET /api/v1/me", a.me)
 	a.registerAccounts(mux)
 	a.registerWorkspace(mux)
+	a.registerInventory(mux)
 	a.registerAuditLogs(mux)
+	a.registerAssets(mux)
 	// Anything else under the prefix is a JSON 404, not the web's HTML page.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, r, a.cfg.Logger, fault.New(fault.NotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))

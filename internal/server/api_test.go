@@ -14,8 +14,8 @@ import (
 	"github.com/stocktrail/stocktrail/internal/storetest"
 )
 
-// countEvents counts the events that record changes and reads, leaving out
-// the API_ERROR events that record each refused call (see apicalls.go).
+// countEvents counts events other than the API call log, which records
+// every failed API call on purpose.
 func countEvents(t *testing.T, db *store.DB) int {
 	t.Helper()
 	var n int

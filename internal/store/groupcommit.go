@@ -17,6 +17,7 @@ import (
 // before it is on disk.
 type groupCommitter struct {
 	db       *sql.DB
+	stmts    *stmtCache
 	requests chan *writeRequest
 	stop     chan struct{}
 	stopped  chan struct{}
@@ -39,7 +40,7 @@ type writeResult struct {
 }
 
 func newGroupCommitter(db *sql.DB) *groupCommitter {
-	g := &groupCommitter{db: db, requests: make(chan *writeRequest), stop: make(chan struct{}), stopped: make(chan struct{})}
+	g := &groupCommitter{db: db, stmts: newStmtCache(db), requests: make(chan *writeRequest), stop: make(chan struct{}), stopped: make(chan struct{})}
 	go g.run()
 	return g
 }
@@ -72,6 +73,7 @@ func (g *groupCommitter) do(ctx context.Context, fn func(tx *Tx) error) error {
 func (g *groupCommitter) close() {
 	close(g.stop)
 	<-g.stopped
+	g.stmts.close()
 }
 
 func (g *groupCommitter) run() {
@@ -94,6 +96,7 @@ func (g *groupCommitter) run() {
 			}
 		}
 		g.commit(batch)
+		g.stmts.prepareWanted(context.Background())
 	}
 }
 
@@ -127,7 +130,7 @@ func (g *groupCommitter) commit(batch []*writeRequest) {
 			g.failRest(batch[i+1:], err)
 			return
 		}
-		tx := &Tx{Tx: sqlTx, engine: SQLite}
+		tx := &Tx{Tx: sqlTx, engine: SQLite, stmts: g.stmts}
 		res := runLogical(r.ctx, tx, r.fn)
 		if res.err != nil || res.panic != nil {
 			if _, err := sqlTx.ExecContext(bg, "ROLLBACK TO "+savepoint); err != nil {

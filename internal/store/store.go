@@ -172,6 +172,8 @@ func (db *DB) Ping(ctx context.Context) error { return db.write.PingContext(ctx)
 type Tx struct {
 	*sql.Tx
 	engine Engine
+	// stmts keeps SQLite write statements prepared (nil on PostgreSQL).
+	stmts  *stmtCache
 	before []func(ctx context.Context, tx *Tx) error
 	after  []func()
 }

@@ -104,7 +104,9 @@ func (wb *Web) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", wb.page(wb.home))
 	wb.registerAccounts(mux)
 	wb.registerSettings(mux)
+	wb.registerInventory(mux)
 	wb.registerActivity(mux)
+	wb.registerAssets(mux)
 	mux.HandleFunc("/", wb.page(func(w http.ResponseWriter, r *http.Request) error {
 		return fault.New(fault.NotFound, "there is no page at %s", r.URL.Path)
 	}))

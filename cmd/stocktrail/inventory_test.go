@@ -1,0 +1,64 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/auth"
+	"github.com/stocktrail/stocktrail/internal/inventory"
+	"github.com/stocktrail/stocktrail/internal/store"
+	"github.com/stocktrail/stocktrail/internal/workspace"
+)
+
+func TestInventoryImportExportCommands(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := store.Open(ctx, store.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := auth.New(db).Bootstrap(ctx, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	ws, _ := workspace.First(ctx, db.Read())
+	sys := actor.With(ctx, actor.SystemActor(ws.ID, "test"))
+	if _, err := inventory.CreateItem(sys, db, inventory.ItemInput{SKU: "A", Name: "A"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inventory.CreateLocation(sys, db, inventory.NewLocation{Code: "WH1"}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(bad, []byte("sku,location,quantity\nA,WH1,1\nB,WH1,1\n"), 0o600)
+	var out bytes.Buffer
+	err = run(ctx, []string{"inventory", "import", bad, "--data", dir}, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "row 3") {
+		t.Fatalf("bad import: %v", err)
+	}
+	good := filepath.Join(dir, "good.csv")
+	os.WriteFile(good, []byte("sku,location,quantity\nA,WH1,4\n"), 0o600)
+	if err := run(ctx, []string{"inventory", "import", good, "--data", dir, "--reason", "count"}, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	csvPath := filepath.Join(dir, "log.csv")
+	if err := run(ctx, []string{"inventory", "export", "--data", dir, "--out", csvPath, "--sku", "A"}, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(csvPath)
+	if !strings.HasPrefix(string(b), "SKU,Quantity,Unit,Action type,User,Station,Timestamp") || !strings.Contains(string(b), "import good.csv") {
+		t.Fatalf("export: %s", b)
+	}
+	if err := run(ctx, []string{"inventory", "export", "--data", dir, "--out", filepath.Join(dir, "x.pdf")}, &out, &out); err == nil {
+		t.Fatal("pdf export accepted")
+	}
+}

@@ -1,0 +1,537 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/inventory"
+	"github.com/stocktrail/stocktrail/internal/workspace"
+)
+
+func (a *API) registerInventory(mux *http.ServeMux) {
+	a.handle(mux, "GET /api/v1/items", a.listItems)
+	a.handle(mux, "POST /api/v1/items", a.createItem)
+	a.handle(mux, "GET /api/v1/items/{id}", a.getItem)
+	a.handle(mux, "PATCH /api/v1/items/{id}", a.updateItem)
+	a.handle(mux, "DELETE /api/v1/items/{id}", a.deleteItem)
+	a.handle(mux, "GET /api/v1/items/{id}/history", a.itemHistory)
+	a.handle(mux, "GET /api/v1/locations", a.listLocations)
+	a.handle(mux, "POST /api/v1/locations", a.createLocation)
+	a.handle(mux, "GET /api/v1/locations/{id}", a.getLocation)
+	a.handle(mux, "GET /api/v1/inventory/records", a.listRecords)
+	a.handle(mux, "POST /api/v1/inventory/records", a.createRecord)
+	a.handle(mux, "GET /api/v1/inventory/records/{id}", a.getRecord)
+	a.handle(mux, "PATCH /api/v1/inventory/records/{id}", a.updateRecord)
+	a.handle(mux, "DELETE /api/v1/inventory/records/{id}", a.deleteRecord)
+	for path, kind := range movementPaths {
+		a.handle(mux, "POST /api/v1/inventory/"+path, a.movement(kind))
+	}
+	a.handle(mux, "POST /api/v1/inventory/movements", a.movementBatch)
+	a.handle(mux, "POST /api/v1/inventory/imports", a.bulkImport)
+	a.handle(mux, "GET /api/v1/inventory/log", a.listLog)
+	a.handle(mux, "GET /api/v1/inventory/log/export", a.exportLog)
+	a.handle(mux, "GET /api/v1/inventory/stock", a.stock)
+	a.handle(mux, "GET /api/v1/inventory/stock/diff", a.stockDiff)
+}
+
+// movementPaths maps each single-movement endpoint to the batch "type".
+var movementPaths = map[string]string{
+	"receipts": "receipt", "issues": "issue", "moves": "move", "splits": "split", "merges": "merge",
+	"initializations": "initialize", "corrections": "correction", "reconciliations": "reconciliation",
+}
+
+// newMovement returns an empty movement of the given type, to decode into.
+func newMovement(kind string) (inventory.Movement, bool) {
+	switch kind {
+	case "receipt":
+		return &inventory.Receipt{}, true
+	case "issue":
+		return &inventory.Issue{}, true
+	case "move":
+		return &inventory.Move{}, true
+	case "split":
+		return &inventory.Split{}, true
+	case "merge":
+		return &inventory.Merge{}, true
+	case "initialize":
+		return &inventory.Initialize{}, true
+	case "correction":
+		return &inventory.Correction{}, true
+	case "reconciliation":
+		return &inventory.Reconciliation{}, true
+	}
+	return nil, false
+}
+
+func (a *API) workspaceZone(r *http.Request) (*time.Location, error) {
+	who, ok := actor.From(r.Context())
+	if !ok {
+		return nil, fault.New(fault.Unauthorized, "authentication required")
+	}
+	ws, err := workspace.Get(r.Context(), a.cfg.DB.Read(), who.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	return ws.Settings.Location(), nil
+}
+
+func queryID(r *http.Request, name string) (int64, error) {
+	raw := strings.TrimSpace(r.URL.Query().Get(name))
+	if raw == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fault.Field(name, "must be a positive whole number")
+	}
+	return id, nil
+}
+
+func (a *API) listItems(w http.ResponseWriter, r *http.Request) error {
+	who, err := actor.Require(r.Context(), actor.ViewInventory)
+	if err != nil {
+		return err
+	}
+	items, err := inventory.ListItems(r.Context(), a.cfg.DB.Read(), who.WorkspaceID, r.URL.Query().Get("q"), 1000)
+	if err != nil {
+		return err
+	}
+	return list(w, items)
+}
+
+func (a *API) createItem(w http.ResponseWriter, r *http.Request) error {
+	if _, err := actor.Require(r.Context(), actor.ManageCatalog); err != nil {
+		return err
+	}
+	var in inventory.ItemInput
+	if err := DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	it, err := inventory.CreateItem(r.Context(), a.cfg.DB, in)
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, http.StatusCreated, it)
+}
+
+func (a *API) getItem(w http.ResponseWriter, r *http.Request) error {
+	who, err := actor.Require(r.Context(), actor.ViewInventory)
+	if err != nil {
+		return err
+	}
+	id, err := PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	it, err := inventory.GetItem(r.Context(), a.cfg.DB.Read(), who.WorkspaceID, id)
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, http.StatusOK, it)
+}
+
+func (a *API) updateItem(w http.ResponseWriter, r *http.Request) error {
+	if _, err := actor.Require(r.Context(), actor.ManageCatalog); err != nil {
+		return err
+	}
+	id, err := PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in inventory.ItemInput
+	if err := DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	it, err := inventory.UpdateItem(r.Context(), a.cfg.DB, id, in)
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, http.StatusOK, it)
+}
+
+func (a *API) deleteItem(w http.ResponseWriter, r *http.Request) error {
+	id, err := PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := inventory.DeleteItem(r.Context(), a.cfg.DB, id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) itemHistory(w http.ResponseWriter, r *http.Request) error {
+	id, err := PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	before, err := inventory.ParseCursor(r.URL.Query().Get("cursor"))
+	if err != nil {
+		return err
+	}
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	page, err := inventory.ItemHistory(r.Context(), a.cfg.DB, id, before, limit)
+	if err != nil {
+		return err
+	}
+	return writePage(w, page)
+}
+
+func (a *API) listLocations(w http.ResponseWriter, r *http.Request) error {
+	who, err := actor.Require(r.Context(), actor.ViewInventory)
+	if err != nil {
+		return err
+	}
+	locs, err := inventory.ListLocations(r.Context(), a.cfg.DB.Read(), who.WorkspaceID, r.URL.Query().Get("archived") == "true")
+	if err != nil {
+		return err
+	}
+	return list(w, locs)
+}
+
+func (a *API) createLocation(w http.ResponseWriter, r *http.Request) error {
+	if _, err := actor.Require(r.Context(), actor.ManageCatalog); err != nil {
+		return err
+	}
+	var in inventory.NewLocation
+	if err := DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	l, err := inventory.CreateLocation(r.Context(), a.cfg.DB, in)
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, http.StatusCreated, l)
+}
+
+func (a *API) getLocation(w http.ResponseWriter, r *http.Request) error {
+	who, err := actor.Require(r.Context(), actor.ViewInventory)
+	if err != nil {
+		return err
+	}
+	id, err := PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	l, err := inventory.GetLocation(r.Context(), a.cfg.DB.Read(), who.WorkspaceID, id)
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, http.StatusOK, l)
+}
+
+func (a *API) listRecords(w http.ResponseWriter, r *http.Request) error {
+	who, err := actor.Require(r.Context(), actor.ViewInventory)
+	if err != nil {
+		return err
+	}
+	var f inventory.RecordFilter
+	if f.ItemID, err = queryID(r, "item_id"); err != nil {
+		return err
+	}
+	if f.LocationID, err = queryID(r, "location_id"); err != nil {
+		return err
+	}
+	f.WithEmpty = r.URL.Query().Get("empty") == "true"
+	recs, err := inventory.ListRecords(r.Context(), a.cfg.DB.Read(), who.WorkspaceID, f)
+	if err != nil {
+		return err
+	}
+	return list(w, recs)
+}
+
+func (a *API) getRecord(w http.ResponseWriter, r *http.Request) error {
+	who, err := actor.Require(r.Context(), actor.ViewInventory)
+	if err != nil {
+		return err
+	}
+	id, err := PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	rec, err := inventory.GetRecord(r.Context(), a.cfg.DB.Read(), who.WorkspaceID, id)
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, http.StatusOK, rec)
+}
+
+func (a *API) createRecord(w http.ResponseWriter, r *http.Request) error {
+	if _, err := actor.Require(r.Context(), actor.MoveStock); err != nil {
+		return err
+	}
+	var in inventory.NewRecord
+	if err := DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	res, err := inventory.CreateInventoryRecord(r.Context(), a.cfg.DB, in)
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, http.StatusCreated, res)
+}
+
+func (a *API) updateRecord(w http.ResponseWriter, r *http.Request) error {
+	if _, err := actor.Require(r.Context(), actor.MoveStock); err != nil {
+		return err
+	}
+	id, err := PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in inventory.RecordChange
+	if err := DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	res, err := inventory.UpdateInventoryRecord(r.Context(), a.cfg.DB, id, in)
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, http.StatusOK, res)
+}
+
+func (a *API) deleteRecord(w http.ResponseWriter, r *http.Request) error {
+	id, err := PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	o := inventory.Options{Reason: r.URL.Query().Get("reason")}
+	res, err := inventory.DeleteInventoryRecord(r.Context(), a.cfg.DB, id, o)
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, http.StatusOK, res)
+}
+
+// movement handles one single-movement endpoint.
+func (a *API) movement(kind string) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if _, err := actor.Require(r.Context(), actor.MoveStock); err != nil {
+			return err
+		}
+		m, _ := newMovement(kind)
+		if err := DecodeJSON(w, r, m); err != nil {
+			return err
+		}
+		res, err := inventory.Apply(r.Context(), a.cfg.DB, m)
+		if err != nil {
+			return err
+		}
+		return WriteJSON(w, http.StatusCreated, res)
+	}
+}
+
+// movementBatch applies up to 100 movements in one transaction:
+// {"movements": [{"type": "receipt", ...}, {"type": "issue", ...}]}.
+func (a *API) movementBatch(w http.ResponseWriter, r *http.Request) error {
+	if _, err := actor.Require(r.Context(), actor.MoveStock); err != nil {
+		return err
+	}
+	var in struct {
+		Movements []json.RawMessage `json:"movements"`
+	}
+	if err := DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if len(in.Movements) > inventory.MaxBatch {
+		return fault.Field("movements", fmt.Sprintf("at most %d movements in one batch", inventory.MaxBatch))
+	}
+	ms := make([]inventory.Movement, 0, len(in.Movements))
+	for i, raw := range in.Movements {
+		m, err := decodeBatchMovement(raw)
+		if err != nil {
+			e, _ := fault.As(err)
+			field := fmt.Sprintf("movements[%d]", i)
+			return &fault.Error{Kind: fault.Malformed, Message: field + ": " + e.Message, Fields: map[string]string{field: e.Message}}
+		}
+		ms = append(ms, m)
+	}
+	res, err := inventory.Apply(r.Context(), a.cfg.DB, ms...)
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, http.StatusCreated, res)
+}
+
+func decodeBatchMovement(raw json.RawMessage) (inventory.Movement, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return nil, fault.New(fault.Malformed, "must be a JSON object")
+	}
+	var kind string
+	if err := json.Unmarshal(fields["type"], &kind); err != nil {
+		return nil, fault.New(fault.Malformed, "needs a \"type\": receipt, issue, move, split, merge, initialize, correction or reconciliation")
+	}
+	m, ok := newMovement(kind)
+	if !ok {
+		return nil, fault.New(fault.Malformed, "unknown type %q", kind)
+	}
+	delete(fields, "type")
+	body, _ := json.Marshal(fields)
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(m); err != nil {
+		return nil, malformedJSON(err)
+	}
+	return m, nil
+}
+
+type logAnswer struct {
+	Count      int               `json:"count"`
+	Data       []inventory.Entry `json:"data"`
+	NextCursor string            `json:"next_cursor,omitempty"`
+}
+
+func writePage(w http.ResponseWriter, p inventory.LogPage) error {
+	if p.Entries == nil {
+		p.Entries = []inventory.Entry{}
+	}
+	return WriteJSON(w, http.StatusOK, logAnswer{Count: len(p.Entries), Data: p.Entries, NextCursor: p.NextCursor})
+}
+
+func (a *API) listLog(w http.ResponseWriter, r *http.Request) error {
+	if _, err := actor.Require(r.Context(), actor.ViewInventory); err != nil {
+		return err
+	}
+	loc, err := a.workspaceZone(r)
+	if err != nil {
+		return err
+	}
+	f, err := inventory.LogFilterFromQuery(r.URL.Query(), loc)
+	if err != nil {
+		return err
+	}
+	page, err := inventory.ListLog(r.Context(), a.cfg.DB, f)
+	if err != nil {
+		return err
+	}
+	return writePage(w, page)
+}
+
+func (a *API) exportLog(w http.ResponseWriter, r *http.Request) error {
+	if _, err := actor.Require(r.Context(), actor.ViewInventory); err != nil {
+		return err
+	}
+	loc, err := a.workspaceZone(r)
+	if err != nil {
+		return err
+	}
+	f, err := inventory.LogFilterFromQuery(r.URL.Query(), loc)
+	if err != nil {
+		return err
+	}
+	format, err := inventory.ParseExportFormat(r.URL.Query().Get("format"))
+	if err != nil {
+		return err
+	}
+	f.Before, f.Limit = 0, 0
+	return ServeLogExport(w, r, a.cfg.DB, a.cfg.Logger, f, format)
+}
+
+func (a *API) stock(w http.ResponseWriter, r *http.Request) error {
+	if _, err := actor.Require(r.Context(), actor.ViewInventory); err != nil {
+		return err
+	}
+	loc, err := a.workspaceZone(r)
+	if err != nil {
+		return err
+	}
+	var f inventory.StockFilter
+	if f.ItemID, err = queryID(r, "item_id"); err != nil {
+		return err
+	}
+	if f.LocationID, err = queryID(r, "location_id"); err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	asOf, err := inventory.ParseAsOf("as_of", q.Get("as_of"), loc)
+	if err != nil {
+		return err
+	}
+	shownAt, err := inventory.ParseAsOf("shown_at", q.Get("shown_at"), loc)
+	if err != nil {
+		return err
+	}
+	var levels []inventory.Level
+	switch {
+	case !asOf.IsZero() && !shownAt.IsZero():
+		return fault.Field("shown_at", "give as_of or shown_at, not both")
+	case !asOf.IsZero():
+		levels, err = inventory.StockAsOf(r.Context(), a.cfg.DB, asOf, f)
+	case !shownAt.IsZero():
+		levels, err = inventory.StockAsShown(r.Context(), a.cfg.DB, shownAt, f)
+	default:
+		levels, err = inventory.CurrentStock(r.Context(), a.cfg.DB, f)
+	}
+	if err != nil {
+		return err
+	}
+	return list(w, levels)
+}
+
+func (a *API) stockDiff(w http.ResponseWriter, r *http.Request) error {
+	if _, err := actor.Require(r.Context(), actor.ViewInventory); err != nil {
+		return err
+	}
+	loc, err := a.workspaceZone(r)
+	if err != nil {
+		return err
+	}
+	var f inventory.StockFilter
+	if f.ItemID, err = queryID(r, "item_id"); err != nil {
+		return err
+	}
+	if f.LocationID, err = queryID(r, "location_id"); err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	from, err := inventory.ParseAsOf("from", q.Get("from"), loc)
+	if err != nil {
+		return err
+	}
+	to, err := inventory.ParseAsOf("to", q.Get("to"), loc)
+	if err != nil {
+		return err
+	}
+	if from.IsZero() {
+		return fault.Field("from", "required")
+	}
+	if to.IsZero() {
+		to = time.Now()
+	}
+	diffs, err := inventory.StockDiff(r.Context(), a.cfg.DB, from, to, f)
+	if err != nil {
+		return err
+	}
+	return list(w, diffs)
+}
+
+// bulkImport applies a CSV or XLSX bulk-update file sent as the request body
+// (Content-Type text/csv or the XLSX type): all rows or none; the problem's
+// "errors" name each bad row ("row 7").
+func (a *API) bulkImport(w http.ResponseWriter, r *http.Request) error {
+	if _, err := actor.Require(r.Context(), actor.MoveStock); err != nil {
+		return err
+	}
+	rows, err := inventory.ParseBulkFile(http.MaxBytesReader(w, r.Body, inventory.MaxImportBytes+1))
+	if err != nil {
+		return err
+	}
+	o := inventory.Options{Reason: r.URL.Query().Get("reason"), Reference: "import"}
+	if ref := r.URL.Query().Get("reference"); ref != "" {
+		o.Reference = ref
+	}
+	res, err := inventory.BulkUpdate(r.Context(), a.cfg.DB, rows, o)
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, http.StatusCreated, map[string]any{"rows": len(rows), "entries": res.Entries, "records": res.Records})
+}

@@ -1,0 +1,239 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/api"
+	"github.com/stocktrail/stocktrail/internal/inventory"
+	"github.com/stocktrail/stocktrail/internal/server"
+	"github.com/stocktrail/stocktrail/internal/store"
+	"github.com/stocktrail/stocktrail/internal/storetest"
+)
+
+type stockClient struct {
+	t     *testing.T
+	url   string
+	token string
+}
+
+func (c stockClient) do(method, path, body string, headers ...string) (int, []byte) {
+	c.t.Helper()
+	req, err := http.NewRequest(method, c.url+path, strings.NewReader(body))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+func (c stockClient) ok(method, path, body string, want int) map[string]any {
+	c.t.Helper()
+	status, b := c.do(method, path, body)
+	if status != want {
+		c.t.Fatalf("%s %s: %d %s", method, path, status, b)
+	}
+	var out map[string]any
+	json.Unmarshal(b, &out)
+	return out
+}
+
+func TestInventoryAPI(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := storetest.NewFixture(t, db)
+		srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth}))
+		defer srv.Close()
+		key, err := f.Auth.CreateAPIKey(f.Ctx, "erp", actor.Manager)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := stockClient{t: t, url: srv.URL, token: key.Secret}
+		c.ok("POST", "/api/v1/items", `{"sku":"OIL-5","name":"Oil","kind":"material","unit":"l","scale":2}`, 201)
+		wh := c.ok("POST", "/api/v1/locations", `{"kind":"warehouse","code":"WH1"}`, 201)
+		binA := c.ok("POST", "/api/v1/locations", `{"kind":"bin","code":"A","parent_id":`+jsonNum(wh["id"])+`}`, 201)
+		res := c.ok("POST", "/api/v1/inventory/receipts", `{"sku":"OIL-5","location":"WH1/A","quantity":"12.5","reference":"PO-1"}`, 201)
+		entries := res["entries"].([]any)
+		last := entries[len(entries)-1].(map[string]any)
+		if last["action"] != "user_action" || last["actor_kind"] != "api_key" || last["change"] != "12.5" || last["reference"] != "PO-1" {
+			t.Fatalf("receipt entry %v", last)
+		}
+		recordID := jsonNum(last["record_id"])
+		c.ok("POST", "/api/v1/inventory/issues", `{"record_id":`+recordID+`,"quantity":2}`, 201)
+		// Bad inputs: a clear problem naming the field, and nothing changed.
+		for _, tt := range []struct{ path, body, field string }{
+			{"/api/v1/inventory/issues", `{"record_id":` + recordID + `,"quantity":"100"}`, "quantity"},
+			{"/api/v1/inventory/issues", `{"record_id":` + recordID + `,"quantity":"0.001"}`, "quantity"},
+			{"/api/v1/inventory/receipts", `{"sku":"NOPE","location":"WH1/A","quantity":"1"}`, "sku"},
+			{"/api/v1/inventory/receipts", `{"sku":"OIL-5","location":"WH9","quantity":"1"}`, "location"},
+			{"/api/v1/inventory/corrections", `{"record_id":` + recordID + `,"change":"1"}`, "reason"},
+		} {
+			status, b := c.do("POST", tt.path, tt.body)
+			var p api.Problem
+			json.Unmarshal(b, &p)
+			if status != 422 || p.Errors[tt.field] == "" {
+				t.Errorf("%s %s: %d %s", tt.path, tt.body, status, b)
+			}
+		}
+		if status, _ := c.do("POST", "/api/v1/inventory/receipts", `{"sku":"OIL-5","quantity":1e3,"location":"WH1/A"}`); status != 422 {
+			t.Errorf("float literal accepted: %d", status)
+		}
+		if status, _ := c.do("POST", "/api/v1/inventory/receipts", `{"sku":"OIL-5","qty":"1"}`); status != 400 {
+			t.Errorf("unknown field: %d", status)
+		}
+		batch := `{"movements":[{"type":"receipt","sku":"OIL-5","location":"WH1/A","quantity":"1"},{"type":"move","record_id":` + recordID + `,"to_location":"WH1","quantity":"0.5"}]}`
+		c.ok("POST", "/api/v1/inventory/movements", batch, 201)
+		bad := `{"movements":[{"type":"receipt","sku":"OIL-5","location":"WH1/A","quantity":"1"},{"type":"issue","record_id":` + recordID + `,"quantity":"999"}]}`
+		if status, b := c.do("POST", "/api/v1/inventory/movements", bad); status != 422 || !strings.Contains(string(b), "movements[1].quantity") {
+			t.Errorf("bad batch: %d %s", status, b)
+		}
+		rec := c.ok("GET", "/api/v1/inventory/records/"+recordID, "", 200)
+		if rec["quantity"] != "11" {
+			t.Fatalf("record %v", rec)
+		}
+		// Idempotency key is recorded in the entry's reference fields.
+		status, b := c.do("POST", "/api/v1/inventory/issues", `{"record_id":`+recordID+`,"quantity":"1"}`, "Idempotency-Key", "retry-42")
+		if status != 201 || !strings.Contains(string(b), `"idempotency_key":"retry-42"`) {
+			t.Fatalf("idempotency key: %d %s", status, b)
+		}
+		// Log pages with a cursor.
+		page := c.ok("GET", "/api/v1/inventory/log?sku=OIL-5&limit=2", "", 200)
+		if page["count"].(float64) != 2 || page["next_cursor"] == nil {
+			t.Fatalf("page %v", page)
+		}
+		page2 := c.ok("GET", "/api/v1/inventory/log?sku=OIL-5&limit=2&cursor="+page["next_cursor"].(string), "", 200)
+		if page2["count"].(float64) != 2 {
+			t.Fatalf("page 2 %v", page2)
+		}
+		if status, _ := c.do("GET", "/api/v1/inventory/log?action=steal", ""); status != 422 {
+			t.Errorf("bad action filter: %d", status)
+		}
+		c.ok("GET", "/api/v1/inventory/log?api_key_id="+jsonNum(float64(key.ID))+"&from=2000-01-01&to=2999-01-01", "", 200)
+		stock := c.ok("GET", "/api/v1/inventory/stock?location_id="+jsonNum(binA["id"]), "", 200)
+		if stock["count"].(float64) != 1 {
+			t.Fatalf("stock %v", stock)
+		}
+		c.ok("GET", "/api/v1/inventory/stock?as_of=2000-01-01", "", 200)
+		c.ok("GET", "/api/v1/inventory/stock/diff?from=2000-01-01", "", 200)
+		c.ok("GET", "/api/v1/items/1/history", "", 200)
+		status, b = c.do("GET", "/api/v1/inventory/log/export?format=csv&sku=OIL-5", "")
+		if status != 200 || !bytes.HasPrefix(b, []byte("SKU,Quantity,Unit,Action type,User,Station,Timestamp")) {
+			t.Fatalf("csv export %d %s", status, b)
+		}
+		status, b = c.do("GET", "/api/v1/inventory/log/export", "")
+		if status != 200 || !bytes.HasPrefix(b, []byte("PK")) {
+			t.Fatalf("xlsx export %d", status)
+		}
+		// A station scans: action type scan, at its own location.
+		st, err := f.Auth.CreateStation(f.Ctx, "Dock", int64(binA["id"].(float64)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := stockClient{t: t, url: srv.URL, token: st.Token}
+		res = sc.ok("POST", "/api/v1/inventory/receipts", `{"sku":"OIL-5","quantity":"1"}`, 201)
+		entries = res["entries"].([]any)
+		if e := entries[len(entries)-1].(map[string]any); e["action"] != "scan" || e["actor_kind"] != "station" {
+			t.Fatalf("station entry %v", e)
+		}
+		if err := inventory.CheckInvariant(f.Ctx, db.Read(), f.Workspace.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestOpenAPICoversInventory(t *testing.T) {
+	doc, err := api.OpenAPIDocument()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Paths map[string]map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		t.Fatal(err)
+	}
+	a := api.New(api.Config{})
+	a.Register(http.NewServeMux())
+	for _, p := range a.Patterns() {
+		method, path, _ := strings.Cut(p, " ")
+		if _, ok := d.Paths[path][strings.ToLower(method)]; !ok {
+			t.Errorf("OpenAPI lacks %s", p)
+		}
+	}
+}
+
+func jsonNum(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func TestBulkImportAPI(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := storetest.NewFixture(t, db)
+		srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth}))
+		defer srv.Close()
+		key, err := f.Auth.CreateAPIKey(f.Ctx, "erp", actor.Manager)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := stockClient{t: t, url: srv.URL, token: key.Secret}
+		c.ok("POST", "/api/v1/items", `{"sku":"A","name":"A"}`, 201)
+		c.ok("POST", "/api/v1/locations", `{"code":"WH1"}`, 201)
+		status, b := c.do("POST", "/api/v1/inventory/imports", "sku,location,quantity\nA,WH1,5\nB,WH1,1\n", "Content-Type", "text/csv")
+		if status != 422 || !strings.Contains(string(b), `"row 3"`) {
+			t.Fatalf("bad import: %d %s", status, b)
+		}
+		status, b = c.do("POST", "/api/v1/inventory/imports", "sku,location,quantity\nA,WH1,5\n", "Content-Type", "text/csv")
+		if status != 201 {
+			t.Fatalf("import: %d %s", status, b)
+		}
+		if err := inventory.CheckInvariant(f.Ctx, db.Read(), f.Workspace.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestExportRefusesBeforeWriting(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	f := storetest.NewFixture(t, db)
+	srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth}))
+	defer srv.Close()
+	key, err := f.Auth.CreateAPIKey(f.Ctx, "erp", actor.Auditor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := stockClient{t: t, url: srv.URL, token: key.Secret}
+	for _, q := range []string{"sku=NOPE", "format=pdf", "from=yesterday", "action=steal"} {
+		req, _ := http.NewRequest("GET", srv.URL+"/api/v1/inventory/log/export?"+q, nil)
+		req.Header.Set("Authorization", "Bearer "+c.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 422 || resp.Header.Get("Content-Disposition") != "" || !strings.Contains(resp.Header.Get("Content-Type"), "problem+json") {
+			t.Errorf("%s: %d %v", q, resp.StatusCode, resp.Header)
+		}
+	}
+	// An auditor may read and export but not move stock.
+	if status, _ := c.do("POST", "/api/v1/inventory/receipts", `{"sku":"A","location":"X","quantity":"1"}`); status != 403 {
+		t.Errorf("auditor receipt: %d", status)
+	}
+}

@@ -1,0 +1,530 @@
+package assets
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/stocktrail/stocktrail/internal/activity"
+	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/inventory"
+	"github.com/stocktrail/stocktrail/internal/qrlabel"
+	"github.com/stocktrail/stocktrail/internal/store"
+)
+
+// Status is where an asset stands in its life.
+type Status string
+
+const (
+	Active   Status = "active"
+	InUse    Status = "in_use"
+	InRepair Status = "in_repair"
+	Retired  Status = "retired"
+	Lost     Status = "lost"
+)
+
+// Statuses lists every status in display order.
+func Statuses() []Status { return []Status{Active, InUse, InRepair, Retired, Lost} }
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool {
+	for _, v := range Statuses() {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Condition is the physical state of an asset.
+type Condition string
+
+const (
+	New    Condition = "new"
+	Good   Condition = "good"
+	Fair   Condition = "fair"
+	Poor   Condition = "poor"
+	Broken Condition = "broken"
+)
+
+// Conditions lists every condition from best to worst.
+func Conditions() []Condition { return []Condition{New, Good, Fair, Poor, Broken} }
+
+// Valid reports whether c is a known condition.
+func (c Condition) Valid() bool {
+	for _, v := range Conditions() {
+		if c == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Asset is one tracked thing.
+type Asset struct {
+	ID           int64     `json:"id"`
+	Tag          string    `json:"tag"`
+	Name         string    `json:"name"`
+	Category     string    `json:"category"`
+	Status       Status    `json:"status"`
+	Condition    Condition `json:"condition"`
+	Assignee     string    `json:"assignee"`
+	LocationID   int64     `json:"location_id,omitempty"`
+	LocationPath string    `json:"location_path,omitempty"`
+	Notes        string    `json:"notes"`
+	// QRPayload is what the asset's label encodes.
+	QRPayload string    `json:"qr_payload"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// values are the fields an activity event shows.
+func (a Asset) values() map[string]any {
+	return map[string]any{"tag": a.Tag, "name": a.Name, "category": a.Category, "status": string(a.Status),
+		"condition": string(a.Condition), "assignee": a.Assignee, "location_id": a.LocationID, "notes": a.Notes}
+}
+
+// AssetInput creates or edits an asset. On edit, nil fields stay as they are.
+type AssetInput struct {
+	Tag        *string    `json:"tag"`
+	Name       *string    `json:"name"`
+	Category   *string    `json:"category"`
+	Status     *Status    `json:"status"`
+	Condition  *Condition `json:"condition"`
+	Assignee   *string    `json:"assignee"`
+	LocationID *int64     `json:"location_id"`
+	Notes      *string    `json:"notes"`
+}
+
+// apply merges in into a and validates the result, naming bad fields.
+func (in AssetInput) apply(ctx context.Context, q store.Querier, workspaceID int64, a *Asset) error {
+	f := fault.Fields{}
+	if in.Tag != nil {
+		a.Tag = strings.TrimSpace(*in.Tag)
+	}
+	if in.Name != nil {
+		a.Name = strings.TrimSpace(*in.Name)
+	}
+	if in.Category != nil {
+		a.Category = strings.TrimSpace(*in.Category)
+	}
+	if in.Status != nil {
+		a.Status = *in.Status
+	}
+	if in.Condition != nil {
+		a.Condition = *in.Condition
+	}
+	if in.Assignee != nil {
+		a.Assignee = strings.TrimSpace(*in.Assignee)
+	}
+	if in.LocationID != nil {
+		a.LocationID = *in.LocationID
+	}
+	if in.Notes != nil {
+		a.Notes = strings.TrimSpace(*in.Notes)
+	}
+	if err := qrlabel.ValidTag(a.Tag); err != nil {
+		f.Add("tag", "1–64 letters, digits, '.', '_', '-' or '/'; it is printed in the QR code")
+	}
+	if a.Name == "" {
+		f.Add("name", "required")
+	} else if len(a.Name) > 200 {
+		f.Add("name", "at most 200 characters")
+	}
+	if len(a.Category) > 100 {
+		f.Add("category", "at most 100 characters")
+	}
+	if !a.Status.Valid() {
+		f.Add("status", "must be active, in_use, in_repair, retired or lost")
+	}
+	if !a.Condition.Valid() {
+		f.Add("condition", "must be new, good, fair, poor or broken")
+	}
+	if len(a.Assignee) > 200 {
+		f.Add("assignee", "at most 200 characters")
+	}
+	if len(a.Notes) > 4000 {
+		f.Add("notes", "at most 4000 characters")
+	}
+	if a.LocationID < 0 {
+		f.Add("location_id", "must be a location id")
+	} else if a.LocationID > 0 {
+		loc, err := inventory.GetLocation(ctx, q, workspaceID, a.LocationID)
+		switch {
+		case fault.Is(err, fault.NotFound):
+			f.Add("location_id", "no such location")
+		case err != nil:
+			return err
+		default:
+			a.LocationPath = loc.Path
+		}
+	} else {
+		a.LocationPath = ""
+	}
+	return f.Err()
+}
+
+// CreateAsset adds an asset to the register.
+func CreateAsset(ctx context.Context, db *store.DB, in AssetInput) (Asset, error) {
+	who, err := actor.Require(ctx, actor.ManageAssets)
+	if err != nil {
+		return Asset{}, err
+	}
+	var out Asset
+	err = db.InTx(ctx, func(tx *store.Tx) error {
+		out, err = createAsset(ctx, tx, who, in)
+		return err
+	})
+	return out, err
+}
+
+func createAsset(ctx context.Context, tx *store.Tx, who actor.Actor, in AssetInput) (Asset, error) {
+	a := Asset{Status: Active, Condition: Good}
+	if err := in.apply(ctx, tx, who.WorkspaceID, &a); err != nil {
+		return Asset{}, err
+	}
+	now := time.Now().UTC()
+	a.CreatedAt, a.UpdatedAt = now, now
+	err := tx.QueryRowContext(ctx, `INSERT INTO assets (workspace_id, tag, name, category, status, condition, assignee, location_id, notes, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id`,
+		who.WorkspaceID, a.Tag, a.Name, a.Category, string(a.Status), string(a.Condition), a.Assignee, nullID(a.LocationID), a.Notes,
+		store.Micros(now)).Scan(&a.ID)
+	if store.IsUniqueViolation(err) {
+		return Asset{}, &fault.Error{Kind: fault.Conflict, Message: fmt.Sprintf("an asset with tag %s already exists", a.Tag),
+			Fields: map[string]string{"tag": "already used in this workspace"}}
+	}
+	if err != nil {
+		return Asset{}, err
+	}
+	a.QRPayload = qrlabel.Payload(who.WorkspaceID, a.Tag)
+	_, err = activity.Record(ctx, tx, activity.Event{Action: activity.Create, Category: activity.Assets, EntityType: "assets",
+		EntityID: fmt.Sprint(a.ID), New: a.values(), Description: "asset " + a.Tag + " created"})
+	return a, err
+}
+
+// UpdateAsset edits an asset and records what changed.
+func UpdateAsset(ctx context.Context, db *store.DB, id int64, in AssetInput) (Asset, error) {
+	who, err := actor.Require(ctx, actor.ManageAssets)
+	if err != nil {
+		return Asset{}, err
+	}
+	var out Asset
+	err = db.InTx(ctx, func(tx *store.Tx) error {
+		old, err := getAsset(ctx, tx, who.WorkspaceID, id, true)
+		if err != nil {
+			return err
+		}
+		a := old
+		if err := in.apply(ctx, tx, who.WorkspaceID, &a); err != nil {
+			return err
+		}
+		before, after := activity.Changes(old.values(), a.values())
+		out = a
+		if len(after) == 0 {
+			return nil
+		}
+		a.UpdatedAt = time.Now().UTC()
+		_, err = tx.ExecContext(ctx, `UPDATE assets SET tag = $1, name = $2, category = $3, status = $4, condition = $5, assignee = $6,
+			location_id = $7, notes = $8, updated_at = $9 WHERE workspace_id = $10 AND id = $11`,
+			a.Tag, a.Name, a.Category, string(a.Status), string(a.Condition), a.Assignee, nullID(a.LocationID), a.Notes,
+			store.Micros(a.UpdatedAt), who.WorkspaceID, id)
+		if store.IsUniqueViolation(err) {
+			return &fault.Error{Kind: fault.Conflict, Message: fmt.Sprintf("an asset with tag %s already exists", a.Tag),
+				Fields: map[string]string{"tag": "already used in this workspace"}}
+		}
+		if err != nil {
+			return err
+		}
+		a.QRPayload = qrlabel.Payload(who.WorkspaceID, a.Tag)
+		out = a
+		_, err = activity.Record(ctx, tx, activity.Event{Action: activity.Update, Category: activity.Assets, EntityType: "assets",
+			EntityID: fmt.Sprint(id), Old: before, New: after, Description: "asset " + a.Tag + " edited"})
+		return err
+	})
+	return out, err
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+const assetColumns = `a.id, a.tag, a.name, a.category, a.status, a.condition, a.assignee, COALESCE(a.location_id, 0),
+	COALESCE(l.path, ''), a.notes, a.created_at, a.updated_at`
+
+const assetFrom = ` FROM assets a LEFT JOIN locations l ON l.workspace_id = a.workspace_id AND l.id = a.location_id`
+
+func scanAsset(row interface{ Scan(...any) error }, workspaceID int64) (Asset, error) {
+	var a Asset
+	var created, updated int64
+	if err := row.Scan(&a.ID, &a.Tag, &a.Name, &a.Category, &a.Status, &a.Condition, &a.Assignee, &a.LocationID,
+		&a.LocationPath, &a.Notes, &created, &updated); err != nil {
+		return Asset{}, err
+	}
+	a.CreatedAt, a.UpdatedAt = store.Time(created), store.Time(updated)
+	a.QRPayload = qrlabel.Payload(workspaceID, a.Tag)
+	return a, nil
+}
+
+// getAsset reads one asset; forUpdate locks its row on PostgreSQL so that
+// a concurrent edit waits instead of overwriting.
+func getAsset(ctx context.Context, q store.Querier, workspaceID, id int64, forUpdate bool) (Asset, error) {
+	query := `SELECT ` + assetColumns + assetFrom + ` WHERE a.workspace_id = $1 AND a.id = $2`
+	if forUpdate {
+		query = lockRows(q, query, "UPDATE OF a")
+	}
+	a, err := scanAsset(q.QueryRowContext(ctx, query, workspaceID, id), workspaceID)
+	return a, store.NotFound(err, "asset")
+}
+
+// lockRows appends a row-locking clause on PostgreSQL. SQLite needs none: its
+// single writer connection already serialises write transactions.
+func lockRows(q store.Querier, query, clause string) string {
+	if tx, ok := q.(*store.Tx); ok && tx.Engine() == store.Postgres {
+		return query + " FOR " + clause
+	}
+	return query
+}
+
+// GetAsset returns one asset of the actor's workspace.
+func GetAsset(ctx context.Context, db *store.DB, id int64) (Asset, error) {
+	who, err := actor.Require(ctx, actor.ViewAssets)
+	if err != nil {
+		return Asset{}, err
+	}
+	return getAsset(ctx, db.Read(), who.WorkspaceID, id, false)
+}
+
+// AssetByTag returns the asset with the given tag.
+func AssetByTag(ctx context.Context, db *store.DB, tag string) (Asset, error) {
+	who, err := actor.Require(ctx, actor.ViewAssets)
+	if err != nil {
+		return Asset{}, err
+	}
+	a, err := scanAsset(db.Read().QueryRowContext(ctx, `SELECT `+assetColumns+assetFrom+` WHERE a.workspace_id = $1 AND a.tag = $2`,
+		who.WorkspaceID, tag), who.WorkspaceID)
+	return a, store.NotFound(err, "asset with tag "+tag)
+}
+
+// AssetFilter narrows a list of assets. Zero values do not filter.
+type AssetFilter struct {
+	// Search matches tag, name, assignee or category (case-insensitive).
+	Search    string
+	Status    Status
+	Condition Condition
+	Category  string
+	// LocationID keeps assets at that location or below it.
+	LocationID int64
+	Limit      int
+	Offset     int
+}
+
+// ListAssets returns the assets matching f, by tag, and the total matched.
+func ListAssets(ctx context.Context, db *store.DB, f AssetFilter) ([]Asset, int, error) {
+	who, err := actor.Require(ctx, actor.ViewAssets)
+	if err != nil {
+		return nil, 0, err
+	}
+	fields := fault.Fields{}
+	if f.Status != "" && !f.Status.Valid() {
+		fields.Add("status", "unknown status")
+	}
+	if f.Condition != "" && !f.Condition.Valid() {
+		fields.Add("condition", "unknown condition")
+	}
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 100
+	}
+	if f.Offset < 0 {
+		fields.Add("offset", "must not be negative")
+	}
+	if err := fields.Err(); err != nil {
+		return nil, 0, err
+	}
+	where := ` WHERE a.workspace_id = $1`
+	args := []any{who.WorkspaceID}
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	if s := strings.TrimSpace(f.Search); s != "" {
+		p := arg("%" + escapeLike(strings.ToLower(s)) + "%")
+		where += ` AND (LOWER(a.tag) LIKE ` + p + ` ESCAPE '\' OR LOWER(a.name) LIKE ` + p + ` ESCAPE '\' OR LOWER(a.assignee) LIKE ` + p +
+			` ESCAPE '\' OR LOWER(a.category) LIKE ` + p + ` ESCAPE '\')`
+	}
+	if f.Status != "" {
+		where += ` AND a.status = ` + arg(string(f.Status))
+	}
+	if f.Condition != "" {
+		where += ` AND a.condition = ` + arg(string(f.Condition))
+	}
+	if f.Category != "" {
+		where += ` AND a.category = ` + arg(f.Category)
+	}
+	if f.LocationID > 0 {
+		loc, err := inventory.GetLocation(ctx, db.Read(), who.WorkspaceID, f.LocationID)
+		if err != nil {
+			return nil, 0, err
+		}
+		where += ` AND (l.id = ` + arg(loc.ID) + ` OR l.path LIKE ` + arg(escapeLike(loc.Path)+"/%") + ` ESCAPE '\')`
+	}
+	var total int
+	if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*)`+assetFrom+where, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	rows, err := db.Read().QueryContext(ctx, `SELECT `+assetColumns+assetFrom+where+` ORDER BY a.tag LIMIT `+arg(f.Limit)+` OFFSET `+arg(f.Offset), args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []Asset
+	for rows.Next() {
+		a, err := scanAsset(rows, who.WorkspaceID)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, a)
+	}
+	return out, total, rows.Err()
+}
+
+// Categories returns the categories in use, for filter menus.
+func Categories(ctx context.Context, db *store.DB) ([]string, error) {
+	who, err := actor.Require(ctx, actor.ViewAssets)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.Read().QueryContext(ctx, `SELECT DISTINCT category FROM assets WHERE workspace_id = $1 AND category <> '' ORDER BY category`, who.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// SessionVisit is one session an asset was on, for its history.
+type SessionVisit struct {
+	SessionID   int64         `json:"session_id"`
+	SessionName string        `json:"session_name"`
+	Status      SessionStatus `json:"status"`
+	Found       bool          `json:"found"`
+	Excluded    bool          `json:"excluded"`
+	ScannedAt   *time.Time    `json:"scanned_at,omitempty"`
+	ScannedBy   string        `json:"scanned_by,omitempty"`
+	Applied     string        `json:"applied_changes,omitempty"`
+	StartedAt   *time.Time    `json:"started_at,omitempty"`
+	FinishedAt  *time.Time    `json:"finished_at,omitempty"`
+}
+
+// History is an asset's past: its recorded changes and the sessions it was on.
+type History struct {
+	Changes  []activity.Event `json:"changes"`
+	Sessions []SessionVisit   `json:"sessions"`
+}
+
+// AssetHistory returns the history of one asset.
+func AssetHistory(ctx context.Context, db *store.DB, id int64) (History, error) {
+	who, err := actor.Require(ctx, actor.ViewAssets)
+	if err != nil {
+		return History{}, err
+	}
+	if _, err := getAsset(ctx, db.Read(), who.WorkspaceID, id, false); err != nil {
+		return History{}, err
+	}
+	var h History
+	if h.Changes, err = activity.ForEntity(ctx, db, who.WorkspaceID, "assets", fmt.Sprint(id), 200); err != nil {
+		return History{}, err
+	}
+	rows, err := db.Read().QueryContext(ctx, `SELECT s.id, s.name, s.status, i.scanned_at, i.scanned_by, i.excluded_at, COALESCE(i.applied_changes, ''),
+		s.started_at, s.finished_at
+		FROM inventory_session_items i JOIN inventory_sessions s ON s.workspace_id = i.workspace_id AND s.id = i.session_id
+		WHERE i.workspace_id = $1 AND i.asset_id = $2 ORDER BY s.id DESC`, who.WorkspaceID, id)
+	if err != nil {
+		return History{}, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v SessionVisit
+		var scanned, excluded, started, finished sql.NullInt64
+		if err := rows.Scan(&v.SessionID, &v.SessionName, &v.Status, &scanned, &v.ScannedBy, &excluded, &v.Applied, &started, &finished); err != nil {
+			return History{}, err
+		}
+		v.Found, v.Excluded = scanned.Valid, excluded.Valid
+		v.ScannedAt, v.StartedAt, v.FinishedAt = timePtr(scanned), timePtr(started), timePtr(finished)
+		h.Sessions = append(h.Sessions, v)
+	}
+	return h, rows.Err()
+}
+
+func timePtr(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := store.Time(v.Int64)
+	return &t
+}
+
+// Label is what the asset's printed label shows and encodes.
+func (a Asset) Label(workspaceID int64) qrlabel.Label {
+	return qrlabel.Label{WorkspaceID: workspaceID, Tag: a.Tag, Name: a.Name, Location: a.LocationPath}
+}
+
+// MaxLabelsPerSheet bounds one PDF of labels.
+const MaxLabelsPerSheet = 2000
+
+// Labels returns the labels of the given assets (in the order given), or of
+// every asset matching f when ids is empty.
+func Labels(ctx context.Context, db *store.DB, ids []int64, f AssetFilter) ([]qrlabel.Label, error) {
+	who, err := actor.Require(ctx, actor.ViewAssets)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) > MaxLabelsPerSheet {
+		return nil, fault.New(fault.Invalid, "at most %d labels at once", MaxLabelsPerSheet)
+	}
+	var out []qrlabel.Label
+	if len(ids) == 0 {
+		for f.Offset = 0; ; f.Offset += 500 {
+			f.Limit = 500
+			list, total, err := ListAssets(ctx, db, f)
+			if err != nil {
+				return nil, err
+			}
+			if total > MaxLabelsPerSheet {
+				return nil, fault.New(fault.Invalid, "%d assets match; print at most %d labels at once", total, MaxLabelsPerSheet)
+			}
+			for _, a := range list {
+				out = append(out, a.Label(who.WorkspaceID))
+			}
+			if len(list) < 500 {
+				break
+			}
+		}
+	} else {
+		for _, id := range ids {
+			a, err := getAsset(ctx, db.Read(), who.WorkspaceID, id, false)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, a.Label(who.WorkspaceID))
+		}
+	}
+	if len(out) == 0 {
+		return nil, fault.New(fault.Invalid, "no assets to print labels for")
+	}
+	return out, nil
+}

@@ -1,0 +1,235 @@
+package assets
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/stocktrail/stocktrail/internal/activity"
+	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/export"
+	"github.com/stocktrail/stocktrail/internal/store"
+	"github.com/stocktrail/stocktrail/internal/workspace"
+)
+
+// Item is one asset on a session's list, with its values at snapshot time.
+type Item struct {
+	AssetID      int64      `json:"asset_id"`
+	Origin       string     `json:"origin"`
+	Tag          string     `json:"tag"`
+	Name         string     `json:"name"`
+	Status       Status     `json:"status"`
+	Condition    Condition  `json:"condition"`
+	Assignee     string     `json:"assignee"`
+	LocationPath string     `json:"location_path,omitempty"`
+	Excluded     bool       `json:"excluded"`
+	ScannedAt    *time.Time `json:"scanned_at,omitempty"`
+	ScannedBy    string     `json:"scanned_by,omitempty"`
+	ScanMethod   string     `json:"scan_method,omitempty"`
+	// Staged* are the changes waiting for the finish; empty when none.
+	StagedCondition    string  `json:"staged_condition,omitempty"`
+	StagedAssignee     *string `json:"staged_assignee,omitempty"`
+	StagedLocationPath string  `json:"staged_location_path,omitempty"`
+	StagedComment      string  `json:"staged_comment,omitempty"`
+	StagedPhotos       int     `json:"staged_photos"`
+	// AppliedChanges is the JSON of what the finish changed.
+	AppliedChanges string `json:"applied_changes,omitempty"`
+}
+
+// Found reports whether the item was scanned or checked.
+func (it Item) Found() bool { return it.ScannedAt != nil }
+
+// HasStaged reports whether changes wait for the finish.
+func (it Item) HasStaged() bool {
+	return it.StagedCondition != "" || it.StagedAssignee != nil || it.StagedLocationPath != "" || it.StagedComment != "" || it.StagedPhotos > 0
+}
+
+// Items returns a session's list (excluded rows included, marked), by tag.
+func Items(ctx context.Context, db *store.DB, sessionID int64) ([]Item, error) {
+	who, err := actor.Require(ctx, actor.ViewAssets)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.Read().QueryContext(ctx, `SELECT i.asset_id, i.origin, i.tag, i.name, i.status, i.condition, i.assignee, COALESCE(l.path, ''),
+		i.excluded_at IS NOT NULL, i.scanned_at, i.scanned_by, i.scan_method, COALESCE(i.staged_condition, ''), i.staged_assignee,
+		COALESCE(sl.path, ''), COALESCE(i.staged_comment, ''), COALESCE(i.applied_changes, ''),
+		(SELECT COUNT(*) FROM asset_photos p WHERE p.workspace_id = i.workspace_id AND p.session_id = i.session_id AND p.asset_id = i.asset_id)
+		FROM inventory_session_items i
+		LEFT JOIN locations l ON l.workspace_id = i.workspace_id AND l.id = i.location_id
+		LEFT JOIN locations sl ON sl.workspace_id = i.workspace_id AND sl.id = i.staged_location_id
+		WHERE i.workspace_id = $1 AND i.session_id = $2 ORDER BY i.tag`, who.WorkspaceID, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Item
+	for rows.Next() {
+		var it Item
+		var scanned sql.NullInt64
+		var assignee sql.NullString
+		if err := rows.Scan(&it.AssetID, &it.Origin, &it.Tag, &it.Name, &it.Status, &it.Condition, &it.Assignee, &it.LocationPath,
+			&it.Excluded, &scanned, &it.ScannedBy, &it.ScanMethod, &it.StagedCondition, &assignee, &it.StagedLocationPath,
+			&it.StagedComment, &it.AppliedChanges, &it.StagedPhotos); err != nil {
+			return nil, err
+		}
+		it.ScannedAt = timePtr(scanned)
+		if assignee.Valid {
+			it.StagedAssignee = &assignee.String
+		}
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+// UnexpectedScan is an asset scanned in a session whose list did not have it.
+type UnexpectedScan struct {
+	AssetID   int64     `json:"asset_id"`
+	Tag       string    `json:"tag"`
+	Name      string    `json:"name"`
+	ScannedAt time.Time `json:"scanned_at"`
+	ScannedBy string    `json:"scanned_by"`
+	// Included says the asset was included afterwards.
+	Included bool `json:"included"`
+}
+
+// UnexpectedScans returns the assets scanned but not expected, first scan each.
+func UnexpectedScans(ctx context.Context, db *store.DB, sessionID int64) ([]UnexpectedScan, error) {
+	who, err := actor.Require(ctx, actor.ViewAssets)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.Read().QueryContext(ctx, `SELECT s.asset_id, a.tag, a.name, MIN(s.scanned_at), MIN(s.scanned_by),
+		(SELECT COUNT(*) FROM inventory_session_items i WHERE i.workspace_id = s.workspace_id AND i.session_id = s.session_id AND i.asset_id = s.asset_id AND i.excluded_at IS NULL)
+		FROM inventory_scans s JOIN assets a ON a.workspace_id = s.workspace_id AND a.id = s.asset_id
+		WHERE s.workspace_id = $1 AND s.session_id = $2 AND s.outcome = 'unexpected'
+		GROUP BY s.workspace_id, s.session_id, s.asset_id, a.tag, a.name ORDER BY a.tag`, who.WorkspaceID, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []UnexpectedScan
+	for rows.Next() {
+		var u UnexpectedScan
+		var at int64
+		var listed int
+		if err := rows.Scan(&u.AssetID, &u.Tag, &u.Name, &at, &u.ScannedBy, &listed); err != nil {
+			return nil, err
+		}
+		u.ScannedAt, u.Included = store.Time(at), listed > 0
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// Report is a session's summary: every expected asset found or missing,
+// who scanned it and when, the changes applied, and the unexpected assets.
+type Report struct {
+	Session    Session          `json:"session"`
+	Items      []Item           `json:"items"`
+	Unexpected []UnexpectedScan `json:"unexpected"`
+	Found      int              `json:"found"`
+	Missing    int              `json:"missing"`
+}
+
+// SessionReport builds the summary of a session.
+func SessionReport(ctx context.Context, db *store.DB, sessionID int64) (Report, error) {
+	s, err := GetSession(ctx, db, sessionID)
+	if err != nil {
+		return Report{}, err
+	}
+	r := Report{Session: s}
+	if r.Items, err = Items(ctx, db, sessionID); err != nil {
+		return Report{}, err
+	}
+	if r.Unexpected, err = UnexpectedScans(ctx, db, sessionID); err != nil {
+		return Report{}, err
+	}
+	for _, it := range r.Items {
+		switch {
+		case it.Excluded:
+		case it.Found():
+			r.Found++
+		default:
+			r.Missing++
+		}
+	}
+	return r, nil
+}
+
+// WriteReportCSV writes the summary as CSV, one row per asset.
+func WriteReportCSV(ctx context.Context, db *store.DB, sessionID int64, w io.Writer) error {
+	who, err := actor.Require(ctx, actor.ViewAssets)
+	if err != nil {
+		return err
+	}
+	r, err := SessionReport(ctx, db, sessionID)
+	if err != nil {
+		return err
+	}
+	ws, err := workspace.Get(ctx, db.Read(), who.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	// Downloading a report is itself recorded: exports are what auditors ask
+	// about ("who took the list of missing laptops out, and when").
+	if err := db.InTx(ctx, func(tx *store.Tx) error {
+		_, err := activity.Record(ctx, tx, activity.Event{Action: activity.Export, Category: activity.Assets, EntityType: "inventory_sessions",
+			EntityID: fmt.Sprint(sessionID), New: map[string]any{"format": "csv", "rows": len(r.Items)},
+			Description: "inventory session " + r.Session.Name + " report downloaded as CSV"})
+		return err
+	}); err != nil {
+		return err
+	}
+	cols := []export.Column{
+		{Title: "Tag", Kind: export.Text}, {Title: "Name", Kind: export.Text}, {Title: "Result", Kind: export.Text},
+		{Title: "Location at start", Kind: export.Text}, {Title: "Scanned by", Kind: export.Text}, {Title: "Scanned at", Kind: export.Time},
+		{Title: "Method", Kind: export.Text}, {Title: "Changes applied", Kind: export.Text},
+	}
+	cw, err := export.NewCSV(w, cols, ws.Settings.Location())
+	if err != nil {
+		return err
+	}
+	for _, it := range r.Items {
+		result := "missing"
+		switch {
+		case it.Excluded:
+			result = "excluded"
+		case it.Found():
+			result = "found"
+		}
+		var at any
+		if it.ScannedAt != nil {
+			at = *it.ScannedAt
+		}
+		changes := it.AppliedChanges
+		if changes == "" && r.Session.Status != Completed && it.HasStaged() {
+			changes = "(staged, not applied yet)"
+		}
+		if err := cw.WriteRow([]any{it.Tag, it.Name, result, it.LocationPath, it.ScannedBy, at, it.ScanMethod, changes}); err != nil {
+			return err
+		}
+	}
+	for _, u := range r.Unexpected {
+		if u.Included {
+			continue
+		}
+		if err := cw.WriteRow([]any{u.Tag, u.Name, "unexpected", "", u.ScannedBy, u.ScannedAt, "scan", ""}); err != nil {
+			return err
+		}
+	}
+	return cw.Close()
+}
+
+// ReportFileName is a safe download name for a session's CSV.
+func ReportFileName(s Session) string {
+	clean := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return '-'
+	}, s.Name)
+	return fmt.Sprintf("inventory-session-%d-%s.csv", s.ID, strings.Trim(clean, "-"))
+}

@@ -1,0 +1,330 @@
+package inventory
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/store"
+)
+
+// Entry is one line of the inventory change log. It is written once, in the
+// transaction of its movement, and never changed: the item's SKU and unit,
+// the location's path and the responsible party's name are kept as they
+// were then.
+type Entry struct {
+	ID           int64  `json:"id"`
+	ItemID       int64  `json:"item_id"`
+	SKU          string `json:"sku"`
+	Unit         string `json:"unit"`
+	Scale        int    `json:"-"`
+	RecordID     int64  `json:"record_id"`
+	LocationID   int64  `json:"location_id"`
+	LocationPath string `json:"location_path"`
+	Lot          string `json:"lot"`
+	// Movement is the kind of movement that wrote the entry ("receipt", ...).
+	Movement string   `json:"movement"`
+	Action   Action   `json:"action"`
+	Change   Quantity `json:"change"`
+	// RecordLevel and LocationLevel are the record's level and the item's
+	// level at the location right after this entry (in commit order).
+	RecordLevel    Quantity  `json:"record_level"`
+	LocationLevel  Quantity  `json:"location_level"`
+	ActorKind      string    `json:"actor_kind"`
+	ActorID        int64     `json:"actor_id,omitempty"`
+	ActorName      string    `json:"actor_name"`
+	RecordedAt     time.Time `json:"recorded_at"`
+	EffectiveAt    time.Time `json:"effective_at"`
+	Reason         string    `json:"reason,omitempty"`
+	Reference      string    `json:"reference,omitempty"`
+	IdempotencyKey string    `json:"idempotency_key,omitempty"`
+	BatchID        string    `json:"batch_id,omitempty"`
+}
+
+// ChangeText and the other *Text methods format quantities with the unit's
+// decimals, for pages and exports.
+func (e Entry) ChangeText() string        { return e.Change.Format(e.Scale) }
+func (e Entry) RecordLevelText() string   { return e.RecordLevel.Format(e.Scale) }
+func (e Entry) LocationLevelText() string { return e.LocationLevel.Format(e.Scale) }
+
+const entryColumns = `id, item_id, sku, unit, unit_scale, record_id, location_id, location_path, lot, movement, action, change,
+	record_level, location_level, actor_kind, COALESCE(actor_id, 0), actor_name, recorded_at, effective_at, reason, reference,
+	idempotency_key, batch_id`
+
+func scanEntry(row interface{ Scan(...any) error }) (Entry, error) {
+	var e Entry
+	var rec, eff int64
+	err := row.Scan(&e.ID, &e.ItemID, &e.SKU, &e.Unit, &e.Scale, &e.RecordID, &e.LocationID, &e.LocationPath, &e.Lot, &e.Movement,
+		&e.Action, &e.Change, &e.RecordLevel, &e.LocationLevel, &e.ActorKind, &e.ActorID, &e.ActorName, &rec, &eff, &e.Reason,
+		&e.Reference, &e.IdempotencyKey, &e.BatchID)
+	e.RecordedAt, e.EffectiveAt = store.Time(rec), store.Time(eff)
+	return e, err
+}
+
+// LogFilter selects change-log entries. Zero fields do not filter.
+type LogFilter struct {
+	ItemID     int64
+	SKU        string
+	LocationID int64
+	RecordID   int64
+	Action     Action
+	// ActorKind is user, station, api_key or system; ActorID narrows it to one.
+	ActorKind string
+	ActorID   int64
+	// From and To bound the recorded time (From inclusive, To exclusive).
+	From, To time.Time
+	// Before is the keyset cursor: only entries with a smaller id.
+	Before int64
+	Limit  int
+}
+
+// MaxPage is the largest page of the change log.
+const MaxPage = 500
+
+// Cursor encodes the position after the last entry of a page.
+func Cursor(lastID int64) string { return "e" + strconv.FormatInt(lastID, 36) }
+
+// ParseCursor reads a cursor from Cursor.
+func ParseCursor(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(strings.TrimPrefix(s, "e"), 36, 64)
+	if !strings.HasPrefix(s, "e") || err != nil || id <= 0 {
+		return 0, fault.Field("cursor", "not a cursor from next_cursor")
+	}
+	return id, nil
+}
+
+// LogPage is one page of the change log, newest first.
+type LogPage struct {
+	Entries    []Entry `json:"data"`
+	NextCursor string  `json:"next_cursor,omitempty"`
+}
+
+// ListLog returns one page of the workspace's change log, newest first.
+// Pages are cut by id (keyset), so the thousandth page costs what the first
+// does; every filter has an index ending in id.
+func ListLog(ctx context.Context, db *store.DB, f LogFilter) (LogPage, error) {
+	a, err := actor.Require(ctx, actor.ViewInventory)
+	if err != nil {
+		return LogPage{}, err
+	}
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	if f.Limit > MaxPage {
+		f.Limit = MaxPage
+	}
+	var page LogPage
+	err = scanLog(ctx, db.Read(), a.WorkspaceID, f, f.Limit+1, func(e Entry) error {
+		page.Entries = append(page.Entries, e)
+		return nil
+	})
+	if err != nil {
+		return LogPage{}, err
+	}
+	if len(page.Entries) > f.Limit {
+		page.Entries = page.Entries[:f.Limit]
+		page.NextCursor = Cursor(page.Entries[f.Limit-1].ID)
+	}
+	return page, nil
+}
+
+// validateFilter checks the filter's values and names the bad ones.
+func (f *LogFilter) validate() error {
+	fields := fault.Fields{}
+	if f.Action != "" && !f.Action.Valid() {
+		fields.Add("action", "unknown action type")
+	}
+	switch f.ActorKind {
+	case "", "user", "station", "api_key", "system":
+	default:
+		fields.Add("actor_kind", "must be user, station, api_key or system")
+	}
+	if f.ActorID != 0 && f.ActorKind == "" {
+		fields.Add("actor_kind", "give the kind of party with actor_id")
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		fields.Add("to", "must be after from")
+	}
+	return fields.Err()
+}
+
+// resolveSKU turns a SKU filter into an item filter.
+func (f *LogFilter) resolveSKU(ctx context.Context, q store.Querier, workspaceID int64) error {
+	if f.SKU == "" || f.ItemID != 0 {
+		return nil
+	}
+	it, err := ItemBySKU(ctx, q, workspaceID, f.SKU)
+	if err != nil {
+		if fault.Is(err, fault.NotFound) {
+			return fault.Field("sku", fmt.Sprintf("unknown SKU %q", f.SKU))
+		}
+		return err
+	}
+	f.ItemID = it.ID
+	return nil
+}
+
+// MaxEntryDelay bounds the time between a movement's recorded time and the
+// insert of its log entries (entry refuses to write later; see
+// maxWriteDelay, kept well below it to leave room for clock skew between
+// nodes). Because ids are handed out in insert order, it turns recorded-time
+// bounds into exact id bounds found with one index probe each:
+//   - every entry recorded at or after T has a larger id than any entry
+//     recorded before T−MaxEntryDelay (inserted before T);
+//   - every entry recorded before T has a smaller id than any entry recorded
+//     at or after T+MaxEntryDelay.
+const MaxEntryDelay = time.Hour
+
+// maxWriteDelay is how long a movement may take from its recorded time to
+// writing its entries before it is refused.
+const maxWriteDelay = 10 * time.Minute
+
+// idBefore returns the id of the entry recorded last before t (0 if none).
+func idBefore(ctx context.Context, q store.Querier, workspaceID int64, t time.Time) (int64, error) {
+	var id int64
+	err := q.QueryRowContext(ctx, `SELECT id FROM inventory_log WHERE workspace_id = $1 AND recorded_at < $2
+		ORDER BY recorded_at DESC, id DESC LIMIT 1`, workspaceID, store.Micros(t)).Scan(&id)
+	if err == sql.ErrNoRows {
+		return 0, nil
+	}
+	return id, err
+}
+
+// idFrom returns the id of the entry recorded first at or after t (0 if none).
+func idFrom(ctx context.Context, q store.Querier, workspaceID int64, t time.Time) (int64, error) {
+	var id int64
+	err := q.QueryRowContext(ctx, `SELECT id FROM inventory_log WHERE workspace_id = $1 AND recorded_at >= $2
+		ORDER BY recorded_at, id LIMIT 1`, workspaceID, store.Micros(t)).Scan(&id)
+	if err == sql.ErrNoRows {
+		return 0, nil
+	}
+	return id, err
+}
+
+// scanLog streams the entries matching f, newest first, at most limit
+// (0 = all) of them, to fn. Date ranges become id ranges first (see
+// MaxEntryDelay), so the id-ordered filter indexes serve the query.
+func scanLog(ctx context.Context, q store.Querier, workspaceID int64, f LogFilter, limit int, fn func(Entry) error) error {
+	if err := f.validate(); err != nil {
+		return err
+	}
+	where := []string{"workspace_id = $1"}
+	args := []any{workspaceID}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if err := f.resolveSKU(ctx, q, workspaceID); err != nil {
+		return err
+	}
+	if f.ItemID != 0 {
+		add("item_id = $%d", f.ItemID)
+	}
+	if f.LocationID != 0 {
+		add("location_id = $%d", f.LocationID)
+	}
+	if f.RecordID != 0 {
+		add("record_id = $%d", f.RecordID)
+	}
+	if f.Action != "" {
+		add("action = $%d", string(f.Action))
+	}
+	if f.ActorKind != "" {
+		add("actor_kind = $%d", f.ActorKind)
+		if f.ActorID != 0 {
+			add("actor_id = $%d", f.ActorID)
+		}
+	}
+	if !f.From.IsZero() {
+		lo, err := idBefore(ctx, q, workspaceID, f.From.Add(-MaxEntryDelay))
+		if err != nil {
+			return err
+		}
+		add("id > $%d", lo)
+		add("recorded_at >= $%d", store.Micros(f.From))
+	}
+	if !f.To.IsZero() {
+		hi, err := idFrom(ctx, q, workspaceID, f.To.Add(MaxEntryDelay))
+		if err != nil {
+			return err
+		}
+		if hi > 0 {
+			add("id < $%d", hi)
+		}
+		add("recorded_at < $%d", store.Micros(f.To))
+	}
+	if f.Before != 0 {
+		add("id < $%d", f.Before)
+	}
+	query := `SELECT ` + entryColumns + ` FROM inventory_log WHERE ` + strings.Join(where, " AND ") + ` ORDER BY id DESC`
+	if limit > 0 {
+		query += fmt.Sprintf(" LIMIT %d", limit)
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// ItemHistory returns the newest entries about one item.
+func ItemHistory(ctx context.Context, db *store.DB, itemID int64, before int64, limit int) (LogPage, error) {
+	a, err := actor.Require(ctx, actor.ViewInventory)
+	if err != nil {
+		return LogPage{}, err
+	}
+	if _, err := GetItem(ctx, db.Read(), a.WorkspaceID, itemID); err != nil {
+		return LogPage{}, err
+	}
+	return ListLog(ctx, db, LogFilter{ItemID: itemID, Before: before, Limit: limit})
+}
+
+// ReadLogInOrder streams every entry of the workspace with an id above
+// after, oldest first: the cheap re-read that sealing needs. On PostgreSQL
+// ids are handed out at insert, so a transaction still in flight may commit
+// an id below one already visible; a sealer should only seal entries
+// recorded more than MaxEntryDelay ago (entries are written within
+// maxWriteDelay of their recorded time and commit right after).
+func ReadLogInOrder(ctx context.Context, q store.Querier, workspaceID, after int64, limit int, fn func(Entry) error) error {
+	if limit <= 0 {
+		limit = 1000
+	}
+	rows, err := q.QueryContext(ctx, `SELECT `+entryColumns+` FROM inventory_log WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+		workspaceID, after, limit)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Backdated reports whether the entry was recorded at another time than it
+// took effect (a movement entered late).
+func (e Entry) Backdated() bool { return !e.EffectiveAt.Equal(e.RecordedAt) }

@@ -1,0 +1,237 @@
+package inventory
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/stocktrail/stocktrail/internal/activity"
+	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/store"
+)
+
+// ItemKind says what sort of thing an item is.
+type ItemKind string
+
+const (
+	Material ItemKind = "material"
+	Part     ItemKind = "part"
+	Product  ItemKind = "product"
+)
+
+func (k ItemKind) valid() bool { return k == Material || k == Part || k == Product }
+
+// Item is a material, part or product kept in stock. Its SKU is unique in the
+// workspace; Scale is how many decimals a quantity in its Unit may have.
+type Item struct {
+	ID        int64     `json:"id"`
+	SKU       string    `json:"sku"`
+	Name      string    `json:"name"`
+	Kind      ItemKind  `json:"kind"`
+	Unit      string    `json:"unit"`
+	Scale     int       `json:"scale"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func (it Item) values() map[string]any {
+	return map[string]any{"sku": it.SKU, "name": it.Name, "kind": string(it.Kind), "unit": it.Unit, "scale": it.Scale}
+}
+
+// ItemInput is what it takes to create or change an item.
+type ItemInput struct {
+	SKU   string   `json:"sku"`
+	Name  string   `json:"name"`
+	Kind  ItemKind `json:"kind"`
+	Unit  string   `json:"unit"`
+	Scale *int     `json:"scale"`
+}
+
+var skuPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$`)
+
+func (in *ItemInput) validate() error {
+	f := fault.Fields{}
+	in.SKU, in.Name, in.Unit = strings.TrimSpace(in.SKU), strings.TrimSpace(in.Name), strings.TrimSpace(in.Unit)
+	if !skuPattern.MatchString(in.SKU) {
+		f.Add("sku", "1–64 letters, digits, '.', '_', '/' or '-', starting with a letter or digit")
+	}
+	if in.Name == "" {
+		f.Add("name", "required")
+	} else if len(in.Name) > 200 {
+		f.Add("name", "at most 200 characters")
+	}
+	if in.Kind == "" {
+		in.Kind = Material
+	}
+	if !in.Kind.valid() {
+		f.Add("kind", "must be material, part or product")
+	}
+	if in.Unit == "" {
+		in.Unit = "pcs"
+	}
+	if len(in.Unit) > 20 {
+		f.Add("unit", "at most 20 characters")
+	}
+	if in.Scale == nil {
+		zero := 0
+		in.Scale = &zero
+	}
+	if *in.Scale < 0 || *in.Scale > MaxScale {
+		f.Add("scale", fmt.Sprintf("must be 0 to %d decimals", MaxScale))
+	}
+	return f.Err()
+}
+
+// CreateItem adds an item to the catalogue.
+func CreateItem(ctx context.Context, db *store.DB, in ItemInput) (Item, error) {
+	a, err := actor.Require(ctx, actor.ManageCatalog)
+	if err != nil {
+		return Item{}, err
+	}
+	if err := in.validate(); err != nil {
+		return Item{}, err
+	}
+	now := time.Now().UTC()
+	it := Item{SKU: in.SKU, Name: in.Name, Kind: in.Kind, Unit: in.Unit, Scale: *in.Scale, CreatedAt: now, UpdatedAt: now}
+	err = db.InTx(ctx, func(tx *store.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO items (workspace_id, sku, name, kind, unit, unit_scale, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id`, a.WorkspaceID, it.SKU, it.Name, string(it.Kind), it.Unit, it.Scale,
+			store.Micros(now)).Scan(&it.ID)
+		if store.IsUniqueViolation(err) {
+			return &fault.Error{Kind: fault.Conflict, Message: "SKU " + it.SKU + " is already used", Fields: map[string]string{"sku": "already used"}}
+		}
+		if err != nil {
+			return err
+		}
+		_, err = activity.Record(ctx, tx, activity.Event{Action: activity.Create, Category: activity.Inventory,
+			EntityType: "items", EntityID: fmt.Sprint(it.ID), New: it.values(), Description: "item " + it.SKU + " created"})
+		return err
+	})
+	return it, err
+}
+
+// UpdateItem changes an item's SKU, name, kind, unit or scale. Log entries
+// keep the SKU and unit as they were when written.
+func UpdateItem(ctx context.Context, db *store.DB, id int64, in ItemInput) (Item, error) {
+	a, err := actor.Require(ctx, actor.ManageCatalog)
+	if err != nil {
+		return Item{}, err
+	}
+	if err := in.validate(); err != nil {
+		return Item{}, err
+	}
+	var it Item
+	err = db.InTx(ctx, func(tx *store.Tx) error {
+		old, err := GetItem(ctx, tx, a.WorkspaceID, id)
+		if err != nil {
+			return err
+		}
+		it = old
+		it.SKU, it.Name, it.Kind, it.Unit, it.Scale, it.UpdatedAt = in.SKU, in.Name, in.Kind, in.Unit, *in.Scale, time.Now().UTC()
+		_, err = tx.ExecContext(ctx, `UPDATE items SET sku = $3, name = $4, kind = $5, unit = $6, unit_scale = $7, updated_at = $8
+			WHERE workspace_id = $1 AND id = $2`, a.WorkspaceID, id, it.SKU, it.Name, string(it.Kind), it.Unit, it.Scale, store.Micros(it.UpdatedAt))
+		if store.IsUniqueViolation(err) {
+			return &fault.Error{Kind: fault.Conflict, Message: "SKU " + it.SKU + " is already used", Fields: map[string]string{"sku": "already used"}}
+		}
+		if err != nil {
+			return err
+		}
+		before, after := activity.Changes(old.values(), it.values())
+		_, err = activity.Record(ctx, tx, activity.Event{Action: activity.Update, Category: activity.Inventory,
+			EntityType: "items", EntityID: fmt.Sprint(id), Old: before, New: after, Description: "item " + it.SKU + " updated"})
+		return err
+	})
+	return it, err
+}
+
+// DeleteItem removes an item from the catalogue; only an item without stock
+// may go, so no quantity disappears without a log entry.
+func DeleteItem(ctx context.Context, db *store.DB, id int64) error {
+	a, err := actor.Require(ctx, actor.ManageCatalog)
+	if err != nil {
+		return err
+	}
+	return db.InTx(ctx, func(tx *store.Tx) error {
+		it, err := GetItem(ctx, tx, a.WorkspaceID, id)
+		if err != nil {
+			return err
+		}
+		var open int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM inventory_records WHERE workspace_id = $1 AND item_id = $2
+			AND deleted_at IS NULL AND quantity <> 0`, a.WorkspaceID, id).Scan(&open); err != nil {
+			return err
+		}
+		if open > 0 {
+			return fault.New(fault.Conflict, "item %s still has stock in %d records; issue or correct it first", it.SKU, open)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE items SET deleted_at = $3 WHERE workspace_id = $1 AND id = $2`,
+			a.WorkspaceID, id, store.Micros(time.Now())); err != nil {
+			return err
+		}
+		_, err = activity.Record(ctx, tx, activity.Event{Action: activity.Delete, Category: activity.Inventory,
+			EntityType: "items", EntityID: fmt.Sprint(id), Old: it.values(), Description: "item " + it.SKU + " deleted"})
+		return err
+	})
+}
+
+const itemColumns = `id, sku, name, kind, unit, unit_scale, created_at, updated_at`
+
+func scanItem(row interface{ Scan(...any) error }) (Item, error) {
+	var it Item
+	var created, updated int64
+	if err := row.Scan(&it.ID, &it.SKU, &it.Name, &it.Kind, &it.Unit, &it.Scale, &created, &updated); err != nil {
+		return Item{}, err
+	}
+	it.CreatedAt, it.UpdatedAt = store.Time(created), store.Time(updated)
+	return it, nil
+}
+
+// GetItem returns one item of the workspace that has not been deleted.
+func GetItem(ctx context.Context, q store.Querier, workspaceID, id int64) (Item, error) {
+	it, err := scanItem(q.QueryRowContext(ctx, `SELECT `+itemColumns+` FROM items WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL`,
+		workspaceID, id))
+	return it, store.NotFound(err, "item")
+}
+
+// ItemBySKU returns the item with the given SKU.
+func ItemBySKU(ctx context.Context, q store.Querier, workspaceID int64, sku string) (Item, error) {
+	it, err := scanItem(q.QueryRowContext(ctx, `SELECT `+itemColumns+` FROM items WHERE workspace_id = $1 AND sku = $2 AND deleted_at IS NULL`,
+		workspaceID, strings.TrimSpace(sku)))
+	if err == sql.ErrNoRows {
+		return Item{}, &fault.Error{Kind: fault.NotFound, Message: fmt.Sprintf("unknown SKU %q", sku), Fields: map[string]string{"sku": "unknown SKU"}}
+	}
+	return it, err
+}
+
+// ListItems returns the catalogue in SKU order, optionally only SKUs or
+// names containing search.
+func ListItems(ctx context.Context, q store.Querier, workspaceID int64, search string, limit int) ([]Item, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 500
+	}
+	query := `SELECT ` + itemColumns + ` FROM items WHERE workspace_id = $1 AND deleted_at IS NULL`
+	args := []any{workspaceID}
+	if s := strings.TrimSpace(search); s != "" {
+		query += ` AND (LOWER(sku) LIKE $2 ESCAPE '\' OR LOWER(name) LIKE $2 ESCAPE '\')`
+		args = append(args, "%"+escapeLike(strings.ToLower(s))+"%")
+	}
+	query += fmt.Sprintf(` ORDER BY sku LIMIT %d`, limit)
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Item
+	for rows.Next() {
+		it, err := scanItem(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}

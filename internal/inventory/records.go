@@ -1,0 +1,398 @@
+package inventory
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/stocktrail/stocktrail/internal/activity"
+	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/store"
+	"github.com/stocktrail/stocktrail/internal/workspace"
+)
+
+// Action is the seed's action type of a log entry: what caused the change.
+type Action string
+
+const (
+	Scan           Action = "scan"
+	UserCorrection Action = "user_correction"
+	UserAction     Action = "user_action"
+	SystemAction   Action = "system_action"
+	CreateRecord   Action = "create_record"
+	UpdateRecord   Action = "update_record"
+	DeleteRecord   Action = "delete_record"
+)
+
+// Actions lists every action type in the seed's order.
+func Actions() []Action {
+	return []Action{Scan, UserCorrection, UserAction, SystemAction, CreateRecord, UpdateRecord, DeleteRecord}
+}
+
+// Valid reports whether a is one of the seed's action types.
+func (a Action) Valid() bool { return slices.Contains(Actions(), a) }
+
+// Record is a quantity of one item (optionally one lot) at one location.
+type Record struct {
+	ID           int64     `json:"id"`
+	ItemID       int64     `json:"item_id"`
+	SKU          string    `json:"sku"`
+	Unit         string    `json:"unit"`
+	Scale        int       `json:"-"`
+	LocationID   int64     `json:"location_id"`
+	LocationPath string    `json:"location_path"`
+	Lot          string    `json:"lot"`
+	Quantity     Quantity  `json:"quantity"`
+	Version      int64     `json:"version"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// QuantityText is the quantity with the unit's decimals, for pages.
+func (r Record) QuantityText() string { return r.Quantity.Format(r.Scale) }
+
+const recordSelect = `SELECT r.id, r.item_id, i.sku, i.unit, i.unit_scale, r.location_id, l.path, r.lot, r.quantity, r.version,
+	r.created_at, r.updated_at
+	FROM inventory_records r
+	JOIN items i ON i.workspace_id = r.workspace_id AND i.id = r.item_id
+	JOIN locations l ON l.workspace_id = r.workspace_id AND l.id = r.location_id`
+
+func scanRecord(row interface{ Scan(...any) error }) (Record, error) {
+	var r Record
+	var created, updated int64
+	if err := row.Scan(&r.ID, &r.ItemID, &r.SKU, &r.Unit, &r.Scale, &r.LocationID, &r.LocationPath, &r.Lot, &r.Quantity, &r.Version,
+		&created, &updated); err != nil {
+		return Record{}, err
+	}
+	r.CreatedAt, r.UpdatedAt = store.Time(created), store.Time(updated)
+	return r, nil
+}
+
+// GetRecord returns one live inventory record.
+func GetRecord(ctx context.Context, q store.Querier, workspaceID, id int64) (Record, error) {
+	r, err := scanRecord(q.QueryRowContext(ctx, recordSelect+` WHERE r.workspace_id = $1 AND r.id = $2 AND r.deleted_at IS NULL`, workspaceID, id))
+	return r, store.NotFound(err, "inventory record")
+}
+
+// RecordFilter narrows ListRecords.
+type RecordFilter struct {
+	ItemID     int64
+	LocationID int64
+	// WithEmpty includes records whose quantity is zero.
+	WithEmpty bool
+	Limit     int
+}
+
+// ListRecords returns live records by SKU and location.
+func ListRecords(ctx context.Context, q store.Querier, workspaceID int64, f RecordFilter) ([]Record, error) {
+	query := recordSelect + ` WHERE r.workspace_id = $1 AND r.deleted_at IS NULL`
+	args := []any{workspaceID}
+	if f.ItemID != 0 {
+		args = append(args, f.ItemID)
+		query += fmt.Sprintf(` AND r.item_id = $%d`, len(args))
+	}
+	if f.LocationID != 0 {
+		args = append(args, f.LocationID)
+		query += fmt.Sprintf(` AND r.location_id = $%d`, len(args))
+	}
+	if !f.WithEmpty {
+		query += ` AND r.quantity <> 0`
+	}
+	if f.Limit <= 0 || f.Limit > 5000 {
+		f.Limit = 1000
+	}
+	rows, err := q.QueryContext(ctx, query+fmt.Sprintf(` ORDER BY i.sku, l.path, r.lot LIMIT %d`, f.Limit), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Record
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Options are what every movement may carry besides its quantities.
+type Options struct {
+	// EffectiveAt is when the movement really happened, for entries made
+	// late; zero means now. It may not lie in the future.
+	EffectiveAt time.Time `json:"effective_at"`
+	// Reason explains the change (required for corrections).
+	Reason string `json:"reason"`
+	// Reference names an order, session or import the movement belongs to.
+	Reference string `json:"reference"`
+}
+
+// change is one transaction's writing context: who acts, when, and under
+// which workspace rules. Every log entry of a movement goes through it.
+type change struct {
+	ctx       context.Context
+	tx        *store.Tx
+	who       actor.Actor
+	allowNeg  bool
+	recorded  time.Time
+	effective time.Time
+	reason    string
+	reference string
+	idemKey   string
+	batchID   string
+	written   []Entry
+	// recs are the records touched, at their latest level, in first-touch order.
+	recs  map[int64]*Record
+	order []int64
+}
+
+func (c *change) touched() []Record {
+	out := make([]Record, 0, len(c.order))
+	for _, id := range c.order {
+		out = append(out, *c.recs[id])
+	}
+	return out
+}
+
+func validateOptions(o *Options, f fault.Fields) {
+	o.Reason, o.Reference = strings.TrimSpace(o.Reason), strings.TrimSpace(o.Reference)
+	if len(o.Reason) > 1000 {
+		f.Add("reason", "at most 1000 characters")
+	}
+	if len(o.Reference) > 200 {
+		f.Add("reference", "at most 200 characters")
+	}
+	if !o.EffectiveAt.IsZero() && o.EffectiveAt.After(time.Now().Add(time.Minute)) {
+		f.Add("effective_at", "may not lie in the future")
+	}
+	if !o.EffectiveAt.IsZero() && o.EffectiveAt.Year() < 1970 {
+		f.Add("effective_at", "too far in the past")
+	}
+}
+
+// rules are the workspace settings a movement obeys, read once per
+// transaction.
+type rules struct{ allowNegative bool }
+
+func readRules(ctx context.Context, tx *store.Tx, workspaceID int64) (rules, error) {
+	ws, err := workspace.Get(ctx, tx, workspaceID)
+	if err != nil {
+		return rules{}, err
+	}
+	return rules{allowNegative: ws.Settings.AllowNegativeStock}, nil
+}
+
+func begin(ctx context.Context, tx *store.Tx, who actor.Actor, rs rules, o Options) *change {
+	now := time.Now().UTC()
+	c := &change{ctx: ctx, tx: tx, who: who, allowNeg: rs.allowNegative, recorded: now, effective: o.EffectiveAt.UTC(),
+		reason: o.Reason, reference: o.Reference, idemKey: actor.RequestFrom(ctx).IdempotencyKey}
+	if c.effective.IsZero() {
+		c.effective = now
+	}
+	return c
+}
+
+// actionFor maps the responsible party and the kind of movement to the
+// seed's action type: stations scan; the system acts by itself; users and API
+// keys correct or act.
+func actionFor(who actor.Actor, correction bool) Action {
+	switch {
+	case who.Kind == actor.Station:
+		return Scan
+	case who.Kind == actor.System:
+		return SystemAction
+	case correction:
+		return UserCorrection
+	default:
+		return UserAction
+	}
+}
+
+// lock returns the live records with the given ids, locked for the rest of
+// the transaction. Ids are locked in ascending order so that two movements
+// over the same records cannot deadlock; SQLite has one writer and needs no
+// row locks.
+func (c *change) lock(ids ...int64) (map[int64]*Record, error) {
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	out := make(map[int64]*Record, len(ids))
+	suffix := ""
+	if c.tx.Engine() == store.Postgres {
+		suffix = ` FOR UPDATE OF r`
+	}
+	for _, id := range ids {
+		r, err := scanRecord(c.tx.QueryRowContext(c.ctx, recordSelect+` WHERE r.workspace_id = $1 AND r.id = $2 AND r.deleted_at IS NULL`+suffix,
+			c.who.WorkspaceID, id))
+		if err != nil {
+			return nil, store.NotFound(err, fmt.Sprintf("inventory record %d", id))
+		}
+		out[id] = &r
+	}
+	return out, nil
+}
+
+// ensure returns the id of the live record of item at location with lot,
+// creating it (and logging create_record) when there is none.
+func (c *change) ensure(it Item, loc Location, lot string) (int64, error) {
+	now := store.Micros(c.recorded)
+	var id int64
+	err := c.tx.QueryRowContext(c.ctx, `INSERT INTO inventory_records (workspace_id, item_id, location_id, lot, quantity, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, 0, $5, $5)
+		ON CONFLICT (workspace_id, item_id, location_id, lot) WHERE deleted_at IS NULL DO NOTHING RETURNING id`,
+		c.who.WorkspaceID, it.ID, loc.ID, lot, now).Scan(&id)
+	if err == nil {
+		r := Record{ID: id, ItemID: it.ID, SKU: it.SKU, Unit: it.Unit, Scale: it.Scale, LocationID: loc.ID, LocationPath: loc.Path, Lot: lot}
+		if err := c.ensureLevel(it.ID, loc.ID); err != nil {
+			return 0, err
+		}
+		return id, c.entry(&r, 0, "create", CreateRecord)
+	}
+	if err != sql.ErrNoRows {
+		return 0, err
+	}
+	err = c.tx.QueryRowContext(c.ctx, `SELECT id FROM inventory_records WHERE workspace_id = $1 AND item_id = $2 AND location_id = $3
+		AND lot = $4 AND deleted_at IS NULL`, c.who.WorkspaceID, it.ID, loc.ID, lot).Scan(&id)
+	return id, err
+}
+
+// ensureLocked returns the live record of item at location with lot,
+// locked, creating it first when there is none. It is for movements that
+// lock only this one record (two-record movements lock in id order).
+func (c *change) ensureLocked(it Item, loc Location, lot string) (*Record, error) {
+	suffix := ""
+	if c.tx.Engine() == store.Postgres {
+		suffix = ` FOR UPDATE OF r`
+	}
+	r, err := scanRecord(c.tx.QueryRowContext(c.ctx, recordSelect+` WHERE r.workspace_id = $1 AND r.item_id = $2 AND r.location_id = $3
+		AND r.lot = $4 AND r.deleted_at IS NULL`+suffix, c.who.WorkspaceID, it.ID, loc.ID, lot))
+	if err == nil {
+		return &r, nil
+	}
+	if err != sql.ErrNoRows {
+		return nil, err
+	}
+	id, err := c.ensure(it, loc, lot)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := c.lock(id)
+	if err != nil {
+		return nil, err
+	}
+	return recs[id], nil
+}
+
+func (c *change) ensureLevel(itemID, locationID int64) error {
+	_, err := c.tx.ExecContext(c.ctx, `INSERT INTO stock_levels (workspace_id, item_id, location_id, quantity) VALUES ($1, $2, $3, 0)
+		ON CONFLICT (workspace_id, item_id, location_id) DO NOTHING`, c.who.WorkspaceID, itemID, locationID)
+	return err
+}
+
+// apply changes a locked record by delta and logs it. field names the input
+// that a refusal is about.
+func (c *change) apply(r *Record, delta Quantity, movement string, action Action, field string) error {
+	next, ok := r.Quantity.add(delta)
+	if !ok {
+		return fault.Field(field, "the level would be out of range")
+	}
+	if next < 0 && !c.allowNeg {
+		return fault.Field(field, fmt.Sprintf("only %s %s of %s at %s (lot %q); the workspace does not allow negative stock",
+			r.Quantity.Format(r.Scale), r.Unit, r.SKU, r.LocationPath, r.Lot))
+	}
+	if _, err := c.tx.ExecContext(c.ctx, `UPDATE inventory_records SET quantity = $3, version = version + 1, updated_at = $4
+		WHERE workspace_id = $1 AND id = $2`, c.who.WorkspaceID, r.ID, int64(next), store.Micros(c.recorded)); err != nil {
+		return err
+	}
+	r.Quantity = next
+	r.Version++
+	return c.entry(r, delta, movement, action)
+}
+
+// entry appends one log entry for r (already at its new level) and keeps
+// the level of the item at the location and the checkpoint in step.
+func (c *change) entry(r *Record, delta Quantity, movement string, action Action) error {
+	if time.Since(c.recorded) > maxWriteDelay {
+		// Recorded-time queries rely on entries being written promptly.
+		return fault.New(fault.Conflict, "the movement took too long to write; try again")
+	}
+	var level int64
+	if err := c.tx.QueryRowContext(c.ctx, `UPDATE stock_levels SET quantity = quantity + $4
+		WHERE workspace_id = $1 AND item_id = $2 AND location_id = $3 RETURNING quantity`,
+		c.who.WorkspaceID, r.ItemID, r.LocationID, int64(delta)).Scan(&level); err != nil {
+		return fmt.Errorf("stock level of item %d at location %d: %w", r.ItemID, r.LocationID, err)
+	}
+	var actorID any
+	if c.who.ID != 0 {
+		actorID = c.who.ID
+	}
+	var id int64
+	if err := c.tx.QueryRowContext(c.ctx, `INSERT INTO inventory_log (workspace_id, item_id, sku, unit, unit_scale, record_id, location_id,
+		location_path, lot, movement, action, change, record_level, location_level, actor_kind, actor_id, actor_name, recorded_at,
+		effective_at, reason, reference, idempotency_key, batch_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) RETURNING id`,
+		c.who.WorkspaceID, r.ItemID, r.SKU, r.Unit, r.Scale, r.ID, r.LocationID, r.LocationPath, r.Lot, movement, string(action),
+		int64(delta), int64(r.Quantity), level, string(c.who.Kind), actorID, c.who.Name, store.Micros(c.recorded),
+		store.Micros(c.effective), c.reason, c.reference, c.idemKey, c.batchID).Scan(&id); err != nil {
+		return fmt.Errorf("append inventory log: %w", err)
+	}
+	c.written = append(c.written, Entry{ID: id, ItemID: r.ItemID, SKU: r.SKU, Unit: r.Unit, Scale: r.Scale, RecordID: r.ID,
+		LocationID: r.LocationID, LocationPath: r.LocationPath, Lot: r.Lot, Movement: movement, Action: action, Change: delta,
+		RecordLevel: r.Quantity, LocationLevel: Quantity(level), ActorKind: string(c.who.Kind), ActorID: c.who.ID, ActorName: c.who.Name,
+		RecordedAt: c.recorded, EffectiveAt: c.effective, Reason: c.reason, Reference: c.reference, IdempotencyKey: c.idemKey,
+		BatchID: c.batchID})
+	if c.recs == nil {
+		c.recs = map[int64]*Record{}
+	}
+	if _, seen := c.recs[r.ID]; !seen {
+		c.order = append(c.order, r.ID)
+	}
+	c.recs[r.ID] = r
+	if delta == 0 {
+		return nil
+	}
+	_, err := c.tx.ExecContext(c.ctx, `INSERT INTO inventory_checkpoints (workspace_id, item_id, location_id, period_start, change_sum)
+		VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (workspace_id, item_id, location_id, period_start) DO UPDATE SET change_sum = inventory_checkpoints.change_sum + excluded.change_sum`,
+		c.who.WorkspaceID, r.ItemID, r.LocationID, periodStart(c.effective), int64(delta))
+	return err
+}
+
+// remove marks a record deleted after logging delete_record with whatever
+// quantity it still held taken out.
+func (c *change) remove(r *Record, movement string) error {
+	delta := -r.Quantity
+	if _, err := c.tx.ExecContext(c.ctx, `UPDATE inventory_records SET quantity = 0, version = version + 1, updated_at = $3, deleted_at = $3
+		WHERE workspace_id = $1 AND id = $2`, c.who.WorkspaceID, r.ID, store.Micros(c.recorded)); err != nil {
+		return err
+	}
+	r.Quantity = 0
+	r.Version++
+	return c.entry(r, delta, movement, DeleteRecord)
+}
+
+// event records the movement in the activity trail.
+func (c *change) event(what string, entityID int64, old, new any, description string) error {
+	action := activity.Update
+	switch what {
+	case "create":
+		action = activity.Create
+	case "delete":
+		action = activity.Delete
+	}
+	_, err := activity.Record(c.ctx, c.tx, activity.Event{Action: action, Category: activity.Inventory,
+		EntityType: "inventory_records", EntityID: fmt.Sprint(entityID), Old: old, New: new, Description: what + ": " + description})
+	return err
+}
+
+// periodStart is the checkpoint period of an effective time: the start of
+// its calendar month in UTC, in stored microseconds.
+func periodStart(t time.Time) int64 {
+	t = t.UTC()
+	return store.Micros(time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC))
+}

@@ -1,0 +1,400 @@
+package inventory
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/store"
+)
+
+// Level is the stock of one item at one location.
+type Level struct {
+	ItemID       int64    `json:"item_id"`
+	SKU          string   `json:"sku"`
+	Name         string   `json:"name"`
+	Unit         string   `json:"unit"`
+	Scale        int      `json:"-"`
+	LocationID   int64    `json:"location_id"`
+	LocationPath string   `json:"location_path"`
+	Quantity     Quantity `json:"quantity"`
+}
+
+// QuantityText formats the quantity with the unit's decimals.
+func (l Level) QuantityText() string { return l.Quantity.Format(l.Scale) }
+
+// StockFilter narrows stock queries to one item and/or one location.
+type StockFilter struct {
+	ItemID     int64
+	LocationID int64
+	// WithEmpty keeps item-locations whose level is zero.
+	WithEmpty bool
+}
+
+func (f StockFilter) where(alias string, args *[]any) string {
+	var b strings.Builder
+	if f.ItemID != 0 {
+		*args = append(*args, f.ItemID)
+		fmt.Fprintf(&b, " AND %sitem_id = $%d", alias, len(*args))
+	}
+	if f.LocationID != 0 {
+		*args = append(*args, f.LocationID)
+		fmt.Fprintf(&b, " AND %slocation_id = $%d", alias, len(*args))
+	}
+	return b.String()
+}
+
+// CurrentStock returns today's level per item and location.
+func CurrentStock(ctx context.Context, db *store.DB, f StockFilter) ([]Level, error) {
+	a, err := actor.Require(ctx, actor.ViewInventory)
+	if err != nil {
+		return nil, err
+	}
+	args := []any{a.WorkspaceID}
+	query := `SELECT s.item_id, s.location_id, s.quantity FROM stock_levels s WHERE s.workspace_id = $1` + f.where("s.", &args)
+	if !f.WithEmpty {
+		query += ` AND s.quantity <> 0`
+	}
+	return levels(ctx, db.Read(), a.WorkspaceID, query, args)
+}
+
+// StockAsOf rebuilds the level per item and location at moment t by
+// effective time: a receipt entered late but effective earlier counts from
+// its effective time. It adds the monthly checkpoints before t's month to
+// the log entries of that month up to t, so it reads at most a month of log.
+func StockAsOf(ctx context.Context, db *store.DB, t time.Time, f StockFilter) ([]Level, error) {
+	a, err := actor.Require(ctx, actor.ViewInventory)
+	if err != nil {
+		return nil, err
+	}
+	return stockAsOf(ctx, db.Read(), a.WorkspaceID, t, f)
+}
+
+func stockAsOf(ctx context.Context, q store.Querier, workspaceID int64, t time.Time, f StockFilter) ([]Level, error) {
+	// Two aggregates merged in Go rather than one GROUP BY over a UNION: the
+	// checkpoints then stream in primary-key order with no temporary table.
+	type key struct{ item, loc int64 }
+	sums := map[key]Quantity{}
+	var order []key
+	add := func(query string, args []any) error {
+		rows, err := q.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k key
+			var v Quantity
+			if err := rows.Scan(&k.item, &k.loc, &v); err != nil {
+				return err
+			}
+			if _, seen := sums[k]; !seen {
+				order = append(order, k)
+			}
+			sums[k] += v
+		}
+		return rows.Err()
+	}
+	args := []any{workspaceID, periodStart(t)}
+	if err := add(`SELECT item_id, location_id, SUM(change_sum) FROM inventory_checkpoints
+		WHERE workspace_id = $1 AND period_start < $2`+f.where("", &args)+` GROUP BY item_id, location_id`, args); err != nil {
+		return nil, err
+	}
+	args = []any{workspaceID, periodStart(t), store.Micros(t)}
+	if err := add(`SELECT item_id, location_id, SUM(change) FROM inventory_log
+		WHERE workspace_id = $1 AND effective_at >= $2 AND effective_at <= $3`+f.where("", &args)+` GROUP BY item_id, location_id`, args); err != nil {
+		return nil, err
+	}
+	out := make([]Level, 0, len(order))
+	for _, k := range order {
+		if v := sums[k]; v != 0 || f.WithEmpty {
+			out = append(out, Level{ItemID: k.item, LocationID: k.loc, Quantity: v})
+		}
+	}
+	return namedAndSorted(ctx, q, workspaceID, out)
+}
+
+// StockAsShown answers "what did the system show at moment k": the level
+// after the last entry recorded by then, per item and location, whatever
+// effective times were entered later.
+func StockAsShown(ctx context.Context, db *store.DB, k time.Time, f StockFilter) ([]Level, error) {
+	a, err := actor.Require(ctx, actor.ViewInventory)
+	if err != nil {
+		return nil, err
+	}
+	// For each item-location, the last entry recorded by k: its id is below
+	// the first entry recorded at or after k+MaxEntryDelay, so the search
+	// walks back from there along (item, location, id).
+	hi, err := idFrom(ctx, db.Read(), a.WorkspaceID, k.Add(MaxEntryDelay))
+	if err != nil {
+		return nil, err
+	}
+	if hi == 0 {
+		hi = math.MaxInt64
+	}
+	args := []any{a.WorkspaceID, store.Micros(k), hi}
+	cond := f.where("s.", &args)
+	query := `SELECT item_id, location_id, level FROM (
+		SELECT s.item_id, s.location_id, (SELECT l.location_level FROM inventory_log l
+			WHERE l.workspace_id = $1 AND l.item_id = s.item_id AND l.location_id = s.location_id AND l.id < $3 AND l.recorded_at <= $2
+			ORDER BY l.id DESC LIMIT 1) AS level
+		FROM stock_levels s WHERE s.workspace_id = $1` + cond + `) AS shown WHERE level IS NOT NULL`
+	if !f.WithEmpty {
+		query += ` AND level <> 0`
+	}
+	return levels(ctx, db.Read(), a.WorkspaceID, query, args)
+}
+
+// levels runs a query yielding (item_id, location_id, quantity) and names
+// the items and locations.
+func levels(ctx context.Context, q store.Querier, workspaceID int64, query string, args []any) ([]Level, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []Level
+	for rows.Next() {
+		var l Level
+		if err := rows.Scan(&l.ItemID, &l.LocationID, &l.Quantity); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return namedAndSorted(ctx, q, workspaceID, out)
+}
+
+// namedAndSorted names the levels' items and locations and sorts them by
+// SKU and location path.
+func namedAndSorted(ctx context.Context, q store.Querier, workspaceID int64, out []Level) ([]Level, error) {
+	if err := nameLevels(ctx, q, workspaceID, out); err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].SKU != out[j].SKU {
+			return out[i].SKU < out[j].SKU
+		}
+		return out[i].LocationPath < out[j].LocationPath
+	})
+	return out, nil
+}
+
+func nameLevels(ctx context.Context, q store.Querier, workspaceID int64, ls []Level) error {
+	if len(ls) == 0 {
+		return nil
+	}
+	itemSet, locSet := map[int64]bool{}, map[int64]bool{}
+	for _, l := range ls {
+		itemSet[l.ItemID], locSet[l.LocationID] = true, true
+	}
+	items := map[int64]Item{}
+	rows, err := q.QueryContext(ctx, `SELECT `+itemColumns+` FROM items WHERE workspace_id = $1`+idsIn(itemSet), workspaceID)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		it, err := scanItem(rows)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		items[it.ID] = it
+	}
+	rows.Close()
+	paths := map[int64]string{}
+	rows, err = q.QueryContext(ctx, `SELECT id, path FROM locations WHERE workspace_id = $1`+idsIn(locSet), workspaceID)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id int64
+		var path string
+		if err := rows.Scan(&id, &path); err != nil {
+			rows.Close()
+			return err
+		}
+		paths[id] = path
+	}
+	rows.Close()
+	for i := range ls {
+		it := items[ls[i].ItemID]
+		ls[i].SKU, ls[i].Name, ls[i].Unit, ls[i].Scale = it.SKU, it.Name, it.Unit, it.Scale
+		ls[i].LocationPath = paths[ls[i].LocationID]
+	}
+	return nil
+}
+
+// idsIn narrows a query to a few ids (written as integer literals, which
+// are safe) or, for many, to nothing: reading the whole table is then
+// cheaper than a huge IN list.
+func idsIn(set map[int64]bool) string {
+	if len(set) > 500 {
+		return ""
+	}
+	ids := make([]string, 0, len(set))
+	for id := range set {
+		ids = append(ids, strconv.FormatInt(id, 10))
+	}
+	return " AND id IN (" + strings.Join(ids, ",") + ")"
+}
+
+// Difference is how the level of an item at a location changed between two
+// moments.
+type Difference struct {
+	Level
+	From   Quantity `json:"from"`
+	To     Quantity `json:"to"`
+	Change Quantity `json:"change"`
+}
+
+// FromText and the others format with the unit's decimals.
+func (d Difference) FromText() string   { return d.From.Format(d.Scale) }
+func (d Difference) ToText() string     { return d.To.Format(d.Scale) }
+func (d Difference) ChangeText() string { return d.Change.Format(d.Scale) }
+
+// StockDiff compares stock as of two moments (by effective time) and lists
+// the item-locations whose level differs.
+func StockDiff(ctx context.Context, db *store.DB, from, to time.Time, f StockFilter) ([]Difference, error) {
+	a, err := actor.Require(ctx, actor.ViewInventory)
+	if err != nil {
+		return nil, err
+	}
+	if !from.Before(to) {
+		return nil, fault.Field("to", "must be after from")
+	}
+	f.WithEmpty = true
+	before, err := stockAsOf(ctx, db.Read(), a.WorkspaceID, from, f)
+	if err != nil {
+		return nil, err
+	}
+	after, err := stockAsOf(ctx, db.Read(), a.WorkspaceID, to, f)
+	if err != nil {
+		return nil, err
+	}
+	type key struct{ item, loc int64 }
+	diffs := map[key]*Difference{}
+	for _, l := range before {
+		diffs[key{l.ItemID, l.LocationID}] = &Difference{Level: l, From: l.Quantity}
+	}
+	for _, l := range after {
+		d, ok := diffs[key{l.ItemID, l.LocationID}]
+		if !ok {
+			d = &Difference{Level: l}
+			diffs[key{l.ItemID, l.LocationID}] = d
+		}
+		d.To = l.Quantity
+	}
+	var out []Difference
+	for _, d := range diffs {
+		if d.From != d.To {
+			d.Change = d.To - d.From
+			d.Quantity = d.To
+			out = append(out, *d)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].SKU != out[j].SKU {
+			return out[i].SKU < out[j].SKU
+		}
+		return out[i].LocationPath < out[j].LocationPath
+	})
+	return out, nil
+}
+
+// CheckInvariant verifies, for one workspace, that every record's quantity
+// equals the sum of its logged changes, that each item-location level equals
+// the sum of its records, and that the checkpoints equal the log grouped by
+// month. It returns a description of every mismatch, or nil.
+func CheckInvariant(ctx context.Context, q store.Querier, workspaceID int64) error {
+	var problems []string
+	check := func(what, query string) error {
+		rows, err := q.QueryContext(ctx, query, workspaceID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id1, id2 int64
+			var have, want int64
+			if err := rows.Scan(&id1, &id2, &have, &want); err != nil {
+				return err
+			}
+			problems = append(problems, fmt.Sprintf("%s %d/%d: stored %d, log says %d", what, id1, id2, have, want))
+		}
+		return rows.Err()
+	}
+	if err := check("record", `SELECT r.id, 0, r.quantity, COALESCE(s.total, 0) FROM inventory_records r
+		LEFT JOIN (SELECT record_id, SUM(change) AS total FROM inventory_log WHERE workspace_id = $1 GROUP BY record_id) s
+		ON s.record_id = r.id WHERE r.workspace_id = $1 AND r.quantity <> COALESCE(s.total, 0)`); err != nil {
+		return err
+	}
+	if err := check("item-location", `SELECT sl.item_id, sl.location_id, sl.quantity, COALESCE(r.total, 0) FROM stock_levels sl
+		LEFT JOIN (SELECT item_id, location_id, SUM(quantity) AS total FROM inventory_records WHERE workspace_id = $1
+			GROUP BY item_id, location_id) r ON r.item_id = sl.item_id AND r.location_id = sl.location_id
+		WHERE sl.workspace_id = $1 AND sl.quantity <> COALESCE(r.total, 0)`); err != nil {
+		return err
+	}
+	// The level-after of each record's last entry is its current quantity.
+	if err := check("record last entry", `SELECT r.id, 0, r.quantity, l.record_level FROM inventory_records r
+		JOIN (SELECT record_id, MAX(id) AS last FROM inventory_log WHERE workspace_id = $1 GROUP BY record_id) m ON m.record_id = r.id
+		JOIN inventory_log l ON l.workspace_id = r.workspace_id AND l.id = m.last
+		WHERE r.workspace_id = $1 AND r.quantity <> l.record_level`); err != nil {
+		return err
+	}
+	// Checkpoints against the log, grouped by month in Go (month lengths
+	// differ, which plain SQL on both engines cannot group by cheaply).
+	type key struct{ item, loc, period int64 }
+	sums := map[key]int64{}
+	rows, err := q.QueryContext(ctx, `SELECT item_id, location_id, effective_at, change FROM inventory_log WHERE workspace_id = $1`, workspaceID)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var item, loc, eff, ch int64
+		if err := rows.Scan(&item, &loc, &eff, &ch); err != nil {
+			rows.Close()
+			return err
+		}
+		if ch != 0 {
+			sums[key{item, loc, periodStart(store.Time(eff))}] += ch
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows, err = q.QueryContext(ctx, `SELECT item_id, location_id, period_start, change_sum FROM inventory_checkpoints WHERE workspace_id = $1`, workspaceID)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var k key
+		var sum int64
+		if err := rows.Scan(&k.item, &k.loc, &k.period, &sum); err != nil {
+			rows.Close()
+			return err
+		}
+		if sums[k] != sum {
+			problems = append(problems, fmt.Sprintf("checkpoint %d/%d@%d: stored %d, log says %d", k.item, k.loc, k.period, sum, sums[k]))
+		}
+		delete(sums, k)
+	}
+	rows.Close()
+	for k, v := range sums {
+		problems = append(problems, fmt.Sprintf("checkpoint %d/%d@%d missing, log says %d", k.item, k.loc, k.period, v))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("inventory invariant broken:\n%s", strings.Join(problems, "\n"))
+	}
+	return nil
+}

@@ -1,0 +1,115 @@
+// Package jobs runs background work (inventory schedules today; retention,
+// alerts and sealing can join) on one elected node. On PostgreSQL a node
+// becomes the runner by taking a session advisory lock
+// (pg_try_advisory_lock); the others keep trying, so when the leader stops
+// or loses its connection another takes over within a tick. On SQLite there
+// is one process, which always runs them. Jobs must be idempotent anyway
+// (a leader can lose its lock mid-run), and the ones here are.
+package jobs
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/stocktrail/stocktrail/internal/assets"
+	"github.com/stocktrail/stocktrail/internal/store"
+)
+
+// LeaderLockKey is the advisory lock that elects the jobs node.
+const LeaderLockKey int64 = 0x5374_4a6f_6273 // "StJobs"
+
+// Job is one piece of background work, run every tick on the leader.
+type Job struct {
+	Name string
+	Run  func(ctx context.Context) error
+}
+
+// Runner runs jobs on the elected node until its context ends.
+type Runner struct {
+	DB     *store.DB
+	Logger *slog.Logger
+	Jobs   []Job
+	// Tick is how often jobs run (and followers retry the election).
+	Tick time.Duration
+}
+
+// New returns a runner of the standard jobs.
+func New(db *store.DB, logger *slog.Logger) *Runner {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Runner{DB: db, Logger: logger, Tick: 30 * time.Second, Jobs: []Job{InventorySchedules(db, logger)}}
+}
+
+// InventorySchedules creates the due sessions of every schedule.
+func InventorySchedules(db *store.DB, logger *slog.Logger) Job {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return Job{Name: "inventory-schedules", Run: func(ctx context.Context) error {
+		n, err := assets.RunSchedules(ctx, db, time.Now())
+		if n > 0 {
+			logger.InfoContext(ctx, "scheduled inventory sessions created", "count", n)
+		}
+		return err
+	}}
+}
+
+// Run blocks until ctx is done, then returns once the job under way (if
+// any) has finished and the leadership is released: a graceful stop.
+func (r *Runner) Run(ctx context.Context) {
+	if r.Logger == nil {
+		r.Logger = slog.Default()
+	}
+	tick := r.Tick
+	if tick <= 0 {
+		tick = 30 * time.Second
+	}
+	var lead *store.Leadership
+	defer func() {
+		if lead != nil {
+			lead.Release()
+		}
+	}()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if lead != nil && !lead.Alive(ctx) {
+			r.Logger.WarnContext(ctx, "lost the jobs leadership")
+			lead.Release()
+			lead = nil
+		}
+		if lead == nil {
+			var err error
+			if lead, err = r.DB.TryLead(ctx, LeaderLockKey); err != nil && ctx.Err() == nil {
+				r.Logger.ErrorContext(ctx, "jobs election", "err", err)
+			}
+		}
+		if lead != nil {
+			r.runAll(ctx)
+		}
+		timer.Reset(tick)
+	}
+}
+
+// runAll runs every job once, in order, stopping early on shutdown.
+func (r *Runner) runAll(ctx context.Context) {
+	for _, j := range r.Jobs {
+		if ctx.Err() != nil {
+			return
+		}
+		start := time.Now()
+		if err := j.Run(ctx); err != nil && ctx.Err() == nil {
+			r.Logger.ErrorContext(ctx, "job failed", "job", j.Name, "err", err, "duration", time.Since(start))
+		}
+	}
+}

@@ -1,0 +1,574 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/assets"
+	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/inventory"
+	"github.com/stocktrail/stocktrail/internal/qrlabel"
+)
+
+func (wb *Web) registerAssets(mux *http.ServeMux) {
+	mux.HandleFunc("GET /assets", wb.page(wb.assetList))
+	mux.HandleFunc("POST /assets", wb.page(wb.createAsset))
+	mux.HandleFunc("POST /assets/import", wb.page(wb.importAssets))
+	mux.HandleFunc("GET /assets/{id}", wb.page(wb.assetDetail))
+	mux.HandleFunc("POST /assets/{id}", wb.page(wb.updateAsset))
+	mux.HandleFunc("POST /assets/{id}/photos", wb.page(wb.addAssetPhoto))
+	mux.HandleFunc("GET /inventory-checks", wb.page(wb.sessionList))
+	mux.HandleFunc("POST /inventory-checks", wb.page(wb.createSession))
+	mux.HandleFunc("GET /inventory-checks/schedules", wb.page(wb.scheduleList))
+	mux.HandleFunc("POST /inventory-checks/schedules", wb.page(wb.createSchedule))
+	mux.HandleFunc("POST /inventory-checks/schedules/{id}/active", wb.page(wb.setScheduleActive))
+	mux.HandleFunc("GET /inventory-checks/{id}", wb.page(wb.sessionDetail))
+	mux.HandleFunc("POST /inventory-checks/{id}/start", wb.page(wb.sessionAction))
+	mux.HandleFunc("POST /inventory-checks/{id}/finish", wb.page(wb.sessionAction))
+	mux.HandleFunc("POST /inventory-checks/{id}/cancel", wb.page(wb.sessionAction))
+	mux.HandleFunc("POST /inventory-checks/{id}/scan", wb.page(wb.scan))
+	mux.HandleFunc("POST /inventory-checks/{id}/include", wb.page(wb.include))
+	mux.HandleFunc("POST /inventory-checks/{id}/items/{asset}/exclude", wb.page(wb.exclude))
+	mux.HandleFunc("POST /inventory-checks/{id}/items/{asset}/stage", wb.page(wb.stage))
+	mux.HandleFunc("GET /inventory-checks/{id}/report.csv", wb.page(wb.reportCSV))
+}
+
+// assetsPerPage is how many assets the list page shows at once.
+const assetsPerPage = 200
+
+type assetListPage struct {
+	Assets     []assets.Asset
+	Total      int
+	Filter     assets.AssetFilter
+	Locations  []inventory.Location
+	Categories []string
+	Statuses   []assets.Status
+	Conditions []assets.Condition
+	Papers     []string
+	// From is the number of the first asset shown (1-based).
+	From int
+	// Prev and Next page through long lists ("" when there is none).
+	Prev, Next string
+}
+
+func (wb *Web) assetList(w http.ResponseWriter, r *http.Request) error {
+	return wb.showAssetList(w, r, nil)
+}
+
+func (wb *Web) showAssetList(w http.ResponseWriter, r *http.Request, formErr error) error {
+	who, err := need(r, actor.ViewAssets)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	loc, _ := strconv.ParseInt(q.Get("location_id"), 10, 64)
+	f := assets.AssetFilter{Search: q.Get("q"), Status: assets.Status(q.Get("status")), Condition: assets.Condition(q.Get("condition")),
+		Category: q.Get("category"), LocationID: loc, Limit: assetsPerPage}
+	if off, err := strconv.Atoi(q.Get("offset")); err == nil && off > 0 {
+		f.Offset = off
+	}
+	p := assetListPage{Filter: f, Statuses: assets.Statuses(), Conditions: assets.Conditions(), Papers: qrlabel.PaperNames()}
+	if p.Assets, p.Total, err = assets.ListAssets(r.Context(), wb.cfg.DB, f); err != nil {
+		return wb.show(w, r, "assets.html", "Assets", p, err)
+	}
+	if p.Locations, err = inventory.ListLocations(r.Context(), wb.cfg.DB.Read(), who.WorkspaceID, false); err != nil {
+		return err
+	}
+	if p.Categories, err = assets.Categories(r.Context(), wb.cfg.DB); err != nil {
+		return err
+	}
+	page := func(offset int) string {
+		pq := r.URL.Query()
+		pq.Del("ok")
+		pq.Set("offset", strconv.Itoa(offset))
+		return "/assets?" + pq.Encode()
+	}
+	p.From = f.Offset + 1
+	if f.Offset > 0 {
+		p.Prev = page(max(0, f.Offset-assetsPerPage))
+	}
+	if f.Offset+len(p.Assets) < p.Total {
+		p.Next = page(f.Offset + assetsPerPage)
+	}
+	return wb.show(w, r, "assets.html", "Assets", p, formErr)
+}
+
+// assetInput reads the asset form; empty optional fields are kept empty.
+func assetInput(r *http.Request) (assets.AssetInput, error) {
+	loc, err := formInt(r, "location_id")
+	if err != nil {
+		return assets.AssetInput{}, err
+	}
+	text := func(name string) *string { v := r.PostFormValue(name); return &v }
+	status, cond := assets.Status(r.PostFormValue("status")), assets.Condition(r.PostFormValue("condition"))
+	return assets.AssetInput{Tag: text("tag"), Name: text("name"), Category: text("category"), Status: &status, Condition: &cond,
+		Assignee: text("assignee"), LocationID: &loc, Notes: text("notes")}, nil
+}
+
+func (wb *Web) createAsset(w http.ResponseWriter, r *http.Request) error {
+	if _, err := need(r, actor.ManageAssets); err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	in, err := assetInput(r)
+	if err == nil {
+		var a assets.Asset
+		if a, err = assets.CreateAsset(r.Context(), wb.cfg.DB, in); err == nil {
+			return redirect(w, r, fmt.Sprintf("/assets/%d", a.ID), "Asset "+a.Tag+" created")
+		}
+	}
+	return wb.showAssetList(w, r, err)
+}
+
+func (wb *Web) importAssets(w http.ResponseWriter, r *http.Request) error {
+	if _, err := need(r, actor.ManageAssets); err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	data, err := formFile(r, "file", 10<<20)
+	if err != nil {
+		return wb.showAssetList(w, r, err)
+	}
+	n, err := assets.ImportCSV(r.Context(), wb.cfg.DB, bytes.NewReader(data))
+	if err != nil {
+		return wb.showAssetList(w, r, err)
+	}
+	return redirect(w, r, "/assets", fmt.Sprintf("%d assets imported", n))
+}
+
+// formFile reads one uploaded file of at most limit bytes.
+func formFile(r *http.Request, name string, limit int64) ([]byte, error) {
+	f, _, err := r.FormFile(name)
+	if errors.Is(err, http.ErrMissingFile) {
+		return nil, fault.Field(name, "choose a file")
+	}
+	if err != nil {
+		return nil, fault.New(fault.Malformed, "the upload could not be read")
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fault.New(fault.Malformed, "the upload could not be read")
+	}
+	if int64(len(data)) > limit {
+		return nil, &fault.Error{Kind: fault.TooLarge, Message: fmt.Sprintf("the file is larger than %d MB", limit>>20), Fields: map[string]string{name: "too large"}}
+	}
+	return data, nil
+}
+
+type assetPage struct {
+	Asset      assets.Asset
+	History    assets.History
+	Photos     []assets.Photo
+	Locations  []inventory.Location
+	Statuses   []assets.Status
+	Conditions []assets.Condition
+}
+
+func (wb *Web) assetDetail(w http.ResponseWriter, r *http.Request) error {
+	return wb.showAsset(w, r, nil)
+}
+
+func (wb *Web) showAsset(w http.ResponseWriter, r *http.Request, formErr error) error {
+	who, err := need(r, actor.ViewAssets)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	p := assetPage{Statuses: assets.Statuses(), Conditions: assets.Conditions()}
+	if p.Asset, err = assets.GetAsset(r.Context(), wb.cfg.DB, id); err != nil {
+		return err
+	}
+	if p.History, err = assets.AssetHistory(r.Context(), wb.cfg.DB, id); err != nil {
+		return err
+	}
+	if p.Photos, err = assets.Photos(r.Context(), wb.cfg.DB, id); err != nil {
+		return err
+	}
+	if p.Locations, err = inventory.ListLocations(r.Context(), wb.cfg.DB.Read(), who.WorkspaceID, false); err != nil {
+		return err
+	}
+	return wb.show(w, r, "asset.html", p.Asset.Tag+" "+p.Asset.Name, p, formErr)
+}
+
+func (wb *Web) updateAsset(w http.ResponseWriter, r *http.Request) error {
+	if _, err := need(r, actor.ManageAssets); err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	in, err := assetInput(r)
+	if err == nil {
+		if _, err = assets.UpdateAsset(r.Context(), wb.cfg.DB, id, in); err == nil {
+			return redirect(w, r, fmt.Sprintf("/assets/%d", id), "Asset saved")
+		}
+	}
+	return wb.showAsset(w, r, err)
+}
+
+func (wb *Web) addAssetPhoto(w http.ResponseWriter, r *http.Request) error {
+	if _, err := need(r, actor.ManageAssets); err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	data, err := formFile(r, "photo", assets.MaxPhotoBytes)
+	if err == nil {
+		if _, err = assets.AddAssetPhoto(r.Context(), wb.cfg.DB, id, data); err == nil {
+			return redirect(w, r, fmt.Sprintf("/assets/%d", id), "Photo added")
+		}
+	}
+	return wb.showAsset(w, r, err)
+}
+
+type sessionListPage struct {
+	Sessions  []assets.Session
+	Filter    assets.SessionFilter
+	Locations []inventory.Location
+	Statuses  []assets.SessionStatus
+	// OpenCreate reopens the Create New Session dialog after a bad submit.
+	OpenCreate bool
+}
+
+func (wb *Web) sessionList(w http.ResponseWriter, r *http.Request) error {
+	return wb.showSessionList(w, r, nil)
+}
+
+func (wb *Web) showSessionList(w http.ResponseWriter, r *http.Request, formErr error) error {
+	who, err := need(r, actor.ViewAssets)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	loc, _ := strconv.ParseInt(q.Get("location_id"), 10, 64)
+	p := sessionListPage{Filter: assets.SessionFilter{Search: q.Get("q"), Status: assets.SessionStatus(q.Get("status")), LocationID: loc},
+		Statuses: []assets.SessionStatus{assets.Scheduled, assets.InProgress, assets.Completed, assets.Cancelled}, OpenCreate: formErr != nil}
+	if p.Locations, err = inventory.ListLocations(r.Context(), wb.cfg.DB.Read(), who.WorkspaceID, false); err != nil {
+		return err
+	}
+	if p.Sessions, err = assets.ListSessions(r.Context(), wb.cfg.DB, p.Filter); err != nil && formErr == nil {
+		formErr = err
+	}
+	return wb.show(w, r, "sessions.html", "Inventory sessions", p, formErr)
+}
+
+func (wb *Web) createSession(w http.ResponseWriter, r *http.Request) error {
+	if _, err := need(r, actor.ManageSessions); err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	loc, err := formInt(r, "location_id")
+	if err == nil {
+		var s assets.Session
+		s, err = assets.CreateSession(r.Context(), wb.cfg.DB, assets.NewSession{Name: r.PostFormValue("name"), LocationID: loc,
+			ExcludeRetired: r.PostFormValue("statuses") == "exclude_retired"})
+		if err == nil {
+			return redirect(w, r, fmt.Sprintf("/inventory-checks/%d", s.ID), "Session created")
+		}
+	}
+	return wb.showSessionList(w, r, err)
+}
+
+type sessionPage struct {
+	Session    assets.Session
+	Items      []assets.Item
+	Unexpected []assets.UnexpectedScan
+	Locations  []inventory.Location
+	Conditions []assets.Condition
+	Found      int
+	Missing    int
+	// View is the row whose scan modal is open (?view=asset id), if any:
+	// one modal rendered on demand rather than one per row, so long lists
+	// stay light and it works without JavaScript.
+	View *assets.Item
+}
+
+func (wb *Web) sessionDetail(w http.ResponseWriter, r *http.Request) error {
+	return wb.showSession(w, r, nil)
+}
+
+func (wb *Web) showSession(w http.ResponseWriter, r *http.Request, formErr error) error {
+	who, err := need(r, actor.ViewAssets)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	rep, err := assets.SessionReport(r.Context(), wb.cfg.DB, id)
+	if err != nil {
+		return err
+	}
+	p := sessionPage{Session: rep.Session, Items: rep.Items, Unexpected: rep.Unexpected, Found: rep.Found, Missing: rep.Missing,
+		Conditions: assets.Conditions()}
+	if p.Locations, err = inventory.ListLocations(r.Context(), wb.cfg.DB.Read(), who.WorkspaceID, false); err != nil {
+		return err
+	}
+	view, _ := strconv.ParseInt(r.URL.Query().Get("view"), 10, 64)
+	if strings.HasSuffix(r.URL.Path, "/stage") {
+		// A refused staging shows its modal again, with the message.
+		view, _ = strconv.ParseInt(r.PathValue("asset"), 10, 64)
+	}
+	for i := range p.Items {
+		if p.Items[i].AssetID == view && !p.Items[i].Excluded {
+			p.View = &p.Items[i]
+		}
+	}
+	return wb.show(w, r, "session.html", rep.Session.Name, p, formErr)
+}
+
+func (wb *Web) sessionAction(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	var msg string
+	switch {
+	case strings.HasSuffix(r.URL.Path, "/start"):
+		err, msg = ignore(assets.StartSession(r.Context(), wb.cfg.DB, id)), "Session started: the expected list is ready"
+	case strings.HasSuffix(r.URL.Path, "/finish"):
+		var res assets.FinishResult
+		if res, err = assets.Finish(r.Context(), wb.cfg.DB, id); err == nil {
+			msg = fmt.Sprintf("Session completed: %d assets changed, %d marked Lost", res.Changed, res.MarkedLost)
+		}
+	default:
+		err, msg = ignore(assets.Cancel(r.Context(), wb.cfg.DB, id)), "Session cancelled"
+	}
+	if err != nil {
+		return wb.showSession(w, r, err)
+	}
+	return redirect(w, r, fmt.Sprintf("/inventory-checks/%d", id), msg)
+}
+
+// ignore drops a result that a handler does not need, keeping the error.
+func ignore[T any](_ T, err error) error { return err }
+
+func (wb *Web) scan(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	assetID, err := formInt(r, "asset_id")
+	if err != nil {
+		return wb.showSession(w, r, err)
+	}
+	res, err := assets.Scan(r.Context(), wb.cfg.DB, id, assets.ScanInput{Code: r.PostFormValue("code"), AssetID: assetID,
+		ClientScanID: r.PostFormValue("client_scan_id")})
+	if err != nil {
+		return wb.showSession(w, r, err)
+	}
+	return redirect(w, r, fmt.Sprintf("/inventory-checks/%d", id), res.Message)
+}
+
+func (wb *Web) include(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	assetID, err := formInt(r, "asset_id")
+	if err == nil && assetID == 0 {
+		ws, tag, perr := qrlabel.Parse(r.PostFormValue("tag"))
+		who, _ := actor.From(r.Context())
+		switch {
+		case perr != nil:
+			err = fault.Field("tag", "not an asset tag or label")
+		case ws != 0 && ws != who.WorkspaceID:
+			err = fault.Field("tag", "this label belongs to another workspace")
+		default:
+			var a assets.Asset
+			if a, err = assets.AssetByTag(r.Context(), wb.cfg.DB, tag); err == nil {
+				assetID = a.ID
+			}
+		}
+	}
+	if err == nil {
+		err = assets.Include(r.Context(), wb.cfg.DB, id, assetID)
+	}
+	if err != nil {
+		return wb.showSession(w, r, err)
+	}
+	return redirect(w, r, fmt.Sprintf("/inventory-checks/%d", id), "Asset included in the session")
+}
+
+func (wb *Web) exclude(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	assetID, err := strconv.ParseInt(r.PathValue("asset"), 10, 64)
+	if err != nil {
+		return fault.New(fault.NotFound, "no such asset")
+	}
+	if err := assets.Exclude(r.Context(), wb.cfg.DB, id, assetID); err != nil {
+		return wb.showSession(w, r, err)
+	}
+	return redirect(w, r, fmt.Sprintf("/inventory-checks/%d", id), "Asset excluded from the session")
+}
+
+func (wb *Web) stage(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	assetID, err := strconv.ParseInt(r.PathValue("asset"), 10, 64)
+	if err != nil {
+		return fault.New(fault.NotFound, "no such asset")
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	var c assets.StagedChange
+	if v := r.PostFormValue("condition"); v != "" {
+		cond := assets.Condition(v)
+		c.Condition = &cond
+	}
+	if v := strings.TrimSpace(r.PostFormValue("assignee")); v != "" {
+		c.Assignee = &v
+	}
+	if loc, ferr := formInt(r, "location_id"); ferr != nil {
+		return wb.showSession(w, r, ferr)
+	} else if loc > 0 {
+		c.LocationID = &loc
+	}
+	if v := strings.TrimSpace(r.PostFormValue("comment")); v != "" {
+		c.Comment = &v
+	}
+	if r.MultipartForm != nil && len(r.MultipartForm.File["photo"]) > 0 {
+		data, err := formFile(r, "photo", assets.MaxPhotoBytes)
+		if err != nil {
+			return wb.showSession(w, r, err)
+		}
+		c.Photo = data
+	}
+	if c.Condition == nil && c.Assignee == nil && c.LocationID == nil && c.Comment == nil && c.Photo == nil {
+		return wb.showSession(w, r, fault.New(fault.Invalid, "nothing to stage: change a value, write a comment or add a photo"))
+	}
+	if err := assets.Stage(r.Context(), wb.cfg.DB, id, assetID, c); err != nil {
+		return wb.showSession(w, r, err)
+	}
+	return redirect(w, r, fmt.Sprintf("/inventory-checks/%d", id), "Changes staged; they apply when the session is finished")
+}
+
+func (wb *Web) reportCSV(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	s, err := assets.GetSession(r.Context(), wb.cfg.DB, id)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := assets.WriteReportCSV(r.Context(), wb.cfg.DB, id, &buf); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+assets.ReportFileName(s)+`"`)
+	w.Header().Set("Cache-Control", "no-store")
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+type schedulePage struct {
+	Schedules []assets.Schedule
+	Locations []inventory.Location
+	Weekdays  []string
+}
+
+func (wb *Web) scheduleList(w http.ResponseWriter, r *http.Request) error {
+	return wb.showSchedules(w, r, nil)
+}
+
+func (wb *Web) showSchedules(w http.ResponseWriter, r *http.Request, formErr error) error {
+	who, err := need(r, actor.ViewAssets)
+	if err != nil {
+		return err
+	}
+	p := schedulePage{Weekdays: []string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"}}
+	if p.Schedules, err = assets.ListSchedules(r.Context(), wb.cfg.DB); err != nil {
+		return err
+	}
+	if p.Locations, err = inventory.ListLocations(r.Context(), wb.cfg.DB.Read(), who.WorkspaceID, false); err != nil {
+		return err
+	}
+	return wb.show(w, r, "schedules.html", "Inventory schedules", p, formErr)
+}
+
+func (wb *Web) createSchedule(w http.ResponseWriter, r *http.Request) error {
+	if _, err := need(r, actor.ManageSessions); err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	n := assets.NewSchedule{Name: r.PostFormValue("name"), Recurrence: r.PostFormValue("recurrence"), Time: r.PostFormValue("time"),
+		Cron: r.PostFormValue("cron"), ExcludeRetired: r.PostFormValue("statuses") == "exclude_retired"}
+	var err error
+	for _, d := range r.PostForm["weekdays"] {
+		v, perr := strconv.Atoi(d)
+		if perr != nil {
+			err = fault.Field("weekdays", "unknown day")
+		}
+		n.Weekdays = append(n.Weekdays, v)
+	}
+	if err == nil {
+		var day int64
+		if day, err = formInt(r, "month_day"); err == nil {
+			n.MonthDay = int(day)
+			n.LocationID, err = formInt(r, "location_id")
+		}
+	}
+	if err == nil {
+		if _, err = assets.CreateSchedule(r.Context(), wb.cfg.DB, n); err == nil {
+			return redirect(w, r, "/inventory-checks/schedules", "Schedule created; its next session is listed as Scheduled")
+		}
+	}
+	return wb.showSchedules(w, r, err)
+}
+
+func (wb *Web) setScheduleActive(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	active := r.PostFormValue("active") == "1"
+	if err := assets.SetScheduleActive(r.Context(), wb.cfg.DB, id, active); err != nil {
+		return wb.showSchedules(w, r, err)
+	}
+	return redirect(w, r, "/inventory-checks/schedules", "Schedule updated")
+}

@@ -1,0 +1,546 @@
+package web
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stocktrail/stocktrail/internal/activity"
+	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/inventory"
+	"github.com/stocktrail/stocktrail/internal/workspace"
+)
+
+func (wb *Web) registerInventory(mux *http.ServeMux) {
+	mux.HandleFunc("GET /inventory", wb.page(wb.stockPage))
+	mux.HandleFunc("POST /inventory/items", wb.page(wb.createItem))
+	mux.HandleFunc("POST /inventory/locations", wb.page(wb.createLocation))
+	mux.HandleFunc("GET /inventory/items/{id}", wb.page(wb.itemPage))
+	mux.HandleFunc("POST /inventory/movements", wb.page(wb.postMovement))
+	mux.HandleFunc("POST /inventory/records/{id}/delete", wb.page(wb.deleteRecord))
+	mux.HandleFunc("POST /inventory/records/{id}/lot", wb.page(wb.changeLot))
+	mux.HandleFunc("GET /inventory/log", wb.page(wb.logPage))
+	mux.HandleFunc("GET /inventory/log/export", wb.page(wb.exportLog))
+	mux.HandleFunc("GET /inventory/as-of", wb.page(wb.asOfPage))
+	mux.HandleFunc("GET /inventory/import", wb.page(wb.importPage))
+	mux.HandleFunc("POST /inventory/import", wb.page(wb.postImport))
+}
+
+func (wb *Web) zone(r *http.Request, a actor.Actor) *time.Location {
+	ws, err := workspace.Get(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID)
+	if err != nil {
+		return time.UTC
+	}
+	return ws.Settings.Location()
+}
+
+func queryInt(r *http.Request, name string) int64 {
+	n, _ := strconv.ParseInt(strings.TrimSpace(r.URL.Query().Get(name)), 10, 64)
+	if n < 0 {
+		return 0
+	}
+	return n
+}
+
+// catalogue is what the movement forms offer to pick from.
+type catalogue struct {
+	Items     []inventory.Item
+	Locations []inventory.Location
+	Kinds     []string
+}
+
+func (wb *Web) catalogue(r *http.Request, a actor.Actor) (catalogue, error) {
+	items, err := inventory.ListItems(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID, "", 1000)
+	if err != nil {
+		return catalogue{}, err
+	}
+	locs, err := inventory.ListLocations(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID, false)
+	if err != nil {
+		return catalogue{}, err
+	}
+	return catalogue{Items: items, Locations: locs, Kinds: []string{"material", "part", "product"}}, nil
+}
+
+type stockView struct {
+	catalogue
+	Levels     []inventory.Level
+	SKU        string
+	LocationID int64
+	AsOf       string
+}
+
+func (wb *Web) stockPage(w http.ResponseWriter, r *http.Request) error {
+	return wb.showStock(w, r, nil)
+}
+
+func (wb *Web) showStock(w http.ResponseWriter, r *http.Request, formErr error) error {
+	a, err := need(r, actor.ViewInventory)
+	if err != nil {
+		return err
+	}
+	v := stockView{SKU: strings.TrimSpace(r.URL.Query().Get("sku")), LocationID: queryInt(r, "location_id"), AsOf: r.URL.Query().Get("as_of")}
+	if v.catalogue, err = wb.catalogue(r, a); err != nil {
+		return err
+	}
+	f := inventory.StockFilter{LocationID: v.LocationID}
+	var pageErr error
+	if v.SKU != "" {
+		it, err := inventory.ItemBySKU(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID, v.SKU)
+		if err != nil {
+			pageErr = err
+		}
+		f.ItemID = it.ID
+	}
+	if pageErr == nil {
+		asOf, err := inventory.ParseAsOf("as_of", v.AsOf, wb.zone(r, a))
+		switch {
+		case err != nil:
+			pageErr = err
+		case asOf.IsZero():
+			v.Levels, err = inventory.CurrentStock(r.Context(), wb.cfg.DB, f)
+		default:
+			v.Levels, err = inventory.StockAsOf(r.Context(), wb.cfg.DB, asOf, f)
+		}
+		if err != nil && fault.KindOf(err) == fault.Internal {
+			return err
+		}
+	}
+	if formErr == nil {
+		formErr = pageErr
+	}
+	return wb.show(w, r, "inventory.html", "Inventory", v, formErr)
+}
+
+func (wb *Web) createItem(w http.ResponseWriter, r *http.Request) error {
+	if _, err := need(r, actor.ManageCatalog); err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	scale, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("scale")))
+	if err != nil {
+		return wb.showStock(w, r, fault.Field("scale", "must be a whole number from 0 to 6"))
+	}
+	it, err := inventory.CreateItem(r.Context(), wb.cfg.DB, inventory.ItemInput{SKU: r.PostFormValue("sku"), Name: r.PostFormValue("name"),
+		Kind: inventory.ItemKind(r.PostFormValue("kind")), Unit: r.PostFormValue("unit"), Scale: &scale})
+	if err != nil {
+		if fault.KindOf(err) == fault.Internal {
+			return err
+		}
+		return wb.showStock(w, r, err)
+	}
+	return redirect(w, r, fmt.Sprintf("/inventory/items/%d", it.ID), "Item "+it.SKU+" created")
+}
+
+func (wb *Web) createLocation(w http.ResponseWriter, r *http.Request) error {
+	if _, err := need(r, actor.ManageCatalog); err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	parent, err := formInt(r, "parent_id")
+	if err != nil {
+		return wb.showStock(w, r, err)
+	}
+	l, err := inventory.CreateLocation(r.Context(), wb.cfg.DB, inventory.NewLocation{ParentID: parent, Code: r.PostFormValue("code"),
+		Name: r.PostFormValue("name"), Kind: inventory.LocationKind(r.PostFormValue("kind"))})
+	if err != nil {
+		if fault.KindOf(err) == fault.Internal {
+			return err
+		}
+		return wb.showStock(w, r, err)
+	}
+	return redirect(w, r, "/inventory", "Location "+l.Path+" created")
+}
+
+type itemView struct {
+	catalogue
+	Item     inventory.Item
+	Records  []inventory.Record
+	Entries  []inventory.Entry
+	Next     string
+	History  []activity.Event
+	LogQuery string
+}
+
+func (wb *Web) itemPage(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	return wb.showItem(w, r, id, nil)
+}
+
+func (wb *Web) showItem(w http.ResponseWriter, r *http.Request, id int64, formErr error) error {
+	a, err := need(r, actor.ViewInventory)
+	if err != nil {
+		return err
+	}
+	v := itemView{}
+	if v.Item, err = inventory.GetItem(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID, id); err != nil {
+		return err
+	}
+	if v.catalogue, err = wb.catalogue(r, a); err != nil {
+		return err
+	}
+	if v.Records, err = inventory.ListRecords(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID, inventory.RecordFilter{ItemID: id}); err != nil {
+		return err
+	}
+	before, _ := inventory.ParseCursor(r.URL.Query().Get("cursor"))
+	page, err := inventory.ItemHistory(r.Context(), wb.cfg.DB, id, before, 50)
+	if err != nil {
+		return err
+	}
+	v.Entries, v.Next = page.Entries, page.NextCursor
+	v.LogQuery = "sku=" + url.QueryEscape(v.Item.SKU)
+	if a.Can(actor.ViewActivity) {
+		if v.History, err = activity.ForEntity(r.Context(), wb.cfg.DB, a.WorkspaceID, "items", itoa64(id), 20); err != nil {
+			return err
+		}
+	}
+	return wb.show(w, r, "item.html", v.Item.SKU, v, formErr)
+}
+
+// movementFromForm builds the movement a form describes. A record is named
+// by record_id, or by SKU, location and lot.
+func movementFromForm(r *http.Request, loc *time.Location) (inventory.Movement, error) {
+	f := r.PostForm
+	get := func(k string) string { return strings.TrimSpace(f.Get(k)) }
+	eff, err := inventory.ParseMoment("effective_at", get("effective_at"), loc, false)
+	if err != nil {
+		return nil, err
+	}
+	opts := inventory.Options{EffectiveAt: eff, Reason: get("reason"), Reference: get("reference")}
+	recordID, err := formInt(r, "record_id")
+	if err != nil {
+		return nil, err
+	}
+	ref := inventory.RecordRef{RecordID: recordID, ItemRef: inventory.ItemRef{SKU: get("sku")},
+		LocationRef: inventory.LocationRef{Location: get("location")}, Lot: get("lot")}
+	qty := inventory.DecimalText(get("quantity"))
+	switch get("kind") {
+	case "receipt":
+		return &inventory.Receipt{ItemRef: ref.ItemRef, LocationRef: ref.LocationRef, Lot: ref.Lot, Quantity: qty, Options: opts}, nil
+	case "issue":
+		return &inventory.Issue{RecordRef: ref, Quantity: qty, Options: opts}, nil
+	case "move":
+		return &inventory.Move{RecordRef: ref, ToLocation: get("to_location"), Quantity: qty, Options: opts}, nil
+	case "split":
+		return &inventory.Split{RecordRef: ref, NewLot: get("new_lot"), Quantity: qty, Options: opts}, nil
+	case "correction":
+		return &inventory.Correction{RecordRef: ref, Change: inventory.DecimalText(get("change")), Options: opts}, nil
+	case "reconciliation":
+		return &inventory.Reconciliation{RecordRef: ref, Counted: inventory.DecimalText(get("counted")), Options: opts}, nil
+	case "merge":
+		into, err := formInt(r, "into_record_id")
+		if err != nil {
+			return nil, err
+		}
+		var ids []int64
+		for _, raw := range f["record_ids"] {
+			id, err := strconv.ParseInt(strings.TrimSpace(raw), 10, 64)
+			if err != nil || id <= 0 {
+				return nil, fault.Field("record_ids", "pick records from the list")
+			}
+			if id != into {
+				ids = append(ids, id)
+			}
+		}
+		return &inventory.Merge{RecordIDs: ids, IntoRecordID: into, Options: opts}, nil
+	case "create":
+		return &inventory.NewRecord{ItemRef: ref.ItemRef, LocationRef: ref.LocationRef, Lot: ref.Lot, Quantity: qty, Options: opts}, nil
+	}
+	return nil, fault.Field("kind", "pick a movement")
+}
+
+func (wb *Web) postMovement(w http.ResponseWriter, r *http.Request) error {
+	a, err := need(r, actor.MoveStock)
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	itemPage, _ := strconv.ParseInt(r.PostFormValue("item_page"), 10, 64)
+	back := func(err error) error {
+		if fault.KindOf(err) == fault.Internal {
+			return err
+		}
+		if itemPage > 0 {
+			return wb.showItem(w, r, itemPage, err)
+		}
+		return wb.showStock(w, r, err)
+	}
+	m, err := movementFromForm(r, wb.zone(r, a))
+	if err != nil {
+		return back(err)
+	}
+	res, err := inventory.Apply(r.Context(), wb.cfg.DB, m)
+	if err != nil {
+		return back(err)
+	}
+	msg := fmt.Sprintf("%s recorded (%d log entries)", strings.ToUpper(m.Kind()[:1])+m.Kind()[1:], len(res.Entries))
+	if itemPage > 0 {
+		return redirect(w, r, fmt.Sprintf("/inventory/items/%d", itemPage), msg)
+	}
+	return redirect(w, r, "/inventory", msg)
+}
+
+type logView struct {
+	catalogue
+	Entries    []inventory.Entry
+	Query      url.Values
+	Next       string
+	ExportXLSX string
+	ExportCSV  string
+	Actions    []inventory.Action
+	Parties    []string
+}
+
+func (wb *Web) logPage(w http.ResponseWriter, r *http.Request) error {
+	a, err := need(r, actor.ViewInventory)
+	if err != nil {
+		return err
+	}
+	v := logView{Query: r.URL.Query(), Actions: inventory.Actions(), Parties: []string{"user", "station", "api_key", "system"}}
+	if v.catalogue, err = wb.catalogue(r, a); err != nil {
+		return err
+	}
+	filter := url.Values{}
+	for k, vals := range r.URL.Query() {
+		if k != "cursor" && k != "format" && len(vals) > 0 && vals[0] != "" {
+			filter.Set(k, vals[0])
+		}
+	}
+	f, ferr := inventory.LogFilterFromQuery(r.URL.Query(), wb.zone(r, a))
+	if ferr == nil {
+		if f.Limit == 0 {
+			f.Limit = 100
+		}
+		page, err := inventory.ListLog(r.Context(), wb.cfg.DB, f)
+		if err != nil && fault.KindOf(err) == fault.Internal {
+			return err
+		}
+		ferr = err
+		v.Entries = page.Entries
+		if page.NextCursor != "" {
+			next := url.Values{}
+			for k := range filter {
+				next.Set(k, filter.Get(k))
+			}
+			next.Set("cursor", page.NextCursor)
+			v.Next = "/inventory/log?" + next.Encode()
+		}
+	}
+	exp := url.Values{}
+	for k := range filter {
+		if k != "limit" {
+			exp.Set(k, filter.Get(k))
+		}
+	}
+	exp.Set("format", "xlsx")
+	v.ExportXLSX = "/inventory/log/export?" + exp.Encode()
+	exp.Set("format", "csv")
+	v.ExportCSV = "/inventory/log/export?" + exp.Encode()
+	return wb.show(w, r, "inventorylog.html", "Change log", v, ferr)
+}
+
+func (wb *Web) exportLog(w http.ResponseWriter, r *http.Request) error {
+	a, err := need(r, actor.ViewInventory)
+	if err != nil {
+		return err
+	}
+	f, err := inventory.LogFilterFromQuery(r.URL.Query(), wb.zone(r, a))
+	if err != nil {
+		return err
+	}
+	format, err := inventory.ParseExportFormat(r.URL.Query().Get("format"))
+	if err != nil {
+		return err
+	}
+	f.Before, f.Limit = 0, 0
+	name := fmt.Sprintf("inventory-log-%s.%s", time.Now().UTC().Format("20060102-150405"), format)
+	h := w.Header()
+	h.Set("Content-Type", format.ContentType())
+	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	h.Set("Cache-Control", "no-store")
+	out := &countingWriter{w: w}
+	if _, err := inventory.ExportLog(r.Context(), wb.cfg.DB, f, format, out); err != nil {
+		if out.n == 0 {
+			h.Del("Content-Disposition")
+			return err
+		}
+		// The download has started; all that can be done is to cut it short.
+		wb.cfg.Logger.ErrorContext(r.Context(), "inventory export cut short", "err", err)
+	}
+	return nil
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+type asOfView struct {
+	catalogue
+	At, Compare, Mode string
+	LocationID        int64
+	SKU               string
+	Levels            []inventory.Level
+	Diffs             []inventory.Difference
+}
+
+func (wb *Web) asOfPage(w http.ResponseWriter, r *http.Request) error {
+	a, err := need(r, actor.ViewInventory)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	v := asOfView{At: q.Get("at"), Compare: q.Get("compare"), Mode: q.Get("mode"), LocationID: queryInt(r, "location_id"), SKU: strings.TrimSpace(q.Get("sku"))}
+	if v.catalogue, err = wb.catalogue(r, a); err != nil {
+		return err
+	}
+	zone := wb.zone(r, a)
+	var pageErr error
+	f := inventory.StockFilter{LocationID: v.LocationID}
+	if v.SKU != "" {
+		it, err := inventory.ItemBySKU(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID, v.SKU)
+		if err != nil {
+			return wb.show(w, r, "asof.html", "Stock as of", v, err)
+		}
+		f.ItemID = it.ID
+	}
+	at, err := inventory.ParseAsOf("at", v.At, zone)
+	if err != nil {
+		return wb.show(w, r, "asof.html", "Stock as of", v, err)
+	}
+	compare, err := inventory.ParseAsOf("compare", v.Compare, zone)
+	if err != nil {
+		return wb.show(w, r, "asof.html", "Stock as of", v, err)
+	}
+	switch {
+	case at.IsZero():
+	case !compare.IsZero():
+		v.Diffs, pageErr = inventory.StockDiff(r.Context(), wb.cfg.DB, at, compare, f)
+	case v.Mode == "shown":
+		v.Levels, pageErr = inventory.StockAsShown(r.Context(), wb.cfg.DB, at, f)
+	default:
+		v.Levels, pageErr = inventory.StockAsOf(r.Context(), wb.cfg.DB, at, f)
+	}
+	if pageErr != nil && fault.KindOf(pageErr) == fault.Internal {
+		return pageErr
+	}
+	return wb.show(w, r, "asof.html", "Stock as of", v, pageErr)
+}
+
+type importView struct {
+	Rows []inventory.RowProblem
+}
+
+func (wb *Web) importPage(w http.ResponseWriter, r *http.Request) error {
+	if _, err := need(r, actor.MoveStock); err != nil {
+		return err
+	}
+	return wb.show(w, r, "import.html", "Bulk update", importView{}, nil)
+}
+
+func (wb *Web) postImport(w http.ResponseWriter, r *http.Request) error {
+	if _, err := need(r, actor.MoveStock); err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	fail := func(err error) error {
+		if fault.KindOf(err) == fault.Internal {
+			return err
+		}
+		return wb.show(w, r, "import.html", "Bulk update", importView{Rows: inventory.RowProblems(err)}, err)
+	}
+	file, header, err := r.FormFile("file")
+	if err != nil {
+		return fail(fault.Field("file", "choose a CSV or XLSX file"))
+	}
+	defer file.Close()
+	rows, err := inventory.ParseBulkFile(file)
+	if err != nil {
+		return fail(err)
+	}
+	res, err := inventory.BulkUpdate(r.Context(), wb.cfg.DB, rows, inventory.Options{Reason: r.PostFormValue("reason"),
+		Reference: "import " + truncateName(header.Filename, 150)})
+	if err != nil {
+		return fail(err)
+	}
+	return redirect(w, r, "/inventory/log", fmt.Sprintf("Bulk update applied: %d rows, %d log entries", len(rows), len(res.Entries)))
+}
+
+func truncateName(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+func (wb *Web) deleteRecord(w http.ResponseWriter, r *http.Request) error {
+	a, err := need(r, actor.MoveStock)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	rec, err := inventory.GetRecord(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID, id)
+	if err != nil {
+		return err
+	}
+	if _, err := inventory.DeleteInventoryRecord(r.Context(), wb.cfg.DB, id, inventory.Options{Reason: r.PostFormValue("reason")}); err != nil {
+		if fault.KindOf(err) == fault.Internal {
+			return err
+		}
+		return wb.showItem(w, r, rec.ItemID, err)
+	}
+	return redirect(w, r, fmt.Sprintf("/inventory/items/%d", rec.ItemID), fmt.Sprintf("Record #%d deleted", id))
+}
+
+func (wb *Web) changeLot(w http.ResponseWriter, r *http.Request) error {
+	a, err := need(r, actor.MoveStock)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	rec, err := inventory.GetRecord(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID, id)
+	if err != nil {
+		return err
+	}
+	if _, err := inventory.UpdateInventoryRecord(r.Context(), wb.cfg.DB, id, inventory.RecordChange{Lot: r.PostFormValue("lot"),
+		Options: inventory.Options{Reason: r.PostFormValue("reason")}}); err != nil {
+		if fault.KindOf(err) == fault.Internal {
+			return err
+		}
+		return wb.showItem(w, r, rec.ItemID, err)
+	}
+	return redirect(w, r, fmt.Sprintf("/inventory/items/%d", rec.ItemID), fmt.Sprintf("Record #%d relabelled", id))
+}
