@@ -49,9 +49,13 @@ type browser struct {
 var csrfPattern = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 
 func login(t *testing.T, srvURL string, f *storetest.Fixture) browser {
+	return loginAs(t, srvURL, "admin@example.com", f.AdminPassword)
+}
+
+func loginAs(t *testing.T, srvURL, email, password string) browser {
 	jar, _ := cookiejar.New(nil)
 	b := browser{t: t, base: srvURL, c: &http.Client{Jar: jar}}
-	status, body := b.post("/login", url.Values{"email": {"admin@example.com"}, "password": {f.AdminPassword}})
+	status, body := b.post("/login", url.Values{"email": {email}, "password": {password}})
 	if status != 200 {
 		t.Fatalf("login %d %s", status, body)
 	}

@@ -105,6 +105,7 @@ func (wb *Web) Register(mux *http.ServeMux) {
 	wb.registerAccounts(mux)
 	wb.registerSettings(mux)
 	wb.registerInventory(mux)
+	wb.registerLocations(mux)
 	wb.registerActivity(mux)
 	wb.registerAssets(mux)
 	mux.HandleFunc("/", wb.page(func(w http.ResponseWriter, r *http.Request) error {

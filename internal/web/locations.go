@@ -1,0 +1,88 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/stocktrail/stocktrail/internal/activity"
+	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/inventory"
+)
+
+func (wb *Web) registerLocations(mux *http.ServeMux) {
+	mux.HandleFunc("GET /inventory/locations", wb.page(wb.locationList))
+	mux.HandleFunc("GET /inventory/locations/{id}", wb.page(wb.locationPage))
+}
+
+// locationRow is a location with its depth, for an indented tree.
+type locationRow struct {
+	inventory.Location
+	Depth int
+}
+
+func (wb *Web) locationList(w http.ResponseWriter, r *http.Request) error {
+	a, err := need(r, actor.ViewInventory)
+	if err != nil {
+		return err
+	}
+	all, err := inventory.ListLocations(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID, true)
+	if err != nil {
+		return err
+	}
+	rows := make([]locationRow, len(all))
+	for i, l := range all {
+		rows[i] = locationRow{Location: l, Depth: strings.Count(l.Path, "/")}
+	}
+	return wb.show(w, r, "locations.html", "Locations", rows, nil)
+}
+
+type locationView struct {
+	Location inventory.Location
+	Parent   *inventory.Location
+	Children []inventory.Location
+	Records  []inventory.Record
+	History  []activity.Event
+}
+
+// locationPage shows one location: where it sits, what is under it, the
+// stock kept there, and its history.
+func (wb *Web) locationPage(w http.ResponseWriter, r *http.Request) error {
+	a, err := need(r, actor.ViewInventory)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	ctx, q := r.Context(), wb.cfg.DB.Read()
+	var v locationView
+	if v.Location, err = inventory.GetLocation(ctx, q, a.WorkspaceID, id); err != nil {
+		return err
+	}
+	if v.Location.ParentID != 0 {
+		parent, err := inventory.GetLocation(ctx, q, a.WorkspaceID, v.Location.ParentID)
+		if err != nil {
+			return err
+		}
+		v.Parent = &parent
+	}
+	all, err := inventory.ListLocations(ctx, q, a.WorkspaceID, false)
+	if err != nil {
+		return err
+	}
+	for _, l := range all {
+		if l.ParentID == id {
+			v.Children = append(v.Children, l)
+		}
+	}
+	if v.Records, err = inventory.ListRecords(ctx, q, a.WorkspaceID, inventory.RecordFilter{LocationID: id}); err != nil {
+		return err
+	}
+	if a.Can(actor.ViewActivity) {
+		if v.History, err = activity.ForEntity(ctx, wb.cfg.DB, a.WorkspaceID, "locations", itoa64(id), 50); err != nil {
+			return err
+		}
+	}
+	return wb.show(w, r, "location.html", v.Location.Path, v, nil)
+}
