@@ -2,12 +2,12 @@ package export
 
 import (
 	"archive/zip"
-	"bufio"
 	"bytes"
 	"compress/flate"
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"regexp"
@@ -41,7 +41,8 @@ const (
 // escape and several allocations per cell) taking most of the export's CPU,
 // more than the database read and the compression together. The row XML is
 // a tiny, fixed subset of the format (inline strings, numbers, style ids),
-// so it is written here straight into a buffered temporary file.
+// so it is written here, and compressed as it goes into a temporary file
+// (see deflateSink).
 //
 // excelize still builds the workbook: styles, the header row, column
 // widths, frozen panes, autofilter and its defined name, document
@@ -56,8 +57,8 @@ type xlsxWriter struct {
 	cols  []Column
 	loc   *time.Location
 
-	tmp  *os.File      // data rows' XML, spliced into the sheet at Close
-	rows *bufio.Writer // buffers writes to tmp
+	tmp  *os.File     // data rows' XML, deflated, spliced into the sheet at Close
+	rows *deflateSink // compresses into tmp; nil once closed
 
 	row   int        // last row number written; 1 is the header
 	cells []xlsxCell // converted values of the row being written, reused
@@ -130,7 +131,12 @@ func NewXLSX(w io.Writer, cols []Column, loc *time.Location, sheetName string) (
 		return nil, err
 	}
 	xw.tmp = tmp
-	xw.rows = bufio.NewWriterSize(tmp, 256<<10)
+	if xw.rows, err = newDeflateSink(tmp); err != nil {
+		_ = tmp.Close()
+		_ = os.Remove(tmp.Name())
+		_ = f.Close()
+		return nil, err
+	}
 	return xw, nil
 }
 
@@ -421,6 +427,9 @@ func (xw *xlsxWriter) Close() error {
 	xw.done = true
 	// Always release the temporary files, whatever happens below.
 	defer func() {
+		if xw.rows != nil {
+			xw.rows.abort()
+		}
 		_ = xw.tmp.Close()
 		_ = os.Remove(xw.tmp.Name())
 		_ = xw.f.Close()
@@ -428,7 +437,9 @@ func (xw *xlsxWriter) Close() error {
 	if xw.err != nil {
 		return xw.err
 	}
-	if err := xw.rows.Flush(); err != nil {
+	rows, err := xw.rows.Close()
+	xw.rows = nil
+	if err != nil {
 		return err
 	}
 	if _, err := xw.tmp.Seek(0, io.SeekStart); err != nil {
@@ -448,7 +459,7 @@ func (xw *xlsxWriter) Close() error {
 	// ZipWriter hook lets us point the zip at the caller's writer instead,
 	// so the archive streams out and the buffer it passes stays empty, and
 	// lets spliceZip insert the data rows into the worksheet part.
-	sz := &spliceZip{rows: xw.tmp}
+	sz := &spliceZip{rows: xw.tmp, deflated: rows}
 	xw.f.SetZipWriter(func(io.Writer) excelize.ZipWriter {
 		sz.Writer = zip.NewWriter(xw.out)
 		// BestSpeed deflate: sheet XML is repetitive, so it still
@@ -476,9 +487,10 @@ func (xw *xlsxWriter) Close() error {
 // data rows from rows inserted before </sheetData>.
 type spliceZip struct {
 	*zip.Writer
-	rows    io.Reader
-	sheet   *bytes.Buffer // the worksheet part being collected, nil otherwise
-	spliced bool
+	rows     io.Reader     // the data rows, deflated (see deflateSink)
+	deflated deflateResult // their CRC and sizes
+	sheet    *bytes.Buffer // the worksheet part being collected, nil otherwise
+	spliced  bool
 }
 
 func (z *spliceZip) Create(name string) (io.Writer, error) {
@@ -509,21 +521,58 @@ func (z *spliceZip) flushSheet() error {
 	if at < 0 {
 		return errors.New("export: worksheet from excelize has no </sheetData>")
 	}
-	w, err := z.Writer.Create(xlsxSheetPath)
+	head, headCRC, err := deflatePiece(part[:at], false)
 	if err != nil {
 		return err
 	}
-	if _, err := w.Write(part[:at]); err != nil {
+	tail, tailCRC, err := deflatePiece(part[at:], true)
+	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(w, z.rows); err != nil {
+	rows := z.deflated
+	crc := crc32Combine(crc32Combine(headCRC, rows.crc, rows.size), tailCRC, int64(len(part)-at))
+	// The sizes and CRC are known up front, so the entry goes in raw,
+	// without a data descriptor.
+	w, err := z.Writer.CreateRaw(&zip.FileHeader{
+		Name:               xlsxSheetPath,
+		Method:             zip.Deflate,
+		CRC32:              crc,
+		CompressedSize64:   uint64(len(head)) + uint64(rows.compressed) + uint64(len(tail)),
+		UncompressedSize64: uint64(len(part)) + uint64(rows.size),
+	})
+	if err != nil {
 		return err
 	}
-	if _, err := w.Write(part[at:]); err != nil {
+	if _, err := w.Write(head); err != nil {
+		return err
+	}
+	if n, err := io.CopyN(w, z.rows, rows.compressed); err != nil {
+		return fmt.Errorf("export: copying compressed rows (%d of %d bytes): %w", n, rows.compressed, err)
+	}
+	if _, err := w.Write(tail); err != nil {
 		return err
 	}
 	z.spliced = true
 	return nil
+}
+
+// deflatePiece compresses p on its own, ending in a sync flush, or in a
+// final block when last, and returns it with p's CRC-32.
+func deflatePiece(p []byte, last bool) ([]byte, uint32, error) {
+	var buf bytes.Buffer
+	fw, err := flate.NewWriter(&buf, flate.BestSpeed)
+	if err != nil {
+		return nil, 0, err
+	}
+	if _, err := fw.Write(p); err != nil {
+		return nil, 0, err
+	}
+	if last {
+		err = fw.Close()
+	} else {
+		err = fw.Flush()
+	}
+	return buf.Bytes(), crc32.ChecksumIEEE(p), err
 }
 
 // cleanSheetName makes name acceptable to Excel: at most 31 characters, none
