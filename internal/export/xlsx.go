@@ -37,8 +37,8 @@ const (
 // leaves everything else to excelize.
 //
 // Why not excelize's StreamWriter: profiling a million-row export showed its
-// SetRow (cell-name formatting, reflection-style value switching, a string
-// escape and several allocations per cell) taking most of the export's CPU,
+// SetRow (cell-name formatting, a type switch, a string escape and several
+// allocations per cell) taking most of the export's CPU,
 // more than the database read and the compression together. The row XML is
 // a tiny, fixed subset of the format (inline strings, numbers, style ids),
 // so it is written here, and compressed as it goes into a temporary file
@@ -103,7 +103,8 @@ const xlsxSheetPath = "xl/worksheets/sheet1.xml"
 // sheetName is cleaned to what Excel accepts ("Sheet1" if empty).
 //
 // Nothing reaches w until Close, which writes the whole file. Close must be
-// called even after an error, to remove the writer's temporary file.
+// called even after an error, to stop the writer's compressor goroutine and
+// remove its temporary file.
 func NewXLSX(w io.Writer, cols []Column, loc *time.Location, sheetName string) (TableWriter, error) {
 	if err := validateColumns(cols); err != nil {
 		return nil, err
