@@ -3,7 +3,6 @@ package export
 import (
 	"bufio"
 	"compress/flate"
-	"errors"
 	"hash/crc32"
 	"io"
 )
@@ -32,11 +31,10 @@ type deflateSink struct {
 
 // deflateResult describes the compressed rows.
 type deflateResult struct {
-	crc          uint32 // CRC-32 (IEEE) of the uncompressed bytes
-	size         int64  // uncompressed bytes
-	compressed   int64  // compressed bytes written to w
-	err          error
-	stoppedEarly bool // the compressor failed and quit before the end
+	crc        uint32 // CRC-32 (IEEE) of the uncompressed bytes
+	size       int64  // uncompressed bytes
+	compressed int64  // compressed bytes written to w
+	err        error  // the first failure; the compressor stops at it
 }
 
 const (
@@ -72,7 +70,7 @@ func (s *deflateSink) run(fw *flate.Writer, bw *bufio.Writer, cw *byteCounter) {
 		_, _ = crc.Write(b) // hash.Hash never fails
 		s.res.size += int64(len(b))
 		if _, err := fw.Write(b); err != nil {
-			s.res.err, s.res.stoppedEarly = err, true
+			s.res.err = err
 			return
 		}
 		s.free <- b[:0]
@@ -127,9 +125,6 @@ func (s *deflateSink) Close() (deflateResult, error) {
 	<-s.done
 	if err == nil {
 		err = s.res.err
-	}
-	if err == nil && s.res.stoppedEarly {
-		err = errors.New("export: compressor stopped early")
 	}
 	return s.res, err
 }
