@@ -93,3 +93,21 @@ func TestXLSXTextEscaping(t *testing.T) {
 		}
 	}
 }
+
+// TestDeflateSinkError checks that a failing temporary file surfaces from
+// Write or Close instead of leaving the writer blocked or the file short.
+func TestDeflateSinkError(t *testing.T) {
+	s, err := newDeflateSink(failingWriter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := bytes.Repeat([]byte("<row>no</row>"), 10_000)
+	var werr error
+	for i := 0; i < 100 && werr == nil; i++ {
+		_, werr = s.Write(chunk)
+	}
+	_, cerr := s.Close()
+	if werr == nil && cerr == nil {
+		t.Fatal("no error from a failing writer")
+	}
+}
