@@ -2,13 +2,19 @@ package export
 
 import (
 	"archive/zip"
+	"bytes"
 	"compress/flate"
+	"encoding/xml"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
+	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
@@ -27,31 +33,67 @@ const (
 	maxNumberScale = 30
 )
 
-// xlsxWriter streams rows into an excelize StreamWriter. The StreamWriter
-// keeps at most a 16 MB chunk of sheet XML in memory and spills the rest to
-// a temporary file; Close then zips that file straight into the caller's
-// io.Writer (see NewXLSX) so the finished workbook is never held in memory
-// either.
+// xlsxWriter writes the sheet's data rows as SpreadsheetML itself and
+// leaves everything else to excelize.
+//
+// Why not excelize's StreamWriter: profiling a million-row export showed its
+// SetRow (cell-name formatting, a type switch, a string escape and several
+// allocations per cell) taking most of the export's CPU,
+// more than the database read and the compression together. The row XML is
+// a tiny, fixed subset of the format (inline strings, numbers, style ids),
+// so it is written here, and compressed as it goes into a temporary file
+// (see deflateSink).
+//
+// excelize still builds the workbook: styles, the header row, column
+// widths, frozen panes, autofilter and its defined name, document
+// properties. At Close its worksheet part, which holds only the header row,
+// is caught on its way into the zip and the data rows are spliced in before
+// </sheetData> (see spliceZip), so the finished workbook streams out to the
+// caller's io.Writer and memory stays bounded by the buffers.
 type xlsxWriter struct {
 	out   io.Writer
 	f     *excelize.File
-	sw    *excelize.StreamWriter
 	sheet string
 	cols  []Column
 	loc   *time.Location
 
-	row   int             // last row number written; 1 is the header
-	cells []excelize.Cell // reused per row
-	vals  []any           // pointers into cells, so boxing them does not allocate
-	refs  []string        // "A", "B", ... : column letters for the row's first cell
-	err   error           // sticky: once the stream is broken nothing more is written
-	done  bool            // Close was called
+	tmp  *os.File     // data rows' XML, deflated, spliced into the sheet at Close
+	rows *deflateSink // compresses into tmp; nil once closed
+
+	row   int        // last row number written; 1 is the header
+	cells []xlsxCell // converted values of the row being written, reused
+	refs  [][]byte   // column letters ("A", "B", ...), for cell references
+	line  []byte     // one row's XML, reused
+	err   error      // sticky: once the stream is broken nothing more is written
+	done  bool       // Close was called
 
 	dateStyle   int
 	intStyle    int
 	numStyles   [maxNumberScale + 1]int // style per decimal scale, created lazily (0 = not yet)
 	headerStyle int
 }
+
+// xlsxCell is one converted value: what WriteRow validated, ready to render.
+type xlsxCell struct {
+	kind  cellKind
+	style int
+	str   string  // cellString
+	num   float64 // cellFloat
+	n     int64   // cellInt
+}
+
+type cellKind uint8
+
+const (
+	cellEmpty cellKind = iota
+	cellString
+	cellFloat
+	cellInt
+)
+
+// xlsxSheetPath is the worksheet part of the one sheet excelize.NewFile
+// creates; the zip splice looks for it by name.
+const xlsxSheetPath = "xl/worksheets/sheet1.xml"
 
 // NewXLSX returns a TableWriter producing a single-sheet .xlsx workbook on w.
 // The sheet has a bold header row that is frozen and carries an autofilter
@@ -61,7 +103,8 @@ type xlsxWriter struct {
 // sheetName is cleaned to what Excel accepts ("Sheet1" if empty).
 //
 // Nothing reaches w until Close, which writes the whole file. Close must be
-// called even after an error, to remove the writer's temporary file.
+// called even after an error, to stop the writer's compressor goroutine and
+// remove its temporary file.
 func NewXLSX(w io.Writer, cols []Column, loc *time.Location, sheetName string) (TableWriter, error) {
 	if err := validateColumns(cols); err != nil {
 		return nil, err
@@ -76,10 +119,22 @@ func NewXLSX(w io.Writer, cols []Column, loc *time.Location, sheetName string) (
 		sheet: cleanSheetName(sheetName),
 		cols:  append([]Column(nil), cols...),
 		loc:   orUTC(loc),
-		cells: make([]excelize.Cell, len(cols)),
-		vals:  make([]any, len(cols)),
+		cells: make([]xlsxCell, len(cols)),
+		refs:  make([][]byte, len(cols)),
 	}
 	if err := xw.init(); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	tmp, err := os.CreateTemp("", "stocktrail-xlsx-*.xml")
+	if err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	xw.tmp = tmp
+	if xw.rows, err = newDeflateSink(tmp); err != nil {
+		_ = tmp.Close()
+		_ = os.Remove(tmp.Name())
 		_ = f.Close()
 		return nil, err
 	}
@@ -113,43 +168,30 @@ func (xw *xlsxWriter) init() error {
 	if xw.intStyle, err = f.NewStyle(&excelize.Style{NumFmt: 1}); err != nil {
 		return err
 	}
-
-	if xw.sw, err = f.NewStreamWriter(xw.sheet); err != nil {
-		return err
-	}
-	// Widths and panes must be set before the first SetRow: the stream
-	// writer emits <cols> and <sheetViews> ahead of the row data. excelize
-	// puts each new <col> before the existing ones, so going right to left
-	// yields the ascending order Excel expects.
-	for i := len(xw.cols) - 1; i >= 0; i-- {
-		if err := xw.sw.SetColWidth(i+1, i+1, defaultWidth(xw.cols[i])); err != nil {
+	for i, c := range xw.cols {
+		name, err := excelize.ColumnNumberToName(i + 1)
+		if err != nil {
+			return err
+		}
+		xw.refs[i] = []byte(name)
+		if err := f.SetColWidth(xw.sheet, name, name, defaultWidth(c)); err != nil {
+			return err
+		}
+		if err := f.SetCellStr(xw.sheet, name+"1", c.Title); err != nil {
+			return err
+		}
+		if err := f.SetCellStyle(xw.sheet, name+"1", name+"1", xw.headerStyle); err != nil {
 			return err
 		}
 	}
-	if err := xw.sw.SetPanes(&excelize.Panes{
+	xw.row = 1
+	return f.SetPanes(xw.sheet, &excelize.Panes{
 		Freeze:      true,
 		YSplit:      1,
 		TopLeftCell: "A2",
 		ActivePane:  "bottomLeft",
 		Selection:   []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}},
-	}); err != nil {
-		return err
-	}
-	for i, c := range xw.cols {
-		xw.cells[i] = excelize.Cell{StyleID: xw.headerStyle, Value: c.Title}
-		xw.vals[i] = &xw.cells[i]
-	}
-	return xw.setRow()
-}
-
-// setRow writes xw.cells as the next row.
-func (xw *xlsxWriter) setRow() error {
-	xw.row++
-	if err := xw.sw.SetRow("A"+strconv.Itoa(xw.row), xw.vals); err != nil {
-		xw.err = err
-		return err
-	}
-	return nil
+	})
 }
 
 func (xw *xlsxWriter) WriteRow(values []any) error {
@@ -172,12 +214,57 @@ func (xw *xlsxWriter) WriteRow(values []any) error {
 			return err
 		}
 	}
-	return xw.setRow()
+	xw.row++
+	xw.line = xw.appendRow(xw.line[:0])
+	if _, err := xw.rows.Write(xw.line); err != nil {
+		xw.err = err
+		return err
+	}
+	return nil
 }
 
-// cell converts one value into an excelize cell with the right style.
-func (xw *xlsxWriter) cell(i int, v any, c *excelize.Cell) error {
-	*c = excelize.Cell{}
+// appendRow renders xw.cells as row xw.row. Empty cells are left out, as
+// Excel itself does; every written cell carries its reference so readers
+// never have to infer positions.
+func (xw *xlsxWriter) appendRow(b []byte) []byte {
+	var num [20]byte
+	rn := strconv.AppendInt(num[:0], int64(xw.row), 10)
+	b = append(b, `<row r="`...)
+	b = append(b, rn...)
+	b = append(b, `">`...)
+	for i := range xw.cells {
+		c := &xw.cells[i]
+		if c.kind == cellEmpty {
+			continue
+		}
+		b = append(b, `<c r="`...)
+		b = append(b, xw.refs[i]...)
+		b = append(b, rn...)
+		if c.style != 0 {
+			b = append(b, `" s="`...)
+			b = strconv.AppendInt(b, int64(c.style), 10)
+		}
+		switch c.kind {
+		case cellString:
+			b = append(b, `" t="inlineStr"><is>`...)
+			b = appendXLSXText(b, c.str)
+			b = append(b, `</is></c>`...)
+		case cellFloat:
+			b = append(b, `"><v>`...)
+			b = strconv.AppendFloat(b, c.num, 'f', -1, 64)
+			b = append(b, `</v></c>`...)
+		case cellInt:
+			b = append(b, `"><v>`...)
+			b = strconv.AppendInt(b, c.n, 10)
+			b = append(b, `</v></c>`...)
+		}
+	}
+	return append(b, `</row>`...)
+}
+
+// cell converts one value into a renderable cell with the right style.
+func (xw *xlsxWriter) cell(i int, v any, c *xlsxCell) error {
+	*c = xlsxCell{}
 	if v == nil {
 		return nil
 	}
@@ -185,7 +272,9 @@ func (xw *xlsxWriter) cell(i int, v any, c *excelize.Cell) error {
 	switch col.Kind {
 	case Text:
 		if s, ok := v.(string); ok {
-			c.Value = s
+			if s != "" {
+				c.kind, c.str = cellString, s
+			}
 			return nil
 		}
 	case Number:
@@ -204,16 +293,16 @@ func (xw *xlsxWriter) cell(i int, v any, c *excelize.Cell) error {
 			if err != nil {
 				return err
 			}
-			c.StyleID, c.Value = st, f
+			c.kind, c.style, c.num = cellFloat, st, f
 			return nil
 		}
 		if n, ok := asInt64(v); ok {
-			c.StyleID, c.Value = xw.intStyle, n
+			c.kind, c.style, c.n = cellInt, xw.intStyle, n
 			return nil
 		}
 	case Integer:
 		if n, ok := asInt64(v); ok {
-			c.StyleID, c.Value = xw.intStyle, n
+			c.kind, c.style, c.n = cellInt, xw.intStyle, n
 			return nil
 		}
 	case Time:
@@ -222,17 +311,68 @@ func (xw *xlsxWriter) cell(i int, v any, c *excelize.Cell) error {
 				return nil
 			}
 			if serial, ok := excelSerial(t.In(xw.loc)); ok {
-				c.StyleID, c.Value = xw.dateStyle, serial
+				c.kind, c.style, c.num = cellFloat, xw.dateStyle, serial
 			} else {
 				// Outside Excel's calendar (before 1900 or after 9999):
 				// keep the information as text rather than fail the export.
-				c.Value = t.In(xw.loc).Format(time.RFC3339Nano)
+				c.kind, c.str = cellString, t.In(xw.loc).Format(time.RFC3339Nano)
 			}
 			return nil
 		}
 	}
 	return typeError(i, col, v)
 }
+
+// appendXLSXText appends s as the <t> element of an inline string. Most
+// export text (SKUs, names, actions) is short plain ASCII and is copied as
+// is; anything else takes the careful path in appendXLSXTextSlow.
+func appendXLSXText(b []byte, s string) []byte {
+	plain := len(s) <= excelize.TotalCellChars && s[0] != ' ' && s[len(s)-1] != ' '
+	for i := 0; plain && i < len(s); i++ {
+		switch ch := s[i]; {
+		case ch < 0x20 || ch >= 0x7f, ch == '<', ch == '>', ch == '&', ch == '\'', ch == '"', ch == '_' && i+1 < len(s) && s[i+1] == 'x':
+			plain = false
+		}
+	}
+	if !plain {
+		return appendXLSXTextSlow(b, s)
+	}
+	b = append(b, `<t>`...)
+	b = append(b, s...)
+	return append(b, `</t>`...)
+}
+
+// bstrEscape matches text that readers would decode as an escaped character
+// (ST_Xstring's _xHHHH_); such text is kept literal by escaping its
+// underscore as _x005F_.
+var bstrEscape = regexp.MustCompile(`_x[0-9A-Fa-f]{4}_`)
+
+// appendXLSXTextSlow does what excelize does to a cell string: cut it to
+// Excel's 32,767 UTF-16 units, preserve leading/trailing white space, escape
+// XML (characters XML 1.0 cannot carry become U+FFFD) and protect literal
+// _xHHHH_ sequences.
+func appendXLSXTextSlow(b []byte, s string) []byte {
+	units := 0
+	for i, r := range s {
+		if units += utf16.RuneLen(r); units > excelize.TotalCellChars {
+			s = s[:i]
+			break
+		}
+	}
+	if s != "" && (isXMLSpace(s[0]) || isXMLSpace(s[len(s)-1])) {
+		b = append(b, `<t xml:space="preserve">`...)
+	} else {
+		b = append(b, `<t>`...)
+	}
+	var esc bytes.Buffer
+	_ = xml.EscapeText(&esc, []byte(s)) // writes to a bytes.Buffer cannot fail
+	text := bytes.ReplaceAll(esc.Bytes(), []byte("&#xA;"), []byte("\n"))
+	text = bstrEscape.ReplaceAllFunc(text, func(m []byte) []byte { return append([]byte("_x005F"), m...) })
+	b = append(b, text...)
+	return append(b, `</t>`...)
+}
+
+func isXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // numberStyle returns the style showing exactly scale fraction digits.
 func (xw *xlsxWriter) numberStyle(scale int) (int, error) {
@@ -286,46 +426,154 @@ func (xw *xlsxWriter) Close() error {
 		return ErrClosed
 	}
 	xw.done = true
-	// Always release the temporary file, whatever happens below.
-	defer func() { _ = xw.f.Close() }()
+	// Always release the temporary files, whatever happens below.
+	defer func() {
+		if xw.rows != nil {
+			xw.rows.abort()
+		}
+		_ = xw.tmp.Close()
+		_ = os.Remove(xw.tmp.Name())
+		_ = xw.f.Close()
+	}()
 	if xw.err != nil {
 		return xw.err
 	}
-	lastCol, err := excelize.ColumnNumberToName(len(xw.cols))
+	rows, err := xw.rows.Close()
+	xw.rows = nil
 	if err != nil {
 		return err
 	}
-	// The autofilter range must be known before Flush writes the sheet
-	// trailer, and it should cover the rows actually written.
-	if err := xw.f.AutoFilter(xw.sheet, "A1:"+lastCol+strconv.Itoa(max(xw.row, 1)), nil); err != nil {
+	if _, err := xw.tmp.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
-	if err := xw.sw.Flush(); err != nil {
+	lastCol := string(xw.refs[len(xw.refs)-1])
+	rangeRef := "A1:" + lastCol + strconv.Itoa(xw.row)
+	// The autofilter should cover the rows actually written, and the
+	// dimension tells readers the sheet's extent without scanning it.
+	if err := xw.f.AutoFilter(xw.sheet, rangeRef, nil); err != nil {
 		return err
 	}
-	// excelize's Write assembles the whole zip in a bytes.Buffer, which for
-	// a million rows means tens of megabytes. Its ZipWriter hook lets us
-	// point the zip at the caller's writer instead, so the archive streams
-	// out and the buffer it passes stays empty. BestSpeed deflate: sheet XML
-	// is repetitive, so it still compresses well, at a fraction of the CPU.
-	var zw *zip.Writer
+	if err := xw.f.SetSheetDimension(xw.sheet, rangeRef); err != nil {
+		return err
+	}
+	// excelize's Write assembles the whole zip in a bytes.Buffer. Its
+	// ZipWriter hook lets us point the zip at the caller's writer instead,
+	// so the archive streams out and the buffer it passes stays empty, and
+	// lets spliceZip insert the data rows into the worksheet part.
+	sz := &spliceZip{rows: xw.tmp, deflated: rows}
 	xw.f.SetZipWriter(func(io.Writer) excelize.ZipWriter {
-		zw = zip.NewWriter(xw.out)
-		zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
+		sz.Writer = zip.NewWriter(xw.out)
+		// BestSpeed deflate: sheet XML is repetitive, so it still
+		// compresses well, at a fraction of the CPU.
+		sz.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
 			return flate.NewWriter(w, flate.BestSpeed)
 		})
-		return zw
+		return sz
 	})
 	buf, err := xw.f.WriteToBuffer()
 	if err != nil {
 		return err
 	}
-	if zw == nil || buf.Len() != 0 {
-		// Would mean excelize stopped honouring the hook; fail loudly
-		// rather than hand out a truncated file.
+	if sz.Writer == nil || buf.Len() != 0 || !sz.spliced {
+		// Would mean excelize stopped honouring the hook or renamed the
+		// sheet part; fail loudly rather than hand out a truncated file.
 		return errors.New("export: excelize did not stream the workbook through the zip writer")
 	}
 	return nil
+}
+
+// spliceZip is the zip writer given to excelize. It passes every part
+// through except the worksheet, whose XML (header row only) it collects and,
+// once excelize moves on to the next part or closes, writes out with the
+// data rows from rows inserted before </sheetData>.
+type spliceZip struct {
+	*zip.Writer
+	rows     io.Reader     // the data rows, deflated (see deflateSink)
+	deflated deflateResult // their CRC and sizes
+	sheet    *bytes.Buffer // the worksheet part being collected, nil otherwise
+	spliced  bool
+}
+
+func (z *spliceZip) Create(name string) (io.Writer, error) {
+	if err := z.flushSheet(); err != nil {
+		return nil, err
+	}
+	if name == xlsxSheetPath {
+		z.sheet = new(bytes.Buffer)
+		return z.sheet, nil
+	}
+	return z.Writer.Create(name)
+}
+
+func (z *spliceZip) Close() error {
+	if err := z.flushSheet(); err != nil {
+		return err
+	}
+	return z.Writer.Close()
+}
+
+func (z *spliceZip) flushSheet() error {
+	if z.sheet == nil {
+		return nil
+	}
+	part := z.sheet.Bytes()
+	z.sheet = nil
+	at := bytes.LastIndex(part, []byte("</sheetData>"))
+	if at < 0 {
+		return errors.New("export: worksheet from excelize has no </sheetData>")
+	}
+	head, headCRC, err := deflatePiece(part[:at], false)
+	if err != nil {
+		return err
+	}
+	tail, tailCRC, err := deflatePiece(part[at:], true)
+	if err != nil {
+		return err
+	}
+	rows := z.deflated
+	crc := crc32Combine(crc32Combine(headCRC, rows.crc, rows.size), tailCRC, int64(len(part)-at))
+	// The sizes and CRC are known up front, so the entry goes in raw,
+	// without a data descriptor.
+	w, err := z.Writer.CreateRaw(&zip.FileHeader{
+		Name:               xlsxSheetPath,
+		Method:             zip.Deflate,
+		CRC32:              crc,
+		CompressedSize64:   uint64(len(head)) + uint64(rows.compressed) + uint64(len(tail)),
+		UncompressedSize64: uint64(len(part)) + uint64(rows.size),
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(head); err != nil {
+		return err
+	}
+	if n, err := io.CopyN(w, z.rows, rows.compressed); err != nil {
+		return fmt.Errorf("export: copying compressed rows (%d of %d bytes): %w", n, rows.compressed, err)
+	}
+	if _, err := w.Write(tail); err != nil {
+		return err
+	}
+	z.spliced = true
+	return nil
+}
+
+// deflatePiece compresses p on its own, ending in a sync flush, or in a
+// final block when last, and returns it with p's CRC-32.
+func deflatePiece(p []byte, last bool) ([]byte, uint32, error) {
+	var buf bytes.Buffer
+	fw, err := flate.NewWriter(&buf, flate.BestSpeed)
+	if err != nil {
+		return nil, 0, err
+	}
+	if _, err := fw.Write(p); err != nil {
+		return nil, 0, err
+	}
+	if last {
+		err = fw.Close()
+	} else {
+		err = fw.Flush()
+	}
+	return buf.Bytes(), crc32.ChecksumIEEE(p), err
 }
 
 // cleanSheetName makes name acceptable to Excel: at most 31 characters, none
