@@ -124,19 +124,55 @@ func nextRollupDay(ctx context.Context, db *store.DB, ws, closed int64) (int64, 
 // RollupDay (re)computes one UTC day of one workspace: it replaces the day's
 // rows and, if the day is past the watermark, moves the watermark to it, in
 // one transaction. Running it again gives the same rows. The caller must only
-// pass closed days (RollupDays does).
+// pass closed days (RollupDays does): the day is counted before the
+// transaction, from the read pool, so the write transaction (on SQLite the
+// one writer every recorded event waits for) only writes a few hundred rows.
 func RollupDay(ctx context.Context, db *store.DB, workspaceID, day int64) error {
-	err := db.InTx(ctx, func(tx *store.Tx) error {
+	type key struct {
+		table, action, category, kind string
+		id                            int64
+		name                          string
+	}
+	type count struct {
+		key
+		n int64
+	}
+	rows, err := db.Read().QueryContext(ctx, `SELECT entity_type, action, category, actor_kind, COALESCE(actor_id, 0), actor_name, COUNT(*)
+		FROM activity_events WHERE workspace_id = $1 AND occurred_at >= $2 AND occurred_at < $3
+		GROUP BY entity_type, action, category, actor_kind, actor_id, actor_name`,
+		workspaceID, day*dayMicros, (day+1)*dayMicros)
+	if err != nil {
+		return fmt.Errorf("count day %d of workspace %d: %w", day, workspaceID, err)
+	}
+	// A NULL and a 0 actor id are the same party here; merge them.
+	merged := map[key]int64{}
+	var counts []count
+	for rows.Next() {
+		var c count
+		if err := rows.Scan(&c.table, &c.action, &c.category, &c.kind, &c.id, &c.name, &c.n); err != nil {
+			rows.Close()
+			return err
+		}
+		if _, seen := merged[c.key]; !seen {
+			counts = append(counts, count{key: c.key})
+		}
+		merged[c.key] += c.n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	err = db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM activity_daily_counts WHERE workspace_id = $1 AND day = $2`, workspaceID, day); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO activity_daily_counts
-			(workspace_id, day, entity_type, action, category, actor_kind, actor_id, actor_name, n)
-			SELECT workspace_id, $2, entity_type, action, category, actor_kind, COALESCE(actor_id, 0), actor_name, COUNT(*)
-			FROM activity_events WHERE workspace_id = $1 AND occurred_at >= $3 AND occurred_at < $4
-			GROUP BY workspace_id, entity_type, action, category, actor_kind, COALESCE(actor_id, 0), actor_name`,
-			workspaceID, day, day*dayMicros, (day+1)*dayMicros); err != nil {
-			return err
+		for _, c := range counts {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO activity_daily_counts
+				(workspace_id, day, entity_type, action, category, actor_kind, actor_id, actor_name, n)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+				workspaceID, day, c.table, c.action, c.category, c.kind, c.id, c.name, merged[c.key]); err != nil {
+				return err
+			}
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO activity_rollup_watermarks (workspace_id, through_day) VALUES ($1, $2)
 			ON CONFLICT (workspace_id) DO UPDATE SET through_day = excluded.through_day
