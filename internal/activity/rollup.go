@@ -267,8 +267,14 @@ func summarizeRollups(ctx context.Context, db *store.DB, workspaceID int64, f Fi
 	if f.EntityType != "" {
 		add("entity_type", f.EntityType)
 	}
-	rows, err := db.Read().QueryContext(ctx, `SELECT entity_type, action, actor_kind, actor_id, MAX(actor_name), CAST(SUM(n) AS BIGINT)
-		FROM activity_daily_counts WHERE `+conds+` GROUP BY entity_type, action, actor_kind, actor_id`, args...)
+	// PostgreSQL hashes the groups; SQLite would sort every row to group
+	// them, so its rows are added up here instead (acc merges them by key).
+	q := `SELECT entity_type, action, actor_kind, actor_id, MAX(actor_name), CAST(SUM(n) AS BIGINT)
+		FROM activity_daily_counts WHERE ` + conds + ` GROUP BY entity_type, action, actor_kind, actor_id`
+	if db.Engine() == store.SQLite {
+		q = `SELECT entity_type, action, actor_kind, actor_id, actor_name, n FROM activity_daily_counts WHERE ` + conds
+	}
+	rows, err := db.Read().QueryContext(ctx, q, args...)
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ CREATE TABLE activity_daily_counts (
     actor_name   TEXT    NOT NULL,
     n            INTEGER NOT NULL,
     PRIMARY KEY (workspace_id, day, entity_type, action, category, actor_kind, actor_id, actor_name)
-);
+) WITHOUT ROWID; -- rows are stored in key order: a range of days is one sequential read
 
 -- Per workspace, the last UTC day whose rollups are complete: every day up to
 -- and including through_day is in activity_daily_counts (a day without events
