@@ -29,8 +29,8 @@ import (
 //
 // Retention (a later issue) deletes old events: it must delete the rollups of
 // the days it deletes in the same transaction (DELETE FROM
-// activity_daily_counts WHERE workspace_id = $1 AND day <= $2), or summaries
-// would still count them.
+// activity_daily_counts WHERE workspace_id = $1 AND day < $2, the first day
+// kept), or summaries would still count them.
 
 // RollupGrace is how long after the end of a UTC day it is closed.
 const RollupGrace = 2 * time.Hour
@@ -122,8 +122,8 @@ func nextRollupDay(ctx context.Context, db *store.DB, ws, closed int64) (int64, 
 }
 
 // RollupDay (re)computes one UTC day of one workspace: it replaces the day's
-// rows and, if the day is past the watermark, moves the watermark to it, in
-// one transaction. Running it again gives the same rows. The caller must only
+// rows and, if the day follows the watermark (or the workspace has none yet),
+// moves the watermark to it, in one transaction. Running it again gives the same rows. The caller must only
 // pass closed days (RollupDays does): the day is counted before the
 // transaction, from the read pool, so the write transaction (on SQLite the
 // one writer every recorded event waits for) only writes a few hundred rows.
@@ -163,6 +163,17 @@ func RollupDay(ctx context.Context, db *store.DB, workspaceID, day int64) error 
 		return err
 	}
 	err = db.InTx(ctx, func(tx *store.Tx) error {
+		// The watermark first: its row lock makes a second node rolling up
+		// the same workspace (a leader that lost its lock mid-run) wait
+		// for this transaction instead of colliding on the day's rows. It
+		// moves only from the day before, so it never claims a day that
+		// was skipped.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO activity_rollup_watermarks (workspace_id, through_day) VALUES ($1, $2)
+			ON CONFLICT (workspace_id) DO UPDATE SET through_day = CASE
+				WHEN activity_rollup_watermarks.through_day = excluded.through_day - 1 THEN excluded.through_day
+				ELSE activity_rollup_watermarks.through_day END`, workspaceID, day); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM activity_daily_counts WHERE workspace_id = $1 AND day = $2`, workspaceID, day); err != nil {
 			return err
 		}
@@ -174,10 +185,7 @@ func RollupDay(ctx context.Context, db *store.DB, workspaceID, day int64) error 
 				return err
 			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO activity_rollup_watermarks (workspace_id, through_day) VALUES ($1, $2)
-			ON CONFLICT (workspace_id) DO UPDATE SET through_day = excluded.through_day
-			WHERE activity_rollup_watermarks.through_day < excluded.through_day`, workspaceID, day)
-		return err
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("roll up day %d of workspace %d: %w", day, workspaceID, err)

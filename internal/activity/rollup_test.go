@@ -129,6 +129,11 @@ func TestRollupSummaryMatchesEvents(t *testing.T) {
 		if rowsBefore != rowsAfter || rowsBefore == 0 {
 			t.Fatalf("rollup rows %d, after recomputing a day %d", rowsBefore, rowsAfter)
 		}
+		var still int64
+		db.Read().QueryRowContext(ctx, `SELECT through_day FROM activity_rollup_watermarks WHERE workspace_id = $1`, ws).Scan(&still)
+		if still != through {
+			t.Fatalf("recomputing day %d moved the watermark from %d to %d", through-1, through, still)
+		}
 		compareAll(t, db, ws, now, "recomputed", 1)
 
 		// The rollups are really read: skew one row and a whole-day summary
