@@ -1,5 +1,5 @@
-// Package jobs runs background work (inventory schedules today; retention,
-// alerts and sealing can join) on one elected node. On PostgreSQL a node
+// Package jobs runs background work (inventory schedules, activity rollups;
+// retention, alerts and sealing can join) on one elected node. On PostgreSQL a node
 // becomes the runner by taking a session advisory lock
 // (pg_try_advisory_lock); the others keep trying, so when the leader stops
 // or loses its connection another takes over within a tick. On SQLite there
@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/assets"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
@@ -39,7 +40,7 @@ func New(db *store.DB, logger *slog.Logger) *Runner {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Runner{DB: db, Logger: logger, Tick: 30 * time.Second, Jobs: []Job{InventorySchedules(db, logger)}}
+	return &Runner{DB: db, Logger: logger, Tick: 30 * time.Second, Jobs: []Job{InventorySchedules(db, logger), ActivityRollups(db, logger)}}
 }
 
 // InventorySchedules creates the due sessions of every schedule.
@@ -51,6 +52,26 @@ func InventorySchedules(db *store.DB, logger *slog.Logger) Job {
 		n, err := assets.RunSchedules(ctx, db, time.Now())
 		if n > 0 {
 			logger.InfoContext(ctx, "scheduled inventory sessions created", "count", n)
+		}
+		return err
+	}}
+}
+
+// rollupDaysPerTick caps the days rolled up per workspace per tick, so the
+// first run over a long log is spread over several ticks (a year in about
+// twelve) instead of holding the leader for minutes.
+const rollupDaysPerTick = 31
+
+// ActivityRollups rolls up the closed days of the activity log into daily
+// counts (activity.RollupDays), which the audit-log summary reads.
+func ActivityRollups(db *store.DB, logger *slog.Logger) Job {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return Job{Name: "activity-rollups", Run: func(ctx context.Context) error {
+		n, err := activity.RollupDays(ctx, db, time.Now(), rollupDaysPerTick)
+		if n > 0 {
+			logger.InfoContext(ctx, "activity days rolled up", "days", n)
 		}
 		return err
 	}}

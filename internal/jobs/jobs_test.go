@@ -3,11 +3,13 @@ package jobs_test
 import (
 	"context"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/assets"
 	"github.com/stocktrail/stocktrail/internal/jobs"
 	"github.com/stocktrail/stocktrail/internal/pgtest"
@@ -76,6 +78,48 @@ func TestSchedulesJob(t *testing.T) {
 		db.Read().QueryRowContext(f.Ctx, `SELECT COUNT(*) FROM inventory_sessions WHERE schedule_id = $1`, s.ID).Scan(&n)
 		if n != 1 {
 			t.Fatalf("%d sessions, want 1", n)
+		}
+	})
+}
+
+// TestActivityRollupsJob: the standard runner has the rollup job, and it
+// rolls up every closed day that has events, once.
+func TestActivityRollupsJob(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := storetest.NewFixture(t, db)
+		var names []string
+		for _, j := range jobs.New(db, nil).Jobs {
+			names = append(names, j.Name)
+		}
+		if !slices.Contains(names, "activity-rollups") {
+			t.Fatalf("standard jobs %v lack activity-rollups", names)
+		}
+		now := time.Now()
+		for d := 1; d <= 5; d++ {
+			if _, err := db.Exec(f.Ctx, `INSERT INTO activity_events (workspace_id, occurred_at, actor_kind, actor_id, actor_name,
+				action, category, entity_type) VALUES ($1, $2, 'user', 1, 'someone', 'UPDATE', 'products', 'products')`,
+				f.Workspace.ID, store.Micros(now.AddDate(0, 0, -d))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		job := jobs.ActivityRollups(db, nil)
+		for i := 0; i < 2; i++ {
+			if err := job.Run(f.Ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var through, n int64
+		if err := db.Read().QueryRowContext(f.Ctx, `SELECT through_day FROM activity_rollup_watermarks WHERE workspace_id = $1`,
+			f.Workspace.ID).Scan(&through); err != nil {
+			t.Fatal(err)
+		}
+		if want := store.Micros(now.Add(-activity.RollupGrace))/86_400_000_000 - 1; through != want {
+			t.Fatalf("watermark day %d, want %d", through, want)
+		}
+		db.Read().QueryRowContext(f.Ctx, `SELECT COALESCE(SUM(n), 0) FROM activity_daily_counts
+			WHERE workspace_id = $1 AND actor_name = 'someone'`, f.Workspace.ID).Scan(&n)
+		if n < 4 || n > 5 { // the newest may fall on a day not yet closed
+			t.Fatalf("%d events rolled up, want 4 or 5", n)
 		}
 	})
 }
