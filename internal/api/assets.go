@@ -19,12 +19,12 @@ import (
 
 func (a *API) registerAssets(mux *http.ServeMux) {
 	a.handle(mux, "GET /api/v1/assets", a.listAssets)
-	a.handle(mux, "POST /api/v1/assets", a.createAsset)
+	a.handle(mux, "POST /api/v1/assets", fromBody(a.cfg.DB, http.StatusCreated, assets.CreateAsset))
 	a.handle(mux, "POST /api/v1/assets/import", a.importAssets)
 	a.handle(mux, "GET /api/v1/assets/labels.pdf", a.assetLabelSheet)
-	a.handle(mux, "GET /api/v1/assets/{id}", a.getAsset)
-	a.handle(mux, "PATCH /api/v1/assets/{id}", a.updateAsset)
-	a.handle(mux, "GET /api/v1/assets/{id}/history", a.assetHistory)
+	a.handle(mux, "GET /api/v1/assets/{id}", byID(a.cfg.DB, http.StatusOK, assets.GetAsset))
+	a.handle(mux, "PATCH /api/v1/assets/{id}", byIDFromBody(a.cfg.DB, http.StatusOK, assets.UpdateAsset))
+	a.handle(mux, "GET /api/v1/assets/{id}/history", byID(a.cfg.DB, http.StatusOK, assets.AssetHistory))
 	a.handle(mux, "GET /api/v1/assets/{id}/label.png", a.assetLabel)
 	a.handle(mux, "GET /api/v1/assets/{id}/label.svg", a.assetLabel)
 	a.handle(mux, "GET /api/v1/assets/{id}/photos", a.listAssetPhotos)
@@ -32,23 +32,23 @@ func (a *API) registerAssets(mux *http.ServeMux) {
 	a.handle(mux, "GET /api/v1/asset-photos/{id}", a.assetPhoto)
 
 	a.handle(mux, "GET /api/v1/inventory-sessions", a.listSessions)
-	a.handle(mux, "POST /api/v1/inventory-sessions", a.createSession)
-	a.handle(mux, "GET /api/v1/inventory-sessions/{id}", a.getSession)
+	a.handle(mux, "POST /api/v1/inventory-sessions", fromBody(a.cfg.DB, http.StatusCreated, assets.CreateSession))
+	a.handle(mux, "GET /api/v1/inventory-sessions/{id}", byID(a.cfg.DB, http.StatusOK, assets.GetSession))
 	a.handle(mux, "GET /api/v1/inventory-sessions/{id}/progress", a.sessionProgress)
 	a.handle(mux, "GET /api/v1/inventory-sessions/{id}/items", a.sessionItems)
-	a.handle(mux, "POST /api/v1/inventory-sessions/{id}/start", a.startSession)
+	a.handle(mux, "POST /api/v1/inventory-sessions/{id}/start", byID(a.cfg.DB, http.StatusOK, assets.StartSession))
 	a.handle(mux, "POST /api/v1/inventory-sessions/{id}/scans", a.scan)
 	a.handle(mux, "POST /api/v1/inventory-sessions/{id}/include", a.includeAsset)
 	a.handle(mux, "POST /api/v1/inventory-sessions/{id}/exclude", a.excludeAsset)
 	a.handle(mux, "POST /api/v1/inventory-sessions/{id}/items/{asset}/stage", a.stage)
 	a.handle(mux, "POST /api/v1/inventory-sessions/{id}/items/{asset}/photos", a.stagePhoto)
-	a.handle(mux, "POST /api/v1/inventory-sessions/{id}/finish", a.finishSession)
-	a.handle(mux, "POST /api/v1/inventory-sessions/{id}/cancel", a.cancelSession)
-	a.handle(mux, "GET /api/v1/inventory-sessions/{id}/report", a.sessionReport)
+	a.handle(mux, "POST /api/v1/inventory-sessions/{id}/finish", byID(a.cfg.DB, http.StatusOK, assets.Finish))
+	a.handle(mux, "POST /api/v1/inventory-sessions/{id}/cancel", byID(a.cfg.DB, http.StatusOK, assets.Cancel))
+	a.handle(mux, "GET /api/v1/inventory-sessions/{id}/report", byID(a.cfg.DB, http.StatusOK, assets.SessionReport))
 	a.handle(mux, "GET /api/v1/inventory-sessions/{id}/report.csv", a.sessionReportCSV)
 
 	a.handle(mux, "GET /api/v1/inventory-schedules", a.listSchedules)
-	a.handle(mux, "POST /api/v1/inventory-schedules", a.createSchedule)
+	a.handle(mux, "POST /api/v1/inventory-schedules", fromBody(a.cfg.DB, http.StatusCreated, assets.CreateSchedule))
 	a.handle(mux, "PATCH /api/v1/inventory-schedules/{id}", a.updateSchedule)
 }
 
@@ -98,58 +98,6 @@ func (a *API) listAssets(w http.ResponseWriter, r *http.Request) error {
 		list = []assets.Asset{}
 	}
 	return WriteJSON(w, http.StatusOK, map[string]any{"count": len(list), "total": total, "data": list})
-}
-
-func (a *API) createAsset(w http.ResponseWriter, r *http.Request) error {
-	var in assets.AssetInput
-	if err := DecodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	out, err := assets.CreateAsset(r.Context(), a.cfg.DB, in)
-	if err != nil {
-		return err
-	}
-	return WriteJSON(w, http.StatusCreated, out)
-}
-
-func (a *API) getAsset(w http.ResponseWriter, r *http.Request) error {
-	id, err := PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	out, err := assets.GetAsset(r.Context(), a.cfg.DB, id)
-	if err != nil {
-		return err
-	}
-	return WriteJSON(w, http.StatusOK, out)
-}
-
-func (a *API) updateAsset(w http.ResponseWriter, r *http.Request) error {
-	id, err := PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var in assets.AssetInput
-	if err := DecodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	out, err := assets.UpdateAsset(r.Context(), a.cfg.DB, id, in)
-	if err != nil {
-		return err
-	}
-	return WriteJSON(w, http.StatusOK, out)
-}
-
-func (a *API) assetHistory(w http.ResponseWriter, r *http.Request) error {
-	id, err := PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	h, err := assets.AssetHistory(r.Context(), a.cfg.DB, id)
-	if err != nil {
-		return err
-	}
-	return WriteJSON(w, http.StatusOK, h)
 }
 
 // maxImportBytes caps a CSV import body.
@@ -346,30 +294,6 @@ func (a *API) listSessions(w http.ResponseWriter, r *http.Request) error {
 	return WriteJSON(w, http.StatusOK, map[string]any{"count": len(list), "data": list})
 }
 
-func (a *API) createSession(w http.ResponseWriter, r *http.Request) error {
-	var in assets.NewSession
-	if err := DecodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	s, err := assets.CreateSession(r.Context(), a.cfg.DB, in)
-	if err != nil {
-		return err
-	}
-	return WriteJSON(w, http.StatusCreated, s)
-}
-
-func (a *API) getSession(w http.ResponseWriter, r *http.Request) error {
-	id, err := PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	s, err := assets.GetSession(r.Context(), a.cfg.DB, id)
-	if err != nil {
-		return err
-	}
-	return WriteJSON(w, http.StatusOK, s)
-}
-
 func (a *API) sessionProgress(w http.ResponseWriter, r *http.Request) error {
 	id, err := PathID(r, "id")
 	if err != nil {
@@ -398,18 +322,6 @@ func (a *API) sessionItems(w http.ResponseWriter, r *http.Request) error {
 		items = []assets.Item{}
 	}
 	return WriteJSON(w, http.StatusOK, map[string]any{"count": len(items), "data": items})
-}
-
-func (a *API) startSession(w http.ResponseWriter, r *http.Request) error {
-	id, err := PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	s, err := assets.StartSession(r.Context(), a.cfg.DB, id)
-	if err != nil {
-		return err
-	}
-	return WriteJSON(w, http.StatusOK, s)
 }
 
 func (a *API) scan(w http.ResponseWriter, r *http.Request) error {
@@ -513,42 +425,6 @@ func (a *API) stagePhoto(w http.ResponseWriter, r *http.Request) error {
 	return WriteJSON(w, http.StatusCreated, p)
 }
 
-func (a *API) finishSession(w http.ResponseWriter, r *http.Request) error {
-	id, err := PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	res, err := assets.Finish(r.Context(), a.cfg.DB, id)
-	if err != nil {
-		return err
-	}
-	return WriteJSON(w, http.StatusOK, res)
-}
-
-func (a *API) cancelSession(w http.ResponseWriter, r *http.Request) error {
-	id, err := PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	s, err := assets.Cancel(r.Context(), a.cfg.DB, id)
-	if err != nil {
-		return err
-	}
-	return WriteJSON(w, http.StatusOK, s)
-}
-
-func (a *API) sessionReport(w http.ResponseWriter, r *http.Request) error {
-	id, err := PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	rep, err := assets.SessionReport(r.Context(), a.cfg.DB, id)
-	if err != nil {
-		return err
-	}
-	return WriteJSON(w, http.StatusOK, rep)
-}
-
 func (a *API) sessionReportCSV(w http.ResponseWriter, r *http.Request) error {
 	id, err := PathID(r, "id")
 	if err != nil {
@@ -578,18 +454,6 @@ func (a *API) listSchedules(w http.ResponseWriter, r *http.Request) error {
 		list = []assets.Schedule{}
 	}
 	return WriteJSON(w, http.StatusOK, map[string]any{"count": len(list), "data": list})
-}
-
-func (a *API) createSchedule(w http.ResponseWriter, r *http.Request) error {
-	var in assets.NewSchedule
-	if err := DecodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	s, err := assets.CreateSchedule(r.Context(), a.cfg.DB, in)
-	if err != nil {
-		return err
-	}
-	return WriteJSON(w, http.StatusCreated, s)
 }
 
 func (a *API) updateSchedule(w http.ResponseWriter, r *http.Request) error {

@@ -1,0 +1,64 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/stocktrail/stocktrail/internal/store"
+)
+
+// Most endpoints have one of three shapes; these adapters are those shapes,
+// so a handler is one line naming the area function it calls. The area
+// function checks permissions itself.
+
+// byID answers with what call returns for the record named by the {id} path
+// value.
+func byID[Out any](db *store.DB, status int, call func(context.Context, *store.DB, int64) (Out, error)) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := PathID(r, "id")
+		if err != nil {
+			return err
+		}
+		out, err := call(r.Context(), db, id)
+		if err != nil {
+			return err
+		}
+		return WriteJSON(w, status, out)
+	}
+}
+
+// fromBody decodes the JSON body strictly and answers with what call
+// returns for it.
+func fromBody[In, Out any](db *store.DB, status int, call func(context.Context, *store.DB, In) (Out, error)) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var in In
+		if err := DecodeJSON(w, r, &in); err != nil {
+			return err
+		}
+		out, err := call(r.Context(), db, in)
+		if err != nil {
+			return err
+		}
+		return WriteJSON(w, status, out)
+	}
+}
+
+// byIDFromBody combines the two: the record named by {id}, changed as the
+// JSON body says.
+func byIDFromBody[In, Out any](db *store.DB, status int, call func(context.Context, *store.DB, int64, In) (Out, error)) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := PathID(r, "id")
+		if err != nil {
+			return err
+		}
+		var in In
+		if err := DecodeJSON(w, r, &in); err != nil {
+			return err
+		}
+		out, err := call(r.Context(), db, id, in)
+		if err != nil {
+			return err
+		}
+		return WriteJSON(w, status, out)
+	}
+}
