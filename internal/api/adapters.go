@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
@@ -60,5 +61,16 @@ func byIDFromBody[In, Out any](db *store.DB, status int, call func(context.Conte
 			return err
 		}
 		return WriteJSON(w, status, out)
+	}
+}
+
+// requiring checks perm before h reads anything, so a caller without it is
+// refused before its body is validated and learns nothing from the errors.
+func requiring(perm actor.Permission, h handler) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if _, err := actor.Require(r.Context(), perm); err != nil {
+			return err
+		}
+		return h(w, r)
 	}
 }

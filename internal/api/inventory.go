@@ -17,18 +17,18 @@ import (
 
 func (a *API) registerInventory(mux *http.ServeMux) {
 	a.handle(mux, "GET /api/v1/items", a.listItems)
-	a.handle(mux, "POST /api/v1/items", a.createItem)
+	a.handle(mux, "POST /api/v1/items", requiring(actor.ManageCatalog, fromBody(a.cfg.DB, http.StatusCreated, inventory.CreateItem)))
 	a.handle(mux, "GET /api/v1/items/{id}", a.getItem)
-	a.handle(mux, "PATCH /api/v1/items/{id}", a.updateItem)
+	a.handle(mux, "PATCH /api/v1/items/{id}", requiring(actor.ManageCatalog, byIDFromBody(a.cfg.DB, http.StatusOK, inventory.UpdateItem)))
 	a.handle(mux, "DELETE /api/v1/items/{id}", a.deleteItem)
 	a.handle(mux, "GET /api/v1/items/{id}/history", a.itemHistory)
 	a.handle(mux, "GET /api/v1/locations", a.listLocations)
-	a.handle(mux, "POST /api/v1/locations", a.createLocation)
+	a.handle(mux, "POST /api/v1/locations", requiring(actor.ManageCatalog, fromBody(a.cfg.DB, http.StatusCreated, inventory.CreateLocation)))
 	a.handle(mux, "GET /api/v1/locations/{id}", a.getLocation)
 	a.handle(mux, "GET /api/v1/inventory/records", a.listRecords)
-	a.handle(mux, "POST /api/v1/inventory/records", a.createRecord)
+	a.handle(mux, "POST /api/v1/inventory/records", requiring(actor.MoveStock, fromBody(a.cfg.DB, http.StatusCreated, inventory.CreateInventoryRecord)))
 	a.handle(mux, "GET /api/v1/inventory/records/{id}", a.getRecord)
-	a.handle(mux, "PATCH /api/v1/inventory/records/{id}", a.updateRecord)
+	a.handle(mux, "PATCH /api/v1/inventory/records/{id}", requiring(actor.MoveStock, byIDFromBody(a.cfg.DB, http.StatusOK, inventory.UpdateInventoryRecord)))
 	a.handle(mux, "DELETE /api/v1/inventory/records/{id}", a.deleteRecord)
 	for path, kind := range movementPaths {
 		a.handle(mux, "POST /api/v1/inventory/"+path, a.movement(kind))
@@ -106,21 +106,6 @@ func (a *API) listItems(w http.ResponseWriter, r *http.Request) error {
 	return list(w, items)
 }
 
-func (a *API) createItem(w http.ResponseWriter, r *http.Request) error {
-	if _, err := actor.Require(r.Context(), actor.ManageCatalog); err != nil {
-		return err
-	}
-	var in inventory.ItemInput
-	if err := DecodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	it, err := inventory.CreateItem(r.Context(), a.cfg.DB, in)
-	if err != nil {
-		return err
-	}
-	return WriteJSON(w, http.StatusCreated, it)
-}
-
 func (a *API) getItem(w http.ResponseWriter, r *http.Request) error {
 	who, err := actor.Require(r.Context(), actor.ViewInventory)
 	if err != nil {
@@ -131,25 +116,6 @@ func (a *API) getItem(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	it, err := inventory.GetItem(r.Context(), a.cfg.DB.Read(), who.WorkspaceID, id)
-	if err != nil {
-		return err
-	}
-	return WriteJSON(w, http.StatusOK, it)
-}
-
-func (a *API) updateItem(w http.ResponseWriter, r *http.Request) error {
-	if _, err := actor.Require(r.Context(), actor.ManageCatalog); err != nil {
-		return err
-	}
-	id, err := PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var in inventory.ItemInput
-	if err := DecodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	it, err := inventory.UpdateItem(r.Context(), a.cfg.DB, id, in)
 	if err != nil {
 		return err
 	}
@@ -195,21 +161,6 @@ func (a *API) listLocations(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return list(w, locs)
-}
-
-func (a *API) createLocation(w http.ResponseWriter, r *http.Request) error {
-	if _, err := actor.Require(r.Context(), actor.ManageCatalog); err != nil {
-		return err
-	}
-	var in inventory.NewLocation
-	if err := DecodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	l, err := inventory.CreateLocation(r.Context(), a.cfg.DB, in)
-	if err != nil {
-		return err
-	}
-	return WriteJSON(w, http.StatusCreated, l)
 }
 
 func (a *API) getLocation(w http.ResponseWriter, r *http.Request) error {
@@ -262,40 +213,6 @@ func (a *API) getRecord(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return WriteJSON(w, http.StatusOK, rec)
-}
-
-func (a *API) createRecord(w http.ResponseWriter, r *http.Request) error {
-	if _, err := actor.Require(r.Context(), actor.MoveStock); err != nil {
-		return err
-	}
-	var in inventory.NewRecord
-	if err := DecodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	res, err := inventory.CreateInventoryRecord(r.Context(), a.cfg.DB, in)
-	if err != nil {
-		return err
-	}
-	return WriteJSON(w, http.StatusCreated, res)
-}
-
-func (a *API) updateRecord(w http.ResponseWriter, r *http.Request) error {
-	if _, err := actor.Require(r.Context(), actor.MoveStock); err != nil {
-		return err
-	}
-	id, err := PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var in inventory.RecordChange
-	if err := DecodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	res, err := inventory.UpdateInventoryRecord(r.Context(), a.cfg.DB, id, in)
-	if err != nil {
-		return err
-	}
-	return WriteJSON(w, http.StatusOK, res)
 }
 
 func (a *API) deleteRecord(w http.ResponseWriter, r *http.Request) error {
