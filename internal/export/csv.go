@@ -3,7 +3,6 @@ package export
 import (
 	"encoding/csv"
 	"io"
-	"strconv"
 	"time"
 )
 
@@ -61,40 +60,7 @@ func (cw *csvWriter) WriteRow(values []any) error {
 }
 
 func (cw *csvWriter) format(i int, v any) (string, error) {
-	if v == nil {
-		return "", nil
-	}
-	c := cw.cols[i]
-	switch c.Kind {
-	case Text:
-		if s, ok := v.(string); ok {
-			return guardFormula(s), nil
-		}
-	case Number:
-		if s, ok := v.(string); ok {
-			// Written verbatim so the exact decimal survives; validated
-			// because Number cells skip the formula guard.
-			if !isDecimal(s) {
-				return "", invalidDecimal(i, c, s)
-			}
-			return s, nil
-		}
-		if n, ok := asInt64(v); ok {
-			return strconv.FormatInt(n, 10), nil
-		}
-	case Integer:
-		if n, ok := asInt64(v); ok {
-			return strconv.FormatInt(n, 10), nil
-		}
-	case Time:
-		if t, ok := v.(time.Time); ok {
-			if t.IsZero() {
-				return "", nil
-			}
-			return t.In(cw.loc).Format(time.RFC3339Nano), nil
-		}
-	}
-	return "", typeError(i, c, v)
+	return cellText(cw.cols, i, v, cw.loc, guardFormula, time.RFC3339Nano)
 }
 
 func (cw *csvWriter) Close() error {

@@ -27,6 +27,7 @@ package export
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -215,4 +216,44 @@ func invalidDecimal(i int, c Column, s string) error {
 		s = s[:40] + "..."
 	}
 	return fmt.Errorf("export: column %d (%q, Number): %q is not a decimal number", i, c.Title, s)
+}
+
+// cellText renders a value as text for the text-based formats (CSV, PDF),
+// which differ only in how they treat free text and which time layout they
+// use. Number text is written verbatim so the exact decimal survives, and
+// validated because it is trusted more than free text (CSV skips its formula
+// guard for it).
+func cellText(cols []Column, i int, v any, loc *time.Location, text func(string) string, timeLayout string) (string, error) {
+	if v == nil {
+		return "", nil
+	}
+	c := cols[i]
+	switch c.Kind {
+	case Text:
+		if s, ok := v.(string); ok {
+			return text(s), nil
+		}
+	case Number:
+		if s, ok := v.(string); ok {
+			if !isDecimal(s) {
+				return "", invalidDecimal(i, c, s)
+			}
+			return s, nil
+		}
+		if n, ok := asInt64(v); ok {
+			return strconv.FormatInt(n, 10), nil
+		}
+	case Integer:
+		if n, ok := asInt64(v); ok {
+			return strconv.FormatInt(n, 10), nil
+		}
+	case Time:
+		if t, ok := v.(time.Time); ok {
+			if t.IsZero() {
+				return "", nil
+			}
+			return t.In(loc).Format(timeLayout), nil
+		}
+	}
+	return "", typeError(i, c, v)
 }

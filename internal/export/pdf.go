@@ -3,7 +3,6 @@ package export
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -279,38 +278,7 @@ func (pw *pdfWriter) WriteRow(values []any) error {
 
 // format renders a value as the text shown in the table.
 func (pw *pdfWriter) format(i int, v any) (string, error) {
-	if v == nil {
-		return "", nil
-	}
-	c := pw.cols[i]
-	switch c.Kind {
-	case Text:
-		if s, ok := v.(string); ok {
-			return cleanPDFText(s), nil
-		}
-	case Number:
-		if s, ok := v.(string); ok {
-			if !isDecimal(s) {
-				return "", invalidDecimal(i, c, s)
-			}
-			return s, nil
-		}
-		if n, ok := asInt64(v); ok {
-			return strconv.FormatInt(n, 10), nil
-		}
-	case Integer:
-		if n, ok := asInt64(v); ok {
-			return strconv.FormatInt(n, 10), nil
-		}
-	case Time:
-		if t, ok := v.(time.Time); ok {
-			if t.IsZero() {
-				return "", nil
-			}
-			return t.In(pw.loc).Format(pdfTimeLayout), nil
-		}
-	}
-	return "", typeError(i, c, v)
+	return cellText(pw.cols, i, v, pw.loc, cleanPDFText, pdfTimeLayout)
 }
 
 func (pw *pdfWriter) Close() error {
