@@ -423,13 +423,9 @@ func (wb *Web) include(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (wb *Web) exclude(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, assetID, err := sessionAndAsset(r)
 	if err != nil {
 		return err
-	}
-	assetID, err := strconv.ParseInt(r.PathValue("asset"), 10, 64)
-	if err != nil {
-		return fault.New(fault.NotFound, "no such asset")
 	}
 	if err := assets.Exclude(r.Context(), wb.cfg.DB, id, assetID); err != nil {
 		return wb.showSession(w, r, err)
@@ -438,13 +434,9 @@ func (wb *Web) exclude(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (wb *Web) stage(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, assetID, err := sessionAndAsset(r)
 	if err != nil {
 		return err
-	}
-	assetID, err := strconv.ParseInt(r.PathValue("asset"), 10, 64)
-	if err != nil {
-		return fault.New(fault.NotFound, "no such asset")
 	}
 	if err := parseForm(w, r); err != nil {
 		return err
@@ -571,4 +563,17 @@ func (wb *Web) setScheduleActive(w http.ResponseWriter, r *http.Request) error {
 		return wb.showSchedules(w, r, err)
 	}
 	return redirect(w, r, "/inventory-checks/schedules", "Schedule updated")
+}
+
+// sessionAndAsset reads the session {id} and {asset} path values of a row
+// action on a session page.
+func sessionAndAsset(r *http.Request) (sessionID, assetID int64, err error) {
+	if sessionID, err = pathID(r); err != nil {
+		return 0, 0, err
+	}
+	assetID, err = strconv.ParseInt(r.PathValue("asset"), 10, 64)
+	if err != nil || assetID <= 0 {
+		return 0, 0, fault.New(fault.NotFound, "no such asset")
+	}
+	return sessionID, assetID, nil
 }
