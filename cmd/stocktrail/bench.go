@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/stocktrail/stocktrail/internal/actor"
@@ -225,6 +226,7 @@ func benchHTTP(ctx context.Context, db *store.DB, authSvc *auth.Service, items [
 	transport := &http.Transport{MaxIdleConnsPerHost: clients}
 	client := &http.Client{Transport: transport}
 	var done, failed atomic.Int64
+	cpuBefore := processCPU()
 	deadline := time.Now().Add(dur)
 	var wg sync.WaitGroup
 	for c := 0; c < clients; c++ {
@@ -255,7 +257,22 @@ func benchHTTP(ctx context.Context, db *store.DB, authSvc *auth.Service, items [
 		}(c)
 	}
 	wg.Wait()
+	cpu := processCPU() - cpuBefore
 	fmt.Fprintf(stdout, "%-34s %.0f/s over %v (%d ok, %d failed)  (target SQLite ≥ 8000/s, PG ≥ 5000/s)\n",
 		fmt.Sprintf("receipts over HTTP, %d clients", clients), float64(done.Load())/dur.Seconds(), dur, done.Load(), failed.Load())
+	if n := done.Load(); n > 0 {
+		// CPU per receipt varies less than throughput on a shared machine;
+		// it covers clients and server of this process, not PostgreSQL's.
+		fmt.Fprintf(stdout, "%-34s %v per receipt (this process, user+system)\n", "  CPU", (cpu / time.Duration(n)).Round(time.Microsecond))
+	}
 	return nil
+}
+
+// processCPU is the user and system CPU time this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

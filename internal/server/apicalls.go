@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/store"
 )
 
 // recordAPICalls records every API call made with an API key (API_CALL) and
@@ -15,12 +17,16 @@ import (
 // lean event with the method, path and status; the key is the event's actor
 // and the request id, address and user agent come with it.
 //
-// The event is written in a transaction of its own, after the handler, not
-// inside the handler's transaction: only then is the status known, a failed
-// call's own transaction has rolled back (and its record of the failure must
-// not go with it), and reads have no transaction at all. It is written
-// before the answer completes, so a client that got its answer can already
-// find the call in the log.
+// A call that changes something records its API_CALL inside the change's
+// own transaction, just before COMMIT: the call and its effect commit
+// together, and a busy integration does not pay a second durable commit per
+// call. The HTTP status is not known yet at that point, so such an event
+// says "committed" instead. Calls without a transaction of their
+// own (reads) and failed calls (status 400 or more, whose transaction has
+// rolled back and must not take the record of the failure with it) are
+// recorded after the handler in a transaction of their own, before the
+// answer completes, so a client that got its answer can already find the
+// call in the log.
 //
 // Successful calls to the audit-log endpoints record no API_CALL: they
 // record a READ (or the manual entry) themselves, with the same key,
@@ -38,14 +44,29 @@ func (s *Server) recordAPICalls(next http.Handler) http.Handler {
 			return
 		}
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		outer := r.Context() // without the hook: the events below have transactions of their own
+		who, ok := actor.From(outer)
+		var inTx atomic.Bool
+		if ok && who.Kind == actor.APIKey && !isAuditLogPath(r.URL.Path) {
+			r = r.WithContext(store.WithBeforeCommit(r.Context(), func(ctx context.Context, tx *store.Tx) error {
+				if inTx.Load() {
+					return nil // an earlier transaction of this call already has it
+				}
+				_, err := activity.Record(ctx, tx, activity.Event{Action: activity.APICall, Category: activity.API,
+					EntityType: "api_keys", EntityID: fmt.Sprint(who.ID),
+					New:         map[string]any{"method": r.Method, "path": r.URL.Path, "committed": true},
+					Description: fmt.Sprintf("%s %s → committed", r.Method, r.URL.Path)})
+				tx.AfterCommit(func() { inTx.Store(true) })
+				return err
+			}))
+		}
 		next.ServeHTTP(rec, r)
-		who, ok := actor.From(r.Context())
 		if !ok {
 			return
 		}
 		action := activity.APIError
 		if rec.status < 400 {
-			if who.Kind != actor.APIKey || isAuditLogPath(r.URL.Path) {
+			if who.Kind != actor.APIKey || isAuditLogPath(r.URL.Path) || inTx.Load() {
 				return
 			}
 			action = activity.APICall
@@ -57,8 +78,8 @@ func (s *Server) recordAPICalls(next http.Handler) http.Handler {
 			ev.EntityType, ev.EntityID = "api_keys", fmt.Sprint(who.ID)
 		}
 		// The client hanging up must not lose the record of its call.
-		if err := activity.RecordNow(context.WithoutCancel(r.Context()), s.cfg.DB, ev); err != nil {
-			s.cfg.Logger.ErrorContext(r.Context(), "record API call", "method", r.Method, "path", r.URL.Path, "err", err)
+		if err := activity.RecordNow(context.WithoutCancel(outer), s.cfg.DB, ev); err != nil {
+			s.cfg.Logger.ErrorContext(outer, "record API call", "method", r.Method, "path", r.URL.Path, "err", err)
 		}
 	})
 }

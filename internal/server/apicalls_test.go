@@ -47,6 +47,9 @@ func TestAPICallsAreRecorded(t *testing.T) {
 		if code := call(key.Secret, "GET", "/api/v1/users"); code != 200 {
 			t.Fatalf("users: %d", code)
 		}
+		if code := call(key.Secret, "GET", "/api/v1/assets"); code != 200 {
+			t.Fatalf("assets: %d", code)
+		}
 		if code := call(opKey.Secret, "GET", "/api/v1/users"); code != 403 {
 			t.Fatalf("operator users: %d", code)
 		}
@@ -66,21 +69,28 @@ func TestAPICallsAreRecorded(t *testing.T) {
 			actor  string
 			path   string
 			status float64
+			// committed: recorded inside the call's own transaction
+			committed bool
 		}
 		var got []seen
 		for _, ev := range res.Events {
 			var v map[string]any
 			json.Unmarshal(ev.New.(json.RawMessage), &v)
-			got = append(got, seen{ev.Action, ev.ActorName, v["path"].(string), v["status"].(float64)})
+			status, _ := v["status"].(float64)
+			committed, _ := v["committed"].(bool)
+			got = append(got, seen{ev.Action, ev.ActorName, v["path"].(string), status, committed})
 			if ev.IP != "203.0.113.9" || ev.UserAgent != "erp-client/2" || ev.RequestID == "" || ev.ActorKind != "api_key" {
 				t.Errorf("event facts %+v", ev)
 			}
 		}
+		// Listing users records a READ, and the call's API_CALL commits with
+		// it; listing assets writes nothing, so its API_CALL comes after.
 		want := []seen{
-			{activity.APIError, "scanner-script", "/api/v1/audit-logs", 403},
-			{activity.APIError, "erp", "/api/v1/nothing-here", 404},
-			{activity.APIError, "scanner-script", "/api/v1/users", 403},
-			{activity.APICall, "erp", "/api/v1/users", 200},
+			{activity.APIError, "scanner-script", "/api/v1/audit-logs", 403, false},
+			{activity.APIError, "erp", "/api/v1/nothing-here", 404, false},
+			{activity.APIError, "scanner-script", "/api/v1/users", 403, false},
+			{activity.APICall, "erp", "/api/v1/assets", 200, false},
+			{activity.APICall, "erp", "/api/v1/users", 0, true},
 		}
 		if len(got) != len(want) {
 			t.Fatalf("got %+v, want %+v", got, want)
@@ -90,8 +100,11 @@ func TestAPICallsAreRecorded(t *testing.T) {
 				t.Errorf("event %d: %+v, want %+v", i, got[i], want[i])
 			}
 		}
-		if !strings.Contains(res.Events[3].Description, "GET /api/v1/users → 200") || res.Events[3].EntityID == "" {
+		if !strings.Contains(res.Events[3].Description, "GET /api/v1/assets → 200") || res.Events[3].EntityID == "" {
 			t.Errorf("API_CALL event %+v", res.Events[3])
+		}
+		if !strings.Contains(res.Events[4].Description, "GET /api/v1/users → committed") || res.Events[4].EntityID == "" {
+			t.Errorf("in-transaction API_CALL event %+v", res.Events[4])
 		}
 	})
 }

@@ -123,8 +123,7 @@ func (g *groupCommitter) commit(batch []*writeRequest) {
 			r.result <- writeResult{err: err}
 			continue
 		}
-		savepoint := fmt.Sprintf("st_%d", i)
-		if _, err := sqlTx.ExecContext(bg, "SAVEPOINT "+savepoint); err != nil {
+		if _, err := g.exec(sqlTx, savepoint); err != nil {
 			r.result <- writeResult{err: fmt.Errorf("savepoint: %w", err)}
 			abort(fmt.Errorf("savepoint: %w", err))
 			g.failRest(batch[i+1:], err)
@@ -133,17 +132,17 @@ func (g *groupCommitter) commit(batch []*writeRequest) {
 		tx := &Tx{Tx: sqlTx, engine: SQLite, stmts: g.stmts}
 		res := runLogical(r.ctx, tx, r.fn)
 		if res.err != nil || res.panic != nil {
-			if _, err := sqlTx.ExecContext(bg, "ROLLBACK TO "+savepoint); err != nil {
+			if _, err := g.exec(sqlTx, rollbackToSavepoint); err != nil {
 				r.result <- res
 				abort(fmt.Errorf("rollback to savepoint: %w", err))
 				g.failRest(batch[i+1:], err)
 				return
 			}
-			sqlTx.ExecContext(bg, "RELEASE "+savepoint)
+			g.exec(sqlTx, releaseSavepoint)
 			r.result <- res
 			continue
 		}
-		if _, err := sqlTx.ExecContext(bg, "RELEASE "+savepoint); err != nil {
+		if _, err := g.exec(sqlTx, releaseSavepoint); err != nil {
 			r.result <- writeResult{err: fmt.Errorf("release savepoint: %w", err)}
 			abort(fmt.Errorf("release savepoint: %w", err))
 			g.failRest(batch[i+1:], err)
@@ -165,6 +164,20 @@ func (g *groupCommitter) commit(batch []*writeRequest) {
 	for i, r := range committed {
 		r.result <- results[i]
 	}
+}
+
+// Each logical transaction is released (or rolled back to) before the next
+// one starts, so one savepoint name serves them all, and its three
+// statements stay prepared like any other write.
+const (
+	savepoint           = "SAVEPOINT logical"
+	releaseSavepoint    = "RELEASE logical"
+	rollbackToSavepoint = "ROLLBACK TO logical"
+)
+
+func (g *groupCommitter) exec(sqlTx *sql.Tx, query string) (sql.Result, error) {
+	tx := &Tx{Tx: sqlTx, engine: SQLite, stmts: g.stmts}
+	return tx.ExecContext(context.Background(), query)
 }
 
 func (g *groupCommitter) failRest(rest []*writeRequest, err error) {
