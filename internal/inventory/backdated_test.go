@@ -3,6 +3,8 @@ package inventory_test
 import (
 	"context"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -310,6 +312,53 @@ func TestBackdatedBatch(t *testing.T) {
 		}
 		if got := w.level(t, r); got != "10" {
 			t.Fatalf("level %s", got)
+		}
+	})
+}
+
+// Concurrent backdated issues from two lots of one item-location: each
+// fits alone, together only as many as the level back then allows. On
+// PostgreSQL the item-location's level row serializes them.
+func TestConcurrentBackdatedIssues(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		mon, tue, wed := time.Date(2025, 9, 15, 9, 0, 0, 0, time.UTC), time.Date(2025, 9, 16, 9, 0, 0, 0, time.UTC), time.Date(2025, 9, 17, 9, 0, 0, 0, time.UTC)
+		for _, s := range []step{{"receive", "A1", "L1", "5", mon}, {"receive", "A1", "L2", "10", wed}} {
+			if err := w.run(t, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		lots := []int64{w.recordAt(t, "A1", "L1"), w.recordAt(t, "A1", "L2")}
+		const workers, rounds = 8, 3
+		var wg sync.WaitGroup
+		var accepted atomic.Int64
+		errs := make(chan error, workers*rounds)
+		for g := 0; g < workers; g++ {
+			wg.Add(1)
+			go func(g int) {
+				defer wg.Done()
+				for i := 0; i < rounds; i++ {
+					_, err := inventory.IssueStock(w.ctx, db, inventory.Issue{RecordRef: inventory.RecordRef{RecordID: lots[(g+i)%2]}, Quantity: "1",
+						Options: inventory.Options{EffectiveAt: tue}})
+					switch {
+					case err == nil:
+						accepted.Add(1)
+					case !fault.Is(err, fault.Invalid):
+						errs <- err
+					}
+				}
+			}(g)
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		if got := accepted.Load(); got != 5 {
+			t.Errorf("accepted %d issues of 1 against a level of 5", got)
+		}
+		if low, at := w.lowestAsOf(t); strings.HasPrefix(low, "-") {
+			t.Fatalf("as of %s the level is %s", at, low)
 		}
 	})
 }
