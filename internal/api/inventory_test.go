@@ -237,3 +237,60 @@ func TestExportRefusesBeforeWriting(t *testing.T) {
 		t.Errorf("auditor receipt: %d", status)
 	}
 }
+
+// A backdated issue that would make the level as of its effective time
+// negative: 422 problem+json naming the quantity, the moment and the level
+// then, and nothing written.
+func TestBackdatedIssueAPI(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := storetest.NewFixture(t, db)
+		srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth}))
+		defer srv.Close()
+		key, err := f.Auth.CreateAPIKey(f.Ctx, "erp", actor.Manager)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := stockClient{t: t, url: srv.URL, token: key.Secret}
+		c.ok("POST", "/api/v1/items", `{"sku":"SKU-1","name":"Widget","kind":"part","unit":"pcs"}`, 201)
+		wh := c.ok("POST", "/api/v1/locations", `{"kind":"warehouse","code":"WH1"}`, 201)
+		c.ok("POST", "/api/v1/locations", `{"kind":"bin","code":"A","parent_id":`+jsonNum(wh["id"])+`}`, 201)
+		// Received on Wednesday, entered today.
+		res := c.ok("POST", "/api/v1/inventory/receipts", `{"sku":"SKU-1","location":"WH1/A","quantity":"10","effective_at":"2025-09-17T09:00:00Z"}`, 201)
+		entries := res["entries"].([]any)
+		recordID := jsonNum(entries[len(entries)-1].(map[string]any)["record_id"])
+		logged := func() float64 {
+			return c.ok("GET", "/api/v1/inventory/log?sku=SKU-1", "", 200)["count"].(float64)
+		}
+		before := logged()
+		status, b := c.do("POST", "/api/v1/inventory/issues", `{"record_id":`+recordID+`,"quantity":"5","effective_at":"2025-09-15T09:00:00Z"}`)
+		var p api.Problem
+		json.Unmarshal(b, &p)
+		if status != 422 || p.Status != 422 || !strings.Contains(p.Errors["quantity"], "as of 2025-09-15 09:00 UTC only 0 pcs of SKU-1 at WH1/A were in stock") {
+			t.Fatalf("backdated issue: %d %s", status, b)
+		}
+		req, _ := http.NewRequest("POST", srv.URL+"/api/v1/inventory/issues",
+			strings.NewReader(`{"record_id":`+recordID+`,"quantity":"1","effective_at":"2025-09-16T09:00:00Z"}`))
+		req.Header.Set("Authorization", "Bearer "+key.Secret)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 422 || !strings.Contains(resp.Header.Get("Content-Type"), "problem+json") {
+			t.Fatalf("Tuesday: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		if after := logged(); after != before {
+			t.Fatalf("log grew from %v to %v entries", before, after)
+		}
+		// After the receipt it fits.
+		c.ok("POST", "/api/v1/inventory/issues", `{"record_id":`+recordID+`,"quantity":"5","effective_at":"2025-09-18T09:00:00Z"}`, 201)
+		stock := c.ok("GET", "/api/v1/inventory/stock?as_of=2025-09-16T00:00:00Z&sku=SKU-1", "", 200)
+		if stock["count"].(float64) != 0 {
+			t.Fatalf("stock as of Tuesday %v", stock)
+		}
+		if err := inventory.CheckInvariant(f.Ctx, db.Read(), f.Workspace.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

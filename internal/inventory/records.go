@@ -305,6 +305,9 @@ func (c *change) apply(r *Record, delta Quantity, movement string, action Action
 		return fault.Field(field, fmt.Sprintf("only %s %s of %s at %s (lot %q); the workspace does not allow negative stock",
 			r.Quantity.Format(r.Scale), r.Unit, r.SKU, r.LocationPath, r.Lot))
 	}
+	if err := c.checkPast(r, delta, movement, field); err != nil {
+		return err
+	}
 	if _, err := c.tx.ExecContext(c.ctx, `UPDATE inventory_records SET quantity = $3, version = version + 1, updated_at = $4
 		WHERE workspace_id = $1 AND id = $2`, c.who.WorkspaceID, r.ID, int64(next), store.Micros(c.recorded)); err != nil {
 		return err
@@ -367,6 +370,9 @@ func (c *change) entry(r *Record, delta Quantity, movement string, action Action
 // quantity it still held taken out.
 func (c *change) remove(r *Record, movement string) error {
 	delta := -r.Quantity
+	if err := c.checkPast(r, delta, movement, "effective_at"); err != nil {
+		return err
+	}
 	if _, err := c.tx.ExecContext(c.ctx, `UPDATE inventory_records SET quantity = 0, version = version + 1, updated_at = $3, deleted_at = $3
 		WHERE workspace_id = $1 AND id = $2`, c.who.WorkspaceID, r.ID, store.Micros(c.recorded)); err != nil {
 		return err
