@@ -294,7 +294,7 @@ func (f Filter) values() map[string]any {
 // pgSearchVector is the text of an event that full-text search sees on
 // PostgreSQL. It must stay identical to the expression of the index in
 // migration 00020 (whitespace included), or PostgreSQL stops using the index;
-// it holds the same text as the SQLite FTS trigger's.
+// it holds the same text as SQLite's full-text index (searchBody).
 const pgSearchVector = `to_tsvector('simple', translate(
     actor_name || ' ' || action || ' ' || category || ' ' || entity_type || ' ' || entity_id || ' ' ||
     description || ' ' || COALESCE(old_values, '') || ' ' || COALESCE(new_values, '') || ' ' || ip,
@@ -338,6 +338,9 @@ func (f Filter) where(ctx context.Context, db *store.DB, workspaceID int64) (str
 		if db.Engine() == store.Postgres {
 			add(pgSearchVector+" @@ plainto_tsquery('simple', translate(?, '@.:/-', '     '))", strings.Join(words, " "))
 		} else {
+			if _, err := IndexSearch(ctx, db); err != nil {
+				return "", nil, err
+			}
 			match := ftsQuery(words)
 			few, err := fewMatches(ctx, db, match)
 			if err != nil {

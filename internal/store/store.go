@@ -215,6 +215,14 @@ func WithBeforeCommit(ctx context.Context, fn func(ctx context.Context, tx *Tx) 
 	return context.WithValue(ctx, beforeCommitKey{}, hooks)
 }
 
+// WithoutBeforeCommit returns ctx without the functions WithBeforeCommit
+// added, for bookkeeping transactions that run on a request's behalf but are
+// not its change (indexing, caches): they must not mark its idempotency
+// claim or carry its API_CALL event.
+func WithoutBeforeCommit(ctx context.Context) context.Context {
+	return context.WithValue(ctx, beforeCommitKey{}, []func(context.Context, *Tx) error(nil))
+}
+
 // InTx runs fn in a write transaction and commits it if fn returns nil. On
 // PostgreSQL a serialization failure or deadlock is retried a few times, so
 // fn must be safe to run again (no side effects outside tx).
