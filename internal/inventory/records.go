@@ -267,11 +267,16 @@ func (c *change) ensure(it Item, loc Location, lot string) (int64, error) {
 func (c *change) ensureLocked(it Item, loc Location, lot string) (*Record, error) {
 	suffix := ""
 	if c.tx.Engine() == store.Postgres {
-		suffix = ` FOR UPDATE OF r`
+		suffix = ` FOR UPDATE`
 	}
-	r, err := scanRecord(c.tx.QueryRowContext(c.ctx, recordSelect+` WHERE r.workspace_id = $1 AND r.item_id = $2 AND r.location_id = $3
-		AND r.lot = $4 AND r.deleted_at IS NULL`+suffix, c.who.WorkspaceID, it.ID, loc.ID, lot))
+	// The item and location are in hand: read the record alone.
+	r := Record{ItemID: it.ID, SKU: it.SKU, Unit: it.Unit, Scale: it.Scale, LocationID: loc.ID, LocationPath: loc.Path, Lot: lot}
+	var created, updated int64
+	err := c.tx.QueryRowContext(c.ctx, `SELECT id, quantity, version, created_at, updated_at FROM inventory_records
+		WHERE workspace_id = $1 AND item_id = $2 AND location_id = $3 AND lot = $4 AND deleted_at IS NULL`+suffix,
+		c.who.WorkspaceID, it.ID, loc.ID, lot).Scan(&r.ID, &r.Quantity, &r.Version, &created, &updated)
 	if err == nil {
+		r.CreatedAt, r.UpdatedAt = store.Time(created), store.Time(updated)
 		return &r, nil
 	}
 	if err != sql.ErrNoRows {
@@ -308,41 +313,66 @@ func (c *change) apply(r *Record, delta Quantity, movement string, action Action
 	if err := c.checkPast(r, delta, movement, field); err != nil {
 		return err
 	}
-	if _, err := c.tx.ExecContext(c.ctx, `UPDATE inventory_records SET quantity = $3, version = version + 1, updated_at = $4
-		WHERE workspace_id = $1 AND id = $2`, c.who.WorkspaceID, r.ID, int64(next), store.Micros(c.recorded)); err != nil {
-		return err
-	}
 	r.Quantity = next
 	r.Version++
-	return c.entry(r, delta, movement, action)
+	return c.write(r, delta, movement, action, true)
 }
 
-// entry appends one log entry for r (already at its new level) and keeps
-// the level of the item at the location and the checkpoint in step.
+// entry appends one log entry for r (already at its new level, stored) and
+// keeps the level of the item at the location and the checkpoint in step.
 func (c *change) entry(r *Record, delta Quantity, movement string, action Action) error {
+	return c.write(r, delta, movement, action, false)
+}
+
+// write stores r's new quantity when setRecord is true, and appends its log
+// entry with the level and checkpoint changes that go with it.
+func (c *change) write(r *Record, delta Quantity, movement string, action Action, setRecord bool) error {
 	if time.Since(c.recorded) > maxWriteDelay {
 		// Recorded-time queries rely on entries being written promptly.
 		return fault.New(fault.Conflict, "the movement took too long to write; try again")
-	}
-	var level int64
-	if err := c.tx.QueryRowContext(c.ctx, `UPDATE stock_levels SET quantity = quantity + $4
-		WHERE workspace_id = $1 AND item_id = $2 AND location_id = $3 RETURNING quantity`,
-		c.who.WorkspaceID, r.ItemID, r.LocationID, int64(delta)).Scan(&level); err != nil {
-		return fmt.Errorf("stock level of item %d at location %d: %w", r.ItemID, r.LocationID, err)
 	}
 	var actorID any
 	if c.who.ID != 0 {
 		actorID = c.who.ID
 	}
-	var id int64
-	if err := c.tx.QueryRowContext(c.ctx, `INSERT INTO inventory_log (workspace_id, item_id, sku, unit, unit_scale, record_id, location_id,
-		location_path, lot, movement, action, change, record_level, location_level, actor_kind, actor_id, actor_name, recorded_at,
-		effective_at, reason, reference, idempotency_key, batch_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) RETURNING id`,
-		c.who.WorkspaceID, r.ItemID, r.SKU, r.Unit, r.Scale, r.ID, r.LocationID, r.LocationPath, r.Lot, movement, string(action),
-		int64(delta), int64(r.Quantity), level, string(c.who.Kind), actorID, c.who.Name, store.Micros(c.recorded),
-		store.Micros(c.effective), c.reason, c.reference, c.idemKey, c.batchID).Scan(&id); err != nil {
-		return fmt.Errorf("append inventory log: %w", err)
+	logArgs := []any{c.who.WorkspaceID, r.ItemID, r.SKU, r.Unit, r.Scale, r.ID, r.LocationID, r.LocationPath, r.Lot, movement, string(action),
+		int64(delta), int64(r.Quantity), string(c.who.Kind), actorID, c.who.Name, store.Micros(c.recorded),
+		store.Micros(c.effective), c.reason, c.reference, c.idemKey, c.batchID}
+	var id, level int64
+	if c.tx.Engine() == store.Postgres {
+		// One round trip instead of four: each is a loopback exchange
+		// with a server process, and they were most of a movement's cost.
+		err := c.tx.QueryRowContext(c.ctx, pgWriteEntry, append(logArgs, setRecord, periodStart(c.effective))...).Scan(&id, &level)
+		if err != nil {
+			return fmt.Errorf("append inventory log: %w", err)
+		}
+	} else {
+		if setRecord {
+			if _, err := c.tx.ExecContext(c.ctx, `UPDATE inventory_records SET quantity = $3, version = version + 1, updated_at = $4
+				WHERE workspace_id = $1 AND id = $2`, c.who.WorkspaceID, r.ID, int64(r.Quantity), store.Micros(c.recorded)); err != nil {
+				return err
+			}
+		}
+		if err := c.tx.QueryRowContext(c.ctx, `UPDATE stock_levels SET quantity = quantity + $4
+			WHERE workspace_id = $1 AND item_id = $2 AND location_id = $3 RETURNING quantity`,
+			c.who.WorkspaceID, r.ItemID, r.LocationID, int64(delta)).Scan(&level); err != nil {
+			return fmt.Errorf("stock level of item %d at location %d: %w", r.ItemID, r.LocationID, err)
+		}
+		if err := c.tx.QueryRowContext(c.ctx, `INSERT INTO inventory_log (workspace_id, item_id, sku, unit, unit_scale, record_id, location_id,
+			location_path, lot, movement, action, change, record_level, actor_kind, actor_id, actor_name, recorded_at,
+			effective_at, reason, reference, idempotency_key, batch_id, location_level)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) RETURNING id`,
+			append(logArgs, level)...).Scan(&id); err != nil {
+			return fmt.Errorf("append inventory log: %w", err)
+		}
+		if delta != 0 {
+			if _, err := c.tx.ExecContext(c.ctx, `INSERT INTO inventory_checkpoints (workspace_id, item_id, location_id, period_start, change_sum)
+				VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (workspace_id, item_id, location_id, period_start) DO UPDATE SET change_sum = inventory_checkpoints.change_sum + excluded.change_sum`,
+				c.who.WorkspaceID, r.ItemID, r.LocationID, periodStart(c.effective), int64(delta)); err != nil {
+				return err
+			}
+		}
 	}
 	c.written = append(c.written, Entry{ID: id, ItemID: r.ItemID, SKU: r.SKU, Unit: r.Unit, Scale: r.Scale, RecordID: r.ID,
 		LocationID: r.LocationID, LocationPath: r.LocationPath, Lot: r.Lot, Movement: movement, Action: action, Change: delta,
@@ -356,15 +386,29 @@ func (c *change) entry(r *Record, delta Quantity, movement string, action Action
 		c.order = append(c.order, r.ID)
 	}
 	c.recs[r.ID] = r
-	if delta == 0 {
-		return nil
-	}
-	_, err := c.tx.ExecContext(c.ctx, `INSERT INTO inventory_checkpoints (workspace_id, item_id, location_id, period_start, change_sum)
-		VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (workspace_id, item_id, location_id, period_start) DO UPDATE SET change_sum = inventory_checkpoints.change_sum + excluded.change_sum`,
-		c.who.WorkspaceID, r.ItemID, r.LocationID, periodStart(c.effective), int64(delta))
-	return err
+	return nil
 }
+
+// pgWriteEntry is write's statement on PostgreSQL: the record's new
+// quantity (when $23), the item-location level, the month's checkpoint and
+// the log entry, which takes the level after from the level's update. Every
+// data-modifying WITH runs exactly once, referenced or not.
+const pgWriteEntry = `WITH rec AS (
+		UPDATE inventory_records SET quantity = $13, version = version + 1, updated_at = $17
+		WHERE $23 AND workspace_id = $1 AND id = $6
+	), lvl AS (
+		UPDATE stock_levels SET quantity = quantity + $12
+		WHERE workspace_id = $1 AND item_id = $2 AND location_id = $7 RETURNING quantity
+	), cp AS (
+		INSERT INTO inventory_checkpoints (workspace_id, item_id, location_id, period_start, change_sum)
+		SELECT $1, $2, $7, $24, $12 WHERE $12::bigint <> 0
+		ON CONFLICT (workspace_id, item_id, location_id, period_start) DO UPDATE SET change_sum = inventory_checkpoints.change_sum + excluded.change_sum
+	)
+	INSERT INTO inventory_log (workspace_id, item_id, sku, unit, unit_scale, record_id, location_id,
+		location_path, lot, movement, action, change, record_level, actor_kind, actor_id, actor_name, recorded_at,
+		effective_at, reason, reference, idempotency_key, batch_id, location_level)
+	SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, lvl.quantity FROM lvl
+	RETURNING id, location_level`
 
 // remove marks a record deleted after logging delete_record with whatever
 // quantity it still held taken out.
