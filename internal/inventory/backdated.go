@@ -29,11 +29,14 @@ const BackdateTolerance = time.Minute
 // Split and merge move stock between lots of one item-location: they never
 // change its level, so they are not checked here.
 func (c *change) checkPast(r *Record, delta Quantity, movement, field string) error {
-	if delta >= 0 || c.allowNeg || movement == "split" || movement == "merge" {
+	if delta >= 0 || movement == "split" || movement == "merge" {
 		return nil
 	}
 	if !c.effective.Before(c.recorded.Add(-BackdateTolerance)) {
 		return nil
+	}
+	if allowed, err := c.rules.negativeAllowed(); err != nil || allowed {
+		return err
 	}
 	if c.tx.Engine() == store.Postgres {
 		// The item-location's level row serializes backdated movements on

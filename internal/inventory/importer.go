@@ -287,10 +287,7 @@ func BulkUpdate(ctx context.Context, db *store.DB, rows []BulkRow, o Options) (R
 	err = db.InTx(ctx, func(tx *store.Tx) error {
 		res = Result{}
 		problems := fault.Fields{}
-		rs, err := readRules(ctx, tx, who.WorkspaceID)
-		if err != nil {
-			return err
-		}
+		rs := newRules(ctx, tx, who.WorkspaceID)
 		for _, row := range rows {
 			opts := o
 			if row.Reason != "" {

@@ -56,10 +56,7 @@ func Apply(ctx context.Context, db *store.DB, ms ...Movement) (Result, error) {
 	var res Result
 	err = db.InTx(ctx, func(tx *store.Tx) error {
 		res = Result{}
-		rs, err := readRules(ctx, tx, who.WorkspaceID)
-		if err != nil {
-			return err
-		}
+		rs := newRules(ctx, tx, who.WorkspaceID)
 		for i, m := range ms {
 			c := begin(ctx, tx, who, rs, *m.opts())
 			if len(ms) > 1 {

@@ -61,8 +61,12 @@ func (m *NewRecord) run(c *change) error {
 		if q, err = ParseQuantity(string(m.Quantity), it.Scale); err != nil {
 			return fault.Field("quantity", err.Error())
 		}
-		if q < 0 && !c.allowNeg {
-			return fault.Field("quantity", "may not be negative")
+		if q < 0 {
+			if allowed, err := c.rules.negativeAllowed(); err != nil {
+				return err
+			} else if !allowed {
+				return fault.Field("quantity", "may not be negative")
+			}
 		}
 	}
 	var id int64

@@ -138,7 +138,7 @@ type change struct {
 	ctx       context.Context
 	tx        *store.Tx
 	who       actor.Actor
-	allowNeg  bool
+	rules     *rules
 	recorded  time.Time
 	effective time.Time
 	reason    string
@@ -175,21 +175,35 @@ func validateOptions(o *Options, f fault.Fields) {
 	}
 }
 
-// rules are the workspace settings a movement obeys, read once per
-// transaction.
-type rules struct{ allowNegative bool }
-
-func readRules(ctx context.Context, tx *store.Tx, workspaceID int64) (rules, error) {
-	ws, err := workspace.Get(ctx, tx, workspaceID)
-	if err != nil {
-		return rules{}, err
-	}
-	return rules{allowNegative: ws.Settings.AllowNegativeStock}, nil
+// rules are the workspace settings movements obey, read at most once per
+// transaction and only when a movement needs them: a receipt never does.
+type rules struct {
+	ctx         context.Context
+	tx          *store.Tx
+	workspaceID int64
+	loaded      bool
+	allowNeg    bool
 }
 
-func begin(ctx context.Context, tx *store.Tx, who actor.Actor, rs rules, o Options) *change {
+func newRules(ctx context.Context, tx *store.Tx, workspaceID int64) *rules {
+	return &rules{ctx: ctx, tx: tx, workspaceID: workspaceID}
+}
+
+// negativeAllowed reports whether the workspace allows negative stock.
+func (rs *rules) negativeAllowed() (bool, error) {
+	if !rs.loaded {
+		ws, err := workspace.Get(rs.ctx, rs.tx, rs.workspaceID)
+		if err != nil {
+			return false, err
+		}
+		rs.allowNeg, rs.loaded = ws.Settings.AllowNegativeStock, true
+	}
+	return rs.allowNeg, nil
+}
+
+func begin(ctx context.Context, tx *store.Tx, who actor.Actor, rs *rules, o Options) *change {
 	now := time.Now().UTC()
-	c := &change{ctx: ctx, tx: tx, who: who, allowNeg: rs.allowNegative, recorded: now, effective: o.EffectiveAt.UTC(),
+	c := &change{ctx: ctx, tx: tx, who: who, rules: rs, recorded: now, effective: o.EffectiveAt.UTC(),
 		reason: o.Reason, reference: o.Reference, idemKey: actor.RequestFrom(ctx).IdempotencyKey}
 	if c.effective.IsZero() {
 		c.effective = now
@@ -306,9 +320,15 @@ func (c *change) apply(r *Record, delta Quantity, movement string, action Action
 	if !ok {
 		return fault.Field(field, "the level would be out of range")
 	}
-	if next < 0 && !c.allowNeg {
-		return fault.Field(field, fmt.Sprintf("only %s %s of %s at %s (lot %q); the workspace does not allow negative stock",
-			r.Quantity.Format(r.Scale), r.Unit, r.SKU, r.LocationPath, r.Lot))
+	if next < 0 {
+		allowed, err := c.rules.negativeAllowed()
+		if err != nil {
+			return err
+		}
+		if !allowed {
+			return fault.Field(field, fmt.Sprintf("only %s %s of %s at %s (lot %q); the workspace does not allow negative stock",
+				r.Quantity.Format(r.Scale), r.Unit, r.SKU, r.LocationPath, r.Lot))
+		}
 	}
 	if err := c.checkPast(r, delta, movement, field); err != nil {
 		return err
