@@ -307,6 +307,17 @@ func (wb *Web) stationScan(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return wb.stationFailed(w, r, v, err)
 	}
+	if len(res.Records) == 0 && v.Mode == "count" {
+		// The count matched the record: nothing was written, the level is the count.
+		if it, err := inventory.ItemBySKU(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID, sku); err == nil {
+			counted, _ := inventory.ParseQuantity(string(qty), it.Scale)
+			where := v.LocationPath + v.Location
+			if lot != "" {
+				where += " lot " + lot
+			}
+			return v.back(w, r, fmt.Sprintf("Counted %s: no change, new level %s %s at %s", it.SKU, counted.Format(it.Scale), it.Unit, where))
+		}
+	}
 	return v.back(w, r, confirmation(verb, sku, res))
 }
 
@@ -489,6 +500,7 @@ func (wb *Web) stationFailed(w http.ResponseWriter, r *http.Request, v stationVi
 			}
 		}
 	}
+	msg = strings.ReplaceAll(msg, ` (lot "")`, "") // most stations count no lots
 	msg = strings.ToUpper(msg[:1]) + msg[1:]
 	status := fault.Invalid
 	if e.Kind != fault.NotFound {
