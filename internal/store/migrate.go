@@ -21,7 +21,9 @@ var migrationFiles embed.FS
 func (db *DB) provider() (*goose.Provider, error) {
 	dir := "migrations/sqlite"
 	dialect := goose.DialectSQLite3
-	var opts []goose.ProviderOption
+	// Areas number migrations in their own ranges, so a new one may sit
+	// below what a database already has (00002 after 00050): apply it.
+	opts := []goose.ProviderOption{goose.WithAllowOutofOrder(true)}
 	if db.engine == Postgres {
 		dir = "migrations/postgres"
 		dialect = goose.DialectPostgres
