@@ -311,7 +311,10 @@ func (wb *Web) stationScan(w http.ResponseWriter, r *http.Request) error {
 		// The count matched the record: nothing was written, the level is the count.
 		if it, err := inventory.ItemBySKU(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID, sku); err == nil {
 			counted, _ := inventory.ParseQuantity(string(qty), it.Scale)
-			where := v.LocationPath + v.Location
+			where := v.LocationPath
+			if !v.Bound() {
+				where = v.Location
+			}
 			if lot != "" {
 				where += " lot " + lot
 			}
@@ -501,7 +504,13 @@ func (wb *Web) stationFailed(w http.ResponseWriter, r *http.Request, v stationVi
 		}
 	}
 	msg = strings.ReplaceAll(msg, ` (lot "")`, "") // most stations count no lots
-	msg = strings.ToUpper(msg[:1]) + msg[1:]
+	if msg != "" {
+		msg = strings.ToUpper(msg[:1]) + msg[1:]
+	}
+	// The SKU field is empty again for the next scan: say what was scanned.
+	if sku := strings.TrimSpace(r.PostFormValue("sku")); sku != "" && !strings.Contains(msg, sku) {
+		msg = sku + " — " + msg
+	}
 	status := fault.Invalid
 	if e.Kind != fault.NotFound {
 		status = e.Kind

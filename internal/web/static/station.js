@@ -27,7 +27,12 @@
 
   form.addEventListener("change", function (ev) {
     if (ev.target.name === "mode") {
-      label();
+      // Coming back to the page from the browser's cache allows a new scan.
+  window.addEventListener("pageshow", function () {
+    sent = false;
+  });
+
+  label();
       refocus();
     }
   });
@@ -39,6 +44,11 @@
       return;
     }
     sent = true;
+  });
+
+  // Coming back to the page from the browser's cache allows a new scan.
+  window.addEventListener("pageshow", function () {
+    sent = false;
   });
 
   label();
