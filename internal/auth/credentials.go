@@ -216,7 +216,8 @@ func (s *Service) ListStations(ctx context.Context) ([]Station, error) {
 	return out, rows.Err()
 }
 
-// RevokeStation stops a station's token from working.
+// RevokeStation stops a station's token from working and ends its web
+// sessions.
 func (s *Service) RevokeStation(ctx context.Context, id int64) error {
 	a, err := actor.Require(ctx, actor.ManageStations)
 	if err != nil {
@@ -236,8 +237,14 @@ func (s *Service) RevokeStation(ctx context.Context, id int64) error {
 			store.Micros(s.now()), a.WorkspaceID, id); err != nil {
 			return err
 		}
+		// Its station screens are signed out with it.
+		ended, err := endStationSessions(ctx, tx, a.WorkspaceID, id)
+		if err != nil {
+			return err
+		}
 		_, err = activity.Record(ctx, tx, activity.Event{Action: activity.Revoke, Category: activity.Configuration,
-			EntityType: "stations", EntityID: fmt.Sprint(id), Old: map[string]any{"revoked": false}, New: map[string]any{"revoked": true},
+			EntityType: "stations", EntityID: fmt.Sprint(id), Old: map[string]any{"revoked": false},
+			New:         map[string]any{"revoked": true, "web_sessions_ended": ended},
 			Description: "scanning station " + name + " revoked"})
 		return err
 	})

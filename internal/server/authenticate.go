@@ -11,11 +11,11 @@ import (
 )
 
 // authenticate resolves the one responsible party of a request: an API key
-// or station token in the Authorization header, or a session cookie. A
-// request presenting a bad bearer credential is refused; one without
-// credentials goes on anonymous and the page or endpoint decides. Requests
-// authenticated by cookie must carry the session's CSRF token on every
-// unsafe method.
+// or station token in the Authorization header, or a session cookie (on the
+// station screen, the station's own). A request presenting a bad bearer
+// credential is refused; one without credentials goes on anonymous and the
+// page or endpoint decides. Requests authenticated by cookie must carry the
+// session's CSRF token on every unsafe method.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
@@ -33,12 +33,19 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r.WithContext(actor.With(ctx, a)))
 			return
 		}
-		cookie, err := r.Cookie(web.SessionCookie)
+		// The station screen has its own session cookie, read there only: a
+		// station's browser acts as the station on /station and as nobody
+		// anywhere else, and a user's session does not reach the screen.
+		name, resolve, forget := web.SessionCookie, s.cfg.Auth.ResolveSession, web.ClearSessionCookie
+		if web.IsStationPath(r.URL.Path) {
+			name, resolve, forget = web.StationCookie, s.cfg.Auth.ResolveStationSession, web.ClearStationCookie
+		}
+		cookie, err := r.Cookie(name)
 		if err != nil || cookie.Value == "" {
 			next.ServeHTTP(w, r.WithContext(web.WithSecure(ctx, s.secure(r))))
 			return
 		}
-		a, csrf, err := s.cfg.Auth.ResolveSession(ctx, cookie.Value)
+		a, csrf, err := resolve(ctx, cookie.Value)
 		if err != nil {
 			if fault.KindOf(err) != fault.Unauthorized {
 				s.fail(w, r, err)
@@ -46,7 +53,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			}
 			// A stale cookie: forget it and go on as a visitor, telling the
 			// web page why so it can say "your session has expired".
-			web.ClearSessionCookie(w, s.secure(r))
+			forget(w, s.secure(r))
 			ctx = web.WithSessionProblem(ctx, fault.PublicMessage(err))
 			next.ServeHTTP(w, r.WithContext(web.WithSecure(ctx, s.secure(r))))
 			return

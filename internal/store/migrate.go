@@ -21,8 +21,8 @@ var migrationFiles embed.FS
 func (db *DB) provider() (*goose.Provider, error) {
 	dir := "migrations/sqlite"
 	dialect := goose.DialectSQLite3
-	// An area's new migration usually has a lower version than another
-	// area's newest one (00022 after 00050): apply it all the same.
+	// Areas number migrations in their own ranges, so a new one may sit
+	// below what a database already has (00002 after 00050): apply it.
 	opts := []goose.ProviderOption{goose.WithAllowOutofOrder(true)}
 	if db.engine == Postgres {
 		dir = "migrations/postgres"

@@ -108,6 +108,7 @@ func (wb *Web) Register(mux *http.ServeMux) {
 	wb.registerLocations(mux)
 	wb.registerActivity(mux)
 	wb.registerAssets(mux)
+	wb.registerStation(mux)
 	mux.HandleFunc("/", wb.page(func(w http.ResponseWriter, r *http.Request) error {
 		return fault.New(fault.NotFound, "there is no page at %s", r.URL.Path)
 	}))

@@ -1,0 +1,520 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/auth"
+	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/inventory"
+)
+
+// The station screen (/station) is what a tablet or handheld scanner at a
+// bench opens: it signs in with the station's token and then records
+// receipts, issues, counts and batch initializes at the station's location,
+// as the station (log action `scan`). Its session cookie is scoped to
+// /station and honoured there only, so a station's browser can do nothing
+// else, and users' sessions never reach it.
+
+// StationCookie names the station screen's session cookie.
+const StationCookie = "stocktrail_station"
+
+const stationPath = "/station"
+
+// IsStationPath reports whether path belongs to the station screen, where
+// the station cookie (and only it) is read.
+func IsStationPath(path string) bool {
+	return path == stationPath || strings.HasPrefix(path, stationPath+"/")
+}
+
+func setStationCookie(w http.ResponseWriter, value string, secure bool, expires time.Time) {
+	http.SetCookie(w, &http.Cookie{Name: StationCookie, Value: value, Path: stationPath, HttpOnly: true, Secure: secure,
+		SameSite: http.SameSiteLaxMode, Expires: expires})
+}
+
+// ClearStationCookie tells the browser to forget its station session.
+func ClearStationCookie(w http.ResponseWriter, secure bool) {
+	http.SetCookie(w, &http.Cookie{Name: StationCookie, Value: "", Path: stationPath, HttpOnly: true, Secure: secure,
+		SameSite: http.SameSiteLaxMode, MaxAge: -1})
+}
+
+func (wb *Web) registerStation(mux *http.ServeMux) {
+	mux.HandleFunc("GET /station", wb.stationPage(wb.stationScreen))
+	mux.HandleFunc("POST /station/sign-in", wb.stationPage(wb.stationSignIn))
+	mux.HandleFunc("POST /station/sign-out", wb.stationPage(wb.stationSignOut))
+	mux.HandleFunc("POST /station/scan", wb.stationPage(wb.stationScan))
+	mux.HandleFunc("POST /station/batch", wb.stationPage(wb.stationBatch))
+}
+
+// stationPage is page for the station screen: a request that is not (or no
+// longer) signed in as a station goes back to the sign-in form, with the
+// reason.
+func (wb *Web) stationPage(h handler) http.HandlerFunc {
+	return wb.page(func(w http.ResponseWriter, r *http.Request) error {
+		err := h(w, r)
+		if err != nil && fault.KindOf(err) == fault.Unauthorized {
+			msg := sessionProblem(r.Context())
+			if msg == "" {
+				msg = fault.PublicMessage(err)
+			}
+			http.Redirect(w, r, stationPath+"?msg="+url.QueryEscape(msg), http.StatusSeeOther)
+			return nil
+		}
+		return err
+	})
+}
+
+// signedInStation returns the station a request acts as through the station
+// screen's session (not a bearer token, nor a user).
+func signedInStation(r *http.Request) (actor.Actor, error) {
+	a, ok := actor.From(r.Context())
+	if !ok || a.Kind != actor.Station || sessionToken(r.Context()) == "" {
+		return actor.Actor{}, fault.New(fault.Unauthorized, "sign in with the station's token first")
+	}
+	return a, nil
+}
+
+// stationModes are the scan form's modes, in screen order.
+var stationModes = []struct{ Value, Label, Hint string }{
+	{"receive", "Receive", "adds the quantity"},
+	{"issue", "Issue", "takes the quantity out"},
+	{"count", "Count", "sets the record to the counted quantity"},
+	{"batch", "Batch initialize", "collects counted lines; submit them all at once"},
+}
+
+func validMode(m string) bool {
+	for _, s := range stationModes {
+		if s.Value == m {
+			return true
+		}
+	}
+	return false
+}
+
+// draftLine is one counted line of a batch initialize being scanned, kept
+// with the station's session until it is submitted.
+type draftLine struct {
+	SKU      string `json:"sku"`
+	Lot      string `json:"lot,omitempty"`
+	Quantity string `json:"quantity"`
+	Unit     string `json:"unit,omitempty"`
+	// N numbers the line on the screen (from 1).
+	N int `json:"-"`
+}
+
+// maxDraftLines caps a batch at what one InitializeBatch accepts.
+const maxDraftLines = 1000
+
+type stationView struct {
+	SignedIn     bool
+	Name         string
+	LocationPath string
+	// Locations are offered when the station is bound to none.
+	Locations []inventory.Location
+	Location  string
+	Modes     []struct{ Value, Label, Hint string }
+	Mode      string
+	Quantity  string
+	Lot       string
+	Lines     []draftLine
+	Recent    []inventory.Entry
+}
+
+// Bound reports whether the station works at its own location.
+func (v stationView) Bound() bool { return v.LocationPath != "" }
+
+// where is the location the next movement happens at: the station's own, or
+// the one picked on an unbound station's screen.
+func (v stationView) where() inventory.LocationRef {
+	if v.Bound() {
+		return inventory.LocationRef{}
+	}
+	return inventory.LocationRef{Location: v.Location}
+}
+
+func (wb *Web) stationScreen(w http.ResponseWriter, r *http.Request) error {
+	a, err := signedInStation(r)
+	if err != nil {
+		var problem error
+		if msg := r.URL.Query().Get("msg"); msg != "" {
+			problem = fault.New(fault.Unauthorized, "%s", msg)
+		} else if msg := sessionProblem(r.Context()); msg != "" {
+			problem = fault.New(fault.Unauthorized, "%s", msg)
+		}
+		wb.render(w, r, http.StatusOK, "station.html", "Station", stationView{}, problem)
+		return nil
+	}
+	v, err := wb.stationView(r, a)
+	if err != nil {
+		return err
+	}
+	return wb.show(w, r, "station.html", "Station · "+a.Name, v, nil)
+}
+
+// stationView gathers what the screen shows: the station, its location,
+// the batch being scanned and the station's recent scans.
+func (wb *Web) stationView(r *http.Request, a actor.Actor) (stationView, error) {
+	ctx := r.Context()
+	q := r.URL.Query()
+	if r.Method == http.MethodPost {
+		q = r.PostForm
+	}
+	v := stationView{SignedIn: true, Name: a.Name, Modes: stationModes, Mode: q.Get("mode"), Quantity: "1",
+		Location: strings.TrimSpace(q.Get("location"))}
+	if !validMode(v.Mode) {
+		v.Mode = "receive"
+	}
+	if a.LocationID != 0 {
+		loc, err := inventory.GetLocation(ctx, wb.cfg.DB.Read(), a.WorkspaceID, a.LocationID)
+		if err != nil && fault.KindOf(err) != fault.NotFound {
+			return v, err
+		}
+		v.LocationPath = loc.Path
+	}
+	if v.LocationPath == "" {
+		locs, err := inventory.ListLocations(ctx, wb.cfg.DB.Read(), a.WorkspaceID, false)
+		if err != nil {
+			return v, err
+		}
+		v.Locations = locs
+	}
+	lines, err := wb.draft(r)
+	if err != nil {
+		return v, err
+	}
+	for i := range lines {
+		lines[i].N = i + 1
+	}
+	v.Lines = lines
+	page, err := inventory.ListLog(ctx, wb.cfg.DB, inventory.LogFilter{ActorKind: string(actor.Station), ActorID: a.ID, Limit: 15})
+	if err != nil {
+		return v, err
+	}
+	v.Recent = page.Entries
+	return v, nil
+}
+
+func (wb *Web) draft(r *http.Request) ([]draftLine, error) {
+	raw, err := wb.cfg.Auth.StationDraft(r.Context(), sessionToken(r.Context()))
+	if err != nil || raw == "" {
+		return nil, err
+	}
+	var lines []draftLine
+	if json.Unmarshal([]byte(raw), &lines) != nil {
+		return nil, nil // an unreadable draft is dropped, not a dead screen
+	}
+	return lines, nil
+}
+
+func (wb *Web) saveDraft(r *http.Request, lines []draftLine) error {
+	raw := ""
+	if len(lines) > 0 {
+		b, err := json.Marshal(lines)
+		if err != nil {
+			return err
+		}
+		raw = string(b)
+	}
+	return wb.cfg.Auth.SetStationDraft(r.Context(), sessionToken(r.Context()), raw)
+}
+
+func (wb *Web) stationSignIn(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	sess, err := wb.cfg.Auth.StationSignIn(r.Context(), r.PostFormValue("token"))
+	if err != nil {
+		if fault.KindOf(err) == fault.Internal {
+			return err
+		}
+		wb.render(w, r, fault.HTTPStatus(fault.KindOf(err)), "station.html", "Station", stationView{}, err)
+		return nil
+	}
+	setStationCookie(w, sess.Token, isSecure(r.Context()), sess.ExpiresAt.Add(auth.StationSessionMax))
+	return redirect(w, r, stationPath, "Signed in as "+sess.Station.Name)
+}
+
+func (wb *Web) stationSignOut(w http.ResponseWriter, r *http.Request) error {
+	if _, err := signedInStation(r); err == nil {
+		if err := wb.cfg.Auth.StationSignOut(r.Context(), sessionToken(r.Context())); err != nil {
+			return err
+		}
+	}
+	ClearStationCookie(w, isSecure(r.Context()))
+	return redirect(w, r, stationPath, "Signed out")
+}
+
+// back is where the screen goes after a submit: the same mode (and picked
+// location), with the confirmation.
+func (v stationView) back(w http.ResponseWriter, r *http.Request, msg string) error {
+	q := url.Values{"mode": {v.Mode}}
+	if !v.Bound() && v.Location != "" {
+		q.Set("location", v.Location)
+	}
+	return redirect(w, r, stationPath+"?"+q.Encode(), msg)
+}
+
+// stationScan records one scan: a receipt, an issue or a count through
+// inventory, or a line added to the batch being scanned.
+func (wb *Web) stationScan(w http.ResponseWriter, r *http.Request) error {
+	a, err := signedInStation(r)
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	v, err := wb.stationView(r, a)
+	if err != nil {
+		return err
+	}
+	f := r.PostForm
+	sku, lot := strings.TrimSpace(f.Get("sku")), strings.TrimSpace(f.Get("lot"))
+	qty := inventory.DecimalText(strings.TrimSpace(f.Get("quantity")))
+	if !validMode(f.Get("mode")) {
+		return wb.stationFailed(w, r, v, fault.Field("mode", "pick Receive, Issue, Count or Batch initialize"))
+	}
+	if sku == "" {
+		return wb.stationFailed(w, r, v, fault.Field("sku", "scan or type a SKU"))
+	}
+	ref := inventory.RecordRef{ItemRef: inventory.ItemRef{SKU: sku}, LocationRef: v.where(), Lot: lot}
+	var res inventory.Result
+	var verb string
+	switch v.Mode {
+	case "receive":
+		verb = "Received"
+		res, err = inventory.Receive(r.Context(), wb.cfg.DB, inventory.Receipt{ItemRef: ref.ItemRef, LocationRef: ref.LocationRef, Lot: lot, Quantity: qty})
+	case "issue":
+		verb = "Issued"
+		res, err = inventory.IssueStock(r.Context(), wb.cfg.DB, inventory.Issue{RecordRef: ref, Quantity: qty})
+	case "count":
+		verb = "Counted"
+		res, err = inventory.Reconcile(r.Context(), wb.cfg.DB, inventory.Reconciliation{RecordRef: ref, Counted: qty})
+	case "batch":
+		msg, err := wb.addDraftLine(r, a, &v, sku, lot, string(qty))
+		if err != nil {
+			return wb.stationFailed(w, r, v, err)
+		}
+		return v.back(w, r, msg)
+	}
+	if err != nil {
+		return wb.stationFailed(w, r, v, err)
+	}
+	if len(res.Records) == 0 && v.Mode == "count" {
+		// The count matched the record: nothing was written, the level is the count.
+		if it, err := inventory.ItemBySKU(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID, sku); err == nil {
+			counted, _ := inventory.ParseQuantity(string(qty), it.Scale)
+			where := v.LocationPath
+			if !v.Bound() {
+				where = v.Location
+			}
+			if lot != "" {
+				where += " lot " + lot
+			}
+			return v.back(w, r, fmt.Sprintf("Counted %s: no change, new level %s %s at %s", it.SKU, counted.Format(it.Scale), it.Unit, where))
+		}
+	}
+	return v.back(w, r, confirmation(verb, sku, res))
+}
+
+// confirmation is the line shown after a movement: SKU, change, new level.
+func confirmation(verb, sku string, res inventory.Result) string {
+	if len(res.Records) == 0 {
+		return verb + " " + sku
+	}
+	rec := res.Records[0]
+	var change inventory.Quantity
+	for _, e := range res.Entries {
+		if e.RecordID == rec.ID {
+			change += e.Change
+		}
+	}
+	where := rec.LocationPath
+	if rec.Lot != "" {
+		where += " lot " + rec.Lot
+	}
+	diff := "no change"
+	if change != 0 {
+		diff = signed(change, rec.Scale) + " " + rec.Unit
+	}
+	return fmt.Sprintf("%s %s: %s, new level %s %s at %s", verb, rec.SKU, diff, rec.QuantityText(), rec.Unit, where)
+}
+
+func signed(q inventory.Quantity, scale int) string {
+	if q > 0 {
+		return "+" + q.Format(scale)
+	}
+	return q.Format(scale)
+}
+
+// addDraftLine checks a counted line (known SKU, a count the unit allows)
+// and adds it to the batch; scanning a SKU again adds to its count, so
+// counting by scanning each piece works.
+func (wb *Web) addDraftLine(r *http.Request, a actor.Actor, v *stationView, sku, lot, qty string) (string, error) {
+	it, err := inventory.ItemBySKU(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID, sku)
+	if err != nil {
+		if fault.KindOf(err) == fault.NotFound {
+			return "", fault.Field("sku", fmt.Sprintf("unknown SKU %q", sku))
+		}
+		return "", err
+	}
+	q, err := inventory.ParseQuantity(qty, it.Scale)
+	if err != nil {
+		return "", fault.Field("quantity", err.Error())
+	}
+	if q < 0 {
+		return "", fault.Field("quantity", "a counted quantity may not be negative")
+	}
+	if len(lot) > 64 {
+		return "", fault.Field("lot", "at most 64 characters")
+	}
+	for i, l := range v.Lines {
+		if l.SKU != it.SKU || l.Lot != lot {
+			continue
+		}
+		old, err := inventory.ParseQuantity(l.Quantity, it.Scale)
+		if err != nil {
+			old = 0 // the unit's decimals changed since: the new count replaces it
+		}
+		sum := old + q
+		if sum > inventory.Quantity(1e18) {
+			return "", fault.Field("quantity", "too large")
+		}
+		v.Lines[i].Quantity, v.Lines[i].Unit = sum.Format(it.Scale), it.Unit
+		if err := wb.saveDraft(r, v.Lines); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("Batch line %d: %s counted %s + %s = %s %s", i+1, it.SKU, old.Format(it.Scale), q.Format(it.Scale),
+			sum.Format(it.Scale), it.Unit), nil
+	}
+	if len(v.Lines) >= maxDraftLines {
+		return "", fault.New(fault.Invalid, "a batch holds at most %d lines; submit this one first", maxDraftLines)
+	}
+	v.Lines = append(v.Lines, draftLine{SKU: it.SKU, Lot: lot, Quantity: q.Format(it.Scale), Unit: it.Unit})
+	if err := wb.saveDraft(r, v.Lines); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("Batch line %d: %s counted %s %s (not saved until you submit the batch)", len(v.Lines), it.SKU,
+		q.Format(it.Scale), it.Unit), nil
+}
+
+// stationBatch submits the scanned lines as one batch initialize (all or
+// nothing), or removes a line, or clears the batch.
+func (wb *Web) stationBatch(w http.ResponseWriter, r *http.Request) error {
+	a, err := signedInStation(r)
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	v, err := wb.stationView(r, a)
+	if err != nil {
+		return err
+	}
+	v.Mode = "batch"
+	switch r.PostFormValue("action") {
+	case "clear":
+		if err := wb.saveDraft(r, nil); err != nil {
+			return err
+		}
+		return v.back(w, r, "Batch cleared")
+	case "remove":
+		i, err := strconv.Atoi(r.PostFormValue("line"))
+		if err != nil || i < 1 || i > len(v.Lines) {
+			return wb.stationFailed(w, r, v, fault.Field("line", "no such line in the batch"))
+		}
+		removed := v.Lines[i-1]
+		lines := append(v.Lines[:i-1:i-1], v.Lines[i:]...)
+		if err := wb.saveDraft(r, lines); err != nil {
+			return err
+		}
+		return v.back(w, r, fmt.Sprintf("Removed line %d (%s)", i, removed.SKU))
+	case "submit":
+		if len(v.Lines) == 0 {
+			return wb.stationFailed(w, r, v, fault.Field("lines", "scan at least one line first"))
+		}
+		in := inventory.Initialize{LocationRef: v.where(), Options: inventory.Options{Reference: "station screen batch"}}
+		for _, l := range v.Lines {
+			in.Lines = append(in.Lines, inventory.InitializeLine{ItemRef: inventory.ItemRef{SKU: l.SKU}, Lot: l.Lot,
+				Quantity: inventory.DecimalText(l.Quantity)})
+		}
+		res, err := inventory.InitializeBatch(r.Context(), wb.cfg.DB, in)
+		if err != nil {
+			return wb.stationFailed(w, r, v, err)
+		}
+		if err := wb.saveDraft(r, nil); err != nil {
+			return err
+		}
+		changed := map[int64]bool{}
+		for _, e := range res.Entries {
+			if e.Change != 0 {
+				changed[e.RecordID] = true
+			}
+		}
+		var levels []string
+		for _, rec := range res.Records {
+			levels = append(levels, fmt.Sprintf("%s %s %s", rec.SKU, rec.QuantityText(), rec.Unit))
+		}
+		return v.back(w, r, fmt.Sprintf("Batch initialized: %d lines, %d changed; new levels: %s", len(in.Lines), len(changed),
+			strings.Join(levels, ", ")))
+	}
+	return wb.stationFailed(w, r, v, fault.Field("action", "submit, remove or clear"))
+}
+
+var batchField = regexp.MustCompile(`^lines\[(\d+)\]\.?(.*)$`)
+
+// stationFailed shows the screen again with a readable message: what the
+// operator scanned and what is wrong, without the API's field names. Nothing
+// was changed.
+func (wb *Web) stationFailed(w http.ResponseWriter, r *http.Request, v stationView, err error) error {
+	e, ok := fault.As(err)
+	if !ok || e.Kind == fault.Internal || e.Kind == fault.Unauthorized {
+		return err
+	}
+	msg := e.Message
+	if len(e.Fields) == 1 {
+		for field, text := range e.Fields {
+			label := field
+			if m := batchField.FindStringSubmatch(field); m != nil {
+				n, _ := strconv.Atoi(m[1])
+				label = fmt.Sprintf("line %d", n+1)
+				if n < len(v.Lines) {
+					label += " (" + v.Lines[n].SKU + ")"
+				}
+				if m[2] != "" {
+					label += " " + m[2]
+				}
+			}
+			switch field {
+			case "sku", "record_id", "item_id":
+				msg = text // already names the SKU or the stock
+			case "counted":
+				msg = "quantity: " + text
+			default:
+				msg = label + ": " + text
+			}
+		}
+	}
+	msg = strings.ReplaceAll(msg, ` (lot "")`, "") // most stations count no lots
+	if msg != "" {
+		msg = strings.ToUpper(msg[:1]) + msg[1:]
+	}
+	// The SKU field is empty again for the next scan: say what was scanned.
+	if sku := strings.TrimSpace(r.PostFormValue("sku")); sku != "" && !strings.Contains(msg, sku) {
+		msg = sku + " — " + msg
+	}
+	status := fault.Invalid
+	if e.Kind != fault.NotFound {
+		status = e.Kind
+	}
+	wb.render(w, r, fault.HTTPStatus(status), "station.html", "Station · "+v.Name, v, &fault.Error{Kind: status, Message: msg, Fields: e.Fields})
+	return nil
+}
