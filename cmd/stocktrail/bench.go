@@ -226,7 +226,7 @@ func benchHTTP(ctx context.Context, db *store.DB, authSvc *auth.Service, items [
 	transport := &http.Transport{MaxIdleConnsPerHost: clients}
 	client := &http.Client{Transport: transport}
 	var done, failed atomic.Int64
-	cpuBefore, pgBefore := processCPU(), postgresCPU(ctx, db)
+	cpuBefore, pgBefore, writerBefore := processCPU(), postgresCPU(ctx, db), db.WriterStats()
 	deadline := time.Now().Add(dur)
 	var wg sync.WaitGroup
 	for c := 0; c < clients; c++ {
@@ -264,6 +264,11 @@ func benchHTTP(ctx context.Context, db *store.DB, authSvc *auth.Service, items [
 		// CPU per receipt varies less than throughput on a shared machine;
 		// it covers clients and server of this process, not PostgreSQL's.
 		fmt.Fprintf(stdout, "%-34s %v per receipt (this process, user+system)\n", "  CPU", (cpu / time.Duration(n)).Round(time.Microsecond))
+		if w := db.WriterStats(); w.Groups > writerBefore.Groups {
+			groups, txs, busy := w.Groups-writerBefore.Groups, w.Transactions-writerBefore.Transactions, w.Busy-writerBefore.Busy
+			fmt.Fprintf(stdout, "%-34s busy %.0f%% of the run, %d commits of %.1f transactions, %v per receipt\n", "  SQLite writer",
+				100*busy.Seconds()/dur.Seconds(), groups, float64(txs)/float64(groups), (busy / time.Duration(n)).Round(time.Microsecond))
+		}
 		if pgCPU > 0 {
 			fmt.Fprintf(stdout, "%-34s %v per receipt (the PostgreSQL server's processes)\n", "", (pgCPU / time.Duration(n)).Round(time.Microsecond))
 		}

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync/atomic"
+	"time"
 )
 
 // SQLite has one writer and makes a commit durable with an fsync, so one
@@ -21,6 +23,8 @@ type groupCommitter struct {
 	requests chan *writeRequest
 	stop     chan struct{}
 	stopped  chan struct{}
+	// Totals for WriterStats.
+	groups, transactions, busy atomic.Int64
 }
 
 // maxGroup bounds one physical transaction, so one batch cannot hold the
@@ -95,9 +99,30 @@ func (g *groupCommitter) run() {
 				break collect
 			}
 		}
+		began := time.Now()
 		g.commit(batch)
 		g.stmts.prepareWanted(context.Background())
+		g.groups.Add(1)
+		g.transactions.Add(int64(len(batch)))
+		g.busy.Add(int64(time.Since(began)))
 	}
+}
+
+// WriterStats describes the SQLite writer's work so far, for benchmarks:
+// when Busy is close to the elapsed time, the single writer is the limit.
+type WriterStats struct {
+	Groups       int64         // physical transactions committed
+	Transactions int64         // logical transactions run in them
+	Busy         time.Duration // time spent running and committing groups
+}
+
+// WriterStats reports the group committer's totals (zero on PostgreSQL).
+func (db *DB) WriterStats() WriterStats {
+	if db.group == nil {
+		return WriterStats{}
+	}
+	g := db.group
+	return WriterStats{Groups: g.groups.Load(), Transactions: g.transactions.Load(), Busy: time.Duration(g.busy.Load())}
 }
 
 // commit runs a batch in one physical transaction and answers every request.
