@@ -88,6 +88,39 @@ type Event struct {
 // Record appends ev inside tx. The actor and request facts come from ctx
 // unless ev already names them (e.g. a failed login has no actor yet).
 func Record(ctx context.Context, tx *store.Tx, ev Event) (int64, error) {
+	args, err := eventArgs(ctx, ev)
+	if err != nil {
+		return 0, err
+	}
+	var id int64
+	if err := tx.QueryRowContext(ctx, insertEvent+` RETURNING id`, args...).Scan(&id); err != nil {
+		return 0, fmt.Errorf("record activity %s %s: %w", ev.Action, ev.EntityType, err)
+	}
+	return id, nil
+}
+
+// Note records ev like Record, but as a write queued until just before the
+// transaction commits (store.Tx.ExecLater): it commits with the change or
+// not at all, and on PostgreSQL it travels to the server together with the
+// transaction's other queued writes instead of in a round trip of its own.
+// For events whose id the caller does not need.
+func Note(ctx context.Context, tx *store.Tx, ev Event) error {
+	args, err := eventArgs(ctx, ev)
+	if err != nil {
+		return err
+	}
+	tx.ExecLater(insertEvent, args...)
+	return nil
+}
+
+const insertEvent = `INSERT INTO activity_events
+		(workspace_id, occurred_at, actor_kind, actor_id, actor_name, action, category, entity_type, entity_id,
+		 old_values, new_values, description, ip, user_agent, request_id, reported_by_kind, reported_by_id, reported_by_name)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
+
+// eventArgs completes ev from ctx (actor, workspace, request facts, time)
+// and returns the values of insertEvent.
+func eventArgs(ctx context.Context, ev Event) ([]any, error) {
 	if a, ok := actor.From(ctx); ok && ev.ActorKind == "" {
 		ev.ActorKind, ev.ActorID, ev.ActorName = string(a.Kind), a.ID, a.Name
 		if ev.WorkspaceID == 0 {
@@ -98,7 +131,7 @@ func Record(ctx context.Context, tx *store.Tx, ev Event) (int64, error) {
 		ev.ActorKind, ev.ActorName = "anonymous", "anonymous"
 	}
 	if ev.WorkspaceID == 0 {
-		return 0, fmt.Errorf("activity event %s %s has no workspace", ev.Action, ev.EntityType)
+		return nil, fmt.Errorf("activity event %s %s has no workspace", ev.Action, ev.EntityType)
 	}
 	req := actor.RequestFrom(ctx)
 	if ev.IP == "" {
@@ -115,25 +148,16 @@ func Record(ctx context.Context, tx *store.Tx, ev Event) (int64, error) {
 	}
 	oldJSON, err := jsonOrNull(ev.Old)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	newJSON, err := jsonOrNull(ev.New)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	var id int64
-	err = tx.QueryRowContext(ctx, `INSERT INTO activity_events
-		(workspace_id, occurred_at, actor_kind, actor_id, actor_name, action, category, entity_type, entity_id,
-		 old_values, new_values, description, ip, user_agent, request_id, reported_by_kind, reported_by_id, reported_by_name)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id`,
-		ev.WorkspaceID, store.Micros(ev.OccurredAt), ev.ActorKind, nullID(ev.ActorID), ev.ActorName, string(ev.Action),
+	return []any{ev.WorkspaceID, store.Micros(ev.OccurredAt), ev.ActorKind, nullID(ev.ActorID), ev.ActorName, string(ev.Action),
 		string(ev.Category), ev.EntityType, ev.EntityID, oldJSON, newJSON, ev.Description,
 		truncate(ev.IP, 64), truncate(ev.UserAgent, 512), truncate(ev.RequestID, 64),
-		ev.ReportedByKind, nullID(ev.ReportedByID), ev.ReportedByName).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("record activity %s %s: %w", ev.Action, ev.EntityType, err)
-	}
-	return id, nil
+		ev.ReportedByKind, nullID(ev.ReportedByID), ev.ReportedByName}, nil
 }
 
 // nullID stores 0 (no such party) as NULL.

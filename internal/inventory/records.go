@@ -455,9 +455,8 @@ func (c *change) event(what string, entityID int64, old, new any, description st
 	case "delete":
 		action = activity.Delete
 	}
-	_, err := activity.Record(c.ctx, c.tx, activity.Event{Action: action, Category: activity.Inventory,
+	return activity.Note(c.ctx, c.tx, activity.Event{Action: action, Category: activity.Inventory,
 		EntityType: "inventory_records", EntityID: fmt.Sprint(entityID), Old: old, New: new, Description: what + ": " + description})
-	return err
 }
 
 // periodStart is the checkpoint period of an effective time: the start of

@@ -52,12 +52,11 @@ func (s *Server) recordAPICalls(next http.Handler) http.Handler {
 				if inTx.Load() {
 					return nil // an earlier transaction of this call already has it
 				}
-				_, err := activity.Record(ctx, tx, activity.Event{Action: activity.APICall, Category: activity.API,
+				tx.AfterCommit(func() { inTx.Store(true) })
+				return activity.Note(ctx, tx, activity.Event{Action: activity.APICall, Category: activity.API,
 					EntityType: "api_keys", EntityID: fmt.Sprint(who.ID),
 					New:         map[string]any{"method": r.Method, "path": r.URL.Path, "committed": true},
 					Description: fmt.Sprintf("%s %s → committed", r.Method, r.URL.Path)})
-				tx.AfterCommit(func() { inTx.Store(true) })
-				return err
 			}))
 		}
 		next.ServeHTTP(rec, r)

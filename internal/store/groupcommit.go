@@ -228,5 +228,8 @@ func runLogical(ctx context.Context, tx *Tx, fn func(tx *Tx) error) (res writeRe
 			return writeResult{err: err}
 		}
 	}
+	if err := tx.flushDeferred(ctx); err != nil {
+		return writeResult{err: err}
+	}
 	return writeResult{tx: tx}
 }

@@ -182,6 +182,8 @@ type Tx struct {
 	stmts  *stmtCache
 	before []func(ctx context.Context, tx *Tx) error
 	after  []func()
+	// deferred are writes queued by ExecLater.
+	deferred []deferredStmt
 }
 
 // Engine reports which engine the transaction runs on.
@@ -265,6 +267,9 @@ func (db *DB) inTxOnce(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		if err = h(ctx, tx); err != nil {
 			return err
 		}
+	}
+	if err = tx.flushDeferred(ctx); err != nil {
+		return err
 	}
 	if err = sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
