@@ -158,6 +158,20 @@ func (wb *Web) stationScreen(w http.ResponseWriter, r *http.Request) error {
 	return wb.show(w, r, "station.html", "Station · "+a.Name, v, nil)
 }
 
+// stationForm reads a posted station form: the signed-in station, the
+// form, and the screen it was posted from.
+func (wb *Web) stationForm(w http.ResponseWriter, r *http.Request) (actor.Actor, stationView, error) {
+	a, err := signedInStation(r)
+	if err != nil {
+		return a, stationView{}, err
+	}
+	if err := parseForm(w, r); err != nil {
+		return a, stationView{}, err
+	}
+	v, err := wb.stationView(r, a)
+	return a, v, err
+}
+
 // stationView gathers what the screen shows: the station, its location,
 // the batch being scanned and the station's recent scans.
 func (wb *Web) stationView(r *http.Request, a actor.Actor) (stationView, error) {
@@ -264,14 +278,7 @@ func (v stationView) back(w http.ResponseWriter, r *http.Request, msg string) er
 // stationScan records one scan: a receipt, an issue or a count through
 // inventory, or a line added to the batch being scanned.
 func (wb *Web) stationScan(w http.ResponseWriter, r *http.Request) error {
-	a, err := signedInStation(r)
-	if err != nil {
-		return err
-	}
-	if err := parseForm(w, r); err != nil {
-		return err
-	}
-	v, err := wb.stationView(r, a)
+	a, v, err := wb.stationForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -408,14 +415,7 @@ func (wb *Web) addDraftLine(r *http.Request, a actor.Actor, v *stationView, sku,
 // stationBatch submits the scanned lines as one batch initialize (all or
 // nothing), or removes a line, or clears the batch.
 func (wb *Web) stationBatch(w http.ResponseWriter, r *http.Request) error {
-	a, err := signedInStation(r)
-	if err != nil {
-		return err
-	}
-	if err := parseForm(w, r); err != nil {
-		return err
-	}
-	v, err := wb.stationView(r, a)
+	_, v, err := wb.stationForm(w, r)
 	if err != nil {
 		return err
 	}
