@@ -35,6 +35,16 @@ func IndexSearch(ctx context.Context, db *store.DB) (int, error) {
 	if db.Engine() != store.SQLite {
 		return 0, nil
 	}
+	// Most calls find nothing new: answer those from a reader, without
+	// queueing behind the single writer.
+	var pending bool
+	if err := db.Read().QueryRowContext(ctx, `SELECT COALESCE((SELECT MAX(id) FROM activity_events), 0) >
+		(SELECT indexed_through FROM activity_search_progress WHERE id = 1)`).Scan(&pending); err != nil {
+		return 0, fmt.Errorf("search index progress: %w", err)
+	}
+	if !pending {
+		return 0, nil
+	}
 	// Indexing is bookkeeping, not part of whatever request asked for it.
 	ctx = store.WithoutBeforeCommit(ctx)
 	total := 0
