@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"runtime"
@@ -212,8 +211,8 @@ func benchExport(ctx context.Context, db *store.DB, stdout io.Writer) error {
 	return nil
 }
 
-// benchHTTP runs receipts over HTTP through the real server from clients
-// goroutines, each with its own connection, for the given duration.
+// benchHTTP runs receipts over HTTP through the real server, sent by
+// clients concurrent clients in a child process (runLoad) for dur.
 func benchHTTP(ctx context.Context, db *store.DB, authSvc *auth.Service, items []inventory.Item, locs []inventory.Location, clients int,
 	dur time.Duration, stdout io.Writer) error {
 	key, err := authSvc.CreateAPIKey(ctx, fmt.Sprintf("bench %d", time.Now().UnixNano()), actor.Manager)
@@ -223,47 +222,27 @@ func benchHTTP(ctx context.Context, db *store.DB, authSvc *auth.Service, items [
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: authSvc, Logger: quiet}))
 	defer srv.Close()
-	transport := &http.Transport{MaxIdleConnsPerHost: clients}
-	client := &http.Client{Transport: transport}
-	var done, failed atomic.Int64
-	cpuBefore, pgBefore, writerBefore := processCPU(), postgresCPU(ctx, db), db.WriterStats()
-	deadline := time.Now().Add(dur)
-	var wg sync.WaitGroup
-	for c := 0; c < clients; c++ {
-		wg.Add(1)
-		go func(c int) {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(uint64(c), 9))
-			for time.Now().Before(deadline) {
-				it := items[rng.IntN(len(items))]
-				loc := locs[rng.IntN(len(locs))]
-				body := fmt.Sprintf(`{"item_id":%d,"location_id":%d,"quantity":"1"}`, it.ID, loc.ID)
-				req, _ := http.NewRequest("POST", srv.URL+"/api/v1/inventory/receipts", strings.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+key.Secret)
-				req.Header.Set("Content-Type", "application/json")
-				resp, err := client.Do(req)
-				if err != nil {
-					failed.Add(1)
-					continue
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusCreated {
-					done.Add(1)
-				} else {
-					failed.Add(1)
-				}
-			}
-		}(c)
+	rng := rand.New(rand.NewPCG(3, 9))
+	bodies := make([]string, 10_000)
+	for i := range bodies {
+		it, loc := items[rng.IntN(len(items))], locs[rng.IntN(len(locs))]
+		bodies[i] = fmt.Sprintf(`{"item_id":%d,"location_id":%d,"quantity":"1"}`, it.ID, loc.ID)
 	}
-	wg.Wait()
+	cpuBefore, pgBefore, writerBefore := processCPU(), postgresCPU(ctx, db), db.WriterStats()
+	res, err := runLoad(ctx, srv.URL+"/api/v1/inventory/receipts", key.Secret, bodies, clients, dur)
+	if err != nil {
+		return err
+	}
 	cpu, pgCPU := processCPU()-cpuBefore, postgresCPU(ctx, db)-pgBefore
 	fmt.Fprintf(stdout, "%-34s %.0f/s over %v (%d ok, %d failed)  (target SQLite ≥ 8000/s, PG ≥ 5000/s)\n",
-		fmt.Sprintf("receipts over HTTP, %d clients", clients), float64(done.Load())/dur.Seconds(), dur, done.Load(), failed.Load())
-	if n := done.Load(); n > 0 {
-		// CPU per receipt varies less than throughput on a shared machine;
-		// it covers clients and server of this process, not PostgreSQL's.
-		fmt.Fprintf(stdout, "%-34s %v per receipt (this process, user+system)\n", "  CPU", (cpu / time.Duration(n)).Round(time.Microsecond))
+		fmt.Sprintf("receipts over HTTP, %d clients", clients), float64(res.OK)/dur.Seconds(), dur, res.OK, res.Failed)
+	if res.FirstError != "" {
+		fmt.Fprintf(stdout, "%-34s first failure: %.200s\n", "", res.FirstError)
+	}
+	if n := res.OK; n > 0 {
+		// CPU per receipt varies less than throughput on a shared machine.
+		fmt.Fprintf(stdout, "%-34s %v per receipt (the server process, user+system; clients not included)\n", "  CPU",
+			(cpu / time.Duration(n)).Round(time.Microsecond))
 		if w := db.WriterStats(); w.Groups > writerBefore.Groups {
 			groups, txs, busy := w.Groups-writerBefore.Groups, w.Transactions-writerBefore.Transactions, w.Busy-writerBefore.Busy
 			fmt.Fprintf(stdout, "%-34s busy %.0f%% of the run, %d commits of %.1f transactions, %v per receipt\n", "  SQLite writer",

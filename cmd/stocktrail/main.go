@@ -74,6 +74,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return inventoryCommand(ctx, rest, stdout)
 	case "bench":
 		return benchCommand(ctx, rest, stdout)
+	case "bench-load": // the benchmark's client process (see benchload.go)
+		return benchLoadCommand(ctx, rest, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
