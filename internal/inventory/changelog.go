@@ -213,8 +213,32 @@ func idFrom(ctx context.Context, q store.Querier, workspaceID int64, t time.Time
 // (0 = all) of them, to fn. Date ranges become id ranges first (see
 // MaxEntryDelay), so the id-ordered filter indexes serve the query.
 func scanLog(ctx context.Context, q store.Querier, workspaceID int64, f LogFilter, limit int, fn func(Entry) error) error {
-	if err := f.validate(); err != nil {
+	query, args, err := logQuery(ctx, q, workspaceID, f, entryColumns, limit)
+	if err != nil {
 		return err
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// logQuery builds the query selecting columns of the entries matching f,
+// newest first, at most limit (0 = all) of them.
+func logQuery(ctx context.Context, q store.Querier, workspaceID int64, f LogFilter, columns string, limit int) (string, []any, error) {
+	if err := f.validate(); err != nil {
+		return "", nil, err
 	}
 	where := []string{"workspace_id = $1"}
 	args := []any{workspaceID}
@@ -223,7 +247,7 @@ func scanLog(ctx context.Context, q store.Querier, workspaceID int64, f LogFilte
 		where = append(where, fmt.Sprintf(cond, len(args)))
 	}
 	if err := f.resolveSKU(ctx, q, workspaceID); err != nil {
-		return err
+		return "", nil, err
 	}
 	if f.ItemID != 0 {
 		add("item_id = $%d", f.ItemID)
@@ -246,7 +270,7 @@ func scanLog(ctx context.Context, q store.Querier, workspaceID int64, f LogFilte
 	if !f.From.IsZero() {
 		lo, err := idBefore(ctx, q, workspaceID, f.From.Add(-MaxEntryDelay))
 		if err != nil {
-			return err
+			return "", nil, err
 		}
 		add("id > $%d", lo)
 		add("recorded_at >= $%d", store.Micros(f.From))
@@ -254,7 +278,7 @@ func scanLog(ctx context.Context, q store.Querier, workspaceID int64, f LogFilte
 	if !f.To.IsZero() {
 		hi, err := idFrom(ctx, q, workspaceID, f.To.Add(MaxEntryDelay))
 		if err != nil {
-			return err
+			return "", nil, err
 		}
 		if hi > 0 {
 			add("id < $%d", hi)
@@ -264,25 +288,11 @@ func scanLog(ctx context.Context, q store.Querier, workspaceID int64, f LogFilte
 	if f.Before != 0 {
 		add("id < $%d", f.Before)
 	}
-	query := `SELECT ` + entryColumns + ` FROM inventory_log WHERE ` + strings.Join(where, " AND ") + ` ORDER BY id DESC`
+	query := `SELECT ` + columns + ` FROM inventory_log WHERE ` + strings.Join(where, " AND ") + ` ORDER BY id DESC`
 	if limit > 0 {
 		query += fmt.Sprintf(" LIMIT %d", limit)
 	}
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		e, err := scanEntry(rows)
-		if err != nil {
-			return err
-		}
-		if err := fn(e); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return query, args, nil
 }
 
 // ItemHistory returns the newest entries about one item.

@@ -68,8 +68,8 @@ var exportColumns = []export.Column{
 
 // ExportLog streams every entry matching f (newest first) to w as XLSX or
 // CSV, with times in the workspace's time zone, and records the export in
-// the activity trail. Rows go from the query straight to the writer, so
-// memory stays bounded whatever the size.
+// the activity trail. Rows go from the query straight to the writer (see
+// writeLog), so memory stays bounded whatever the size.
 func ExportLog(ctx context.Context, db *store.DB, f LogFilter, format ExportFormat, w io.Writer) (rows int, err error) {
 	a, err := actor.Require(ctx, actor.ViewInventory)
 	if err != nil {
@@ -97,25 +97,12 @@ func ExportLog(ctx context.Context, db *store.DB, f LogFilter, format ExportForm
 	if err != nil {
 		return 0, err
 	}
-	row := make([]any, len(exportColumns))
-	err = scanLog(ctx, db.Read(), a.WorkspaceID, f, 0, func(e Entry) error {
-		var user, station, key any = "", "", ""
-		switch e.ActorKind {
-		case "user":
-			user = e.ActorName
-		case "station":
-			station = e.ActorName
-		case "api_key":
-			key = e.ActorName
-		default:
-			user = e.ActorName + " (system)"
-		}
-		row[0], row[1], row[2], row[3], row[4], row[5], row[6] = e.SKU, e.ChangeText(), e.Unit, string(e.Action), user, station, e.RecordedAt
-		row[7], row[8], row[9], row[10], row[11], row[12] = key, e.EffectiveAt, e.LocationPath, e.Lot, e.RecordLevelText(), e.LocationLevelText()
-		row[13], row[14], row[15], row[16], row[17], row[18] = e.Movement, e.Reason, e.Reference, e.IdempotencyKey, e.RecordID, e.ID
-		rows++
-		return tw.WriteRow(row)
-	})
+	vw, ok := tw.(export.ValueWriter)
+	if !ok {
+		_ = tw.Close()
+		return 0, fmt.Errorf("inventory: %s writer takes no typed values", format)
+	}
+	rows, err = writeLog(ctx, db.Read(), a.WorkspaceID, f, vw)
 	if cerr := tw.Close(); err == nil {
 		err = cerr
 	}
@@ -129,3 +116,197 @@ func ExportLog(ctx context.Context, db *store.DB, f LogFilter, format ExportForm
 	})
 	return rows, err
 }
+
+// exportSelect is what the export reads of an entry: the columns it shows,
+// in the order writeRow expects them, and nothing else (every column costs
+// a few driver calls per row).
+const exportSelect = `id, sku, unit, unit_scale, record_id, location_path, lot, movement, action, change, record_level,
+	location_level, actor_kind, actor_name, recorded_at, effective_at, reason, reference, idempotency_key`
+
+const (
+	xID = iota
+	xSKU
+	xUnit
+	xScale
+	xRecord
+	xLocation
+	xLot
+	xMovement
+	xAction
+	xChange
+	xRecordLevel
+	xLocationLevel
+	xActorKind
+	xActorName
+	xRecordedAt
+	xEffectiveAt
+	xReason
+	xReference
+	xIdempotencyKey
+	exportSelected // number of columns read
+)
+
+// exportBatchRows is how many rows the reader hands over at a time, and
+// exportBatches how many batches exist: memory is bounded by
+// exportBatches × exportBatchRows rows, whatever the export's size.
+const (
+	exportBatchRows = 512
+	exportBatches   = 4
+)
+
+// logBatch is a run of rows as the driver returned them.
+type logBatch struct {
+	vals []any // exportBatchRows × exportSelected values, row by row
+	ptrs []any // &vals[i], for Scan
+	n    int   // rows filled
+}
+
+// writeLog reads the entries matching f and writes them to w. Reading
+// (the driver's Next and Scan) and formatting take about the same CPU, so
+// they run on two goroutines, handing over batches of rows: a reader
+// scanning into recycled batches and this goroutine writing them.
+//
+// Scanning goes into *any: the driver's int64 and string values are taken
+// as they are, without database/sql's reflection-based conversion into
+// typed destinations, and with no per-row Entry, time.Time or formatted
+// quantity strings.
+func writeLog(ctx context.Context, q store.Querier, workspaceID int64, f LogFilter, w export.ValueWriter) (int, error) {
+	query, args, err := logQuery(ctx, q, workspaceID, f, exportSelect, 0)
+	if err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	full := make(chan *logBatch, exportBatches)
+	free := make(chan *logBatch, exportBatches)
+	for range exportBatches {
+		b := &logBatch{vals: make([]any, exportBatchRows*exportSelected), ptrs: make([]any, exportBatchRows*exportSelected)}
+		for i := range b.vals {
+			b.ptrs[i] = &b.vals[i]
+		}
+		free <- b
+	}
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(full)
+		readErr <- readLog(ctx, q, query, args, full, free)
+	}()
+
+	var rw logRowWriter
+	rw.values = make([]export.Value, len(exportColumns))
+	rows := 0
+	for b := range full {
+		if err == nil {
+			for r := 0; r < b.n; r++ {
+				if err = rw.write(w, b.vals[r*exportSelected:(r+1)*exportSelected]); err != nil {
+					// Stop the reader; keep draining so it can finish.
+					cancel()
+					break
+				}
+				rows++
+			}
+		}
+		clear(b.vals[:b.n*exportSelected]) // drop the strings
+		b.n = 0
+		free <- b
+	}
+	if rerr := <-readErr; err == nil {
+		err = rerr
+	}
+	return rows, err
+}
+
+// readLog runs the query and fills batches from free into full until the
+// rows run out or ctx is cancelled.
+func readLog(ctx context.Context, q store.Querier, query string, args []any, full chan<- *logBatch, free <-chan *logBatch) error {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var b *logBatch
+	for rows.Next() {
+		if b == nil {
+			select {
+			case b = <-free:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if err := rows.Scan(b.ptrs[b.n*exportSelected : (b.n+1)*exportSelected]...); err != nil {
+			return err
+		}
+		if b.n++; b.n == exportBatchRows {
+			full <- b // never blocks: full has room for every batch
+			b = nil
+		}
+	}
+	if b != nil && b.n > 0 {
+		full <- b
+	}
+	return rows.Err()
+}
+
+// logRowWriter turns the values read of one entry into a row of
+// exportColumns.
+type logRowWriter struct {
+	values []export.Value
+	// The system actor's name with its suffix, kept for the next row: the
+	// same party usually writes many entries in a row.
+	systemName, systemLabel string
+}
+
+func (rw *logRowWriter) write(w export.ValueWriter, v []any) error {
+	var ints [exportSelected]int64
+	var strs [exportSelected]string
+	for i, x := range v {
+		switch x := x.(type) {
+		case int64:
+			ints[i] = x
+		case string:
+			strs[i] = x
+		case []byte:
+			strs[i] = string(x)
+		case int32:
+			ints[i] = int64(x)
+		case nil:
+		default:
+			return fmt.Errorf("inventory: export: column %d: unexpected %T from the driver", i, x)
+		}
+	}
+	scale := int(ints[xScale])
+	user, station, key := "", "", ""
+	switch name := strs[xActorName]; strs[xActorKind] {
+	case "user":
+		user = name
+	case "station":
+		station = name
+	case "api_key":
+		key = name
+	default:
+		if name != rw.systemName || rw.systemLabel == "" {
+			rw.systemName, rw.systemLabel = name, name+" (system)"
+		}
+		user = rw.systemLabel
+	}
+	r := rw.values
+	r[0], r[1], r[2], r[3] = export.Str(strs[xSKU]), quantityValue(ints[xChange], scale), export.Str(strs[xUnit]), export.Str(strs[xAction])
+	r[4], r[5], r[6], r[7] = export.Str(user), export.Str(station), export.Micros(ints[xRecordedAt]), export.Str(key)
+	r[8], r[9], r[10] = export.Micros(ints[xEffectiveAt]), export.Str(strs[xLocation]), export.Str(strs[xLot])
+	r[11], r[12] = quantityValue(ints[xRecordLevel], scale), quantityValue(ints[xLocationLevel], scale)
+	r[13], r[14], r[15], r[16] = export.Str(strs[xMovement]), export.Str(strs[xReason]), export.Str(strs[xReference]), export.Str(strs[xIdempotencyKey])
+	r[17], r[18] = export.Int(ints[xRecord]), export.Int(ints[xID])
+	return w.WriteValues(r)
+}
+
+// quantityValue is q as Quantity.Format(scale) writes it: scale decimals,
+// more if the stored value has them.
+func quantityValue(q int64, scale int) export.Value {
+	scale = min(max(scale, 0), QuantityScale)
+	for scale < QuantityScale && q%pow10[QuantityScale-scale] != 0 {
+		scale++
+	}
+	return export.Scaled(q/pow10[QuantityScale-scale], scale)
+}
+
+var pow10 = [QuantityScale + 1]int64{1, 10, 100, 1_000, 10_000, 100_000, 1_000_000}
