@@ -213,7 +213,7 @@ func idFrom(ctx context.Context, q store.Querier, workspaceID int64, t time.Time
 // (0 = all) of them, to fn. Date ranges become id ranges first (see
 // MaxEntryDelay), so the id-ordered filter indexes serve the query.
 func scanLog(ctx context.Context, q store.Querier, workspaceID int64, f LogFilter, limit int, fn func(Entry) error) error {
-	query, args, err := logQuery(ctx, q, workspaceID, f, entryColumns, limit)
+	query, args, err := logQuery(ctx, q, workspaceID, f, entryColumns, limit, false)
 	if err != nil {
 		return err
 	}
@@ -236,12 +236,30 @@ func scanLog(ctx context.Context, q store.Querier, workspaceID int64, f LogFilte
 
 // logQuery builds the query selecting columns of the entries matching f,
 // newest first, at most limit (0 = all) of them.
-func logQuery(ctx context.Context, q store.Querier, workspaceID int64, f LogFilter, columns string, limit int) (string, []any, error) {
+//
+// byID makes SQLite read the table itself in id (rowid) order between the
+// workspace's first and last entry, instead of walking the workspace index
+// and looking every row up in the table: a quarter less CPU for a whole
+// log. Only for reading a workspace's whole log (no filter but time and
+// cursor): the rows of other workspaces inside that id range are read and
+// skipped, which is nothing where one workspace holds most of the entries.
+func logQuery(ctx context.Context, q store.Querier, workspaceID int64, f LogFilter, columns string, limit int, byID bool) (string, []any, error) {
 	if err := f.validate(); err != nil {
 		return "", nil, err
 	}
 	where := []string{"workspace_id = $1"}
 	args := []any{workspaceID}
+	if byID {
+		// The unary plus keeps SQLite off the workspace index.
+		where[0] = "+workspace_id = $1"
+		var lo, hi int64
+		if err := q.QueryRowContext(ctx, `SELECT COALESCE((SELECT id FROM inventory_log WHERE workspace_id = $1 ORDER BY id LIMIT 1), 0),
+			COALESCE((SELECT id FROM inventory_log WHERE workspace_id = $1 ORDER BY id DESC LIMIT 1), 0)`, workspaceID).Scan(&lo, &hi); err != nil {
+			return "", nil, err
+		}
+		args = append(args, lo, hi)
+		where = append(where, "id >= $2", "id <= $3")
+	}
 	add := func(cond string, v any) {
 		args = append(args, v)
 		where = append(where, fmt.Sprintf(cond, len(args)))

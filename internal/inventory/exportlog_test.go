@@ -42,6 +42,11 @@ func TestExportLogMatchesEntries(t *testing.T) {
 			Options: inventory.Options{Reason: "spilt,\nmopped", Reference: "-1+1"}}); err != nil {
 			t.Fatal(err)
 		}
+		// Text holding the separator the SQLite read joins texts with.
+		if _, err := inventory.Correct(w.ctx, db, inventory.Correction{RecordRef: inventory.RecordRef{RecordID: bolt.ID}, Change: "2",
+			Options: inventory.Options{Reason: "unit\x1fseparator", Reference: "\x1f"}}); err != nil {
+			t.Fatal(err)
+		}
 		for i := range 700 { // more than one read batch
 			ctx, rec, qty := w.ctx, bolt.ID, "1"
 			switch i % 3 {
