@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
@@ -162,25 +164,45 @@ const (
 	numTexts
 )
 
-// exportBatchRows is how many rows the reader hands over at a time, and
-// exportBatches how many batches exist: memory is bounded by
-// exportBatches × exportBatchRows rows, whatever the export's size.
-const (
+// Reading is cut into batches of exportBatchRows rows. A whole log on
+// SQLite is read in chunks of exportChunkIDs ids by exportReaders readers
+// taking turns; each reader owns one batch more than a chunk fills, enough
+// to read a whole chunk while the writer is busy with the previous one.
+// Memory is bounded by readers × (chunk + batch) rows, whatever the
+// export's size.
+// (Variables so that tests can make them small.)
+var (
 	exportBatchRows = 512
-	exportBatches   = 4
+	exportChunkIDs  = int64(8 * exportBatchRows)
 )
+
+const exportReaders = 2
 
 // logBatch is a run of rows as the driver returned them.
 type logBatch struct {
-	vals []any // exportBatchRows × columns values, row by row
+	vals []any // batch rows × columns values, row by row
 	ptrs []any // &vals[i], for Scan
 	n    int   // rows filled
+	last bool  // the last batch of its chunk
 }
 
-// writeLog reads the entries matching f and writes them to w. Reading
-// (the driver's Next and Scan) and formatting take about the same CPU, so
-// they run on two goroutines, handing over batches of rows: a reader
-// scanning into recycled batches and this goroutine writing them.
+// logReader is one reading goroutine's batches: filled ones in full
+// (closed when the reader stops), empty ones in free.
+type logReader struct {
+	full, free chan *logBatch
+	err        error // set before full is closed
+}
+
+// writeLog reads the entries matching f and writes them to w.
+//
+// Reading (the driver's Next and Scan) costs about four times what
+// formatting does, so it runs on goroutines of its own, handing over
+// batches of rows: on SQLite, a whole log is read in id ranges
+// (exportChunkIDs each, newest first) by two readers taking turns, each in
+// its own read transaction, and this goroutine writes the chunks in order.
+// That is consistent because SQLite hands out ids in commit order and
+// entries never change: every id up to the last one seen when the export
+// started is committed. Elsewhere one reader runs the query.
 //
 // Scanning goes into *any: the driver's int64 and string values are taken
 // as they are, without database/sql's reflection-based conversion into
@@ -194,26 +216,50 @@ func writeLog(ctx context.Context, db *store.DB, workspaceID int64, f LogFilter,
 		columns, ncols = exportInts+", "+exportJoined, numInts+1
 	}
 	whole := f.ItemID == 0 && f.SKU == "" && f.LocationID == 0 && f.RecordID == 0 && f.Action == "" && f.ActorKind == ""
-	query, args, err := logQuery(ctx, q, workspaceID, f, columns, 0, joined && whole)
+	byID := joined && whole
+	query, args, err := logQuery(ctx, q, workspaceID, f, columns, 0, byID)
 	if err != nil {
 		return 0, err
 	}
+	// chunks[k] are the arguments of the k-th chunk's query.
+	chunks := [][]any{args}
+	if byID {
+		// logQuery put the workspace's first and last id in args[1:3].
+		chunks = chunks[:0]
+		lo, hi := args[1].(int64), args[2].(int64)
+		for top := hi; top >= lo && hi > 0; top -= exportChunkIDs {
+			a := append([]any(nil), args...)
+			a[1], a[2] = max(lo, top-exportChunkIDs+1), top
+			chunks = append(chunks, a)
+		}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	full := make(chan *logBatch, exportBatches)
-	free := make(chan *logBatch, exportBatches)
-	for range exportBatches {
-		b := &logBatch{vals: make([]any, exportBatchRows*ncols), ptrs: make([]any, exportBatchRows*ncols)}
-		for i := range b.vals {
-			b.ptrs[i] = &b.vals[i]
+	readers := make([]*logReader, min(len(chunks), exportReaders, max(1, runtime.GOMAXPROCS(0))))
+	batchRows := exportBatchRows
+	batches := int((exportChunkIDs+int64(batchRows)-1)/int64(batchRows)) + 1
+	var wg sync.WaitGroup
+	for r := range readers {
+		rd := &logReader{full: make(chan *logBatch, batches), free: make(chan *logBatch, batches)}
+		for range batches {
+			b := &logBatch{vals: make([]any, batchRows*ncols), ptrs: make([]any, batchRows*ncols)}
+			for i := range b.vals {
+				b.ptrs[i] = &b.vals[i]
+			}
+			rd.free <- b
 		}
-		free <- b
+		readers[r] = rd
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(rd.full)
+			for k := r; k < len(chunks); k += len(readers) {
+				if rd.err = readLog(ctx, q, query, chunks[k], ncols, batchRows, rd); rd.err != nil {
+					return
+				}
+			}
+		}()
 	}
-	readErr := make(chan error, 1)
-	go func() {
-		defer close(full)
-		readErr <- readLog(ctx, q, query, args, ncols, full, free)
-	}()
 
 	rw := logRowWriter{w: w, values: make([]export.Value, len(exportColumns))}
 	if joined {
@@ -222,56 +268,77 @@ func writeLog(ctx context.Context, db *store.DB, workspaceID int64, f LogFilter,
 		}
 	}
 	rows := 0
-	for b := range full {
-		if err == nil {
-			for r := 0; r < b.n; r++ {
-				if err = rw.write(b.vals[r*ncols : (r+1)*ncols]); err != nil {
-					// Stop the reader; keep draining so it can finish.
-					cancel()
-					break
+write:
+	for k := range chunks {
+		rd := readers[k%len(readers)]
+		for {
+			b, ok := <-rd.full
+			if !ok {
+				break write // the reader failed; its error is below
+			}
+			for r := 0; r < b.n && err == nil; r++ {
+				if err = rw.write(b.vals[r*ncols : (r+1)*ncols]); err == nil {
+					rows++
 				}
-				rows++
+			}
+			last := b.last
+			clear(b.vals[:b.n*ncols]) // drop the strings
+			b.n, b.last = 0, false
+			rd.free <- b
+			if err != nil {
+				break write
+			}
+			if last {
+				break
 			}
 		}
-		clear(b.vals[:b.n*ncols]) // drop the strings
-		b.n = 0
-		free <- b
 	}
-	if rerr := <-readErr; err == nil {
-		err = rerr
+	// Stop the readers (a no-op once they are done) and wait for them:
+	// they never block on full, and give up waiting on free once ctx ends.
+	cancel()
+	wg.Wait()
+	for _, rd := range readers {
+		if err == nil && rd.err != nil {
+			err = rd.err
+		}
 	}
 	return rows, err
 }
 
-// readLog runs the query and fills batches from free into full until the
-// rows run out or ctx is cancelled.
-func readLog(ctx context.Context, q store.Querier, query string, args []any, ncols int, full chan<- *logBatch, free <-chan *logBatch) error {
+// readLog runs the query for one chunk and hands its rows over in batches
+// from rd.free, the last one marked, until the rows run out or ctx ends.
+func readLog(ctx context.Context, q store.Querier, query string, args []any, ncols, batchRows int, rd *logReader) error {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	var b *logBatch
-	for rows.Next() {
+	for {
 		if b == nil {
 			select {
-			case b = <-free:
+			case b = <-rd.free:
 			case <-ctx.Done():
 				return ctx.Err()
 			}
 		}
+		if !rows.Next() {
+			break
+		}
 		if err := rows.Scan(b.ptrs[b.n*ncols : (b.n+1)*ncols]...); err != nil {
 			return err
 		}
-		if b.n++; b.n == exportBatchRows {
-			full <- b // never blocks: full has room for every batch
+		if b.n++; b.n == batchRows {
+			rd.full <- b // never blocks: full has room for every batch
 			b = nil
 		}
 	}
-	if b != nil && b.n > 0 {
-		full <- b
+	if err := rows.Err(); err != nil {
+		return err
 	}
-	return rows.Err()
+	b.last = true
+	rd.full <- b
+	return nil
 }
 
 // rereadTexts reads an entry's text columns one by one: for the rare entry

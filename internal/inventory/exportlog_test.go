@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"testing"
 	"time"
@@ -60,35 +61,58 @@ func TestExportLogMatchesEntries(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		for _, format := range []inventory.ExportFormat{inventory.CSV, inventory.XLSX} {
-			for _, f := range []inventory.LogFilter{{}, {SKU: "OIL-5"}, {ActorKind: "system"}} {
-				var got bytes.Buffer
-				n, err := inventory.ExportLog(w.ctx, db, f, format, &got)
-				if err != nil {
-					t.Fatal(err)
-				}
-				want, wantN := exportFromEntries(t, w, f, format)
-				if n != wantN {
-					t.Errorf("%s %+v: %d rows, want %d", format, f, n, wantN)
-				}
-				if format == inventory.CSV && got.String() != want {
-					t.Errorf("%s %+v: export differs from the entries\n got %.2000q\nwant %.2000q", format, f, got.String(), want)
-				}
-				if format == inventory.XLSX && !sameXLSXSheet(t, got.Bytes(), []byte(want)) {
-					t.Errorf("%s %+v: sheet differs from the entries", format, f)
-				}
+		// Many batches, chunks and batches per chunk, a chunk size that is
+		// no multiple of the batch size, and the defaults.
+		for _, chunking := range []struct {
+			rows int
+			ids  int64
+		}{{7, 50}, {5, 5}, {512, 4096}} {
+			restore := inventory.SetExportChunking(chunking.rows, chunking.ids)
+			checkExports(t, w)
+			// A writer that fails stops the export (and its readers) with
+			// its error.
+			if _, err := inventory.ExportLog(w.ctx, db, inventory.LogFilter{}, inventory.CSV, &failingWriter{}); !errors.Is(err, io.ErrClosedPipe) {
+				t.Errorf("write error not reported: %v", err)
 			}
-		}
-		// A writer that fails stops the export with its error.
-		if _, err := inventory.ExportLog(w.ctx, db, inventory.LogFilter{}, inventory.CSV, failingWriter{}); err == nil {
-			t.Error("write error not reported")
+			restore()
 		}
 	})
 }
 
-type failingWriter struct{}
+// checkExports compares ExportLog with exportFromEntries for a few
+// filters in both formats.
+func checkExports(t *testing.T, w *world) {
+	t.Helper()
+	for _, f := range []inventory.LogFilter{{}, {SKU: "OIL-5"}, {ActorKind: "system"}, {Before: 300}} {
+		for _, format := range []inventory.ExportFormat{inventory.CSV, inventory.XLSX} {
+			var got bytes.Buffer
+			n, err := inventory.ExportLog(w.ctx, w.db, f, format, &got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, wantN := exportFromEntries(t, w, f, format)
+			if n != wantN {
+				t.Errorf("%s %+v: %d rows, want %d", format, f, n, wantN)
+			}
+			if format == inventory.CSV && got.String() != want {
+				t.Errorf("%s %+v: export differs from the entries\n got %.2000q\nwant %.2000q", format, f, got.String(), want)
+			}
+			if format == inventory.XLSX && !sameXLSXSheet(t, got.Bytes(), []byte(want)) {
+				t.Errorf("%s %+v: sheet differs from the entries", format, f)
+			}
+		}
+	}
+}
 
-func (failingWriter) Write([]byte) (int, error) { return 0, io.ErrClosedPipe }
+// failingWriter fails after some writes.
+type failingWriter struct{ after int }
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if w.after--; w.after < 0 {
+		return 0, io.ErrClosedPipe
+	}
+	return len(p), nil
+}
 
 // exportFromEntries renders the log as the export did before its read
 // path was rewritten: from ListLog's Entry values, through WriteRow.
