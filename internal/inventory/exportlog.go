@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -123,15 +124,15 @@ func ExportLog(ctx context.Context, db *store.DB, f LogFilter, format ExportForm
 // numbers first (exportInts, in the order of the x* constants), then text
 // (exportTexts). On SQLite every column costs a few driver calls per row,
 // each taking the connection's mutex, and its text a string allocation, so
-// the text columns are read there as one, joined by the unit separator
-// U+001F (see splitTexts); that halves the cost of reading a row.
+// all of them are read there as one text, joined by the unit separator
+// U+001F (see splitJoined); that takes half the CPU of reading them one by
+// one.
 const (
 	exportInts  = `id, unit_scale, record_id, change, record_level, location_level, recorded_at, effective_at`
 	exportTexts = `sku, unit, location_path, lot, movement, action, actor_kind, actor_name, reason, reference, idempotency_key`
-	// exportJoined is exportTexts as one column; || makes NULL of a NULL
-	// part, but every part is NOT NULL.
-	exportJoined = "sku || '\x1f' || unit || '\x1f' || location_path || '\x1f' || lot || '\x1f' || movement || '\x1f' || action || '\x1f' || " +
-		"actor_kind || '\x1f' || actor_name || '\x1f' || reason || '\x1f' || reference || '\x1f' || idempotency_key"
+	// exportJoined is both as one column. concat_ws would leave out a NULL,
+	// but every one of these columns is NOT NULL.
+	exportJoined  = "concat_ws('\x1f', " + exportInts + ", " + exportTexts + ")"
 	textSeparator = '\x1f'
 )
 
@@ -213,7 +214,7 @@ func writeLog(ctx context.Context, db *store.DB, workspaceID int64, f LogFilter,
 	joined := db.Engine() == store.SQLite
 	columns, ncols := exportInts+", "+exportTexts, numInts+numTexts
 	if joined {
-		columns, ncols = exportInts+", "+exportJoined, numInts+1
+		columns, ncols = exportJoined, 1
 	}
 	whole := f.ItemID == 0 && f.SKU == "" && f.LocationID == 0 && f.RecordID == 0 && f.Action == "" && f.ActorKind == ""
 	byID := joined && whole
@@ -356,8 +357,8 @@ func rereadTexts(ctx context.Context, q store.Querier, workspaceID, id int64, te
 type logRowWriter struct {
 	w      export.ValueWriter
 	values []export.Value
-	// reread fetches the texts of an entry whose joined text does not
-	// split into numTexts parts.
+	// reread fetches the texts of an entry whose joined columns do not
+	// split apart.
 	reread func(id int64, texts *[numTexts]string) error
 	// The system actor's name with its suffix, kept for the next row: the
 	// same party usually writes many entries in a row.
@@ -367,24 +368,32 @@ type logRowWriter struct {
 func (rw *logRowWriter) write(v []any) error {
 	var ints [numInts]int64
 	var texts [numTexts]string
-	for i, x := range v[:numInts] {
-		switch x := x.(type) {
-		case int64:
-			ints[i] = x
-		case int32:
-			ints[i] = int64(x)
-		default:
-			return fmt.Errorf("inventory: export: column %d: unexpected %T from the driver", i, x)
+	if len(v) == 1 {
+		s, ok := v[0].(string)
+		if !ok {
+			return fmt.Errorf("inventory: export: unexpected %T from the driver", v[0])
 		}
-	}
-	if len(v) == numInts+1 {
-		s, ok := v[numInts].(string)
-		if !ok || !splitTexts(s, &texts) {
+		whole, err := splitJoined(s, &ints, &texts)
+		if err != nil {
+			return err
+		}
+		if !whole {
+			// A text held the separator: read the texts one by one.
 			if err := rw.reread(ints[xID], &texts); err != nil {
 				return err
 			}
 		}
 	} else {
+		for i, x := range v[:numInts] {
+			switch x := x.(type) {
+			case int64:
+				ints[i] = x
+			case int32:
+				ints[i] = int64(x)
+			default:
+				return fmt.Errorf("inventory: export: column %d: unexpected %T from the driver", i, x)
+			}
+		}
 		for i, x := range v[numInts:] {
 			switch x := x.(type) {
 			case string:
@@ -421,22 +430,31 @@ func (rw *logRowWriter) write(v []any) error {
 	return rw.w.WriteValues(r)
 }
 
-// splitTexts cuts the joined text columns apart (the parts share s's
-// memory). It reports false if s does not have exactly numTexts parts: a
-// text held the separator, and the parts cannot be told apart.
-func splitTexts(s string, texts *[numTexts]string) bool {
+// splitJoined cuts exportJoined apart: the numbers, then the texts (which
+// share s's memory). It reports false if the texts do not come out as
+// exactly numTexts parts: a text held the separator, and the parts cannot
+// be told apart. The numbers come first, so they are right even then.
+func splitJoined(s string, ints *[numInts]int64, texts *[numTexts]string) (bool, error) {
+	for i := range numInts {
+		at := strings.IndexByte(s, textSeparator)
+		n, err := strconv.ParseInt(s[:max(at, 0)], 10, 64)
+		if at < 0 || err != nil {
+			return false, fmt.Errorf("inventory: export: malformed number %d in %.100q", i, s)
+		}
+		ints[i], s = n, s[at+1:]
+	}
 	for i := range numTexts - 1 {
 		at := strings.IndexByte(s, textSeparator)
 		if at < 0 {
-			return false
+			return false, nil
 		}
 		texts[i], s = s[:at], s[at+1:]
 	}
 	if strings.IndexByte(s, textSeparator) >= 0 {
-		return false
+		return false, nil
 	}
 	texts[numTexts-1] = s
-	return true
+	return true, nil
 }
 
 // quantityValue is q as Quantity.Format(scale) writes it: scale decimals,
