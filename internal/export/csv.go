@@ -17,12 +17,15 @@ const csvBufferSize = 64 << 10
 // neither WriteRow nor WriteValues allocates apart from WriteRow's
 // formatting; memory stays at one row plus the buffer whatever the size.
 type csvWriter struct {
-	w      *bufio.Writer
-	cols   []Column
-	loc    *time.Location
-	line   []byte // the row being written, reused
-	err    error  // sticky write error
-	closed bool
+	w    *bufio.Writer
+	cols []Column
+	loc  *time.Location
+	line []byte // the row being written, reused
+	// The last Micros value written and its text.
+	timeMicros int64
+	timeText   []byte
+	err        error // sticky write error
+	closed     bool
 }
 
 // NewCSV returns a TableWriter (a ValueWriter) that writes CSV to w: a
@@ -110,8 +113,13 @@ func (cw *csvWriter) WriteValues(values []Value) error {
 		case valueScaled:
 			b = appendScaled(b, v.n, v.scale)
 		case valueMicros:
-			// RFC 3339 times never need quoting.
-			b = microsTime(v.n, cw.loc).AppendFormat(b, time.RFC3339Nano)
+			// RFC 3339 times never need quoting. A row's times are often
+			// the same (recorded = effective), so the last one is kept.
+			if cw.timeText == nil || v.n != cw.timeMicros {
+				cw.timeText = microsTime(v.n, cw.loc).AppendFormat(cw.timeText[:0], time.RFC3339Nano)
+				cw.timeMicros = v.n
+			}
+			b = append(b, cw.timeText...)
 		}
 	}
 	cw.line = b

@@ -52,7 +52,8 @@ func TestCSVWriteValuesMatchesWriteRow(t *testing.T) {
 		var viaRow, viaValues bytes.Buffer
 		rw, _ := NewCSV(&viaRow, valueCols, loc)
 		vw, _ := NewCSV(&viaValues, valueCols, loc)
-		for i := range anyRows {
+		for j := range 2 * len(anyRows) {
+			i := j / 2 // every row twice: the CSV writer keeps the last time's text
 			if err := rw.WriteRow(anyRows[i]); err != nil {
 				t.Fatal(err)
 			}
