@@ -307,20 +307,81 @@ func (xw *xlsxWriter) cell(i int, v any, c *xlsxCell) error {
 		}
 	case Time:
 		if t, ok := v.(time.Time); ok {
-			if t.IsZero() {
-				return nil
-			}
-			if serial, ok := excelSerial(t.In(xw.loc)); ok {
-				c.kind, c.style, c.num = cellFloat, xw.dateStyle, serial
-			} else {
-				// Outside Excel's calendar (before 1900 or after 9999):
-				// keep the information as text rather than fail the export.
-				c.kind, c.str = cellString, t.In(xw.loc).Format(time.RFC3339Nano)
+			if !t.IsZero() {
+				xw.timeCell(t.In(xw.loc), c)
 			}
 			return nil
 		}
 	}
 	return typeError(i, col, v)
+}
+
+// timeCell makes t (already in the writer's location) a date cell.
+func (xw *xlsxWriter) timeCell(t time.Time, c *xlsxCell) {
+	if serial, ok := excelSerial(t); ok {
+		c.kind, c.style, c.num = cellFloat, xw.dateStyle, serial
+	} else {
+		// Outside Excel's calendar (before 1900 or after 9999):
+		// keep the information as text rather than fail the export.
+		c.kind, c.str = cellString, t.Format(time.RFC3339Nano)
+	}
+}
+
+// WriteValues writes a row given as Values; the cells are those WriteRow
+// writes for the equivalent []any.
+func (xw *xlsxWriter) WriteValues(values []Value) error {
+	if xw.done {
+		return ErrClosed
+	}
+	if xw.err != nil {
+		return xw.err
+	}
+	if len(values) != len(xw.cols) {
+		return checkRowLen(make([]any, len(values)), xw.cols)
+	}
+	if xw.row-1 >= MaxXLSXRows {
+		return fmt.Errorf("%w: an Excel sheet holds at most %d rows; use CSV", ErrTooManyRows, MaxXLSXRows)
+	}
+	for i, v := range values {
+		if err := xw.valueCell(i, v, &xw.cells[i]); err != nil {
+			return err
+		}
+	}
+	xw.row++
+	xw.line = xw.appendRow(xw.line[:0])
+	if _, err := xw.rows.Write(xw.line); err != nil {
+		xw.err = err
+		return err
+	}
+	return nil
+}
+
+// valueCell is cell for a Value.
+func (xw *xlsxWriter) valueCell(i int, v Value, c *xlsxCell) error {
+	if err := checkValue(i, xw.cols[i], v); err != nil {
+		return err
+	}
+	*c = xlsxCell{}
+	switch v.kind {
+	case valueString:
+		if xw.cols[i].Kind == Number {
+			return xw.cell(i, v.s, c)
+		}
+		if v.s != "" {
+			c.kind, c.str = cellString, v.s
+		}
+	case valueInt:
+		c.kind, c.style, c.n = cellInt, xw.intStyle, v.n
+	case valueScaled:
+		st, err := xw.numberStyle(int(v.scale))
+		if err != nil {
+			return err
+		}
+		c.kind, c.style, c.num = cellFloat, st, scaledFloat(v.n, v.scale)
+	case valueMicros:
+		xw.timeCell(microsTime(v.n, xw.loc), c)
+	}
+	return nil
 }
 
 // appendXLSXText appends s as the <t> element of an inline string. Most
@@ -408,9 +469,10 @@ var (
 // serial date. It is computed here rather than by excelize so the time zone
 // conversion is explicit and no per-cell workbook lookups happen.
 func excelSerial(t time.Time) (float64, bool) {
-	y, mo, d := t.Date()
-	h, mi, s := t.Clock()
-	wall := time.Date(y, mo, d, h, mi, s, 0, time.UTC).Unix()
+	// The wall clock as if it were UTC: the instant plus the zone's offset
+	// (what Date and Clock compute, without splitting it into fields).
+	_, offset := t.Zone()
+	wall := t.Unix() + int64(offset)
 	if wall < excelFirstDate || wall >= excelLastDate {
 		return 0, false
 	}

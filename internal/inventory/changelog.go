@@ -213,17 +213,59 @@ func idFrom(ctx context.Context, q store.Querier, workspaceID int64, t time.Time
 // (0 = all) of them, to fn. Date ranges become id ranges first (see
 // MaxEntryDelay), so the id-ordered filter indexes serve the query.
 func scanLog(ctx context.Context, q store.Querier, workspaceID int64, f LogFilter, limit int, fn func(Entry) error) error {
-	if err := f.validate(); err != nil {
+	query, args, err := logQuery(ctx, q, workspaceID, f, entryColumns, limit, false)
+	if err != nil {
 		return err
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// logQuery builds the query selecting columns of the entries matching f,
+// newest first, at most limit (0 = all) of them.
+//
+// byID makes SQLite read the table itself in id (rowid) order between the
+// workspace's first and last entry, instead of walking the workspace index
+// and looking every row up in the table: a quarter less CPU for a whole
+// log. Only for reading a workspace's whole log (no filter but time and
+// cursor): the rows of other workspaces inside that id range are read and
+// skipped, which is nothing where one workspace holds most of the entries.
+func logQuery(ctx context.Context, q store.Querier, workspaceID int64, f LogFilter, columns string, limit int, byID bool) (string, []any, error) {
+	if err := f.validate(); err != nil {
+		return "", nil, err
 	}
 	where := []string{"workspace_id = $1"}
 	args := []any{workspaceID}
+	if byID {
+		// The unary plus keeps SQLite off the workspace index.
+		where[0] = "+workspace_id = $1"
+		var lo, hi int64
+		if err := q.QueryRowContext(ctx, `SELECT COALESCE((SELECT id FROM inventory_log WHERE workspace_id = $1 ORDER BY id LIMIT 1), 0),
+			COALESCE((SELECT id FROM inventory_log WHERE workspace_id = $1 ORDER BY id DESC LIMIT 1), 0)`, workspaceID).Scan(&lo, &hi); err != nil {
+			return "", nil, err
+		}
+		args = append(args, lo, hi)
+		where = append(where, "id >= $2", "id <= $3")
+	}
 	add := func(cond string, v any) {
 		args = append(args, v)
 		where = append(where, fmt.Sprintf(cond, len(args)))
 	}
 	if err := f.resolveSKU(ctx, q, workspaceID); err != nil {
-		return err
+		return "", nil, err
 	}
 	if f.ItemID != 0 {
 		add("item_id = $%d", f.ItemID)
@@ -246,7 +288,7 @@ func scanLog(ctx context.Context, q store.Querier, workspaceID int64, f LogFilte
 	if !f.From.IsZero() {
 		lo, err := idBefore(ctx, q, workspaceID, f.From.Add(-MaxEntryDelay))
 		if err != nil {
-			return err
+			return "", nil, err
 		}
 		add("id > $%d", lo)
 		add("recorded_at >= $%d", store.Micros(f.From))
@@ -254,7 +296,7 @@ func scanLog(ctx context.Context, q store.Querier, workspaceID int64, f LogFilte
 	if !f.To.IsZero() {
 		hi, err := idFrom(ctx, q, workspaceID, f.To.Add(MaxEntryDelay))
 		if err != nil {
-			return err
+			return "", nil, err
 		}
 		if hi > 0 {
 			add("id < $%d", hi)
@@ -264,25 +306,11 @@ func scanLog(ctx context.Context, q store.Querier, workspaceID int64, f LogFilte
 	if f.Before != 0 {
 		add("id < $%d", f.Before)
 	}
-	query := `SELECT ` + entryColumns + ` FROM inventory_log WHERE ` + strings.Join(where, " AND ") + ` ORDER BY id DESC`
+	query := `SELECT ` + columns + ` FROM inventory_log WHERE ` + strings.Join(where, " AND ") + ` ORDER BY id DESC`
 	if limit > 0 {
 		query += fmt.Sprintf(" LIMIT %d", limit)
 	}
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		e, err := scanEntry(rows)
-		if err != nil {
-			return err
-		}
-		if err := fn(e); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return query, args, nil
 }
 
 // ItemHistory returns the newest entries about one item.
