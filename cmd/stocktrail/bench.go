@@ -78,11 +78,11 @@ func benchCommand(ctx context.Context, args []string, stdout io.Writer) error {
 	if *entries > 0 {
 		began := time.Now()
 		err := inventory.LoadSynthetic(ctx, db, inventory.Synthetic{Items: *items, Locations: *locations, Entries: *entries,
-			Span: 2 * 365 * 24 * time.Hour, Seed: uint64(time.Now().UnixNano()), Progress: func(done int) {
-				if done%500_000 == 0 {
+			Span: 2 * 365 * 24 * time.Hour, Seed: uint64(time.Now().UnixNano()), RebuildIndexes: *entries >= 100_000, Progress: func(done int) {
+				if done%1_000_000 == 0 || done == *entries {
 					fmt.Fprintf(stdout, "  loaded %d entries (%v)\n", done, time.Since(began).Round(time.Second))
 				}
-			}})
+			}, Log: func(msg string) { fmt.Fprintf(stdout, "  %s\n", msg) }})
 		if err != nil {
 			return err
 		}
