@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math"
 	"sort"
@@ -101,15 +102,52 @@ func stockAsOf(ctx context.Context, q store.Querier, workspaceID int64, t time.T
 		}
 		return rows.Err()
 	}
-	args := []any{workspaceID, periodStart(t)}
-	if err := add(`SELECT item_id, location_id, SUM(change_sum) FROM inventory_checkpoints
-		WHERE workspace_id = $1 AND period_start < $2`+f.where("", &args)+` GROUP BY item_id, location_id`, args); err != nil {
-		return nil, err
+	p := periodStart(t)
+	next := store.Micros(time.UnixMicro(p).UTC().AddDate(0, 1, 0))
+	backward := false
+	if !f.WithEmpty {
+		// The level as of t is also today's level minus what came after t:
+		// the checkpoints of the months after t's month and the entries
+		// of t's month after t. Read whichever side of t holds less
+		// history (by effective time), so a whole-workspace as-of reads
+		// at most half the checkpoints. (Not with WithEmpty: today's
+		// levels include item-locations that did not exist yet at t.)
+		var first, last sql.NullInt64
+		args := []any{workspaceID}
+		cond := f.where("", &args)
+		if err := q.QueryRowContext(ctx, `SELECT MIN(effective_at), MAX(effective_at) FROM inventory_log WHERE workspace_id = $1`+cond,
+			args...).Scan(&first, &last); err != nil {
+			return nil, err
+		}
+		at := store.Micros(t)
+		backward = first.Valid && at-first.Int64 > last.Int64-at
 	}
-	args = []any{workspaceID, periodStart(t), store.Micros(t)}
-	if err := add(`SELECT item_id, location_id, SUM(change) FROM inventory_log
+	if !backward {
+		args := []any{workspaceID, p}
+		if err := add(`SELECT item_id, location_id, SUM(change_sum) FROM inventory_checkpoints
+		WHERE workspace_id = $1 AND period_start < $2`+f.where("", &args)+` GROUP BY item_id, location_id`, args); err != nil {
+			return nil, err
+		}
+		args = []any{workspaceID, p, store.Micros(t)}
+		if err := add(`SELECT item_id, location_id, SUM(change) FROM inventory_log
 		WHERE workspace_id = $1 AND effective_at >= $2 AND effective_at <= $3`+f.where("", &args)+` GROUP BY item_id, location_id`, args); err != nil {
-		return nil, err
+			return nil, err
+		}
+	} else {
+		args := []any{workspaceID}
+		if err := add(`SELECT item_id, location_id, quantity FROM stock_levels WHERE workspace_id = $1`+f.where("", &args), args); err != nil {
+			return nil, err
+		}
+		args = []any{workspaceID, p}
+		if err := add(`SELECT item_id, location_id, -SUM(change_sum) FROM inventory_checkpoints
+		WHERE workspace_id = $1 AND period_start > $2`+f.where("", &args)+` GROUP BY item_id, location_id`, args); err != nil {
+			return nil, err
+		}
+		args = []any{workspaceID, store.Micros(t), next}
+		if err := add(`SELECT item_id, location_id, -SUM(change) FROM inventory_log
+		WHERE workspace_id = $1 AND effective_at > $2 AND effective_at < $3`+f.where("", &args)+` GROUP BY item_id, location_id`, args); err != nil {
+			return nil, err
+		}
 	}
 	out := make([]Level, 0, len(order))
 	for _, k := range order {

@@ -2,6 +2,7 @@ package inventory_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -65,6 +66,47 @@ func TestSyntheticBulkLoadKeepsIndexesAndInvariant(t *testing.T) {
 		// An update of a log entry is still refused.
 		if _, err := db.Exec(context.Background(), `UPDATE inventory_log SET change = 0 WHERE workspace_id = $1`, w.f.Workspace.ID); err == nil {
 			t.Fatal("the log accepted an UPDATE after the load")
+		}
+	})
+}
+
+// StockAsOf reads forward from the checkpoints before t or backward from
+// today's levels, whichever side of t holds less history; WithEmpty always
+// reads forward. Both give the same non-zero levels at every moment.
+func TestStockAsOfForwardAndBackwardAgree(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		sys := actor.With(context.Background(), actor.SystemActor(w.f.Workspace.ID, "loader"))
+		span := 300 * 24 * time.Hour
+		if err := inventory.LoadSynthetic(sys, db, inventory.Synthetic{Items: 6, Locations: 3, Entries: 4000, Span: span, Seed: 5}); err != nil {
+			t.Fatal(err)
+		}
+		items, err := inventory.ListItems(w.ctx, db.Read(), w.f.Workspace.ID, "", 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for days := -5; days <= 310; days += 7 {
+			at := time.Now().Add(-time.Duration(days) * 24 * time.Hour)
+			for _, f := range []inventory.StockFilter{{}, {ItemID: items[len(items)-1].ID}} {
+				got, err := inventory.StockAsOf(w.ctx, db, at, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f.WithEmpty = true
+				all, err := inventory.StockAsOf(w.ctx, db, at, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var want []inventory.Level
+				for _, l := range all {
+					if l.Quantity != 0 {
+						want = append(want, l)
+					}
+				}
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Fatalf("%d days ago, filter %+v:\n got %v\nwant %v", days, f, got, want)
+				}
+			}
 		}
 	})
 }
