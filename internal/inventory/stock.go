@@ -115,7 +115,9 @@ func stockAsOf(ctx context.Context, q store.Querier, workspaceID int64, t time.T
 		var first, last sql.NullInt64
 		args := []any{workspaceID}
 		cond := f.where("", &args)
-		if err := q.QueryRowContext(ctx, `SELECT MIN(effective_at), MAX(effective_at) FROM inventory_log WHERE workspace_id = $1`+cond,
+		// Two index seeks (SQLite does not optimise MIN and MAX together).
+		if err := q.QueryRowContext(ctx, `SELECT (SELECT effective_at FROM inventory_log WHERE workspace_id = $1`+cond+` ORDER BY effective_at LIMIT 1),
+			(SELECT effective_at FROM inventory_log WHERE workspace_id = $1`+cond+` ORDER BY effective_at DESC LIMIT 1)`,
 			args...).Scan(&first, &last); err != nil {
 			return nil, err
 		}
