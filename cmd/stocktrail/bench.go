@@ -345,7 +345,7 @@ func benchBatch(ctx context.Context, db *store.DB, d *dbFlags, authSvc *auth.Ser
 		JOIN items i ON i.workspace_id = r.workspace_id AND i.id = r.item_id
 		JOIN locations l ON l.workspace_id = r.workspace_id AND l.id = r.location_id
 		WHERE r.workspace_id = $1 AND r.deleted_at IS NULL AND r.lot = '' AND i.deleted_at IS NULL AND i.unit_scale = 0
-		ORDER BY r.id LIMIT 20000`, who.WorkspaceID)
+		ORDER BY r.id LIMIT 100000`, who.WorkspaceID)
 	if err != nil {
 		return err
 	}
