@@ -194,7 +194,7 @@ func LoadSynthetic(ctx context.Context, db *store.DB, s Synthetic) error {
 	if err := writeLog(ctx, db, s, next, logPhase); err != nil {
 		return err
 	}
-	logPhase("wrote the log")
+	logPhase("committed the log")
 	if db.Engine() == store.Postgres {
 		// Fresh statistics and visibility map, as autovacuum would leave
 		// them after a while, so index-only scans apply at once.
@@ -295,6 +295,9 @@ func writeLog(ctx context.Context, db *store.DB, s Synthetic, next func(row []an
 					return fmt.Errorf("%s: %w", ddl, err)
 				}
 			}
+			if len(rebuild) > 0 {
+				logPhase(fmt.Sprintf("created the %d log indexes again", len(rebuild)))
+			}
 			return nil
 		})
 	}
@@ -337,6 +340,9 @@ func writeLog(ctx context.Context, db *store.DB, s Synthetic, next func(row []an
 			if err := q(ddl); err != nil {
 				return fmt.Errorf("%s: %w", ddl, err)
 			}
+		}
+		if len(rebuild) > 0 {
+			logPhase(fmt.Sprintf("created the %d log indexes again", len(rebuild)))
 		}
 		return nil
 	})
