@@ -1,10 +1,12 @@
 package inventory
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -124,9 +126,17 @@ func LoadSynthetic(ctx context.Context, db *store.DB, s Synthetic) error {
 		recordRows = append(recordRows, []any{ws, item, loc, levels[p], nowUS, nowUS})
 		levelRows = append(levelRows, []any{ws, item, loc, levels[p]})
 	}
+	// Checkpoints in the order movements create them (month by month), not
+	// in map order: on PostgreSQL the heap order decides how many pages a
+	// month's updates touch.
+	cpKeys := make([]cpKey, 0, len(checkpoints))
+	for k := range checkpoints {
+		cpKeys = append(cpKeys, k)
+	}
+	slices.SortFunc(cpKeys, func(a, b cpKey) int { return cmp.Or(cmp.Compare(a.period, b.period), cmp.Compare(a.pair, b.pair)) })
 	cpRows := make([][]any, 0, len(checkpoints))
-	for k, sum := range checkpoints {
-		cpRows = append(cpRows, []any{ws, itemIDs[k.pair%s.Items], locIDs[k.pair/s.Items], k.period, sum})
+	for _, k := range cpKeys {
+		cpRows = append(cpRows, []any{ws, itemIDs[k.pair%s.Items], locIDs[k.pair/s.Items], k.period, checkpoints[k]})
 	}
 	tables := []bulkTable{
 		{"inventory_records", []string{"workspace_id", "item_id", "location_id", "quantity", "created_at", "updated_at"}, recordRows},
