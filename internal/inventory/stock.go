@@ -106,7 +106,9 @@ func stockAsOf(ctx context.Context, q store.Querier, workspaceID int64, t time.T
 	p := periodStart(t)
 	next := store.Micros(time.UnixMicro(p).UTC().AddDate(0, 1, 0))
 	backward := false
-	if !f.WithEmpty {
+	// One item's checkpoints are a few thousand index entries at most:
+	// there the two extra round trips would cost more than they save.
+	if !f.WithEmpty && f.ItemID == 0 {
 		// The level as of t is also today's level minus what came after t:
 		// the checkpoints of the months after t's month and the entries
 		// of t's month after t. Read whichever side of t holds less
