@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"flag"
 	"fmt"
 	"io"
@@ -9,9 +10,11 @@ import (
 	"math/rand/v2"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,10 +43,34 @@ func benchCommand(ctx context.Context, args []string, stdout io.Writer) error {
 	clients := fs.Int("clients", 16, "concurrent HTTP clients for the movement test")
 	seconds := fs.Int("seconds", 10, "duration of the movement test")
 	queries := fs.Int("queries", 200, "queries per latency measurement")
-	export := fs.Bool("export", true, "measure the XLSX export of every entry")
+	export := fs.Bool("export", true, "measure the XLSX export of every entry (same as leaving export out of --only)")
+	only := fs.String("only", "check,pages,asof,workspace,export,http,batch",
+		"comma-separated parts to run: check (CheckInvariant), pages, asof (one item), workspace (whole workspace as of), export, http (single receipts), batch (batch endpoint vs raw inserts)")
+	batchClients := fs.String("batch-clients", "4,16", "comma-separated client counts for the batch-vs-raw measurement")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for `go tool pprof`)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	parts := map[string]bool{}
+	for _, p := range strings.Split(*only, ",") {
+		switch p = strings.TrimSpace(p); p {
+		case "check", "pages", "asof", "workspace", "export", "http", "batch":
+			parts[p] = true
+		case "":
+		default:
+			return fmt.Errorf("--only: unknown part %q", p)
+		}
+	}
+	if !*export {
+		delete(parts, "export")
+	}
+	var batchCounts []int
+	for _, c := range strings.Split(*batchClients, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(c))
+		if err != nil || n <= 0 {
+			return fmt.Errorf("--batch-clients: %q is not a positive number", c)
+		}
+		batchCounts = append(batchCounts, n)
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -78,11 +105,11 @@ func benchCommand(ctx context.Context, args []string, stdout io.Writer) error {
 	if *entries > 0 {
 		began := time.Now()
 		err := inventory.LoadSynthetic(ctx, db, inventory.Synthetic{Items: *items, Locations: *locations, Entries: *entries,
-			Span: 2 * 365 * 24 * time.Hour, Seed: uint64(time.Now().UnixNano()), Progress: func(done int) {
-				if done%500_000 == 0 {
+			Span: 2 * 365 * 24 * time.Hour, Seed: uint64(time.Now().UnixNano()), RebuildIndexes: *entries >= 100_000, Progress: func(done int) {
+				if done%1_000_000 == 0 || done == *entries {
 					fmt.Fprintf(stdout, "  loaded %d entries (%v)\n", done, time.Since(began).Round(time.Second))
 				}
-			}})
+			}, Log: func(msg string) { fmt.Fprintf(stdout, "  %s\n", msg) }})
 		if err != nil {
 			return err
 		}
@@ -97,6 +124,13 @@ func benchCommand(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "workspace holds %d log entries, %d item-locations\n", total, pairs)
+	if parts["check"] {
+		began := time.Now()
+		if err := inventory.CheckInvariant(ctx, db.Read(), who.WorkspaceID); err != nil {
+			return fmt.Errorf("inconsistent workspace: %w", err)
+		}
+		fmt.Fprintf(stdout, "%-34s ok in %v\n", "invariant (records, levels, checkpoints)", time.Since(began).Round(time.Millisecond))
+	}
 	catalogue, err := inventory.ListItems(ctx, db.Read(), who.WorkspaceID, "", 1000)
 	if err != nil || len(catalogue) == 0 {
 		return fmt.Errorf("no items to query: %v", err)
@@ -135,39 +169,68 @@ func benchCommand(ctx context.Context, args []string, stdout io.Writer) error {
 			return inventory.LogFilter{From: time.Now().Add(-time.Duration(rng.Int64N(int64(700 * 24 * time.Hour))))}
 		},
 	}
-	if err := p99("change-log page (100, filtered)", "≤ 50ms", func() error {
-		f := filters[rng.IntN(len(filters))]()
-		f.Before, f.Limit = 1+rng.Int64N(top), 100
-		_, err := inventory.ListLog(ctx, db, f)
-		return err
-	}); err != nil {
-		return err
+	filterNames := []string{"sku", "location", "action", "actor kind", "from date"}
+	if parts["pages"] {
+		if err := p99("change-log page (100, filtered)", "≤ 50ms", func() error {
+			f := filters[rng.IntN(len(filters))]()
+			f.Before, f.Limit = 1+rng.Int64N(top), 100
+			_, err := inventory.ListLog(ctx, db, f)
+			return err
+		}); err != nil {
+			return err
+		}
+		for i, mk := range filters {
+			if err := p99("  filter: "+filterNames[i], "≤ 50ms", func() error {
+				f := mk()
+				f.Before, f.Limit = 1+rng.Int64N(top), 100
+				_, err := inventory.ListLog(ctx, db, f)
+				return err
+			}); err != nil {
+				return err
+			}
+		}
 	}
 	span := 2 * 365 * 24 * time.Hour
-	if err := p99("one item as of a moment", "≤ 10ms", func() error {
-		at := time.Now().Add(-time.Duration(rng.Int64N(int64(span))))
-		_, err := inventory.StockAsOf(ctx, db, at, inventory.StockFilter{ItemID: catalogue[rng.IntN(len(catalogue))].ID})
-		return err
-	}); err != nil {
-		return err
+	if parts["asof"] {
+		if err := p99(fmt.Sprintf("one item as of a moment (%d loc.)", len(locs)), "≤ 10ms", func() error {
+			at := time.Now().Add(-time.Duration(rng.Int64N(int64(span))))
+			_, err := inventory.StockAsOf(ctx, db, at, inventory.StockFilter{ItemID: catalogue[rng.IntN(len(catalogue))].ID})
+			return err
+		}); err != nil {
+			return err
+		}
 	}
-	saved := *queries
-	*queries = 5
-	if err := p99(fmt.Sprintf("whole workspace as of (%d)", pairs), "≤ 2s", func() error {
-		at := time.Now().Add(-time.Duration(rng.Int64N(int64(span))))
-		_, err := inventory.StockAsOf(ctx, db, at, inventory.StockFilter{})
-		return err
-	}); err != nil {
-		return err
+	if parts["workspace"] {
+		saved := *queries
+		*queries = max(5, *queries/20)
+		if err := p99(fmt.Sprintf("whole workspace as of (%d)", pairs), "≤ 2s", func() error {
+			at := time.Now().Add(-time.Duration(rng.Int64N(int64(span))))
+			_, err := inventory.StockAsOf(ctx, db, at, inventory.StockFilter{})
+			return err
+		}); err != nil {
+			return err
+		}
+		*queries = saved
 	}
-	*queries = saved
 
-	if *export {
+	if parts["export"] {
 		if err := benchExport(ctx, db, stdout); err != nil {
 			return err
 		}
 	}
-	return benchHTTP(ctx, db, authSvc, catalogue, locs, *clients, time.Duration(*seconds)*time.Second, stdout)
+	if parts["http"] {
+		if err := benchHTTP(ctx, db, authSvc, catalogue, locs, *clients, time.Duration(*seconds)*time.Second, stdout); err != nil {
+			return err
+		}
+	}
+	if parts["batch"] {
+		for _, n := range batchCounts {
+			if err := benchBatch(ctx, db, &d, authSvc, n, time.Duration(*seconds)*time.Second, stdout); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // benchExport writes the whole log as XLSX to a temporary file, sampling
@@ -319,4 +382,200 @@ func postgresCPU(ctx context.Context, db *store.DB) time.Duration {
 	}
 	const clockTicks = 100 // USER_HZ on Linux
 	return time.Duration(total) * time.Second / clockTicks
+}
+
+// benchBatch measures the batch endpoint (POST /api/v1/inventory/movements,
+// 100 receipts a request, one transaction each) from clients concurrent
+// clients for dur, then inserts the same number of inventory_log rows with
+// plain database/sql (a prepared single-row INSERT, 100 rows a
+// transaction, from as many goroutines) into the same database, and
+// reports both rates and their ratio. The raw rows are shaped like the
+// endpoint's (every column a receipt fills, real records and their
+// current levels) but change nothing (change 0), so the workspace stays
+// consistent.
+func benchBatch(ctx context.Context, db *store.DB, d *dbFlags, authSvc *auth.Service, clients int, dur time.Duration, stdout io.Writer) error {
+	who, _ := actor.From(ctx)
+	type pairRow struct {
+		record, item, location, recordLevel, locationLevel int64
+		sku, path                                          string
+	}
+	var pairs []pairRow
+	rows, err := db.Read().QueryContext(ctx, `SELECT r.id, r.item_id, r.location_id, r.quantity, s.quantity, i.sku, l.path
+		FROM inventory_records r
+		JOIN stock_levels s ON s.workspace_id = r.workspace_id AND s.item_id = r.item_id AND s.location_id = r.location_id
+		JOIN items i ON i.workspace_id = r.workspace_id AND i.id = r.item_id
+		JOIN locations l ON l.workspace_id = r.workspace_id AND l.id = r.location_id
+		WHERE r.workspace_id = $1 AND r.deleted_at IS NULL AND r.lot = '' AND i.deleted_at IS NULL AND i.unit_scale = 0
+		ORDER BY r.id LIMIT 100000`, who.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var p pairRow
+		if err := rows.Scan(&p.record, &p.item, &p.location, &p.recordLevel, &p.locationLevel, &p.sku, &p.path); err != nil {
+			rows.Close()
+			return err
+		}
+		pairs = append(pairs, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(pairs) == 0 {
+		return fmt.Errorf("batch: no inventory records to move stock in")
+	}
+
+	key, err := authSvc.CreateAPIKey(ctx, fmt.Sprintf("bench batch %d", time.Now().UnixNano()), actor.Manager)
+	if err != nil {
+		return err
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: authSvc, Logger: quiet}))
+	defer srv.Close()
+	const perRequest = 100
+	rng := rand.New(rand.NewPCG(11, 13))
+	bodies := make([]string, 500)
+	var b strings.Builder
+	for k := range bodies {
+		b.Reset()
+		b.WriteString(`{"movements":[`)
+		for i := 0; i < perRequest; i++ {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			p := pairs[rng.IntN(len(pairs))]
+			fmt.Fprintf(&b, `{"type":"receipt","item_id":%d,"location_id":%d,"quantity":"1"}`, p.item, p.location)
+		}
+		b.WriteString(`]}`)
+		bodies[k] = b.String()
+	}
+	res, err := runLoad(ctx, srv.URL+"/api/v1/inventory/movements", key.Secret, bodies, clients, dur)
+	if err != nil {
+		return err
+	}
+	n := int(res.OK) * perRequest
+	httpRate := float64(n) / dur.Seconds()
+	fmt.Fprintf(stdout, "%-34s %.0f movements/s over %v (%d requests ok, %d failed)\n",
+		fmt.Sprintf("batch endpoint, %d clients", clients), httpRate, dur, res.OK, res.Failed)
+	if res.FirstError != "" {
+		fmt.Fprintf(stdout, "  first failure: %.200s\n", res.FirstError)
+	}
+	if n == 0 {
+		return fmt.Errorf("batch: no request succeeded")
+	}
+
+	// The same number of rows through the bare driver, on a pool of its
+	// own: as many connections as clients on PostgreSQL, SQLite's one
+	// writer connection on SQLite (more would only wait on its write lock).
+	writers := clients
+	if db.Engine() == store.SQLite {
+		writers = 1
+	}
+	raw, err := openRaw(d, writers)
+	if err != nil {
+		return err
+	}
+	defer raw.Close()
+	// The current levels: the batches above moved stock.
+	levels := map[int64][2]int64{}
+	lrows, err := raw.QueryContext(ctx, `SELECT r.id, r.quantity, s.quantity FROM inventory_records r
+		JOIN stock_levels s ON s.workspace_id = r.workspace_id AND s.item_id = r.item_id AND s.location_id = r.location_id
+		WHERE r.workspace_id = $1 AND r.id >= $2 AND r.id <= $3`, who.WorkspaceID, pairs[0].record, pairs[len(pairs)-1].record)
+	if err != nil {
+		return err
+	}
+	for lrows.Next() {
+		var id, rq, sq int64
+		if err := lrows.Scan(&id, &rq, &sq); err != nil {
+			lrows.Close()
+			return err
+		}
+		levels[id] = [2]int64{rq, sq}
+	}
+	lrows.Close()
+	if err := lrows.Err(); err != nil {
+		return err
+	}
+	insert := `INSERT INTO inventory_log (workspace_id, item_id, sku, unit, unit_scale, record_id, location_id, location_path, lot, movement,
+		action, change, record_level, location_level, actor_kind, actor_id, actor_name, recorded_at, effective_at, reason, reference,
+		idempotency_key, batch_id) VALUES ($1, $2, $3, 'pcs', 0, $4, $5, $6, '', 'receipt', 'user_action', 0, $7, $8, 'api_key', $9, $10, $11, $11, '', '', '', $12)`
+	var next atomic.Int64
+	began := time.Now()
+	errs := make(chan error, writers)
+	for c := 0; c < writers; c++ {
+		go func(c int) {
+			errs <- func() error {
+				rng := rand.New(rand.NewPCG(uint64(c), 13))
+				conn, err := raw.Conn(ctx)
+				if err != nil {
+					return err
+				}
+				defer conn.Close()
+				for {
+					start := next.Add(perRequest) - perRequest
+					if start >= int64(n) {
+						return nil
+					}
+					k := min(int64(perRequest), int64(n)-start)
+					tx, err := conn.BeginTx(ctx, nil)
+					if err != nil {
+						return err
+					}
+					stmt, err := tx.PrepareContext(ctx, insert)
+					if err != nil {
+						tx.Rollback()
+						return err
+					}
+					batch := fmt.Sprintf("raw-%d-%d", c, start)
+					for i := int64(0); i < k; i++ {
+						p := pairs[rng.IntN(len(pairs))]
+						lv := levels[p.record]
+						if _, err := stmt.ExecContext(ctx, who.WorkspaceID, p.item, p.sku, p.record, p.location, p.path, lv[0], lv[1],
+							key.ID, key.Name, time.Now().UnixMicro(), batch); err != nil {
+							tx.Rollback()
+							return err
+						}
+					}
+					stmt.Close()
+					if err := tx.Commit(); err != nil {
+						return err
+					}
+				}
+			}()
+		}(c)
+	}
+	for c := 0; c < writers; c++ {
+		if e := <-errs; e != nil && err == nil {
+			err = e
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("raw inserts: %w", err)
+	}
+	rawTook := time.Since(began)
+	rawRate := float64(n) / rawTook.Seconds()
+	fmt.Fprintf(stdout, "%-34s %.0f rows/s (%d rows in %v)\n", fmt.Sprintf("raw driver inserts, %d writers", writers), rawRate, n, rawTook.Round(time.Millisecond))
+	fmt.Fprintf(stdout, "%-34s %.0f%% of raw  (target ≥ 50%%)\n", fmt.Sprintf("batch endpoint ÷ raw, %d clients", clients), 100*httpRate/rawRate)
+	return nil
+}
+
+// openRaw opens the benchmark's database with the bare database/sql driver,
+// outside store (SQLite with the same durability settings as store).
+func openRaw(d *dbFlags, conns int) (*sql.DB, error) {
+	if d.url != "" {
+		raw, err := sql.Open("pgx", d.url)
+		if err != nil {
+			return nil, err
+		}
+		raw.SetMaxOpenConns(conns)
+		return raw, nil
+	}
+	path := filepath.Join(d.data, "stocktrail.db")
+	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	raw.SetMaxOpenConns(conns)
+	return raw, nil
 }

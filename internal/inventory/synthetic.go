@@ -1,12 +1,18 @@
 package inventory
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/fault"
@@ -22,6 +28,14 @@ type Synthetic struct {
 	Seed                      uint64
 	// Progress, if set, is told how many entries have been written.
 	Progress func(done int)
+	// Log, if set, is told about each phase of the load as it ends.
+	Log func(msg string)
+	// RebuildIndexes drops the log's secondary indexes for the load and
+	// creates them again at its end, in the same transaction: several times
+	// faster for millions of entries, but the log table is locked (and on
+	// SQLite the write-ahead log grows to the size of the load) meanwhile,
+	// and the rebuild also covers entries that were there before.
+	RebuildIndexes bool
 }
 
 // LoadSynthetic writes a generated history straight into the tables, many
@@ -46,6 +60,20 @@ func LoadSynthetic(ctx context.Context, db *store.DB, s Synthetic) error {
 	start := now.Add(-s.Span)
 	ws := who.WorkspaceID
 
+	if db.Engine() == store.SQLite {
+		restore, err := sqliteBulkMode(ctx, db)
+		if err != nil {
+			return err
+		}
+		defer restore()
+	}
+	phase := time.Now()
+	logPhase := func(what string) {
+		if s.Log != nil {
+			s.Log(fmt.Sprintf("%s in %v", what, time.Since(phase).Round(time.Millisecond)))
+		}
+		phase = time.Now()
+	}
 	// Pass 1: final levels and checkpoints.
 	type cpKey struct {
 		pair   int
@@ -63,6 +91,7 @@ func LoadSynthetic(ctx context.Context, db *store.DB, s Synthetic) error {
 		checkpoints[cpKey{pair, periodStart(at)}] += delta
 	}
 
+	logPhase(fmt.Sprintf("computed levels and %d checkpoints", len(checkpoints)))
 	// Catalogue, records, levels and checkpoints.
 	itemIDs := make([]int64, s.Items)
 	locIDs := make([]int64, s.Locations)
@@ -85,26 +114,39 @@ func LoadSynthetic(ctx context.Context, db *store.DB, s Synthetic) error {
 				return err
 			}
 		}
-		recordRows := make([][]any, 0, pairs)
-		levelRows := make([][]any, 0, pairs)
-		for p := 0; p < pairs; p++ {
-			item, loc := itemIDs[p%s.Items], locIDs[p/s.Items]
-			recordRows = append(recordRows, []any{ws, item, loc, levels[p], nowUS, nowUS})
-			levelRows = append(levelRows, []any{ws, item, loc, levels[p]})
-		}
-		if err := insertMany(ctx, tx, `INSERT INTO inventory_records (workspace_id, item_id, location_id, quantity, created_at, updated_at) VALUES `, recordRows); err != nil {
-			return err
-		}
-		if err := insertMany(ctx, tx, `INSERT INTO stock_levels (workspace_id, item_id, location_id, quantity) VALUES `, levelRows); err != nil {
-			return err
-		}
-		cpRows := make([][]any, 0, len(checkpoints))
-		for k, sum := range checkpoints {
-			cpRows = append(cpRows, []any{ws, itemIDs[k.pair%s.Items], locIDs[k.pair/s.Items], k.period, sum})
-		}
-		if err := insertMany(ctx, tx, `INSERT INTO inventory_checkpoints (workspace_id, item_id, location_id, period_start, change_sum) VALUES `, cpRows); err != nil {
-			return err
-		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	recordRows := make([][]any, 0, pairs)
+	levelRows := make([][]any, 0, pairs)
+	for p := 0; p < pairs; p++ {
+		item, loc := itemIDs[p%s.Items], locIDs[p/s.Items]
+		recordRows = append(recordRows, []any{ws, item, loc, levels[p], nowUS, nowUS})
+		levelRows = append(levelRows, []any{ws, item, loc, levels[p]})
+	}
+	// Checkpoints in the order movements create them (month by month), not
+	// in map order: on PostgreSQL the heap order decides how many pages a
+	// month's updates touch.
+	cpKeys := make([]cpKey, 0, len(checkpoints))
+	for k := range checkpoints {
+		cpKeys = append(cpKeys, k)
+	}
+	slices.SortFunc(cpKeys, func(a, b cpKey) int { return cmp.Or(cmp.Compare(a.period, b.period), cmp.Compare(a.pair, b.pair)) })
+	cpRows := make([][]any, 0, len(checkpoints))
+	for _, k := range cpKeys {
+		cpRows = append(cpRows, []any{ws, itemIDs[k.pair%s.Items], locIDs[k.pair/s.Items], k.period, checkpoints[k]})
+	}
+	tables := []bulkTable{
+		{"inventory_records", []string{"workspace_id", "item_id", "location_id", "quantity", "created_at", "updated_at"}, recordRows},
+		{"stock_levels", []string{"workspace_id", "item_id", "location_id", "quantity"}, levelRows},
+		{"inventory_checkpoints", []string{"workspace_id", "item_id", "location_id", "period_start", "change_sum"}, cpRows},
+	}
+	if err := bulkInsert(ctx, db, tables); err != nil {
+		return err
+	}
+	err = db.InTx(ctx, func(tx *store.Tx) error {
 		// Map the new records back to their item-location pairs.
 		itemIndex := make(map[int64]int, len(itemIDs))
 		for i, id := range itemIDs {
@@ -137,62 +179,32 @@ func LoadSynthetic(ctx context.Context, db *store.DB, s Synthetic) error {
 		return err
 	}
 
-	// Pass 2: replay the same sequence into the log, many rows per
-	// statement, many statements per transaction. A transaction is never
-	// retried here (plain inserts do not conflict), so advancing the
-	// generator inside it is safe.
-	const perStatement, perTx = 500, 50_000
-	var b strings.Builder
-	args := make([]any, 0, perStatement*13)
-	rows := 0
-	flush := func(tx *store.Tx) error {
-		if rows == 0 {
-			return nil
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO inventory_log (workspace_id, item_id, sku, unit, unit_scale, record_id, location_id,
-			location_path, movement, action, change, record_level, location_level, actor_kind, actor_name, recorded_at, effective_at)
-			VALUES `+b.String(), args...)
-		b.Reset()
-		args, rows = args[:0], 0
-		return err
+	logPhase("wrote catalogue, records, levels, checkpoints")
+	// Pass 2: replay the same sequence into the log: COPY on PostgreSQL,
+	// multi-row INSERTs on SQLite, a million rows per transaction. A
+	// transaction is never retried here (plain inserts do not conflict),
+	// so advancing the generator inside one is safe.
+	skus := make([]string, s.Items)
+	for i := range skus {
+		skus[i] = fmt.Sprintf("%s-%06d", prefix, i)
 	}
 	g = newSynthGen(s, pairs, start)
-	for done := 0; done < s.Entries; {
-		end := min(done+perTx, s.Entries)
-		err := db.InTx(ctx, func(tx *store.Tx) error {
-			for ; done < end; done++ {
-				pair, delta, at, _ := g.next()
-				if rows > 0 {
-					b.WriteString(",")
-				}
-				n := len(args)
-				ph := func(k int) string { return placeholder(tx, n+k) }
-				fmt.Fprintf(&b, "(%s,%s,%s,'pcs',0,%s,%s,%s,%s,'system_action',%s,%s,%s,'system',%s,%s,%s)",
-					ph(1), ph(2), ph(3), ph(4), ph(5), ph(6), ph(7), ph(8), ph(9), ph(10), ph(11), ph(12), ph(13))
-				mv := "receipt"
-				if delta < 0 {
-					mv = "issue"
-				}
-				us := store.Micros(at)
-				level := g.levels[pair]
-				args = append(args, ws, itemIDs[pair%s.Items], fmt.Sprintf("%s-%06d", prefix, pair%s.Items), recIDs[pair], locIDs[pair/s.Items],
-					locPaths[pair/s.Items], mv, delta, level, level, who.Name, us, us)
-				rows++
-				if rows == perStatement {
-					if err := flush(tx); err != nil {
-						return err
-					}
-				}
-			}
-			return flush(tx)
-		})
-		if err != nil {
-			return err
+	next := func(row []any) {
+		pair, delta, at, _ := g.next()
+		mv := "receipt"
+		if delta < 0 {
+			mv = "issue"
 		}
-		if s.Progress != nil {
-			s.Progress(done)
-		}
+		us := store.Micros(at)
+		level := g.levels[pair] // one record per item-location: record level = location level
+		row[0], row[1], row[2], row[3], row[4] = ws, itemIDs[pair%s.Items], skus[pair%s.Items], recIDs[pair], locIDs[pair/s.Items]
+		row[5], row[6], row[7], row[8], row[9] = locPaths[pair/s.Items], mv, delta, level, level
+		row[10], row[11], row[12] = who.Name, us, us
 	}
+	if err := loadSyntheticLog(ctx, db, s, next, logPhase); err != nil {
+		return err
+	}
+	logPhase("committed the log")
 	if db.Engine() == store.Postgres {
 		// Fresh statistics and visibility map, as autovacuum would leave
 		// them after a while, so index-only scans apply at once.
@@ -200,6 +212,7 @@ func LoadSynthetic(ctx context.Context, db *store.DB, s Synthetic) error {
 			return err
 		}
 	}
+	logPhase("finished")
 	return nil
 }
 
@@ -231,6 +244,271 @@ func (g *synthGen) next() (pair int, delta int64, at time.Time, ok bool) {
 	at = g.start.Add(time.Duration(float64(g.span) * float64(g.i) / float64(g.n)))
 	g.i++
 	return pair, delta, at, true
+}
+
+// logColumns are the columns loadSyntheticLog fills, in the order of its rows; the
+// constant ones (unit 'pcs', scale 0, action system_action, actor kind
+// system) are written as literals on SQLite.
+var logColumns = []string{"workspace_id", "item_id", "sku", "record_id", "location_id", "location_path", "movement",
+	"change", "record_level", "location_level", "actor_name", "recorded_at", "effective_at",
+	"unit", "unit_scale", "action", "actor_kind"}
+
+// loadSyntheticLog writes s.Entries log rows, each filled by next, in one
+// transaction: by COPY on PostgreSQL, by multi-row INSERTs on SQLite. With
+// s.RebuildIndexes it drops the log's secondary indexes first and creates
+// them again from their own definitions at the end, in the same
+// transaction, so they exist whatever happens.
+func loadSyntheticLog(ctx context.Context, db *store.DB, s Synthetic, next func(row []any), logPhase func(string)) error {
+	const chunk = 1_000_000 // rows between progress reports
+	progress := func(done int) {
+		if s.Progress != nil {
+			s.Progress(done)
+		}
+	}
+	if pool := copyPool(db); pool != nil {
+		row := make([]any, len(logColumns))
+		row[13], row[14], row[15], row[16] = "pcs", int32(0), string(SystemAction), "system"
+		return copyTables(ctx, pool, func(c *pgx.Conn) error {
+			q := func(query string) error { _, err := c.Exec(ctx, query); return err }
+			var rebuild []string
+			if s.RebuildIndexes {
+				var err error
+				if rebuild, err = dropLogIndexes(ctx, pgxQuerier{c}, store.Postgres, q); err != nil {
+					return err
+				}
+				logPhase(fmt.Sprintf("dropped %d log indexes", len(rebuild)))
+			}
+			for done := 0; done < s.Entries; {
+				n, i := min(chunk, s.Entries-done), 0
+				src := pgx.CopyFromFunc(func() ([]any, error) {
+					if i == n {
+						return nil, nil
+					}
+					i++
+					next(row)
+					return row, nil
+				})
+				if _, err := c.CopyFrom(ctx, pgx.Identifier{"inventory_log"}, logColumns, src); err != nil {
+					return err
+				}
+				done += n
+				progress(done)
+			}
+			if len(rebuild) > 0 {
+				logPhase("copied the log")
+				if err := q(`SET LOCAL maintenance_work_mem = '512MB'`); err != nil {
+					return err
+				}
+			}
+			for _, ddl := range rebuild {
+				if err := q(ddl); err != nil {
+					return fmt.Errorf("%s: %w", ddl, err)
+				}
+			}
+			if len(rebuild) > 0 {
+				logPhase(fmt.Sprintf("created the %d log indexes again", len(rebuild)))
+			}
+			return nil
+		})
+	}
+	const perStatement = 500
+	one := "(" + strings.Repeat("?,", 13) + "'pcs',0,'system_action','system')"
+	insert := `INSERT INTO inventory_log (` + strings.Join(logColumns, ", ") + `) VALUES `
+	full := insert + strings.TrimSuffix(strings.Repeat(one+",", perStatement), ",")
+	return db.InTx(ctx, func(tx *store.Tx) error {
+		q := func(query string) error { _, err := tx.ExecContext(ctx, query); return err }
+		var rebuild []string
+		if s.RebuildIndexes {
+			var err error
+			if rebuild, err = dropLogIndexes(ctx, tx, store.SQLite, q); err != nil {
+				return err
+			}
+			logPhase(fmt.Sprintf("dropped %d log indexes", len(rebuild)))
+		}
+		args := make([]any, perStatement*13)
+		for done := 0; done < s.Entries; {
+			k := min(s.Entries-done, perStatement)
+			for j := 0; j < k; j++ {
+				next(args[j*13 : (j+1)*13])
+			}
+			query := full
+			if k < perStatement {
+				query = insert + strings.TrimSuffix(strings.Repeat(one+",", k), ",")
+			}
+			if _, err := tx.ExecContext(ctx, query, args[:k*13]...); err != nil {
+				return err
+			}
+			done += k
+			if done%chunk == 0 || done == s.Entries {
+				progress(done)
+			}
+		}
+		if len(rebuild) > 0 {
+			logPhase("inserted the log")
+		}
+		for _, ddl := range rebuild {
+			if err := q(ddl); err != nil {
+				return fmt.Errorf("%s: %w", ddl, err)
+			}
+		}
+		if len(rebuild) > 0 {
+			logPhase(fmt.Sprintf("created the %d log indexes again", len(rebuild)))
+		}
+		return nil
+	})
+}
+
+// rowQuerier is what dropLogIndexes reads the index definitions through.
+type rowQuerier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// pgxQuerier is not a rowQuerier; dropLogIndexes takes either.
+type pgxQuerier struct{ c *pgx.Conn }
+
+// dropLogIndexes drops inventory_log's secondary indexes (not its primary
+// key) and returns the statements that create them again.
+func dropLogIndexes(ctx context.Context, q any, engine store.Engine, exec func(string) error) ([]string, error) {
+	var names, defs []string
+	switch engine {
+	case store.SQLite:
+		rows, err := q.(rowQuerier).QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'inventory_log' AND sql IS NOT NULL ORDER BY name`)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var name, def string
+			if err := rows.Scan(&name, &def); err != nil {
+				return nil, err
+			}
+			names, defs = append(names, name), append(defs, def)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	default:
+		rows, err := q.(pgxQuerier).c.Query(ctx, `SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+			WHERE i.indrelid = 'inventory_log'::regclass AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+			ORDER BY c.relname`)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var name, def string
+			if err := rows.Scan(&name, &def); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			names, defs = append(names, name), append(defs, def)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	for _, name := range names {
+		if err := exec(`DROP INDEX ` + name); err != nil {
+			return nil, err
+		}
+	}
+	return defs, nil
+}
+
+// sqliteBulkMode gives SQLite's one writer connection a 1 GiB page cache
+// and in-memory statement journals for the load: with the default 2 MB
+// cache, inserting into the log's thirteen indexes spends most of its time
+// re-reading pages and spilling dirty ones into the WAL mid-transaction.
+// The returned function puts the old settings back.
+func sqliteBulkMode(ctx context.Context, db *store.DB) (func(), error) {
+	var cache, temp int64
+	err := db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&cache); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `PRAGMA temp_store`).Scan(&temp)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Exec(ctx, `PRAGMA cache_size = -1048576`); err != nil {
+		return nil, err
+	}
+	if _, err := db.Exec(ctx, `PRAGMA temp_store = MEMORY`); err != nil {
+		return nil, err
+	}
+	return func() {
+		bg := context.WithoutCancel(ctx)
+		db.Exec(bg, fmt.Sprintf(`PRAGMA cache_size = %d`, cache))
+		db.Exec(bg, fmt.Sprintf(`PRAGMA temp_store = %d`, temp))
+	}, nil
+}
+
+// bulkTable is rows for the named table's columns.
+type bulkTable struct {
+	name    string
+	columns []string
+	rows    [][]any
+}
+
+// bulkInsert writes the tables in one transaction: by COPY on PostgreSQL,
+// by multi-row INSERTs on SQLite.
+func bulkInsert(ctx context.Context, db *store.DB, tables []bulkTable) error {
+	if pool := copyPool(db); pool != nil {
+		return copyTables(ctx, pool, func(c *pgx.Conn) error {
+			for _, t := range tables {
+				if _, err := c.CopyFrom(ctx, pgx.Identifier{t.name}, t.columns, pgx.CopyFromRows(t.rows)); err != nil {
+					return fmt.Errorf("copy %s: %w", t.name, err)
+				}
+			}
+			return nil
+		})
+	}
+	return db.InTx(ctx, func(tx *store.Tx) error {
+		for _, t := range tables {
+			prefix := "INSERT INTO " + t.name + " (" + strings.Join(t.columns, ", ") + ") VALUES "
+			if err := insertMany(ctx, tx, prefix, t.rows); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// copyPool is the PostgreSQL pool when its connections are pgx ones (they
+// are: store opens PostgreSQL through pgx's database/sql driver), so the
+// loader can use COPY; nil otherwise.
+func copyPool(db *store.DB) *sql.DB {
+	if db.Engine() != store.Postgres {
+		return nil
+	}
+	pool, _ := db.Read().(*sql.DB)
+	return pool
+}
+
+// copyTables runs fn in one transaction on a pgx connection of pool.
+func copyTables(ctx context.Context, pool *sql.DB, fn func(c *pgx.Conn) error) error {
+	conn, err := pool.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(driverConn any) error {
+		sc, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("postgres connection is a %T, not pgx", driverConn)
+		}
+		c := sc.Conn()
+		if _, err := c.Exec(ctx, "BEGIN"); err != nil {
+			return err
+		}
+		if err := fn(c); err != nil {
+			c.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+			return err
+		}
+		_, err := c.Exec(ctx, "COMMIT")
+		return err
+	})
 }
 
 // insertMany inserts rows with as many rows per statement as keep the

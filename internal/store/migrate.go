@@ -34,6 +34,10 @@ func (db *DB) provider() (*goose.Provider, error) {
 		}
 		opts = append(opts, goose.WithSessionLocker(locker))
 	}
+	// Each area numbers its migrations in its own range, so a database
+	// migrated up to a later area's version must still take a new
+	// migration of an earlier area (e.g. 00013 after 00050).
+	opts = append(opts, goose.WithAllowOutofOrder(true))
 	fsys, err := fs.Sub(migrationFiles, dir)
 	if err != nil {
 		return nil, err
