@@ -35,7 +35,7 @@ func (c *change) checkPast(r *Record, delta Quantity, movement, field string) er
 	if !c.effective.Before(c.recorded.Add(-BackdateTolerance)) {
 		return nil
 	}
-	if allowed, err := c.rules.negativeAllowed(); err != nil || allowed {
+	if allowed, err := c.state.negativeAllowed(); err != nil || allowed {
 		return err
 	}
 	if c.tx.Engine() == store.Postgres {

@@ -287,7 +287,7 @@ func BulkUpdate(ctx context.Context, db *store.DB, rows []BulkRow, o Options) (R
 	err = db.InTx(ctx, func(tx *store.Tx) error {
 		res = Result{}
 		problems := fault.Fields{}
-		rs := newRules(ctx, tx, who.WorkspaceID)
+		state := newTxState(ctx, tx, who.WorkspaceID)
 		for _, row := range rows {
 			opts := o
 			if row.Reason != "" {
@@ -296,7 +296,7 @@ func BulkUpdate(ctx context.Context, db *store.DB, rows []BulkRow, o Options) (R
 			if opts.Reason == "" {
 				opts.Reason = "bulk update"
 			}
-			c := begin(ctx, tx, who, rs, opts)
+			c := begin(ctx, tx, who, state, opts)
 			c.batchID = actor.RequestFrom(ctx).RequestID
 			m := bulkSet{row: row}
 			if err := m.run(c); err != nil {

@@ -56,9 +56,14 @@ func Apply(ctx context.Context, db *store.DB, ms ...Movement) (Result, error) {
 	var res Result
 	err = db.InTx(ctx, func(tx *store.Tx) error {
 		res = Result{}
-		rs := newRules(ctx, tx, who.WorkspaceID)
+		state := newTxState(ctx, tx, who.WorkspaceID)
+		if len(ms) > 1 {
+			if err := state.prime(ms); err != nil {
+				return err
+			}
+		}
 		for i, m := range ms {
-			c := begin(ctx, tx, who, rs, *m.opts())
+			c := begin(ctx, tx, who, state, *m.opts())
 			if len(ms) > 1 {
 				c.batchID = actor.RequestFrom(ctx).RequestID
 			}
@@ -266,15 +271,27 @@ func cleanLot(field, lot string) (string, error) {
 func (c *change) item(ref ItemRef) (Item, error) {
 	switch {
 	case ref.ItemID != 0:
+		if it, ok := c.state.itemByID(ref.ItemID); ok {
+			return it, nil
+		}
 		it, err := GetItem(c.ctx, c.tx, c.who.WorkspaceID, ref.ItemID)
 		if fault.Is(err, fault.NotFound) {
 			return Item{}, fault.Field("item_id", "no such item")
 		}
+		if err == nil {
+			c.state.keepItem(it)
+		}
 		return it, err
 	case strings.TrimSpace(ref.SKU) != "":
+		if it, ok := c.state.itemBySKU(strings.TrimSpace(ref.SKU)); ok {
+			return it, nil
+		}
 		it, err := ItemBySKU(c.ctx, c.tx, c.who.WorkspaceID, ref.SKU)
 		if fault.Is(err, fault.NotFound) {
 			return Item{}, fault.Field("sku", fmt.Sprintf("unknown SKU %q", ref.SKU))
+		}
+		if err == nil {
+			c.state.keepItem(it)
 		}
 		return it, err
 	}
@@ -285,8 +302,12 @@ func (c *change) location(ref LocationRef, field string) (Location, error) {
 	var l Location
 	var err error
 	id := ref.LocationID
+	cached := false
 	switch {
 	case id == 0 && strings.TrimSpace(ref.Location) != "":
+		if l, cached = c.state.locationByPath(strings.TrimSpace(ref.Location)); cached {
+			break
+		}
 		l, err = scanLocation(c.tx.QueryRowContext(c.ctx, `SELECT `+locationColumns+` FROM locations WHERE workspace_id = $1 AND path = $2`,
 			c.who.WorkspaceID, strings.TrimSpace(ref.Location)))
 		if errors.Is(err, sql.ErrNoRows) {
@@ -299,6 +320,9 @@ func (c *change) location(ref LocationRef, field string) (Location, error) {
 		if id == 0 {
 			return Location{}, fault.Field(field, "give a location (id or path such as WH1/A/03)")
 		}
+		if l, cached = c.state.locationByID(id); cached {
+			break
+		}
 		l, err = GetLocation(c.ctx, c.tx, c.who.WorkspaceID, id)
 		if fault.Is(err, fault.NotFound) {
 			return Location{}, fault.Field(field, "no such location")
@@ -306,6 +330,9 @@ func (c *change) location(ref LocationRef, field string) (Location, error) {
 	}
 	if err != nil {
 		return Location{}, err
+	}
+	if !cached {
+		c.state.keepLocation(l)
 	}
 	if l.ArchivedAt != nil {
 		return Location{}, fault.Field(field, "location "+l.Path+" is archived")

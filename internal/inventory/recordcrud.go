@@ -62,7 +62,7 @@ func (m *NewRecord) run(c *change) error {
 			return fault.Field("quantity", err.Error())
 		}
 		if q < 0 {
-			if allowed, err := c.rules.negativeAllowed(); err != nil {
+			if allowed, err := c.state.negativeAllowed(); err != nil {
 				return err
 			} else if !allowed {
 				return fault.Field("quantity", "may not be negative")

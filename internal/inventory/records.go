@@ -138,7 +138,7 @@ type change struct {
 	ctx       context.Context
 	tx        *store.Tx
 	who       actor.Actor
-	rules     *rules
+	state     *txState
 	recorded  time.Time
 	effective time.Time
 	reason    string
@@ -175,22 +175,24 @@ func validateOptions(o *Options, f fault.Fields) {
 	}
 }
 
-// rules are the workspace settings movements obey, read at most once per
-// transaction and only when a movement needs them: a receipt never does.
-type rules struct {
+// txState is what the movements of one transaction share: the workspace
+// rules, read at most once and only when a movement needs them (a receipt
+// never does), and the items and locations already read (lookups.go).
+type txState struct {
 	ctx         context.Context
 	tx          *store.Tx
 	workspaceID int64
 	loaded      bool
 	allowNeg    bool
+	lookups
 }
 
-func newRules(ctx context.Context, tx *store.Tx, workspaceID int64) *rules {
-	return &rules{ctx: ctx, tx: tx, workspaceID: workspaceID}
+func newTxState(ctx context.Context, tx *store.Tx, workspaceID int64) *txState {
+	return &txState{ctx: ctx, tx: tx, workspaceID: workspaceID}
 }
 
 // negativeAllowed reports whether the workspace allows negative stock.
-func (rs *rules) negativeAllowed() (bool, error) {
+func (rs *txState) negativeAllowed() (bool, error) {
 	if !rs.loaded {
 		ws, err := workspace.Get(rs.ctx, rs.tx, rs.workspaceID)
 		if err != nil {
@@ -201,9 +203,9 @@ func (rs *rules) negativeAllowed() (bool, error) {
 	return rs.allowNeg, nil
 }
 
-func begin(ctx context.Context, tx *store.Tx, who actor.Actor, rs *rules, o Options) *change {
+func begin(ctx context.Context, tx *store.Tx, who actor.Actor, state *txState, o Options) *change {
 	now := time.Now().UTC()
-	c := &change{ctx: ctx, tx: tx, who: who, rules: rs, recorded: now, effective: o.EffectiveAt.UTC(),
+	c := &change{ctx: ctx, tx: tx, who: who, state: state, recorded: now, effective: o.EffectiveAt.UTC(),
 		reason: o.Reason, reference: o.Reference, idemKey: actor.RequestFrom(ctx).IdempotencyKey}
 	if c.effective.IsZero() {
 		c.effective = now
@@ -321,7 +323,7 @@ func (c *change) apply(r *Record, delta Quantity, movement string, action Action
 		return fault.Field(field, "the level would be out of range")
 	}
 	if next < 0 {
-		allowed, err := c.rules.negativeAllowed()
+		allowed, err := c.state.negativeAllowed()
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,65 @@
+package inventory_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/inventory"
+	"github.com/stocktrail/stocktrail/internal/store"
+	"github.com/stocktrail/stocktrail/internal/storetest"
+)
+
+// A batch reads the items and locations it names up front; every way of
+// naming them still resolves, and what does not exist or may not be used
+// is refused with the movement's field, writing nothing.
+func TestBatchLookups(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		receipt := func(item inventory.ItemRef, loc inventory.LocationRef, qty string) inventory.Movement {
+			return &inventory.Receipt{ItemRef: item, LocationRef: loc, Quantity: inventory.DecimalText(qty)}
+		}
+		res, err := inventory.Apply(w.ctx, db,
+			receipt(inventory.ItemRef{ItemID: w.bolt.ID}, inventory.LocationRef{LocationID: w.a1.ID}, "1"),
+			receipt(inventory.ItemRef{SKU: " BOLT-M8 "}, inventory.LocationRef{Location: "WH1/A1"}, "2"),
+			receipt(inventory.ItemRef{SKU: "OIL-5"}, inventory.LocationRef{Location: " WH1/A2"}, "0.25"),
+			receipt(inventory.ItemRef{ItemID: w.oil.ID}, inventory.LocationRef{LocationID: w.a2.ID}, "0.5"),
+			&inventory.Issue{RecordRef: inventory.RecordRef{ItemRef: inventory.ItemRef{SKU: "BOLT-M8"},
+				LocationRef: inventory.LocationRef{Location: "WH1/A1"}}, Quantity: "1"},
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		levels := map[string]string{}
+		for _, r := range res.Records {
+			levels[r.SKU+"@"+r.LocationPath] = r.QuantityText()
+		}
+		if levels["BOLT-M8@WH1/A1"] != "2" || levels["OIL-5@WH1/A2"] != "0.75" {
+			t.Fatalf("levels after the batch: %v", levels)
+		}
+
+		if _, err := db.Exec(context.Background(), `UPDATE locations SET archived_at = 1 WHERE id = $1`, w.a2.ID); err != nil {
+			t.Fatal(err)
+		}
+		before := w.logCount(t)
+		for _, c := range []struct {
+			name  string
+			bad   inventory.Movement
+			field string
+		}{
+			{"unknown SKU", receipt(inventory.ItemRef{SKU: "NOPE"}, inventory.LocationRef{LocationID: w.a1.ID}, "1"), "movements[1].sku"},
+			{"unknown item id", receipt(inventory.ItemRef{ItemID: 999999}, inventory.LocationRef{LocationID: w.a1.ID}, "1"), "movements[1].item_id"},
+			{"unknown path", receipt(inventory.ItemRef{ItemID: w.bolt.ID}, inventory.LocationRef{Location: "WH9/Z"}, "1"), "movements[1].location"},
+			{"archived location", receipt(inventory.ItemRef{ItemID: w.bolt.ID}, inventory.LocationRef{Location: "WH1/A2"}, "1"), "movements[1].location"},
+			{"archived location by id", receipt(inventory.ItemRef{ItemID: w.bolt.ID}, inventory.LocationRef{LocationID: w.a2.ID}, "1"), "movements[1].location"},
+		} {
+			_, err := inventory.Apply(w.ctx, db, receipt(inventory.ItemRef{ItemID: w.bolt.ID}, inventory.LocationRef{LocationID: w.a1.ID}, "1"), c.bad)
+			if e, ok := fault.As(err); !ok || e.Kind != fault.Invalid || e.Fields[c.field] == "" {
+				t.Errorf("%s: %v, want a problem with %s", c.name, err, c.field)
+			}
+		}
+		if after := w.logCount(t); after != before {
+			t.Fatalf("refused batches wrote %d entries", after-before)
+		}
+	})
+}
