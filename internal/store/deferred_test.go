@@ -23,6 +23,11 @@ func TestExecLater(t *testing.T) {
 		}
 		insert := `INSERT INTO workspaces (name, plan, created_at) VALUES ($1, $2, $3)`
 		err := db.InTx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.ExecContext(ctx, insert, "queued-update", "starter", 0); err != nil {
+				return err
+			}
+			// Not an INSERT of the same text: sent beside the merged rows.
+			tx.ExecLater(`UPDATE workspaces SET plan = $1 WHERE name = $2`, "business", "queued-update")
 			tx.ExecLater(insert, "later-a", "starter", 1)
 			tx.ExecLater(insert, "later-b", "business", 2)
 			tx.ExecLater(insert, "later-b", "business", 3)
@@ -37,6 +42,9 @@ func TestExecLater(t *testing.T) {
 			t.Fatalf("after commit: %v, a=%d b=%d", err, count("later-a"), count("later-b"))
 		}
 		var plan string
+		if err := db.Read().QueryRowContext(ctx, `SELECT plan FROM workspaces WHERE name = 'queued-update'`).Scan(&plan); err != nil || plan != "business" {
+			t.Errorf("queued update: plan %q, %v", plan, err)
+		}
 		var created int64
 		if err := db.Read().QueryRowContext(ctx, `SELECT plan, created_at FROM workspaces WHERE name = 'later-a'`).Scan(&plan, &created); err != nil ||
 			plan != "starter" || created != 1 {
