@@ -63,3 +63,48 @@ func TestBatchLookups(t *testing.T) {
 		}
 	})
 }
+
+// Movements of one batch that write the same record each see what the
+// earlier ones left: receipts, issues and corrections interleaved, and a
+// record created by one receipt and added to by the next.
+func TestBatchReceiptsAroundOtherMovements(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		rec := w.receive(t, "BOLT-M8", w.a1, "", "10")
+		at := func(lot, qty string) inventory.Movement {
+			return &inventory.Receipt{ItemRef: inventory.ItemRef{SKU: "BOLT-M8"}, LocationRef: inventory.LocationRef{LocationID: w.a1.ID},
+				Lot: lot, Quantity: inventory.DecimalText(qty)}
+		}
+		ref := inventory.RecordRef{RecordID: rec.ID}
+		_, err := inventory.Apply(w.ctx, db,
+			&inventory.Issue{RecordRef: ref, Quantity: "5"},
+			at("", "1"),
+			&inventory.Issue{RecordRef: ref, Quantity: "5"},
+			at("", "2"),
+			&inventory.Correction{RecordRef: ref, Change: "-1", Options: inventory.Options{Reason: "recount"}},
+			at("", "3"),
+			at("L1", "4"), // a new record, then the same one again
+			at("L1", "1"),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := w.level(t, rec.ID); got != "5" {
+			t.Fatalf("record level %s, want 10-5+1-5+2-1+3 = 5", got)
+		}
+		recs, err := inventory.ListRecords(w.ctx, db.Read(), w.f.Workspace.ID, inventory.RecordFilter{ItemID: w.bolt.ID, LocationID: w.a1.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if r.Lot == "L1" && r.QuantityText() != "5" {
+				t.Fatalf("lot L1 holds %s, want 5", r.QuantityText())
+			}
+		}
+		// A receipt refused mid-batch leaves the records as they were.
+		_, err = inventory.Apply(w.ctx, db, at("", "1"), &inventory.Issue{RecordRef: ref, Quantity: "100"}, at("", "1"))
+		if err == nil || w.level(t, rec.ID) != "5" {
+			t.Fatalf("refused batch: %v, level %s", err, w.level(t, rec.ID))
+		}
+	})
+}
