@@ -64,6 +64,26 @@ func byIDFromBody[In, Out any](db *store.DB, status int, call func(context.Conte
 	}
 }
 
+// readByID answers with the record named by {id}, read by get from the
+// caller's workspace on a read connection once perm is checked.
+func readByID[Out any](db *store.DB, perm actor.Permission, get func(context.Context, store.Querier, int64, int64) (Out, error)) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		who, err := actor.Require(r.Context(), perm)
+		if err != nil {
+			return err
+		}
+		id, err := PathID(r, "id")
+		if err != nil {
+			return err
+		}
+		out, err := get(r.Context(), db.Read(), who.WorkspaceID, id)
+		if err != nil {
+			return err
+		}
+		return WriteJSON(w, http.StatusOK, out)
+	}
+}
+
 // requiring checks perm before h reads anything, so a caller without it is
 // refused before its body is validated and learns nothing from the errors.
 func requiring(perm actor.Permission, h handler) handler {

@@ -18,16 +18,16 @@ import (
 func (a *API) registerInventory(mux *http.ServeMux) {
 	a.handle(mux, "GET /api/v1/items", a.listItems)
 	a.handle(mux, "POST /api/v1/items", requiring(actor.ManageCatalog, fromBody(a.cfg.DB, http.StatusCreated, inventory.CreateItem)))
-	a.handle(mux, "GET /api/v1/items/{id}", a.getItem)
+	a.handle(mux, "GET /api/v1/items/{id}", readByID(a.cfg.DB, actor.ViewInventory, inventory.GetItem))
 	a.handle(mux, "PATCH /api/v1/items/{id}", requiring(actor.ManageCatalog, byIDFromBody(a.cfg.DB, http.StatusOK, inventory.UpdateItem)))
 	a.handle(mux, "DELETE /api/v1/items/{id}", a.deleteItem)
 	a.handle(mux, "GET /api/v1/items/{id}/history", a.itemHistory)
 	a.handle(mux, "GET /api/v1/locations", a.listLocations)
 	a.handle(mux, "POST /api/v1/locations", requiring(actor.ManageCatalog, fromBody(a.cfg.DB, http.StatusCreated, inventory.CreateLocation)))
-	a.handle(mux, "GET /api/v1/locations/{id}", a.getLocation)
+	a.handle(mux, "GET /api/v1/locations/{id}", readByID(a.cfg.DB, actor.ViewInventory, inventory.GetLocation))
 	a.handle(mux, "GET /api/v1/inventory/records", a.listRecords)
 	a.handle(mux, "POST /api/v1/inventory/records", requiring(actor.MoveStock, fromBody(a.cfg.DB, http.StatusCreated, inventory.CreateInventoryRecord)))
-	a.handle(mux, "GET /api/v1/inventory/records/{id}", a.getRecord)
+	a.handle(mux, "GET /api/v1/inventory/records/{id}", readByID(a.cfg.DB, actor.ViewInventory, inventory.GetRecord))
 	a.handle(mux, "PATCH /api/v1/inventory/records/{id}", requiring(actor.MoveStock, byIDFromBody(a.cfg.DB, http.StatusOK, inventory.UpdateInventoryRecord)))
 	a.handle(mux, "DELETE /api/v1/inventory/records/{id}", a.deleteRecord)
 	for path, kind := range movementPaths {
@@ -106,22 +106,6 @@ func (a *API) listItems(w http.ResponseWriter, r *http.Request) error {
 	return list(w, items)
 }
 
-func (a *API) getItem(w http.ResponseWriter, r *http.Request) error {
-	who, err := actor.Require(r.Context(), actor.ViewInventory)
-	if err != nil {
-		return err
-	}
-	id, err := PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	it, err := inventory.GetItem(r.Context(), a.cfg.DB.Read(), who.WorkspaceID, id)
-	if err != nil {
-		return err
-	}
-	return WriteJSON(w, http.StatusOK, it)
-}
-
 func (a *API) deleteItem(w http.ResponseWriter, r *http.Request) error {
 	id, err := PathID(r, "id")
 	if err != nil {
@@ -163,22 +147,6 @@ func (a *API) listLocations(w http.ResponseWriter, r *http.Request) error {
 	return list(w, locs)
 }
 
-func (a *API) getLocation(w http.ResponseWriter, r *http.Request) error {
-	who, err := actor.Require(r.Context(), actor.ViewInventory)
-	if err != nil {
-		return err
-	}
-	id, err := PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	l, err := inventory.GetLocation(r.Context(), a.cfg.DB.Read(), who.WorkspaceID, id)
-	if err != nil {
-		return err
-	}
-	return WriteJSON(w, http.StatusOK, l)
-}
-
 func (a *API) listRecords(w http.ResponseWriter, r *http.Request) error {
 	who, err := actor.Require(r.Context(), actor.ViewInventory)
 	if err != nil {
@@ -197,22 +165,6 @@ func (a *API) listRecords(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return list(w, recs)
-}
-
-func (a *API) getRecord(w http.ResponseWriter, r *http.Request) error {
-	who, err := actor.Require(r.Context(), actor.ViewInventory)
-	if err != nil {
-		return err
-	}
-	id, err := PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	rec, err := inventory.GetRecord(r.Context(), a.cfg.DB.Read(), who.WorkspaceID, id)
-	if err != nil {
-		return err
-	}
-	return WriteJSON(w, http.StatusOK, rec)
 }
 
 func (a *API) deleteRecord(w http.ResponseWriter, r *http.Request) error {

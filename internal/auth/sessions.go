@@ -199,30 +199,15 @@ func (s *Service) ResolveSession(ctx context.Context, token string) (actor.Actor
 	if disabled != 0 {
 		return actor.Actor{}, "", fault.New(fault.Unauthorized, "this account is disabled")
 	}
-	if now.UnixMicro() >= expires || now.Sub(store.Time(created)) >= s.SessionMax {
-		err := s.DB.InTx(actor.With(ctx, a), func(tx *store.Tx) error {
-			res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE workspace_id = $1 AND id = $2`, u.WorkspaceID, sessionID)
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				return nil // another request already recorded it
-			}
-			_, err = activity.Record(actor.With(ctx, a), tx, activity.Event{Action: activity.SessionExpired, Category: activity.Authentication,
-				EntityType: "users", EntityID: fmt.Sprint(u.ID), Description: "session of " + u.Email + " expired"})
-			return err
-		})
-		if err != nil {
+	limits := sessionLimits{idle: s.SessionIdle, max: s.SessionMax}
+	if limits.expired(now, created, expires) {
+		if err := s.expireSession(actor.With(ctx, a), "sessions", u.WorkspaceID, sessionID, activity.Event{Action: activity.SessionExpired,
+			Category: activity.Authentication, EntityType: "users", EntityID: fmt.Sprint(u.ID), Description: "session of " + u.Email + " expired"}); err != nil {
 			return actor.Actor{}, "", err
 		}
 		return actor.Actor{}, "", fault.New(fault.Unauthorized, "your session has expired; please log in again")
 	}
-	// Slide the idle expiry, but write at most once a minute per session.
-	if now.Sub(store.Time(lastSeen)) > time.Minute {
-		newExpiry := now.Add(s.SessionIdle)
-		if max := store.Time(created).Add(s.SessionMax); newExpiry.After(max) {
-			newExpiry = max
-		}
+	if newExpiry, due := limits.slide(now, created, lastSeen); due {
 		if _, err := s.DB.Exec(ctx, `UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE workspace_id = $3 AND id = $4`,
 			store.Micros(now), store.Micros(newExpiry), u.WorkspaceID, sessionID); err != nil {
 			return actor.Actor{}, "", err

@@ -127,31 +127,17 @@ func (s *Service) ResolveStationSession(ctx context.Context, token string) (acto
 		return actor.Actor{}, "", fault.New(fault.Unauthorized, "this station has been revoked; ask a manager for a new token")
 	}
 	a := stationActor(wsID, st)
-	if now.UnixMicro() >= expires || now.Sub(store.Time(created)) >= StationSessionMax {
-		actx := actor.With(ctx, a)
-		err := s.DB.InTx(actx, func(tx *store.Tx) error {
-			res, err := tx.ExecContext(actx, `DELETE FROM station_sessions WHERE workspace_id = $1 AND id = $2`, wsID, sessionID)
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				return nil // another request already recorded it
-			}
-			_, err = activity.Record(actx, tx, activity.Event{Action: activity.SessionExpired, Category: activity.Authentication,
-				EntityType: "stations", EntityID: fmt.Sprint(st.ID), Description: "station screen session of " + st.Name + " expired"})
-			return err
-		})
-		if err != nil {
+	limits := sessionLimits{idle: StationSessionIdle, max: StationSessionMax}
+	if limits.expired(now, created, expires) {
+		if err := s.expireSession(actor.With(ctx, a), "station_sessions", wsID, sessionID, activity.Event{Action: activity.SessionExpired,
+			Category: activity.Authentication, EntityType: "stations", EntityID: fmt.Sprint(st.ID),
+			Description: "station screen session of " + st.Name + " expired"}); err != nil {
 			return actor.Actor{}, "", err
 		}
 		return actor.Actor{}, "", fault.New(fault.Unauthorized, "the station's session has expired; sign in again")
 	}
-	// Slide the idle expiry and the station's last use, at most once a minute.
-	if now.Sub(store.Time(lastSeen)) > time.Minute {
-		newExpiry := now.Add(StationSessionIdle)
-		if max := store.Time(created).Add(StationSessionMax); newExpiry.After(max) {
-			newExpiry = max
-		}
+	// Slide the idle expiry and the station's last use together.
+	if newExpiry, due := limits.slide(now, created, lastSeen); due {
 		err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 			if _, err := tx.ExecContext(ctx, `UPDATE station_sessions SET last_seen_at = $1, expires_at = $2 WHERE workspace_id = $3 AND id = $4`,
 				store.Micros(now), store.Micros(newExpiry), wsID, sessionID); err != nil {
