@@ -274,17 +274,27 @@ func benchExport(ctx context.Context, db *store.DB, stdout io.Writer) error {
 	return nil
 }
 
+// benchServer starts the real server on a local port, quietly, with a new
+// manager API key for the load generator.
+func benchServer(ctx context.Context, db *store.DB, authSvc *auth.Service, name string) (url string, key auth.APIKey, stop func(), err error) {
+	key, err = authSvc.CreateAPIKey(ctx, fmt.Sprintf("%s %d", name, time.Now().UnixNano()), actor.Manager)
+	if err != nil {
+		return "", key, nil, err
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: authSvc, Logger: quiet}))
+	return srv.URL, key, srv.Close, nil
+}
+
 // benchHTTP runs receipts over HTTP through the real server, sent by
 // clients concurrent clients in a child process (runLoad) for dur.
 func benchHTTP(ctx context.Context, db *store.DB, authSvc *auth.Service, items []inventory.Item, locs []inventory.Location, clients int,
 	dur time.Duration, stdout io.Writer) error {
-	key, err := authSvc.CreateAPIKey(ctx, fmt.Sprintf("bench %d", time.Now().UnixNano()), actor.Manager)
+	url, key, stop, err := benchServer(ctx, db, authSvc, "bench")
 	if err != nil {
 		return err
 	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: authSvc, Logger: quiet}))
-	defer srv.Close()
+	defer stop()
 	rng := rand.New(rand.NewPCG(3, 9))
 	bodies := make([]string, 10_000)
 	for i := range bodies {
@@ -292,7 +302,7 @@ func benchHTTP(ctx context.Context, db *store.DB, authSvc *auth.Service, items [
 		bodies[i] = fmt.Sprintf(`{"item_id":%d,"location_id":%d,"quantity":"1"}`, it.ID, loc.ID)
 	}
 	cpuBefore, pgBefore, writerBefore := processCPU(), postgresCPU(ctx, db), db.WriterStats()
-	res, err := runLoad(ctx, srv.URL+"/api/v1/inventory/receipts", key.Secret, bodies, clients, dur)
+	res, err := runLoad(ctx, url+"/api/v1/inventory/receipts", key.Secret, bodies, clients, dur)
 	if err != nil {
 		return err
 	}
@@ -426,13 +436,11 @@ func benchBatch(ctx context.Context, db *store.DB, d *dbFlags, authSvc *auth.Ser
 		return fmt.Errorf("batch: no inventory records to move stock in")
 	}
 
-	key, err := authSvc.CreateAPIKey(ctx, fmt.Sprintf("bench batch %d", time.Now().UnixNano()), actor.Manager)
+	url, key, stop, err := benchServer(ctx, db, authSvc, "bench batch")
 	if err != nil {
 		return err
 	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: authSvc, Logger: quiet}))
-	defer srv.Close()
+	defer stop()
 	const perRequest = 100
 	rng := rand.New(rand.NewPCG(11, 13))
 	bodies := make([]string, 500)
@@ -450,7 +458,7 @@ func benchBatch(ctx context.Context, db *store.DB, d *dbFlags, authSvc *auth.Ser
 		b.WriteString(`]}`)
 		bodies[k] = b.String()
 	}
-	res, err := runLoad(ctx, srv.URL+"/api/v1/inventory/movements", key.Secret, bodies, clients, dur)
+	res, err := runLoad(ctx, url+"/api/v1/inventory/movements", key.Secret, bodies, clients, dur)
 	if err != nil {
 		return err
 	}
