@@ -155,6 +155,9 @@ func (wb *Web) stationScreen(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if v, err = wb.withListings(r, v); err != nil {
+		return err
+	}
 	return wb.show(w, r, "station.html", "Station · "+a.Name, v, nil)
 }
 
@@ -192,13 +195,6 @@ func (wb *Web) stationView(r *http.Request, a actor.Actor) (stationView, error) 
 		}
 		v.LocationPath = loc.Path
 	}
-	if v.LocationPath == "" {
-		locs, err := inventory.ListLocations(ctx, wb.cfg.DB.Read(), a.WorkspaceID, false)
-		if err != nil {
-			return v, err
-		}
-		v.Locations = locs
-	}
 	lines, err := wb.draft(r)
 	if err != nil {
 		return v, err
@@ -207,7 +203,23 @@ func (wb *Web) stationView(r *http.Request, a actor.Actor) (stationView, error) 
 		lines[i].N = i + 1
 	}
 	v.Lines = lines
-	page, err := inventory.ListLog(ctx, wb.cfg.DB, inventory.LogFilter{ActorKind: string(actor.Station), ActorID: a.ID, Limit: 15})
+	return v, nil
+}
+
+// withListings adds what only a rendered screen shows: the locations an
+// unbound station picks from and the station's recent scans. A scan that
+// succeeds redirects, so it never reads them.
+func (wb *Web) withListings(r *http.Request, v stationView) (stationView, error) {
+	a, err := signedInStation(r)
+	if err != nil {
+		return v, err
+	}
+	if v.LocationPath == "" {
+		if v.Locations, err = inventory.ListLocations(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID, false); err != nil {
+			return v, err
+		}
+	}
+	page, err := inventory.ListLog(r.Context(), wb.cfg.DB, inventory.LogFilter{ActorKind: string(actor.Station), ActorID: a.ID, Limit: 15})
 	if err != nil {
 		return v, err
 	}
@@ -514,6 +526,9 @@ func (wb *Web) stationFailed(w http.ResponseWriter, r *http.Request, v stationVi
 	status := fault.Invalid
 	if e.Kind != fault.NotFound {
 		status = e.Kind
+	}
+	if v, err = wb.withListings(r, v); err != nil {
+		return err
 	}
 	wb.render(w, r, fault.HTTPStatus(status), "station.html", "Station · "+v.Name, v, &fault.Error{Kind: status, Message: msg, Fields: e.Fields})
 	return nil
