@@ -288,6 +288,8 @@ func BulkUpdate(ctx context.Context, db *store.DB, rows []BulkRow, o Options) (R
 		res = Result{}
 		problems := fault.Fields{}
 		state := newTxState(ctx, tx, who.WorkspaceID)
+		batch := newBatchEvent()
+		var last *change
 		for _, row := range rows {
 			opts := o
 			if row.Reason != "" {
@@ -298,6 +300,8 @@ func BulkUpdate(ctx context.Context, db *store.DB, rows []BulkRow, o Options) (R
 			}
 			c := begin(ctx, tx, who, state, opts)
 			c.batchID = actor.RequestFrom(ctx).RequestID
+			c.batch = batch
+			last = c
 			m := bulkSet{row: row}
 			if err := m.run(c); err != nil {
 				if e, ok := fault.As(err); ok && e.Kind != fault.Internal {
@@ -319,7 +323,10 @@ func BulkUpdate(ctx context.Context, db *store.DB, rows []BulkRow, o Options) (R
 		if len(problems) > 0 {
 			return rowError(problems)
 		}
-		return nil
+		if last == nil {
+			return nil
+		}
+		return batch.note(last, "bulk update")
 	})
 	if err != nil {
 		return Result{}, err

@@ -57,21 +57,28 @@ func Apply(ctx context.Context, db *store.DB, ms ...Movement) (Result, error) {
 	err = db.InTx(ctx, func(tx *store.Tx) error {
 		res = Result{}
 		state := newTxState(ctx, tx, who.WorkspaceID)
+		var batch *batchEvent
 		if len(ms) > 1 {
 			if err := state.prime(ms); err != nil {
 				return err
 			}
+			batch = newBatchEvent()
 		}
+		var c *change
 		for i, m := range ms {
-			c := begin(ctx, tx, who, state, *m.opts())
-			if len(ms) > 1 {
+			c = begin(ctx, tx, who, state, *m.opts())
+			if batch != nil {
 				c.batchID = actor.RequestFrom(ctx).RequestID
+				c.batch = batch
 			}
 			if err := m.run(c); err != nil {
 				return inBatch(err, i, len(ms))
 			}
 			res.Entries = append(res.Entries, c.written...)
 			res.Records = append(res.Records, c.touched()...)
+		}
+		if batch != nil {
+			return batch.note(c, "batch")
 		}
 		return nil
 	})

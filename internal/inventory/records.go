@@ -145,7 +145,10 @@ type change struct {
 	reference string
 	idemKey   string
 	batchID   string
-	written   []Entry
+	// batch, when set, takes the movement's activity event into the one
+	// event of its multi-movement request.
+	batch   *batchEvent
+	written []Entry
 	// recs are the records touched, at their latest level, in first-touch order.
 	recs  map[int64]*Record
 	order []int64
@@ -450,6 +453,10 @@ func (c *change) remove(r *Record, movement string) error {
 
 // event records the movement in the activity trail.
 func (c *change) event(what string, entityID int64, old, new any, description string) error {
+	if c.batch != nil {
+		c.batch.add(what, entityID)
+		return nil
+	}
 	action := activity.Update
 	switch what {
 	case "create":
