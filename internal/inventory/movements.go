@@ -62,6 +62,9 @@ func Apply(ctx context.Context, db *store.DB, ms ...Movement) (Result, error) {
 			if err := state.prime(ms); err != nil {
 				return err
 			}
+			if err := state.readAhead(ms); err != nil {
+				return err
+			}
 			batch = newBatchEvent()
 		}
 		var c *change
@@ -366,6 +369,9 @@ func (c *change) recordID(ref RecordRef) (int64, error) {
 	lot, err := cleanLot("lot", ref.Lot)
 	if err != nil {
 		return 0, err
+	}
+	if id, ok := c.state.aheadID(recordKey{it.ID, loc.ID, lot}); ok {
+		return id, nil
 	}
 	var id int64
 	err = c.tx.QueryRowContext(c.ctx, `SELECT id FROM inventory_records WHERE workspace_id = $1 AND item_id = $2 AND location_id = $3

@@ -188,6 +188,7 @@ type txState struct {
 	loaded      bool
 	allowNeg    bool
 	lookups
+	ahead
 }
 
 func newTxState(ctx context.Context, tx *store.Tx, workspaceID int64) *txState {
@@ -246,6 +247,10 @@ func (c *change) lock(ids ...int64) (map[int64]*Record, error) {
 		suffix = ` FOR UPDATE OF r`
 	}
 	for _, id := range ids {
+		if r, ok := c.state.takeAhead(id); ok {
+			out[id] = &r
+			continue
+		}
 		r, err := scanRecord(c.tx.QueryRowContext(c.ctx, recordSelect+` WHERE r.workspace_id = $1 AND r.id = $2 AND r.deleted_at IS NULL`+suffix,
 			c.who.WorkspaceID, id))
 		if err != nil {
@@ -287,6 +292,11 @@ func (c *change) ensureLocked(it Item, loc Location, lot string) (*Record, error
 	suffix := ""
 	if c.tx.Engine() == store.Postgres {
 		suffix = ` FOR UPDATE`
+	}
+	if id, ok := c.state.aheadID(recordKey{it.ID, loc.ID, lot}); ok {
+		if r, ok := c.state.takeAhead(id); ok {
+			return &r, nil
+		}
 	}
 	// The item and location are in hand: read the record alone.
 	r := Record{ItemID: it.ID, SKU: it.SKU, Unit: it.Unit, Scale: it.Scale, LocationID: loc.ID, LocationPath: loc.Path, Lot: lot}

@@ -1,0 +1,81 @@
+package inventory_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/stocktrail/stocktrail/internal/inventory"
+	"github.com/stocktrail/stocktrail/internal/store"
+	"github.com/stocktrail/stocktrail/internal/storetest"
+)
+
+// TestBatchLocksRecordsInIDOrderFirst: on PostgreSQL a batch takes every
+// record lock it needs, in id order, before its first movement, so two
+// batches naming the same records in other orders wait for each other
+// instead of deadlocking. The batch below names the higher id first; while
+// it waits for that record (held by another transaction), it must already
+// hold the lower one.
+func TestBatchLocksRecordsInIDOrderFirst(t *testing.T) {
+	db := storetest.Open(t, store.Postgres)
+	w := newWorld(t, db)
+	low := w.receive(t, "BOLT-M8", w.a1, "", "10")
+	high := w.receive(t, "BOLT-M8", w.a2, "", "10")
+	if low.ID >= high.ID {
+		t.Fatalf("record ids %d, %d", low.ID, high.ID)
+	}
+
+	holding, probe := make(chan struct{}), make(chan struct{})
+	probed := make(chan error, 1)
+	errDone := errors.New("done")
+	go func() {
+		err := db.InTx(w.ctx, func(tx *store.Tx) error {
+			if _, err := tx.ExecContext(w.ctx, `SELECT id FROM inventory_records WHERE id = $1 FOR UPDATE`, high.ID); err != nil {
+				return err
+			}
+			close(holding)
+			<-probe
+			_, err := tx.ExecContext(w.ctx, `SELECT id FROM inventory_records WHERE id = $1 FOR UPDATE NOWAIT`, low.ID)
+			probed <- err
+			return errDone
+		})
+		if !errors.Is(err, errDone) {
+			t.Errorf("holder: %v", err)
+		}
+	}()
+	<-holding
+	applied := make(chan error, 1)
+	go func() {
+		_, err := inventory.Apply(w.ctx, db,
+			&inventory.Issue{RecordRef: inventory.RecordRef{RecordID: high.ID}, Quantity: "1"},
+			&inventory.Issue{RecordRef: inventory.RecordRef{RecordID: low.ID}, Quantity: "2"})
+		applied <- err
+	}()
+	// Wait until the batch waits on a row lock.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var waiting int
+		if err := db.Read().QueryRowContext(w.ctx, `SELECT COUNT(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%inventory_records%'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the batch never waited for the held record")
+		}
+	}
+	close(probe)
+	err := <-probed
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "55P03" {
+		t.Fatalf("the lower record was free while the batch waited (probe: %v): locks were not taken up front in id order", err)
+	}
+	if err := <-applied; err != nil {
+		t.Fatal(err)
+	}
+	if w.level(t, low.ID) != "8" || w.level(t, high.ID) != "9" {
+		t.Fatalf("levels %s %s", w.level(t, low.ID), w.level(t, high.ID))
+	}
+}
