@@ -3,12 +3,14 @@ package inventory
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/stocktrail/stocktrail/internal/actor"
@@ -79,30 +81,10 @@ func StockAsOf(ctx context.Context, db *store.DB, t time.Time, f StockFilter) ([
 }
 
 func stockAsOf(ctx context.Context, q store.Querier, workspaceID int64, t time.Time, f StockFilter) ([]Level, error) {
-	// Two aggregates merged in Go rather than one GROUP BY over a UNION: the
-	// checkpoints then stream in primary-key order with no temporary table.
-	type key struct{ item, loc int64 }
-	sums := map[key]Quantity{}
-	var order []key
-	add := func(query string, args []any) error {
-		rows, err := q.QueryContext(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var k key
-			var v Quantity
-			if err := rows.Scan(&k.item, &k.loc, &v); err != nil {
-				return err
-			}
-			if _, seen := sums[k]; !seen {
-				order = append(order, k)
-			}
-			sums[k] += v
-		}
-		return rows.Err()
-	}
+	// Aggregates summed in Go rather than one GROUP BY over a UNION: the
+	// checkpoints then stream in primary-key order with no temporary table,
+	// and the aggregates can run at once (sumsAt).
+	var parts []sumPart
 	p := periodStart(t)
 	next := store.Micros(time.UnixMicro(p).UTC().AddDate(0, 1, 0))
 	backward := false
@@ -127,6 +109,54 @@ func stockAsOf(ctx context.Context, q store.Querier, workspaceID int64, t time.T
 		at := store.Micros(t)
 		backward = first.Valid && at-first.Int64 > last.Int64-at
 	}
+	// A whole workspace is read in halves, by item for the levels and
+	// checkpoints and by effective time for the log, on two connections at
+	// once: SQLite runs a query on one thread, and at 10M entries the
+	// checkpoints alone take over a second to read. A filtered as-of reads
+	// little and stays one query each.
+	// Only a pool has connections to spare: a transaction's queries run one
+	// after another on its one connection.
+	_, pool := q.(*sql.DB)
+	whole := pool && f.ItemID == 0 && f.LocationID == 0
+	var itemSplit int64
+	if whole {
+		var lo, hi sql.NullInt64
+		if err := q.QueryRowContext(ctx, `SELECT MIN(id), MAX(id) FROM items WHERE workspace_id = $1`, workspaceID).Scan(&lo, &hi); err != nil {
+			return nil, err
+		}
+		if !lo.Valid || lo.Int64 == hi.Int64 {
+			whole = false
+		} else {
+			itemSplit = lo.Int64 + (hi.Int64-lo.Int64)/2
+		}
+	}
+	// byItem adds query, split by item when the whole workspace is read.
+	byItem := func(query, groupBy string, args []any) {
+		if !whole {
+			parts = append(parts, sumPart{query + groupBy, args})
+			return
+		}
+		n := len(args) + 1
+		parts = append(parts,
+			sumPart{fmt.Sprintf("%s AND item_id <= $%d%s", query, n, groupBy), append(slices.Clip(args), itemSplit)},
+			sumPart{fmt.Sprintf("%s AND item_id > $%d%s", query, n, groupBy), append(slices.Clip(args), itemSplit)})
+	}
+	// byTime adds a query over the log's effective times from $2 to $3
+	// (the operators given), split at their midpoint.
+	byTime := func(query string, from, to int64, fromOp, toOp string, args []any) {
+		sql := func(lo, hi string) string {
+			return strings.NewReplacer("{from}", lo, "{to}", hi).Replace(query)
+		}
+		if !whole {
+			parts = append(parts, sumPart{sql(fromOp, toOp), append([]any{workspaceID, from, to}, args...)})
+			return
+		}
+		mid := from + (to-from)/2
+		parts = append(parts,
+			sumPart{sql(fromOp, "<="), append([]any{workspaceID, from, mid}, args...)},
+			sumPart{sql(">", toOp), append([]any{workspaceID, mid, to}, args...)})
+	}
+
 	// Within t's month, likewise read the shorter side of t: the entries
 	// from the month's start up to t (added), or those after t to the
 	// month's end (subtracted, with t's month's checkpoint on the other
@@ -144,35 +174,97 @@ func stockAsOf(ctx context.Context, q store.Querier, workspaceID int64, t time.T
 	}
 	if backward {
 		args := []any{workspaceID}
-		if err := add(`SELECT item_id, location_id, quantity FROM stock_levels WHERE workspace_id = $1`+f.where("", &args), args); err != nil {
-			return nil, err
-		}
+		byItem(`SELECT item_id, location_id, quantity FROM stock_levels WHERE workspace_id = $1`+f.where("", &args), "", args)
 	}
 	args := []any{workspaceID, p}
-	if err := add(`SELECT item_id, location_id, `+cpSign+`SUM(change_sum) FROM inventory_checkpoints
-		WHERE workspace_id = $1 AND `+cpCond+f.where("", &args)+` GROUP BY item_id, location_id`, args); err != nil {
+	byItem(`SELECT item_id, location_id, `+cpSign+`SUM(change_sum) FROM inventory_checkpoints
+		WHERE workspace_id = $1 AND `+cpCond+f.where("", &args), ` GROUP BY item_id, location_id`, args)
+	logArgs := []any{workspaceID, 0, 0} // $2 and $3 are byTime's
+	cond := f.where("", &logArgs)
+	filter := logArgs[3:]
+	if afterT {
+		byTime(`SELECT item_id, location_id, -SUM(change) FROM inventory_log
+		WHERE workspace_id = $1 AND effective_at {from} $2 AND effective_at {to} $3`+cond+` GROUP BY item_id, location_id`, at, next, ">", "<", filter)
+	} else {
+		byTime(`SELECT item_id, location_id, SUM(change) FROM inventory_log
+		WHERE workspace_id = $1 AND effective_at {from} $2 AND effective_at {to} $3`+cond+` GROUP BY item_id, location_id`, p, at, ">=", "<=", filter)
+	}
+	out, err := sumsAt(ctx, q, parts, pool, f.WithEmpty)
+	if err != nil {
 		return nil, err
 	}
-	if afterT {
-		args = []any{workspaceID, at, next}
-		if err := add(`SELECT item_id, location_id, -SUM(change) FROM inventory_log
-		WHERE workspace_id = $1 AND effective_at > $2 AND effective_at < $3`+f.where("", &args)+` GROUP BY item_id, location_id`, args); err != nil {
-			return nil, err
+	return namedAndSorted(ctx, q, workspaceID, out)
+}
+
+// sumPart is one aggregate of stockAsOf: rows of item, location and a
+// quantity to add.
+type sumPart struct {
+	query string
+	args  []any
+}
+
+// sumsAt runs the parts, at once when q is a pool (each on a connection of
+// its own), and adds up their quantities per item and location. Zero sums
+// are dropped unless withEmpty.
+func sumsAt(ctx context.Context, q store.Querier, parts []sumPart, concurrent, withEmpty bool) ([]Level, error) {
+	type key struct{ item, loc int64 }
+	results := make([]map[key]Quantity, len(parts))
+	errs := make([]error, len(parts))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i, part := range parts {
+		wg.Add(1)
+		run := func() {
+			defer wg.Done()
+			sums := map[key]Quantity{}
+			errs[i] = func() error {
+				rows, err := q.QueryContext(ctx, part.query, part.args...)
+				if err != nil {
+					return err
+				}
+				defer rows.Close()
+				for rows.Next() {
+					var k key
+					var v Quantity
+					if err := rows.Scan(&k.item, &k.loc, &v); err != nil {
+						return err
+					}
+					sums[k] += v
+				}
+				return rows.Err()
+			}()
+			if errs[i] != nil {
+				cancel()
+			}
+			results[i] = sums
 		}
-	} else {
-		args = []any{workspaceID, p, at}
-		if err := add(`SELECT item_id, location_id, SUM(change) FROM inventory_log
-		WHERE workspace_id = $1 AND effective_at >= $2 AND effective_at <= $3`+f.where("", &args)+` GROUP BY item_id, location_id`, args); err != nil {
-			return nil, err
+		if concurrent {
+			go run()
+		} else {
+			run()
 		}
 	}
-	out := make([]Level, 0, len(order))
-	for _, k := range order {
-		if v := sums[k]; v != 0 || f.WithEmpty {
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	total := results[0]
+	for _, r := range results[1:] {
+		if len(r) > len(total) {
+			total, r = r, total
+		}
+		for k, v := range r {
+			total[k] += v
+		}
+	}
+	out := make([]Level, 0, len(total))
+	for k, v := range total {
+		if v != 0 || withEmpty {
 			out = append(out, Level{ItemID: k.item, LocationID: k.loc, Quantity: v})
 		}
 	}
-	return namedAndSorted(ctx, q, workspaceID, out)
+	return out, nil
 }
 
 // StockAsShown answers "what did the system show at moment k": the level

@@ -106,6 +106,36 @@ func TestStockAsOfForwardAndBackwardAgree(t *testing.T) {
 				if fmt.Sprint(got) != fmt.Sprint(want) {
 					t.Fatalf("%d days ago, filter %+v:\n got %v\nwant %v", days, f, got, want)
 				}
+				// And the sums of the log's changes up to then, per item and
+				// location, read the slow way.
+				args := []any{w.f.Workspace.ID, store.Micros(at)}
+				cond := ""
+				if f.ItemID != 0 {
+					cond, args = " AND item_id = $3", append(args, f.ItemID)
+				}
+				rows, err := db.Read().QueryContext(w.ctx, `SELECT item_id, location_id, SUM(change) FROM inventory_log
+					WHERE workspace_id = $1 AND effective_at <= $2`+cond+` GROUP BY item_id, location_id HAVING SUM(change) <> 0`, args...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sums := map[[2]int64]inventory.Quantity{}
+				for rows.Next() {
+					var k [2]int64
+					var q inventory.Quantity
+					if err := rows.Scan(&k[0], &k[1], &q); err != nil {
+						t.Fatal(err)
+					}
+					sums[k] = q
+				}
+				rows.Close()
+				if len(sums) != len(got) {
+					t.Fatalf("%d days ago, filter %+v: %d levels, the log sums to %d", days, f, len(got), len(sums))
+				}
+				for _, l := range got {
+					if sums[[2]int64{l.ItemID, l.LocationID}] != l.Quantity {
+						t.Fatalf("%d days ago: %s at %s is %v, the log sums to %v", days, l.SKU, l.LocationPath, l.Quantity, sums[[2]int64{l.ItemID, l.LocationID}])
+					}
+				}
 			}
 		}
 	})
