@@ -55,11 +55,14 @@ type Record struct {
 // QuantityText is the quantity with the unit's decimals, for pages.
 func (r Record) QuantityText() string { return r.Quantity.Format(r.Scale) }
 
-const recordSelect = `SELECT r.id, r.item_id, i.sku, i.unit, i.unit_scale, r.location_id, l.path, r.lot, r.quantity, r.version,
-	r.created_at, r.updated_at
-	FROM inventory_records r
-	JOIN items i ON i.workspace_id = r.workspace_id AND i.id = r.item_id
+const (
+	recordColumns = `r.id, r.item_id, i.sku, i.unit, i.unit_scale, r.location_id, l.path, r.lot, r.quantity, r.version,
+	r.created_at, r.updated_at`
+	// recordJoins follows inventory_records r in a FROM.
+	recordJoins = `JOIN items i ON i.workspace_id = r.workspace_id AND i.id = r.item_id
 	JOIN locations l ON l.workspace_id = r.workspace_id AND l.id = r.location_id`
+	recordSelect = `SELECT ` + recordColumns + ` FROM inventory_records r ` + recordJoins
+)
 
 func scanRecord(row interface{ Scan(...any) error }) (Record, error) {
 	var r Record
