@@ -184,6 +184,10 @@ type Tx struct {
 	after  []func()
 	// deferred are writes queued by ExecLater.
 	deferred []deferredStmt
+	// held sends the writes a writer holds back (HoldWrites); heldErr is
+	// why sending them failed.
+	held    func(ctx context.Context) error
+	heldErr error
 }
 
 // Engine reports which engine the transaction runs on.
@@ -259,7 +263,15 @@ func (db *DB) inTxOnce(ctx context.Context, fn func(tx *Tx) error) (err error) {
 			sqlTx.Rollback()
 		}
 	}()
-	if err = fn(tx); err != nil {
+	err = fn(tx)
+	if tx.heldErr != nil {
+		// The real failure, whatever the statement that surfaced it said.
+		return tx.heldErr
+	}
+	if err != nil {
+		return err
+	}
+	if err = tx.FlushHeld(ctx); err != nil {
 		return err
 	}
 	hooks, _ := ctx.Value(beforeCommitKey{}).([]func(context.Context, *Tx) error)
