@@ -109,11 +109,25 @@ func (s *txState) readAhead(ms []Movement) error {
 	for i, p := range pairs {
 		items[i], locs[i] = p.item, p.loc
 	}
-	_, err = s.tx.ExecContext(s.ctx, `SELECT 1 FROM stock_levels l
+	lrows, err := s.tx.QueryContext(s.ctx, `SELECT l.item_id, l.location_id, l.quantity FROM stock_levels l
 		JOIN unnest($2::bigint[], $3::bigint[]) AS w (item_id, location_id)
 			ON l.workspace_id = $1 AND l.item_id = w.item_id AND l.location_id = w.location_id
 		ORDER BY l.item_id, l.location_id FOR UPDATE OF l`, s.workspaceID, items, locs)
-	return err
+	if err != nil {
+		return err
+	}
+	defer lrows.Close()
+	// Locked, these levels change only by this transaction's movements:
+	// their writes can be held (heldwrites.go).
+	s.held = newHeld()
+	for lrows.Next() {
+		var item, loc, level int64
+		if err := lrows.Scan(&item, &loc, &level); err != nil {
+			return err
+		}
+		s.knowLevel(item, loc, level)
+	}
+	return lrows.Err()
 }
 
 // readAheadQuery reads the live records of workspace $1 whose ids are in

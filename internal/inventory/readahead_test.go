@@ -2,10 +2,14 @@ package inventory_test
 
 import (
 	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/inventory"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/storetest"
@@ -78,4 +82,80 @@ func TestBatchLocksRecordsInIDOrderFirst(t *testing.T) {
 	if w.level(t, low.ID) != "8" || w.level(t, high.ID) != "9" {
 		t.Fatalf("levels %s %s", w.level(t, low.ID), w.level(t, high.ID))
 	}
+}
+
+// TestConcurrentBatches: batches naming the same records in different
+// orders, receipts and issues mixed, from many goroutines. Nothing is lost
+// (each record's level is what the accepted batches moved), no level goes
+// below zero, no batch fails but those refused for want of stock, and the
+// invariant holds (checked at cleanup).
+func TestConcurrentBatches(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		recs := []inventory.Record{
+			w.receive(t, "BOLT-M8", w.a1, "", "40"),
+			w.receive(t, "BOLT-M8", w.a2, "", "40"),
+			w.receive(t, "BOLT-M8", w.a1, "L2", "40"),
+			w.receive(t, "OIL-5", w.a1, "", "40"),
+		}
+		const workers, rounds = 6, 12
+		var mu sync.Mutex
+		moved := map[int64]int64{}
+		var wg sync.WaitGroup
+		errs := make(chan error, workers*rounds)
+		for g := 0; g < workers; g++ {
+			wg.Add(1)
+			go func(g int) {
+				defer wg.Done()
+				rng := rand.New(rand.NewPCG(uint64(g), 7))
+				for i := 0; i < rounds; i++ {
+					var ms []inventory.Movement
+					change := map[int64]int64{}
+					for _, k := range rng.Perm(len(recs)) {
+						r := recs[k]
+						if rng.IntN(2) == 0 {
+							ms = append(ms, &inventory.Receipt{ItemRef: inventory.ItemRef{ItemID: r.ItemID},
+								LocationRef: inventory.LocationRef{LocationID: r.LocationID}, Lot: r.Lot, Quantity: "2"})
+							change[r.ID] += 2
+						} else {
+							ms = append(ms, &inventory.Issue{RecordRef: inventory.RecordRef{RecordID: r.ID}, Quantity: "3"})
+							change[r.ID] -= 3
+						}
+					}
+					_, err := inventory.Apply(w.ctx, db, ms...)
+					switch {
+					case err == nil:
+						mu.Lock()
+						for id, d := range change {
+							moved[id] += d
+						}
+						mu.Unlock()
+					case fault.Is(err, fault.Invalid):
+					default:
+						errs <- fmt.Errorf("worker %d round %d: %w", g, i, err)
+					}
+				}
+			}(g)
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		for _, r := range recs {
+			want := 40 + moved[r.ID]
+			if got := w.level(t, r.ID); got != fmt.Sprint(want) && got != fmt.Sprintf("%d.00", want) {
+				t.Errorf("record %d level %s, want %d", r.ID, got, want)
+			}
+		}
+		p, err := inventory.ListLog(w.ctx, db, inventory.LogFilter{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range p.Entries {
+			if e.RecordLevel < 0 || e.LocationLevel < 0 {
+				t.Fatalf("negative level logged: %+v", e)
+			}
+		}
+	})
 }

@@ -192,6 +192,9 @@ type txState struct {
 	allowNeg    bool
 	lookups
 	ahead
+	// held is a PostgreSQL batch's held writes (nil when writes go one by
+	// one).
+	held *held
 }
 
 func newTxState(ctx context.Context, tx *store.Tx, workspaceID int64) *txState {
@@ -378,11 +381,18 @@ func (c *change) write(r *Record, delta Quantity, movement string, action Action
 		store.Micros(c.effective), c.reason, c.reference, c.idemKey, c.batchID}
 	var id, level int64
 	if c.tx.Engine() == store.Postgres {
-		// One round trip instead of four: each is a loopback exchange
-		// with a server process, and they were most of a movement's cost.
-		err := c.tx.QueryRowContext(c.ctx, pgWriteEntry, append(logArgs, setRecord, periodStart(c.effective))...).Scan(&id, &level)
-		if err != nil {
-			return fmt.Errorf("append inventory log: %w", err)
+		if held, ok := c.state.hold(c, r, delta, movement, action, setRecord); ok {
+			// Sent with the batch's other writes; the id comes then.
+			level = held
+		} else {
+			// One round trip instead of four: each is a loopback exchange
+			// with a server process, and they were most of a movement's cost.
+			err := c.tx.QueryRowContext(c.ctx, pgWriteEntry, append(logArgs, setRecord, periodStart(c.effective))...).Scan(&id, &level)
+			if err != nil {
+				return fmt.Errorf("append inventory log: %w", err)
+			}
+			// The level's row is now locked by this transaction.
+			c.state.knowLevel(r.ItemID, r.LocationID, level)
 		}
 	} else {
 		if setRecord {
