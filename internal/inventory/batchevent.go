@@ -52,7 +52,7 @@ func (b *batchEvent) note(c *change, what string) error {
 	sort.Strings(kinds)
 	parts := make([]string, len(kinds))
 	for i, k := range kinds {
-		parts[i] = fmt.Sprintf("%d %s", b.kinds[k], k)
+		parts[i] = fmt.Sprintf("%d× %s", b.kinds[k], k)
 	}
 	return activity.Note(c.ctx, c.tx, activity.Event{Action: activity.Update, Category: activity.Inventory,
 		EntityType: "inventory_batch", EntityID: c.batchID,

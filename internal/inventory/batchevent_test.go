@@ -75,7 +75,7 @@ func TestOneActivityEventPerRequest(t *testing.T) {
 		if kinds := nv["kinds"].(map[string]any); kinds["receipt"] != float64(2) || kinds["issue"] != float64(1) {
 			t.Fatalf("batch event kinds %+v", kinds)
 		}
-		if got[0].description != "batch of 3 movements on 2 records: 1 issue, 2 receipt" {
+		if got[0].description != "batch of 3 movements on 2 records: 1× issue, 2× receipt" {
 			t.Fatalf("batch description %q", got[0].description)
 		}
 		for _, e := range res.Entries {
