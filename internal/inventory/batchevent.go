@@ -57,5 +57,12 @@ func (b *batchEvent) note(c *change, what string) error {
 	return activity.Note(c.ctx, c.tx, activity.Event{Action: activity.Update, Category: activity.Inventory,
 		EntityType: "inventory_batch", EntityID: c.batchID,
 		New:         map[string]any{"movements": b.movements, "kinds": b.kinds, "records": b.records, "records_total": len(b.seen)},
-		Description: fmt.Sprintf("%s of %d movements on %d records: %s", what, b.movements, len(b.seen), strings.Join(parts, ", "))})
+		Description: fmt.Sprintf("%s of %d movements on %s: %s", what, b.movements, countOf(len(b.seen), "record"), strings.Join(parts, ", "))})
+}
+
+func countOf(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
