@@ -54,6 +54,21 @@ func (w *world) checkInvariant(t *testing.T) {
 	}
 }
 
+// noNegativeLevels fails if a logged level after (record or item-location)
+// is below zero among the entries f selects.
+func (w *world) noNegativeLevels(t *testing.T, f inventory.LogFilter) {
+	t.Helper()
+	p, err := inventory.ListLog(w.ctx, w.db, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range p.Entries {
+		if e.RecordLevel < 0 || e.LocationLevel < 0 {
+			t.Fatalf("negative level logged: %+v", e)
+		}
+	}
+}
+
 func (w *world) receive(t *testing.T, sku string, loc inventory.Location, lot, qty string) inventory.Record {
 	t.Helper()
 	res, err := inventory.Receive(w.ctx, w.db, inventory.Receipt{ItemRef: inventory.ItemRef{SKU: sku},

@@ -148,14 +148,6 @@ func TestConcurrentBatches(t *testing.T) {
 				t.Errorf("record %d level %s, want %d", r.ID, got, want)
 			}
 		}
-		p, err := inventory.ListLog(w.ctx, db, inventory.LogFilter{Limit: 1000})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range p.Entries {
-			if e.RecordLevel < 0 || e.LocationLevel < 0 {
-				t.Fatalf("negative level logged: %+v", e)
-			}
-		}
+		w.noNegativeLevels(t, inventory.LogFilter{Limit: 1000})
 	})
 }

@@ -278,15 +278,7 @@ func TestConcurrentMovements(t *testing.T) {
 		if got := w.level(t, r.ID); got != fmt.Sprint(want) {
 			t.Fatalf("level %s, want %d (received %d issued %d refused %d)", got, want, received.Load(), issued.Load(), refused.Load())
 		}
-		p, err := inventory.ListLog(w.ctx, db, inventory.LogFilter{RecordID: r.ID, Limit: 500})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range p.Entries {
-			if e.RecordLevel < 0 || e.LocationLevel < 0 {
-				t.Fatalf("negative level logged: %+v", e)
-			}
-		}
+		w.noNegativeLevels(t, inventory.LogFilter{RecordID: r.ID, Limit: 500})
 		t.Logf("received %d, issued %d, refused %d issues, final %d", received.Load(), issued.Load(), refused.Load(), want)
 	})
 }
