@@ -476,32 +476,32 @@ func benchBatch(ctx context.Context, db *store.DB, d *dbFlags, authSvc *auth.Ser
 		return err
 	}
 	defer raw.Close()
-	// Levels to put in the raw rows (they go stale as batches move stock,
-	// which changes nothing about what writing them costs).
-	levels := map[int64][2]int64{}
-	lrows, err := raw.QueryContext(ctx, `SELECT r.id, r.quantity, s.quantity FROM inventory_records r
-		JOIN stock_levels s ON s.workspace_id = r.workspace_id AND s.item_id = r.item_id AND s.location_id = r.location_id
-		WHERE r.workspace_id = $1 AND r.id >= $2 AND r.id <= $3`, who.WorkspaceID, pairs[0].record, pairs[len(pairs)-1].record)
-	if err != nil {
-		return err
-	}
-	for lrows.Next() {
-		var id, rq, sq int64
-		if err := lrows.Scan(&id, &rq, &sq); err != nil {
-			lrows.Close()
-			return err
-		}
-		levels[id] = [2]int64{rq, sq}
-	}
-	lrows.Close()
-	if err := lrows.Err(); err != nil {
-		return err
-	}
 	insert := `INSERT INTO inventory_log (workspace_id, item_id, sku, unit, unit_scale, record_id, location_id, location_path, lot, movement,
 		action, change, record_level, location_level, actor_kind, actor_id, actor_name, recorded_at, effective_at, reason, reference,
 		idempotency_key, batch_id) VALUES ($1, $2, $3, 'pcs', 0, $4, $5, $6, '', 'receipt', 'user_action', 0, $7, $8, 'api_key', $9, $10, $11, $11, '', '', '', $12)`
+	// readLevels reads the records' current levels for the raw rows, so
+	// that a raw row, though it changes nothing, states the right levels
+	// after it (CheckInvariant compares a record with its last entry).
+	readLevels := func() (map[int64][2]int64, error) {
+		levels := map[int64][2]int64{}
+		lrows, err := raw.QueryContext(ctx, `SELECT r.id, r.quantity, s.quantity FROM inventory_records r
+			JOIN stock_levels s ON s.workspace_id = r.workspace_id AND s.item_id = r.item_id AND s.location_id = r.location_id
+			WHERE r.workspace_id = $1 AND r.id >= $2 AND r.id <= $3`, who.WorkspaceID, pairs[0].record, pairs[len(pairs)-1].record)
+		if err != nil {
+			return nil, err
+		}
+		defer lrows.Close()
+		for lrows.Next() {
+			var id, rq, sq int64
+			if err := lrows.Scan(&id, &rq, &sq); err != nil {
+				return nil, err
+			}
+			levels[id] = [2]int64{rq, sq}
+		}
+		return levels, lrows.Err()
+	}
 	// rawInsert writes n rows, 100 a transaction, from the pool's writers.
-	rawInsert := func(round, n int) error {
+	rawInsert := func(round, n int, levels map[int64][2]int64) error {
 		var next atomic.Int64
 		errs := make(chan error, writers)
 		for c := 0; c < writers; c++ {
@@ -572,8 +572,12 @@ func benchBatch(ctx context.Context, db *store.DB, d *dbFlags, authSvc *auth.Ser
 			return fmt.Errorf("batch: no request succeeded")
 		}
 		// The same number of rows through the bare driver.
+		levels, err := readLevels()
+		if err != nil {
+			return err
+		}
 		began := time.Now()
-		if err := rawInsert(round, n); err != nil {
+		if err := rawInsert(round, n, levels); err != nil {
 			return fmt.Errorf("raw inserts: %w", err)
 		}
 		rawTook := time.Since(began)

@@ -56,6 +56,12 @@ func TestBenchCommand(t *testing.T) {
 			if strings.Contains(out, "failed)") && !regexp.MustCompile(`\(\d+ ok, 0 failed\)`).MatchString(out) {
 				t.Errorf("requests failed:\n%s", out)
 			}
+			// The measurements leave the workspace consistent, raw rows
+			// included.
+			out, err = runCLI(t, append(append([]string{"bench"}, where...), "--entries", "0", "--only", "check")...)
+			if err != nil || !regexp.MustCompile(`invariant \(records, levels, checkpoints\)\s+ok`).MatchString(out) {
+				t.Fatalf("check after the bench: %v\n%s", err, out)
+			}
 		})
 	}
 }
