@@ -188,15 +188,29 @@ func (h *held) reset() {
 	h.checkpoints, h.log, h.rows = map[checkpointKey]int64{}, heldLog{}, 0
 }
 
-// takeSentIDs returns the ids of the log rows sent so far, in the order
-// they were held, and forgets them.
-func (s *txState) takeSentIDs() []int64 {
-	if s.held == nil {
+// finishHeld sends what the movements held and gives res's entries that
+// were held (id 0) the ids the log gave them, in order.
+func (s *txState) finishHeld(res *Result) error {
+	if err := s.tx.FlushHeld(s.ctx); err != nil {
+		return err
+	}
+	if s.held == nil || len(s.held.sentIDs) == 0 {
 		return nil
 	}
 	ids := s.held.sentIDs
 	s.held.sentIDs = nil
-	return ids
+	for i := range res.Entries {
+		if res.Entries[i].ID == 0 {
+			if len(ids) == 0 {
+				return fmt.Errorf("inventory: fewer log ids than held entries")
+			}
+			res.Entries[i].ID, ids = ids[0], ids[1:]
+		}
+	}
+	if len(ids) > 0 {
+		return fmt.Errorf("inventory: %d log ids left over", len(ids))
+	}
+	return nil
 }
 
 // pgSendHeld writes held records, levels, checkpoints and log rows. The

@@ -89,6 +89,7 @@ func TestBulkUpdate(t *testing.T) {
 				t.Fatalf("entry %+v", e)
 			}
 		}
+		w.entriesAreLogged(t, res.Entries)
 	})
 }
 

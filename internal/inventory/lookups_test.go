@@ -97,44 +97,7 @@ func TestBatchReceiptsAroundOtherMovements(t *testing.T) {
 		if got := w.level(t, rec.ID); got != "4" {
 			t.Fatalf("record level %s, want 10-5+1-5+2-1+3-2+1 = 4", got)
 		}
-		// The entries returned are the log's, in its order, ids included
-		// (on PostgreSQL most of them are written together at the end).
-		page, err := inventory.ListLog(w.ctx, db, inventory.LogFilter{Limit: 100})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var logged []inventory.Entry
-		for _, e := range page.Entries {
-			if e.BatchID == "batch-1" {
-				logged = append([]inventory.Entry{e}, logged...) // the page is newest first
-			}
-		}
-		if len(logged) != len(res.Entries) {
-			t.Fatalf("%d entries returned, %d in the log", len(res.Entries), len(logged))
-		}
-		for i, e := range res.Entries {
-			l := logged[i]
-			if e.ID != l.ID || e.RecordID != l.RecordID || e.Change != l.Change || e.RecordLevel != l.RecordLevel ||
-				e.LocationLevel != l.LocationLevel || e.Movement != l.Movement {
-				t.Fatalf("entry %d returned %+v\nlogged %+v", i, e, l)
-			}
-			if i > 0 && e.ID <= res.Entries[i-1].ID {
-				t.Fatalf("entry ids out of order: %d after %d", e.ID, res.Entries[i-1].ID)
-			}
-		}
-		// Each entry's levels after are the running sums of the changes
-		// logged before it and its own, for its record and for its
-		// item-location.
-		recordSum, locationSum := map[int64]inventory.Quantity{}, map[[2]int64]inventory.Quantity{}
-		for i := len(page.Entries) - 1; i >= 0; i-- {
-			e := page.Entries[i]
-			recordSum[e.RecordID] += e.Change
-			locationSum[[2]int64{e.ItemID, e.LocationID}] += e.Change
-			if e.RecordLevel != recordSum[e.RecordID] || e.LocationLevel != locationSum[[2]int64{e.ItemID, e.LocationID}] {
-				t.Fatalf("entry %d (%s %s): levels after %s and %s, the changes sum to %s and %s", e.ID, e.Movement, e.ChangeText(),
-					e.RecordLevelText(), e.LocationLevel.Format(0), recordSum[e.RecordID].Format(0), locationSum[[2]int64{e.ItemID, e.LocationID}].Format(0))
-			}
-		}
+		w.entriesAreLogged(t, res.Entries)
 		recs, err := inventory.ListRecords(w.ctx, db.Read(), w.f.Workspace.ID, inventory.RecordFilter{ItemID: w.bolt.ID, LocationID: w.a1.ID})
 		if err != nil {
 			t.Fatal(err)

@@ -83,23 +83,8 @@ func Apply(ctx context.Context, db *store.DB, ms ...Movement) (Result, error) {
 		if batch == nil {
 			return nil
 		}
-		// Send what the movements held, and give their entries the ids
-		// the log gave them, in order.
-		if err := tx.FlushHeld(ctx); err != nil {
+		if err := state.finishHeld(&res); err != nil {
 			return err
-		}
-		if ids := state.takeSentIDs(); len(ids) > 0 {
-			for i := range res.Entries {
-				if res.Entries[i].ID == 0 {
-					if len(ids) == 0 {
-						return fmt.Errorf("inventory: fewer log ids than held entries")
-					}
-					res.Entries[i].ID, ids = ids[0], ids[1:]
-				}
-			}
-			if len(ids) > 0 {
-				return fmt.Errorf("inventory: %d log ids left over", len(ids))
-			}
 		}
 		return batch.note(c, "batch")
 	})

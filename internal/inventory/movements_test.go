@@ -54,6 +54,44 @@ func (w *world) checkInvariant(t *testing.T) {
 	}
 }
 
+// entriesAreLogged checks entries returned by a movement against the log:
+// each is there under its id with the same levels, the ids ascend, and
+// every logged entry's levels after are the running sums of the changes up
+// to it, for its record and its item-location. (On PostgreSQL a batch's
+// entries are written together at its end and get their ids then.)
+func (w *world) entriesAreLogged(t *testing.T, entries []inventory.Entry) {
+	t.Helper()
+	page, err := inventory.ListLog(w.ctx, w.db, inventory.LogFilter{Limit: inventory.MaxPage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logged := map[int64]inventory.Entry{}
+	for _, e := range page.Entries {
+		logged[e.ID] = e
+	}
+	for i, e := range entries {
+		l, ok := logged[e.ID]
+		if !ok || e.RecordID != l.RecordID || e.Change != l.Change || e.RecordLevel != l.RecordLevel ||
+			e.LocationLevel != l.LocationLevel || e.Movement != l.Movement {
+			t.Fatalf("entry %d returned %+v\nlogged %+v", i, e, l)
+		}
+		if i > 0 && e.ID <= entries[i-1].ID {
+			t.Fatalf("entry ids out of order: %d after %d", e.ID, entries[i-1].ID)
+		}
+	}
+	recordSum, locationSum := map[int64]inventory.Quantity{}, map[[2]int64]inventory.Quantity{}
+	for i := len(page.Entries) - 1; i >= 0; i-- { // the page is newest first
+		e := page.Entries[i]
+		k := [2]int64{e.ItemID, e.LocationID}
+		recordSum[e.RecordID] += e.Change
+		locationSum[k] += e.Change
+		if e.RecordLevel != recordSum[e.RecordID] || e.LocationLevel != locationSum[k] {
+			t.Fatalf("entry %d (%s %s): levels after %s and %s, the changes sum to %s and %s", e.ID, e.Movement, e.ChangeText(),
+				e.RecordLevel.Format(6), e.LocationLevel.Format(6), recordSum[e.RecordID].Format(6), locationSum[k].Format(6))
+		}
+	}
+}
+
 // noNegativeLevels fails if a logged level after (record or item-location)
 // is below zero among the entries f selects.
 func (w *world) noNegativeLevels(t *testing.T, f inventory.LogFilter) {

@@ -57,6 +57,8 @@ func (s *txState) readAhead(ms []Movement) error {
 			byRef(m.RecordRef)
 		case *Reconciliation:
 			byRef(m.RecordRef)
+		case bulkSet:
+			byKey(ItemRef{SKU: m.row.SKU}, LocationRef{Location: m.row.Location}, m.row.Lot)
 		}
 	}
 	if len(ids) == 0 && len(keyItems) == 0 {
