@@ -125,11 +125,11 @@ func (s *txState) sendHeld(ctx context.Context, c *change) error {
 	}
 	// Checkpoints in key order, so that two transactions upsert them in the
 	// same order.
+	// A month whose changes cancel out still gets its row, as when each
+	// change is written by itself.
 	cps := make([]checkpointKey, 0, len(h.checkpoints))
-	for k, sum := range h.checkpoints {
-		if sum != 0 {
-			cps = append(cps, k)
-		}
+	for k := range h.checkpoints {
+		cps = append(cps, k)
 	}
 	slices.SortFunc(cps, func(a, b checkpointKey) int {
 		return cmp.Or(cmp.Compare(a.item, b.item), cmp.Compare(a.loc, b.loc), cmp.Compare(a.period, b.period))

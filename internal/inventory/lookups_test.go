@@ -3,6 +3,7 @@ package inventory_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/fault"
@@ -76,6 +77,22 @@ func TestBatchReceiptsAroundOtherMovements(t *testing.T) {
 			return &inventory.Receipt{ItemRef: inventory.ItemRef{SKU: "BOLT-M8"}, LocationRef: inventory.LocationRef{LocationID: w.a1.ID},
 				Lot: lot, Quantity: inventory.DecimalText(qty)}
 		}
+		// Two lots received two months ago.
+		past := inventory.Options{EffectiveAt: time.Now().AddDate(0, -2, 0)}
+		for _, lot := range []string{"A", "B"} {
+			if _, err := inventory.Receive(w.ctx, db, inventory.Receipt{ItemRef: inventory.ItemRef{SKU: "OIL-5"},
+				LocationRef: inventory.LocationRef{LocationID: w.a2.ID}, Lot: lot, Quantity: "5", Options: past}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		oldRecs, err := inventory.ListRecords(w.ctx, db.Read(), w.f.Workspace.ID, inventory.RecordFilter{ItemID: w.oil.ID, LocationID: w.a2.ID})
+		if err != nil || len(oldRecs) != 2 {
+			t.Fatalf("old lots %v %v", oldRecs, err)
+		}
+		oldB := oldRecs[0]
+		if oldB.Lot != "B" {
+			oldB = oldRecs[1]
+		}
 		ref := inventory.RecordRef{RecordID: rec.ID}
 		res, err := inventory.Apply(actor.WithRequest(w.ctx, actor.Request{RequestID: "batch-1"}), db,
 			&inventory.Issue{RecordRef: ref, Quantity: "5"},
@@ -86,6 +103,11 @@ func TestBatchReceiptsAroundOtherMovements(t *testing.T) {
 			at("", "3"),
 			at("L1", "4"), // a new record, then the same one again
 			at("L1", "1"),
+			// In on one lot and out of another at an item-location with no
+			// change this month yet: the month's changes cancel out, and
+			// its checkpoint row still says so.
+			&inventory.Receipt{ItemRef: inventory.ItemRef{SKU: "OIL-5"}, LocationRef: inventory.LocationRef{LocationID: w.a2.ID}, Lot: "A", Quantity: "2"},
+			&inventory.Issue{RecordRef: inventory.RecordRef{RecordID: oldB.ID}, Quantity: "2"},
 			// Out to a location with no stock yet, and back in part.
 			&inventory.Move{RecordRef: ref, ToLocation: "WH1/A2", Quantity: "2"},
 			&inventory.Move{RecordRef: inventory.RecordRef{ItemRef: inventory.ItemRef{SKU: "BOLT-M8"}, LocationRef: inventory.LocationRef{LocationID: w.a2.ID}},
