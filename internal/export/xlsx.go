@@ -195,17 +195,8 @@ func (xw *xlsxWriter) init() error {
 }
 
 func (xw *xlsxWriter) WriteRow(values []any) error {
-	if xw.done {
-		return ErrClosed
-	}
-	if xw.err != nil {
-		return xw.err
-	}
-	if err := checkRowLen(values, xw.cols); err != nil {
+	if err := xw.canWrite(len(values)); err != nil {
 		return err
-	}
-	if xw.row-1 >= MaxXLSXRows {
-		return fmt.Errorf("%w: an Excel sheet holds at most %d rows; use CSV", ErrTooManyRows, MaxXLSXRows)
 	}
 	// Convert every value before writing anything, so a bad value rejects
 	// the row as a whole instead of leaving half a row in the sheet.
@@ -214,6 +205,28 @@ func (xw *xlsxWriter) WriteRow(values []any) error {
 			return err
 		}
 	}
+	return xw.writeCells()
+}
+
+// canWrite says why a row of n values cannot be written, if it cannot.
+func (xw *xlsxWriter) canWrite(n int) error {
+	if xw.done {
+		return ErrClosed
+	}
+	if xw.err != nil {
+		return xw.err
+	}
+	if n != len(xw.cols) {
+		return checkRowLen(make([]any, n), xw.cols)
+	}
+	if xw.row-1 >= MaxXLSXRows {
+		return fmt.Errorf("%w: an Excel sheet holds at most %d rows; use CSV", ErrTooManyRows, MaxXLSXRows)
+	}
+	return nil
+}
+
+// writeCells writes the row of converted cells.
+func (xw *xlsxWriter) writeCells() error {
 	xw.row++
 	xw.line = xw.appendRow(xw.line[:0])
 	if _, err := xw.rows.Write(xw.line); err != nil {
@@ -330,30 +343,15 @@ func (xw *xlsxWriter) timeCell(t time.Time, c *xlsxCell) {
 // WriteValues writes a row given as Values; the cells are those WriteRow
 // writes for the equivalent []any.
 func (xw *xlsxWriter) WriteValues(values []Value) error {
-	if xw.done {
-		return ErrClosed
-	}
-	if xw.err != nil {
-		return xw.err
-	}
-	if len(values) != len(xw.cols) {
-		return checkRowLen(make([]any, len(values)), xw.cols)
-	}
-	if xw.row-1 >= MaxXLSXRows {
-		return fmt.Errorf("%w: an Excel sheet holds at most %d rows; use CSV", ErrTooManyRows, MaxXLSXRows)
+	if err := xw.canWrite(len(values)); err != nil {
+		return err
 	}
 	for i, v := range values {
 		if err := xw.valueCell(i, v, &xw.cells[i]); err != nil {
 			return err
 		}
 	}
-	xw.row++
-	xw.line = xw.appendRow(xw.line[:0])
-	if _, err := xw.rows.Write(xw.line); err != nil {
-		xw.err = err
-		return err
-	}
-	return nil
+	return xw.writeCells()
 }
 
 // valueCell is cell for a Value.

@@ -217,6 +217,11 @@ func scanLog(ctx context.Context, q store.Querier, workspaceID int64, f LogFilte
 	if err != nil {
 		return err
 	}
+	return streamEntries(ctx, q, fn, query, args...)
+}
+
+// streamEntries hands each entry query returns to fn.
+func streamEntries(ctx context.Context, q store.Querier, fn func(Entry) error, query string, args ...any) error {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
@@ -335,22 +340,8 @@ func ReadLogInOrder(ctx context.Context, q store.Querier, workspaceID, after int
 	if limit <= 0 {
 		limit = 1000
 	}
-	rows, err := q.QueryContext(ctx, `SELECT `+entryColumns+` FROM inventory_log WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+	return streamEntries(ctx, q, fn, `SELECT `+entryColumns+` FROM inventory_log WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
 		workspaceID, after, limit)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		e, err := scanEntry(rows)
-		if err != nil {
-			return err
-		}
-		if err := fn(e); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
 }
 
 // Backdated reports whether the entry was recorded at another time than it

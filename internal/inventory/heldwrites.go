@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/stocktrail/stocktrail/internal/store"
@@ -41,12 +42,12 @@ type heldLog struct {
 }
 
 // held is what a batch holds back, and the ids of the log rows it has sent.
+// Records, levels and checkpoints are sent in key order, so that two
+// transactions touch shared rows in the same order.
 type held struct {
 	levels      map[levelKey]int64
 	records     map[int64]*heldRecord
-	recordOrder []int64
-	levelOrder  []levelKey
-	levelHeld   map[levelKey]bool
+	changed     map[levelKey]bool // levels to write
 	checkpoints map[checkpointKey]int64
 	log         heldLog
 	rows        int
@@ -75,16 +76,12 @@ func (s *txState) hold(c *change, r *Record, delta Quantity, movement string, ac
 	}
 	level += int64(delta)
 	h.levels[k] = level
-	if !h.levelHeld[k] {
-		h.levelHeld[k] = true
-		h.levelOrder = append(h.levelOrder, k)
-	}
+	h.changed[k] = true
 	if setRecord {
 		hr := h.records[r.ID]
 		if hr == nil {
 			hr = &heldRecord{}
 			h.records[r.ID] = hr
-			h.recordOrder = append(h.recordOrder, r.ID)
 		}
 		hr.quantity, hr.updated = int64(r.Quantity), store.Micros(c.recorded)
 		hr.updates++
@@ -102,7 +99,9 @@ func (s *txState) hold(c *change, r *Record, delta Quantity, movement string, ac
 	l.reason, l.reference = append(l.reason, c.reason), append(l.reference, c.reference)
 	l.idemKey, l.batch = append(l.idemKey, c.idemKey), append(l.batch, c.batchID)
 	h.rows++
-	c.tx.HoldWrites(func(ctx context.Context) error { return s.sendHeld(ctx, c) })
+	if h.rows == 1 { // the first since the last send
+		c.tx.HoldWrites(func(ctx context.Context) error { return s.sendHeld(ctx, c) })
+	}
 	return level, true
 }
 
@@ -115,27 +114,22 @@ func (s *txState) sendHeld(ctx context.Context, c *change) error {
 	}
 	var recIDs, recQty, recUpdated []int64
 	var recUpdates []int32
-	for _, id := range h.recordOrder {
+	for _, id := range slices.Sorted(maps.Keys(h.records)) {
 		hr := h.records[id]
 		recIDs, recQty, recUpdated, recUpdates = append(recIDs, id), append(recQty, hr.quantity), append(recUpdated, hr.updated), append(recUpdates, int32(hr.updates))
 	}
 	var lvlItems, lvlLocs, lvlQty []int64
-	for _, k := range h.levelOrder {
+	for _, k := range slices.SortedFunc(maps.Keys(h.changed), func(a, b levelKey) int {
+		return cmp.Or(cmp.Compare(a.item, b.item), cmp.Compare(a.loc, b.loc))
+	}) {
 		lvlItems, lvlLocs, lvlQty = append(lvlItems, k.item), append(lvlLocs, k.loc), append(lvlQty, h.levels[k])
 	}
-	// Checkpoints in key order, so that two transactions upsert them in the
-	// same order.
 	// A month whose changes cancel out still gets its row, as when each
 	// change is written by itself.
-	cps := make([]checkpointKey, 0, len(h.checkpoints))
-	for k := range h.checkpoints {
-		cps = append(cps, k)
-	}
-	slices.SortFunc(cps, func(a, b checkpointKey) int {
-		return cmp.Or(cmp.Compare(a.item, b.item), cmp.Compare(a.loc, b.loc), cmp.Compare(a.period, b.period))
-	})
 	var cpItems, cpLocs, cpPeriods, cpSums []int64
-	for _, k := range cps {
+	for _, k := range slices.SortedFunc(maps.Keys(h.checkpoints), func(a, b checkpointKey) int {
+		return cmp.Or(cmp.Compare(a.item, b.item), cmp.Compare(a.loc, b.loc), cmp.Compare(a.period, b.period))
+	}) {
 		cpItems, cpLocs, cpPeriods, cpSums = append(cpItems, k.item), append(cpLocs, k.loc), append(cpPeriods, k.period), append(cpSums, h.checkpoints[k])
 	}
 	var actorID any
@@ -183,8 +177,7 @@ func newHeld() *held {
 
 // reset empties what is held (the known levels stay).
 func (h *held) reset() {
-	h.records, h.recordOrder = map[int64]*heldRecord{}, nil
-	h.levelOrder, h.levelHeld = nil, map[levelKey]bool{}
+	h.records, h.changed = map[int64]*heldRecord{}, map[levelKey]bool{}
 	h.checkpoints, h.log, h.rows = map[checkpointKey]int64{}, heldLog{}, 0
 }
 

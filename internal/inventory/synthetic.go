@@ -300,15 +300,7 @@ func loadSyntheticLog(ctx context.Context, db *store.DB, s Synthetic, next func(
 					return err
 				}
 			}
-			for _, ddl := range rebuild {
-				if err := q(ddl); err != nil {
-					return fmt.Errorf("%s: %w", ddl, err)
-				}
-			}
-			if len(rebuild) > 0 {
-				logPhase(fmt.Sprintf("created the %d log indexes again", len(rebuild)))
-			}
-			return nil
+			return createAgain(rebuild, q, logPhase)
 		})
 	}
 	const perStatement = 500
@@ -346,16 +338,22 @@ func loadSyntheticLog(ctx context.Context, db *store.DB, s Synthetic, next func(
 		if len(rebuild) > 0 {
 			logPhase("inserted the log")
 		}
-		for _, ddl := range rebuild {
-			if err := q(ddl); err != nil {
-				return fmt.Errorf("%s: %w", ddl, err)
-			}
-		}
-		if len(rebuild) > 0 {
-			logPhase(fmt.Sprintf("created the %d log indexes again", len(rebuild)))
-		}
-		return nil
+		return createAgain(rebuild, q, logPhase)
 	})
+}
+
+// createAgain runs the CREATE INDEX statements of the log indexes a load
+// dropped.
+func createAgain(indexes []string, q func(string) error, logPhase func(string)) error {
+	for _, ddl := range indexes {
+		if err := q(ddl); err != nil {
+			return fmt.Errorf("%s: %w", ddl, err)
+		}
+	}
+	if len(indexes) > 0 {
+		logPhase(fmt.Sprintf("created the %d log indexes again", len(indexes)))
+	}
+	return nil
 }
 
 // rowQuerier is what dropLogIndexes reads the index definitions through.

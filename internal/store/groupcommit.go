@@ -219,14 +219,7 @@ func runLogical(ctx context.Context, tx *Tx, fn func(tx *Tx) error) (res writeRe
 			res = writeResult{panic: p}
 		}
 	}()
-	err := fn(tx)
-	if tx.heldErr != nil {
-		return writeResult{err: tx.heldErr}
-	}
-	if err != nil {
-		return writeResult{err: err}
-	}
-	if err := tx.FlushHeld(ctx); err != nil {
+	if err := tx.settle(ctx, fn(tx)); err != nil {
 		return writeResult{err: err}
 	}
 	hooks, _ := ctx.Value(beforeCommitKey{}).([]func(context.Context, *Tx) error)

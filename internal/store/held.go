@@ -45,3 +45,17 @@ func (tx *Tx) heldRow(ctx context.Context, query string, args ...any) *sql.Row {
 	cancel()
 	return tx.Tx.QueryRowContext(failed, query, args...)
 }
+
+// settle is how a transaction's work ended, err being what its function
+// returned: the held writes' failure if sending them failed (whatever the
+// statement that surfaced it said), else err, else the outcome of sending
+// what is still held.
+func (tx *Tx) settle(ctx context.Context, err error) error {
+	if tx.heldErr != nil {
+		return tx.heldErr
+	}
+	if err != nil {
+		return err
+	}
+	return tx.FlushHeld(ctx)
+}

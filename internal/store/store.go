@@ -263,15 +263,7 @@ func (db *DB) inTxOnce(ctx context.Context, fn func(tx *Tx) error) (err error) {
 			sqlTx.Rollback()
 		}
 	}()
-	err = fn(tx)
-	if tx.heldErr != nil {
-		// The real failure, whatever the statement that surfaced it said.
-		return tx.heldErr
-	}
-	if err != nil {
-		return err
-	}
-	if err = tx.FlushHeld(ctx); err != nil {
+	if err = tx.settle(ctx, fn(tx)); err != nil {
 		return err
 	}
 	hooks, _ := ctx.Value(beforeCommitKey{}).([]func(context.Context, *Tx) error)
