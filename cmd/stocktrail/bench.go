@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"flag"
 	"fmt"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"math/rand/v2"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"slices"
@@ -223,7 +221,7 @@ func benchCommand(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	if parts["http"] {
-		if err := benchHTTP(ctx, db, authSvc, catalogue, locs, *clients, time.Duration(*seconds)*time.Second, stdout); err != nil {
+		if err := benchHTTP(ctx, db, &d, authSvc, catalogue, locs, *clients, time.Duration(*seconds)*time.Second, stdout); err != nil {
 			return err
 		}
 	}
@@ -292,7 +290,7 @@ func benchServer(ctx context.Context, db *store.DB, authSvc *auth.Service, name 
 
 // benchHTTP runs receipts over HTTP through the real server, sent by
 // clients concurrent clients in a child process (runLoad) for dur.
-func benchHTTP(ctx context.Context, db *store.DB, authSvc *auth.Service, items []inventory.Item, locs []inventory.Location, clients int,
+func benchHTTP(ctx context.Context, db *store.DB, d *dbFlags, authSvc *auth.Service, items []inventory.Item, locs []inventory.Location, clients int,
 	dur time.Duration, stdout io.Writer) error {
 	url, key, stop, err := benchServer(ctx, db, authSvc, "bench")
 	if err != nil {
@@ -329,6 +327,26 @@ func benchHTTP(ctx context.Context, db *store.DB, authSvc *auth.Service, items [
 			fmt.Fprintf(stdout, "%-34s %v per receipt (the PostgreSQL server's processes)\n", "", (pgCPU / time.Duration(n)).Round(time.Microsecond))
 		}
 	}
+	// The yardstick: as many bare log rows, one transaction each, through
+	// the driver alone. A receipt writes that row and more (record, level,
+	// checkpoint, audit events), so this rate bounds what receipts can reach.
+	who, _ := actor.From(ctx)
+	pairs, err := benchPairs(ctx, db, who.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	raw, err := openRawLog(d, db.Engine(), clients, who.WorkspaceID, key.ID, key.Name, pairs)
+	if err != nil {
+		return err
+	}
+	defer raw.close()
+	rows := max(int(res.OK), 1000)
+	rate, err := raw.insert(ctx, 0, rows, 1)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%-34s %.0f rows/s (%d bare log rows, one transaction each)\n",
+		fmt.Sprintf("  raw driver, %d writers", raw.writers), rate, rows)
 	return nil
 }
 
@@ -411,37 +429,10 @@ func postgresCPU(ctx context.Context, db *store.DB) time.Duration {
 // consistent.
 func benchBatch(ctx context.Context, db *store.DB, d *dbFlags, authSvc *auth.Service, clients, rounds int, dur time.Duration, stdout io.Writer) error {
 	who, _ := actor.From(ctx)
-	type pairRow struct {
-		record, item, location, recordLevel, locationLevel int64
-		sku, path                                          string
-	}
-	var pairs []pairRow
-	rows, err := db.Read().QueryContext(ctx, `SELECT r.id, r.item_id, r.location_id, r.quantity, s.quantity, i.sku, l.path
-		FROM inventory_records r
-		JOIN stock_levels s ON s.workspace_id = r.workspace_id AND s.item_id = r.item_id AND s.location_id = r.location_id
-		JOIN items i ON i.workspace_id = r.workspace_id AND i.id = r.item_id
-		JOIN locations l ON l.workspace_id = r.workspace_id AND l.id = r.location_id
-		WHERE r.workspace_id = $1 AND r.deleted_at IS NULL AND r.lot = '' AND i.deleted_at IS NULL AND i.unit_scale = 0
-		ORDER BY r.id LIMIT 100000`, who.WorkspaceID)
+	pairs, err := benchPairs(ctx, db, who.WorkspaceID)
 	if err != nil {
-		return err
+		return fmt.Errorf("batch: %w", err)
 	}
-	for rows.Next() {
-		var p pairRow
-		if err := rows.Scan(&p.record, &p.item, &p.location, &p.recordLevel, &p.locationLevel, &p.sku, &p.path); err != nil {
-			rows.Close()
-			return err
-		}
-		pairs = append(pairs, p)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if len(pairs) == 0 {
-		return fmt.Errorf("batch: no inventory records to move stock in")
-	}
-
 	url, key, stop, err := benchServer(ctx, db, authSvc, "bench batch")
 	if err != nil {
 		return err
@@ -464,96 +455,11 @@ func benchBatch(ctx context.Context, db *store.DB, d *dbFlags, authSvc *auth.Ser
 		b.WriteString(`]}`)
 		bodies[k] = b.String()
 	}
-	// The bare driver's pool: as many connections as clients on
-	// PostgreSQL, SQLite's one writer connection on SQLite (more would only
-	// wait on its write lock).
-	writers := clients
-	if db.Engine() == store.SQLite {
-		writers = 1
-	}
-	raw, err := openRaw(d, writers)
+	raw, err := openRawLog(d, db.Engine(), clients, who.WorkspaceID, key.ID, key.Name, pairs)
 	if err != nil {
 		return err
 	}
-	defer raw.Close()
-	insert := `INSERT INTO inventory_log (workspace_id, item_id, sku, unit, unit_scale, record_id, location_id, location_path, lot, movement,
-		action, change, record_level, location_level, actor_kind, actor_id, actor_name, recorded_at, effective_at, reason, reference,
-		idempotency_key, batch_id) VALUES ($1, $2, $3, 'pcs', 0, $4, $5, $6, '', 'receipt', 'user_action', 0, $7, $8, 'api_key', $9, $10, $11, $11, '', '', '', $12)`
-	// readLevels reads the records' current levels for the raw rows, so
-	// that a raw row, though it changes nothing, states the right levels
-	// after it (CheckInvariant compares a record with its last entry).
-	readLevels := func() (map[int64][2]int64, error) {
-		levels := map[int64][2]int64{}
-		lrows, err := raw.QueryContext(ctx, `SELECT r.id, r.quantity, s.quantity FROM inventory_records r
-			JOIN stock_levels s ON s.workspace_id = r.workspace_id AND s.item_id = r.item_id AND s.location_id = r.location_id
-			WHERE r.workspace_id = $1 AND r.id >= $2 AND r.id <= $3`, who.WorkspaceID, pairs[0].record, pairs[len(pairs)-1].record)
-		if err != nil {
-			return nil, err
-		}
-		defer lrows.Close()
-		for lrows.Next() {
-			var id, rq, sq int64
-			if err := lrows.Scan(&id, &rq, &sq); err != nil {
-				return nil, err
-			}
-			levels[id] = [2]int64{rq, sq}
-		}
-		return levels, lrows.Err()
-	}
-	// rawInsert writes n rows, 100 a transaction, from the pool's writers.
-	rawInsert := func(round, n int, levels map[int64][2]int64) error {
-		var next atomic.Int64
-		errs := make(chan error, writers)
-		for c := 0; c < writers; c++ {
-			go func(c int) {
-				errs <- func() error {
-					rng := rand.New(rand.NewPCG(uint64(c), uint64(round)))
-					conn, err := raw.Conn(ctx)
-					if err != nil {
-						return err
-					}
-					defer conn.Close()
-					for {
-						start := next.Add(perRequest) - perRequest
-						if start >= int64(n) {
-							return nil
-						}
-						k := min(int64(perRequest), int64(n)-start)
-						tx, err := conn.BeginTx(ctx, nil)
-						if err != nil {
-							return err
-						}
-						stmt, err := tx.PrepareContext(ctx, insert)
-						if err != nil {
-							tx.Rollback()
-							return err
-						}
-						batch := fmt.Sprintf("raw-%d-%d-%d", round, c, start)
-						for i := int64(0); i < k; i++ {
-							p := pairs[rng.IntN(len(pairs))]
-							lv := levels[p.record]
-							if _, err := stmt.ExecContext(ctx, who.WorkspaceID, p.item, p.sku, p.record, p.location, p.path, lv[0], lv[1],
-								key.ID, key.Name, time.Now().UnixMicro(), batch); err != nil {
-								tx.Rollback()
-								return err
-							}
-						}
-						stmt.Close()
-						if err := tx.Commit(); err != nil {
-							return err
-						}
-					}
-				}()
-			}(c)
-		}
-		var err error
-		for c := 0; c < writers; c++ {
-			if e := <-errs; e != nil && err == nil {
-				err = e
-			}
-		}
-		return err
-	}
+	defer raw.close()
 
 	var ratios []float64
 	for round := 1; round <= rounds; round++ {
@@ -572,42 +478,17 @@ func benchBatch(ctx context.Context, db *store.DB, d *dbFlags, authSvc *auth.Ser
 			return fmt.Errorf("batch: no request succeeded")
 		}
 		// The same number of rows through the bare driver.
-		levels, err := readLevels()
+		rawRate, err := raw.insert(ctx, round, n, perRequest)
 		if err != nil {
 			return err
 		}
-		began := time.Now()
-		if err := rawInsert(round, n, levels); err != nil {
-			return fmt.Errorf("raw inserts: %w", err)
-		}
-		rawTook := time.Since(began)
-		rawRate := float64(n) / rawTook.Seconds()
+		rawTook := time.Duration(float64(n) / rawRate * float64(time.Second))
 		ratios = append(ratios, httpRate/rawRate)
-		fmt.Fprintf(stdout, "%-34s %.0f rows/s (%d rows in %v)\n", fmt.Sprintf("raw driver inserts, %d writers", writers), rawRate, n, rawTook.Round(time.Millisecond))
+		fmt.Fprintf(stdout, "%-34s %.0f rows/s (%d rows in %v)\n", fmt.Sprintf("raw driver inserts, %d writers", raw.writers), rawRate, n, rawTook.Round(time.Millisecond))
 		fmt.Fprintf(stdout, "%-34s %.0f%% of raw\n", fmt.Sprintf("  round %d ratio", round), 100*httpRate/rawRate)
 	}
 	slices.Sort(ratios)
 	fmt.Fprintf(stdout, "%-34s median %.0f%% of raw over %d rounds (%.0f–%.0f%%)  (target ≥ 50%%)\n", fmt.Sprintf("batch endpoint ÷ raw, %d clients", clients),
 		100*ratios[len(ratios)/2], len(ratios), 100*ratios[0], 100*ratios[len(ratios)-1])
 	return nil
-}
-
-// openRaw opens the benchmark's database with the bare database/sql driver,
-// outside store (SQLite with the same durability settings as store).
-func openRaw(d *dbFlags, conns int) (*sql.DB, error) {
-	if d.url != "" {
-		raw, err := sql.Open("pgx", d.url)
-		if err != nil {
-			return nil, err
-		}
-		raw.SetMaxOpenConns(conns)
-		return raw, nil
-	}
-	path := filepath.Join(d.data, "stocktrail.db")
-	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_txlock=immediate")
-	if err != nil {
-		return nil, err
-	}
-	raw.SetMaxOpenConns(conns)
-	return raw, nil
 }
