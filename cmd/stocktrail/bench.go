@@ -322,6 +322,10 @@ func benchHTTP(ctx context.Context, db *store.DB, d *dbFlags, authSvc *auth.Serv
 			groups, txs, busy := w.Groups-writerBefore.Groups, w.Transactions-writerBefore.Transactions, w.Busy-writerBefore.Busy
 			fmt.Fprintf(stdout, "%-34s busy %.0f%% of the run, %d commits of %.1f transactions, %v per receipt\n", "  SQLite writer",
 				100*busy.Seconds()/dur.Seconds(), groups, float64(txs)/float64(groups), (busy / time.Duration(n)).Round(time.Microsecond))
+			if syncs := w.Syncs - writerBefore.Syncs; syncs > 0 {
+				fmt.Fprintf(stdout, "%-34s %d fsyncs of the log beside the writer, %v each on average\n", "",
+					syncs, ((w.SyncBusy - writerBefore.SyncBusy) / time.Duration(syncs)).Round(time.Microsecond))
+			}
 		}
 		if pgCPU > 0 {
 			fmt.Fprintf(stdout, "%-34s %v per receipt (the PostgreSQL server's processes)\n", "", (pgCPU / time.Duration(n)).Round(time.Microsecond))

@@ -17,14 +17,39 @@ import (
 // only after the shared COMMIT is durable. Callers keep the InTx contract:
 // their work commits entirely or not at all, and nothing is acknowledged
 // before it is on disk.
+//
+// The writer does not wait for the disk either: its COMMIT only appends the
+// group's pages to the write-ahead log (synchronous=NORMAL), and a second
+// goroutine fsyncs the log and only then answers the group's callers, while
+// the writer runs the next group. Callers still hear of nothing before it is
+// durable; other transactions may see a group up to one fsync before that
+// (the time of one fsync, a few milliseconds). A crash loses the log's tail
+// in order, so whatever a later group wrote on the strength of a lost one is
+// lost with it.
 type groupCommitter struct {
 	db       *sql.DB
 	stmts    *stmtCache
 	requests chan *writeRequest
 	stop     chan struct{}
 	stopped  chan struct{}
+	// durable makes every committed group durable (fsync of the log).
+	durable func() error
+	// committed carries groups from the writer to the syncer, which
+	// answers them once durable; syncerDone closes when it has finished.
+	committed  chan committedGroup
+	syncerDone chan struct{}
+	// broken is why a group could not be made durable. After that nothing
+	// more is committed: what the failed fsync held is in doubt.
+	broken atomic.Pointer[error]
 	// Totals for WriterStats.
-	groups, transactions, busy atomic.Int64
+	groups, transactions, busy, syncs, syncBusy atomic.Int64
+}
+
+// committedGroup is a group committed but not yet known to be durable, and
+// its callers' answers.
+type committedGroup struct {
+	requests []*writeRequest
+	results  []writeResult
 }
 
 // maxGroup bounds one physical transaction, so one batch cannot hold the
@@ -43,9 +68,11 @@ type writeResult struct {
 	panic any
 }
 
-func newGroupCommitter(db *sql.DB) *groupCommitter {
-	g := &groupCommitter{db: db, stmts: newStmtCache(db), requests: make(chan *writeRequest), stop: make(chan struct{}), stopped: make(chan struct{})}
+func newGroupCommitter(db *sql.DB, durable func() error) *groupCommitter {
+	g := &groupCommitter{db: db, stmts: newStmtCache(db), requests: make(chan *writeRequest), stop: make(chan struct{}), stopped: make(chan struct{}),
+		durable: durable, committed: make(chan committedGroup, maxGroup), syncerDone: make(chan struct{})}
 	go g.run()
+	go g.syncer()
 	return g
 }
 
@@ -77,7 +104,47 @@ func (g *groupCommitter) do(ctx context.Context, fn func(tx *Tx) error) error {
 func (g *groupCommitter) close() {
 	close(g.stop)
 	<-g.stopped
+	close(g.committed)
+	<-g.syncerDone
 	g.stmts.close()
+}
+
+// syncer makes committed groups durable and answers their callers. The
+// groups that committed during one fsync share the next.
+func (g *groupCommitter) syncer() {
+	defer close(g.syncerDone)
+	for first := range g.committed {
+		groups := []committedGroup{first}
+	more:
+		for {
+			select {
+			case cg, ok := <-g.committed:
+				if !ok {
+					break more
+				}
+				groups = append(groups, cg)
+			default:
+				break more
+			}
+		}
+		began := time.Now()
+		err := g.durable()
+		g.syncs.Add(1)
+		g.syncBusy.Add(int64(time.Since(began)))
+		if err != nil {
+			err = fmt.Errorf("commit not durable: %w", err)
+			g.broken.CompareAndSwap(nil, &err)
+		}
+		for _, cg := range groups {
+			for i, r := range cg.requests {
+				if err != nil {
+					r.result <- writeResult{err: err}
+				} else {
+					r.result <- cg.results[i]
+				}
+			}
+		}
+	}
 }
 
 func (g *groupCommitter) run() {
@@ -114,6 +181,9 @@ type WriterStats struct {
 	Groups       int64         // physical transactions committed
 	Transactions int64         // logical transactions run in them
 	Busy         time.Duration // time spent running and committing groups
+	Checkpoints  int64         // write-ahead log checkpoints run off the writer
+	Syncs        int64         // fsyncs of the write-ahead log that made groups durable
+	SyncBusy     time.Duration // time spent in them
 }
 
 // WriterStats reports the group committer's totals (zero on PostgreSQL).
@@ -122,11 +192,16 @@ func (db *DB) WriterStats() WriterStats {
 		return WriterStats{}
 	}
 	g := db.group
-	return WriterStats{Groups: g.groups.Load(), Transactions: g.transactions.Load(), Busy: time.Duration(g.busy.Load())}
+	return WriterStats{Groups: g.groups.Load(), Transactions: g.transactions.Load(), Busy: time.Duration(g.busy.Load()),
+		Checkpoints: db.checkpoints.runs.Load(), Syncs: g.syncs.Load(), SyncBusy: time.Duration(g.syncBusy.Load())}
 }
 
 // commit runs a batch in one physical transaction and answers every request.
 func (g *groupCommitter) commit(batch []*writeRequest) {
+	if broken := g.broken.Load(); broken != nil {
+		g.failRest(batch, *broken)
+		return
+	}
 	bg := context.Background()
 	sqlTx, err := g.db.BeginTx(bg, nil)
 	if err != nil {
@@ -186,9 +261,7 @@ func (g *groupCommitter) commit(batch []*writeRequest) {
 		}
 		return
 	}
-	for i, r := range committed {
-		r.result <- results[i]
-	}
+	g.committed <- committedGroup{requests: committed, results: results}
 }
 
 // Each logical transaction is released (or rolled back to) before the next

@@ -54,6 +54,10 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("apply migrations: %w", err)
 	}
+	if db.wal != nil {
+		// The writer's commits wait for no fsync (walsync.go).
+		return db.wal.sync()
+	}
 	return nil
 }
 
