@@ -18,14 +18,18 @@ import (
 // their work commits entirely or not at all, and nothing is acknowledged
 // before it is on disk.
 //
-// The writer does not wait for the disk either: its COMMIT only appends the
-// group's pages to the write-ahead log (synchronous=NORMAL), and a second
-// goroutine fsyncs the log and only then answers the group's callers, while
-// the writer runs the next group. Callers still hear of nothing before it is
-// durable; other transactions may see a group up to one fsync before that
-// (the time of one fsync, a few milliseconds). A crash loses the log's tail
-// in order, so whatever a later group wrote on the strength of a lost one is
-// lost with it.
+// The writer does not wait for the disk: its COMMIT only appends the group's
+// pages to the write-ahead log (synchronous=NORMAL), and the syncer
+// goroutine fsyncs the log and only then answers the group's callers. While
+// it does, the writer goes on running the requests that arrive inside the
+// next group's transaction, and commits that group as soon as the syncer is
+// free again: one group is being made durable while the next one fills, and
+// groups stay as large as when the writer waited (fewer, larger groups also
+// write fewer pages: requests share index pages). Callers still hear of
+// nothing before it is durable; other transactions may see a group for the
+// length of its fsync before that. A crash loses the log's tail in order, so
+// whatever a later group wrote on the strength of a lost one is lost with
+// it.
 type groupCommitter struct {
 	db       *sql.DB
 	stmts    *stmtCache
@@ -34,8 +38,12 @@ type groupCommitter struct {
 	stopped  chan struct{}
 	// durable makes every committed group durable (fsync of the log).
 	durable func() error
-	// committed carries groups from the writer to the syncer, which
-	// answers them once durable; syncerDone closes when it has finished.
+	// syncerFree holds a token while no group is being made durable: the
+	// writer takes it to commit, the syncer gives it back.
+	syncerFree chan struct{}
+	// committed carries a group from the writer to the syncer, which
+	// answers its callers once it is durable; syncerDone closes when the
+	// syncer has finished.
 	committed  chan committedGroup
 	syncerDone chan struct{}
 	// broken is why a group could not be made durable. After that nothing
@@ -70,7 +78,8 @@ type writeResult struct {
 
 func newGroupCommitter(db *sql.DB, durable func() error) *groupCommitter {
 	g := &groupCommitter{db: db, stmts: newStmtCache(db), requests: make(chan *writeRequest), stop: make(chan struct{}), stopped: make(chan struct{}),
-		durable: durable, committed: make(chan committedGroup, maxGroup), syncerDone: make(chan struct{})}
+		durable: durable, syncerFree: make(chan struct{}, 1), committed: make(chan committedGroup, 1), syncerDone: make(chan struct{})}
+	g.syncerFree <- struct{}{}
 	go g.run()
 	go g.syncer()
 	return g
@@ -109,44 +118,9 @@ func (g *groupCommitter) close() {
 	g.stmts.close()
 }
 
-// syncer makes committed groups durable and answers their callers. The
-// groups that committed during one fsync share the next.
-func (g *groupCommitter) syncer() {
-	defer close(g.syncerDone)
-	for first := range g.committed {
-		groups := []committedGroup{first}
-	more:
-		for {
-			select {
-			case cg, ok := <-g.committed:
-				if !ok {
-					break more
-				}
-				groups = append(groups, cg)
-			default:
-				break more
-			}
-		}
-		began := time.Now()
-		err := g.durable()
-		g.syncs.Add(1)
-		g.syncBusy.Add(int64(time.Since(began)))
-		if err != nil {
-			err = fmt.Errorf("commit not durable: %w", err)
-			g.broken.CompareAndSwap(nil, &err)
-		}
-		for _, cg := range groups {
-			for i, r := range cg.requests {
-				if err != nil {
-					r.result <- writeResult{err: err}
-				} else {
-					r.result <- cg.results[i]
-				}
-			}
-		}
-	}
-}
-
+// run is the writer: it opens a group for the first request that comes,
+// runs arrivals in it until the syncer is free (or the group is full), and
+// commits it.
 func (g *groupCommitter) run() {
 	defer close(g.stopped)
 	for {
@@ -156,22 +130,53 @@ func (g *groupCommitter) run() {
 		case <-g.stop:
 			return
 		}
-		batch := []*writeRequest{first}
-	collect:
-		for len(batch) < maxGroup {
+		og := g.begin()
+		open := og.add(first)
+		free := false
+		for open && !free && og.size < maxGroup {
 			select {
 			case r := <-g.requests:
-				batch = append(batch, r)
-			default:
-				break collect
+				open = og.add(r)
+			case <-g.syncerFree:
+				free = true
 			}
 		}
-		began := time.Now()
-		g.commit(batch)
+		if og.pending() && !free {
+			<-g.syncerFree
+			free = true
+		}
+		if og.finish() {
+			g.groups.Add(1)
+			g.transactions.Add(int64(len(og.requests)))
+		} else if free {
+			g.syncerFree <- struct{}{} // nothing went to the syncer
+		}
+		g.busy.Add(int64(og.busy))
 		g.stmts.prepareWanted(context.Background())
-		g.groups.Add(1)
-		g.transactions.Add(int64(len(batch)))
-		g.busy.Add(int64(time.Since(began)))
+	}
+}
+
+// syncer makes each committed group durable, frees the writer to commit
+// the next, and answers the group's callers.
+func (g *groupCommitter) syncer() {
+	defer close(g.syncerDone)
+	for cg := range g.committed {
+		began := time.Now()
+		err := g.durable()
+		g.syncs.Add(1)
+		g.syncBusy.Add(int64(time.Since(began)))
+		if err != nil {
+			err = fmt.Errorf("commit not durable: %w", err)
+			g.broken.CompareAndSwap(nil, &err)
+		}
+		g.syncerFree <- struct{}{}
+		for i, r := range cg.requests {
+			if err != nil {
+				r.result <- writeResult{err: err}
+			} else {
+				r.result <- cg.results[i]
+			}
+		}
 	}
 }
 
@@ -196,72 +201,117 @@ func (db *DB) WriterStats() WriterStats {
 		Checkpoints: db.checkpoints.runs.Load(), Syncs: g.syncs.Load(), SyncBusy: time.Duration(g.syncBusy.Load())}
 }
 
-// commit runs a batch in one physical transaction and answers every request.
-func (g *groupCommitter) commit(batch []*writeRequest) {
+// openGroup is the physical transaction the writer is filling.
+type openGroup struct {
+	g  *groupCommitter
+	tx *sql.Tx // nil once the group has failed as a whole
+	// err answers the requests that come after the group failed as a whole
+	// (they go to the next group).
+	err error
+	// requests and results are the logical transactions that succeeded.
+	requests []*writeRequest
+	results  []writeResult
+	size     int           // requests taken, failed ones included
+	busy     time.Duration // time spent running and committing
+}
+
+func (g *groupCommitter) begin() *openGroup {
+	og := &openGroup{g: g}
 	if broken := g.broken.Load(); broken != nil {
-		g.failRest(batch, *broken)
-		return
+		og.err = *broken
+		return og
 	}
-	bg := context.Background()
-	sqlTx, err := g.db.BeginTx(bg, nil)
+	began := time.Now()
+	tx, err := g.db.BeginTx(context.Background(), nil)
+	og.busy += time.Since(began)
 	if err != nil {
-		for _, r := range batch {
-			r.result <- writeResult{err: fmt.Errorf("begin: %w", err)}
-		}
-		return
+		og.err = fmt.Errorf("begin: %w", err)
+		return og
 	}
-	var committed []*writeRequest
-	var results []writeResult
-	abort := func(err error) {
-		sqlTx.Rollback()
-		for _, r := range committed {
-			r.result <- writeResult{err: err}
-		}
+	og.tx = tx
+	return og
+}
+
+// add runs r in its own savepoint of the group. It reports false when the
+// group can take no more: it has failed as a whole, and r with it.
+func (og *openGroup) add(r *writeRequest) bool {
+	og.size++
+	if og.tx == nil {
+		r.result <- writeResult{err: og.err}
+		return false
 	}
-	for i, r := range batch {
-		if err := r.ctx.Err(); err != nil {
-			r.result <- writeResult{err: err}
-			continue
-		}
-		if _, err := g.exec(sqlTx, savepoint); err != nil {
-			r.result <- writeResult{err: fmt.Errorf("savepoint: %w", err)}
-			abort(fmt.Errorf("savepoint: %w", err))
-			g.failRest(batch[i+1:], err)
-			return
-		}
-		tx := &Tx{Tx: sqlTx, engine: SQLite, stmts: g.stmts}
-		res := runLogical(r.ctx, tx, r.fn)
-		if res.err != nil || res.panic != nil {
-			if _, err := g.exec(sqlTx, rollbackToSavepoint); err != nil {
-				r.result <- res
-				abort(fmt.Errorf("rollback to savepoint: %w", err))
-				g.failRest(batch[i+1:], err)
-				return
-			}
-			g.exec(sqlTx, releaseSavepoint)
+	began := time.Now()
+	defer func() { og.busy += time.Since(began) }()
+	if err := r.ctx.Err(); err != nil {
+		r.result <- writeResult{err: err}
+		return true
+	}
+	if _, err := og.exec(savepoint); err != nil {
+		return og.abort(r, fmt.Errorf("savepoint: %w", err))
+	}
+	tx := &Tx{Tx: og.tx, engine: SQLite, stmts: og.g.stmts}
+	res := runLogical(r.ctx, tx, r.fn)
+	if res.err != nil || res.panic != nil {
+		if _, err := og.exec(rollbackToSavepoint); err != nil {
 			r.result <- res
-			continue
+			return og.abort(nil, fmt.Errorf("rollback to savepoint: %w", err))
 		}
-		if _, err := g.exec(sqlTx, releaseSavepoint); err != nil {
-			r.result <- writeResult{err: fmt.Errorf("release savepoint: %w", err)}
-			abort(fmt.Errorf("release savepoint: %w", err))
-			g.failRest(batch[i+1:], err)
-			return
-		}
-		committed = append(committed, r)
-		results = append(results, res)
+		og.exec(releaseSavepoint)
+		r.result <- res
+		return true
 	}
-	if len(committed) == 0 {
-		sqlTx.Rollback()
-		return
+	if _, err := og.exec(releaseSavepoint); err != nil {
+		return og.abort(r, fmt.Errorf("release savepoint: %w", err))
 	}
-	if err := sqlTx.Commit(); err != nil {
-		for _, r := range committed {
+	og.requests = append(og.requests, r)
+	og.results = append(og.results, res)
+	return true
+}
+
+// abort rolls the whole group back and answers r (when not nil) and every
+// request that had succeeded in it with err.
+func (og *openGroup) abort(r *writeRequest, err error) bool {
+	og.tx.Rollback()
+	og.tx, og.err = nil, fmt.Errorf("group commit aborted: %w", err)
+	if r != nil {
+		r.result <- writeResult{err: err}
+	}
+	for _, done := range og.requests {
+		done.result <- writeResult{err: og.err}
+	}
+	og.requests, og.results = nil, nil
+	return false
+}
+
+// pending reports whether the group has work to commit.
+func (og *openGroup) pending() bool { return og.tx != nil && len(og.requests) > 0 }
+
+// finish commits the group and hands it to the syncer, which the caller
+// has made sure is free; it reports whether it did. A group with nothing
+// to commit is rolled back.
+func (og *openGroup) finish() bool {
+	if og.tx == nil {
+		return false
+	}
+	began := time.Now()
+	defer func() { og.busy += time.Since(began) }()
+	if len(og.requests) == 0 {
+		og.tx.Rollback()
+		return false
+	}
+	if err := og.tx.Commit(); err != nil {
+		for _, r := range og.requests {
 			r.result <- writeResult{err: fmt.Errorf("commit: %w", err)}
 		}
-		return
+		return false
 	}
-	g.committed <- committedGroup{requests: committed, results: results}
+	og.g.committed <- committedGroup{requests: og.requests, results: og.results}
+	return true
+}
+
+func (og *openGroup) exec(query string) (sql.Result, error) {
+	tx := &Tx{Tx: og.tx, engine: SQLite, stmts: og.g.stmts}
+	return tx.ExecContext(context.Background(), query)
 }
 
 // Each logical transaction is released (or rolled back to) before the next
@@ -272,17 +322,6 @@ const (
 	releaseSavepoint    = "RELEASE logical"
 	rollbackToSavepoint = "ROLLBACK TO logical"
 )
-
-func (g *groupCommitter) exec(sqlTx *sql.Tx, query string) (sql.Result, error) {
-	tx := &Tx{Tx: sqlTx, engine: SQLite, stmts: g.stmts}
-	return tx.ExecContext(context.Background(), query)
-}
-
-func (g *groupCommitter) failRest(rest []*writeRequest, err error) {
-	for _, r := range rest {
-		r.result <- writeResult{err: fmt.Errorf("group commit aborted: %w", err)}
-	}
-}
 
 // runLogical runs one caller's work and its before-commit hooks, turning a
 // panic into a value the caller re-raises in its own goroutine.

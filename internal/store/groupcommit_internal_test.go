@@ -46,8 +46,9 @@ func count(t *testing.T, db *DB) int {
 	return n
 }
 
-// A caller hears of its commit only once the group is durable, while the
-// writer goes on committing the next groups meanwhile.
+// A caller hears of its commit only once the group is durable. Meanwhile
+// the writer runs the requests that come in the next group, and commits
+// that group once the syncer is free.
 func TestGroupAnsweredOnlyWhenDurable(t *testing.T) {
 	release := make(chan struct{})
 	entered := make(chan struct{}, 10)
@@ -62,14 +63,23 @@ func TestGroupAnsweredOnlyWhenDurable(t *testing.T) {
 	first := make(chan error, 1)
 	go func() { first <- insert(db, 1) }()
 	<-entered // the first group is committed and waits for its fsync
+	if n := count(t, db); n != 1 {
+		t.Fatalf("%d rows visible after the first commit, want 1", n)
+	}
+	ran := make(chan struct{})
 	second := make(chan error, 1)
-	go func() { second <- insert(db, 2) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for count(t, db) < 2 { // the writer committed the second group all the same
-		if time.Now().After(deadline) {
-			t.Fatal("the writer waited for the first group's fsync before committing the next group")
-		}
-		time.Sleep(5 * time.Millisecond)
+	go func() {
+		ctx := context.Background()
+		second <- db.InTx(ctx, func(tx *Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO t (v) VALUES (2)`)
+			close(ran)
+			return err
+		})
+	}()
+	select {
+	case <-ran:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the writer did not run the next request while the first group was being made durable")
 	}
 	select {
 	case err := <-first:
@@ -78,11 +88,17 @@ func TestGroupAnsweredOnlyWhenDurable(t *testing.T) {
 		t.Fatalf("second caller answered (%v) before its group was durable", err)
 	case <-time.After(50 * time.Millisecond):
 	}
+	if n := count(t, db); n != 1 {
+		t.Errorf("%d rows visible while the first group's fsync runs, want 1: the next group committed before the syncer was free", n)
+	}
 	let()
 	for _, ch := range []chan error{first, second} {
 		if err := <-ch; err != nil {
 			t.Fatal(err)
 		}
+	}
+	if n := count(t, db); n != 2 {
+		t.Errorf("%d rows at the end, want 2", n)
 	}
 }
 
