@@ -98,13 +98,16 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 }
 
 func openSQLite(ctx context.Context, path string) (*DB, error) {
-	// synchronous=FULL: a commit is acknowledged only once it is durable.
-	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
-	// The writer keeps the hot index pages of the logs in a larger cache (64 MB
-	// at most) than the 2 MB default: every movement touches a dozen of them.
-	// Its commits are made durable by an fsync of the log after them (wal,
-	// groupcommit.go), not inside them: synchronous=NORMAL.
-	write, err := sql.Open("sqlite", "file:"+path+"?"+strings.Replace(pragmas, "synchronous(FULL)", "synchronous(NORMAL)", 1)+
+	common := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
+	pragmas := common + "&_pragma=synchronous(FULL)"
+	// A commit is acknowledged only once it is durable, but the writer's
+	// COMMIT does not wait for the disk (synchronous=NORMAL): the group
+	// committer fsyncs the log after it, beside the writer (walsync.go,
+	// groupcommit.go). The writer keeps the hot index pages of the logs in a
+	// larger cache (64 MB at most) than the 2 MB default, as every movement
+	// touches a dozen of them; its savepoints' statement journals stay in
+	// memory; and it leaves checkpoints to the checkpointer.
+	write, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=synchronous(NORMAL)"+
 		"&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
 	if err != nil {
 		return nil, err
