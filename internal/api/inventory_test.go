@@ -99,7 +99,23 @@ func TestInventoryAPI(t *testing.T) {
 			t.Errorf("unknown field: %d", status)
 		}
 		batch := `{"movements":[{"type":"receipt","sku":"OIL-5","location":"WH1/A","quantity":"1"},{"type":"move","record_id":` + recordID + `,"to_location":"WH1","quantity":"0.5"}]}`
-		c.ok("POST", "/api/v1/inventory/movements", batch, 201)
+		batchRes := c.ok("POST", "/api/v1/inventory/movements", batch, 201)
+		batchEntries := batchRes["entries"].([]any)
+		batchID, _ := batchEntries[0].(map[string]any)["batch_id"].(string)
+		if batchID == "" {
+			t.Fatalf("batch entry without batch_id: %v", batchEntries[0])
+		}
+		// The batch's entries, by the id its activity event names.
+		if got := c.ok("GET", "/api/v1/inventory/log?batch_id="+batchID, "", 200); got["count"].(float64) != float64(len(batchEntries)) {
+			t.Fatalf("log of batch %s: %v, want %d entries", batchID, got["count"], len(batchEntries))
+		}
+		if status, b := c.do("GET", "/api/v1/inventory/log/export?format=csv&batch_id="+batchID, ""); status != 200 ||
+			bytes.Count(b, []byte("\n")) != 1+len(batchEntries) {
+			t.Fatalf("csv export of batch %s: %d %s", batchID, status, b)
+		}
+		if status, b := c.do("GET", "/api/v1/inventory/log?batch_id="+strings.Repeat("x", 65), ""); status != 422 || !strings.Contains(string(b), `"batch_id"`) {
+			t.Errorf("a 65-character batch id: %d %s", status, b)
+		}
 		bad := `{"movements":[{"type":"receipt","sku":"OIL-5","location":"WH1/A","quantity":"1"},{"type":"issue","record_id":` + recordID + `,"quantity":"999"}]}`
 		if status, b := c.do("POST", "/api/v1/inventory/movements", bad); status != 422 || !strings.Contains(string(b), "movements[1].quantity") {
 			t.Errorf("bad batch: %d %s", status, b)

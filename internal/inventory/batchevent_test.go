@@ -2,9 +2,12 @@ package inventory_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/inventory"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/storetest"
@@ -83,6 +86,27 @@ func TestOneActivityEventPerRequest(t *testing.T) {
 				t.Fatalf("entry batch id %q", e.BatchID)
 			}
 		}
+		// The event's id opens exactly the batch's entries in the change log,
+		// newest first, and nothing of the single receipt before it.
+		page, err := inventory.ListLog(w.ctx, db, inventory.LogFilter{BatchID: "req-batch-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Entries) != len(res.Entries) {
+			t.Fatalf("batch filter gave %d entries, want %d", len(page.Entries), len(res.Entries))
+		}
+		for i, e := range page.Entries {
+			if want := res.Entries[len(res.Entries)-1-i]; e.ID != want.ID || e.BatchID != "req-batch-1" {
+				t.Fatalf("batch filter entry %d: id %d batch %q, want id %d", i, e.ID, e.BatchID, want.ID)
+			}
+		}
+		if page, err := inventory.ListLog(w.ctx, db, inventory.LogFilter{BatchID: "req-nothing"}); err != nil || len(page.Entries) != 0 {
+			t.Fatalf("unknown batch: %d entries, %v", len(page.Entries), err)
+		}
+		if _, err := inventory.ListLog(w.ctx, db, inventory.LogFilter{BatchID: strings.Repeat("x", 65)}); fault.KindOf(err) != fault.Invalid ||
+			!strings.Contains(fmt.Sprint(err.(*fault.Error).Fields), "batch_id") {
+			t.Fatalf("a 65-character batch id: %v", err)
+		}
 
 		// A failed batch records nothing, its event included.
 		if _, err := inventory.Apply(ctx, db,
@@ -105,6 +129,9 @@ func TestOneActivityEventPerRequest(t *testing.T) {
 		if len(got) != 1 || got[0].entityType != "inventory_batch" || got[0].entityID != "req-import-1" ||
 			got[0].newValues["movements"] != float64(2) {
 			t.Fatalf("bulk update events %+v", got)
+		}
+		if page, err := inventory.ListLog(w.ctx, db, inventory.LogFilter{BatchID: "req-import-1"}); err != nil || len(page.Entries) < 2 {
+			t.Fatalf("import's entries: %d, %v", len(page.Entries), err)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"html"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -232,6 +233,21 @@ func TestBulkUpdatePage(t *testing.T) {
 		status, body = b.upload("/inventory/import", "count.csv", "sku,location,quantity\nOIL-5,WH1/A1,2\n", url.Values{"reason": {"year-end count"}})
 		if status != 200 || !strings.Contains(body, "Bulk update applied") || !strings.Contains(body, "year-end count") {
 			t.Fatalf("good import: %d %s", status, body)
+		}
+		// The import's one activity event leads to its movements in the
+		// change log.
+		_, body = b.get("/activity?table_name=inventory_batch")
+		m := regexp.MustCompile(`href="(/inventory/log\?batch_id=[^"]+)"`).FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("no link from the import's activity event to its movements:\n%s", body)
+		}
+		// The header, then the record's creation and the count's correction.
+		status, body = b.get(html.UnescapeString(m[1]))
+		if status != 200 || strings.Count(body, "<tr") != 3 || !strings.Contains(body, "create_record") || !strings.Contains(body, "user_correction") {
+			t.Fatalf("the import's movements: %d, %d rows\n%s", status, strings.Count(body, "<tr")-1, body)
+		}
+		if status, body := b.get("/inventory/log?batch_id=" + strings.Repeat("x", 65)); status != 422 || !strings.Contains(body, "at most 64 characters") {
+			t.Errorf("a 65-character batch id: %d", status)
 		}
 		if err := inventory.CheckInvariant(context.Background(), db.Read(), f.Workspace.ID); err != nil {
 			t.Fatal(err)
