@@ -46,8 +46,10 @@ type groupCommitter struct {
 	// syncer has finished.
 	committed  chan committedGroup
 	syncerDone chan struct{}
-	// broken is why a group could not be made durable. After that nothing
-	// more is committed: what the failed fsync held is in doubt.
+	// broken is why the log could not be made durable. After that nothing
+	// more is committed: what the failed fsync held is in doubt, and Linux
+	// reports a failed writeback only once, so a later fsync that succeeds
+	// proves nothing about it.
 	broken atomic.Pointer[error]
 	// Totals for WriterStats.
 	groups, transactions, busy, syncs, syncBusy atomic.Int64
@@ -166,8 +168,7 @@ func (g *groupCommitter) syncer() {
 		g.syncs.Add(1)
 		g.syncBusy.Add(int64(time.Since(began)))
 		if err != nil {
-			err = fmt.Errorf("commit not durable: %w", err)
-			g.broken.CompareAndSwap(nil, &err)
+			err = g.fail(fmt.Errorf("commit not durable: %w", err))
 		}
 		g.syncerFree <- struct{}{}
 		for i, r := range cg.requests {
@@ -178,6 +179,21 @@ func (g *groupCommitter) syncer() {
 			}
 		}
 	}
+}
+
+// fail marks the committer broken by err, unless it already is, and
+// returns why it is broken.
+func (g *groupCommitter) fail(err error) error {
+	g.broken.CompareAndSwap(nil, &err)
+	return *g.broken.Load()
+}
+
+// brokenErr is why the committer is broken, or nil.
+func (g *groupCommitter) brokenErr() error {
+	if broken := g.broken.Load(); broken != nil {
+		return *broken
+	}
+	return nil
 }
 
 // WriterStats describes the SQLite writer's work so far, for benchmarks:
@@ -217,8 +233,8 @@ type openGroup struct {
 
 func (g *groupCommitter) begin() *openGroup {
 	og := &openGroup{g: g}
-	if broken := g.broken.Load(); broken != nil {
-		og.err = *broken
+	if err := g.brokenErr(); err != nil {
+		og.err = err
 		return og
 	}
 	began := time.Now()
@@ -256,7 +272,10 @@ func (og *openGroup) add(r *writeRequest) bool {
 			r.result <- res
 			return og.abort(nil, fmt.Errorf("rollback to savepoint: %w", err))
 		}
-		og.exec(releaseSavepoint)
+		if _, err := og.exec(releaseSavepoint); err != nil {
+			r.result <- res
+			return og.abort(nil, fmt.Errorf("release savepoint: %w", err))
+		}
 		r.result <- res
 		return true
 	}
@@ -299,7 +318,16 @@ func (og *openGroup) finish() bool {
 		og.tx.Rollback()
 		return false
 	}
+	// The group filled while the previous one was made durable: if that
+	// failed, this one must not be committed either.
+	if err := og.g.brokenErr(); err != nil {
+		og.abort(nil, err)
+		return false
+	}
 	if err := og.tx.Commit(); err != nil {
+		// After some failures (a full disk, an I/O error) SQLite keeps the
+		// transaction open; end it, or the connection stays inside it.
+		og.g.db.ExecContext(context.Background(), `ROLLBACK`)
 		for _, r := range og.requests {
 			r.result <- writeResult{err: fmt.Errorf("commit: %w", err)}
 		}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -158,5 +159,136 @@ func TestWALFileFollowsTheLog(t *testing.T) {
 	held, _ := w.f.Stat()
 	if w.f == old || !os.SameFile(now, held) {
 		t.Error("the fsync still goes to the replaced file")
+	}
+}
+
+// A group that filled while the previous group's fsync failed is not
+// committed, even if a later fsync succeeds (Linux reports a failed
+// writeback once): its callers get the failure.
+func TestGroupFilledDuringAFailedFsyncIsNotCommitted(t *testing.T) {
+	release := make(chan struct{})
+	entered := make(chan struct{}, 10)
+	fail := errors.New("EIO")
+	var calls atomic.Int32
+	db := withDurable(t, func() error {
+		if calls.Add(1) == 1 {
+			entered <- struct{}{}
+			<-release
+			return fail
+		}
+		return nil
+	})
+	var once sync.Once
+	let := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(let)
+	first := make(chan error, 1)
+	go func() { first <- insert(db, 1) }()
+	<-entered
+	ran := make(chan struct{})
+	second := make(chan error, 1)
+	go func() {
+		ctx := context.Background()
+		second <- db.InTx(ctx, func(tx *Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO t (v) VALUES (2)`)
+			close(ran)
+			return err
+		})
+	}()
+	<-ran // the second group is open, waiting for the syncer
+	let()
+	if err := <-first; !errors.Is(err, fail) {
+		t.Fatalf("first: %v, want the fsync's failure", err)
+	}
+	if err := <-second; !errors.Is(err, fail) {
+		t.Fatalf("second: %v, want the fsync's failure", err)
+	}
+	if n := count(t, db); n != 1 {
+		t.Errorf("%d rows, want 1: the group after the failed fsync was committed", n)
+	}
+	if _, err := db.Exec(context.Background(), `INSERT INTO t (v) VALUES (3)`); !errors.Is(err, fail) {
+		t.Errorf("Exec after the failed fsync: %v, want the failure", err)
+	}
+}
+
+// A caller whose context ends while its statement runs does not take the
+// group down with it: SQLite rolls back the whole transaction when a
+// statement is interrupted, so statements do not see the cancellation.
+func TestCancelledCallerDoesNotFailItsGroup(t *testing.T) {
+	release := make(chan struct{})
+	entered := make(chan struct{}, 10)
+	var calls atomic.Int32
+	db := withDurable(t, func() error {
+		if calls.Add(1) == 1 {
+			entered <- struct{}{}
+			<-release
+		}
+		return nil
+	})
+	var once sync.Once
+	let := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(let)
+	first := make(chan error, 1)
+	go func() { first <- insert(db, 1) }()
+	<-entered // the first group waits for its fsync; the next one fills
+	other := make(chan error, 1)
+	otherRan := make(chan struct{})
+	go func() {
+		ctx := context.Background()
+		other <- db.InTx(ctx, func(tx *Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO t (v) VALUES (2)`)
+			close(otherRan)
+			return err
+		})
+	}()
+	<-otherRan
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan struct{})
+	slow := make(chan error, 1)
+	go func() {
+		slow <- db.InTx(ctx, func(tx *Tx) error {
+			close(started)
+			_, err := tx.ExecContext(ctx, `INSERT INTO t (v) WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 300000) SELECT x FROM c`)
+			return err
+		})
+	}()
+	<-started
+	time.Sleep(5 * time.Millisecond)
+	cancel()
+	let()
+	if err := <-slow; err != nil {
+		t.Logf("cancelled caller: %v", err)
+	}
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-other; err != nil {
+		t.Fatalf("a caller in the same group failed because another was cancelled: %v", err)
+	}
+}
+
+// Exec makes its write durable, and a failure to do so breaks the group
+// committer as a group's failed fsync does. Closing twice is harmless, and
+// nothing is written after Close.
+func TestExecDurabilityAndClose(t *testing.T) {
+	db := withDurable(t, func() error { return nil })
+	ctx := context.Background()
+	if _, err := db.Exec(ctx, `INSERT INTO t (v) VALUES (1)`); err != nil {
+		t.Fatal(err)
+	}
+	db.wal = &walFile{path: db.Location + "-missing"}
+	if _, err := db.Exec(ctx, `INSERT INTO t (v) VALUES (2)`); err == nil || !strings.Contains(err.Error(), "not durable") {
+		t.Fatalf("Exec whose fsync failed: %v", err)
+	}
+	if err := insert(db, 3); err == nil || !strings.Contains(err.Error(), "not durable") {
+		t.Fatalf("a transaction after Exec's failed fsync: %v", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Log(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Log(err)
+	}
+	if _, err := db.Exec(ctx, `INSERT INTO t (v) VALUES (4)`); err == nil {
+		t.Error("Exec after Close succeeded")
 	}
 }

@@ -54,11 +54,8 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("apply migrations: %w", err)
 	}
-	if db.wal != nil {
-		// The writer's commits wait for no fsync (walsync.go).
-		return db.wal.sync()
-	}
-	return nil
+	// The writer's commits wait for no fsync (walsync.go).
+	return db.durable()
 }
 
 // Ready reports an error unless the database answers and every migration has

@@ -80,8 +80,21 @@ func (tx *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
 	return tx.Tx.StmtContext(ctx, st)
 }
 
+// statementContext keeps a caller's cancellation away from SQLite: the
+// driver interrupts a statement whose context ends, and SQLite answers an
+// interrupted write by rolling back the whole physical transaction, which
+// the other callers of the group share. A cancelled caller's work runs to
+// its end instead (do checks the context before it starts).
+func (tx *Tx) statementContext(ctx context.Context) context.Context {
+	if tx.engine == SQLite {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
+}
+
 // ExecContext runs a statement in the transaction.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = tx.statementContext(ctx)
 	if err := tx.FlushHeld(ctx); err != nil {
 		return nil, err
 	}
@@ -93,6 +106,7 @@ func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 
 // QueryContext runs a query in the transaction.
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = tx.statementContext(ctx)
 	if err := tx.FlushHeld(ctx); err != nil {
 		return nil, err
 	}
@@ -104,6 +118,7 @@ func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql
 
 // QueryRowContext runs a query expected to return at most one row.
 func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = tx.statementContext(ctx)
 	if err := tx.FlushHeld(ctx); err != nil {
 		return tx.heldRow(ctx, query, args...)
 	}

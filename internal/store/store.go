@@ -23,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -61,6 +62,9 @@ type DB struct {
 	checkpoints *checkpointer
 	// wal makes SQLite's commits durable (the writer does not fsync).
 	wal *walFile
+	// closeOnce and closeErr make Close idempotent.
+	closeOnce sync.Once
+	closeErr  error
 	// Location is a human description (file path or host/db) for logs.
 	Location string
 }
@@ -106,9 +110,12 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// groupcommit.go). The writer keeps the hot index pages of the logs in a
 	// larger cache (64 MB at most) than the 2 MB default, as every movement
 	// touches a dozen of them; its savepoints' statement journals stay in
-	// memory; and it leaves checkpoints to the checkpointer.
+	// memory; and it leaves most checkpointing to the checkpointer
+	// (checkpointer.go says why it still checkpoints past 4,096 pages, and
+	// why the log file is cut back to 64 MB).
 	write, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=synchronous(NORMAL)"+
-		"&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
+		"&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(4096)"+
+		"&_pragma=journal_size_limit(67108864)&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +140,8 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	cp.SetMaxOpenConns(1)
 	cp.SetConnMaxLifetime(0)
 	wal := &walFile{path: path + "-wal"}
-	db := &DB{engine: SQLite, write: write, read: read, Location: path, group: newGroupCommitter(write, wal.sync), checkpoints: newCheckpointer(cp), wal: wal}
+	db := &DB{engine: SQLite, write: write, read: read, Location: path, checkpoints: newCheckpointer(cp), wal: wal}
+	db.group = newGroupCommitter(write, wal.sync)
 	if err := write.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -178,8 +186,13 @@ func (db *DB) Engine() Engine { return db.engine }
 // Read returns a pool for queries outside a transaction.
 func (db *DB) Read() Querier { return db.read }
 
-// Close closes the database.
+// Close closes the database. Closing it again does nothing.
 func (db *DB) Close() error {
+	db.closeOnce.Do(func() { db.closeErr = db.close() })
+	return db.closeErr
+}
+
+func (db *DB) close() error {
 	if db.group != nil {
 		db.group.close()
 	}
@@ -362,9 +375,32 @@ func NullMicros(t time.Time) sql.NullInt64 {
 // bookkeeping that is not itself an audited change (a session's last-seen
 // time, an API key's last use).
 func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := db.write.ExecContext(ctx, query, args...)
-	if err == nil && db.wal != nil {
-		err = db.wal.sync()
+	if db.group != nil {
+		if err := db.group.brokenErr(); err != nil {
+			return nil, err
+		}
 	}
-	return res, err
+	res, err := db.write.ExecContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return res, db.durable()
+}
+
+// durable makes what SQLite's writer has committed durable (the writer
+// does not wait for the disk, see groupcommit.go); a no-op on PostgreSQL.
+// A failure breaks the group committer as a failed group's fsync does: the
+// syncer shares the log's descriptor, and its next fsync could succeed
+// over pages this one failed to write.
+func (db *DB) durable() error {
+	if db.group == nil {
+		return nil
+	}
+	if err := db.group.brokenErr(); err != nil {
+		return err
+	}
+	if err := db.wal.sync(); err != nil {
+		return db.group.fail(fmt.Errorf("commit not durable: %w", err))
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -13,9 +14,10 @@ import (
 // runs the next group. An fsync of any descriptor of a file flushes every
 // write made to it, SQLite's included.
 type walFile struct {
-	path string
-	mu   sync.Mutex
-	f    *os.File
+	path   string
+	mu     sync.Mutex
+	f      *os.File
+	closed bool
 }
 
 // sync flushes the log to disk. The log is opened on first use and opened
@@ -24,6 +26,9 @@ type walFile struct {
 func (w *walFile) sync() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.closed {
+		return errors.New("database is closed")
+	}
 	now, err := os.Stat(w.path)
 	if err != nil {
 		return fmt.Errorf("write-ahead log: %w", err)
@@ -50,6 +55,7 @@ func (w *walFile) sync() error {
 func (w *walFile) close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.closed = true
 	if w.f == nil {
 		return nil
 	}
