@@ -135,7 +135,19 @@ func (g *groupCommitter) run() {
 		og := g.begin()
 		open := og.add(first)
 		free := false
-		for open && !free && og.size < maxGroup {
+		for open && og.size < maxGroup {
+			// Requests already waiting join the group before it commits:
+			// the larger the group, the fewer pages each request writes
+			// (they share index pages), and the writer is the bottleneck.
+			select {
+			case r := <-g.requests:
+				open = og.add(r)
+				continue
+			default:
+			}
+			if free {
+				break
+			}
 			select {
 			case r := <-g.requests:
 				open = og.add(r)
