@@ -3,12 +3,14 @@ package web_test
 import (
 	"context"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/browsertest"
 	"github.com/stocktrail/stocktrail/internal/inventory"
 	"github.com/stocktrail/stocktrail/internal/server"
@@ -90,6 +92,34 @@ func TestReceiptAndExportInBrowser(t *testing.T) {
 	}
 	if csv[0] != "200" || !strings.HasPrefix(csv[5], "SKU,Quantity,Unit,Action type,User,Station,Timestamp") {
 		t.Fatalf("csv download %q", csv)
+	}
+	// A file import is one event in the Activity Log; its link opens the
+	// import's movements in the change log.
+	importCtx := actor.WithRequest(f.Ctx, actor.Request{RequestID: "import-77"})
+	if _, err := inventory.BulkUpdate(importCtx, db, []inventory.BulkRow{
+		{Row: 2, SKU: "OIL-5", Location: "WH1/A2", Quantity: "4"},
+		{Row: 3, SKU: "OIL-5", Location: "WH1/A1", Quantity: "7"},
+	}, inventory.Options{Reason: "shelf count", Reference: "count.csv"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/activity?table_name=inventory_batch"),
+		chromedp.WaitVisible(chromedp.CSS(`a.batch-movements`)),
+		chromedp.Click(chromedp.CSS(`a.batch-movements`)),
+		chromedp.WaitVisible(chromedp.CSS(`table.log`)),
+	); err != nil {
+		fail("from the import's event to its movements", err)
+	}
+	if dir := os.Getenv("STOCKTRAIL_SCREENSHOTS"); dir != "" {
+		browsertest.Screenshot(t, ctx, filepath.Join(dir, "change-log-of-one-import.png"))
+	}
+	batchText, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`table.log`)))
+	if err != nil || strings.Count(batchText, "shelf count") != 3 || strings.Contains(batchText, "PO-77") {
+		fail("the import's movements "+batchText, err)
+	}
+	batchField, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`input[name=batch_id]`)))
+	if err != nil || batchField != "import-77" {
+		fail("batch filter field "+batchField, err)
 	}
 	if err := inventory.CheckInvariant(context.Background(), db.Read(), f.Workspace.ID); err != nil {
 		t.Fatal(err)
