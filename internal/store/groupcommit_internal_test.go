@@ -47,36 +47,56 @@ func count(t *testing.T, db *DB) int {
 	return n
 }
 
-// A caller hears of its commit only once the group is durable. Meanwhile
-// the writer runs the requests that come in the next group, and commits
-// that group once the syncer is free.
-func TestGroupAnsweredOnlyWhenDurable(t *testing.T) {
+// heldFsync opens a database whose first group's fsync waits until let
+// is called (at the latest when the test ends, before the database closes,
+// which waits for the syncer) and then returns firstErr; later fsyncs
+// succeed. It commits a first row and returns once that group waits for
+// its fsync, with the channel that answers its caller.
+func heldFsync(t *testing.T, firstErr error) (db *DB, let func(), first chan error) {
+	t.Helper()
 	release := make(chan struct{})
-	entered := make(chan struct{}, 10)
-	db := withDurable(t, func() error {
-		entered <- struct{}{}
-		<-release
+	entered := make(chan struct{}, 1)
+	var calls atomic.Int32
+	db = withDurable(t, func() error {
+		if calls.Add(1) == 1 {
+			entered <- struct{}{}
+			<-release
+			return firstErr
+		}
 		return nil
 	})
 	var once sync.Once
-	let := func() { once.Do(func() { close(release) }) }
-	t.Cleanup(let) // runs before the database closes, which waits for the syncer
-	first := make(chan error, 1)
+	let = func() { once.Do(func() { close(release) }) }
+	t.Cleanup(let)
+	first = make(chan error, 1)
 	go func() { first <- insert(db, 1) }()
-	<-entered // the first group is committed and waits for its fsync
-	if n := count(t, db); n != 1 {
-		t.Fatalf("%d rows visible after the first commit, want 1", n)
-	}
-	ran := make(chan struct{})
-	second := make(chan error, 1)
+	<-entered
+	return db, let, first
+}
+
+// inNextGroup runs query in a transaction of its own, started now; ran
+// closes once the statement has run, done answers its caller.
+func inNextGroup(ctx context.Context, db *DB, query string) (ran chan struct{}, done chan error) {
+	ran, done = make(chan struct{}), make(chan error, 1)
 	go func() {
-		ctx := context.Background()
-		second <- db.InTx(ctx, func(tx *Tx) error {
-			_, err := tx.ExecContext(ctx, `INSERT INTO t (v) VALUES (2)`)
+		done <- db.InTx(ctx, func(tx *Tx) error {
+			_, err := tx.ExecContext(ctx, query)
 			close(ran)
 			return err
 		})
 	}()
+	return ran, done
+}
+
+// A caller hears of its commit only once the group is durable. Meanwhile
+// the writer runs the requests that come in the next group, and commits
+// that group once the syncer is free.
+func TestGroupAnsweredOnlyWhenDurable(t *testing.T) {
+	db, let, first := heldFsync(t, nil)
+	if n := count(t, db); n != 1 {
+		t.Fatalf("%d rows visible after the first commit, want 1", n)
+	}
+	ran, second := inNextGroup(context.Background(), db, `INSERT INTO t (v) VALUES (2)`)
 	select {
 	case <-ran:
 	case <-time.After(10 * time.Second):
@@ -166,34 +186,9 @@ func TestWALFileFollowsTheLog(t *testing.T) {
 // committed, even if a later fsync succeeds (Linux reports a failed
 // writeback once): its callers get the failure.
 func TestGroupFilledDuringAFailedFsyncIsNotCommitted(t *testing.T) {
-	release := make(chan struct{})
-	entered := make(chan struct{}, 10)
 	fail := errors.New("EIO")
-	var calls atomic.Int32
-	db := withDurable(t, func() error {
-		if calls.Add(1) == 1 {
-			entered <- struct{}{}
-			<-release
-			return fail
-		}
-		return nil
-	})
-	var once sync.Once
-	let := func() { once.Do(func() { close(release) }) }
-	t.Cleanup(let)
-	first := make(chan error, 1)
-	go func() { first <- insert(db, 1) }()
-	<-entered
-	ran := make(chan struct{})
-	second := make(chan error, 1)
-	go func() {
-		ctx := context.Background()
-		second <- db.InTx(ctx, func(tx *Tx) error {
-			_, err := tx.ExecContext(ctx, `INSERT INTO t (v) VALUES (2)`)
-			close(ran)
-			return err
-		})
-	}()
+	db, let, first := heldFsync(t, fail)
+	ran, second := inNextGroup(context.Background(), db, `INSERT INTO t (v) VALUES (2)`)
 	<-ran // the second group is open, waiting for the syncer
 	let()
 	if err := <-first; !errors.Is(err, fail) {
@@ -214,32 +209,8 @@ func TestGroupFilledDuringAFailedFsyncIsNotCommitted(t *testing.T) {
 // group down with it: SQLite rolls back the whole transaction when a
 // statement is interrupted, so statements do not see the cancellation.
 func TestCancelledCallerDoesNotFailItsGroup(t *testing.T) {
-	release := make(chan struct{})
-	entered := make(chan struct{}, 10)
-	var calls atomic.Int32
-	db := withDurable(t, func() error {
-		if calls.Add(1) == 1 {
-			entered <- struct{}{}
-			<-release
-		}
-		return nil
-	})
-	var once sync.Once
-	let := func() { once.Do(func() { close(release) }) }
-	t.Cleanup(let)
-	first := make(chan error, 1)
-	go func() { first <- insert(db, 1) }()
-	<-entered // the first group waits for its fsync; the next one fills
-	other := make(chan error, 1)
-	otherRan := make(chan struct{})
-	go func() {
-		ctx := context.Background()
-		other <- db.InTx(ctx, func(tx *Tx) error {
-			_, err := tx.ExecContext(ctx, `INSERT INTO t (v) VALUES (2)`)
-			close(otherRan)
-			return err
-		})
-	}()
+	db, let, first := heldFsync(t, nil)
+	otherRan, other := inNextGroup(context.Background(), db, `INSERT INTO t (v) VALUES (2)`)
 	<-otherRan
 	ctx, cancel := context.WithCancel(context.Background())
 	started := make(chan struct{})
