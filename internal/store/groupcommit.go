@@ -211,10 +211,10 @@ func (g *groupCommitter) brokenErr() error {
 // WriterStats describes the SQLite writer's work so far, for benchmarks:
 // when Busy is close to the elapsed time, the single writer is the limit.
 type WriterStats struct {
-	Groups       int64         // physical transactions committed
-	Transactions int64         // logical transactions run in them
+	Groups       int64         // physical transactions committed (counted before their fsync)
+	Transactions int64         // logical transactions committed in them
 	Busy         time.Duration // time spent running and committing groups
-	Checkpoints  int64         // write-ahead log checkpoints run off the writer
+	Checkpoints  int64         // checkpoints tried beside the writer (failed or empty ones included)
 	Syncs        int64         // fsyncs of the write-ahead log that made groups durable
 	SyncBusy     time.Duration // time spent in them
 }
