@@ -345,12 +345,12 @@ func benchHTTP(ctx context.Context, db *store.DB, d *dbFlags, authSvc *auth.Serv
 	}
 	defer raw.close()
 	rows := max(int(res.OK), 1000)
-	rate, err := raw.insert(ctx, 0, rows, 1)
+	took, err := raw.insert(ctx, 0, rows, 1)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%-34s %.0f rows/s (%d bare log rows, one transaction each)\n",
-		fmt.Sprintf("  raw driver, %d writers", raw.writers), rate, rows)
+		fmt.Sprintf("  raw driver, %d writers", raw.writers), float64(rows)/took.Seconds(), rows)
 	return nil
 }
 
@@ -482,11 +482,11 @@ func benchBatch(ctx context.Context, db *store.DB, d *dbFlags, authSvc *auth.Ser
 			return fmt.Errorf("batch: no request succeeded")
 		}
 		// The same number of rows through the bare driver.
-		rawRate, err := raw.insert(ctx, round, n, perRequest)
+		rawTook, err := raw.insert(ctx, round, n, perRequest)
 		if err != nil {
 			return err
 		}
-		rawTook := time.Duration(float64(n) / rawRate * float64(time.Second))
+		rawRate := float64(n) / rawTook.Seconds()
 		ratios = append(ratios, httpRate/rawRate)
 		fmt.Fprintf(stdout, "%-34s %.0f rows/s (%d rows in %v)\n", fmt.Sprintf("raw driver inserts, %d writers", raw.writers), rawRate, n, rawTook.Round(time.Millisecond))
 		fmt.Fprintf(stdout, "%-34s %.0f%% of raw\n", fmt.Sprintf("  round %d ratio", round), 100*httpRate/rawRate)

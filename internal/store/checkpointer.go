@@ -60,10 +60,10 @@ func (c *checkpointer) run() {
 	}
 }
 
-// close stops the goroutine and runs a last checkpoint.
+// close stops the goroutine. The last connection to close (the writer's)
+// checkpoints the whole log and removes it.
 func (c *checkpointer) close() error {
 	close(c.stop)
 	<-c.stopped
-	c.conn.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`)
 	return c.conn.Close()
 }
