@@ -176,12 +176,9 @@ func (g *groupCommitter) syncer() {
 	defer close(g.syncerDone)
 	for cg := range g.committed {
 		began := time.Now()
-		err := g.durable()
+		err := g.makeDurable()
 		g.syncs.Add(1)
 		g.syncBusy.Add(int64(time.Since(began)))
-		if err != nil {
-			err = g.fail(fmt.Errorf("commit not durable: %w", err))
-		}
 		g.syncerFree <- struct{}{}
 		for i, r := range cg.requests {
 			if err != nil {
@@ -193,11 +190,17 @@ func (g *groupCommitter) syncer() {
 	}
 }
 
-// fail marks the committer broken by err, unless it already is, and
-// returns why it is broken.
-func (g *groupCommitter) fail(err error) error {
-	g.broken.CompareAndSwap(nil, &err)
-	return *g.broken.Load()
+// makeDurable fsyncs the log, for a group or for DB.Exec. A failure breaks
+// the committer, and once it is broken nothing counts as durable, also
+// what an fsync running at the same time flushed: all share the log's
+// descriptor, and after one failed fsync the next may succeed over pages
+// that never reached the disk.
+func (g *groupCommitter) makeDurable() error {
+	if err := g.durable(); err != nil {
+		err = fmt.Errorf("commit not durable: %w", err)
+		g.broken.CompareAndSwap(nil, &err)
+	}
+	return g.brokenErr()
 }
 
 // brokenErr is why the committer is broken, or nil.

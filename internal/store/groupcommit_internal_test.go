@@ -246,7 +246,7 @@ func TestExecDurabilityAndClose(t *testing.T) {
 	if _, err := db.Exec(ctx, `INSERT INTO t (v) VALUES (1)`); err != nil {
 		t.Fatal(err)
 	}
-	db.wal = &walFile{path: db.Location + "-missing"}
+	db.group.durable = (&walFile{path: db.Location + "-missing"}).sync
 	if _, err := db.Exec(ctx, `INSERT INTO t (v) VALUES (2)`); err == nil || !strings.Contains(err.Error(), "not durable") {
 		t.Fatalf("Exec whose fsync failed: %v", err)
 	}
@@ -261,5 +261,43 @@ func TestExecDurabilityAndClose(t *testing.T) {
 	}
 	if _, err := db.Exec(ctx, `INSERT INTO t (v) VALUES (4)`); err == nil {
 		t.Error("Exec after Close succeeded")
+	}
+}
+
+// A group already handed to the syncer is not acknowledged when DB.Exec's
+// fsync failed meanwhile: that fsync may have taken the group's pages with
+// it, and the syncer's own next fsync could still succeed.
+func TestGroupWaitingForFsyncFailsAfterExecsFsyncFailed(t *testing.T) {
+	fail := errors.New("EIO")
+	release := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	var calls atomic.Int32
+	db := withDurable(t, func() error {
+		switch calls.Add(1) {
+		case 1: // the group's fsync waits while Exec's runs and fails
+			entered <- struct{}{}
+			<-release
+			return nil
+		case 2:
+			return fail
+		}
+		return nil
+	})
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+	first := make(chan error, 1)
+	go func() { first <- insert(db, 1) }()
+	<-entered
+	if _, err := db.Exec(context.Background(), `INSERT INTO t (v) VALUES (2)`); !errors.Is(err, fail) {
+		t.Fatalf("Exec: %v, want its fsync's failure", err)
+	}
+	close(release)
+	if err := <-first; !errors.Is(err, fail) {
+		t.Fatalf("the group waiting for its fsync: %v, want the failure", err)
 	}
 }

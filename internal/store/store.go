@@ -389,18 +389,9 @@ func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, 
 
 // durable makes what SQLite's writer has committed durable (the writer
 // does not wait for the disk, see groupcommit.go); a no-op on PostgreSQL.
-// A failure breaks the group committer as a failed group's fsync does: the
-// syncer shares the log's descriptor, and its next fsync could succeed
-// over pages this one failed to write.
 func (db *DB) durable() error {
 	if db.group == nil {
 		return nil
 	}
-	if err := db.group.brokenErr(); err != nil {
-		return err
-	}
-	if err := db.wal.sync(); err != nil {
-		return db.group.fail(fmt.Errorf("commit not durable: %w", err))
-	}
-	return nil
+	return db.group.makeDurable()
 }
