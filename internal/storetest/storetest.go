@@ -33,9 +33,7 @@ func Engines(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 func Open(t testing.TB, engine store.Engine) *store.DB {
 	t.Helper()
 	cfg := store.Config{DataDir: t.TempDir()}
-	if engine == store.Postgres {
-		cfg.URL = pgtest.NewDatabase(t)
-	}
+	cfg.URL = store.Pick(engine, func() string { return "" }, func() string { return pgtest.NewDatabase(t) })()
 	ctx := context.Background()
 	db, err := store.Open(ctx, cfg)
 	if err != nil {
