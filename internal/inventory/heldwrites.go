@@ -14,8 +14,8 @@ import (
 // send them together, as one statement, before the transaction's next
 // statement or its commit (store.Tx.HoldWrites): each record's new
 // quantity, each item-location's new level, the checkpoints' sums and the
-// log entries. A movement was a statement, a round trip to a server
-// process, and that exchange was most of its cost.
+// log entries. Each statement is a round trip to a server process, which
+// costs more than the write it carries.
 //
 // A movement can be held only where its item-location level is known: the
 // levels readAhead locked and read, and those a movement wrote directly

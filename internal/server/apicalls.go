@@ -12,31 +12,16 @@ import (
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
-// recordAPICalls records every API call made with an API key (API_CALL) and
-// every API answer of 400 or more, whoever made the call (API_ERROR): one
-// lean event with the method, path and status; the key is the event's actor
-// and the request id, address and user agent come with it.
+// recordAPICalls records every call made with an API key (API_CALL) and
+// every answer of 400 or more, whoever called (API_ERROR).
 //
 // A call that changes something records its API_CALL inside the change's
-// own transaction, just before COMMIT: the call and its effect commit
-// together, and a busy integration does not pay a second durable commit per
-// call. The HTTP status is not known yet at that point, so such an event
-// says "committed" instead. Calls without a transaction of their
-// own (reads) and failed calls (status 400 or more, whose transaction has
-// rolled back and must not take the record of the failure with it) are
-// recorded after the handler in a transaction of their own, before the
-// answer completes, so a client that got its answer can already find the
-// call in the log.
-//
-// Successful calls to the audit-log endpoints record no API_CALL: they
-// record a READ (or the manual entry) themselves, with the same key,
-// request id and address, and a second event per call would double-count
-// audit-log access. Their errors are still recorded, so probing the audit
-// log with the wrong key shows up.
-//
-// Calls without a resolved party (no or a wrong credential) are not
-// recorded here: an event belongs to a workspace, and an unknown caller has
-// none. The request log still has them.
+// transaction, so the call and its effect commit together without a second
+// durable commit; the status is not known then, so the event says
+// "committed". Reads and failures (whose transaction rolled back) are
+// recorded after the handler, before the answer completes. The audit-log
+// endpoints record their own READ instead, so only their errors are
+// recorded here. Unknown callers have no workspace to record into.
 func (s *Server) recordAPICalls(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isAPI(r) {
