@@ -128,16 +128,16 @@ func benchCommand(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "workspace holds %d log entries, %d item-locations\n", total, pairs)
 	if parts["check"] {
 		began := time.Now()
-		if err := inventory.CheckInvariant(ctx, db.Read(), who.WorkspaceID); err != nil {
+		if err := inventory.CheckInvariant(ctx, db); err != nil {
 			return fmt.Errorf("inconsistent workspace: %w", err)
 		}
 		fmt.Fprintf(stdout, "%-34s ok in %v\n", "invariant (records, levels, checkpoints)", time.Since(began).Round(time.Millisecond))
 	}
-	catalogue, err := inventory.ListItems(ctx, db.Read(), who.WorkspaceID, "", 1000)
+	catalogue, err := inventory.ListItems(ctx, db, "", 1000)
 	if err != nil || len(catalogue) == 0 {
 		return fmt.Errorf("no items to query: %v", err)
 	}
-	locs, err := inventory.ListLocations(ctx, db.Read(), who.WorkspaceID, false)
+	locs, err := inventory.ListLocations(ctx, db, false)
 	if err != nil {
 		return err
 	}

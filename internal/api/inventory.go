@@ -95,11 +95,11 @@ func queryID(r *http.Request, name string) (int64, error) {
 }
 
 func (a *API) listItems(w http.ResponseWriter, r *http.Request) error {
-	who, err := actor.Require(r.Context(), actor.ViewInventory)
+	_, err := actor.Require(r.Context(), actor.ViewInventory)
 	if err != nil {
 		return err
 	}
-	items, err := inventory.ListItems(r.Context(), a.cfg.DB.Read(), who.WorkspaceID, r.URL.Query().Get("q"), 1000)
+	items, err := inventory.ListItems(r.Context(), a.cfg.DB, r.URL.Query().Get("q"), 1000)
 	if err != nil {
 		return err
 	}
@@ -136,11 +136,11 @@ func (a *API) itemHistory(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) listLocations(w http.ResponseWriter, r *http.Request) error {
-	who, err := actor.Require(r.Context(), actor.ViewInventory)
+	_, err := actor.Require(r.Context(), actor.ViewInventory)
 	if err != nil {
 		return err
 	}
-	locs, err := inventory.ListLocations(r.Context(), a.cfg.DB.Read(), who.WorkspaceID, r.URL.Query().Get("archived") == "true")
+	locs, err := inventory.ListLocations(r.Context(), a.cfg.DB, r.URL.Query().Get("archived") == "true")
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func (a *API) listLocations(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) listRecords(w http.ResponseWriter, r *http.Request) error {
-	who, err := actor.Require(r.Context(), actor.ViewInventory)
+	_, err := actor.Require(r.Context(), actor.ViewInventory)
 	if err != nil {
 		return err
 	}
@@ -160,7 +160,7 @@ func (a *API) listRecords(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f.WithEmpty = r.URL.Query().Get("empty") == "true"
-	recs, err := inventory.ListRecords(r.Context(), a.cfg.DB.Read(), who.WorkspaceID, f)
+	recs, err := inventory.ListRecords(r.Context(), a.cfg.DB, f)
 	if err != nil {
 		return err
 	}

@@ -168,7 +168,7 @@ func TestInventoryAPI(t *testing.T) {
 		if e := entries[len(entries)-1].(map[string]any); e["action"] != "scan" || e["actor_kind"] != "station" {
 			t.Fatalf("station entry %v", e)
 		}
-		if err := inventory.CheckInvariant(f.Ctx, db.Read(), f.Workspace.ID); err != nil {
+		if err := inventory.CheckInvariant(f.Ctx, db); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -220,7 +220,7 @@ func TestBulkImportAPI(t *testing.T) {
 		if status != 201 {
 			t.Fatalf("import: %d %s", status, b)
 		}
-		if err := inventory.CheckInvariant(f.Ctx, db.Read(), f.Workspace.ID); err != nil {
+		if err := inventory.CheckInvariant(f.Ctx, db); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -305,7 +305,7 @@ func TestBackdatedIssueAPI(t *testing.T) {
 		if stock["count"].(float64) != 0 {
 			t.Fatalf("stock as of Tuesday %v", stock)
 		}
-		if err := inventory.CheckInvariant(f.Ctx, db.Read(), f.Workspace.ID); err != nil {
+		if err := inventory.CheckInvariant(f.Ctx, db); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -100,7 +100,7 @@ type AssetInput struct {
 }
 
 // apply merges in into a and validates the result, naming bad fields.
-func (in AssetInput) apply(ctx context.Context, q store.Querier, workspaceID int64, a *Asset) error {
+func (in AssetInput) apply(ctx context.Context, q *store.Tx, workspaceID int64, a *Asset) error {
 	f := fault.Fields{}
 	if in.Tag != nil {
 		a.Tag = strings.TrimSpace(*in.Tag)
@@ -152,7 +152,7 @@ func (in AssetInput) apply(ctx context.Context, q store.Querier, workspaceID int
 	if a.LocationID < 0 {
 		f.Add("location_id", "must be a location id")
 	} else if a.LocationID > 0 {
-		loc, err := inventory.GetLocation(ctx, q, workspaceID, a.LocationID)
+		loc, err := inventory.GetLocation(ctx, q, a.LocationID)
 		switch {
 		case fault.Is(err, fault.NotFound):
 			f.Add("location_id", "no such location")
@@ -364,7 +364,7 @@ func ListAssets(ctx context.Context, db *store.DB, f AssetFilter) ([]Asset, int,
 		where += ` AND a.category = ` + arg(f.Category)
 	}
 	if f.LocationID > 0 {
-		loc, err := inventory.GetLocation(ctx, db.Read(), who.WorkspaceID, f.LocationID)
+		loc, err := inventory.GetLocation(ctx, db, f.LocationID)
 		if err != nil {
 			return nil, 0, err
 		}

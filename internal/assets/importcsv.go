@@ -78,7 +78,7 @@ func ImportCSV(ctx context.Context, db *store.DB, r io.Reader) (int, error) {
 	n := 0
 	err = db.InTx(ctx, func(tx *store.Tx) error {
 		n = 0
-		locs, err := inventory.ListLocations(ctx, tx, who.WorkspaceID, false)
+		locs, err := inventory.ListLocations(ctx, tx, false)
 		if err != nil {
 			return err
 		}

@@ -108,7 +108,7 @@ type NewSession struct {
 	ExcludeRetired bool   `json:"exclude_retired"`
 }
 
-func (n *NewSession) validate(ctx context.Context, q store.Querier, workspaceID int64) error {
+func (n *NewSession) validate(ctx context.Context, q *store.Tx, workspaceID int64) error {
 	f := fault.Fields{}
 	n.Name = strings.TrimSpace(n.Name)
 	if n.Name == "" {
@@ -119,7 +119,7 @@ func (n *NewSession) validate(ctx context.Context, q store.Querier, workspaceID 
 	if n.LocationID < 0 {
 		f.Add("location_id", "must be a location id, or 0 for all locations")
 	} else if n.LocationID > 0 {
-		if _, err := inventory.GetLocation(ctx, q, workspaceID, n.LocationID); fault.Is(err, fault.NotFound) {
+		if _, err := inventory.GetLocation(ctx, q, n.LocationID); fault.Is(err, fault.NotFound) {
 			f.Add("location_id", "no such location")
 		} else if err != nil {
 			return err
@@ -744,7 +744,7 @@ func Stage(ctx context.Context, db *store.DB, sessionID, assetID int64, c Staged
 			return err
 		}
 		if c.LocationID != nil && *c.LocationID > 0 {
-			if _, err := inventory.GetLocation(ctx, tx, who.WorkspaceID, *c.LocationID); fault.Is(err, fault.NotFound) {
+			if _, err := inventory.GetLocation(ctx, tx, *c.LocationID); fault.Is(err, fault.NotFound) {
 				return fault.Field("location_id", "no such location")
 			} else if err != nil {
 				return err

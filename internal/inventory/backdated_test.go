@@ -33,8 +33,7 @@ func (w *world) loc(code string) inventory.Location {
 
 func (w *world) recordAt(t *testing.T, code, lot string) int64 {
 	t.Helper()
-	rs, err := inventory.ListRecords(context.Background(), w.db.Read(), w.f.Workspace.ID,
-		inventory.RecordFilter{ItemID: w.bolt.ID, LocationID: w.loc(code).ID, WithEmpty: true})
+	rs, err := inventory.ListRecords(w.f.Ctx, w.db, inventory.RecordFilter{ItemID: w.bolt.ID, LocationID: w.loc(code).ID, WithEmpty: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ func loadBench(b *testing.B, engine store.Engine, items, locations int) benchDat
 		b.Fatal(err)
 	}
 	b.Logf("%s: loaded %d entries over %d item-locations in %v", engine, entries, items*locations, time.Since(began).Round(time.Millisecond))
-	list, err := inventory.ListItems(f.Ctx, db.Read(), f.Workspace.ID, "", 1000)
+	list, err := inventory.ListItems(f.Ctx, db, "", 1000)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -170,7 +170,7 @@ func (f *LogFilter) resolveSKU(ctx context.Context, q store.Querier, workspaceID
 	if f.SKU == "" || f.ItemID != 0 {
 		return nil
 	}
-	it, err := ItemBySKU(ctx, q, workspaceID, f.SKU)
+	it, err := itemBySKU(ctx, q, workspaceID, f.SKU)
 	if err != nil {
 		if fault.Is(err, fault.NotFound) {
 			return fault.Field("sku", fmt.Sprintf("unknown SKU %q", f.SKU))
@@ -338,24 +338,10 @@ func ItemHistory(ctx context.Context, db *store.DB, itemID int64, before int64, 
 	if err != nil {
 		return LogPage{}, err
 	}
-	if _, err := GetItem(ctx, db.Read(), a.WorkspaceID, itemID); err != nil {
+	if _, err := getItem(ctx, db.Read(), a.WorkspaceID, itemID); err != nil {
 		return LogPage{}, err
 	}
 	return ListLog(ctx, db, LogFilter{ItemID: itemID, Before: before, Limit: limit})
-}
-
-// ReadLogInOrder streams every entry of the workspace with an id above
-// after, oldest first: the cheap re-read that sealing needs. On PostgreSQL
-// ids are handed out at insert, so a transaction still in flight may commit
-// an id below one already visible; a sealer should only seal entries
-// recorded more than MaxEntryDelay ago (entries are written within
-// maxWriteDelay of their recorded time and commit right after).
-func ReadLogInOrder(ctx context.Context, q store.Querier, workspaceID, after int64, limit int, fn func(Entry) error) error {
-	if limit <= 0 {
-		limit = 1000
-	}
-	return streamEntries(ctx, q, fn, `SELECT `+entryColumns+` FROM inventory_log WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
-		workspaceID, after, limit)
 }
 
 // Backdated reports whether the entry was recorded at another time than it

@@ -126,7 +126,7 @@ func UpdateItem(ctx context.Context, db *store.DB, id int64, in ItemInput) (Item
 	}
 	var it Item
 	err = db.InTx(ctx, func(tx *store.Tx) error {
-		old, err := GetItem(ctx, tx, a.WorkspaceID, id)
+		old, err := getItem(ctx, tx, a.WorkspaceID, id)
 		if err != nil {
 			return err
 		}
@@ -156,7 +156,7 @@ func DeleteItem(ctx context.Context, db *store.DB, id int64) error {
 		return err
 	}
 	return db.InTx(ctx, func(tx *store.Tx) error {
-		it, err := GetItem(ctx, tx, a.WorkspaceID, id)
+		it, err := getItem(ctx, tx, a.WorkspaceID, id)
 		if err != nil {
 			return err
 		}
@@ -190,15 +190,32 @@ func scanItem(row interface{ Scan(...any) error }) (Item, error) {
 	return it, nil
 }
 
-// GetItem returns one item of the workspace that has not been deleted.
-func GetItem(ctx context.Context, q store.Querier, workspaceID, id int64) (Item, error) {
+// GetItem returns one item of the actor's workspace that has not been
+// deleted.
+func GetItem(ctx context.Context, r store.Reader, id int64) (Item, error) {
+	who, err := actor.Require(ctx, actor.ViewInventory)
+	if err != nil {
+		return Item{}, err
+	}
+	return getItem(ctx, r.Read(), who.WorkspaceID, id)
+}
+
+func getItem(ctx context.Context, q store.Querier, workspaceID, id int64) (Item, error) {
 	it, err := scanItem(q.QueryRowContext(ctx, `SELECT `+itemColumns+` FROM items WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL`,
 		workspaceID, id))
 	return it, store.NotFound(err, "item")
 }
 
-// ItemBySKU returns the item with the given SKU.
-func ItemBySKU(ctx context.Context, q store.Querier, workspaceID int64, sku string) (Item, error) {
+// ItemBySKU returns the item of the actor's workspace with the given SKU.
+func ItemBySKU(ctx context.Context, r store.Reader, sku string) (Item, error) {
+	who, err := actor.Require(ctx, actor.ViewInventory)
+	if err != nil {
+		return Item{}, err
+	}
+	return itemBySKU(ctx, r.Read(), who.WorkspaceID, sku)
+}
+
+func itemBySKU(ctx context.Context, q store.Querier, workspaceID int64, sku string) (Item, error) {
 	it, err := scanItem(q.QueryRowContext(ctx, `SELECT `+itemColumns+` FROM items WHERE workspace_id = $1 AND sku = $2 AND deleted_at IS NULL`,
 		workspaceID, strings.TrimSpace(sku)))
 	if err == sql.ErrNoRows {
@@ -209,7 +226,12 @@ func ItemBySKU(ctx context.Context, q store.Querier, workspaceID int64, sku stri
 
 // ListItems returns the catalogue in SKU order, optionally only SKUs or
 // names containing search.
-func ListItems(ctx context.Context, q store.Querier, workspaceID int64, search string, limit int) ([]Item, error) {
+func ListItems(ctx context.Context, r store.Reader, search string, limit int) ([]Item, error) {
+	who, err := actor.Require(ctx, actor.ViewInventory)
+	if err != nil {
+		return nil, err
+	}
+	q, workspaceID := r.Read(), who.WorkspaceID
 	if limit <= 0 || limit > 1000 {
 		limit = 500
 	}

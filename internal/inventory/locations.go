@@ -87,7 +87,7 @@ func CreateLocation(ctx context.Context, db *store.DB, n NewLocation) (Location,
 	err = db.InTx(ctx, func(tx *store.Tx) error {
 		path := n.Code
 		if n.ParentID != 0 {
-			parent, err := GetLocation(ctx, tx, a.WorkspaceID, n.ParentID)
+			parent, err := getLocation(ctx, tx, a.WorkspaceID, n.ParentID)
 			if err != nil {
 				if fault.Is(err, fault.NotFound) {
 					return fault.Field("parent_id", "no such location")
@@ -138,15 +138,28 @@ func scanLocation(row interface{ Scan(...any) error }) (Location, error) {
 	return l, nil
 }
 
-// GetLocation returns one location of the workspace.
-func GetLocation(ctx context.Context, q store.Querier, workspaceID, id int64) (Location, error) {
+// GetLocation returns one location of the actor's workspace.
+func GetLocation(ctx context.Context, r store.Reader, id int64) (Location, error) {
+	who, err := actor.Require(ctx, actor.ViewInventory)
+	if err != nil {
+		return Location{}, err
+	}
+	return getLocation(ctx, r.Read(), who.WorkspaceID, id)
+}
+
+func getLocation(ctx context.Context, q store.Querier, workspaceID, id int64) (Location, error) {
 	l, err := scanLocation(q.QueryRowContext(ctx, `SELECT `+locationColumns+` FROM locations WHERE workspace_id = $1 AND id = $2`, workspaceID, id))
 	return l, store.NotFound(err, "location")
 }
 
 // ListLocations returns the workspace's locations in path order, so that
 // children follow their parent.
-func ListLocations(ctx context.Context, q store.Querier, workspaceID int64, includeArchived bool) ([]Location, error) {
+func ListLocations(ctx context.Context, r store.Reader, includeArchived bool) ([]Location, error) {
+	who, err := actor.Require(ctx, actor.ViewInventory)
+	if err != nil {
+		return nil, err
+	}
+	q, workspaceID := r.Read(), who.WorkspaceID
 	query := `SELECT ` + locationColumns + ` FROM locations WHERE workspace_id = $1`
 	if !includeArchived {
 		query += ` AND archived_at IS NULL`
@@ -165,29 +178,6 @@ func ListLocations(ctx context.Context, q store.Querier, workspaceID int64, incl
 		out = append(out, l)
 	}
 	return out, rows.Err()
-}
-
-// SubtreeIDs returns id and the ids of every location below it.
-func SubtreeIDs(ctx context.Context, q store.Querier, workspaceID, id int64) ([]int64, error) {
-	root, err := GetLocation(ctx, q, workspaceID, id)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := q.QueryContext(ctx, `SELECT id FROM locations WHERE workspace_id = $1 AND (id = $2 OR path LIKE $3 ESCAPE '\')`,
-		workspaceID, id, escapeLike(root.Path)+"/%")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var v int64
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		ids = append(ids, v)
-	}
-	return ids, rows.Err()
 }
 
 func escapeLike(s string) string {

@@ -85,7 +85,7 @@ func TestBatchReceiptsAroundOtherMovements(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		oldRecs, err := inventory.ListRecords(w.ctx, db.Read(), w.f.Workspace.ID, inventory.RecordFilter{ItemID: w.oil.ID, LocationID: w.a2.ID})
+		oldRecs, err := inventory.ListRecords(w.ctx, db, inventory.RecordFilter{ItemID: w.oil.ID, LocationID: w.a2.ID})
 		if err != nil || len(oldRecs) != 2 {
 			t.Fatalf("old lots %v %v", oldRecs, err)
 		}
@@ -120,7 +120,7 @@ func TestBatchReceiptsAroundOtherMovements(t *testing.T) {
 			t.Fatalf("record level %s, want 10-5+1-5+2-1+3-2+1 = 4", got)
 		}
 		w.entriesAreLogged(t, res.Entries)
-		recs, err := inventory.ListRecords(w.ctx, db.Read(), w.f.Workspace.ID, inventory.RecordFilter{ItemID: w.bolt.ID, LocationID: w.a1.ID})
+		recs, err := inventory.ListRecords(w.ctx, db, inventory.RecordFilter{ItemID: w.bolt.ID, LocationID: w.a1.ID})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -287,7 +287,7 @@ func (c *change) item(ref ItemRef) (Item, error) {
 		if it, ok := c.state.itemByID(ref.ItemID); ok {
 			return it, nil
 		}
-		it, err := GetItem(c.ctx, c.tx, c.who.WorkspaceID, ref.ItemID)
+		it, err := getItem(c.ctx, c.tx, c.who.WorkspaceID, ref.ItemID)
 		if fault.Is(err, fault.NotFound) {
 			return Item{}, fault.Field("item_id", "no such item")
 		}
@@ -299,7 +299,7 @@ func (c *change) item(ref ItemRef) (Item, error) {
 		if it, ok := c.state.itemBySKU(strings.TrimSpace(ref.SKU)); ok {
 			return it, nil
 		}
-		it, err := ItemBySKU(c.ctx, c.tx, c.who.WorkspaceID, ref.SKU)
+		it, err := itemBySKU(c.ctx, c.tx, c.who.WorkspaceID, ref.SKU)
 		if fault.Is(err, fault.NotFound) {
 			return Item{}, fault.Field("sku", fmt.Sprintf("unknown SKU %q", ref.SKU))
 		}
@@ -336,7 +336,7 @@ func (c *change) location(ref LocationRef, field string) (Location, error) {
 		if l, cached = c.state.locationByID(id); cached {
 			break
 		}
-		l, err = GetLocation(c.ctx, c.tx, c.who.WorkspaceID, id)
+		l, err = getLocation(c.ctx, c.tx, c.who.WorkspaceID, id)
 		if fault.Is(err, fault.NotFound) {
 			return Location{}, fault.Field(field, "no such location")
 		}
@@ -464,7 +464,7 @@ func (m *Move) run(c *change) error {
 	if err != nil {
 		return err
 	}
-	it, err := GetItem(c.ctx, c.tx, c.who.WorkspaceID, src.ItemID)
+	it, err := getItem(c.ctx, c.tx, c.who.WorkspaceID, src.ItemID)
 	if err != nil {
 		return err
 	}
@@ -512,11 +512,11 @@ func (m *Split) run(c *change) error {
 	if q > src.Quantity {
 		return fault.Field("quantity", fmt.Sprintf("the record holds only %s %s", src.Quantity.Format(src.Scale), src.Unit))
 	}
-	it, err := GetItem(c.ctx, c.tx, c.who.WorkspaceID, src.ItemID)
+	it, err := getItem(c.ctx, c.tx, c.who.WorkspaceID, src.ItemID)
 	if err != nil {
 		return err
 	}
-	loc, err := GetLocation(c.ctx, c.tx, c.who.WorkspaceID, src.LocationID)
+	loc, err := getLocation(c.ctx, c.tx, c.who.WorkspaceID, src.LocationID)
 	if err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ func newWorld(t *testing.T, db *store.DB) *world {
 
 func (w *world) checkInvariant(t *testing.T) {
 	t.Helper()
-	if err := inventory.CheckInvariant(context.Background(), w.db.Read(), w.f.Workspace.ID); err != nil {
+	if err := inventory.CheckInvariant(w.f.Ctx, w.db); err != nil {
 		t.Error(err)
 	}
 }
@@ -119,7 +119,7 @@ func (w *world) receive(t *testing.T, sku string, loc inventory.Location, lot, q
 
 func (w *world) level(t *testing.T, id int64) string {
 	t.Helper()
-	r, err := inventory.GetRecord(context.Background(), w.db.Read(), w.f.Workspace.ID, id)
+	r, err := inventory.GetRecord(w.f.Ctx, w.db, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestMovements(t *testing.T) {
 		if w.level(t, r.ID) != "5.00" {
 			t.Fatalf("after merge %s", w.level(t, r.ID))
 		}
-		if _, err := inventory.GetRecord(ctx, db.Read(), w.f.Workspace.ID, split.ID); !fault.Is(err, fault.NotFound) {
+		if _, err := inventory.GetRecord(ctx, db, split.ID); !fault.Is(err, fault.NotFound) {
 			t.Fatalf("merged record still there: %v", err)
 		}
 		res, err = inventory.Correct(ctx, db, inventory.Correction{RecordRef: inventory.RecordRef{RecordID: moved.ID}, Change: "-0.75", Options: inventory.Options{Reason: "spilled"}})

@@ -75,9 +75,13 @@ func scanRecord(row interface{ Scan(...any) error }) (Record, error) {
 	return r, nil
 }
 
-// GetRecord returns one live inventory record.
-func GetRecord(ctx context.Context, q store.Querier, workspaceID, id int64) (Record, error) {
-	r, err := scanRecord(q.QueryRowContext(ctx, recordSelect+` WHERE r.workspace_id = $1 AND r.id = $2 AND r.deleted_at IS NULL`, workspaceID, id))
+// GetRecord returns one live inventory record of the actor's workspace.
+func GetRecord(ctx context.Context, from store.Reader, id int64) (Record, error) {
+	who, err := actor.Require(ctx, actor.ViewInventory)
+	if err != nil {
+		return Record{}, err
+	}
+	r, err := scanRecord(from.Read().QueryRowContext(ctx, recordSelect+` WHERE r.workspace_id = $1 AND r.id = $2 AND r.deleted_at IS NULL`, who.WorkspaceID, id))
 	return r, store.NotFound(err, "inventory record")
 }
 
@@ -91,7 +95,12 @@ type RecordFilter struct {
 }
 
 // ListRecords returns live records by SKU and location.
-func ListRecords(ctx context.Context, q store.Querier, workspaceID int64, f RecordFilter) ([]Record, error) {
+func ListRecords(ctx context.Context, from store.Reader, f RecordFilter) ([]Record, error) {
+	who, err := actor.Require(ctx, actor.ViewInventory)
+	if err != nil {
+		return nil, err
+	}
+	q, workspaceID := from.Read(), who.WorkspaceID
 	query := recordSelect + ` WHERE r.workspace_id = $1 AND r.deleted_at IS NULL`
 	args := []any{workspaceID}
 	if f.ItemID != 0 {

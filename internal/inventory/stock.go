@@ -470,7 +470,12 @@ func StockDiff(ctx context.Context, db *store.DB, from, to time.Time, f StockFil
 // equals the sum of its logged changes, that each item-location level equals
 // the sum of its records, and that the checkpoints equal the log grouped by
 // month. It returns a description of every mismatch, or nil.
-func CheckInvariant(ctx context.Context, q store.Querier, workspaceID int64) error {
+func CheckInvariant(ctx context.Context, r store.Reader) error {
+	who, err := actor.Require(ctx, actor.ViewInventory)
+	if err != nil {
+		return err
+	}
+	q, workspaceID := r.Read(), who.WorkspaceID
 	var problems []string
 	check := func(what, query string) error {
 		rows, err := q.QueryContext(ctx, query, workspaceID)

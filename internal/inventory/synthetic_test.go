@@ -60,7 +60,7 @@ func TestSyntheticBulkLoadKeepsIndexesAndInvariant(t *testing.T) {
 		if n != 3000+3001+3002 {
 			t.Fatalf("%d log entries", n)
 		}
-		if err := inventory.CheckInvariant(context.Background(), db.Read(), w.f.Workspace.ID); err != nil {
+		if err := inventory.CheckInvariant(w.f.Ctx, db); err != nil {
 			t.Fatal(err)
 		}
 		// An update of a log entry is still refused.
@@ -81,7 +81,7 @@ func TestStockAsOfForwardAndBackwardAgree(t *testing.T) {
 		if err := inventory.LoadSynthetic(sys, db, inventory.Synthetic{Items: 6, Locations: 3, Entries: 4000, Span: span, Seed: 5}); err != nil {
 			t.Fatal(err)
 		}
-		items, err := inventory.ListItems(w.ctx, db.Read(), w.f.Workspace.ID, "", 100)
+		items, err := inventory.ListItems(w.ctx, db, "", 100)
 		if err != nil {
 			t.Fatal(err)
 		}

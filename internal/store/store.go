@@ -186,6 +186,14 @@ func (db *DB) Engine() Engine { return db.engine }
 // Read returns a pool for queries outside a transaction.
 func (db *DB) Read() Querier { return db.read }
 
+// Reader is where an area's exported read runs: a *DB reads from its read
+// pool, a *Tx inside the transaction (seeing its writes, holding its locks),
+// for a caller that reads another area's rows as part of its own change.
+type Reader interface{ Read() Querier }
+
+// Read returns the transaction itself, so that a *Tx is a Reader.
+func (tx *Tx) Read() Querier { return tx }
+
 // Close closes the database. Closing it again does nothing.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() { db.closeErr = db.close() })

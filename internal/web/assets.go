@@ -62,7 +62,7 @@ func (wb *Web) assetList(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (wb *Web) showAssetList(w http.ResponseWriter, r *http.Request, formErr error) error {
-	who, err := need(r, actor.ViewAssets)
+	_, err := need(r, actor.ViewAssets)
 	if err != nil {
 		return err
 	}
@@ -77,7 +77,7 @@ func (wb *Web) showAssetList(w http.ResponseWriter, r *http.Request, formErr err
 	if p.Assets, p.Total, err = assets.ListAssets(r.Context(), wb.cfg.DB, f); err != nil {
 		return wb.show(w, r, "assets.html", "Assets", p, err)
 	}
-	if p.Locations, err = inventory.ListLocations(r.Context(), wb.cfg.DB.Read(), who.WorkspaceID, false); err != nil {
+	if p.Locations, err = inventory.ListLocations(r.Context(), wb.cfg.DB, false); err != nil {
 		return err
 	}
 	if p.Categories, err = assets.Categories(r.Context(), wb.cfg.DB); err != nil {
@@ -180,7 +180,7 @@ func (wb *Web) assetDetail(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (wb *Web) showAsset(w http.ResponseWriter, r *http.Request, formErr error) error {
-	who, err := need(r, actor.ViewAssets)
+	_, err := need(r, actor.ViewAssets)
 	if err != nil {
 		return err
 	}
@@ -198,7 +198,7 @@ func (wb *Web) showAsset(w http.ResponseWriter, r *http.Request, formErr error) 
 	if p.Photos, err = assets.Photos(r.Context(), wb.cfg.DB, id); err != nil {
 		return err
 	}
-	if p.Locations, err = inventory.ListLocations(r.Context(), wb.cfg.DB.Read(), who.WorkspaceID, false); err != nil {
+	if p.Locations, err = inventory.ListLocations(r.Context(), wb.cfg.DB, false); err != nil {
 		return err
 	}
 	return wb.show(w, r, "asset.html", p.Asset.Tag+" "+p.Asset.Name, p, formErr)
@@ -258,7 +258,7 @@ func (wb *Web) sessionList(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (wb *Web) showSessionList(w http.ResponseWriter, r *http.Request, formErr error) error {
-	who, err := need(r, actor.ViewAssets)
+	_, err := need(r, actor.ViewAssets)
 	if err != nil {
 		return err
 	}
@@ -266,7 +266,7 @@ func (wb *Web) showSessionList(w http.ResponseWriter, r *http.Request, formErr e
 	loc, _ := strconv.ParseInt(q.Get("location_id"), 10, 64)
 	p := sessionListPage{Filter: assets.SessionFilter{Search: q.Get("q"), Status: assets.SessionStatus(q.Get("status")), LocationID: loc},
 		Statuses: []assets.SessionStatus{assets.Scheduled, assets.InProgress, assets.Completed, assets.Cancelled}, OpenCreate: formErr != nil}
-	if p.Locations, err = inventory.ListLocations(r.Context(), wb.cfg.DB.Read(), who.WorkspaceID, false); err != nil {
+	if p.Locations, err = inventory.ListLocations(r.Context(), wb.cfg.DB, false); err != nil {
 		return err
 	}
 	if p.Sessions, err = assets.ListSessions(r.Context(), wb.cfg.DB, p.Filter); err != nil && formErr == nil {
@@ -313,7 +313,7 @@ func (wb *Web) sessionDetail(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (wb *Web) showSession(w http.ResponseWriter, r *http.Request, formErr error) error {
-	who, err := need(r, actor.ViewAssets)
+	_, err := need(r, actor.ViewAssets)
 	if err != nil {
 		return err
 	}
@@ -327,7 +327,7 @@ func (wb *Web) showSession(w http.ResponseWriter, r *http.Request, formErr error
 	}
 	p := sessionPage{Session: rep.Session, Items: rep.Items, Unexpected: rep.Unexpected, Found: rep.Found, Missing: rep.Missing,
 		Conditions: assets.Conditions()}
-	if p.Locations, err = inventory.ListLocations(r.Context(), wb.cfg.DB.Read(), who.WorkspaceID, false); err != nil {
+	if p.Locations, err = inventory.ListLocations(r.Context(), wb.cfg.DB, false); err != nil {
 		return err
 	}
 	view, _ := strconv.ParseInt(r.URL.Query().Get("view"), 10, 64)
@@ -504,7 +504,7 @@ func (wb *Web) scheduleList(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (wb *Web) showSchedules(w http.ResponseWriter, r *http.Request, formErr error) error {
-	who, err := need(r, actor.ViewAssets)
+	_, err := need(r, actor.ViewAssets)
 	if err != nil {
 		return err
 	}
@@ -512,7 +512,7 @@ func (wb *Web) showSchedules(w http.ResponseWriter, r *http.Request, formErr err
 	if p.Schedules, err = assets.ListSchedules(r.Context(), wb.cfg.DB); err != nil {
 		return err
 	}
-	if p.Locations, err = inventory.ListLocations(r.Context(), wb.cfg.DB.Read(), who.WorkspaceID, false); err != nil {
+	if p.Locations, err = inventory.ListLocations(r.Context(), wb.cfg.DB, false); err != nil {
 		return err
 	}
 	return wb.show(w, r, "schedules.html", "Inventory schedules", p, formErr)

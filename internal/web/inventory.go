@@ -55,11 +55,11 @@ type catalogue struct {
 }
 
 func (wb *Web) catalogue(r *http.Request, a actor.Actor) (catalogue, error) {
-	items, err := inventory.ListItems(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID, "", 1000)
+	items, err := inventory.ListItems(r.Context(), wb.cfg.DB, "", 1000)
 	if err != nil {
 		return catalogue{}, err
 	}
-	locs, err := inventory.ListLocations(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID, false)
+	locs, err := inventory.ListLocations(r.Context(), wb.cfg.DB, false)
 	if err != nil {
 		return catalogue{}, err
 	}
@@ -90,7 +90,7 @@ func (wb *Web) showStock(w http.ResponseWriter, r *http.Request, formErr error) 
 	f := inventory.StockFilter{LocationID: v.LocationID}
 	var pageErr error
 	if v.SKU != "" {
-		it, err := inventory.ItemBySKU(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID, v.SKU)
+		it, err := inventory.ItemBySKU(r.Context(), wb.cfg.DB, v.SKU)
 		if err != nil {
 			pageErr = err
 		}
@@ -184,13 +184,13 @@ func (wb *Web) showItem(w http.ResponseWriter, r *http.Request, id int64, formEr
 		return err
 	}
 	v := itemView{}
-	if v.Item, err = inventory.GetItem(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID, id); err != nil {
+	if v.Item, err = inventory.GetItem(r.Context(), wb.cfg.DB, id); err != nil {
 		return err
 	}
 	if v.catalogue, err = wb.catalogue(r, a); err != nil {
 		return err
 	}
-	if v.Records, err = inventory.ListRecords(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID, inventory.RecordFilter{ItemID: id}); err != nil {
+	if v.Records, err = inventory.ListRecords(r.Context(), wb.cfg.DB, inventory.RecordFilter{ItemID: id}); err != nil {
 		return err
 	}
 	before, _ := inventory.ParseCursor(r.URL.Query().Get("cursor"))
@@ -417,7 +417,7 @@ func (wb *Web) asOfPage(w http.ResponseWriter, r *http.Request) error {
 	var pageErr error
 	f := inventory.StockFilter{LocationID: v.LocationID}
 	if v.SKU != "" {
-		it, err := inventory.ItemBySKU(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID, v.SKU)
+		it, err := inventory.ItemBySKU(r.Context(), wb.cfg.DB, v.SKU)
 		if err != nil {
 			return wb.show(w, r, "asof.html", "Stock as of", v, err)
 		}
@@ -495,7 +495,7 @@ func truncateName(s string, n int) string {
 }
 
 func (wb *Web) deleteRecord(w http.ResponseWriter, r *http.Request) error {
-	a, err := need(r, actor.MoveStock)
+	_, err := need(r, actor.MoveStock)
 	if err != nil {
 		return err
 	}
@@ -506,7 +506,7 @@ func (wb *Web) deleteRecord(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	rec, err := inventory.GetRecord(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID, id)
+	rec, err := inventory.GetRecord(r.Context(), wb.cfg.DB, id)
 	if err != nil {
 		return err
 	}
@@ -520,7 +520,7 @@ func (wb *Web) deleteRecord(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (wb *Web) changeLot(w http.ResponseWriter, r *http.Request) error {
-	a, err := need(r, actor.MoveStock)
+	_, err := need(r, actor.MoveStock)
 	if err != nil {
 		return err
 	}
@@ -531,7 +531,7 @@ func (wb *Web) changeLot(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	rec, err := inventory.GetRecord(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID, id)
+	rec, err := inventory.GetRecord(r.Context(), wb.cfg.DB, id)
 	if err != nil {
 		return err
 	}

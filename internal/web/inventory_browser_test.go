@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -121,7 +120,7 @@ func TestReceiptAndExportInBrowser(t *testing.T) {
 	if err != nil || batchField != "import-77" {
 		fail("batch filter field "+batchField, err)
 	}
-	if err := inventory.CheckInvariant(context.Background(), db.Read(), f.Workspace.ID); err != nil {
+	if err := inventory.CheckInvariant(f.Ctx, db); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"bytes"
-	"context"
 	"html"
 	"io"
 	"mime/multipart"
@@ -134,7 +133,7 @@ func TestInventoryPages(t *testing.T) {
 			}
 		}
 		// Merge the split-off lot back, then delete an emptied record.
-		recs, err := inventory.ListRecords(context.Background(), db.Read(), f.Workspace.ID, inventory.RecordFilter{ItemID: it.ID})
+		recs, err := inventory.ListRecords(f.Ctx, db, inventory.RecordFilter{ItemID: it.ID})
 		if err != nil || len(recs) != 3 {
 			t.Fatalf("records %v %v", recs, err)
 		}
@@ -184,7 +183,7 @@ func TestInventoryPages(t *testing.T) {
 		if status != 200 || !strings.HasPrefix(body, "SKU,Quantity,Unit,Action type,User,Station,Timestamp") {
 			t.Fatalf("csv export: %d %.200s", status, body)
 		}
-		if err := inventory.CheckInvariant(context.Background(), db.Read(), f.Workspace.ID); err != nil {
+		if err := inventory.CheckInvariant(f.Ctx, db); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -249,7 +248,7 @@ func TestBulkUpdatePage(t *testing.T) {
 		if status, body := b.get("/inventory/log?batch_id=" + strings.Repeat("x", 65)); status != 422 || !strings.Contains(body, "at most 64 characters") {
 			t.Errorf("a 65-character batch id: %d", status)
 		}
-		if err := inventory.CheckInvariant(context.Background(), db.Read(), f.Workspace.ID); err != nil {
+		if err := inventory.CheckInvariant(f.Ctx, db); err != nil {
 			t.Fatal(err)
 		}
 	})

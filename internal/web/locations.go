@@ -21,11 +21,11 @@ type locationRow struct {
 }
 
 func (wb *Web) locationList(w http.ResponseWriter, r *http.Request) error {
-	a, err := need(r, actor.ViewInventory)
+	_, err := need(r, actor.ViewInventory)
 	if err != nil {
 		return err
 	}
-	all, err := inventory.ListLocations(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID, true)
+	all, err := inventory.ListLocations(r.Context(), wb.cfg.DB, true)
 	if err != nil {
 		return err
 	}
@@ -55,19 +55,19 @@ func (wb *Web) locationPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ctx, q := r.Context(), wb.cfg.DB.Read()
+	ctx, q := r.Context(), wb.cfg.DB
 	var v locationView
-	if v.Location, err = inventory.GetLocation(ctx, q, a.WorkspaceID, id); err != nil {
+	if v.Location, err = inventory.GetLocation(ctx, q, id); err != nil {
 		return err
 	}
 	if v.Location.ParentID != 0 {
-		parent, err := inventory.GetLocation(ctx, q, a.WorkspaceID, v.Location.ParentID)
+		parent, err := inventory.GetLocation(ctx, q, v.Location.ParentID)
 		if err != nil {
 			return err
 		}
 		v.Parent = &parent
 	}
-	all, err := inventory.ListLocations(ctx, q, a.WorkspaceID, false)
+	all, err := inventory.ListLocations(ctx, q, false)
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func (wb *Web) locationPage(w http.ResponseWriter, r *http.Request) error {
 			v.Children = append(v.Children, l)
 		}
 	}
-	if v.Records, err = inventory.ListRecords(ctx, q, a.WorkspaceID, inventory.RecordFilter{LocationID: id}); err != nil {
+	if v.Records, err = inventory.ListRecords(ctx, q, inventory.RecordFilter{LocationID: id}); err != nil {
 		return err
 	}
 	if a.Can(actor.ViewActivity) {

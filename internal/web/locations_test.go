@@ -29,7 +29,7 @@ func TestLocationPages(t *testing.T) {
 		if status != 200 || !strings.Contains(body, "WH1/A1") || !strings.Contains(body, "WH1/A2") {
 			t.Fatalf("tree: %d %s", status, body)
 		}
-		locs, err := inventory.ListLocations(f.Ctx, db.Read(), f.Workspace.ID, false)
+		locs, err := inventory.ListLocations(f.Ctx, db, false)
 		if err != nil {
 			t.Fatal(err)
 		}

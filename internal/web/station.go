@@ -189,7 +189,7 @@ func (wb *Web) stationView(r *http.Request, a actor.Actor) (stationView, error) 
 		v.Mode = "receive"
 	}
 	if a.LocationID != 0 {
-		loc, err := inventory.GetLocation(ctx, wb.cfg.DB.Read(), a.WorkspaceID, a.LocationID)
+		loc, err := inventory.GetLocation(ctx, wb.cfg.DB, a.LocationID)
 		if err != nil && fault.KindOf(err) != fault.NotFound {
 			return v, err
 		}
@@ -215,7 +215,7 @@ func (wb *Web) withListings(r *http.Request, v stationView) (stationView, error)
 		return v, err
 	}
 	if v.LocationPath == "" {
-		if v.Locations, err = inventory.ListLocations(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID, false); err != nil {
+		if v.Locations, err = inventory.ListLocations(r.Context(), wb.cfg.DB, false); err != nil {
 			return v, err
 		}
 	}
@@ -328,7 +328,7 @@ func (wb *Web) stationScan(w http.ResponseWriter, r *http.Request) error {
 	}
 	if len(res.Records) == 0 && v.Mode == "count" {
 		// The count matched the record: nothing was written, the level is the count.
-		if it, err := inventory.ItemBySKU(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID, sku); err == nil {
+		if it, err := inventory.ItemBySKU(r.Context(), wb.cfg.DB, sku); err == nil {
 			counted, _ := inventory.ParseQuantity(string(qty), it.Scale)
 			where := v.LocationPath
 			if !v.Bound() {
@@ -377,7 +377,7 @@ func signed(q inventory.Quantity, scale int) string {
 // and adds it to the batch; scanning a SKU again adds to its count, so
 // counting by scanning each piece works.
 func (wb *Web) addDraftLine(r *http.Request, a actor.Actor, v *stationView, sku, lot, qty string) (string, error) {
-	it, err := inventory.ItemBySKU(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID, sku)
+	it, err := inventory.ItemBySKU(r.Context(), wb.cfg.DB, sku)
 	if err != nil {
 		if fault.KindOf(err) == fault.NotFound {
 			return "", fault.Field("sku", fmt.Sprintf("unknown SKU %q", sku))

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -90,7 +89,7 @@ func TestStationScreenInBrowser(t *testing.T) {
 	if e.Action != inventory.Scan || e.ActorID != st.ID || e.ChangeText() != "-1.00" {
 		t.Fatalf("entry %+v", e)
 	}
-	if err := inventory.CheckInvariant(context.Background(), db.Read(), f.Workspace.ID); err != nil {
+	if err := inventory.CheckInvariant(f.Ctx, db); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -30,7 +30,7 @@ func seedStation(t *testing.T, f *storetest.Fixture) (auth.Station, map[string]i
 	if _, err := inventory.CreateItem(f.Ctx, f.DB, inventory.ItemInput{SKU: "BOLT-M6", Name: "Bolt M6", Kind: inventory.Part, Unit: "pcs", Scale: &zero}); err != nil {
 		t.Fatal(err)
 	}
-	locs, err := inventory.ListLocations(f.Ctx, f.DB.Read(), f.Workspace.ID, false)
+	locs, err := inventory.ListLocations(f.Ctx, f.DB, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -397,7 +397,7 @@ func TestStationModes(t *testing.T) {
 		if status, body := s.post("/station/batch", url.Values{"action": {"submit"}}); status != 422 || !strings.Contains(body, "scan at least one line") {
 			t.Fatalf("empty batch: %d", status)
 		}
-		if err := inventory.CheckInvariant(context.Background(), db.Read(), f.Workspace.ID); err != nil {
+		if err := inventory.CheckInvariant(f.Ctx, db); err != nil {
 			t.Fatal(err)
 		}
 	})
