@@ -28,7 +28,7 @@ func cliContext(ctx context.Context, d *dbFlags, workspaceID int64) (context.Con
 			return nil, nil, fmt.Errorf("no workspace yet: start `stocktrail serve` once first")
 		}
 		workspaceID = w.ID
-	} else if _, err := workspace.Get(ctx, db.Read(), workspaceID); err != nil {
+	} else if _, err := workspace.Get(actor.With(ctx, actor.SystemActor(workspaceID, "command line")), db); err != nil {
 		db.Close()
 		return nil, nil, describe(err)
 	}

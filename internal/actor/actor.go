@@ -72,13 +72,24 @@ func RequestFrom(ctx context.Context) Request {
 	return r
 }
 
+// Current returns the actor in ctx, or an Unauthorized error when there is
+// none: for reads that any member of the workspace may make (its name, time
+// zone and settings shape every page).
+func Current(ctx context.Context) (Actor, error) {
+	a, ok := From(ctx)
+	if !ok {
+		return Actor{}, fault.New(fault.Unauthorized, "authentication required")
+	}
+	return a, nil
+}
+
 // Require returns the actor in ctx if its role grants p, and a Forbidden or
 // Unauthorized error otherwise. Domain services call it first thing, so the
 // rule holds whichever door (web, API, CLI) the request came through.
 func Require(ctx context.Context, p Permission) (Actor, error) {
-	a, ok := From(ctx)
-	if !ok {
-		return Actor{}, fault.New(fault.Unauthorized, "authentication required")
+	a, err := Current(ctx)
+	if err != nil {
+		return Actor{}, err
 	}
 	if !a.Can(p) {
 		return a, fault.New(fault.Forbidden, "your role (%s) does not allow this: %s", a.Role, p)

@@ -13,11 +13,11 @@ func (a *API) registerWorkspace(mux *http.ServeMux) {
 }
 
 func (a *API) getWorkspace(w http.ResponseWriter, r *http.Request) error {
-	who, err := actor.Require(r.Context(), actor.ViewSettings)
+	_, err := actor.Require(r.Context(), actor.ViewSettings)
 	if err != nil {
 		return err
 	}
-	ws, err := workspace.Get(r.Context(), a.cfg.DB.Read(), who.WorkspaceID)
+	ws, err := workspace.Get(r.Context(), a.cfg.DB)
 	if err != nil {
 		return err
 	}

@@ -161,7 +161,7 @@ func SessionReport(ctx context.Context, db *store.DB, sessionID int64) (Report, 
 
 // WriteReportCSV writes the summary as CSV, one row per asset.
 func WriteReportCSV(ctx context.Context, db *store.DB, sessionID int64, w io.Writer) error {
-	who, err := actor.Require(ctx, actor.ViewAssets)
+	_, err := actor.Require(ctx, actor.ViewAssets)
 	if err != nil {
 		return err
 	}
@@ -169,7 +169,7 @@ func WriteReportCSV(ctx context.Context, db *store.DB, sessionID int64, w io.Wri
 	if err != nil {
 		return err
 	}
-	ws, err := workspace.Get(ctx, db.Read(), who.WorkspaceID)
+	ws, err := workspace.Get(ctx, db)
 	if err != nil {
 		return err
 	}

@@ -146,7 +146,7 @@ func CreateSchedule(ctx context.Context, db *store.DB, n NewSchedule) (Schedule,
 	}
 	var out Schedule
 	err = db.InTx(ctx, func(tx *store.Tx) error {
-		ws, err := workspace.Get(ctx, tx, who.WorkspaceID)
+		ws, err := workspace.Get(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -311,7 +311,7 @@ func RunSchedules(ctx context.Context, db *store.DB, now time.Time) (int, error)
 	total := 0
 	for _, k := range keys {
 		err := db.InTx(ctx, func(tx *store.Tx) error {
-			ws, err := workspace.Get(ctx, tx, k.ws)
+			ws, err := workspace.Get(actor.With(ctx, actor.SystemActor(k.ws, "scheduler")), tx)
 			if err != nil {
 				return err
 			}

@@ -832,7 +832,7 @@ func Finish(ctx context.Context, db *store.DB, sessionID int64) (FinishResult, e
 	var out FinishResult
 	err = db.InTx(ctx, func(tx *store.Tx) error {
 		out = FinishResult{}
-		ws, err := workspace.Get(ctx, tx, who.WorkspaceID)
+		ws, err := workspace.Get(ctx, tx)
 		if err != nil {
 			return err
 		}

@@ -86,7 +86,7 @@ func ExportLog(ctx context.Context, db *store.DB, f LogFilter, format ExportForm
 	if err := f.resolveSKU(ctx, db.Read(), a.WorkspaceID); err != nil {
 		return 0, err
 	}
-	ws, err := workspace.Get(ctx, db.Read(), a.WorkspaceID)
+	ws, err := workspace.Get(ctx, db)
 	if err != nil {
 		return 0, err
 	}

@@ -120,7 +120,7 @@ func (w *failingWriter) Write(p []byte) (int, error) {
 // path was rewritten: from ListLog's Entry values, through WriteRow.
 func exportFromEntries(t *testing.T, w *world, f inventory.LogFilter, format inventory.ExportFormat) (string, int) {
 	t.Helper()
-	ws, err := workspace.Get(w.ctx, w.db.Read(), w.f.Workspace.ID)
+	ws, err := workspace.Get(w.ctx, w.db)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -94,11 +94,11 @@ func LogFilterFromQuery(q url.Values, loc *time.Location) (LogFilter, error) {
 // WorkspaceZone returns the time zone of the actor's workspace (UTC when
 // unknown), for reading dates typed by people.
 func WorkspaceZone(ctx context.Context, db *store.DB) *time.Location {
-	a, ok := actor.From(ctx)
+	_, ok := actor.From(ctx)
 	if !ok {
 		return time.UTC
 	}
-	ws, err := workspace.Get(ctx, db.Read(), a.WorkspaceID)
+	ws, err := workspace.Get(ctx, db)
 	if err != nil {
 		return time.UTC
 	}

@@ -213,7 +213,7 @@ func newTxState(ctx context.Context, tx *store.Tx, workspaceID int64) *txState {
 // negativeAllowed reports whether the workspace allows negative stock.
 func (rs *txState) negativeAllowed() (bool, error) {
 	if !rs.loaded {
-		ws, err := workspace.Get(rs.ctx, rs.tx, rs.workspaceID)
+		ws, err := workspace.Get(rs.ctx, rs.tx)
 		if err != nil {
 			return false, err
 		}

@@ -53,11 +53,11 @@ type activityPage struct {
 // activityFilter reads the page's filter, with dates in the workspace's
 // time zone.
 func (wb *Web) activityFilter(r *http.Request) (activity.Filter, *time.Location, error) {
-	a, err := need(r, actor.ViewActivity)
+	_, err := need(r, actor.ViewActivity)
 	if err != nil {
 		return activity.Filter{}, nil, err
 	}
-	ws, err := workspace.Get(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID)
+	ws, err := workspace.Get(r.Context(), wb.cfg.DB)
 	if err != nil {
 		return activity.Filter{}, nil, err
 	}

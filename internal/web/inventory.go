@@ -32,7 +32,7 @@ func (wb *Web) registerInventory(mux *http.ServeMux) {
 }
 
 func (wb *Web) zone(r *http.Request, a actor.Actor) *time.Location {
-	ws, err := workspace.Get(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID)
+	ws, err := workspace.Get(r.Context(), wb.cfg.DB)
 	if err != nil {
 		return time.UTC
 	}

@@ -29,7 +29,7 @@ func (wb *Web) showSettings(w http.ResponseWriter, r *http.Request, formErr erro
 	if err != nil {
 		return err
 	}
-	ws, err := workspace.Get(r.Context(), wb.cfg.DB.Read(), a.WorkspaceID)
+	ws, err := workspace.Get(r.Context(), wb.cfg.DB)
 	if err != nil {
 		return err
 	}

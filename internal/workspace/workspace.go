@@ -133,8 +133,16 @@ func Create(ctx context.Context, tx *store.Tx, name string, plan Plan) (Workspac
 	return w, err
 }
 
-// Get returns workspace id.
-func Get(ctx context.Context, q store.Querier, id int64) (Workspace, error) {
+// Get returns the actor's workspace. Every member may read it.
+func Get(ctx context.Context, r store.Reader) (Workspace, error) {
+	who, err := actor.Current(ctx)
+	if err != nil {
+		return Workspace{}, err
+	}
+	return get(ctx, r.Read(), who.WorkspaceID)
+}
+
+func get(ctx context.Context, q store.Querier, id int64) (Workspace, error) {
 	var w Workspace
 	var settings string
 	var created int64
@@ -167,7 +175,7 @@ func First(ctx context.Context, q store.Querier) (Workspace, error) {
 		}
 		return Workspace{}, err
 	}
-	return Get(ctx, q, id)
+	return get(ctx, q, id)
 }
 
 // Change is an edit of a workspace; nil fields stay as they are.
@@ -189,7 +197,7 @@ func Update(ctx context.Context, db *store.DB, c Change) (Workspace, error) {
 	}
 	var out Workspace
 	err = db.InTx(ctx, func(tx *store.Tx) error {
-		old, err := Get(ctx, tx, a.WorkspaceID)
+		old, err := get(ctx, tx, a.WorkspaceID)
 		if err != nil {
 			return err
 		}
