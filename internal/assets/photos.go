@@ -80,7 +80,7 @@ func AddAssetPhoto(ctx context.Context, db *store.DB, assetID int64, data []byte
 	}
 	var p Photo
 	err = db.InTx(ctx, func(tx *store.Tx) error {
-		a, err := getAsset(ctx, tx, who.WorkspaceID, assetID, false)
+		a, err := getAsset(ctx, tx, who.WorkspaceID, assetID)
 		if err != nil {
 			return err
 		}

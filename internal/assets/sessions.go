@@ -247,19 +247,18 @@ func ListSessions(ctx context.Context, db *store.DB, f SessionFilter) ([]Session
 	if f.Offset < 0 {
 		f.Offset = 0
 	}
-	where := ` WHERE s.workspace_id = $1`
-	args := []any{who.WorkspaceID}
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	w := store.NewWhere(`s.workspace_id = ?`, who.WorkspaceID)
 	if s := strings.TrimSpace(f.Search); s != "" {
-		where += ` AND LOWER(s.name) LIKE ` + arg("%"+escapeLike(strings.ToLower(s))+"%") + ` ESCAPE '\'`
+		w.And(`LOWER(s.name) LIKE ? ESCAPE '\'`, "%"+escapeLike(strings.ToLower(s))+"%")
 	}
 	if f.Status != "" {
-		where += ` AND s.status = ` + arg(string(f.Status))
+		w.And(`s.status = ?`, string(f.Status))
 	}
 	if f.LocationID > 0 {
-		where += ` AND s.location_id = ` + arg(f.LocationID)
+		w.And(`s.location_id = ?`, f.LocationID)
 	}
-	rows, err := db.Read().QueryContext(ctx, `SELECT `+sessionColumns+sessionFrom+where+` ORDER BY s.id DESC LIMIT `+arg(f.Limit)+` OFFSET `+arg(f.Offset), args...)
+	query := `SELECT ` + sessionColumns + sessionFrom + ` WHERE ` + w.String() + ` ORDER BY s.id DESC LIMIT ` + w.Add(f.Limit) + ` OFFSET ` + w.Add(f.Offset)
+	rows, err := db.Read().QueryContext(ctx, query, w.Args...)
 	if err != nil {
 		return nil, err
 	}
@@ -294,7 +293,7 @@ func notInProgress(s SessionStatus, doing string) error {
 // or cancel waits for scans already under way and no scan lands after it.
 func lockInProgress(ctx context.Context, tx *store.Tx, workspaceID, id int64, doing string) error {
 	var status SessionStatus
-	err := tx.QueryRowContext(ctx, lockRows(tx, `SELECT status FROM inventory_sessions WHERE workspace_id = $1 AND id = $2`, "SHARE"),
+	err := tx.QueryRowContext(ctx, `SELECT status FROM inventory_sessions WHERE workspace_id = $1 AND id = $2`+tx.ForShare(),
 		workspaceID, id).Scan(&status)
 	if err != nil {
 		return store.NotFound(err, "inventory session")
@@ -592,7 +591,7 @@ func Include(ctx context.Context, db *store.DB, sessionID, assetID int64) error 
 		if err := lockInProgress(ctx, tx, who.WorkspaceID, sessionID, "include assets"); err != nil {
 			return err
 		}
-		a, err := getAsset(ctx, tx, who.WorkspaceID, assetID, false)
+		a, err := getAsset(ctx, tx, who.WorkspaceID, assetID)
 		if err != nil {
 			return err
 		}
@@ -661,7 +660,7 @@ func Exclude(ctx context.Context, db *store.DB, sessionID, assetID int64) error 
 		}
 		var tag string
 		var scanned, excluded sql.NullInt64
-		err := tx.QueryRowContext(ctx, lockRows(tx, `SELECT tag, scanned_at, excluded_at FROM inventory_session_items WHERE workspace_id = $1 AND session_id = $2 AND asset_id = $3`, "UPDATE"),
+		err := tx.QueryRowContext(ctx, `SELECT tag, scanned_at, excluded_at FROM inventory_session_items WHERE workspace_id = $1 AND session_id = $2 AND asset_id = $3`+tx.ForUpdate(),
 			who.WorkspaceID, sessionID, assetID).Scan(&tag, &scanned, &excluded)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fault.New(fault.NotFound, "that asset is not on this session's list")
@@ -750,11 +749,9 @@ func Stage(ctx context.Context, db *store.DB, sessionID, assetID int64, c Staged
 				return err
 			}
 		}
-		set, args := []string{"staged_by = $1"}, []any{who.Name}
-		add := func(col string, v any) {
-			args = append(args, v)
-			set = append(set, fmt.Sprintf("%s = $%d", col, len(args)))
-		}
+		var args store.Args
+		set := []string{"staged_by = " + args.Add(who.Name)}
+		add := func(col string, v any) { set = append(set, col+" = "+args.Add(v)) }
 		staged := map[string]any{}
 		if c.Condition != nil {
 			add("staged_condition", string(*c.Condition))
@@ -779,10 +776,9 @@ func Stage(ctx context.Context, db *store.DB, sessionID, assetID int64, c Staged
 			}
 			staged["photo_id"], staged["photo_type"], staged["photo_size"] = p.ID, photoType, len(c.Photo)
 		}
-		args = append(args, who.WorkspaceID, sessionID, assetID)
-		n := len(args)
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`UPDATE inventory_session_items SET %s WHERE workspace_id = $%d AND session_id = $%d AND asset_id = $%d`,
-			strings.Join(set, ", "), n-2, n-1, n), args...); err != nil {
+		query := `UPDATE inventory_session_items SET ` + strings.Join(set, ", ") +
+			` WHERE workspace_id = ` + args.Add(who.WorkspaceID) + ` AND session_id = ` + args.Add(sessionID) + ` AND asset_id = ` + args.Add(assetID)
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 			return err
 		}
 		staged["asset_id"] = assetID
@@ -840,7 +836,7 @@ func Finish(ctx context.Context, db *store.DB, sessionID int64) (FinishResult, e
 		// Take the row lock first (waiting for scans under way) so that the
 		// finish time is later than every scan it includes.
 		var status SessionStatus
-		if err := tx.QueryRowContext(ctx, lockRows(tx, `SELECT status FROM inventory_sessions WHERE workspace_id = $1 AND id = $2`, "UPDATE"),
+		if err := tx.QueryRowContext(ctx, `SELECT status FROM inventory_sessions WHERE workspace_id = $1 AND id = $2`+tx.ForUpdate(),
 			who.WorkspaceID, sessionID).Scan(&status); err != nil {
 			return store.NotFound(err, "inventory session")
 		}
@@ -933,7 +929,7 @@ func applyItem(ctx context.Context, tx *store.Tx, workspaceID int64, s Session, 
 	if !it.hasStagedChange && (it.scanned || !markLost) {
 		return false, false, nil
 	}
-	old, err := getAsset(ctx, tx, workspaceID, it.assetID, true)
+	old, err := lockAsset(ctx, tx, workspaceID, it.assetID)
 	if err != nil {
 		return false, false, err
 	}
