@@ -254,6 +254,13 @@ func nullID(id int64) any {
 	return id
 }
 
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 const assetColumns = `a.id, a.tag, a.name, a.category, a.status, a.condition, a.assignee, COALESCE(a.location_id, 0),
 	COALESCE(l.path, ''), a.notes, a.created_at, a.updated_at`
 
