@@ -302,8 +302,8 @@ func GetAsset(ctx context.Context, db *store.DB, id int64) (Asset, error) {
 	return getAsset(ctx, db.Read(), who.WorkspaceID, id)
 }
 
-// AssetByTag returns the asset with the given tag.
-func AssetByTag(ctx context.Context, db *store.DB, tag string) (Asset, error) {
+// GetAssetByTag returns the asset with the given tag.
+func GetAssetByTag(ctx context.Context, db *store.DB, tag string) (Asset, error) {
 	who, err := actor.Require(ctx, actor.ViewAssets)
 	if err != nil {
 		return Asset{}, err
@@ -391,8 +391,8 @@ func ListAssets(ctx context.Context, db *store.DB, f AssetFilter) ([]Asset, int,
 	return out, total, rows.Err()
 }
 
-// Categories returns the categories in use, for filter menus.
-func Categories(ctx context.Context, db *store.DB) ([]string, error) {
+// ListCategories returns the categories in use, for filter menus.
+func ListCategories(ctx context.Context, db *store.DB) ([]string, error) {
 	who, err := actor.Require(ctx, actor.ViewAssets)
 	if err != nil {
 		return nil, err
@@ -437,8 +437,8 @@ type History struct {
 	Sessions []SessionVisit   `json:"sessions"`
 }
 
-// AssetHistory returns the history of one asset.
-func AssetHistory(ctx context.Context, db *store.DB, id int64) (History, error) {
+// GetAssetHistory returns the history of one asset.
+func GetAssetHistory(ctx context.Context, db *store.DB, id int64) (History, error) {
 	who, err := actor.Require(ctx, actor.ViewAssets)
 	if err != nil {
 		return History{}, err
@@ -487,9 +487,9 @@ func (a Asset) Label(workspaceID int64) qrlabel.Label {
 // MaxLabelsPerSheet bounds one PDF of labels.
 const MaxLabelsPerSheet = 2000
 
-// Labels returns the labels of the given assets (in the order given), or of
+// ListLabels returns the labels of the given assets (in the order given), or of
 // every asset matching f when ids is empty.
-func Labels(ctx context.Context, db *store.DB, ids []int64, f AssetFilter) ([]qrlabel.Label, error) {
+func ListLabels(ctx context.Context, db *store.DB, ids []int64, f AssetFilter) ([]qrlabel.Label, error) {
 	who, err := actor.Require(ctx, actor.ViewAssets)
 	if err != nil {
 		return nil, err

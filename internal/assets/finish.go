@@ -21,13 +21,13 @@ type FinishResult struct {
 	MarkedLost int     `json:"marked_lost"`
 }
 
-// Finish completes an In progress session: in one transaction it applies
+// FinishSession completes an In progress session: in one transaction it applies
 // every staged change to its asset, records each in the asset's history and
 // the activity log, attaches staged photos, and, when the workspace marks
 // unscanned assets Lost, does so. The guarded status update makes two
 // concurrent finishes (on any nodes) apply once: the second finds the
 // session no longer In progress.
-func Finish(ctx context.Context, db *store.DB, sessionID int64) (FinishResult, error) {
+func FinishSession(ctx context.Context, db *store.DB, sessionID int64) (FinishResult, error) {
 	who, err := actor.Require(ctx, actor.ManageSessions)
 	if err != nil {
 		return FinishResult{}, err

@@ -15,14 +15,14 @@ import (
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
-// NewSession is what it takes to create a session.
-type NewSession struct {
+// SessionInput is what it takes to create a session.
+type SessionInput struct {
 	Name           string `json:"name"`
 	LocationID     int64  `json:"location_id"`
 	ExcludeRetired bool   `json:"exclude_retired"`
 }
 
-func (n *NewSession) validate(ctx context.Context, q store.Querier, workspaceID int64) error {
+func (n *SessionInput) validate(ctx context.Context, q store.Querier, workspaceID int64) error {
 	f := fault.Fields{}
 	n.Name = strings.TrimSpace(n.Name)
 	if n.Name == "" {
@@ -44,7 +44,7 @@ func (n *NewSession) validate(ctx context.Context, q store.Querier, workspaceID 
 
 // CreateSession creates a session in the Scheduled state; starting it takes
 // the snapshot.
-func CreateSession(ctx context.Context, db *store.DB, n NewSession) (Session, error) {
+func CreateSession(ctx context.Context, db *store.DB, n SessionInput) (Session, error) {
 	who, err := actor.Require(ctx, actor.ManageSessions)
 	if err != nil {
 		return Session{}, err
@@ -64,7 +64,7 @@ func CreateSession(ctx context.Context, db *store.DB, n NewSession) (Session, er
 // insertSession validates and inserts a session and records it. For a
 // schedule's occurrence that already has its session it returns 0 and no
 // error: the unique (schedule, occurrence) index makes creation happen once.
-func insertSession(ctx context.Context, tx *store.Tx, who actor.Actor, n NewSession, scheduleID int64, occurrence time.Time) (int64, error) {
+func insertSession(ctx context.Context, tx *store.Tx, who actor.Actor, n SessionInput, scheduleID int64, occurrence time.Time) (int64, error) {
 	if err := n.validate(ctx, tx, who.WorkspaceID); err != nil {
 		return 0, err
 	}
@@ -182,8 +182,8 @@ func StartSession(ctx context.Context, db *store.DB, id int64) (Session, error) 
 	return out, err
 }
 
-// Cancel stops a Scheduled or In progress session; nothing staged is applied.
-func Cancel(ctx context.Context, db *store.DB, sessionID int64) (Session, error) {
+// CancelSession stops a Scheduled or In progress session; nothing staged is applied.
+func CancelSession(ctx context.Context, db *store.DB, sessionID int64) (Session, error) {
 	who, err := actor.Require(ctx, actor.ManageSessions)
 	if err != nil {
 		return Session{}, err

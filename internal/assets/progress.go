@@ -38,9 +38,9 @@ func bumpProgress(ctx context.Context, tx *store.Tx, workspaceID, sessionID int6
 	return err
 }
 
-// SessionProgress returns scanned, total and percent: a handful of counter
+// GetSessionProgress returns scanned, total and percent: a handful of counter
 // rows, cheap enough to read after every scan and to poll.
-func SessionProgress(ctx context.Context, db *store.DB, sessionID int64) (Progress, error) {
+func GetSessionProgress(ctx context.Context, db *store.DB, sessionID int64) (Progress, error) {
 	who, err := actor.Require(ctx, actor.ViewAssets)
 	if err != nil {
 		return Progress{}, err

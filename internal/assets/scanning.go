@@ -52,12 +52,12 @@ type ScanResult struct {
 	Progress  Progress `json:"progress"`
 }
 
-// Scan records a scan (or a check by hand when in.AssetID is set) in an In
+// ScanAsset records a scan (or a check by hand when in.AssetID is set) in an In
 // progress session. The same asset scanned twice counts once; an asset not
 // on the list is reported as unexpected; a retried client scan id changes
 // nothing. Unknown or malformed codes and other workspaces' labels are
 // refused with nothing changed.
-func Scan(ctx context.Context, db *store.DB, sessionID int64, in ScanInput) (ScanResult, error) {
+func ScanAsset(ctx context.Context, db *store.DB, sessionID int64, in ScanInput) (ScanResult, error) {
 	who, err := actor.Require(ctx, actor.RunSessions)
 	if err != nil {
 		return ScanResult{}, err
@@ -178,7 +178,7 @@ func Scan(ctx context.Context, db *store.DB, sessionID int64, in ScanInput) (Sca
 		Repeat:     out.Tag + " " + out.Name + ": already scanned, counted once",
 		Unexpected: out.Tag + " " + out.Name + ": not on this session's list (unexpected); include it to count it",
 	}[out.Outcome]
-	out.Progress, err = SessionProgress(ctx, db, sessionID)
+	out.Progress, err = GetSessionProgress(ctx, db, sessionID)
 	return out, err
 }
 

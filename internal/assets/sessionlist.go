@@ -13,10 +13,10 @@ import (
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
-// Include adds an asset to an In progress session's list (or brings back an
+// IncludeAsset adds an asset to an In progress session's list (or brings back an
 // excluded one). If the asset was already scanned as unexpected in this
 // session, that scan now counts.
-func Include(ctx context.Context, db *store.DB, sessionID, assetID int64) error {
+func IncludeAsset(ctx context.Context, db *store.DB, sessionID, assetID int64) error {
 	who, err := actor.Require(ctx, actor.ManageSessions)
 	if err != nil {
 		return err
@@ -81,9 +81,9 @@ func Include(ctx context.Context, db *store.DB, sessionID, assetID int64) error 
 	})
 }
 
-// Exclude removes an asset that has not been scanned from an In progress
+// ExcludeAsset removes an asset that has not been scanned from an In progress
 // session's list. Excluding a scanned asset is refused.
-func Exclude(ctx context.Context, db *store.DB, sessionID, assetID int64) error {
+func ExcludeAsset(ctx context.Context, db *store.DB, sessionID, assetID int64) error {
 	who, err := actor.Require(ctx, actor.ManageSessions)
 	if err != nil {
 		return err

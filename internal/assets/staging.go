@@ -24,8 +24,8 @@ type StagedChange struct {
 	Photo []byte `json:"-"`
 }
 
-// Stage records changes for an asset on the list of an In progress session.
-func Stage(ctx context.Context, db *store.DB, sessionID, assetID int64, c StagedChange) error {
+// StageChanges records changes for an asset on the list of an In progress session.
+func StageChanges(ctx context.Context, db *store.DB, sessionID, assetID int64, c StagedChange) error {
 	who, err := actor.Require(ctx, actor.RunSessions)
 	if err != nil {
 		return err

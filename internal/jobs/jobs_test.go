@@ -59,7 +59,7 @@ func TestOneLeader(t *testing.T) {
 func TestSchedulesJob(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		f := storetest.NewFixture(t, db)
-		s, err := assets.CreateSchedule(f.Ctx, db, assets.NewSchedule{Name: "Daily", Recurrence: assets.Daily, Time: "03:00"})
+		s, err := assets.CreateSchedule(f.Ctx, db, assets.ScheduleInput{Name: "Daily", Recurrence: assets.Daily, Time: "03:00"})
 		if err != nil {
 			t.Fatal(err)
 		}
