@@ -24,7 +24,7 @@ func (a *API) registerAssets(mux *http.ServeMux) {
 	a.handle(mux, "GET /api/v1/assets/labels.pdf", a.assetLabelSheet)
 	a.handle(mux, "GET /api/v1/assets/{id}", byID(a.cfg.DB, http.StatusOK, assets.GetAsset))
 	a.handle(mux, "PATCH /api/v1/assets/{id}", byIDFromBody(a.cfg.DB, http.StatusOK, assets.UpdateAsset))
-	a.handle(mux, "GET /api/v1/assets/{id}/history", byID(a.cfg.DB, http.StatusOK, assets.AssetHistory))
+	a.handle(mux, "GET /api/v1/assets/{id}/history", byID(a.cfg.DB, http.StatusOK, assets.GetAssetHistory))
 	a.handle(mux, "GET /api/v1/assets/{id}/label.png", a.assetLabel)
 	a.handle(mux, "GET /api/v1/assets/{id}/label.svg", a.assetLabel)
 	a.handle(mux, "GET /api/v1/assets/{id}/photos", a.listAssetPhotos)
@@ -42,9 +42,9 @@ func (a *API) registerAssets(mux *http.ServeMux) {
 	a.handle(mux, "POST /api/v1/inventory-sessions/{id}/exclude", a.excludeAsset)
 	a.handle(mux, "POST /api/v1/inventory-sessions/{id}/items/{asset}/stage", a.stage)
 	a.handle(mux, "POST /api/v1/inventory-sessions/{id}/items/{asset}/photos", a.stagePhoto)
-	a.handle(mux, "POST /api/v1/inventory-sessions/{id}/finish", byID(a.cfg.DB, http.StatusOK, assets.Finish))
-	a.handle(mux, "POST /api/v1/inventory-sessions/{id}/cancel", byID(a.cfg.DB, http.StatusOK, assets.Cancel))
-	a.handle(mux, "GET /api/v1/inventory-sessions/{id}/report", byID(a.cfg.DB, http.StatusOK, assets.SessionReport))
+	a.handle(mux, "POST /api/v1/inventory-sessions/{id}/finish", byID(a.cfg.DB, http.StatusOK, assets.FinishSession))
+	a.handle(mux, "POST /api/v1/inventory-sessions/{id}/cancel", byID(a.cfg.DB, http.StatusOK, assets.CancelSession))
+	a.handle(mux, "GET /api/v1/inventory-sessions/{id}/report", byID(a.cfg.DB, http.StatusOK, assets.GetSessionReport))
 	a.handle(mux, "GET /api/v1/inventory-sessions/{id}/report.csv", a.sessionReportCSV)
 
 	a.handle(mux, "GET /api/v1/inventory-schedules", a.listSchedules)
@@ -114,7 +114,7 @@ func (a *API) importAssets(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	n, err := assets.ImportCSV(r.Context(), a.cfg.DB, bytes.NewReader(body))
+	n, err := assets.ImportAssets(r.Context(), a.cfg.DB, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
@@ -194,7 +194,7 @@ func (a *API) assetLabelSheet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	labels, err := assets.Labels(r.Context(), a.cfg.DB, ids, f)
+	labels, err := assets.ListLabels(r.Context(), a.cfg.DB, ids, f)
 	if err != nil {
 		return err
 	}
@@ -213,7 +213,7 @@ func (a *API) listAssetPhotos(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	list, err := assets.Photos(r.Context(), a.cfg.DB, id)
+	list, err := assets.ListAssetPhotos(r.Context(), a.cfg.DB, id)
 	if err != nil {
 		return err
 	}
@@ -253,7 +253,7 @@ func (a *API) assetPhoto(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	data, ct, err := assets.PhotoData(r.Context(), a.cfg.DB, id)
+	data, ct, err := assets.GetPhotoData(r.Context(), a.cfg.DB, id)
 	if err != nil {
 		return err
 	}
@@ -314,7 +314,7 @@ func (a *API) sessionItems(w http.ResponseWriter, r *http.Request) error {
 	if _, err := assets.GetSession(r.Context(), a.cfg.DB, id); err != nil {
 		return err
 	}
-	items, err := assets.Items(r.Context(), a.cfg.DB, id)
+	items, err := assets.ListSessionItems(r.Context(), a.cfg.DB, id)
 	if err != nil {
 		return err
 	}
@@ -337,7 +337,7 @@ func (a *API) scan(w http.ResponseWriter, r *http.Request) error {
 		// The Idempotency-Key header serves as the client scan id too.
 		in.ClientScanID = actor.RequestFrom(r.Context()).IdempotencyKey
 	}
-	res, err := assets.Scan(r.Context(), a.cfg.DB, id, in)
+	res, err := assets.ScanAsset(r.Context(), a.cfg.DB, id, in)
 	if err != nil {
 		return err
 	}
@@ -353,11 +353,11 @@ type assetRef struct {
 }
 
 func (a *API) includeAsset(w http.ResponseWriter, r *http.Request) error {
-	return a.scopeChange(w, r, assets.Include)
+	return a.scopeChange(w, r, assets.IncludeAsset)
 }
 
 func (a *API) excludeAsset(w http.ResponseWriter, r *http.Request) error {
-	return a.scopeChange(w, r, assets.Exclude)
+	return a.scopeChange(w, r, assets.ExcludeAsset)
 }
 
 func (a *API) scopeChange(w http.ResponseWriter, r *http.Request, change func(context.Context, *store.DB, int64, int64) error) error {
@@ -395,7 +395,7 @@ func (a *API) stage(w http.ResponseWriter, r *http.Request) error {
 	if err := DecodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	if err := assets.Stage(r.Context(), a.cfg.DB, id, assetID, in); err != nil {
+	if err := assets.StageChanges(r.Context(), a.cfg.DB, id, assetID, in); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -430,16 +430,13 @@ func (a *API) sessionReportCSV(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s, err := assets.GetSession(r.Context(), a.cfg.DB, id)
+	var buf bytes.Buffer
+	name, err := assets.WriteSessionReportCSV(r.Context(), a.cfg.DB, id, &buf)
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	if err := assets.WriteReportCSV(r.Context(), a.cfg.DB, id, &buf); err != nil {
-		return err
-	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+assets.ReportFileName(s)+`"`)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	w.Header().Set("Cache-Control", "no-store")
 	_, err = w.Write(buf.Bytes())
 	return err

@@ -213,7 +213,7 @@ func UpdateAsset(ctx context.Context, db *store.DB, id int64, in AssetInput) (As
 	}
 	var out Asset
 	err = db.InTx(ctx, func(tx *store.Tx) error {
-		old, err := getAsset(ctx, tx, who.WorkspaceID, id, true)
+		old, err := lockAsset(ctx, tx, who.WorkspaceID, id)
 		if err != nil {
 			return err
 		}
@@ -254,6 +254,13 @@ func nullID(id int64) any {
 	return id
 }
 
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 const assetColumns = `a.id, a.tag, a.name, a.category, a.status, a.condition, a.assignee, COALESCE(a.location_id, 0),
 	COALESCE(l.path, ''), a.notes, a.created_at, a.updated_at`
 
@@ -271,24 +278,19 @@ func scanAsset(row interface{ Scan(...any) error }, workspaceID int64) (Asset, e
 	return a, nil
 }
 
-// getAsset reads one asset; forUpdate locks its row on PostgreSQL so that
-// a concurrent edit waits instead of overwriting.
-func getAsset(ctx context.Context, q store.Querier, workspaceID, id int64, forUpdate bool) (Asset, error) {
-	query := `SELECT ` + assetColumns + assetFrom + ` WHERE a.workspace_id = $1 AND a.id = $2`
-	if forUpdate {
-		query = lockRows(q, query, "UPDATE OF a")
-	}
-	a, err := scanAsset(q.QueryRowContext(ctx, query, workspaceID, id), workspaceID)
-	return a, store.NotFound(err, "asset")
+func getAsset(ctx context.Context, q store.Querier, workspaceID, id int64) (Asset, error) {
+	return queryAsset(ctx, q, workspaceID, id, "")
 }
 
-// lockRows appends a row-locking clause on PostgreSQL. SQLite needs none: its
-// single writer connection already serialises write transactions.
-func lockRows(q store.Querier, query, clause string) string {
-	if tx, ok := q.(*store.Tx); ok && tx.Engine() == store.Postgres {
-		return query + " FOR " + clause
-	}
-	return query
+// lockAsset reads one asset and locks its row until tx ends, so that a
+// concurrent edit waits instead of overwriting.
+func lockAsset(ctx context.Context, tx *store.Tx, workspaceID, id int64) (Asset, error) {
+	return queryAsset(ctx, tx, workspaceID, id, tx.ForUpdate("a"))
+}
+
+func queryAsset(ctx context.Context, q store.Querier, workspaceID, id int64, lock string) (Asset, error) {
+	a, err := scanAsset(q.QueryRowContext(ctx, `SELECT `+assetColumns+assetFrom+` WHERE a.workspace_id = $1 AND a.id = $2`+lock, workspaceID, id), workspaceID)
+	return a, store.NotFound(err, "asset")
 }
 
 // GetAsset returns one asset of the actor's workspace.
@@ -297,11 +299,11 @@ func GetAsset(ctx context.Context, db *store.DB, id int64) (Asset, error) {
 	if err != nil {
 		return Asset{}, err
 	}
-	return getAsset(ctx, db.Read(), who.WorkspaceID, id, false)
+	return getAsset(ctx, db.Read(), who.WorkspaceID, id)
 }
 
-// AssetByTag returns the asset with the given tag.
-func AssetByTag(ctx context.Context, db *store.DB, tag string) (Asset, error) {
+// GetAssetByTag returns the asset with the given tag.
+func GetAssetByTag(ctx context.Context, db *store.DB, tag string) (Asset, error) {
 	who, err := actor.Require(ctx, actor.ViewAssets)
 	if err != nil {
 		return Asset{}, err
@@ -346,35 +348,34 @@ func ListAssets(ctx context.Context, db *store.DB, f AssetFilter) ([]Asset, int,
 	if err := fields.Err(); err != nil {
 		return nil, 0, err
 	}
-	where := ` WHERE a.workspace_id = $1`
-	args := []any{who.WorkspaceID}
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	w := store.NewWhere(`a.workspace_id = ?`, who.WorkspaceID)
 	if s := strings.TrimSpace(f.Search); s != "" {
-		p := arg("%" + escapeLike(strings.ToLower(s)) + "%")
-		where += ` AND (LOWER(a.tag) LIKE ` + p + ` ESCAPE '\' OR LOWER(a.name) LIKE ` + p + ` ESCAPE '\' OR LOWER(a.assignee) LIKE ` + p +
-			` ESCAPE '\' OR LOWER(a.category) LIKE ` + p + ` ESCAPE '\')`
+		p := w.Add("%" + escapeLike(strings.ToLower(s)) + "%")
+		w.And(`(LOWER(a.tag) LIKE ` + p + ` ESCAPE '\' OR LOWER(a.name) LIKE ` + p + ` ESCAPE '\' OR LOWER(a.assignee) LIKE ` + p +
+			` ESCAPE '\' OR LOWER(a.category) LIKE ` + p + ` ESCAPE '\')`)
 	}
 	if f.Status != "" {
-		where += ` AND a.status = ` + arg(string(f.Status))
+		w.And(`a.status = ?`, string(f.Status))
 	}
 	if f.Condition != "" {
-		where += ` AND a.condition = ` + arg(string(f.Condition))
+		w.And(`a.condition = ?`, string(f.Condition))
 	}
 	if f.Category != "" {
-		where += ` AND a.category = ` + arg(f.Category)
+		w.And(`a.category = ?`, f.Category)
 	}
 	if f.LocationID > 0 {
 		loc, err := inventory.GetLocation(ctx, db, f.LocationID)
 		if err != nil {
 			return nil, 0, err
 		}
-		where += ` AND (l.id = ` + arg(loc.ID) + ` OR l.path LIKE ` + arg(escapeLike(loc.Path)+"/%") + ` ESCAPE '\')`
+		w.And(`(l.id = ? OR l.path LIKE ? ESCAPE '\')`, loc.ID, escapeLike(loc.Path)+"/%")
 	}
 	var total int
-	if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*)`+assetFrom+where, args...).Scan(&total); err != nil {
+	if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*)`+assetFrom+` WHERE `+w.String(), w.Args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	rows, err := db.Read().QueryContext(ctx, `SELECT `+assetColumns+assetFrom+where+` ORDER BY a.tag LIMIT `+arg(f.Limit)+` OFFSET `+arg(f.Offset), args...)
+	query := `SELECT ` + assetColumns + assetFrom + ` WHERE ` + w.String() + ` ORDER BY a.tag LIMIT ` + w.Add(f.Limit) + ` OFFSET ` + w.Add(f.Offset)
+	rows, err := db.Read().QueryContext(ctx, query, w.Args...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -390,8 +391,8 @@ func ListAssets(ctx context.Context, db *store.DB, f AssetFilter) ([]Asset, int,
 	return out, total, rows.Err()
 }
 
-// Categories returns the categories in use, for filter menus.
-func Categories(ctx context.Context, db *store.DB) ([]string, error) {
+// ListCategories returns the categories in use, for filter menus.
+func ListCategories(ctx context.Context, db *store.DB) ([]string, error) {
 	who, err := actor.Require(ctx, actor.ViewAssets)
 	if err != nil {
 		return nil, err
@@ -436,13 +437,13 @@ type History struct {
 	Sessions []SessionVisit   `json:"sessions"`
 }
 
-// AssetHistory returns the history of one asset.
-func AssetHistory(ctx context.Context, db *store.DB, id int64) (History, error) {
+// GetAssetHistory returns the history of one asset.
+func GetAssetHistory(ctx context.Context, db *store.DB, id int64) (History, error) {
 	who, err := actor.Require(ctx, actor.ViewAssets)
 	if err != nil {
 		return History{}, err
 	}
-	if _, err := getAsset(ctx, db.Read(), who.WorkspaceID, id, false); err != nil {
+	if _, err := getAsset(ctx, db.Read(), who.WorkspaceID, id); err != nil {
 		return History{}, err
 	}
 	var h History
@@ -486,9 +487,9 @@ func (a Asset) Label(workspaceID int64) qrlabel.Label {
 // MaxLabelsPerSheet bounds one PDF of labels.
 const MaxLabelsPerSheet = 2000
 
-// Labels returns the labels of the given assets (in the order given), or of
+// ListLabels returns the labels of the given assets (in the order given), or of
 // every asset matching f when ids is empty.
-func Labels(ctx context.Context, db *store.DB, ids []int64, f AssetFilter) ([]qrlabel.Label, error) {
+func ListLabels(ctx context.Context, db *store.DB, ids []int64, f AssetFilter) ([]qrlabel.Label, error) {
 	who, err := actor.Require(ctx, actor.ViewAssets)
 	if err != nil {
 		return nil, err
@@ -516,7 +517,7 @@ func Labels(ctx context.Context, db *store.DB, ids []int64, f AssetFilter) ([]qr
 		}
 	} else {
 		for _, id := range ids {
-			a, err := getAsset(ctx, db.Read(), who.WorkspaceID, id, false)
+			a, err := getAsset(ctx, db.Read(), who.WorkspaceID, id)
 			if err != nil {
 				return nil, err
 			}

@@ -52,7 +52,7 @@ func TestAssetRegister(t *testing.T) {
 			if got.Assignee != "Ada" || got.Condition != assets.Fair || got.Name != a.Name {
 				t.Fatalf("updated %+v", got)
 			}
-			h, err := assets.AssetHistory(ctx, db, a.ID)
+			h, err := assets.GetAssetHistory(ctx, db, a.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -87,7 +87,7 @@ func TestAssetRegister(t *testing.T) {
 
 		t.Run("csv import is all or nothing", func(t *testing.T) {
 			bad := "tag,name,status,location\nCSV-1,Drill,active,WH1/A\nCSV-2,,active,\nCSV-3,Saw,active,NOPE\nLAP-1,Dup,,\nCSV-1,Again,,\n"
-			_, err := assets.ImportCSV(ctx, db, strings.NewReader(bad))
+			_, err := assets.ImportAssets(ctx, db, strings.NewReader(bad))
 			wantKind(t, err, fault.Invalid, "bad csv")
 			e, _ := fault.As(err)
 			for _, row := range []string{"row 3", "row 4", "row 5", "row 6"} {
@@ -98,16 +98,16 @@ func TestAssetRegister(t *testing.T) {
 			if _, total, _ := assets.ListAssets(ctx, db, assets.AssetFilter{Search: "CSV-"}); total != 0 {
 				t.Fatalf("partial import: %d", total)
 			}
-			n, err := assets.ImportCSV(ctx, db, strings.NewReader("\ufeffTag,Name,Status,Condition,Location\nCSV-1,Drill,In use,poor,WH1/A\nCSV-2,Saw,,,\n"))
+			n, err := assets.ImportAssets(ctx, db, strings.NewReader("\ufeffTag,Name,Status,Condition,Location\nCSV-1,Drill,In use,poor,WH1/A\nCSV-2,Saw,,,\n"))
 			if err != nil || n != 2 {
 				t.Fatalf("import: %d %v", n, err)
 			}
-			got, err := assets.AssetByTag(ctx, db, "CSV-1")
+			got, err := assets.GetAssetByTag(ctx, db, "CSV-1")
 			if err != nil || got.Status != assets.InUse || got.Condition != assets.Poor || got.LocationID != w.zoneA.ID {
 				t.Fatalf("imported %+v %v", got, err)
 			}
 			for _, in := range []string{"", "foo,bar\n1,2\n", "tag\nX\n", "tag,name\n"} {
-				_, err := assets.ImportCSV(ctx, db, strings.NewReader(in))
+				_, err := assets.ImportAssets(ctx, db, strings.NewReader(in))
 				wantKind(t, err, fault.Invalid, "import "+in)
 			}
 		})
@@ -124,11 +124,11 @@ func TestAssetRegister(t *testing.T) {
 			wantKind(t, err, fault.UnsupportedMedia, "fake png")
 			_, err = assets.AddAssetPhoto(ctx, db, a.ID, make([]byte, assets.MaxPhotoBytes+1))
 			wantKind(t, err, fault.TooLarge, "oversized")
-			photos, err := assets.Photos(ctx, db, a.ID)
+			photos, err := assets.ListAssetPhotos(ctx, db, a.ID)
 			if err != nil || len(photos) != 1 || photos[0].ContentType != "image/png" {
 				t.Fatalf("photos %+v %v", photos, err)
 			}
-			data, ct, err := assets.PhotoData(ctx, db, photos[0].ID)
+			data, ct, err := assets.GetPhotoData(ctx, db, photos[0].ID)
 			if err != nil || ct != "image/png" || len(data) != int(photos[0].Size) {
 				t.Fatalf("photo data %d %s %v", len(data), ct, err)
 			}

@@ -33,10 +33,10 @@ func BenchmarkScanLatency50(b *testing.B) {
 			for i := 0; i < rounds*scanners*perScanner; i++ {
 				fmt.Fprintf(&csv, "B-%06d,Bench asset %d\n", i, i)
 			}
-			if _, err := assets.ImportCSV(ctx, db, strings.NewReader(csv.String())); err != nil {
+			if _, err := assets.ImportAssets(ctx, db, strings.NewReader(csv.String())); err != nil {
 				b.Fatal(err)
 			}
-			s, err := assets.CreateSession(ctx, db, assets.NewSession{Name: "bench"})
+			s, err := assets.CreateSession(ctx, db, assets.SessionInput{Name: "bench"})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -56,7 +56,7 @@ func BenchmarkScanLatency50(b *testing.B) {
 						for i := 0; i < perScanner; i++ {
 							n := (round*scanners+g)*perScanner + i
 							start := time.Now()
-							_, err := assets.Scan(ctx, db, s.ID, assets.ScanInput{Code: fmt.Sprintf("B-%06d", n), ClientScanID: fmt.Sprintf("bench-%d", n)})
+							_, err := assets.ScanAsset(ctx, db, s.ID, assets.ScanInput{Code: fmt.Sprintf("B-%06d", n), ClientScanID: fmt.Sprintf("bench-%d", n)})
 							mine = append(mine, time.Since(start))
 							if err != nil {
 								b.Error(err)
@@ -76,7 +76,7 @@ func BenchmarkScanLatency50(b *testing.B) {
 			b.ReportMetric(pct(0.50), "p50-ms")
 			b.ReportMetric(pct(0.99), "p99-ms")
 			b.ReportMetric(float64(len(lat)), "scans")
-			p, _ := assets.SessionProgress(context.WithoutCancel(ctx), db, s.ID)
+			p, _ := assets.GetSessionProgress(context.WithoutCancel(ctx), db, s.ID)
 			if p.Scanned != len(lat) {
 				b.Fatalf("scanned %d, measured %d", p.Scanned, len(lat))
 			}

@@ -62,7 +62,7 @@ func (w *world) asset(t *testing.T, tag string, loc int64, status assets.Status)
 	return a
 }
 
-func (w *world) startedSession(t *testing.T, n assets.NewSession) assets.Session {
+func (w *world) startedSession(t *testing.T, n assets.SessionInput) assets.Session {
 	t.Helper()
 	s, err := assets.CreateSession(w.Ctx, w.DB, n)
 	if err != nil {
@@ -105,7 +105,7 @@ func pngBytes(t *testing.T) []byte {
 // checkProgress compares the progress counters with a count of the list.
 func checkProgress(t *testing.T, db *store.DB, ctx context.Context, sessionID int64) assets.Progress {
 	t.Helper()
-	p, err := assets.SessionProgress(ctx, db, sessionID)
+	p, err := assets.GetSessionProgress(ctx, db, sessionID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,15 +18,15 @@ import (
 // transaction.
 const MaxImportRows = 10000
 
-// ImportColumns are the CSV header names understood by ImportCSV; tag and
+// ImportColumns are the CSV header names understood by ImportAssets; tag and
 // name are required, the others optional. location is a location path
 // ("WH1/A/03").
 var ImportColumns = []string{"tag", "name", "category", "status", "condition", "assignee", "location", "notes"}
 
-// ImportCSV creates assets from CSV (with a header row) in one transaction:
+// ImportAssets creates assets from CSV (with a header row) in one transaction:
 // either every row is valid and all are created, or nothing is and the
 // error names each bad row.
-func ImportCSV(ctx context.Context, db *store.DB, r io.Reader) (int, error) {
+func ImportAssets(ctx context.Context, db *store.DB, r io.Reader) (int, error) {
 	who, err := actor.Require(ctx, actor.ManageAssets)
 	if err != nil {
 		return 0, err

@@ -31,18 +31,18 @@ func TestTwoNodes(t *testing.T) {
 	}
 	w := newWorld(t, nodeA)
 	w.setLostEnforcement(t, true)
-	s := w.startedSession(t, assets.NewSession{Name: "two nodes"})
-	if _, err := assets.Scan(w.Ctx, nodeB, s.ID, assets.ScanInput{Code: "LAP-1", ClientScanID: "x"}); err != nil {
+	s := w.startedSession(t, assets.SessionInput{Name: "two nodes"})
+	if _, err := assets.ScanAsset(w.Ctx, nodeB, s.ID, assets.ScanInput{Code: "LAP-1", ClientScanID: "x"}); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := assets.Scan(w.Ctx, nodeA, s.ID, assets.ScanInput{Code: "LAP-1", ClientScanID: "x"}); err != nil || !r.Duplicate {
+	if r, err := assets.ScanAsset(w.Ctx, nodeA, s.ID, assets.ScanInput{Code: "LAP-1", ClientScanID: "x"}); err != nil || !r.Duplicate {
 		t.Fatalf("retry on the other node: %+v %v", r, err)
 	}
 	var wg sync.WaitGroup
 	results := make([]error, 2)
 	for i, db := range []*store.DB{nodeA, nodeB} {
 		wg.Add(1)
-		go func() { defer wg.Done(); _, results[i] = assets.Finish(w.Ctx, db, s.ID) }()
+		go func() { defer wg.Done(); _, results[i] = assets.FinishSession(w.Ctx, db, s.ID) }()
 	}
 	wg.Wait()
 	if (results[0] == nil) == (results[1] == nil) {
@@ -54,7 +54,7 @@ func TestTwoNodes(t *testing.T) {
 		}
 	}
 	for _, db := range []*store.DB{nodeA, nodeB} {
-		_, err := assets.Scan(w.Ctx, db, s.ID, assets.ScanInput{Code: "LAP-2"})
+		_, err := assets.ScanAsset(w.Ctx, db, s.ID, assets.ScanInput{Code: "LAP-2"})
 		wantKind(t, err, fault.Conflict, "scan after finish")
 		got, _ := assets.GetSession(w.Ctx, db, s.ID)
 		if got.Status != assets.Completed {

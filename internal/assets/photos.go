@@ -80,7 +80,7 @@ func AddAssetPhoto(ctx context.Context, db *store.DB, assetID int64, data []byte
 	}
 	var p Photo
 	err = db.InTx(ctx, func(tx *store.Tx) error {
-		a, err := getAsset(ctx, tx, who.WorkspaceID, assetID, false)
+		a, err := getAsset(ctx, tx, who.WorkspaceID, assetID)
 		if err != nil {
 			return err
 		}
@@ -136,8 +136,8 @@ func insertPhoto(ctx context.Context, tx *store.Tx, who actor.Actor, assetID, se
 	return p, err
 }
 
-// Photos lists an asset's photos: those applied, and those staged in sessions.
-func Photos(ctx context.Context, db *store.DB, assetID int64) ([]Photo, error) {
+// ListAssetPhotos lists an asset's photos: those applied, and those staged in sessions.
+func ListAssetPhotos(ctx context.Context, db *store.DB, assetID int64) ([]Photo, error) {
 	who, err := actor.Require(ctx, actor.ViewAssets)
 	if err != nil {
 		return nil, err
@@ -162,8 +162,8 @@ func Photos(ctx context.Context, db *store.DB, assetID int64) ([]Photo, error) {
 	return out, rows.Err()
 }
 
-// PhotoData returns one photo's bytes and its checked content type.
-func PhotoData(ctx context.Context, db *store.DB, photoID int64) ([]byte, string, error) {
+// GetPhotoData returns one photo's bytes and its checked content type.
+func GetPhotoData(ctx context.Context, db *store.DB, photoID int64) ([]byte, string, error) {
 	who, err := actor.Require(ctx, actor.ViewAssets)
 	if err != nil {
 		return nil, "", err

@@ -47,8 +47,8 @@ func (it Item) HasStaged() bool {
 	return it.StagedCondition != "" || it.StagedAssignee != nil || it.StagedLocationPath != "" || it.StagedComment != "" || it.StagedPhotos > 0
 }
 
-// Items returns a session's list (excluded rows included, marked), by tag.
-func Items(ctx context.Context, db *store.DB, sessionID int64) ([]Item, error) {
+// ListSessionItems returns a session's list (excluded rows included, marked), by tag.
+func ListSessionItems(ctx context.Context, db *store.DB, sessionID int64) ([]Item, error) {
 	who, err := actor.Require(ctx, actor.ViewAssets)
 	if err != nil {
 		return nil, err
@@ -95,8 +95,8 @@ type UnexpectedScan struct {
 	Included bool `json:"included"`
 }
 
-// UnexpectedScans returns the assets scanned but not expected, first scan each.
-func UnexpectedScans(ctx context.Context, db *store.DB, sessionID int64) ([]UnexpectedScan, error) {
+// ListUnexpectedScans returns the assets scanned but not expected, first scan each.
+func ListUnexpectedScans(ctx context.Context, db *store.DB, sessionID int64) ([]UnexpectedScan, error) {
 	who, err := actor.Require(ctx, actor.ViewAssets)
 	if err != nil {
 		return nil, err
@@ -134,17 +134,20 @@ type Report struct {
 	Missing    int              `json:"missing"`
 }
 
-// SessionReport builds the summary of a session.
-func SessionReport(ctx context.Context, db *store.DB, sessionID int64) (Report, error) {
+// GetSessionReport builds the summary of a session.
+func GetSessionReport(ctx context.Context, db *store.DB, sessionID int64) (Report, error) {
+	if _, err := actor.Require(ctx, actor.ViewAssets); err != nil {
+		return Report{}, err
+	}
 	s, err := GetSession(ctx, db, sessionID)
 	if err != nil {
 		return Report{}, err
 	}
 	r := Report{Session: s}
-	if r.Items, err = Items(ctx, db, sessionID); err != nil {
+	if r.Items, err = ListSessionItems(ctx, db, sessionID); err != nil {
 		return Report{}, err
 	}
-	if r.Unexpected, err = UnexpectedScans(ctx, db, sessionID); err != nil {
+	if r.Unexpected, err = ListUnexpectedScans(ctx, db, sessionID); err != nil {
 		return Report{}, err
 	}
 	for _, it := range r.Items {
@@ -159,19 +162,21 @@ func SessionReport(ctx context.Context, db *store.DB, sessionID int64) (Report, 
 	return r, nil
 }
 
-// WriteReportCSV writes the summary as CSV, one row per asset.
-func WriteReportCSV(ctx context.Context, db *store.DB, sessionID int64, w io.Writer) error {
-	_, err := actor.Require(ctx, actor.ViewAssets)
+// WriteSessionReportCSV writes the summary as CSV, one row per asset, and
+// returns a safe file name to download it as. The API and the web pages
+// both serve this, so the two downloads are the same file.
+func WriteSessionReportCSV(ctx context.Context, db *store.DB, sessionID int64, w io.Writer) (fileName string, err error) {
+	_, err = actor.Require(ctx, actor.ViewAssets)
 	if err != nil {
-		return err
+		return "", err
 	}
-	r, err := SessionReport(ctx, db, sessionID)
+	r, err := GetSessionReport(ctx, db, sessionID)
 	if err != nil {
-		return err
+		return "", err
 	}
 	ws, err := workspace.Get(ctx, db)
 	if err != nil {
-		return err
+		return "", err
 	}
 	// Downloading a report is itself recorded: exports are what auditors ask
 	// about ("who took the list of missing laptops out, and when").
@@ -181,7 +186,7 @@ func WriteReportCSV(ctx context.Context, db *store.DB, sessionID int64, w io.Wri
 			Description: "inventory session " + r.Session.Name + " report downloaded as CSV"})
 		return err
 	}); err != nil {
-		return err
+		return "", err
 	}
 	cols := []export.Column{
 		{Title: "Tag", Kind: export.Text}, {Title: "Name", Kind: export.Text}, {Title: "Result", Kind: export.Text},
@@ -190,7 +195,7 @@ func WriteReportCSV(ctx context.Context, db *store.DB, sessionID int64, w io.Wri
 	}
 	cw, err := export.NewCSV(w, cols, ws.Settings.Location())
 	if err != nil {
-		return err
+		return "", err
 	}
 	for _, it := range r.Items {
 		result := "missing"
@@ -209,7 +214,7 @@ func WriteReportCSV(ctx context.Context, db *store.DB, sessionID int64, w io.Wri
 			changes = "(staged, not applied yet)"
 		}
 		if err := cw.WriteRow([]any{it.Tag, it.Name, result, it.LocationPath, it.ScannedBy, at, it.ScanMethod, changes}); err != nil {
-			return err
+			return "", err
 		}
 	}
 	for _, u := range r.Unexpected {
@@ -217,14 +222,17 @@ func WriteReportCSV(ctx context.Context, db *store.DB, sessionID int64, w io.Wri
 			continue
 		}
 		if err := cw.WriteRow([]any{u.Tag, u.Name, "unexpected", "", u.ScannedBy, u.ScannedAt, "scan", ""}); err != nil {
-			return err
+			return "", err
 		}
 	}
-	return cw.Close()
+	if err := cw.Close(); err != nil {
+		return "", err
+	}
+	return reportFileName(r.Session), nil
 }
 
-// ReportFileName is a safe download name for a session's CSV.
-func ReportFileName(s Session) string {
+// reportFileName is a safe download name for a session's CSV.
+func reportFileName(s Session) string {
 	clean := strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' {
 			return r

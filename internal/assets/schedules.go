@@ -36,8 +36,8 @@ const minScheduleGap = time.Hour
 // maxOccurrencesPerRun bounds how many missed occurrences one run catches up.
 const maxOccurrencesPerRun = 50
 
-// NewSchedule describes a recurrence and the sessions it creates.
-type NewSchedule struct {
+// ScheduleInput describes a recurrence and the sessions it creates.
+type ScheduleInput struct {
 	Name       string `json:"name"`
 	Recurrence string `json:"recurrence"`
 	// Time of day "HH:MM" for daily, weekly and monthly recurrences.
@@ -68,7 +68,7 @@ type Schedule struct {
 
 // buildSpec turns a recurrence into a cron expression and checks that it
 // can happen at all and not too often.
-func buildSpec(n NewSchedule, loc *time.Location, now time.Time) (string, cron.Schedule, error) {
+func buildSpec(n ScheduleInput, loc *time.Location, now time.Time) (string, cron.Schedule, error) {
 	f := fault.Fields{}
 	var spec string
 	var hour, minute int
@@ -132,7 +132,7 @@ func buildSpec(n NewSchedule, loc *time.Location, now time.Time) (string, cron.S
 }
 
 // CreateSchedule stores a schedule and creates its next session right away.
-func CreateSchedule(ctx context.Context, db *store.DB, n NewSchedule) (Schedule, error) {
+func CreateSchedule(ctx context.Context, db *store.DB, n ScheduleInput) (Schedule, error) {
 	who, err := actor.Require(ctx, actor.ManageSessions)
 	if err != nil {
 		return Schedule{}, err
@@ -155,7 +155,7 @@ func CreateSchedule(ctx context.Context, db *store.DB, n NewSchedule) (Schedule,
 		if err != nil {
 			return err
 		}
-		if err := (&NewSession{Name: n.Name, LocationID: n.LocationID}).validate(ctx, tx, who.WorkspaceID); err != nil {
+		if err := (&SessionInput{Name: n.Name, LocationID: n.LocationID}).validate(ctx, tx, who.WorkspaceID); err != nil {
 			return err
 		}
 		out = Schedule{Name: n.Name, Recurrence: n.Recurrence, Spec: spec, LocationID: n.LocationID, ExcludeRetired: n.ExcludeRetired,
@@ -271,7 +271,7 @@ func createDue(ctx context.Context, tx *store.Tx, ws workspace.Workspace, s Sche
 	at := sched.Next(from.In(loc))
 	for i := 0; i < maxOccurrencesPerRun && !at.IsZero(); i++ {
 		name := s.Name + " " + at.In(loc).Format("2006-01-02 15:04")
-		id, err := insertSession(sctx, tx, sys, NewSession{Name: name, LocationID: s.LocationID, ExcludeRetired: s.ExcludeRetired}, s.ID, at)
+		id, err := insertSession(sctx, tx, sys, SessionInput{Name: name, LocationID: s.LocationID, ExcludeRetired: s.ExcludeRetired}, s.ID, at)
 		if err != nil {
 			return created, err
 		}

@@ -16,13 +16,13 @@ func TestScheduleRecurrences(t *testing.T) {
 		w := newWorld(t, db)
 		for _, tc := range []struct {
 			name string
-			in   assets.NewSchedule
+			in   assets.ScheduleInput
 			spec string
 		}{
-			{"daily", assets.NewSchedule{Recurrence: assets.Daily, Time: "07:30"}, "30 7 * * *"},
-			{"weekly", assets.NewSchedule{Recurrence: assets.Weekly, Time: "18:00", Weekdays: []int{5, 1, 1}}, "0 18 * * 1,5"},
-			{"monthly", assets.NewSchedule{Recurrence: assets.Monthly, Time: "06:00", MonthDay: 28}, "0 6 28 * *"},
-			{"cron", assets.NewSchedule{Recurrence: assets.Cron, Cron: "0  9 1 1,4,7,10 *"}, "0 9 1 1,4,7,10 *"},
+			{"daily", assets.ScheduleInput{Recurrence: assets.Daily, Time: "07:30"}, "30 7 * * *"},
+			{"weekly", assets.ScheduleInput{Recurrence: assets.Weekly, Time: "18:00", Weekdays: []int{5, 1, 1}}, "0 18 * * 1,5"},
+			{"monthly", assets.ScheduleInput{Recurrence: assets.Monthly, Time: "06:00", MonthDay: 28}, "0 6 28 * *"},
+			{"cron", assets.ScheduleInput{Recurrence: assets.Cron, Cron: "0  9 1 1,4,7,10 *"}, "0 9 1 1,4,7,10 *"},
 		} {
 			tc.in.Name, tc.in.LocationID = tc.name, w.wh1.ID
 			s, err := assets.CreateSchedule(w.Ctx, db, tc.in)
@@ -39,19 +39,19 @@ func TestScheduleRecurrences(t *testing.T) {
 		}
 		for _, tc := range []struct {
 			name  string
-			in    assets.NewSchedule
+			in    assets.ScheduleInput
 			field string
 		}{
-			{"impossible date", assets.NewSchedule{Recurrence: assets.Cron, Cron: "0 0 30 2 *"}, "cron"},
-			{"too often", assets.NewSchedule{Recurrence: assets.Cron, Cron: "*/5 * * * *"}, "cron"},
-			{"not cron", assets.NewSchedule{Recurrence: assets.Cron, Cron: "every tuesday"}, "cron"},
-			{"bad field", assets.NewSchedule{Recurrence: assets.Cron, Cron: "0 25 * * *"}, "cron"},
-			{"descriptor", assets.NewSchedule{Recurrence: assets.Cron, Cron: "@every 1s"}, "cron"},
-			{"no days", assets.NewSchedule{Recurrence: assets.Weekly, Time: "10:00"}, "weekdays"},
-			{"bad day", assets.NewSchedule{Recurrence: assets.Weekly, Time: "10:00", Weekdays: []int{7}}, "weekdays"},
-			{"day 31", assets.NewSchedule{Recurrence: assets.Monthly, Time: "10:00", MonthDay: 31}, "month_day"},
-			{"bad time", assets.NewSchedule{Recurrence: assets.Daily, Time: "25:00"}, "time"},
-			{"unknown kind", assets.NewSchedule{Recurrence: "hourly"}, "recurrence"},
+			{"impossible date", assets.ScheduleInput{Recurrence: assets.Cron, Cron: "0 0 30 2 *"}, "cron"},
+			{"too often", assets.ScheduleInput{Recurrence: assets.Cron, Cron: "*/5 * * * *"}, "cron"},
+			{"not cron", assets.ScheduleInput{Recurrence: assets.Cron, Cron: "every tuesday"}, "cron"},
+			{"bad field", assets.ScheduleInput{Recurrence: assets.Cron, Cron: "0 25 * * *"}, "cron"},
+			{"descriptor", assets.ScheduleInput{Recurrence: assets.Cron, Cron: "@every 1s"}, "cron"},
+			{"no days", assets.ScheduleInput{Recurrence: assets.Weekly, Time: "10:00"}, "weekdays"},
+			{"bad day", assets.ScheduleInput{Recurrence: assets.Weekly, Time: "10:00", Weekdays: []int{7}}, "weekdays"},
+			{"day 31", assets.ScheduleInput{Recurrence: assets.Monthly, Time: "10:00", MonthDay: 31}, "month_day"},
+			{"bad time", assets.ScheduleInput{Recurrence: assets.Daily, Time: "25:00"}, "time"},
+			{"unknown kind", assets.ScheduleInput{Recurrence: "hourly"}, "recurrence"},
 		} {
 			tc.in.Name = tc.name
 			_, err := assets.CreateSchedule(w.Ctx, db, tc.in)
@@ -71,7 +71,7 @@ func TestScheduleRecurrences(t *testing.T) {
 func TestSchedulerRunsOnce(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(t, db)
-		sched, err := assets.CreateSchedule(w.Ctx, db, assets.NewSchedule{Name: "Nightly", Recurrence: assets.Daily, Time: "02:00"})
+		sched, err := assets.CreateSchedule(w.Ctx, db, assets.ScheduleInput{Name: "Nightly", Recurrence: assets.Daily, Time: "02:00"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -22,14 +22,14 @@ func TestSessionScope(t *testing.T) {
 		w := newWorld(t, db)
 		for _, tc := range []struct {
 			name string
-			n    assets.NewSession
+			n    assets.SessionInput
 			want int
 		}{
-			{"all", assets.NewSession{Name: "all"}, 5},
-			{"all without retired", assets.NewSession{Name: "active", ExcludeRetired: true}, 4},
-			{"WH1 and below", assets.NewSession{Name: "wh1", LocationID: w.wh1.ID}, 3},
-			{"WH1 without retired", assets.NewSession{Name: "wh1", LocationID: w.wh1.ID, ExcludeRetired: true}, 2},
-			{"zone only", assets.NewSession{Name: "zone", LocationID: w.zoneA.ID}, 2},
+			{"all", assets.SessionInput{Name: "all"}, 5},
+			{"all without retired", assets.SessionInput{Name: "active", ExcludeRetired: true}, 4},
+			{"WH1 and below", assets.SessionInput{Name: "wh1", LocationID: w.wh1.ID}, 3},
+			{"WH1 without retired", assets.SessionInput{Name: "wh1", LocationID: w.wh1.ID, ExcludeRetired: true}, 2},
+			{"zone only", assets.SessionInput{Name: "zone", LocationID: w.zoneA.ID}, 2},
 		} {
 			s := w.startedSession(t, tc.n)
 			checkProgress(t, db, w.Ctx, s.ID)
@@ -37,7 +37,7 @@ func TestSessionScope(t *testing.T) {
 				t.Errorf("%s: %+v, want %d expected", tc.name, s, tc.want)
 			}
 		}
-		for _, bad := range []assets.NewSession{{Name: ""}, {Name: "x", LocationID: 424242}, {Name: strings.Repeat("n", 201)}} {
+		for _, bad := range []assets.SessionInput{{Name: ""}, {Name: "x", LocationID: 424242}, {Name: strings.Repeat("n", 201)}} {
 			_, err := assets.CreateSession(w.Ctx, db, bad)
 			wantKind(t, err, fault.Invalid, fmt.Sprintf("create %+v", bad))
 		}
@@ -64,14 +64,14 @@ func TestSessionLifecycle(t *testing.T) {
 		w := newWorld(t, db)
 		ctx := w.Ctx
 		w.setLostEnforcement(t, true)
-		s, err := assets.CreateSession(ctx, db, assets.NewSession{Name: "Q4 WH1", LocationID: w.wh1.ID})
+		s, err := assets.CreateSession(ctx, db, assets.SessionInput{Name: "Q4 WH1", LocationID: w.wh1.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if s.Status != assets.Scheduled {
 			t.Fatalf("new session is %s", s.Status)
 		}
-		_, err = assets.Scan(ctx, db, s.ID, assets.ScanInput{Code: "LAP-1"})
+		_, err = assets.ScanAsset(ctx, db, s.ID, assets.ScanInput{Code: "LAP-1"})
 		wantKind(t, err, fault.Conflict, "scan before start")
 		s, err = assets.StartSession(ctx, db, s.ID)
 		if err != nil || s.Progress.Total != 3 {
@@ -86,25 +86,25 @@ func TestSessionLifecycle(t *testing.T) {
 
 		operator := w.As(w.User(t, "op@example.com", actor.Operator))
 		lap1 := qrlabel.Payload(w.Workspace.ID, "LAP-1")
-		r, err := assets.Scan(operator, db, s.ID, assets.ScanInput{Code: lap1 + "\r\n", ClientScanID: "phone-1"})
+		r, err := assets.ScanAsset(operator, db, s.ID, assets.ScanInput{Code: lap1 + "\r\n", ClientScanID: "phone-1"})
 		if err != nil || r.Outcome != assets.Found || r.Progress.Scanned != 1 || r.Progress.Percent != 33 {
 			t.Fatalf("scan: %+v %v", r, err)
 		}
-		r, err = assets.Scan(operator, db, s.ID, assets.ScanInput{Code: lap1, ClientScanID: "phone-1"})
+		r, err = assets.ScanAsset(operator, db, s.ID, assets.ScanInput{Code: lap1, ClientScanID: "phone-1"})
 		if err != nil || !r.Duplicate || r.Progress.Scanned != 1 {
 			t.Fatalf("retry: %+v %v", r, err)
 		}
-		r, err = assets.Scan(operator, db, s.ID, assets.ScanInput{Code: "LAP-1", ClientScanID: "phone-2"})
+		r, err = assets.ScanAsset(operator, db, s.ID, assets.ScanInput{Code: "LAP-1", ClientScanID: "phone-2"})
 		if err != nil || r.Outcome != assets.Repeat || r.Progress.Scanned != 1 {
 			t.Fatalf("repeat: %+v %v", r, err)
 		}
-		_, err = assets.Scan(operator, db, s.ID, assets.ScanInput{Code: "LAP-2", ClientScanID: "phone-1"})
+		_, err = assets.ScanAsset(operator, db, s.ID, assets.ScanInput{Code: "LAP-2", ClientScanID: "phone-1"})
 		wantKind(t, err, fault.Conflict, "client id reused for another asset")
-		r, err = assets.Scan(operator, db, s.ID, assets.ScanInput{AssetID: w.byTag["LAP-2"].ID})
+		r, err = assets.ScanAsset(operator, db, s.ID, assets.ScanInput{AssetID: w.byTag["LAP-2"].ID})
 		if err != nil || r.Outcome != assets.Found || r.Progress.Scanned != 2 {
 			t.Fatalf("manual check: %+v %v", r, err)
 		}
-		r, err = assets.Scan(operator, db, s.ID, assets.ScanInput{Code: "DRL-1"})
+		r, err = assets.ScanAsset(operator, db, s.ID, assets.ScanInput{Code: "DRL-1"})
 		if err != nil || r.Outcome != assets.Unexpected || r.Progress.Total != 3 {
 			t.Fatalf("unexpected: %+v %v", r, err)
 		}
@@ -123,44 +123,44 @@ func TestSessionLifecycle(t *testing.T) {
 			{"unknown asset id", assets.ScanInput{AssetID: 99999}, fault.NotFound},
 			{"long client id", assets.ScanInput{Code: "LAP-1", ClientScanID: strings.Repeat("x", 101)}, fault.Invalid},
 		} {
-			_, err := assets.Scan(operator, db, s.ID, tc.in)
+			_, err := assets.ScanAsset(operator, db, s.ID, tc.in)
 			wantKind(t, err, tc.kind, tc.name)
 		}
-		_, err = assets.Scan(operator, db, 99999, assets.ScanInput{Code: "LAP-1"})
+		_, err = assets.ScanAsset(operator, db, 99999, assets.ScanInput{Code: "LAP-1"})
 		wantKind(t, err, fault.NotFound, "unknown session")
 
 		// Operators scan but do not manage the session.
-		wantKind(t, assets.Exclude(operator, db, s.ID, w.byTag["OLD-1"].ID), fault.Forbidden, "operator excludes")
+		wantKind(t, assets.ExcludeAsset(operator, db, s.ID, w.byTag["OLD-1"].ID), fault.Forbidden, "operator excludes")
 		// Exclude guardrail.
-		err = assets.Exclude(ctx, db, s.ID, w.byTag["LAP-1"].ID)
+		err = assets.ExcludeAsset(ctx, db, s.ID, w.byTag["LAP-1"].ID)
 		wantKind(t, err, fault.Conflict, "exclude scanned")
 		if !strings.Contains(fault.PublicMessage(err), "already been scanned") {
 			t.Errorf("message: %s", fault.PublicMessage(err))
 		}
-		wantKind(t, assets.Exclude(ctx, db, s.ID, w.byTag["NOLOC"].ID), fault.NotFound, "exclude unlisted")
-		if err := assets.Exclude(ctx, db, s.ID, w.byTag["OLD-1"].ID); err != nil {
+		wantKind(t, assets.ExcludeAsset(ctx, db, s.ID, w.byTag["NOLOC"].ID), fault.NotFound, "exclude unlisted")
+		if err := assets.ExcludeAsset(ctx, db, s.ID, w.byTag["OLD-1"].ID); err != nil {
 			t.Fatal(err)
 		}
-		wantKind(t, assets.Exclude(ctx, db, s.ID, w.byTag["OLD-1"].ID), fault.Conflict, "exclude twice")
+		wantKind(t, assets.ExcludeAsset(ctx, db, s.ID, w.byTag["OLD-1"].ID), fault.Conflict, "exclude twice")
 		// Include the unexpected asset: its scan now counts.
-		if err := assets.Include(ctx, db, s.ID, w.byTag["DRL-1"].ID); err != nil {
+		if err := assets.IncludeAsset(ctx, db, s.ID, w.byTag["DRL-1"].ID); err != nil {
 			t.Fatal(err)
 		}
-		wantKind(t, assets.Include(ctx, db, s.ID, w.byTag["DRL-1"].ID), fault.Conflict, "include twice")
-		wantKind(t, assets.Include(ctx, db, s.ID, 99999), fault.NotFound, "include unknown")
+		wantKind(t, assets.IncludeAsset(ctx, db, s.ID, w.byTag["DRL-1"].ID), fault.Conflict, "include twice")
+		wantKind(t, assets.IncludeAsset(ctx, db, s.ID, 99999), fault.NotFound, "include unknown")
 		p := checkProgress(t, db, ctx, s.ID)
 		if p != (assets.Progress{Scanned: 3, Total: 3, Percent: 100}) {
 			t.Fatalf("progress %+v", p)
 		}
 		// Include an unscanned asset, left missing.
-		if err := assets.Include(ctx, db, s.ID, w.byTag["NOLOC"].ID); err != nil {
+		if err := assets.IncludeAsset(ctx, db, s.ID, w.byTag["NOLOC"].ID); err != nil {
 			t.Fatal(err)
 		}
 
 		checkProgress(t, db, ctx, s.ID)
 		// Stage changes.
 		lap2 := w.byTag["LAP-2"]
-		if err := assets.Stage(operator, db, s.ID, lap2.ID, assets.StagedChange{Condition: ptr(assets.Broken), Assignee: ptr("Grace"),
+		if err := assets.StageChanges(operator, db, s.ID, lap2.ID, assets.StagedChange{Condition: ptr(assets.Broken), Assignee: ptr("Grace"),
 			LocationID: ptr(w.wh2.ID), Comment: ptr("screen cracked")}); err != nil {
 			t.Fatal(err)
 		}
@@ -169,17 +169,17 @@ func TestSessionLifecycle(t *testing.T) {
 		}
 		_, err = assets.StagePhoto(operator, db, s.ID, lap2.ID, []byte("GIF89a not really"))
 		wantKind(t, err, fault.UnsupportedMedia, "gif photo")
-		wantKind(t, assets.Stage(operator, db, s.ID, lap2.ID, assets.StagedChange{Assignee: ptr("Mallory"), Photo: []byte("%PDF-1.4 not a photo")}),
+		wantKind(t, assets.StageChanges(operator, db, s.ID, lap2.ID, assets.StagedChange{Assignee: ptr("Mallory"), Photo: []byte("%PDF-1.4 not a photo")}),
 			fault.UnsupportedMedia, "change with a fake photo")
-		if items, _ := assets.Items(ctx, db, s.ID); !slices.ContainsFunc(items, func(it assets.Item) bool {
+		if items, _ := assets.ListSessionItems(ctx, db, s.ID); !slices.ContainsFunc(items, func(it assets.Item) bool {
 			return it.AssetID == lap2.ID && it.StagedAssignee != nil && *it.StagedAssignee == "Grace"
 		}) {
 			t.Fatal("a refused photo left its change staged")
 		}
-		wantKind(t, assets.Stage(operator, db, s.ID, lap2.ID, assets.StagedChange{Condition: ptr(assets.Condition("shiny"))}), fault.Invalid, "bad condition")
-		wantKind(t, assets.Stage(operator, db, s.ID, lap2.ID, assets.StagedChange{LocationID: ptr(int64(4242))}), fault.Invalid, "bad location")
-		wantKind(t, assets.Stage(operator, db, s.ID, w.byTag["OLD-1"].ID, assets.StagedChange{Assignee: ptr("x")}), fault.NotFound, "stage excluded")
-		if photos, _ := assets.Photos(ctx, db, lap2.ID); len(photos) != 1 || photos[0].Applied {
+		wantKind(t, assets.StageChanges(operator, db, s.ID, lap2.ID, assets.StagedChange{Condition: ptr(assets.Condition("shiny"))}), fault.Invalid, "bad condition")
+		wantKind(t, assets.StageChanges(operator, db, s.ID, lap2.ID, assets.StagedChange{LocationID: ptr(int64(4242))}), fault.Invalid, "bad location")
+		wantKind(t, assets.StageChanges(operator, db, s.ID, w.byTag["OLD-1"].ID, assets.StagedChange{Assignee: ptr("x")}), fault.NotFound, "stage excluded")
+		if photos, _ := assets.ListAssetPhotos(ctx, db, lap2.ID); len(photos) != 1 || photos[0].Applied {
 			t.Fatalf("staged photo %+v", photos)
 		}
 		before, _ := assets.GetAsset(ctx, db, lap2.ID)
@@ -187,27 +187,27 @@ func TestSessionLifecycle(t *testing.T) {
 			t.Fatal("staged change applied before finish")
 		}
 
-		res, err := assets.Finish(ctx, db, s.ID)
+		res, err := assets.FinishSession(ctx, db, s.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if res.Changed != 2 || res.MarkedLost != 1 || res.Session.Status != assets.Completed || !res.Session.LostMarked {
 			t.Fatalf("finish %+v", res)
 		}
-		_, err = assets.Finish(ctx, db, s.ID)
+		_, err = assets.FinishSession(ctx, db, s.ID)
 		wantKind(t, err, fault.Conflict, "finish twice")
-		_, err = assets.Scan(operator, db, s.ID, assets.ScanInput{Code: "NOLOC"})
+		_, err = assets.ScanAsset(operator, db, s.ID, assets.ScanInput{Code: "NOLOC"})
 		wantKind(t, err, fault.Conflict, "scan after finish")
-		wantKind(t, assets.Stage(operator, db, s.ID, lap2.ID, assets.StagedChange{Assignee: ptr("x")}), fault.Conflict, "stage after finish")
-		wantKind(t, assets.Include(ctx, db, s.ID, w.byTag["OLD-1"].ID), fault.Conflict, "include after finish")
-		_, err = assets.Cancel(ctx, db, s.ID)
+		wantKind(t, assets.StageChanges(operator, db, s.ID, lap2.ID, assets.StagedChange{Assignee: ptr("x")}), fault.Conflict, "stage after finish")
+		wantKind(t, assets.IncludeAsset(ctx, db, s.ID, w.byTag["OLD-1"].ID), fault.Conflict, "include after finish")
+		_, err = assets.CancelSession(ctx, db, s.ID)
 		wantKind(t, err, fault.Conflict, "cancel completed")
 
 		after, _ := assets.GetAsset(ctx, db, lap2.ID)
 		if after.Condition != assets.Broken || after.Assignee != "Grace" || after.LocationID != w.wh2.ID || !strings.Contains(after.Notes, "screen cracked") {
 			t.Fatalf("applied %+v", after)
 		}
-		if photos, _ := assets.Photos(ctx, db, lap2.ID); len(photos) != 1 || !photos[0].Applied {
+		if photos, _ := assets.ListAssetPhotos(ctx, db, lap2.ID); len(photos) != 1 || !photos[0].Applied {
 			t.Fatalf("photo not applied %+v", photos)
 		}
 		noloc, _ := assets.GetAsset(ctx, db, w.byTag["NOLOC"].ID)
@@ -218,22 +218,26 @@ func TestSessionLifecycle(t *testing.T) {
 		}
 
 		// Histories.
-		h, err := assets.AssetHistory(ctx, db, lap2.ID)
+		h, err := assets.GetAssetHistory(ctx, db, lap2.ID)
 		if err != nil || len(h.Sessions) != 1 || !h.Sessions[0].Found || h.Sessions[0].Applied == "" {
 			t.Fatalf("lap2 history %+v %v", h.Sessions, err)
 		}
 		if !strings.Contains(h.Changes[0].Description, "Q4 WH1") {
 			t.Fatalf("lap2 change %+v", h.Changes[0])
 		}
-		h, _ = assets.AssetHistory(ctx, db, noloc.ID)
+		h, _ = assets.GetAssetHistory(ctx, db, noloc.ID)
 		if len(h.Sessions) != 1 || h.Sessions[0].Found || !strings.Contains(h.Changes[0].Description, "Lost") {
 			t.Fatalf("noloc history %+v %+v", h.Sessions, h.Changes)
 		}
 
 		// Report.
 		var buf bytes.Buffer
-		if err := assets.WriteReportCSV(ctx, db, s.ID, &buf); err != nil {
+		name, err := assets.WriteSessionReportCSV(ctx, db, s.ID, &buf)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("inventory-session-%d-Q4-WH1.csv", s.ID); name != want {
+			t.Errorf("report file name %q, want %q", name, want)
 		}
 		var exports int
 		db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM activity_events WHERE action = 'EXPORT' AND entity_type = 'inventory_sessions' AND entity_id = $1`,
@@ -269,20 +273,20 @@ func TestSessionLifecycle(t *testing.T) {
 func TestSessionStateGuards(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(t, db)
-		s, _ := assets.CreateSession(w.Ctx, db, assets.NewSession{Name: "c"})
-		_, err := assets.Finish(w.Ctx, db, s.ID)
+		s, _ := assets.CreateSession(w.Ctx, db, assets.SessionInput{Name: "c"})
+		_, err := assets.FinishSession(w.Ctx, db, s.ID)
 		wantKind(t, err, fault.Conflict, "finish scheduled")
-		wantKind(t, assets.Include(w.Ctx, db, s.ID, w.byTag["LAP-1"].ID), fault.Conflict, "include scheduled")
-		if s, err = assets.Cancel(w.Ctx, db, s.ID); err != nil || s.Status != assets.Cancelled {
+		wantKind(t, assets.IncludeAsset(w.Ctx, db, s.ID, w.byTag["LAP-1"].ID), fault.Conflict, "include scheduled")
+		if s, err = assets.CancelSession(w.Ctx, db, s.ID); err != nil || s.Status != assets.Cancelled {
 			t.Fatalf("cancel %+v %v", s, err)
 		}
 		_, err = assets.StartSession(w.Ctx, db, s.ID)
 		wantKind(t, err, fault.Conflict, "start cancelled")
-		_, err = assets.Scan(w.Ctx, db, s.ID, assets.ScanInput{Code: "LAP-1"})
+		_, err = assets.ScanAsset(w.Ctx, db, s.ID, assets.ScanInput{Code: "LAP-1"})
 		wantKind(t, err, fault.Conflict, "scan cancelled")
 		// Lost enforcement off: unscanned assets keep their status.
-		s2 := w.startedSession(t, assets.NewSession{Name: "no lost"})
-		res, err := assets.Finish(w.Ctx, db, s2.ID)
+		s2 := w.startedSession(t, assets.SessionInput{Name: "no lost"})
+		res, err := assets.FinishSession(w.Ctx, db, s2.ID)
 		if err != nil || res.MarkedLost != 0 || res.Session.LostMarked {
 			t.Fatalf("finish %+v %v", res, err)
 		}
@@ -300,7 +304,7 @@ func TestConcurrentScansAndFinishes(t *testing.T) {
 			w.asset(t, fmt.Sprintf("BULK-%03d", i), w.wh2.ID, assets.Active)
 		}
 		w.setLostEnforcement(t, true)
-		s := w.startedSession(t, assets.NewSession{Name: "rush", LocationID: w.wh2.ID})
+		s := w.startedSession(t, assets.SessionInput{Name: "rush", LocationID: w.wh2.ID})
 		if s.Progress.Total != extra+1 {
 			t.Fatalf("expected %d, got %d", extra+1, s.Progress.Total)
 		}
@@ -314,7 +318,7 @@ func TestConcurrentScansAndFinishes(t *testing.T) {
 				for i := 0; i < extra; i++ {
 					// Every scanner scans every asset; pairs of scanners share
 					// client ids, as a retried request would.
-					_, err := assets.Scan(w.Ctx, db, s.ID, assets.ScanInput{Code: fmt.Sprintf("BULK-%03d", (i+g)%extra), ClientScanID: fmt.Sprintf("c%d-%d", g/2, (i+g)%extra)})
+					_, err := assets.ScanAsset(w.Ctx, db, s.ID, assets.ScanInput{Code: fmt.Sprintf("BULK-%03d", (i+g)%extra), ClientScanID: fmt.Sprintf("c%d-%d", g/2, (i+g)%extra)})
 					if err != nil {
 						errs <- err
 					}
@@ -327,10 +331,10 @@ func TestConcurrentScansAndFinishes(t *testing.T) {
 			defer wg.Done()
 			drl := w.byTag["DRL-1"].ID
 			for i := 0; i < 10; i++ {
-				if err := assets.Exclude(w.Ctx, db, s.ID, drl); err != nil {
+				if err := assets.ExcludeAsset(w.Ctx, db, s.ID, drl); err != nil {
 					errs <- err
 				}
-				if err := assets.Include(w.Ctx, db, s.ID, drl); err != nil {
+				if err := assets.IncludeAsset(w.Ctx, db, s.ID, drl); err != nil {
 					errs <- err
 				}
 			}
@@ -356,7 +360,7 @@ func TestConcurrentScansAndFinishes(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, err := assets.Finish(w.Ctx, db, s.ID)
+				_, err := assets.FinishSession(w.Ctx, db, s.ID)
 				mu.Lock()
 				defer mu.Unlock()
 				switch {
@@ -386,20 +390,20 @@ func TestConcurrentScansAndFinishes(t *testing.T) {
 func TestScanRacesFinish(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(t, db)
-		s := w.startedSession(t, assets.NewSession{Name: "race"})
+		s := w.startedSession(t, assets.SessionInput{Name: "race"})
 		var wg sync.WaitGroup
 		for _, tag := range []string{"LAP-1", "LAP-2", "OLD-1", "DRL-1", "NOLOC"} {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, err := assets.Scan(w.Ctx, db, s.ID, assets.ScanInput{Code: tag})
+				_, err := assets.ScanAsset(w.Ctx, db, s.ID, assets.ScanInput{Code: tag})
 				if err != nil && !fault.Is(err, fault.Conflict) {
 					t.Error(err)
 				}
 			}()
 		}
 		wg.Add(1)
-		go func() { defer wg.Done(); assets.Finish(w.Ctx, db, s.ID) }()
+		go func() { defer wg.Done(); assets.FinishSession(w.Ctx, db, s.ID) }()
 		wg.Wait()
 		var late int
 		db.Read().QueryRowContext(w.Ctx, `SELECT COUNT(*) FROM inventory_session_items i JOIN inventory_sessions s ON s.id = i.session_id
@@ -415,7 +419,7 @@ func TestScanRacesFinish(t *testing.T) {
 func TestConcurrentIncludes(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(t, db)
-		s := w.startedSession(t, assets.NewSession{Name: "zone", LocationID: w.zoneA.ID})
+		s := w.startedSession(t, assets.SessionInput{Name: "zone", LocationID: w.zoneA.ID})
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		outcomes := map[string]int{}
@@ -423,7 +427,7 @@ func TestConcurrentIncludes(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				err := assets.Include(w.Ctx, db, s.ID, w.byTag["DRL-1"].ID)
+				err := assets.IncludeAsset(w.Ctx, db, s.ID, w.byTag["DRL-1"].ID)
 				mu.Lock()
 				defer mu.Unlock()
 				switch {
@@ -451,7 +455,7 @@ func TestConcurrentIncludes(t *testing.T) {
 func TestSessionRoles(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(t, db)
-		s := w.startedSession(t, assets.NewSession{Name: "roles"})
+		s := w.startedSession(t, assets.SessionInput{Name: "roles"})
 		operator := w.As(w.User(t, "op@example.com", actor.Operator))
 		auditor := w.As(w.User(t, "aud@example.com", actor.Auditor))
 		lap := w.byTag["LAP-1"].ID
@@ -459,24 +463,24 @@ func TestSessionRoles(t *testing.T) {
 			name string
 			err  error
 		}{
-			{"operator creates", ignoreValue(assets.CreateSession(operator, db, assets.NewSession{Name: "x"}))},
-			{"operator includes", assets.Include(operator, db, s.ID, lap)},
-			{"operator finishes", ignoreValue(assets.Finish(operator, db, s.ID))},
-			{"operator cancels", ignoreValue(assets.Cancel(operator, db, s.ID))},
-			{"operator schedules", ignoreValue(assets.CreateSchedule(operator, db, assets.NewSchedule{Name: "x", Recurrence: assets.Daily, Time: "01:00"}))},
-			{"auditor scans", ignoreValue(assets.Scan(auditor, db, s.ID, assets.ScanInput{Code: "LAP-1"}))},
-			{"auditor stages", assets.Stage(auditor, db, s.ID, lap, assets.StagedChange{Assignee: ptr("x")})},
+			{"operator creates", ignoreValue(assets.CreateSession(operator, db, assets.SessionInput{Name: "x"}))},
+			{"operator includes", assets.IncludeAsset(operator, db, s.ID, lap)},
+			{"operator finishes", ignoreValue(assets.FinishSession(operator, db, s.ID))},
+			{"operator cancels", ignoreValue(assets.CancelSession(operator, db, s.ID))},
+			{"operator schedules", ignoreValue(assets.CreateSchedule(operator, db, assets.ScheduleInput{Name: "x", Recurrence: assets.Daily, Time: "01:00"}))},
+			{"auditor scans", ignoreValue(assets.ScanAsset(auditor, db, s.ID, assets.ScanInput{Code: "LAP-1"}))},
+			{"auditor stages", assets.StageChanges(auditor, db, s.ID, lap, assets.StagedChange{Assignee: ptr("x")})},
 			{"auditor starts", ignoreValue(assets.StartSession(auditor, db, s.ID))},
 		} {
 			wantKind(t, tc.err, fault.Forbidden, tc.name)
 		}
-		if _, err := assets.Scan(operator, db, s.ID, assets.ScanInput{Code: "LAP-1"}); err != nil {
+		if _, err := assets.ScanAsset(operator, db, s.ID, assets.ScanInput{Code: "LAP-1"}); err != nil {
 			t.Fatal(err)
 		}
-		if err := assets.Stage(operator, db, s.ID, lap, assets.StagedChange{Comment: ptr("ok")}); err != nil {
+		if err := assets.StageChanges(operator, db, s.ID, lap, assets.StagedChange{Comment: ptr("ok")}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := assets.SessionReport(auditor, db, s.ID); err != nil {
+		if _, err := assets.GetSessionReport(auditor, db, s.ID); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -80,7 +80,7 @@ func (wb *Web) showAssetList(w http.ResponseWriter, r *http.Request, formErr err
 	if p.Locations, err = inventory.ListLocations(r.Context(), wb.cfg.DB, false); err != nil {
 		return err
 	}
-	if p.Categories, err = assets.Categories(r.Context(), wb.cfg.DB); err != nil {
+	if p.Categories, err = assets.ListCategories(r.Context(), wb.cfg.DB); err != nil {
 		return err
 	}
 	page := func(offset int) string {
@@ -139,7 +139,7 @@ func (wb *Web) importAssets(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return wb.showAssetList(w, r, err)
 	}
-	n, err := assets.ImportCSV(r.Context(), wb.cfg.DB, bytes.NewReader(data))
+	n, err := assets.ImportAssets(r.Context(), wb.cfg.DB, bytes.NewReader(data))
 	if err != nil {
 		return wb.showAssetList(w, r, err)
 	}
@@ -192,10 +192,10 @@ func (wb *Web) showAsset(w http.ResponseWriter, r *http.Request, formErr error) 
 	if p.Asset, err = assets.GetAsset(r.Context(), wb.cfg.DB, id); err != nil {
 		return err
 	}
-	if p.History, err = assets.AssetHistory(r.Context(), wb.cfg.DB, id); err != nil {
+	if p.History, err = assets.GetAssetHistory(r.Context(), wb.cfg.DB, id); err != nil {
 		return err
 	}
-	if p.Photos, err = assets.Photos(r.Context(), wb.cfg.DB, id); err != nil {
+	if p.Photos, err = assets.ListAssetPhotos(r.Context(), wb.cfg.DB, id); err != nil {
 		return err
 	}
 	if p.Locations, err = inventory.ListLocations(r.Context(), wb.cfg.DB, false); err != nil {
@@ -285,7 +285,7 @@ func (wb *Web) createSession(w http.ResponseWriter, r *http.Request) error {
 	loc, err := formInt(r, "location_id")
 	if err == nil {
 		var s assets.Session
-		s, err = assets.CreateSession(r.Context(), wb.cfg.DB, assets.NewSession{Name: r.PostFormValue("name"), LocationID: loc,
+		s, err = assets.CreateSession(r.Context(), wb.cfg.DB, assets.SessionInput{Name: r.PostFormValue("name"), LocationID: loc,
 			ExcludeRetired: r.PostFormValue("statuses") == "exclude_retired"})
 		if err == nil {
 			return redirect(w, r, fmt.Sprintf("/inventory-checks/%d", s.ID), "Session created")
@@ -321,7 +321,7 @@ func (wb *Web) showSession(w http.ResponseWriter, r *http.Request, formErr error
 	if err != nil {
 		return err
 	}
-	rep, err := assets.SessionReport(r.Context(), wb.cfg.DB, id)
+	rep, err := assets.GetSessionReport(r.Context(), wb.cfg.DB, id)
 	if err != nil {
 		return err
 	}
@@ -354,11 +354,11 @@ func (wb *Web) sessionAction(w http.ResponseWriter, r *http.Request) error {
 		err, msg = ignore(assets.StartSession(r.Context(), wb.cfg.DB, id)), "Session started: the expected list is ready"
 	case strings.HasSuffix(r.URL.Path, "/finish"):
 		var res assets.FinishResult
-		if res, err = assets.Finish(r.Context(), wb.cfg.DB, id); err == nil {
+		if res, err = assets.FinishSession(r.Context(), wb.cfg.DB, id); err == nil {
 			msg = fmt.Sprintf("Session completed: %d assets changed, %d marked Lost", res.Changed, res.MarkedLost)
 		}
 	default:
-		err, msg = ignore(assets.Cancel(r.Context(), wb.cfg.DB, id)), "Session cancelled"
+		err, msg = ignore(assets.CancelSession(r.Context(), wb.cfg.DB, id)), "Session cancelled"
 	}
 	if err != nil {
 		return wb.showSession(w, r, err)
@@ -381,7 +381,7 @@ func (wb *Web) scan(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return wb.showSession(w, r, err)
 	}
-	res, err := assets.Scan(r.Context(), wb.cfg.DB, id, assets.ScanInput{Code: r.PostFormValue("code"), AssetID: assetID,
+	res, err := assets.ScanAsset(r.Context(), wb.cfg.DB, id, assets.ScanInput{Code: r.PostFormValue("code"), AssetID: assetID,
 		ClientScanID: r.PostFormValue("client_scan_id")})
 	if err != nil {
 		return wb.showSession(w, r, err)
@@ -408,13 +408,13 @@ func (wb *Web) include(w http.ResponseWriter, r *http.Request) error {
 			err = fault.Field("tag", "this label belongs to another workspace")
 		default:
 			var a assets.Asset
-			if a, err = assets.AssetByTag(r.Context(), wb.cfg.DB, tag); err == nil {
+			if a, err = assets.GetAssetByTag(r.Context(), wb.cfg.DB, tag); err == nil {
 				assetID = a.ID
 			}
 		}
 	}
 	if err == nil {
-		err = assets.Include(r.Context(), wb.cfg.DB, id, assetID)
+		err = assets.IncludeAsset(r.Context(), wb.cfg.DB, id, assetID)
 	}
 	if err != nil {
 		return wb.showSession(w, r, err)
@@ -427,7 +427,7 @@ func (wb *Web) exclude(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := assets.Exclude(r.Context(), wb.cfg.DB, id, assetID); err != nil {
+	if err := assets.ExcludeAsset(r.Context(), wb.cfg.DB, id, assetID); err != nil {
 		return wb.showSession(w, r, err)
 	}
 	return redirect(w, r, fmt.Sprintf("/inventory-checks/%d", id), "Asset excluded from the session")
@@ -467,7 +467,7 @@ func (wb *Web) stage(w http.ResponseWriter, r *http.Request) error {
 	if c.Condition == nil && c.Assignee == nil && c.LocationID == nil && c.Comment == nil && c.Photo == nil {
 		return wb.showSession(w, r, fault.New(fault.Invalid, "nothing to stage: change a value, write a comment or add a photo"))
 	}
-	if err := assets.Stage(r.Context(), wb.cfg.DB, id, assetID, c); err != nil {
+	if err := assets.StageChanges(r.Context(), wb.cfg.DB, id, assetID, c); err != nil {
 		return wb.showSession(w, r, err)
 	}
 	return redirect(w, r, fmt.Sprintf("/inventory-checks/%d", id), "Changes staged; they apply when the session is finished")
@@ -478,16 +478,13 @@ func (wb *Web) reportCSV(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s, err := assets.GetSession(r.Context(), wb.cfg.DB, id)
+	var buf bytes.Buffer
+	name, err := assets.WriteSessionReportCSV(r.Context(), wb.cfg.DB, id, &buf)
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	if err := assets.WriteReportCSV(r.Context(), wb.cfg.DB, id, &buf); err != nil {
-		return err
-	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+assets.ReportFileName(s)+`"`)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	w.Header().Set("Cache-Control", "no-store")
 	_, err = w.Write(buf.Bytes())
 	return err
@@ -525,7 +522,7 @@ func (wb *Web) createSchedule(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	n := assets.NewSchedule{Name: r.PostFormValue("name"), Recurrence: r.PostFormValue("recurrence"), Time: r.PostFormValue("time"),
+	n := assets.ScheduleInput{Name: r.PostFormValue("name"), Recurrence: r.PostFormValue("recurrence"), Time: r.PostFormValue("time"),
 		Cron: r.PostFormValue("cron"), ExcludeRetired: r.PostFormValue("statuses") == "exclude_retired"}
 	var err error
 	for _, d := range r.PostForm["weekdays"] {

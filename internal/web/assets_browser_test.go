@@ -114,7 +114,7 @@ func TestInventorySessionInBrowser(t *testing.T) {
 		// Someone else scans on another device: the open page's progress
 		// follows without a reload.
 		step("mark page", chromedp.Evaluate[chromedp.Void](`window.stillHere = true`))
-		if _, err := assets.Scan(ctx, db, sessionID, assets.ScanInput{Code: "LIVE-1", ClientScanID: "other-phone-1"}); err != nil {
+		if _, err := assets.ScanAsset(ctx, db, sessionID, assets.ScanInput{Code: "LIVE-1", ClientScanID: "other-phone-1"}); err != nil {
 			t.Fatal(err)
 		}
 		waitFor("live progress", `window.stillHere === true && document.getElementById("progress-scanned").innerText === "1"`)
