@@ -42,7 +42,7 @@
 //     vector modules rather than a scaled raster; it optimises segment modes
 //     (numeric/alphanumeric/byte) automatically, is pure Go, widely used and
 //     has no transitive dependencies.
-//   - github.com/go-pdf/fpdf: the continuation of gofpdf, the most used
+//   - codeberg.org/go-pdf/fpdf: the continuation of gofpdf, the most used
 //     pure-Go PDF writer (no cgo, no external tools). It lets us set exact
 //     page sizes in millimetres, draw filled vector paths and embed a UTF-8
 //     TrueType font (subset), so asset names outside Latin-1 print.
