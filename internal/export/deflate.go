@@ -10,17 +10,17 @@ import (
 // deflateSink compresses the sheet's row XML on a second goroutine while
 // rows are still being produced, into w (the writer's temporary file).
 //
-// Why: after the row XML stopped going through excelize, deflate was half of
-// the XLSX export's CPU, all of it at Close on the exporting goroutine,
-// after the database read had finished. Compressing as the rows arrive puts
-// that work on another core, alongside the query and the row rendering.
+// Why: deflate is about half of the XLSX export's CPU. Done at Close on the
+// exporting goroutine, it would all come after the database read; done as
+// the rows arrive, it runs on another core beside the query and the row
+// rendering.
 //
 // The output is a raw deflate stream ended with a sync flush (not a final
 // block), so the zip entry can be assembled at Close from three
 // independently compressed pieces: the worksheet's head, these rows, and its
-// tail (see spliceZip). Each piece ends on a byte boundary and refers only
-// to its own data, so the concatenation is one valid deflate stream; its
-// CRC-32 is combined from the pieces' with crc32Combine.
+// tail (see xlsxWriter.writeSheet). Each piece ends on a byte boundary and
+// refers only to its own data, so the concatenation is one valid deflate
+// stream; its CRC-32 is combined from the pieces' with crc32Combine.
 type deflateSink struct {
 	buf  []byte        // being filled by Write
 	full chan []byte   // filled buffers, to the compressor

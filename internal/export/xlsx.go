@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"compress/flate"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -16,14 +15,19 @@ import (
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
-
-	"github.com/xuri/excelize/v2"
 )
 
 const (
 	// MaxXLSXRows is the number of data rows one sheet can hold: Excel's
 	// 1,048,576-row limit minus the header row.
-	MaxXLSXRows = excelize.TotalRows - 1
+	MaxXLSXRows = 1<<20 - 1
+
+	// Excel's other limits: columns per sheet, UTF-16 units per cell,
+	// characters per sheet name, column width.
+	maxXLSXColumns     = 1 << 14
+	maxCellChars       = 32767
+	maxSheetNameLength = 31
+	maxColumnWidth     = 255
 
 	// xlsxDateFormat is the display format of Time cells. ISO order avoids
 	// the day/month ambiguity of locale formats in a multi-country product.
@@ -33,31 +37,28 @@ const (
 	maxNumberScale = 30
 )
 
-// xlsxWriter writes the sheet's data rows as SpreadsheetML itself and
-// leaves everything else to excelize.
+// xlsxWriter writes a single-sheet workbook: the few package parts a
+// spreadsheet needs (content types, relationships, workbook, styles,
+// document properties) and the worksheet, all as SpreadsheetML it writes
+// itself with archive/zip.
 //
-// Why not excelize's StreamWriter: profiling a million-row export showed its
-// SetRow (cell-name formatting, a type switch, a string escape and several
-// allocations per cell) taking most of the export's CPU,
-// more than the database read and the compression together. The row XML is
-// a tiny, fixed subset of the format (inline strings, numbers, style ids),
-// so it is written here, and compressed as it goes into a temporary file
-// (see deflateSink).
+// Why not excelize's StreamWriter: on the million-row export benchmark
+// (docs/inventory.md) it took about four times the CPU and over ten times
+// the peak memory of this writer: its SetRow formats and allocates per cell,
+// and its Write assembles the whole file in memory. The sheet written here
+// is a tiny, fixed subset of the format (inline strings, numbers, style ids).
 //
-// excelize still builds the workbook: styles, the header row, column
-// widths, frozen panes, autofilter and its defined name, document
-// properties. At Close its worksheet part, which holds only the header row,
-// is caught on its way into the zip and the data rows are spliced in before
-// </sheetData> (see spliceZip), so the finished workbook streams out to the
-// caller's io.Writer and memory stays bounded by the buffers.
+// The data rows are compressed as they arrive into a temporary file (see
+// deflateSink). The worksheet's head (its dimension, which needs the row
+// count) and tail (the autofilter) are compressed at Close, and the zip
+// entry is the three pieces in a row, with a combined CRC-32.
 type xlsxWriter struct {
 	out   io.Writer
-	f     *excelize.File
 	sheet string
 	cols  []Column
 	loc   *time.Location
 
-	tmp  *os.File     // data rows' XML, deflated, spliced into the sheet at Close
+	tmp  *os.File     // data rows' XML, deflated, copied into the sheet at Close
 	rows *deflateSink // compresses into tmp; nil once closed
 
 	row   int        // last row number written; 1 is the header
@@ -67,10 +68,11 @@ type xlsxWriter struct {
 	err   error      // sticky: once the stream is broken nothing more is written
 	done  bool       // Close was called
 
-	dateStyle   int
-	intStyle    int
-	numStyles   [maxNumberScale + 1]int // style per decimal scale, created lazily (0 = not yet)
-	headerStyle int
+	// scales lists the decimal scales that got a number style, in the
+	// order their styles were made: scale scales[i] has style
+	// firstScaleStyle+i and number format firstScaleFormat+i.
+	scales     []int
+	scaleStyle [maxNumberScale + 1]int // 0 = not made yet
 }
 
 // xlsxCell is one converted value: what WriteRow validated, ready to render.
@@ -91,8 +93,25 @@ const (
 	cellInt
 )
 
-// xlsxSheetPath is the worksheet part of the one sheet excelize.NewFile
-// creates; the zip splice looks for it by name.
+// Cell styles (indexes into styles.xml's cellXfs).
+const (
+	styleGeneral = iota
+	styleHeader
+	styleDate
+	styleInt
+	firstScaleStyle
+)
+
+// Number formats: 1 is Excel's built-in "0" (no thousands separator, no
+// scientific notation for long IDs or large counts); custom ones start at
+// 164.
+const (
+	formatInt        = 1
+	formatDate       = 164
+	firstScaleFormat = 165
+)
+
+// xlsxSheetPath is the worksheet part of the one sheet.
 const xlsxSheetPath = "xl/worksheets/sheet1.xml"
 
 // NewXLSX returns a TableWriter producing a single-sheet .xlsx workbook on w.
@@ -109,89 +128,45 @@ func NewXLSX(w io.Writer, cols []Column, loc *time.Location, sheetName string) (
 	if err := validateColumns(cols); err != nil {
 		return nil, err
 	}
-	if len(cols) > excelize.MaxColumns {
-		return nil, fmt.Errorf("export: %d columns exceed Excel's limit of %d", len(cols), excelize.MaxColumns)
+	if len(cols) > maxXLSXColumns {
+		return nil, fmt.Errorf("export: %d columns exceed Excel's limit of %d", len(cols), maxXLSXColumns)
 	}
-	f := excelize.NewFile()
 	xw := &xlsxWriter{
 		out:   w,
-		f:     f,
 		sheet: cleanSheetName(sheetName),
 		cols:  append([]Column(nil), cols...),
 		loc:   orUTC(loc),
 		cells: make([]xlsxCell, len(cols)),
 		refs:  make([][]byte, len(cols)),
+		row:   1,
 	}
-	if err := xw.init(); err != nil {
-		_ = f.Close()
-		return nil, err
+	for i := range cols {
+		xw.refs[i] = []byte(columnName(i + 1))
 	}
 	tmp, err := os.CreateTemp("", "stocktrail-xlsx-*.xml")
 	if err != nil {
-		_ = f.Close()
 		return nil, err
 	}
 	xw.tmp = tmp
 	if xw.rows, err = newDeflateSink(tmp); err != nil {
 		_ = tmp.Close()
 		_ = os.Remove(tmp.Name())
-		_ = f.Close()
 		return nil, err
 	}
 	return xw, nil
 }
 
-func (xw *xlsxWriter) init() error {
-	f := xw.f
-	if err := f.SetSheetName(f.GetSheetName(0), xw.sheet); err != nil {
-		return err
+// columnName returns the letters of 1-based column n: A…Z, AA…XFD.
+func columnName(n int) string {
+	var b [3]byte
+	i := len(b)
+	for n > 0 {
+		n--
+		i--
+		b[i] = byte('A' + n%26)
+		n /= 26
 	}
-	// excelize's template names "xuri" as the author; say who made it.
-	if err := f.SetDocProps(&excelize.DocProperties{Creator: "stocktrail", LastModifiedBy: "stocktrail"}); err != nil {
-		return err
-	}
-	var err error
-	if xw.headerStyle, err = f.NewStyle(&excelize.Style{
-		Font:      &excelize.Font{Bold: true},
-		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"D9E1F2"}},
-		Border:    []excelize.Border{{Type: "bottom", Color: "808080", Style: 1}},
-		Alignment: &excelize.Alignment{Vertical: "center"},
-	}); err != nil {
-		return err
-	}
-	dateFmt := xlsxDateFormat
-	if xw.dateStyle, err = f.NewStyle(&excelize.Style{CustomNumFmt: &dateFmt}); err != nil {
-		return err
-	}
-	// Built-in format 1 is "0": no thousands separator, no scientific
-	// notation for long IDs or large counts.
-	if xw.intStyle, err = f.NewStyle(&excelize.Style{NumFmt: 1}); err != nil {
-		return err
-	}
-	for i, c := range xw.cols {
-		name, err := excelize.ColumnNumberToName(i + 1)
-		if err != nil {
-			return err
-		}
-		xw.refs[i] = []byte(name)
-		if err := f.SetColWidth(xw.sheet, name, name, defaultWidth(c)); err != nil {
-			return err
-		}
-		if err := f.SetCellStr(xw.sheet, name+"1", c.Title); err != nil {
-			return err
-		}
-		if err := f.SetCellStyle(xw.sheet, name+"1", name+"1", xw.headerStyle); err != nil {
-			return err
-		}
-	}
-	xw.row = 1
-	return f.SetPanes(xw.sheet, &excelize.Panes{
-		Freeze:      true,
-		YSplit:      1,
-		TopLeftCell: "A2",
-		ActivePane:  "bottomLeft",
-		Selection:   []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}},
-	})
+	return string(b[i:])
 }
 
 func (xw *xlsxWriter) WriteRow(values []any) error {
@@ -302,20 +277,16 @@ func (xw *xlsxWriter) cell(i int, v any, c *xlsxCell) error {
 			if err != nil {
 				return invalidDecimal(i, col, s)
 			}
-			st, err := xw.numberStyle(decimalScale(s))
-			if err != nil {
-				return err
-			}
-			c.kind, c.style, c.num = cellFloat, st, f
+			c.kind, c.style, c.num = cellFloat, xw.numberStyle(decimalScale(s)), f
 			return nil
 		}
 		if n, ok := asInt64(v); ok {
-			c.kind, c.style, c.n = cellInt, xw.intStyle, n
+			c.kind, c.style, c.n = cellInt, styleInt, n
 			return nil
 		}
 	case Integer:
 		if n, ok := asInt64(v); ok {
-			c.kind, c.style, c.n = cellInt, xw.intStyle, n
+			c.kind, c.style, c.n = cellInt, styleInt, n
 			return nil
 		}
 	case Time:
@@ -332,7 +303,7 @@ func (xw *xlsxWriter) cell(i int, v any, c *xlsxCell) error {
 // timeCell makes t (already in the writer's location) a date cell.
 func (xw *xlsxWriter) timeCell(t time.Time, c *xlsxCell) {
 	if serial, ok := excelSerial(t); ok {
-		c.kind, c.style, c.num = cellFloat, xw.dateStyle, serial
+		c.kind, c.style, c.num = cellFloat, styleDate, serial
 	} else {
 		// Outside Excel's calendar (before 1900 or after 9999):
 		// keep the information as text rather than fail the export.
@@ -369,13 +340,9 @@ func (xw *xlsxWriter) valueCell(i int, v Value, c *xlsxCell) error {
 			c.kind, c.str = cellString, v.s
 		}
 	case valueInt:
-		c.kind, c.style, c.n = cellInt, xw.intStyle, v.n
+		c.kind, c.style, c.n = cellInt, styleInt, v.n
 	case valueScaled:
-		st, err := xw.numberStyle(int(v.scale))
-		if err != nil {
-			return err
-		}
-		c.kind, c.style, c.num = cellFloat, st, scaledFloat(v.n, v.scale)
+		c.kind, c.style, c.num = cellFloat, xw.numberStyle(int(v.scale)), scaledFloat(v.n, v.scale)
 	case valueMicros:
 		xw.timeCell(microsTime(v.n, xw.loc), c)
 	}
@@ -386,7 +353,7 @@ func (xw *xlsxWriter) valueCell(i int, v Value, c *xlsxCell) error {
 // export text (SKUs, names, actions) is short plain ASCII and is copied as
 // is; anything else takes the careful path in appendXLSXTextSlow.
 func appendXLSXText(b []byte, s string) []byte {
-	plain := len(s) <= excelize.TotalCellChars && s[0] != ' ' && s[len(s)-1] != ' '
+	plain := len(s) <= maxCellChars && s[0] != ' ' && s[len(s)-1] != ' '
 	for i := 0; plain && i < len(s); i++ {
 		switch ch := s[i]; {
 		case ch < 0x20 || ch >= 0x7f, ch == '<', ch == '>', ch == '&', ch == '\'', ch == '"', ch == '_' && i+1 < len(s) && s[i+1] == 'x':
@@ -406,14 +373,14 @@ func appendXLSXText(b []byte, s string) []byte {
 // underscore as _x005F_.
 var bstrEscape = regexp.MustCompile(`_x[0-9A-Fa-f]{4}_`)
 
-// appendXLSXTextSlow does what excelize does to a cell string: cut it to
+// appendXLSXTextSlow does what Excel needs of a cell string: cut it to
 // Excel's 32,767 UTF-16 units, preserve leading/trailing white space, escape
 // XML (characters XML 1.0 cannot carry become U+FFFD) and protect literal
 // _xHHHH_ sequences.
 func appendXLSXTextSlow(b []byte, s string) []byte {
 	units := 0
 	for i, r := range s {
-		if units += utf16.RuneLen(r); units > excelize.TotalCellChars {
+		if units += utf16.RuneLen(r); units > maxCellChars {
 			s = s[:i]
 			break
 		}
@@ -433,24 +400,22 @@ func appendXLSXTextSlow(b []byte, s string) []byte {
 
 func isXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-// numberStyle returns the style showing exactly scale fraction digits.
-func (xw *xlsxWriter) numberStyle(scale int) (int, error) {
+// numberStyle returns the style showing exactly scale fraction digits,
+// making it on first use.
+func (xw *xlsxWriter) numberStyle(scale int) int {
 	if scale == 0 {
-		return xw.intStyle, nil
+		return styleInt
 	}
 	if scale > maxNumberScale {
-		return 0, nil // General: Excel cannot show more digits anyway.
+		return styleGeneral // Excel cannot show more digits anyway.
 	}
-	if st := xw.numStyles[scale]; st != 0 {
-		return st, nil
+	if st := xw.scaleStyle[scale]; st != 0 {
+		return st
 	}
-	format := "0." + strings.Repeat("0", scale)
-	st, err := xw.f.NewStyle(&excelize.Style{CustomNumFmt: &format})
-	if err != nil {
-		return 0, err
-	}
-	xw.numStyles[scale] = st
-	return st, nil
+	st := firstScaleStyle + len(xw.scales)
+	xw.scales = append(xw.scales, scale)
+	xw.scaleStyle[scale] = st
+	return st
 }
 
 // Excel's 1900 date system counts days from 1899-12-30 (serial 1 is
@@ -464,8 +429,7 @@ var (
 )
 
 // excelSerial converts t's wall clock (in its own location) to an Excel
-// serial date. It is computed here rather than by excelize so the time zone
-// conversion is explicit and no per-cell workbook lookups happen.
+// serial date. The time zone conversion is explicit: Excel dates have none.
 func excelSerial(t time.Time) (float64, bool) {
 	// The wall clock as if it were UTC: the instant plus the zone's offset
 	// (what Date and Clock compute, without splitting it into fields).
@@ -486,14 +450,14 @@ func (xw *xlsxWriter) Close() error {
 		return ErrClosed
 	}
 	xw.done = true
-	// Always release the temporary files, whatever happens below.
+	// Always release the compressor and the temporary file, whatever
+	// happens below.
 	defer func() {
 		if xw.rows != nil {
 			xw.rows.abort()
 		}
 		_ = xw.tmp.Close()
 		_ = os.Remove(xw.tmp.Name())
-		_ = xw.f.Close()
 	}()
 	if xw.err != nil {
 		return xw.err
@@ -506,115 +470,68 @@ func (xw *xlsxWriter) Close() error {
 	if _, err := xw.tmp.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
-	lastCol := string(xw.refs[len(xw.refs)-1])
-	rangeRef := "A1:" + lastCol + strconv.Itoa(xw.row)
-	// The autofilter should cover the rows actually written, and the
-	// dimension tells readers the sheet's extent without scanning it.
-	if err := xw.f.AutoFilter(xw.sheet, rangeRef, nil); err != nil {
+	// The autofilter covers the rows actually written, and the dimension
+	// tells readers the sheet's extent without scanning it.
+	lastCell := string(xw.refs[len(xw.refs)-1]) + strconv.Itoa(xw.row)
+	zw := zip.NewWriter(xw.out)
+	for _, part := range []struct {
+		name string
+		xml  []byte
+	}{
+		{"[Content_Types].xml", []byte(xlsxContentTypes)},
+		{"_rels/.rels", []byte(xlsxPackageRels)},
+		{"docProps/core.xml", []byte(xlsxCoreProps)},
+		{"xl/workbook.xml", xw.workbookXML(lastCell)},
+		{"xl/_rels/workbook.xml.rels", []byte(xlsxWorkbookRels)},
+		{"xl/styles.xml", xw.stylesXML()},
+	} {
+		w, err := zw.Create(part.name)
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(part.xml); err != nil {
+			return err
+		}
+	}
+	if err := xw.writeSheet(zw, rows, lastCell); err != nil {
 		return err
 	}
-	if err := xw.f.SetSheetDimension(xw.sheet, rangeRef); err != nil {
-		return err
-	}
-	// excelize's Write assembles the whole zip in a bytes.Buffer. Its
-	// ZipWriter hook lets us point the zip at the caller's writer instead,
-	// so the archive streams out and the buffer it passes stays empty, and
-	// lets spliceZip insert the data rows into the worksheet part.
-	sz := &spliceZip{rows: xw.tmp, deflated: rows}
-	xw.f.SetZipWriter(func(io.Writer) excelize.ZipWriter {
-		sz.Writer = zip.NewWriter(xw.out)
-		// BestSpeed deflate: sheet XML is repetitive, so it still
-		// compresses well, at a fraction of the CPU.
-		sz.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
-			return flate.NewWriter(w, flate.BestSpeed)
-		})
-		return sz
-	})
-	buf, err := xw.f.WriteToBuffer()
+	return zw.Close()
+}
+
+// writeSheet adds the worksheet part: its head and tail around the data
+// rows compressed in xw.tmp.
+func (xw *xlsxWriter) writeSheet(zw *zip.Writer, rows deflateResult, lastCell string) error {
+	head, tail := xw.sheetHead(lastCell), xw.sheetTail(lastCell)
+	headZ, headCRC, err := deflatePiece(head, false)
 	if err != nil {
 		return err
 	}
-	if sz.Writer == nil || buf.Len() != 0 || !sz.spliced {
-		// Would mean excelize stopped honouring the hook or renamed the
-		// sheet part; fail loudly rather than hand out a truncated file.
-		return errors.New("export: excelize did not stream the workbook through the zip writer")
-	}
-	return nil
-}
-
-// spliceZip is the zip writer given to excelize. It passes every part
-// through except the worksheet, whose XML (header row only) it collects and,
-// once excelize moves on to the next part or closes, writes out with the
-// data rows from rows inserted before </sheetData>.
-type spliceZip struct {
-	*zip.Writer
-	rows     io.Reader     // the data rows, deflated (see deflateSink)
-	deflated deflateResult // their CRC and sizes
-	sheet    *bytes.Buffer // the worksheet part being collected, nil otherwise
-	spliced  bool
-}
-
-func (z *spliceZip) Create(name string) (io.Writer, error) {
-	if err := z.flushSheet(); err != nil {
-		return nil, err
-	}
-	if name == xlsxSheetPath {
-		z.sheet = new(bytes.Buffer)
-		return z.sheet, nil
-	}
-	return z.Writer.Create(name)
-}
-
-func (z *spliceZip) Close() error {
-	if err := z.flushSheet(); err != nil {
-		return err
-	}
-	return z.Writer.Close()
-}
-
-func (z *spliceZip) flushSheet() error {
-	if z.sheet == nil {
-		return nil
-	}
-	part := z.sheet.Bytes()
-	z.sheet = nil
-	at := bytes.LastIndex(part, []byte("</sheetData>"))
-	if at < 0 {
-		return errors.New("export: worksheet from excelize has no </sheetData>")
-	}
-	head, headCRC, err := deflatePiece(part[:at], false)
+	tailZ, tailCRC, err := deflatePiece(tail, true)
 	if err != nil {
 		return err
 	}
-	tail, tailCRC, err := deflatePiece(part[at:], true)
-	if err != nil {
-		return err
-	}
-	rows := z.deflated
-	crc := crc32Combine(crc32Combine(headCRC, rows.crc, rows.size), tailCRC, int64(len(part)-at))
+	crc := crc32Combine(crc32Combine(headCRC, rows.crc, rows.size), tailCRC, int64(len(tail)))
 	// The sizes and CRC are known up front, so the entry goes in raw,
 	// without a data descriptor.
-	w, err := z.Writer.CreateRaw(&zip.FileHeader{
+	w, err := zw.CreateRaw(&zip.FileHeader{
 		Name:               xlsxSheetPath,
 		Method:             zip.Deflate,
 		CRC32:              crc,
-		CompressedSize64:   uint64(len(head)) + uint64(rows.compressed) + uint64(len(tail)),
-		UncompressedSize64: uint64(len(part)) + uint64(rows.size),
+		CompressedSize64:   uint64(len(headZ)) + uint64(rows.compressed) + uint64(len(tailZ)),
+		UncompressedSize64: uint64(len(head)) + uint64(rows.size) + uint64(len(tail)),
 	})
 	if err != nil {
 		return err
 	}
-	if _, err := w.Write(head); err != nil {
+	if _, err := w.Write(headZ); err != nil {
 		return err
 	}
-	if n, err := io.CopyN(w, z.rows, rows.compressed); err != nil {
+	if n, err := io.CopyN(w, xw.tmp, rows.compressed); err != nil {
 		return fmt.Errorf("export: copying compressed rows (%d of %d bytes): %w", n, rows.compressed, err)
 	}
-	if _, err := w.Write(tail); err != nil {
-		return err
-	}
-	z.spliced = true
-	return nil
+	_, err = w.Write(tailZ)
+	return err
 }
 
 // deflatePiece compresses p on its own, ending in a sync flush, or in a
@@ -651,8 +568,8 @@ func cleanSheetName(name string) string {
 		return r
 	}, name)
 	name = strings.Trim(strings.TrimSpace(name), "'")
-	if utf8.RuneCountInString(name) > excelize.MaxSheetNameLength {
-		name = string([]rune(name)[:excelize.MaxSheetNameLength])
+	if utf8.RuneCountInString(name) > maxSheetNameLength {
+		name = string([]rune(name)[:maxSheetNameLength])
 	}
 	if name == "" {
 		return "Sheet1"

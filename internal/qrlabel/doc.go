@@ -37,12 +37,14 @@
 //
 // # Dependencies
 //
-//   - github.com/skip2/go-qrcode: QR encoder that exposes the module bitmap
-//     (Bitmap with DisableBorder), which SVG and PDF need to draw the code as
-//     vector modules rather than a scaled raster; it optimises segment modes
-//     (numeric/alphanumeric/byte) automatically, is pure Go, widely used and
-//     has no transitive dependencies.
-//   - github.com/go-pdf/fpdf: the continuation of gofpdf, the most used
+//   - github.com/piglig/go-qr: a maintained port of Nayuki's QR Code
+//     generator, pure Go with no dependencies. It exposes the module matrix
+//     (Size, Module), which SVG and PDF need to draw the code as vector
+//     modules rather than a scaled raster, and splits a payload into
+//     optimal numeric/alphanumeric/byte segments (MakeSegmentsOptimally), so
+//     a tag with lower-case letters still gets the small code its
+//     upper-case prefix allows.
+//   - codeberg.org/go-pdf/fpdf: the continuation of gofpdf, the most used
 //     pure-Go PDF writer (no cgo, no external tools). It lets us set exact
 //     page sizes in millimetres, draw filled vector paths and embed a UTF-8
 //     TrueType font (subset), so asset names outside Latin-1 print.

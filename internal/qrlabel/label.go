@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	qrcode "github.com/skip2/go-qrcode"
+	qr "github.com/piglig/go-qr"
 )
 
 // Label is one asset's label as printed: the code plus human-readable text,
@@ -24,8 +24,7 @@ const quietZone = 4
 // recovery is the error-correction level. Q (~25%) rather than the usual M
 // because asset labels live on tools and laptops and get scuffed; payloads
 // are short, so it costs at most a version or two.
-// (skip2/go-qrcode calls level Q "High".)
-const recovery = qrcode.High
+const recovery = qr.Quartile
 
 // modules is a QR symbol without its quiet zone: n×n, dark[y*n+x].
 type modules struct {
@@ -59,18 +58,26 @@ func encode(l Label) (modules, error) {
 	if err := checkLabel(l); err != nil {
 		return modules{}, err
 	}
-	q, err := qrcode.New(Payload(l.WorkspaceID, l.Tag), recovery)
+	payload := Payload(l.WorkspaceID, l.Tag)
+	// Optimal segments put "ST1:", the workspace digits and an upper-case
+	// tag in the denser numeric and alphanumeric modes even when the tag
+	// has lower-case letters, which keeps codes a version smaller.
+	segs, err := qr.MakeSegmentsOptimally(payload, recovery, qr.MinVersion, qr.MaxVersion)
 	if err != nil {
 		return modules{}, fmt.Errorf("qrlabel: encoding %q: %w", l.Tag, err)
 	}
-	q.DisableBorder = true // we draw our own quiet zone, sized per renderer
-	bm := q.Bitmap()
-	m := modules{n: len(bm), dark: make([]bool, len(bm)*len(bm))}
-	for y, row := range bm {
-		if len(row) != m.n {
-			return modules{}, fmt.Errorf("qrlabel: encoder returned a non-square symbol")
+	// Mask -1 lets the encoder choose; no ECC boost, so every label has the
+	// same level whatever its length.
+	q, err := qr.EncodeSegments(segs, recovery, qr.MinVersion, qr.MaxVersion, -1, false)
+	if err != nil {
+		return modules{}, fmt.Errorf("qrlabel: encoding %q: %w", l.Tag, err)
+	}
+	// The symbol has no quiet zone; each renderer draws its own.
+	m := modules{n: q.Size(), dark: make([]bool, q.Size()*q.Size())}
+	for y := 0; y < m.n; y++ {
+		for x := 0; x < m.n; x++ {
+			m.dark[y*m.n+x] = q.Module(x, y)
 		}
-		copy(m.dark[y*m.n:], row)
 	}
 	return m, nil
 }

@@ -313,3 +313,30 @@ func TestTypicalCodeIsSmall(t *testing.T) {
 	}
 	t.Logf("longest payload: %d×%d modules", m.n, m.n)
 }
+
+// TestCodesUseLevelQ reads the error-correction level back with ZXing: every
+// label, short or long, is printed at Q (see recovery), never silently lower
+// or boosted.
+func TestCodesUseLevelQ(t *testing.T) {
+	for _, l := range sampleLabels {
+		var buf bytes.Buffer
+		if err := PNG(&buf, l, 600); err != nil {
+			t.Fatalf("%s: %v", l.Tag, err)
+		}
+		img, err := png.Decode(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := gozxingqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_TRY_HARDER: true})
+		if err != nil {
+			t.Fatalf("%s: decoding QR: %v", l.Tag, err)
+		}
+		if level := res.GetResultMetadata()[gozxing.ResultMetadataType_ERROR_CORRECTION_LEVEL]; fmt.Sprint(level) != "Q" {
+			t.Errorf("%s: error-correction level %v, want Q", l.Tag, level)
+		}
+	}
+}
