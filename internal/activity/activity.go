@@ -5,11 +5,13 @@
 // records its events through Record inside the transaction of the change it
 // describes, so a change and its event commit together or not at all.
 //
-// It also reads the trail back for the people allowed to see it: filtered,
-// searched and paged lists, single entries, summaries and streamed exports
-// (query.go), manual entries posted through the audit-log API (manual.go)
-// and per-record histories (history.go). Reading and exporting the trail is
-// itself recorded, one event per page, summary, entry or export.
+// It also reads the trail back for the people allowed to see it: filters
+// and their query parameters (filter.go), full-text search (search.go,
+// searchindex.go), paged lists and single entries (list.go), summaries
+// (summary.go, rollup.go), exports as CSV or PDF (export.go), manual entries
+// posted through the audit-log API (manual.go) and per-record histories
+// (history.go). Reading and exporting the trail is itself recorded, one
+// event per page, summary, entry or export.
 package activity
 
 import (
@@ -255,4 +257,13 @@ func scanEvent(row interface{ Scan(...any) error }) (Event, error) {
 		ev.New = json.RawMessage(newV)
 	}
 	return ev, nil
+}
+
+// RecordNow records ev in a transaction of its own, for events that are not
+// part of a change: reads of the log, exports, API calls.
+func RecordNow(ctx context.Context, db *store.DB, ev Event) error {
+	return db.InTx(ctx, func(tx *store.Tx) error {
+		_, err := Record(ctx, tx, ev)
+		return err
+	})
 }
