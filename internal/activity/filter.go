@@ -248,66 +248,46 @@ func (f Filter) values() map[string]any {
 
 // where builds the WHERE clause of f for one workspace; paging (cursor,
 // skip, limit) is left to the caller. It asks SQLite how many events the
-// search words match first (see searchPlan), so it needs ctx and db.
-func (f Filter) where(ctx context.Context, db *store.DB, workspaceID int64) (string, []any, error) {
-	conds := []string{"workspace_id = $1"}
-	args := []any{workspaceID}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		conds = append(conds, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
-	}
+// search words match first (see searchCondition), so it needs ctx and db.
+func (f Filter) where(ctx context.Context, db *store.DB, workspaceID int64) (*store.Where, error) {
+	w := store.NewWhere("workspace_id = ?", workspaceID)
 	if !f.From.IsZero() {
-		add("occurred_at >= ?", store.Micros(f.From))
+		w.And("occurred_at >= ?", store.Micros(f.From))
 	}
 	if !f.Until.IsZero() {
-		add("occurred_at < ?", store.Micros(f.Until))
+		w.And("occurred_at < ?", store.Micros(f.Until))
 	}
 	if f.ActorKind != "" {
-		add("actor_kind = ?", f.ActorKind)
+		w.And("actor_kind = ?", f.ActorKind)
 	}
 	if f.ActorID != 0 {
-		add("actor_id = ?", f.ActorID)
+		w.And("actor_id = ?", f.ActorID)
 	}
 	if f.Action != "" {
-		add("action = ?", string(f.Action))
+		w.And("action = ?", string(f.Action))
 	}
 	if f.Category != "" {
-		add("category = ?", string(f.Category))
+		w.And("category = ?", string(f.Category))
 	}
 	if f.EntityType != "" {
-		add("entity_type = ?", f.EntityType)
+		w.And("entity_type = ?", f.EntityType)
 	}
 	if f.EntityID != "" {
-		add("entity_id = ?", f.EntityID)
+		w.And("entity_id = ?", f.EntityID)
 	}
 	if words := strings.Fields(f.Text); len(words) > 0 {
-		if db.Engine() == store.Postgres {
-			add(pgSearchVector+" @@ plainto_tsquery('simple', translate(?, '@.:/-', '     '))", strings.Join(words, " "))
-		} else {
-			if _, err := IndexSearch(ctx, db); err != nil {
-				return "", nil, err
-			}
-			match := ftsQuery(words)
-			few, err := fewMatches(ctx, db, match)
-			if err != nil {
-				return "", nil, err
-			}
-			if few {
-				add("id IN (SELECT rowid FROM activity_events_fts WHERE activity_events_fts MATCH ?)", match)
-			} else {
-				// The unary + keeps SQLite from driving the query by id:
-				// it walks the filter's index in page order and checks each
-				// event against the set of matches.
-				add("+id IN (SELECT rowid FROM activity_events_fts WHERE activity_events_fts MATCH ?)", match)
-			}
+		cond, match, err := searchCondition(ctx, db, words)
+		if err != nil {
+			return nil, err
 		}
+		w.And(cond, match)
 		// The full-text index finds the candidates; each word must then
 		// also appear in the chosen field (a substring, any case).
 		if col, ok := searchColumns[f.SearchIn]; ok {
-			for _, w := range words {
-				add("lower("+col+") LIKE ? ESCAPE '\\'", "%"+likeEscaper.Replace(strings.ToLower(w))+"%")
+			for _, word := range words {
+				w.And("lower("+col+") LIKE ? ESCAPE '\\'", "%"+likeEscaper.Replace(strings.ToLower(word))+"%")
 			}
 		}
 	}
-	return strings.Join(conds, " AND "), args, nil
+	return w, nil
 }

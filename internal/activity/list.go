@@ -78,18 +78,16 @@ func query(ctx context.Context, db *store.DB, workspaceID int64, f Filter) (Resu
 	if limit > MaxLimit {
 		limit = MaxLimit
 	}
-	where, args, err := f.where(ctx, db, workspaceID)
+	w, err := f.where(ctx, db, workspaceID)
 	if err != nil {
 		return Result{}, err
 	}
 	if f.After != nil {
-		args = append(args, f.After.At, f.After.ID)
-		where += fmt.Sprintf(" AND (occurred_at, id) < ($%d, $%d)", len(args)-1, len(args))
+		w.And("(occurred_at, id) < (?, ?)", f.After.At, f.After.ID)
 	}
 	// One row more than asked says whether there is a next page.
-	args = append(args, limit+1, f.Skip)
-	rows, err := db.Read().QueryContext(ctx, `SELECT `+eventColumns+` FROM activity_events WHERE `+where+
-		fmt.Sprintf(` ORDER BY occurred_at DESC, id DESC LIMIT $%d OFFSET $%d`, len(args)-1, len(args)), args...)
+	rows, err := db.Read().QueryContext(ctx, `SELECT `+eventColumns+` FROM activity_events WHERE `+w.String()+
+		` ORDER BY occurred_at DESC, id DESC LIMIT `+w.Add(limit+1)+` OFFSET `+w.Add(f.Skip), w.Args...)
 	if err != nil {
 		return Result{}, fmt.Errorf("list activity: %w", err)
 	}

@@ -30,6 +30,38 @@ const pgSearchVector = `to_tsvector('simple', translate(
     description || ' ' || COALESCE(old_values, '') || ' ' || COALESCE(new_values, '') || ' ' || ip,
     '@.:/-', '     '))`
 
+// searchCondition returns the condition that selects the events holding
+// every word, with ? where its argument goes, and the argument. The engines
+// search differently (a GIN index over a tsvector on PostgreSQL, an FTS5
+// table on SQLite), so the condition is written once for each.
+func searchCondition(ctx context.Context, db *store.DB, words []string) (string, any, error) {
+	return store.Pick(db, sqliteSearchCondition, postgresSearchCondition)(ctx, db, words)
+}
+
+func postgresSearchCondition(_ context.Context, _ *store.DB, words []string) (string, any, error) {
+	return pgSearchVector + " @@ plainto_tsquery('simple', translate(?, '@.:/-', '     '))", strings.Join(words, " "), nil
+}
+
+// sqliteSearchCondition brings the full-text index up to date first (see
+// IndexSearch) and asks how many events the words match (see fewMatches).
+func sqliteSearchCondition(ctx context.Context, db *store.DB, words []string) (string, any, error) {
+	if _, err := IndexSearch(ctx, db); err != nil {
+		return "", nil, err
+	}
+	match := ftsQuery(words)
+	few, err := fewMatches(ctx, db, match)
+	if err != nil {
+		return "", nil, err
+	}
+	if few {
+		return "id IN (SELECT rowid FROM activity_events_fts WHERE activity_events_fts MATCH ?)", match, nil
+	}
+	// The unary + keeps SQLite from driving the query by id: it walks the
+	// filter's index in page order and checks each event against the set of
+	// matches.
+	return "+id IN (SELECT rowid FROM activity_events_fts WHERE activity_events_fts MATCH ?)", match, nil
+}
+
 // ftsDrivingLimit is the number of matches up to which SQLite reads the
 // matching events by id and sorts them; past it, walking the filter's index
 // in page order and stopping after a page is cheaper.

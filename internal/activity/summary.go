@@ -97,14 +97,14 @@ func summarize(ctx context.Context, db *store.DB, workspaceID int64, f Filter, r
 
 // summarizeEvents counts the events matching f into acc.
 func summarizeEvents(ctx context.Context, db *store.DB, workspaceID int64, f Filter, acc *summaryAcc) error {
-	where, args, err := f.where(ctx, db, workspaceID)
+	w, err := f.where(ctx, db, workspaceID)
 	if err != nil {
 		return err
 	}
-	if db.Engine() == store.SQLite && f.unfiltered() {
-		return summarizeByIndexes(ctx, db, where, args, acc)
+	if !db.GroupsByHashing() && f.unfiltered() {
+		return summarizeByIndexes(ctx, db, w, acc)
 	}
-	return summarizeInOnePass(ctx, db, where, args, acc)
+	return summarizeInOnePass(ctx, db, w, acc)
 }
 
 // party is one responsible party's identity.
@@ -167,9 +167,9 @@ func (acc *summaryAcc) summary() Summary {
 // (for a date range the time index, which covers every grouped column), and
 // PostgreSQL hashes the groups. The groups number at most tables × actions ×
 // actors.
-func summarizeInOnePass(ctx context.Context, db *store.DB, where string, args []any, acc *summaryAcc) error {
+func summarizeInOnePass(ctx context.Context, db *store.DB, w *store.Where, acc *summaryAcc) error {
 	rows, err := db.Read().QueryContext(ctx, `SELECT entity_type, action, actor_kind, COALESCE(actor_id, 0), MAX(actor_name), COUNT(*)
-		FROM activity_events WHERE `+where+` GROUP BY entity_type, action, actor_kind, actor_id`, args...)
+		FROM activity_events WHERE `+w.String()+` GROUP BY entity_type, action, actor_kind, actor_id`, w.Args...)
 	if err != nil {
 		return err
 	}
@@ -181,13 +181,13 @@ func summarizeInOnePass(ctx context.Context, db *store.DB, where string, args []
 // covers it. SQLite groups by sorting, and sorting every event of the
 // workspace on four columns cost ~2 µs per event, several times these three
 // ordered index-only scans.
-func summarizeByIndexes(ctx context.Context, db *store.DB, where string, args []any, acc *summaryAcc) error {
+func summarizeByIndexes(ctx context.Context, db *store.DB, w *store.Where, acc *summaryAcc) error {
 	s := &acc.s
 	for _, g := range []struct {
 		column string
 		into   map[string]int64
 	}{{"entity_type", s.ByTable}, {"action", s.ByAction}} {
-		rows, err := db.Read().QueryContext(ctx, `SELECT `+g.column+`, COUNT(*) FROM activity_events WHERE `+where+` GROUP BY `+g.column, args...)
+		rows, err := db.Read().QueryContext(ctx, `SELECT `+g.column+`, COUNT(*) FROM activity_events WHERE `+w.String()+` GROUP BY `+g.column, w.Args...)
 		if err != nil {
 			return err
 		}
@@ -209,7 +209,7 @@ func summarizeByIndexes(ctx context.Context, db *store.DB, where string, args []
 		}
 	}
 	rows, err := db.Read().QueryContext(ctx, `SELECT actor_kind, COALESCE(actor_id, 0), MAX(actor_name), COUNT(*)
-		FROM activity_events WHERE `+where+` GROUP BY actor_kind, actor_id`, args...)
+		FROM activity_events WHERE `+w.String()+` GROUP BY actor_kind, actor_id`, w.Args...)
 	if err != nil {
 		return err
 	}
