@@ -122,18 +122,22 @@ func TestOpenAPIDescribesActivityExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	var doc struct {
-		Paths map[string]map[string]struct {
-			Parameters []struct {
-				Name string `json:"name"`
-			} `json:"parameters"`
-		} `json:"paths"`
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
 	}
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		t.Fatal(err)
 	}
-	op, ok := doc.Paths["/api/v1/activity/export"]["get"]
+	get, ok := doc.Paths["/api/v1/activity/export"]["get"]
 	if !ok {
 		t.Fatal("GET /api/v1/activity/export is not in the OpenAPI document")
+	}
+	var op struct {
+		Parameters []struct {
+			Name string `json:"name"`
+		} `json:"parameters"`
+	}
+	if err := json.Unmarshal(get, &op); err != nil {
+		t.Fatal(err)
 	}
 	var names []string
 	for _, p := range op.Parameters {
