@@ -212,15 +212,22 @@ func Changes(old, new map[string]any) (before, after map[string]any) {
 	return before, after
 }
 
-// ForEntity returns the events about one record, newest first: the data of
-// a History tab.
-func ForEntity(ctx context.Context, db *store.DB, workspaceID int64, entityType, entityID string, limit int) ([]Event, error) {
+// ForEntity returns the events about one record of the actor's workspace,
+// newest first: the data of a History tab. The actor must hold perm: what
+// the page showing the history takes, ViewPermission for a page that shows
+// it only to those who may read the log, or the record's own read
+// permission where its history is part of the record (an asset's).
+func ForEntity(ctx context.Context, db *store.DB, perm actor.Permission, entityType, entityID string, limit int) ([]Event, error) {
+	a, err := actor.Require(ctx, perm)
+	if err != nil {
+		return nil, err
+	}
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
 	rows, err := db.Read().QueryContext(ctx, `SELECT `+eventColumns+`
 		FROM activity_events WHERE workspace_id = $1 AND entity_type = $2 AND entity_id = $3
-		ORDER BY occurred_at DESC, id DESC LIMIT $4`, workspaceID, entityType, entityID, limit)
+		ORDER BY occurred_at DESC, id DESC LIMIT $4`, a.WorkspaceID, entityType, entityID, limit)
 	if err != nil {
 		return nil, err
 	}
