@@ -5,11 +5,13 @@
 // records its events through Record inside the transaction of the change it
 // describes, so a change and its event commit together or not at all.
 //
-// It also reads the trail back for the people allowed to see it: filtered,
-// searched and paged lists, single entries, summaries and streamed exports
-// (query.go), manual entries posted through the audit-log API (manual.go)
-// and per-record histories (history.go). Reading and exporting the trail is
-// itself recorded, one event per page, summary, entry or export.
+// It also reads the trail back for the people allowed to see it: filters
+// and their query parameters (filter.go), full-text search (search.go,
+// searchindex.go), paged lists and single entries (list.go), summaries
+// (summary.go, rollup.go), exports as CSV or PDF (export.go), manual entries
+// posted through the audit-log API (manual.go) and per-record histories
+// (history.go). Reading and exporting the trail is itself recorded, one
+// event per page, summary, entry or export.
 package activity
 
 import (
@@ -210,15 +212,22 @@ func Changes(old, new map[string]any) (before, after map[string]any) {
 	return before, after
 }
 
-// ForEntity returns the events about one record, newest first: the data of
-// a History tab.
-func ForEntity(ctx context.Context, db *store.DB, workspaceID int64, entityType, entityID string, limit int) ([]Event, error) {
+// ForEntity returns the events about one record of the actor's workspace,
+// newest first: the data of a History tab. The actor must hold perm: what
+// the page showing the history takes, ViewPermission for a page that shows
+// it only to those who may read the log, or the record's own read
+// permission where its history is part of the record (an asset's).
+func ForEntity(ctx context.Context, db *store.DB, perm actor.Permission, entityType, entityID string, limit int) ([]Event, error) {
+	a, err := actor.Require(ctx, perm)
+	if err != nil {
+		return nil, err
+	}
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
 	rows, err := db.Read().QueryContext(ctx, `SELECT `+eventColumns+`
 		FROM activity_events WHERE workspace_id = $1 AND entity_type = $2 AND entity_id = $3
-		ORDER BY occurred_at DESC, id DESC LIMIT $4`, workspaceID, entityType, entityID, limit)
+		ORDER BY occurred_at DESC, id DESC LIMIT $4`, a.WorkspaceID, entityType, entityID, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -255,4 +264,13 @@ func scanEvent(row interface{ Scan(...any) error }) (Event, error) {
 		ev.New = json.RawMessage(newV)
 	}
 	return ev, nil
+}
+
+// RecordNow records ev in a transaction of its own, for events that are not
+// part of a change: reads of the log, exports, API calls.
+func RecordNow(ctx context.Context, db *store.DB, ev Event) error {
+	return db.InTx(ctx, func(tx *store.Tx) error {
+		_, err := Record(ctx, tx, ev)
+		return err
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
@@ -15,3 +16,13 @@ func SummarizeCounts(ctx context.Context, db *store.DB, workspaceID int64, f Fil
 
 // LastClosedDay exposes the closing rule to tests.
 func LastClosedDay(now time.Time) int64 { return lastClosedDay(now) }
+
+// ExportEvents is the stream under WriteExport, so tests can see what it
+// hands the writers, in which order, and where a cap stops it.
+func ExportEvents(ctx context.Context, db *store.DB, f Filter, format ExportFormat, maxRows int, fn func(Event) error) (int, error) {
+	a, err := actor.Require(ctx, ViewPermission)
+	if err != nil {
+		return 0, err
+	}
+	return exportEvents(ctx, db, a.WorkspaceID, f, format, maxRows, fn)
+}

@@ -65,10 +65,9 @@ func load(t *testing.T, db *store.DB, workspaceID int64, n int) {
 	step := int64(loadSpan/time.Microsecond) / int64(n)
 	for lo := 1; lo <= n; lo += chunk {
 		hi := min(lo+chunk-1, n)
-		series := `WITH RECURSIVE s(n) AS (SELECT $1 UNION ALL SELECT n + 1 FROM s WHERE n < $2) SELECT n FROM s`
-		if db.Engine() == store.Postgres {
-			series = `SELECT n FROM generate_series($1::bigint, $2::bigint) AS n`
-		}
+		series := store.Pick(db,
+			`WITH RECURSIVE s(n) AS (SELECT $1 UNION ALL SELECT n + 1 FROM s WHERE n < $2) SELECT n FROM s`,
+			`SELECT n FROM generate_series($1::bigint, $2::bigint) AS n`)
 		q := `INSERT INTO activity_events (workspace_id, occurred_at, actor_kind, actor_id, actor_name, action, category,
 			entity_type, entity_id, old_values, new_values, description, ip, user_agent, request_id)
 			SELECT $3, $4 + n * $5,
@@ -96,12 +95,8 @@ func load(t *testing.T, db *store.DB, workspaceID int64, n int) {
 			t.Fatalf("load %d-%d: %v", lo, hi, err)
 		}
 	}
-	if db.Engine() == store.Postgres {
-		// What autovacuum would do soon after a bulk load.
-		if _, err := db.Exec(context.Background(), `VACUUM ANALYZE activity_events`); err != nil {
-			t.Fatal(err)
-		}
-	} else if _, err := db.Exec(context.Background(), `ANALYZE`); err != nil {
+	// On PostgreSQL, what autovacuum would do soon after a bulk load.
+	if _, err := db.Exec(context.Background(), store.Pick(db, `ANALYZE`, `VACUUM ANALYZE activity_events`)); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -250,39 +250,34 @@ func planRollup(f Filter, through int64) (rollupPlan, bool) {
 
 // summarizeRollups adds the rollups of plan's days that match f to acc.
 func summarizeRollups(ctx context.Context, db *store.DB, workspaceID int64, f Filter, p rollupPlan, acc *summaryAcc) error {
-	conds := "workspace_id = $1 AND day <= $2"
-	args := []any{workspaceID, p.lastDay}
-	add := func(col string, v any) {
-		args = append(args, v)
-		conds += fmt.Sprintf(" AND %s = $%d", col, len(args))
-	}
+	w := store.NewWhere("workspace_id = ?", workspaceID).And("day <= ?", p.lastDay)
 	if !p.fromOpen {
-		args = append(args, p.firstDay)
-		conds += fmt.Sprintf(" AND day >= $%d", len(args))
+		w.And("day >= ?", p.firstDay)
 	}
 	if f.ActorKind != "" {
-		add("actor_kind", f.ActorKind)
+		w.And("actor_kind = ?", f.ActorKind)
 	}
 	if f.ActorID != 0 {
-		add("actor_id", f.ActorID)
+		w.And("actor_id = ?", f.ActorID)
 	}
 	if f.Action != "" {
-		add("action", string(f.Action))
+		w.And("action = ?", string(f.Action))
 	}
 	if f.Category != "" {
-		add("category", string(f.Category))
+		w.And("category = ?", string(f.Category))
 	}
 	if f.EntityType != "" {
-		add("entity_type", f.EntityType)
+		w.And("entity_type = ?", f.EntityType)
 	}
-	// PostgreSQL hashes the groups; SQLite would sort every row to group
-	// them, so its rows are added up here instead (acc merges them by key).
+	// Where the database hashes the groups it adds them up; SQLite would
+	// sort every row to group them, so its rows are added up here instead
+	// (acc merges them by key).
 	q := `SELECT entity_type, action, actor_kind, actor_id, MAX(actor_name), CAST(SUM(n) AS BIGINT)
-		FROM activity_daily_counts WHERE ` + conds + ` GROUP BY entity_type, action, actor_kind, actor_id`
-	if db.Engine() == store.SQLite {
-		q = `SELECT entity_type, action, actor_kind, actor_id, actor_name, n FROM activity_daily_counts WHERE ` + conds
+		FROM activity_daily_counts WHERE ` + w.String() + ` GROUP BY entity_type, action, actor_kind, actor_id`
+	if !db.GroupsByHashing() {
+		q = `SELECT entity_type, action, actor_kind, actor_id, actor_name, n FROM activity_daily_counts WHERE ` + w.String()
 	}
-	rows, err := db.Read().QueryContext(ctx, q, args...)
+	rows, err := db.Read().QueryContext(ctx, q, w.Args...)
 	if err != nil {
 		return err
 	}

@@ -60,6 +60,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerWorkspace(mux)
 	a.registerInventory(mux)
 	a.registerAuditLogs(mux)
+	a.registerActivity(mux)
 	a.registerAssets(mux)
 	// Anything else under the prefix is a JSON 404, not the web's HTML page.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

@@ -1,19 +1,14 @@
 package web
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
-	"github.com/stocktrail/stocktrail/internal/export"
-	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/workspace"
 )
 
@@ -23,8 +18,8 @@ import (
 // the activity package itself.
 func (wb *Web) registerActivity(mux *http.ServeMux) {
 	mux.HandleFunc("GET /activity", wb.page(wb.activityLog))
-	mux.HandleFunc("GET /activity/export.csv", wb.page(wb.exportActivityCSV))
-	mux.HandleFunc("GET /activity/export.pdf", wb.page(wb.exportActivityPDF))
+	mux.HandleFunc("GET /activity/export.csv", wb.page(wb.exportActivity(activity.CSV)))
+	mux.HandleFunc("GET /activity/export.pdf", wb.page(wb.exportActivity(activity.PDF)))
 }
 
 // activityRow is an event with its time shown in the workspace time zone.
@@ -114,130 +109,28 @@ func (wb *Web) activityLog(w http.ResponseWriter, r *http.Request) error {
 	return wb.show(w, r, "activity.html", "Activity log", page, nil)
 }
 
-// csvColumns are the columns of the CSV export: every recorded field.
-var csvColumns = []export.Column{
-	{Title: "ID", Kind: export.Integer}, {Title: "Timestamp", Kind: export.Time}, {Title: "Actor kind", Kind: export.Text},
-	{Title: "Actor ID", Kind: export.Integer}, {Title: "Actor", Kind: export.Text}, {Title: "Action", Kind: export.Text},
-	{Title: "Category", Kind: export.Text}, {Title: "Entity type", Kind: export.Text}, {Title: "Entity ID", Kind: export.Text},
-	{Title: "Description", Kind: export.Text}, {Title: "Old values", Kind: export.Text}, {Title: "New values", Kind: export.Text},
-	{Title: "IP address", Kind: export.Text}, {Title: "User agent", Kind: export.Text}, {Title: "Request ID", Kind: export.Text},
-	{Title: "Reported by", Kind: export.Text},
-}
-
-func jsonText(v any) string {
-	if v == nil {
-		return ""
-	}
-	return fmt.Sprintf("%s", v)
-}
-
-func (wb *Web) exportActivityCSV(w http.ResponseWriter, r *http.Request) error {
-	f, loc, err := wb.activityFilter(r)
-	if err != nil {
-		return err
-	}
-	var table export.TableWriter
-	_, err = activity.ExportEvents(r.Context(), wb.cfg.DB, f, "csv", 0, func(ev activity.Event) error {
-		if table == nil {
-			// Headers go out with the first row, so a failure before it
-			// can still be shown as a page.
-			setDownload(w, "text/csv; charset=utf-8", "activity", "csv")
-			if table, err = export.NewCSV(w, csvColumns, loc); err != nil {
-				return err
-			}
-		}
-		var actorID any
-		if ev.ActorID != 0 {
-			actorID = ev.ActorID
-		}
-		reported := ""
-		if ev.ReportedByKind != "" {
-			reported = ev.ReportedByKind + " " + strconv.FormatInt(ev.ReportedByID, 10) + " " + ev.ReportedByName
-		}
-		return table.WriteRow([]any{ev.ID, ev.OccurredAt, ev.ActorKind, actorID, ev.ActorName, string(ev.Action), string(ev.Category),
-			ev.EntityType, ev.EntityID, ev.Description, jsonText(ev.Old), jsonText(ev.New), ev.IP, ev.UserAgent, ev.RequestID, reported})
-	})
-	if table == nil && err == nil {
-		// Nothing matched: still a valid CSV with its header row.
-		setDownload(w, "text/csv; charset=utf-8", "activity", "csv")
-		if table, err = export.NewCSV(w, csvColumns, loc); err != nil {
+// exportActivity answers the export of what the page filters, in format.
+// Columns, rows and the EXPORT event are the activity package's; this only
+// reads the filter and makes the answer a download.
+func (wb *Web) exportActivity(format activity.ExportFormat) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		f, loc, err := wb.activityFilter(r)
+		if err != nil {
 			return err
 		}
-	}
-	if table != nil {
-		if closeErr := table.Close(); err == nil {
-			err = closeErr
-		}
-		if err != nil {
+		setDownload(w, format.ContentType(), "activity", string(format))
+		out := &countingWriter{w: w}
+		if _, err := activity.WriteExport(r.Context(), wb.cfg.DB, f, format, loc, out); err != nil {
+			if out.n == 0 {
+				// Nothing sent yet: the error can still be shown as a page.
+				w.Header().Del("Content-Disposition")
+				return err
+			}
 			// The download has started; all that is left is to log it.
-			wb.cfg.Logger.ErrorContext(r.Context(), "activity CSV export failed midway", "err", err)
+			wb.cfg.Logger.ErrorContext(r.Context(), "activity export cut short", "format", format, "err", err)
 		}
 		return nil
 	}
-	return err
-}
-
-// pdfColumns are fewer than the CSV's, to stay readable on a page.
-var pdfColumns = []export.Column{
-	{Title: "Time", Kind: export.Time, Width: 17}, {Title: "Actor", Kind: export.Text, Width: 16},
-	{Title: "Action", Kind: export.Text, Width: 12}, {Title: "Entity", Kind: export.Text, Width: 16},
-	{Title: "Description", Kind: export.Text, Width: 30}, {Title: "Changes", Kind: export.Text, Width: 40},
-	{Title: "IP address", Kind: export.Text, Width: 14},
-}
-
-// changesText is an event's changes as "field: before → after" lines.
-func changesText(ev activity.Event) string {
-	var lines []string
-	for _, c := range ev.FieldChanges() {
-		switch {
-		case c.Field == "" && c.Before == "" && c.After == "":
-		case c.Field == "":
-			lines = append(lines, c.Before+" → "+c.After)
-		case !c.HadBefore:
-			lines = append(lines, c.Field+": "+c.After)
-		case !c.HasAfter:
-			lines = append(lines, c.Field+": "+c.Before+" → (removed)")
-		default:
-			lines = append(lines, c.Field+": "+c.Before+" → "+c.After)
-		}
-	}
-	return strings.Join(lines, "\n")
-}
-
-func (wb *Web) exportActivityPDF(w http.ResponseWriter, r *http.Request) error {
-	f, loc, err := wb.activityFilter(r)
-	if err != nil {
-		return err
-	}
-	filters := f.Describe()
-	if len(filters) == 0 {
-		filters = []string{"All events"}
-	}
-	filters = append(filters, "Time zone: "+loc.String())
-	// The PDF is built in memory and written at Close, so an overflow can
-	// still be answered with a page instead of a truncated document.
-	var buf bytes.Buffer
-	table, err := export.NewPDF(&buf, pdfColumns, loc, export.PDFMeta{Title: "Activity log", Filters: filters, Generated: time.Now()})
-	if err != nil {
-		return err
-	}
-	_, err = activity.ExportEvents(r.Context(), wb.cfg.DB, f, "pdf", export.MaxPDFRows+1, func(ev activity.Event) error {
-		entity := strings.TrimSpace(ev.EntityType + " " + ev.EntityID)
-		return table.WriteRow([]any{ev.OccurredAt, ev.ActorName + " (" + ev.ActorKind + ")", string(ev.Action), entity, ev.Description,
-			changesText(ev), ev.IP})
-	})
-	if errors.Is(err, export.ErrTooManyRows) {
-		return fault.New(fault.Invalid, "more than %d events match; narrow the filters or export CSV", export.MaxPDFRows)
-	}
-	if err != nil {
-		return err
-	}
-	if err := table.Close(); err != nil {
-		return err
-	}
-	setDownload(w, "application/pdf", "activity", "pdf")
-	_, err = w.Write(buf.Bytes())
-	return err
 }
 
 // setDownload marks the answer as a file to save, named after what and when.

@@ -3,6 +3,8 @@ package web_test
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -14,7 +16,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/server"
@@ -178,4 +182,56 @@ func TestCredentialPagesLinkToActivity(t *testing.T) {
 	if res.StatusCode != 200 || !bytes.Contains(body, []byte("API key erp created")) {
 		t.Errorf("key history: %d", res.StatusCode)
 	}
+}
+
+// recordExportProbe records events with fixed fields and awkward text
+// (commas, quotes, line breaks, a leading =, no actor id, a reporter) about
+// the table "export_probe", and returns their ids, oldest first.
+func recordExportProbe(t *testing.T, db *store.DB, f *storetest.Fixture) []int64 {
+	t.Helper()
+	at := time.Date(2026, 3, 1, 9, 30, 15, 123456000, time.UTC)
+	events := []activity.Event{
+		{WorkspaceID: f.Workspace.ID, OccurredAt: at, ActorKind: "user", ActorID: 42, ActorName: "Zoë, \"Z\" Example",
+			Action: activity.Update, Category: activity.Inventory, EntityType: "export_probe", EntityID: "7",
+			Old: json.RawMessage(`{"qty":"1.50","note":"a, b"}`), New: json.RawMessage(`{"qty":"2"}`),
+			Description: "=SUM(A1)\r\nsecond line", IP: "10.0.0.1", UserAgent: "probe/1", RequestID: "req-1"},
+		{WorkspaceID: f.Workspace.ID, OccurredAt: at.Add(time.Second), ActorKind: "system", ActorName: "nightly",
+			Action: activity.Create, Category: activity.Audit, EntityType: "export_probe", EntityID: "8",
+			Description: "plain", ReportedByKind: "api_key", ReportedByID: 3, ReportedByName: "erp"},
+	}
+	var ids []int64
+	err := db.InTx(f.Ctx, func(tx *store.Tx) error {
+		for _, ev := range events {
+			id, err := activity.Record(f.Ctx, tx, ev)
+			if err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+// exportProbeCSV is the CSV export of recordExportProbe's events, byte for
+// byte, newest first.
+func exportProbeCSV(ids []int64) string {
+	return "ID,Timestamp,Actor kind,Actor ID,Actor,Action,Category,Entity type,Entity ID,Description,Old values,New values,IP address,User agent,Request ID,Reported by\r\n" +
+		fmt.Sprint(ids[1]) + ",2026-03-01T09:30:16.123456Z,system,,nightly,CREATE,audit,export_probe,8,plain,,,,,,api_key 3 erp\r\n" +
+		fmt.Sprint(ids[0]) + ",2026-03-01T09:30:15.123456Z,user,42,\"Zoë, \"\"Z\"\" Example\",UPDATE,inventory,export_probe,7,\"'=SUM(A1)\r\nsecond line\",\"{\"\"qty\"\":\"\"1.50\"\",\"\"note\"\":\"\"a, b\"\"}\",\"{\"\"qty\"\":\"\"2\"\"}\",10.0.0.1,probe/1,req-1,\r\n"
+}
+
+// The CSV export is exact: header, quoting, the formula guard, empty cells.
+func TestActivityCSVExportBytes(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		e := newWebEnv(t, db)
+		ids := recordExportProbe(t, db, e.f)
+		_, body := get(t, e.client(t, "admin@example.com"), e.srv.URL+"/activity/export.csv?table_name=export_probe")
+		if got, want := string(body), exportProbeCSV(ids); got != want {
+			t.Errorf("CSV export\n got %q\nwant %q", got, want)
+		}
+	})
 }

@@ -1,0 +1,226 @@
+package activity
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/export"
+	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/store"
+)
+
+// ExportFormat is a file format of the activity export.
+type ExportFormat string
+
+const (
+	// CSV holds every recorded field of every matching event.
+	CSV ExportFormat = "csv"
+	// PDF is a readable report of fewer columns, at most export.MaxPDFRows
+	// events.
+	PDF ExportFormat = "pdf"
+)
+
+// ParseExportFormat accepts csv (the default) or pdf.
+func ParseExportFormat(s string) (ExportFormat, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "csv":
+		return CSV, nil
+	case "pdf":
+		return PDF, nil
+	}
+	return "", fault.Field("format", "must be csv or pdf")
+}
+
+// ContentType is the MIME type of the format.
+func (f ExportFormat) ContentType() string {
+	if f == PDF {
+		return "application/pdf"
+	}
+	return "text/csv; charset=utf-8"
+}
+
+// WriteExport writes the actor's workspace's events matching f (its paging
+// ignored), newest first, to w in format, with times in loc (the
+// workspace's time zone), and records the export as an EXPORT event with
+// the format and the number of rows written. It returns that number.
+//
+// Refusals (permission, a PDF over export.MaxPDFRows events) come before the
+// first byte reaches w. A CSV streams: an error after its first bytes can
+// only cut the file short. A PDF is built in memory and written whole.
+func WriteExport(ctx context.Context, db *store.DB, f Filter, format ExportFormat, loc *time.Location, w io.Writer) (int, error) {
+	a, err := actor.Require(ctx, ViewPermission)
+	if err != nil {
+		return 0, err
+	}
+	switch format {
+	case CSV:
+		return exportCSV(ctx, db, a.WorkspaceID, f, loc, w)
+	case PDF:
+		return exportPDF(ctx, db, a.WorkspaceID, f, loc, w)
+	}
+	return 0, fault.Field("format", "must be csv or pdf")
+}
+
+// csvColumns are the columns of the CSV export: every recorded field.
+var csvColumns = []export.Column{
+	{Title: "ID", Kind: export.Integer}, {Title: "Timestamp", Kind: export.Time}, {Title: "Actor kind", Kind: export.Text},
+	{Title: "Actor ID", Kind: export.Integer}, {Title: "Actor", Kind: export.Text}, {Title: "Action", Kind: export.Text},
+	{Title: "Category", Kind: export.Text}, {Title: "Entity type", Kind: export.Text}, {Title: "Entity ID", Kind: export.Text},
+	{Title: "Description", Kind: export.Text}, {Title: "Old values", Kind: export.Text}, {Title: "New values", Kind: export.Text},
+	{Title: "IP address", Kind: export.Text}, {Title: "User agent", Kind: export.Text}, {Title: "Request ID", Kind: export.Text},
+	{Title: "Reported by", Kind: export.Text},
+}
+
+// csvRow is an event as a row of csvColumns.
+func csvRow(ev Event) []any {
+	var actorID any
+	if ev.ActorID != 0 {
+		actorID = ev.ActorID
+	}
+	reported := ""
+	if ev.ReportedByKind != "" {
+		reported = ev.ReportedByKind + " " + strconv.FormatInt(ev.ReportedByID, 10) + " " + ev.ReportedByName
+	}
+	return []any{ev.ID, ev.OccurredAt, ev.ActorKind, actorID, ev.ActorName, string(ev.Action), string(ev.Category),
+		ev.EntityType, ev.EntityID, ev.Description, jsonText(ev.Old), jsonText(ev.New), ev.IP, ev.UserAgent, ev.RequestID, reported}
+}
+
+func jsonText(v any) string {
+	if v == nil {
+		return ""
+	}
+	return fmt.Sprintf("%s", v)
+}
+
+func exportCSV(ctx context.Context, db *store.DB, workspaceID int64, f Filter, loc *time.Location, w io.Writer) (int, error) {
+	table, err := export.NewCSV(w, csvColumns, loc)
+	if err != nil {
+		return 0, err
+	}
+	n, err := exportEvents(ctx, db, workspaceID, f, CSV, 0, func(ev Event) error {
+		return table.WriteRow(csvRow(ev))
+	})
+	if err != nil {
+		// Not closed: what is still buffered never reaches w, so an error
+		// before the first flush can still be answered in full.
+		return n, err
+	}
+	return n, table.Close()
+}
+
+// pdfColumns are fewer than the CSV's, to stay readable on a page.
+var pdfColumns = []export.Column{
+	{Title: "Time", Kind: export.Time, Width: 17}, {Title: "Actor", Kind: export.Text, Width: 16},
+	{Title: "Action", Kind: export.Text, Width: 12}, {Title: "Entity", Kind: export.Text, Width: 16},
+	{Title: "Description", Kind: export.Text, Width: 30}, {Title: "Changes", Kind: export.Text, Width: 40},
+	{Title: "IP address", Kind: export.Text, Width: 14},
+}
+
+// pdfRow is an event as a row of pdfColumns.
+func pdfRow(ev Event) []any {
+	entity := strings.TrimSpace(ev.EntityType + " " + ev.EntityID)
+	return []any{ev.OccurredAt, ev.ActorName + " (" + ev.ActorKind + ")", string(ev.Action), entity, ev.Description,
+		changesText(ev), ev.IP}
+}
+
+// changesText is an event's changes as "field: before → after" lines.
+func changesText(ev Event) string {
+	var lines []string
+	for _, c := range ev.FieldChanges() {
+		switch {
+		case c.Field == "" && c.Before == "" && c.After == "":
+		case c.Field == "":
+			lines = append(lines, c.Before+" → "+c.After)
+		case !c.HadBefore:
+			lines = append(lines, c.Field+": "+c.After)
+		case !c.HasAfter:
+			lines = append(lines, c.Field+": "+c.Before+" → (removed)")
+		default:
+			lines = append(lines, c.Field+": "+c.Before+" → "+c.After)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+func exportPDF(ctx context.Context, db *store.DB, workspaceID int64, f Filter, loc *time.Location, w io.Writer) (int, error) {
+	filters := f.Describe()
+	if len(filters) == 0 {
+		filters = []string{"All events"}
+	}
+	filters = append(filters, "Time zone: "+loc.String())
+	// The PDF is built in memory and written at the end, so an overflow can
+	// still be answered with an error instead of a truncated document.
+	var buf bytes.Buffer
+	table, err := export.NewPDF(&buf, pdfColumns, loc, export.PDFMeta{Title: "Activity log", Filters: filters, Generated: time.Now()})
+	if err != nil {
+		return 0, err
+	}
+	n, err := exportEvents(ctx, db, workspaceID, f, PDF, export.MaxPDFRows+1, func(ev Event) error {
+		return table.WriteRow(pdfRow(ev))
+	})
+	if errors.Is(err, export.ErrTooManyRows) {
+		return n, fault.New(fault.Invalid, "more than %d events match; narrow the filters or export CSV", export.MaxPDFRows)
+	}
+	if err != nil {
+		return n, err
+	}
+	if err := table.Close(); err != nil {
+		return n, err
+	}
+	_, err = w.Write(buf.Bytes())
+	return n, err
+}
+
+// exportBatch is how many events an export reads per query: memory stays at
+// one batch however long the export, and no read snapshot is held open for
+// the whole download.
+const exportBatch = 500
+
+// exportEvents streams every event of workspaceID matching f (its paging
+// ignored), newest first, to fn, stopping after maxRows (0: no cap) or at
+// fn's first error, and then records an EXPORT event with the format and
+// the number of rows written, also when the export stopped early. It
+// returns the number of rows written.
+func exportEvents(ctx context.Context, db *store.DB, workspaceID int64, f Filter, format ExportFormat, maxRows int, fn func(Event) error) (int, error) {
+	page := f
+	page.Skip, page.After, page.Limit = 0, nil, exportBatch
+	n := 0
+	var streamErr error
+	for streamErr == nil {
+		res, err := query(ctx, db, workspaceID, page)
+		if err != nil {
+			streamErr = err
+			break
+		}
+		for _, ev := range res.Events {
+			if maxRows > 0 && n >= maxRows {
+				break
+			}
+			if streamErr = fn(ev); streamErr != nil {
+				break
+			}
+			n++
+		}
+		if res.Next == nil || (maxRows > 0 && n >= maxRows) {
+			break
+		}
+		page.After = res.Next
+	}
+	vals := f.values()
+	vals["format"], vals["rows"], vals["complete"] = format, n, streamErr == nil
+	desc := fmt.Sprintf("exported %d activity events as %s", n, format)
+	// The record of the export must survive a client that hung up midway.
+	recordErr := RecordNow(context.WithoutCancel(ctx), db, Event{Action: Export, Category: Audit, EntityType: "activity_events",
+		New: vals, Description: desc})
+	if streamErr != nil {
+		return n, streamErr
+	}
+	return n, recordErr
+}
