@@ -213,11 +213,14 @@ func Changes(old, new map[string]any) (before, after map[string]any) {
 }
 
 // ForEntity returns the events about one record of the actor's workspace,
-// newest first: the data of a History tab. The actor must hold perm: what
-// the page showing the history takes, ViewPermission for a page that shows
-// it only to those who may read the log, or the record's own read
-// permission where its history is part of the record (an asset's).
-func ForEntity(ctx context.Context, db *store.DB, perm actor.Permission, entityType, entityID string, limit int) ([]Event, error) {
+// newest first: the data of a History tab. Reading it takes the log's own
+// permission, except where the history is part of the record itself (an
+// asset's, which everyone who may see assets reads on its page).
+func ForEntity(ctx context.Context, db *store.DB, entityType, entityID string, limit int) ([]Event, error) {
+	perm := ViewPermission
+	if entityType == "assets" {
+		perm = actor.ViewAssets
+	}
 	a, err := actor.Require(ctx, perm)
 	if err != nil {
 		return nil, err

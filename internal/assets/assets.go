@@ -447,7 +447,7 @@ func GetAssetHistory(ctx context.Context, db *store.DB, id int64) (History, erro
 		return History{}, err
 	}
 	var h History
-	if h.Changes, err = activity.ForEntity(ctx, db, actor.ViewAssets, "assets", fmt.Sprint(id), 200); err != nil {
+	if h.Changes, err = activity.ForEntity(ctx, db, "assets", fmt.Sprint(id), 200); err != nil {
 		return History{}, err
 	}
 	rows, err := db.Read().QueryContext(ctx, `SELECT s.id, s.name, s.status, i.scanned_at, i.scanned_by, i.excluded_at, COALESCE(i.applied_changes, ''),

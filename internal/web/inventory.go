@@ -201,7 +201,7 @@ func (wb *Web) showItem(w http.ResponseWriter, r *http.Request, id int64, formEr
 	v.Entries, v.Next = page.Entries, page.NextCursor
 	v.LogQuery = "sku=" + url.QueryEscape(v.Item.SKU)
 	if a.Can(actor.ViewActivity) {
-		if v.History, err = activity.ForEntity(r.Context(), wb.cfg.DB, activity.ViewPermission, "items", itoa64(id), 20); err != nil {
+		if v.History, err = activity.ForEntity(r.Context(), wb.cfg.DB, "items", itoa64(id), 20); err != nil {
 			return err
 		}
 	}

@@ -80,7 +80,7 @@ func (wb *Web) locationPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if a.Can(actor.ViewActivity) {
-		if v.History, err = activity.ForEntity(ctx, wb.cfg.DB, activity.ViewPermission, "locations", itoa64(id), 50); err != nil {
+		if v.History, err = activity.ForEntity(ctx, wb.cfg.DB, "locations", itoa64(id), 50); err != nil {
 			return err
 		}
 	}

@@ -35,7 +35,7 @@ func (wb *Web) showSettings(w http.ResponseWriter, r *http.Request, formErr erro
 	}
 	page := settingsPage{Workspace: ws, Plans: []workspace.Plan{workspace.Starter, workspace.Business, workspace.Enterprise}}
 	if a.Can(actor.ViewActivity) {
-		if page.History, err = activity.ForEntity(r.Context(), wb.cfg.DB, activity.ViewPermission, "workspaces", itoa64(ws.ID), 50); err != nil {
+		if page.History, err = activity.ForEntity(r.Context(), wb.cfg.DB, "workspaces", itoa64(ws.ID), 50); err != nil {
 			return err
 		}
 	}
