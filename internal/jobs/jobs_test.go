@@ -26,24 +26,31 @@ func TestOneLeader(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		var ran [2]atomic.Int64
 		var ticks [2]chan time.Time
+		runs := [2]chan struct{}{make(chan struct{}, 100), make(chan struct{}, 100)}
 		runner := func(i int) *jobs.Runner {
 			ticks[i] = make(chan time.Time)
 			return &jobs.Runner{DB: db, Ticks: ticks[i], Jobs: []jobs.Job{{Name: "count", Run: func(context.Context) error {
 				ran[i].Add(1)
+				runs[i] <- struct{}{}
 				return nil
 			}}}}
 		}
-		// step makes runner i work once and returns when it has: the
-		// channel is unbuffered, so the second send is taken only once the
-		// runner is back waiting for its clock.
-		step := func(i int) {
+		// The waits below are bounded only so that a stuck runner fails
+		// the test instead of hanging it.
+		tick := func(i int) {
 			t.Helper()
-			for range 2 {
-				select {
-				case ticks[i] <- time.Now():
-				case <-time.After(10 * time.Second):
-					t.Fatalf("runner %d does not take its tick: stuck or stopped", i)
-				}
+			select {
+			case ticks[i] <- time.Now():
+			case <-time.After(10 * time.Second):
+				t.Fatalf("runner %d does not take its tick: stuck or stopped", i)
+			}
+		}
+		ranJobs := func(i int) {
+			t.Helper()
+			select {
+			case <-runs[i]:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("runner %d did not run its jobs", i)
 			}
 		}
 		var wg0, wg1 sync.WaitGroup
@@ -57,25 +64,24 @@ func TestOneLeader(t *testing.T) {
 		}()
 		r0 := runner(0)
 		wg0.Go(func() { r0.Run(ctx0) })
-		step(0)
-		if ran[0].Load() == 0 {
-			t.Fatal("the only runner did not run its jobs")
-		}
+		tick(0)
+		ranJobs(0)
 		if !db.ConcurrentWriters() {
 			return
 		}
 		r1 := runner(1)
 		wg1.Go(func() { r1.Run(ctx1) })
-		step(1) // it tried to lead, and failed
+		// The channel is unbuffered: the second tick is taken only once the
+		// runner is done with the first, in which it tried to lead.
+		tick(1)
+		tick(1)
 		if ran[1].Load() != 0 {
 			t.Fatalf("follower ran %d times while the leader was up", ran[1].Load())
 		}
 		stop0() // graceful stop releases the lock
 		wg0.Wait()
-		step(1)
-		if ran[1].Load() == 0 {
-			t.Fatal("the follower did not take over once the leader stopped")
-		}
+		tick(1)
+		ranJobs(1)
 	})
 }
 
