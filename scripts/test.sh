@@ -2,7 +2,8 @@
 # Runs the whole test suite on a fresh machine: installs what the tests need
 # (PostgreSQL 15 for the storage tests, Chromium for the browser tests,
 # poppler-utils to check PDFs), then vet, gofmt and every test on both
-# database engines. PostgreSQL and browser tests fail instead of skipping.
+# database engines. PostgreSQL, browser and PDF (poppler) tests fail instead
+# of skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,7 +26,7 @@ if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
   useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
 fi
 
-export STOCKTRAIL_REQUIRE_PG=1 STOCKTRAIL_REQUIRE_BROWSER=1
+export STOCKTRAIL_REQUIRE_PG=1 STOCKTRAIL_REQUIRE_BROWSER=1 STOCKTRAIL_REQUIRE_POPPLER=1
 
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then

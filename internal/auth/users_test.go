@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stocktrail/stocktrail/internal/actor"
@@ -118,11 +119,27 @@ func TestActivityIsAppendOnly(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		storetest.NewFixture(t, db)
 		ctx := context.Background()
-		if _, err := db.Exec(ctx, `UPDATE activity_events SET description = 'edited'`); err == nil {
-			t.Error("UPDATE of activity_events succeeded")
+		events := func() (n int, edited int) {
+			if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*), COUNT(CASE WHEN description = 'edited' THEN 1 END) FROM activity_events`).Scan(&n, &edited); err != nil {
+				t.Fatal(err)
+			}
+			return n, edited
 		}
-		if _, err := db.Exec(ctx, `DELETE FROM activity_events`); err == nil {
-			t.Error("DELETE of activity_events succeeded")
+		before, _ := events()
+		if before == 0 {
+			t.Fatal("the fixture recorded no activity: nothing to protect")
+		}
+		// Refused by the append-only triggers, not by anything else (a
+		// typo in the statement would fail too).
+		const refusal = "activity_events is append-only"
+		if _, err := db.Exec(ctx, `UPDATE activity_events SET description = 'edited'`); err == nil || !strings.Contains(err.Error(), refusal) {
+			t.Errorf("UPDATE of activity_events: %v, want %q", err, refusal)
+		}
+		if _, err := db.Exec(ctx, `DELETE FROM activity_events`); err == nil || !strings.Contains(err.Error(), refusal) {
+			t.Errorf("DELETE of activity_events: %v, want %q", err, refusal)
+		}
+		if n, edited := events(); n != before || edited != 0 {
+			t.Errorf("%d events (%d edited) after the refused changes, want %d (none edited)", n, edited, before)
 		}
 	})
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stocktrail/stocktrail/internal/popplertest"
 )
 
 // auditCols mirrors the activity audit-log export.
@@ -58,13 +60,11 @@ func writePDF(t *testing.T, n int, loc *time.Location, meta PDFMeta, extra ...[]
 }
 
 // pdfText extracts the text of one page with poppler's pdftotext, skipping
-// the test when poppler-utils is not installed.
+// the test when poppler-utils is not installed (failing it when
+// STOCKTRAIL_REQUIRE_POPPLER=1).
 func pdfText(t *testing.T, pdf []byte, page int) string {
 	t.Helper()
-	bin, err := exec.LookPath("pdftotext")
-	if err != nil {
-		t.Skip("pdftotext not installed (apt-get install poppler-utils); text checks skipped")
-	}
+	bin := popplertest.Tool(t, "pdftotext")
 	path := filepath.Join(t.TempDir(), "report.pdf")
 	if err := os.WriteFile(path, pdf, 0o600); err != nil {
 		t.Fatal(err)

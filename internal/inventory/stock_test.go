@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,6 +30,26 @@ func levelOf(ls []inventory.Level, itemID, locationID int64) string {
 	return "none"
 }
 
+// clockPast returns once the clock reads later than t at the resolution of
+// recorded times (microseconds), so that whatever is recorded next is
+// recorded after t. That takes at most a microsecond.
+func clockPast(t time.Time) {
+	for !time.Now().Truncate(time.Microsecond).After(t) {
+		runtime.Gosched()
+	}
+}
+
+// lastRecorded is when the latest of entries was recorded.
+func lastRecorded(entries []inventory.Entry) time.Time {
+	var last time.Time
+	for _, e := range entries {
+		if e.RecordedAt.After(last) {
+			last = e.RecordedAt
+		}
+	}
+	return last
+}
+
 func TestAsOfWithLateEntries(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(t, db)
@@ -41,8 +62,10 @@ func TestAsOfWithLateEntries(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		afterFirst := time.Now().UTC()
-		time.Sleep(2 * time.Millisecond)
+		// The moment the first receipt was recorded; the late entries below
+		// are recorded after it.
+		afterFirst := lastRecorded(firstPage.Entries)
+		clockPast(afterFirst)
 		// A receipt entered late: effective a year ago.
 		if _, err := inventory.Receive(ctx, db, inventory.Receipt{ItemRef: inventory.ItemRef{SKU: "BOLT-M8"}, LocationRef: inventory.LocationRef{LocationID: w.a1.ID},
 			Quantity: "5", Options: inventory.Options{EffectiveAt: lastYear}}); err != nil {
@@ -91,6 +114,15 @@ func TestAsOfWithLateEntries(t *testing.T) {
 				t.Fatalf("entry %d changed: %+v", before.ID, page.Entries)
 			}
 		}
+		late, err := inventory.ListLog(ctx, db, inventory.LogFilter{RecordID: r.ID, Limit: 100})
+		if err != nil || len(late.Entries) != len(firstPage.Entries)+2 {
+			t.Fatalf("log after the late entries: %+v %v", late.Entries, err)
+		}
+		for _, e := range late.Entries[:2] {
+			if !e.RecordedAt.After(afterFirst) {
+				t.Fatalf("late entry %d recorded at %v, not after the first receipt (%v)", e.ID, e.RecordedAt, afterFirst)
+			}
+		}
 		// What the system showed right after the first receipt: 10, even
 		// though later entries are effective earlier.
 		shown, err := inventory.StockAsShown(ctx, db, afterFirst, inventory.StockFilter{})
@@ -117,9 +149,22 @@ func TestChangeLogFiltersAndPages(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		mid := time.Now()
-		time.Sleep(2 * time.Millisecond)
+		// mid is when the OIL-5 entries were recorded, after every BOLT-M8
+		// entry.
+		bolts, err := inventory.ListLog(ctx, db, inventory.LogFilter{ItemID: w.bolt.ID, Limit: 500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		clockPast(lastRecorded(bolts.Entries))
 		w.receive(t, "OIL-5", w.a2, "", "1")
+		oil, err := inventory.ListLog(ctx, db, inventory.LogFilter{SKU: "OIL-5", Limit: 500})
+		if err != nil || len(oil.Entries) == 0 {
+			t.Fatalf("OIL-5 entries: %+v %v", oil.Entries, err)
+		}
+		mid := oil.Entries[len(oil.Entries)-1].RecordedAt // newest first: the earliest
+		if !mid.After(lastRecorded(bolts.Entries)) {
+			t.Fatalf("OIL-5 recorded at %v, not after the last BOLT-M8 entry (%v)", mid, lastRecorded(bolts.Entries))
+		}
 		var seen []int64
 		cursor := int64(0)
 		for pages := 0; ; pages++ {

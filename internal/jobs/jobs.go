@@ -33,6 +33,9 @@ type Runner struct {
 	Jobs   []Job
 	// Tick is how often jobs run (and followers retry the election).
 	Tick time.Duration
+	// Ticks, when set, replaces the clock: the runner works once for each
+	// value received, and not at start (tests drive it step by step).
+	Ticks <-chan time.Time
 }
 
 // New returns a runner of the standard jobs.
@@ -93,13 +96,18 @@ func (r *Runner) Run(ctx context.Context) {
 			lead.Release()
 		}
 	}()
-	timer := time.NewTimer(0)
-	defer timer.Stop()
+	ticks := r.Ticks
+	var timer *time.Timer
+	if ticks == nil {
+		timer = time.NewTimer(0)
+		defer timer.Stop()
+		ticks = timer.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-timer.C:
+		case <-ticks:
 		}
 		if ctx.Err() != nil {
 			return
@@ -118,7 +126,9 @@ func (r *Runner) Run(ctx context.Context) {
 		if lead != nil {
 			r.runAll(ctx)
 		}
-		timer.Reset(tick)
+		if timer != nil {
+			timer.Reset(tick)
+		}
 	}
 }
 

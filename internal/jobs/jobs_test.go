@@ -19,41 +19,69 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
-// TestOneLeader: of two nodes' runners on PostgreSQL only one runs jobs;
-// when it stops, the other takes over. On SQLite the one runner runs.
+// TestOneLeader: where several nodes write one database (PostgreSQL), of
+// two runners only one runs jobs; when it stops, the other takes over. A
+// SQLite file belongs to one process, whose runner runs them.
 func TestOneLeader(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		var ran [2]atomic.Int64
+		var ticks [2]chan time.Time
+		runs := [2]chan struct{}{make(chan struct{}, 100), make(chan struct{}, 100)}
 		runner := func(i int) *jobs.Runner {
-			return &jobs.Runner{DB: db, Tick: 20 * time.Millisecond, Jobs: []jobs.Job{{Name: "count", Run: func(context.Context) error {
+			ticks[i] = make(chan time.Time)
+			return &jobs.Runner{DB: db, Ticks: ticks[i], Jobs: []jobs.Job{{Name: "count", Run: func(context.Context) error {
 				ran[i].Add(1)
+				runs[i] <- struct{}{}
 				return nil
 			}}}}
 		}
+		// The waits below are bounded only so that a stuck runner fails
+		// the test instead of hanging it.
+		tick := func(i int) {
+			t.Helper()
+			select {
+			case ticks[i] <- time.Now():
+			case <-time.After(10 * time.Second):
+				t.Fatalf("runner %d does not take its tick: stuck or stopped", i)
+			}
+		}
+		ranJobs := func(i int) {
+			t.Helper()
+			select {
+			case <-runs[i]:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("runner %d did not run its jobs", i)
+			}
+		}
+		var wg0, wg1 sync.WaitGroup
 		ctx0, stop0 := context.WithCancel(context.Background())
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() { defer wg.Done(); runner(0).Run(ctx0) }()
-		waitUntil(t, func() bool { return ran[0].Load() > 0 })
-		// A database without concurrent writers (SQLite) is owned by one
-		// process: there is no second node to hand over to.
-		if !db.ConcurrentWriters() {
+		ctx1, stop1 := context.WithCancel(context.Background())
+		defer func() {
 			stop0()
-			wg.Wait()
+			stop1()
+			wg0.Wait()
+			wg1.Wait()
+		}()
+		r0 := runner(0)
+		wg0.Go(func() { r0.Run(ctx0) })
+		tick(0)
+		ranJobs(0)
+		if !db.ConcurrentWriters() {
 			return
 		}
-		ctx1, stop1 := context.WithCancel(context.Background())
-		defer stop1()
-		wg.Add(1)
-		go func() { defer wg.Done(); runner(1).Run(ctx1) }()
-		time.Sleep(200 * time.Millisecond)
+		r1 := runner(1)
+		wg1.Go(func() { r1.Run(ctx1) })
+		// The channel is unbuffered: the second tick is taken only once the
+		// runner is done with the first, in which it tried to lead.
+		tick(1)
+		tick(1)
 		if ran[1].Load() != 0 {
 			t.Fatalf("follower ran %d times while the leader was up", ran[1].Load())
 		}
 		stop0() // graceful stop releases the lock
-		waitUntil(t, func() bool { return ran[1].Load() > 0 })
-		stop1()
-		wg.Wait()
+		wg0.Wait()
+		tick(1)
+		ranJobs(1)
 	})
 }
 
@@ -124,14 +152,4 @@ func TestActivityRollupsJob(t *testing.T) {
 			t.Fatalf("%d events rolled up, want 4 or 5", n)
 		}
 	})
-}
-
-func waitUntil(t *testing.T, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatal("condition not reached in time")
 }

@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/stocktrail/stocktrail/internal/popplertest"
 )
 
 func TestPapers(t *testing.T) {
@@ -175,12 +177,10 @@ func TestSheetErrors(t *testing.T) {
 // TestSheetScansBack prints a sheet, rasterises page 1 at 300 dpi with
 // poppler's pdftoppm (as a printer driver would), crops single labels out of
 // it and scans them with ZXing. Skipped where pdftoppm is not installed
-// (Debian: apt-get install poppler-utils).
+// (Debian: apt-get install poppler-utils), failed if
+// STOCKTRAIL_REQUIRE_POPPLER=1.
 func TestSheetScansBack(t *testing.T) {
-	pdftoppm, err := exec.LookPath("pdftoppm")
-	if err != nil {
-		t.Skip("pdftoppm not installed; skipping rasterised scan test")
-	}
+	pdftoppm := popplertest.Tool(t, "pdftoppm")
 	for _, name := range []string{"avery-l7160", "avery-5160"} {
 		t.Run(name, func(t *testing.T) {
 			paper, _ := PaperByName(name)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"os"
 	"path/filepath"
@@ -10,7 +11,32 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"modernc.org/sqlite"
 )
+
+// statementHooks holds what stocktrail_test_hook(name) runs, by name.
+var statementHooks sync.Map
+
+// SQL functions are registered with the driver, for connections opened
+// afterwards: every test database of this binary has the hook function.
+func init() {
+	sqlite.MustRegisterScalarFunction("stocktrail_test_hook", 1, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		name, _ := args[0].(string)
+		if hook, ok := statementHooks.Load(name); ok {
+			hook.(func())()
+		}
+		return int64(1), nil
+	})
+}
+
+// onStatement makes stocktrail_test_hook(name) run hook, once, from inside
+// the statement that calls it, until the test ends.
+func onStatement(t *testing.T, name string, hook func()) {
+	var once sync.Once
+	statementHooks.Store(name, func() { once.Do(hook) })
+	t.Cleanup(func() { statementHooks.Delete(name) })
+}
 
 // withDurable opens a SQLite database whose group committer makes groups
 // durable with fn instead of an fsync of the log.
@@ -213,18 +239,21 @@ func TestCancelledCallerDoesNotFailItsGroup(t *testing.T) {
 	otherRan, other := inNextGroup(context.Background(), db, `INSERT INTO t (v) VALUES (2)`)
 	<-otherRan
 	ctx, cancel := context.WithCancel(context.Background())
-	started := make(chan struct{})
+	// The statement calls back into the test at its first row; the test
+	// cancels the caller's context then, and lets the statement go on
+	// through rows enough for the driver to interrupt it if it were told.
+	running, resume := make(chan struct{}), make(chan struct{})
+	onStatement(t, "cancelled caller", func() { close(running); <-resume })
 	slow := make(chan error, 1)
 	go func() {
 		slow <- db.InTx(ctx, func(tx *Tx) error {
-			close(started)
-			_, err := tx.ExecContext(ctx, `INSERT INTO t (v) WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 300000) SELECT x FROM c`)
+			_, err := tx.ExecContext(ctx, `INSERT INTO t (v) WITH RECURSIVE c(x) AS (SELECT stocktrail_test_hook('cancelled caller') UNION ALL SELECT x+1 FROM c WHERE x < 300000) SELECT x FROM c`)
 			return err
 		})
 	}()
-	<-started
-	time.Sleep(5 * time.Millisecond)
+	<-running
 	cancel()
+	close(resume)
 	let()
 	if err := <-slow; err != nil {
 		t.Logf("cancelled caller: %v", err)

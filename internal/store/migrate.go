@@ -21,8 +21,9 @@ var migrationFiles embed.FS
 func (db *DB) provider() (*goose.Provider, error) {
 	dir := "migrations/sqlite"
 	dialect := goose.DialectSQLite3
-	// Areas number migrations in their own ranges, so a new one may sit
-	// below what a database already has (00002 after 00050): apply it.
+	// Each area numbers its migrations in its own range, so a database
+	// migrated up to a later area's version must still take a new
+	// migration of an earlier area (e.g. 00013 after 00050).
 	opts := []goose.ProviderOption{goose.WithAllowOutofOrder(true)}
 	if db.engine == Postgres {
 		dir = "migrations/postgres"
@@ -34,10 +35,6 @@ func (db *DB) provider() (*goose.Provider, error) {
 		}
 		opts = append(opts, goose.WithSessionLocker(locker))
 	}
-	// Each area numbers its migrations in its own range, so a database
-	// migrated up to a later area's version must still take a new
-	// migration of an earlier area (e.g. 00013 after 00050).
-	opts = append(opts, goose.WithAllowOutofOrder(true))
 	fsys, err := fs.Sub(migrationFiles, dir)
 	if err != nil {
 		return nil, err

@@ -21,6 +21,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/auth"
+	"github.com/stocktrail/stocktrail/internal/popplertest"
 	"github.com/stocktrail/stocktrail/internal/server"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/storetest"
@@ -141,11 +142,11 @@ func TestActivityExports(t *testing.T) {
 		if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(body, []byte("%PDF-")) {
 			t.Fatalf("pdf: %d %v %.40q", res.StatusCode, res.Header, body)
 		}
-		if _, err := exec.LookPath("pdftoppm"); err == nil {
+		if pdftoppm, ok := popplertest.Lookup(t, "pdftoppm"); ok {
 			dir := t.TempDir()
 			pdf := filepath.Join(dir, "activity.pdf")
 			os.WriteFile(pdf, body, 0o644)
-			if out, err := exec.Command("pdftoppm", "-png", "-r", "40", pdf, filepath.Join(dir, "page")).CombinedOutput(); err != nil {
+			if out, err := exec.Command(pdftoppm, "-png", "-r", "40", pdf, filepath.Join(dir, "page")).CombinedOutput(); err != nil {
 				t.Errorf("pdftoppm: %v %s", err, out)
 			}
 			if pages, _ := filepath.Glob(filepath.Join(dir, "page*.png")); len(pages) == 0 {
