@@ -34,6 +34,9 @@ func (a *API) registerInventory(mux *http.ServeMux) {
 		a.handle(mux, "POST /api/v1/inventory/"+path, a.movement(kind))
 	}
 	a.handle(mux, "POST /api/v1/inventory/movements", a.movementBatch)
+	// The station screen's rules for collecting a batch initialize, for a
+	// client that keeps its own draft: nothing is stored.
+	a.handle(mux, "POST /api/v1/inventory/initializations/draft-lines", requiring(actor.MoveStock, fromBody(a.cfg.DB, http.StatusOK, inventory.AddToDraft)))
 	a.handle(mux, "POST /api/v1/inventory/imports", a.bulkImport)
 	a.handle(mux, "GET /api/v1/inventory/log", a.listLog)
 	a.handle(mux, "GET /api/v1/inventory/log/export", a.exportLog)

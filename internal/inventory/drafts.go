@@ -41,6 +41,12 @@ type CountedLine struct {
 	Quantity DecimalText `json:"quantity"`
 }
 
+// DraftScan is a counted line to add to a draft.
+type DraftScan struct {
+	Draft Draft       `json:"lines"`
+	Line  CountedLine `json:"line"`
+}
+
 // DraftAddition is a draft after a counted line was added, and what the
 // addition did.
 type DraftAddition struct {
@@ -82,10 +88,12 @@ func EncodeDraft(d Draft) (string, error) {
 }
 
 // AddToDraft checks a counted line (a known SKU, a count the item's unit
-// allows, not negative) and adds it to d. Scanning a SKU and lot already in
-// the draft adds to that line's count, so counting by scanning each piece
-// works. d itself is not changed; the result holds the new draft.
-func AddToDraft(ctx context.Context, db *store.DB, d Draft, c CountedLine) (DraftAddition, error) {
+// allows, not negative) and adds it to the draft. Scanning a SKU and lot
+// already in the draft adds to that line's count, so counting by scanning
+// each piece works. The draft given is not changed; the result holds the
+// new one.
+func AddToDraft(ctx context.Context, db *store.DB, s DraftScan) (DraftAddition, error) {
+	d, c := s.Draft, s.Line
 	// A draft exists only to be submitted as an initialize.
 	a, err := actor.Require(ctx, actor.MoveStock)
 	if err != nil {

@@ -31,7 +31,7 @@ func TestDraftRules(t *testing.T) {
 			Role: actor.Operator})
 		add := func(d inventory.Draft, sku, lot, qty string) inventory.DraftAddition {
 			t.Helper()
-			a, err := inventory.AddToDraft(station, db, d, inventory.CountedLine{SKU: sku, Lot: lot, Quantity: inventory.DecimalText(qty)})
+			a, err := inventory.AddToDraft(station, db, inventory.DraftScan{Draft: d, Line: inventory.CountedLine{SKU: sku, Lot: lot, Quantity: inventory.DecimalText(qty)}})
 			if err != nil {
 				t.Fatalf("add %s %s: %v", sku, qty, err)
 			}
@@ -68,7 +68,7 @@ func TestDraftRules(t *testing.T) {
 			{"OIL-5", strings.Repeat("L", 65), "1", "lot", "at most 64 characters"},
 			{"BOLT-M6", "", "999999999999", "quantity", "too large"}, // with the 42 already counted
 		} {
-			_, err := inventory.AddToDraft(station, db, c.Draft, inventory.CountedLine{SKU: tt.sku, Lot: tt.lot, Quantity: inventory.DecimalText(tt.qty)})
+			_, err := inventory.AddToDraft(station, db, inventory.DraftScan{Draft: c.Draft, Line: inventory.CountedLine{SKU: tt.sku, Lot: tt.lot, Quantity: inventory.DecimalText(tt.qty)}})
 			e, ok := fault.As(err)
 			if !ok || e.Kind != fault.Invalid || !strings.Contains(e.Fields[tt.field], tt.want) {
 				t.Errorf("%q %q %q: %v, want %s: %q", tt.sku, tt.lot, tt.qty, err, tt.field, tt.want)
@@ -79,20 +79,20 @@ func TestDraftRules(t *testing.T) {
 		for i := range full {
 			full[i] = inventory.DraftLine{SKU: "OIL-5", Lot: "L" + strconv.Itoa(i), Quantity: "1.00"}
 		}
-		if _, err := inventory.AddToDraft(station, db, full, inventory.CountedLine{SKU: "BOLT-M6", Quantity: "1"}); fault.KindOf(err) != fault.Invalid ||
+		if _, err := inventory.AddToDraft(station, db, inventory.DraftScan{Draft: full, Line: inventory.CountedLine{SKU: "BOLT-M6", Quantity: "1"}}); fault.KindOf(err) != fault.Invalid ||
 			!strings.Contains(err.Error(), "at most 1000 lines") {
 			t.Errorf("a full draft took a line: %v", err)
 		}
-		if _, err := inventory.AddToDraft(station, db, append(full, full[0]), inventory.CountedLine{SKU: "OIL-5", Quantity: "1"}); fault.KindOf(err) != fault.Invalid {
+		if _, err := inventory.AddToDraft(station, db, inventory.DraftScan{Draft: append(full, full[0]), Line: inventory.CountedLine{SKU: "OIL-5", Quantity: "1"}}); fault.KindOf(err) != fault.Invalid {
 			t.Errorf("an overfull draft was accepted: %v", err)
 		}
 
 		// Collecting lines is for those who may move stock.
 		auditor := f.User(t, "auditor@example.com", actor.Auditor)
-		if _, err := inventory.AddToDraft(f.As(auditor), db, nil, inventory.CountedLine{SKU: "OIL-5", Quantity: "1"}); fault.KindOf(err) != fault.Forbidden {
+		if _, err := inventory.AddToDraft(f.As(auditor), db, inventory.DraftScan{Line: inventory.CountedLine{SKU: "OIL-5", Quantity: "1"}}); fault.KindOf(err) != fault.Forbidden {
 			t.Errorf("an auditor added a line: %v", err)
 		}
-		if _, err := inventory.AddToDraft(context.Background(), db, nil, inventory.CountedLine{SKU: "OIL-5", Quantity: "1"}); fault.KindOf(err) != fault.Unauthorized {
+		if _, err := inventory.AddToDraft(context.Background(), db, inventory.DraftScan{Line: inventory.CountedLine{SKU: "OIL-5", Quantity: "1"}}); fault.KindOf(err) != fault.Unauthorized {
 			t.Errorf("nobody added a line: %v", err)
 		}
 	})

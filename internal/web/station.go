@@ -368,7 +368,8 @@ func signed(q inventory.Quantity, scale int) string {
 // addDraftLine adds a counted line to the batch (see inventory.AddToDraft)
 // and says what it did.
 func (wb *Web) addDraftLine(r *http.Request, v *stationView, sku, lot, qty string) (string, error) {
-	add, err := inventory.AddToDraft(r.Context(), wb.cfg.DB, v.Draft, inventory.CountedLine{SKU: sku, Lot: lot, Quantity: inventory.DecimalText(qty)})
+	add, err := inventory.AddToDraft(r.Context(), wb.cfg.DB, inventory.DraftScan{Draft: v.Draft,
+		Line: inventory.CountedLine{SKU: sku, Lot: lot, Quantity: inventory.DecimalText(qty)}})
 	if err != nil {
 		return "", err
 	}
