@@ -52,20 +52,6 @@ func (a *API) registerAssets(mux *http.ServeMux) {
 	a.handle(mux, "PATCH /api/v1/inventory-schedules/{id}", a.updateSchedule)
 }
 
-// queryInt reads an optional integer query parameter.
-func queryInt(r *http.Request, name string) (int64, error) {
-	raw := r.URL.Query().Get(name)
-	if raw == "" {
-		return 0, nil
-	}
-	v, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil || v < 0 {
-		return 0, &fault.Error{Kind: fault.Malformed, Message: fmt.Sprintf("%s must be a non-negative whole number", name),
-			Fields: map[string]string{name: "must be a non-negative whole number"}}
-	}
-	return v, nil
-}
-
 func assetFilter(r *http.Request) (assets.AssetFilter, error) {
 	q := r.URL.Query()
 	f := assets.AssetFilter{Search: q.Get("q"), Status: assets.Status(q.Get("status")), Condition: assets.Condition(q.Get("condition")),

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/download"
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/inventory"
 	"github.com/stocktrail/stocktrail/internal/workspace"
@@ -130,8 +132,11 @@ func (a *API) itemHistory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-	page, err := inventory.ItemHistory(r.Context(), a.cfg.DB, id, before, limit)
+	limit, err := queryInt(r, "limit")
+	if err != nil {
+		return err
+	}
+	page, err := inventory.ItemHistory(r.Context(), a.cfg.DB, id, before, int(limit))
 	if err != nil {
 		return err
 	}
@@ -305,7 +310,11 @@ func (a *API) exportLog(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f.Before, f.Limit = 0, 0
-	return ServeLogExport(w, r, a.cfg.DB, a.cfg.Logger, f, format)
+	file := download.File{Name: download.Stamped("inventory-log", string(format), time.Now()), ContentType: format.ContentType()}
+	return download.Stream(w, r, a.cfg.Logger, file, func(out io.Writer) error {
+		_, err := inventory.ExportLog(r.Context(), a.cfg.DB, f, format, out)
+		return err
+	})
 }
 
 func (a *API) stock(w http.ResponseWriter, r *http.Request) error {
