@@ -1,7 +1,7 @@
 package api
 
 import (
-	"fmt"
+	"io"
 	"net/http"
 	"sort"
 	"strings"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/download"
 	"github.com/stocktrail/stocktrail/internal/fault"
 )
 
@@ -54,19 +55,9 @@ func (a *API) exportActivity(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	name := fmt.Sprintf("activity-%s.%s", time.Now().UTC().Format("20060102-150405"), format)
-	h := w.Header()
-	h.Set("Content-Type", format.ContentType())
-	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	h.Set("Cache-Control", "no-store")
-	out := &countingWriter{w: w}
-	if _, err := activity.WriteExport(r.Context(), a.cfg.DB, f, format, loc, out); err != nil {
-		if out.n == 0 {
-			h.Del("Content-Disposition")
-			return err
-		}
-		// The download has started; all that can be done is to cut it short.
-		a.cfg.Logger.ErrorContext(r.Context(), "activity export cut short", "format", format, "err", err, "bytes", out.n)
-	}
-	return nil
+	file := download.File{Name: download.Stamped("activity", string(format), time.Now()), ContentType: format.ContentType()}
+	return download.Stream(w, r, a.cfg.Logger, file, func(out io.Writer) error {
+		_, err := activity.WriteExport(r.Context(), a.cfg.DB, f, format, loc, out)
+		return err
+	})
 }

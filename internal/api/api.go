@@ -19,6 +19,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/param"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
@@ -184,6 +185,12 @@ func PathID(r *http.Request, name string) (int64, error) {
 		return 0, fault.New(fault.NotFound, "no %s with id %q", name, raw)
 	}
 	return id, nil
+}
+
+// queryInt reads an optional non-negative integer query parameter; a bad
+// one is a 400 naming it.
+func queryInt(r *http.Request, name string) (int64, error) {
+	return param.Int(r.URL.Query(), name)
 }
 
 func (a *API) me(w http.ResponseWriter, r *http.Request) error {

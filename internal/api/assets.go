@@ -12,6 +12,7 @@ import (
 
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/assets"
+	"github.com/stocktrail/stocktrail/internal/download"
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/qrlabel"
 	"github.com/stocktrail/stocktrail/internal/store"
@@ -50,20 +51,6 @@ func (a *API) registerAssets(mux *http.ServeMux) {
 	a.handle(mux, "GET /api/v1/inventory-schedules", a.listSchedules)
 	a.handle(mux, "POST /api/v1/inventory-schedules", fromBody(a.cfg.DB, http.StatusCreated, assets.CreateSchedule))
 	a.handle(mux, "PATCH /api/v1/inventory-schedules/{id}", a.updateSchedule)
-}
-
-// queryInt reads an optional integer query parameter.
-func queryInt(r *http.Request, name string) (int64, error) {
-	raw := r.URL.Query().Get(name)
-	if raw == "" {
-		return 0, nil
-	}
-	v, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil || v < 0 {
-		return 0, &fault.Error{Kind: fault.Malformed, Message: fmt.Sprintf("%s must be a non-negative whole number", name),
-			Fields: map[string]string{name: "must be a non-negative whole number"}}
-	}
-	return v, nil
 }
 
 func assetFilter(r *http.Request) (assets.AssetFilter, error) {
@@ -202,10 +189,7 @@ func (a *API) assetLabelSheet(w http.ResponseWriter, r *http.Request) error {
 	if err := qrlabel.Sheet(&buf, labels, paper); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="labels-%d-%s.pdf"`, who.WorkspaceID, paper.Name))
-	_, err = w.Write(buf.Bytes())
-	return err
+	return download.Send(w, download.File{Name: fmt.Sprintf("labels-%d-%s.pdf", who.WorkspaceID, paper.Name), ContentType: "application/pdf"}, buf.Bytes())
 }
 
 func (a *API) listAssetPhotos(w http.ResponseWriter, r *http.Request) error {
@@ -435,11 +419,7 @@ func (a *API) sessionReportCSV(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	w.Header().Set("Cache-Control", "no-store")
-	_, err = w.Write(buf.Bytes())
-	return err
+	return download.Send(w, download.File{Name: name, ContentType: "text/csv; charset=utf-8"}, buf.Bytes())
 }
 
 func (a *API) listSchedules(w http.ResponseWriter, r *http.Request) error {

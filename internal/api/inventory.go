@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/download"
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/inventory"
 	"github.com/stocktrail/stocktrail/internal/workspace"
@@ -34,6 +36,9 @@ func (a *API) registerInventory(mux *http.ServeMux) {
 		a.handle(mux, "POST /api/v1/inventory/"+path, a.movement(kind))
 	}
 	a.handle(mux, "POST /api/v1/inventory/movements", a.movementBatch)
+	// The station screen's rules for collecting a batch initialize, for a
+	// client that keeps its own draft: nothing is stored.
+	a.handle(mux, "POST /api/v1/inventory/initializations/draft-lines", requiring(actor.MoveStock, fromBody(a.cfg.DB, http.StatusOK, inventory.AddToDraft)))
 	a.handle(mux, "POST /api/v1/inventory/imports", a.bulkImport)
 	a.handle(mux, "GET /api/v1/inventory/log", a.listLog)
 	a.handle(mux, "GET /api/v1/inventory/log/export", a.exportLog)
@@ -123,8 +128,11 @@ func (a *API) itemHistory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-	page, err := inventory.ItemHistory(r.Context(), a.cfg.DB, id, before, limit)
+	limit, err := queryInt(r, "limit")
+	if err != nil {
+		return err
+	}
+	page, err := inventory.ItemHistory(r.Context(), a.cfg.DB, id, before, int(limit))
 	if err != nil {
 		return err
 	}
@@ -298,7 +306,11 @@ func (a *API) exportLog(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f.Before, f.Limit = 0, 0
-	return ServeLogExport(w, r, a.cfg.DB, a.cfg.Logger, f, format)
+	file := download.File{Name: download.Stamped("inventory-log", string(format), time.Now()), ContentType: format.ContentType()}
+	return download.Stream(w, r, a.cfg.Logger, file, func(out io.Writer) error {
+		_, err := inventory.ExportLog(r.Context(), a.cfg.DB, f, format, out)
+		return err
+	})
 }
 
 func (a *API) stock(w http.ResponseWriter, r *http.Request) error {

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -309,4 +310,115 @@ func TestBackdatedIssueAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestDraftLinesAPI: a station collecting a batch initialize through the
+// API gets the station screen's rules, and nothing is stored until the
+// lines are submitted as an initialization.
+func TestDraftLinesAPI(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := storetest.NewFixture(t, db)
+		srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth}))
+		defer srv.Close()
+		key, err := f.Auth.CreateAPIKey(f.Ctx, "erp", actor.Manager)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := stockClient{t: t, url: srv.URL, token: key.Secret}
+		c.ok("POST", "/api/v1/items", `{"sku":"OIL-5","name":"Oil","kind":"material","unit":"l","scale":2}`, 201)
+		c.ok("POST", "/api/v1/items", `{"sku":"BOLT-M6","name":"Bolt","kind":"part","unit":"pcs","scale":0}`, 201)
+		bin := c.ok("POST", "/api/v1/locations", `{"kind":"bin","code":"A1"}`, 201)
+		st, err := f.Auth.CreateStation(f.Ctx, "Bench", int64(bin["id"].(float64)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := stockClient{t: t, url: srv.URL, token: st.Token}
+		const path = "/api/v1/inventory/initializations/draft-lines"
+		var draft struct {
+			Lines   []map[string]any `json:"lines"`
+			Line    int              `json:"line"`
+			Merged  bool             `json:"merged"`
+			Counted string           `json:"counted"`
+			Before  string           `json:"before"`
+		}
+		scan := func(lines, line string) []byte {
+			t.Helper()
+			status, b := sc.do("POST", path, `{"lines":`+lines+`,"line":`+line+`}`)
+			if status != 200 {
+				t.Fatalf("scan %s: %d %s", line, status, b)
+			}
+			draft.Lines = nil
+			if err := json.Unmarshal(b, &draft); err != nil {
+				t.Fatal(err)
+			}
+			out, _ := json.Marshal(draft.Lines)
+			return out
+		}
+		lines := scan(`[]`, `{"sku":"OIL-5","quantity":5}`)
+		if string(lines) != `[{"quantity":"5.00","sku":"OIL-5","unit":"l"}]` || draft.Line != 1 || draft.Merged || draft.Counted != "5.00" {
+			t.Fatalf("first line: %s %+v", lines, draft)
+		}
+		lines = scan(string(lines), `{"sku":"BOLT-M6","quantity":"40"}`)
+		lines = scan(string(lines), `{"sku":"OIL-5","quantity":"2.5"}`)
+		if draft.Line != 1 || !draft.Merged || draft.Before != "5.00" || draft.Counted != "2.50" || draft.Lines[0]["quantity"] != "7.50" || len(draft.Lines) != 2 {
+			t.Fatalf("a second scan of a SKU adds to its line: %s %+v", lines, draft)
+		}
+		if n := countRows(t, db, `SELECT COUNT(*) FROM inventory_log`); n != 0 {
+			t.Fatalf("collecting lines wrote %d log entries", n)
+		}
+
+		// Bad lines: a problem naming the field, as on the station screen.
+		for _, tt := range []struct {
+			body   string
+			status int
+			field  string
+		}{
+			{`{"line":{"sku":"NOPE","quantity":"1"}}`, 422, "sku"},
+			{`{"line":{"sku":"","quantity":"1"}}`, 422, "sku"},
+			{`{"line":{"sku":"OIL-5","quantity":"-1"}}`, 422, "quantity"},
+			{`{"line":{"sku":"BOLT-M6","quantity":"1.5"}}`, 422, "quantity"},
+			{`{"line":{"sku":"OIL-5","quantity":"1.001"}}`, 422, "quantity"},
+			{`{"line":{"sku":"OIL-5","quantity":"1","lot":"` + strings.Repeat("L", 65) + `"}}`, 422, "lot"},
+			{`{"line":{"sku":"OIL-5","qty":"1"}}`, 400, ""},
+		} {
+			status, b := sc.do("POST", path, tt.body)
+			var p api.Problem
+			json.Unmarshal(b, &p)
+			if status != tt.status || (tt.field != "" && p.Errors[tt.field] == "") {
+				t.Errorf("%s: %d %s", tt.body, status, b)
+			}
+		}
+		// Only a party that may move stock collects lines.
+		auditor, err := f.Auth.CreateAPIKey(f.Ctx, "audit", actor.Auditor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status, b := (stockClient{t: t, url: srv.URL, token: auditor.Secret}).do("POST", path, `{"line":{"sku":"OIL-5","quantity":"1"}}`); status != 403 {
+			t.Errorf("auditor: %d %s", status, b)
+		}
+
+		// The lines, without their units, are the initialization to submit.
+		var submit []map[string]any
+		for _, l := range draft.Lines {
+			delete(l, "unit")
+			submit = append(submit, l)
+		}
+		body, _ := json.Marshal(map[string]any{"lines": submit})
+		res := sc.ok("POST", "/api/v1/inventory/initializations", string(body), 201)
+		if n := len(res["records"].([]any)); n != 2 {
+			t.Fatalf("initialization: %v", res)
+		}
+		if err := inventory.CheckInvariant(f.Ctx, db); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func countRows(t *testing.T, db *store.DB, query string) int {
+	t.Helper()
+	var n int
+	if err := db.Read().QueryRowContext(context.Background(), query).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

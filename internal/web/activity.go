@@ -1,7 +1,7 @@
 package web
 
 import (
-	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/download"
 	"github.com/stocktrail/stocktrail/internal/workspace"
 )
 
@@ -118,24 +119,10 @@ func (wb *Web) exportActivity(format activity.ExportFormat) handler {
 		if err != nil {
 			return err
 		}
-		setDownload(w, format.ContentType(), "activity", string(format))
-		out := &countingWriter{w: w}
-		if _, err := activity.WriteExport(r.Context(), wb.cfg.DB, f, format, loc, out); err != nil {
-			if out.n == 0 {
-				// Nothing sent yet: the error can still be shown as a page.
-				w.Header().Del("Content-Disposition")
-				return err
-			}
-			// The download has started; all that is left is to log it.
-			wb.cfg.Logger.ErrorContext(r.Context(), "activity export cut short", "format", format, "err", err)
-		}
-		return nil
+		file := download.File{Name: download.Stamped("activity", string(format), time.Now()), ContentType: format.ContentType()}
+		return download.Stream(w, r, wb.cfg.Logger, file, func(out io.Writer) error {
+			_, err := activity.WriteExport(r.Context(), wb.cfg.DB, f, format, loc, out)
+			return err
+		})
 	}
-}
-
-// setDownload marks the answer as a file to save, named after what and when.
-func setDownload(w http.ResponseWriter, contentType, what, ext string) {
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.%s"`, what, time.Now().UTC().Format("20060102-150405"), ext))
-	w.Header().Set("Cache-Control", "no-store")
 }

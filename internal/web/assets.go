@@ -11,6 +11,7 @@ import (
 
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/assets"
+	"github.com/stocktrail/stocktrail/internal/download"
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/inventory"
 	"github.com/stocktrail/stocktrail/internal/qrlabel"
@@ -483,11 +484,7 @@ func (wb *Web) reportCSV(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	w.Header().Set("Cache-Control", "no-store")
-	_, err = w.Write(buf.Bytes())
-	return err
+	return download.Send(w, download.File{Name: name, ContentType: "text/csv; charset=utf-8"}, buf.Bytes())
 }
 
 type schedulePage struct {

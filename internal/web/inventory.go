@@ -11,8 +11,10 @@ import (
 
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/download"
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/inventory"
+	"github.com/stocktrail/stocktrail/internal/param"
 	"github.com/stocktrail/stocktrail/internal/workspace"
 )
 
@@ -39,12 +41,11 @@ func (wb *Web) zone(r *http.Request, a actor.Actor) *time.Location {
 	return ws.Settings.Location()
 }
 
-func queryInt(r *http.Request, name string) int64 {
-	n, _ := strconv.ParseInt(strings.TrimSpace(r.URL.Query().Get(name)), 10, 64)
-	if n < 0 {
-		return 0
-	}
-	return n
+// queryInt reads an optional non-negative integer query parameter; a bad
+// one is a 400 naming it, so a page never quietly shows everything instead
+// of what the link asked for.
+func queryInt(r *http.Request, name string) (int64, error) {
+	return param.Int(r.URL.Query(), name)
 }
 
 // catalogue is what the movement forms offer to pick from.
@@ -83,13 +84,14 @@ func (wb *Web) showStock(w http.ResponseWriter, r *http.Request, formErr error) 
 	if err != nil {
 		return err
 	}
-	v := stockView{SKU: strings.TrimSpace(r.URL.Query().Get("sku")), LocationID: queryInt(r, "location_id"), AsOf: r.URL.Query().Get("as_of")}
+	v := stockView{SKU: strings.TrimSpace(r.URL.Query().Get("sku")), AsOf: r.URL.Query().Get("as_of")}
 	if v.catalogue, err = wb.catalogue(r, a); err != nil {
 		return err
 	}
-	f := inventory.StockFilter{LocationID: v.LocationID}
 	var pageErr error
-	if v.SKU != "" {
+	v.LocationID, pageErr = queryInt(r, "location_id")
+	f := inventory.StockFilter{LocationID: v.LocationID}
+	if pageErr == nil && v.SKU != "" {
 		it, err := inventory.ItemBySKU(r.Context(), wb.cfg.DB, v.SKU)
 		if err != nil {
 			pageErr = err
@@ -366,32 +368,11 @@ func (wb *Web) exportLog(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f.Before, f.Limit = 0, 0
-	name := fmt.Sprintf("inventory-log-%s.%s", time.Now().UTC().Format("20060102-150405"), format)
-	h := w.Header()
-	h.Set("Content-Type", format.ContentType())
-	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	h.Set("Cache-Control", "no-store")
-	out := &countingWriter{w: w}
-	if _, err := inventory.ExportLog(r.Context(), wb.cfg.DB, f, format, out); err != nil {
-		if out.n == 0 {
-			h.Del("Content-Disposition")
-			return err
-		}
-		// The download has started; all that can be done is to cut it short.
-		wb.cfg.Logger.ErrorContext(r.Context(), "inventory export cut short", "err", err)
-	}
-	return nil
-}
-
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
+	file := download.File{Name: download.Stamped("inventory-log", string(format), time.Now()), ContentType: format.ContentType()}
+	return download.Stream(w, r, wb.cfg.Logger, file, func(out io.Writer) error {
+		_, err := inventory.ExportLog(r.Context(), wb.cfg.DB, f, format, out)
+		return err
+	})
 }
 
 type asOfView struct {
@@ -409,9 +390,12 @@ func (wb *Web) asOfPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	v := asOfView{At: q.Get("at"), Compare: q.Get("compare"), Mode: q.Get("mode"), LocationID: queryInt(r, "location_id"), SKU: strings.TrimSpace(q.Get("sku"))}
+	v := asOfView{At: q.Get("at"), Compare: q.Get("compare"), Mode: q.Get("mode"), SKU: strings.TrimSpace(q.Get("sku"))}
 	if v.catalogue, err = wb.catalogue(r, a); err != nil {
 		return err
+	}
+	if v.LocationID, err = queryInt(r, "location_id"); err != nil {
+		return wb.show(w, r, "asof.html", "Stock as of", v, err)
 	}
 	zone := wb.zone(r, a)
 	var pageErr error

@@ -253,3 +253,32 @@ func TestBulkUpdatePage(t *testing.T) {
 		}
 	})
 }
+
+// TestBadQueryNumbers: a number in a link that is not one is a 400 page
+// saying which parameter is wrong, not a page quietly showing everything.
+func TestBadQueryNumbers(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := storetest.NewFixture(t, db)
+		seedInventory(t, f)
+		srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth}))
+		defer srv.Close()
+		b := login(t, srv.URL, f)
+		for _, path := range []string{
+			"/inventory?location_id=abc",
+			"/inventory?location_id=-1",
+			"/inventory?location_id=1.5&sku=OIL-5",
+			"/inventory/as-of?location_id=abc&at=2000-01-01",
+			"/inventory/as-of?location_id=-3",
+		} {
+			status, body := b.get(path)
+			if status != 400 || !strings.Contains(body, "location_id must be a non-negative whole number") || !strings.Contains(body, `role="alert"`) {
+				t.Errorf("%s: %d, %s", path, status, alert(body))
+			}
+		}
+		for _, path := range []string{"/inventory?location_id=", "/inventory?location_id=0", "/inventory/as-of?location_id=0"} {
+			if status, body := b.get(path); status != 200 {
+				t.Errorf("%s: %d, %s", path, status, alert(body))
+			}
+		}
+	})
+}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -98,19 +97,12 @@ func validMode(m string) bool {
 	return false
 }
 
-// draftLine is one counted line of a batch initialize being scanned, kept
-// with the station's session until it is submitted.
-type draftLine struct {
-	SKU      string `json:"sku"`
-	Lot      string `json:"lot,omitempty"`
-	Quantity string `json:"quantity"`
-	Unit     string `json:"unit,omitempty"`
-	// N numbers the line on the screen (from 1).
-	N int `json:"-"`
+// draftRow is a line of the batch being scanned as the screen lists it,
+// numbered from 1 (the number a Remove button posts).
+type draftRow struct {
+	N int
+	inventory.DraftLine
 }
-
-// maxDraftLines caps a batch at what one InitializeBatch accepts.
-const maxDraftLines = 1000
 
 type stationView struct {
 	SignedIn     bool
@@ -123,8 +115,11 @@ type stationView struct {
 	Mode      string
 	Quantity  string
 	Lot       string
-	Lines     []draftLine
-	Recent    []inventory.Entry
+	// Draft is the batch being scanned, kept with the station's session;
+	// Lines lists it.
+	Draft  inventory.Draft
+	Lines  []draftRow
+	Recent []inventory.Entry
 }
 
 // Bound reports whether the station works at its own location.
@@ -195,14 +190,11 @@ func (wb *Web) stationView(r *http.Request, a actor.Actor) (stationView, error) 
 		}
 		v.LocationPath = loc.Path
 	}
-	lines, err := wb.draft(r)
+	draft, err := wb.draft(r)
 	if err != nil {
 		return v, err
 	}
-	for i := range lines {
-		lines[i].N = i + 1
-	}
-	v.Lines = lines
+	v.setDraft(draft)
 	return v, nil
 }
 
@@ -227,26 +219,26 @@ func (wb *Web) withListings(r *http.Request, v stationView) (stationView, error)
 	return v, nil
 }
 
-func (wb *Web) draft(r *http.Request) ([]draftLine, error) {
-	raw, err := wb.cfg.Auth.StationDraft(r.Context(), sessionToken(r.Context()))
-	if err != nil || raw == "" {
-		return nil, err
+func (v *stationView) setDraft(d inventory.Draft) {
+	v.Draft, v.Lines = d, make([]draftRow, len(d))
+	for i, l := range d {
+		v.Lines[i] = draftRow{N: i + 1, DraftLine: l}
 	}
-	var lines []draftLine
-	if json.Unmarshal([]byte(raw), &lines) != nil {
-		return nil, nil // an unreadable draft is dropped, not a dead screen
-	}
-	return lines, nil
 }
 
-func (wb *Web) saveDraft(r *http.Request, lines []draftLine) error {
-	raw := ""
-	if len(lines) > 0 {
-		b, err := json.Marshal(lines)
-		if err != nil {
-			return err
-		}
-		raw = string(b)
+// draft is the batch the station's session holds.
+func (wb *Web) draft(r *http.Request) (inventory.Draft, error) {
+	raw, err := wb.cfg.Auth.StationDraft(r.Context(), sessionToken(r.Context()))
+	if err != nil {
+		return nil, err
+	}
+	return inventory.DecodeDraft(raw), nil
+}
+
+func (wb *Web) saveDraft(r *http.Request, d inventory.Draft) error {
+	raw, err := inventory.EncodeDraft(d)
+	if err != nil {
+		return err
 	}
 	return wb.cfg.Auth.SetStationDraft(r.Context(), sessionToken(r.Context()), raw)
 }
@@ -290,7 +282,7 @@ func (v stationView) back(w http.ResponseWriter, r *http.Request, msg string) er
 // stationScan records one scan: a receipt, an issue or a count through
 // inventory, or a line added to the batch being scanned.
 func (wb *Web) stationScan(w http.ResponseWriter, r *http.Request) error {
-	a, v, err := wb.stationForm(w, r)
+	_, v, err := wb.stationForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -317,7 +309,7 @@ func (wb *Web) stationScan(w http.ResponseWriter, r *http.Request) error {
 		verb = "Counted"
 		res, err = inventory.Reconcile(r.Context(), wb.cfg.DB, inventory.Reconciliation{RecordRef: ref, Counted: qty})
 	case "batch":
-		msg, err := wb.addDraftLine(r, a, &v, sku, lot, string(qty))
+		msg, err := wb.addDraftLine(r, &v, sku, lot, string(qty))
 		if err != nil {
 			return wb.stationFailed(w, r, v, err)
 		}
@@ -373,55 +365,23 @@ func signed(q inventory.Quantity, scale int) string {
 	return q.Format(scale)
 }
 
-// addDraftLine checks a counted line (known SKU, a count the unit allows)
-// and adds it to the batch; scanning a SKU again adds to its count, so
-// counting by scanning each piece works.
-func (wb *Web) addDraftLine(r *http.Request, a actor.Actor, v *stationView, sku, lot, qty string) (string, error) {
-	it, err := inventory.ItemBySKU(r.Context(), wb.cfg.DB, sku)
+// addDraftLine adds a counted line to the batch (see inventory.AddToDraft)
+// and says what it did.
+func (wb *Web) addDraftLine(r *http.Request, v *stationView, sku, lot, qty string) (string, error) {
+	add, err := inventory.AddToDraft(r.Context(), wb.cfg.DB, inventory.DraftScan{Draft: v.Draft,
+		Line: inventory.CountedLine{SKU: sku, Lot: lot, Quantity: inventory.DecimalText(qty)}})
 	if err != nil {
-		if fault.KindOf(err) == fault.NotFound {
-			return "", fault.Field("sku", fmt.Sprintf("unknown SKU %q", sku))
-		}
 		return "", err
 	}
-	q, err := inventory.ParseQuantity(qty, it.Scale)
-	if err != nil {
-		return "", fault.Field("quantity", err.Error())
-	}
-	if q < 0 {
-		return "", fault.Field("quantity", "a counted quantity may not be negative")
-	}
-	if len(lot) > 64 {
-		return "", fault.Field("lot", "at most 64 characters")
-	}
-	for i, l := range v.Lines {
-		if l.SKU != it.SKU || l.Lot != lot {
-			continue
-		}
-		old, err := inventory.ParseQuantity(l.Quantity, it.Scale)
-		if err != nil {
-			old = 0 // the unit's decimals changed since: the new count replaces it
-		}
-		sum := old + q
-		if sum > inventory.Quantity(1e18) {
-			return "", fault.Field("quantity", "too large")
-		}
-		v.Lines[i].Quantity, v.Lines[i].Unit = sum.Format(it.Scale), it.Unit
-		if err := wb.saveDraft(r, v.Lines); err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("Batch line %d: %s counted %s + %s = %s %s", i+1, it.SKU, old.Format(it.Scale), q.Format(it.Scale),
-			sum.Format(it.Scale), it.Unit), nil
-	}
-	if len(v.Lines) >= maxDraftLines {
-		return "", fault.New(fault.Invalid, "a batch holds at most %d lines; submit this one first", maxDraftLines)
-	}
-	v.Lines = append(v.Lines, draftLine{SKU: it.SKU, Lot: lot, Quantity: q.Format(it.Scale), Unit: it.Unit})
-	if err := wb.saveDraft(r, v.Lines); err != nil {
+	if err := wb.saveDraft(r, add.Draft); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("Batch line %d: %s counted %s %s (not saved until you submit the batch)", len(v.Lines), it.SKU,
-		q.Format(it.Scale), it.Unit), nil
+	v.setDraft(add.Draft)
+	l := add.Added()
+	if add.Merged {
+		return fmt.Sprintf("Batch line %d: %s counted %s + %s = %s %s", add.Line, l.SKU, add.Before, add.Counted, l.Quantity, l.Unit), nil
+	}
+	return fmt.Sprintf("Batch line %d: %s counted %s %s (not saved until you submit the batch)", add.Line, l.SKU, add.Counted, l.Unit), nil
 }
 
 // stationBatch submits the scanned lines as one batch initialize (all or
@@ -439,24 +399,19 @@ func (wb *Web) stationBatch(w http.ResponseWriter, r *http.Request) error {
 		}
 		return v.back(w, r, "Batch cleared")
 	case "remove":
-		i, err := strconv.Atoi(r.PostFormValue("line"))
-		if err != nil || i < 1 || i > len(v.Lines) {
-			return wb.stationFailed(w, r, v, fault.Field("line", "no such line in the batch"))
+		n, _ := strconv.Atoi(r.PostFormValue("line")) // not a number: no such line
+		rest, removed, err := v.Draft.Remove(n)
+		if err != nil {
+			return wb.stationFailed(w, r, v, err)
 		}
-		removed := v.Lines[i-1]
-		lines := append(v.Lines[:i-1:i-1], v.Lines[i:]...)
-		if err := wb.saveDraft(r, lines); err != nil {
+		if err := wb.saveDraft(r, rest); err != nil {
 			return err
 		}
-		return v.back(w, r, fmt.Sprintf("Removed line %d (%s)", i, removed.SKU))
+		return v.back(w, r, fmt.Sprintf("Removed line %d (%s)", n, removed.SKU))
 	case "submit":
-		if len(v.Lines) == 0 {
-			return wb.stationFailed(w, r, v, fault.Field("lines", "scan at least one line first"))
-		}
-		in := inventory.Initialize{LocationRef: v.where(), Options: inventory.Options{Reference: "station screen batch"}}
-		for _, l := range v.Lines {
-			in.Lines = append(in.Lines, inventory.InitializeLine{ItemRef: inventory.ItemRef{SKU: l.SKU}, Lot: l.Lot,
-				Quantity: inventory.DecimalText(l.Quantity)})
+		in, err := v.Draft.Initialize(v.where(), inventory.Options{Reference: "station screen batch"})
+		if err != nil {
+			return wb.stationFailed(w, r, v, err)
 		}
 		res, err := inventory.InitializeBatch(r.Context(), wb.cfg.DB, in)
 		if err != nil {
