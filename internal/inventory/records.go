@@ -92,23 +92,20 @@ type RecordFilter struct {
 
 // ListRecords returns live records by SKU and location.
 func ListRecords(ctx context.Context, q store.Querier, workspaceID int64, f RecordFilter) ([]Record, error) {
-	query := recordSelect + ` WHERE r.workspace_id = $1 AND r.deleted_at IS NULL`
-	args := []any{workspaceID}
+	w := store.NewWhere(`r.workspace_id = ?`, workspaceID).And(`r.deleted_at IS NULL`)
 	if f.ItemID != 0 {
-		args = append(args, f.ItemID)
-		query += fmt.Sprintf(` AND r.item_id = $%d`, len(args))
+		w.And(`r.item_id = ?`, f.ItemID)
 	}
 	if f.LocationID != 0 {
-		args = append(args, f.LocationID)
-		query += fmt.Sprintf(` AND r.location_id = $%d`, len(args))
+		w.And(`r.location_id = ?`, f.LocationID)
 	}
 	if !f.WithEmpty {
-		query += ` AND r.quantity <> 0`
+		w.And(`r.quantity <> 0`)
 	}
 	if f.Limit <= 0 || f.Limit > 5000 {
 		f.Limit = 1000
 	}
-	rows, err := q.QueryContext(ctx, query+fmt.Sprintf(` ORDER BY i.sku, l.path, r.lot LIMIT %d`, f.Limit), args...)
+	rows, err := q.QueryContext(ctx, recordSelect+` WHERE `+w.String()+fmt.Sprintf(` ORDER BY i.sku, l.path, r.lot LIMIT %d`, f.Limit), w.Args...)
 	if err != nil {
 		return nil, err
 	}
@@ -248,16 +245,13 @@ func (c *change) lock(ids ...int64) (map[int64]*Record, error) {
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	out := make(map[int64]*Record, len(ids))
-	suffix := ""
-	if c.tx.Engine() == store.Postgres {
-		suffix = ` FOR UPDATE OF r`
-	}
+	forUpdate := c.tx.ForUpdate("r")
 	for _, id := range ids {
 		if r, ok := c.state.takeAhead(id); ok {
 			out[id] = &r
 			continue
 		}
-		r, err := scanRecord(c.tx.QueryRowContext(c.ctx, recordSelect+` WHERE r.workspace_id = $1 AND r.id = $2 AND r.deleted_at IS NULL`+suffix,
+		r, err := scanRecord(c.tx.QueryRowContext(c.ctx, recordSelect+` WHERE r.workspace_id = $1 AND r.id = $2 AND r.deleted_at IS NULL`+forUpdate,
 			c.who.WorkspaceID, id))
 		if err != nil {
 			return nil, store.NotFound(err, fmt.Sprintf("inventory record %d", id))
@@ -295,10 +289,6 @@ func (c *change) ensure(it Item, loc Location, lot string) (int64, error) {
 // locked, creating it first when there is none. It is for movements that
 // lock only this one record (two-record movements lock in id order).
 func (c *change) ensureLocked(it Item, loc Location, lot string) (*Record, error) {
-	suffix := ""
-	if c.tx.Engine() == store.Postgres {
-		suffix = ` FOR UPDATE`
-	}
 	if id, ok := c.state.aheadID(recordKey{it.ID, loc.ID, lot}); ok {
 		if r, ok := c.state.takeAhead(id); ok {
 			return &r, nil
@@ -308,7 +298,7 @@ func (c *change) ensureLocked(it Item, loc Location, lot string) (*Record, error
 	r := Record{ItemID: it.ID, SKU: it.SKU, Unit: it.Unit, Scale: it.Scale, LocationID: loc.ID, LocationPath: loc.Path, Lot: lot}
 	var created, updated int64
 	err := c.tx.QueryRowContext(c.ctx, `SELECT id, quantity, version, created_at, updated_at FROM inventory_records
-		WHERE workspace_id = $1 AND item_id = $2 AND location_id = $3 AND lot = $4 AND deleted_at IS NULL`+suffix,
+		WHERE workspace_id = $1 AND item_id = $2 AND location_id = $3 AND lot = $4 AND deleted_at IS NULL`+c.tx.ForUpdate(),
 		c.who.WorkspaceID, it.ID, loc.ID, lot).Scan(&r.ID, &r.Quantity, &r.Version, &created, &updated)
 	if err == nil {
 		r.CreatedAt, r.UpdatedAt = store.Time(created), store.Time(updated)
@@ -380,7 +370,7 @@ func (c *change) write(r *Record, delta Quantity, movement string, action Action
 		int64(delta), int64(r.Quantity), string(c.who.Kind), actorID, c.who.Name, store.Micros(c.recorded),
 		store.Micros(c.effective), c.reason, c.reference, c.idemKey, c.batchID}
 	var id, level int64
-	if c.tx.Engine() == store.Postgres {
+	if c.tx.RoundTrips() {
 		if held, ok := c.state.hold(c, r, delta, movement, action, setRecord); ok {
 			// Sent with the batch's other writes; the id comes then.
 			level = held
