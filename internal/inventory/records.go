@@ -377,7 +377,7 @@ func (c *change) write(r *Record, delta Quantity, movement string, action Action
 		} else {
 			// One round trip instead of four: each is a loopback exchange
 			// with a server process, and they were most of a movement's cost.
-			err := c.tx.QueryRowContext(c.ctx, pgWriteEntry, append(logArgs, setRecord, periodStart(c.effective))...).Scan(&id, &level)
+			err := c.tx.QueryRowContext(c.ctx, pgWriteEntry, append(logArgs, setRecord, CheckpointPeriod(c.effective))...).Scan(&id, &level)
 			if err != nil {
 				return fmt.Errorf("append inventory log: %w", err)
 			}
@@ -407,7 +407,7 @@ func (c *change) write(r *Record, delta Quantity, movement string, action Action
 			if _, err := c.tx.ExecContext(c.ctx, `INSERT INTO inventory_checkpoints (workspace_id, item_id, location_id, period_start, change_sum)
 				VALUES ($1, $2, $3, $4, $5)
 				ON CONFLICT (workspace_id, item_id, location_id, period_start) DO UPDATE SET change_sum = inventory_checkpoints.change_sum + excluded.change_sum`,
-				c.who.WorkspaceID, r.ItemID, r.LocationID, periodStart(c.effective), int64(delta)); err != nil {
+				c.who.WorkspaceID, r.ItemID, r.LocationID, CheckpointPeriod(c.effective), int64(delta)); err != nil {
 				return err
 			}
 		}
@@ -481,9 +481,10 @@ func (c *change) event(what string, entityID int64, old, new any, description st
 		EntityType: "inventory_records", EntityID: fmt.Sprint(entityID), Old: old, New: new, Description: what + ": " + description})
 }
 
-// periodStart is the checkpoint period of an effective time: the start of
-// its calendar month in UTC, in stored microseconds.
-func periodStart(t time.Time) int64 {
+// CheckpointPeriod is the checkpoint period (inventory_checkpoints'
+// period_start) of an effective time: the start of its calendar month in
+// UTC, in stored microseconds.
+func CheckpointPeriod(t time.Time) int64 {
 	t = t.UTC()
 	return store.Micros(time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC))
 }

@@ -85,7 +85,7 @@ func stockAsOf(ctx context.Context, q store.Querier, workspaceID int64, t time.T
 	// checkpoints then stream in primary-key order with no temporary table,
 	// and the aggregates can run at once (sumsAt).
 	var parts []sumPart
-	p := periodStart(t)
+	p := CheckpointPeriod(t)
 	next := store.Micros(time.UnixMicro(p).UTC().AddDate(0, 1, 0))
 	backward := false
 	// One item's checkpoints are a few thousand index entries at most:
@@ -525,7 +525,7 @@ func CheckInvariant(ctx context.Context, q store.Querier, workspaceID int64) err
 			return err
 		}
 		if ch != 0 {
-			sums[key{item, loc, periodStart(store.Time(eff))}] += ch
+			sums[key{item, loc, CheckpointPeriod(store.Time(eff))}] += ch
 		}
 	}
 	rows.Close()
