@@ -159,7 +159,7 @@ func BenchmarkMovements(b *testing.B) {
 		db := storetest.Open(b, engine)
 		w := &world{f: storetest.NewFixture(b, db), db: db}
 		w.ctx = w.f.Ctx
-		loc, err := inventory.CreateLocation(w.ctx, db, inventory.NewLocation{Code: "B"})
+		loc, err := inventory.CreateLocation(w.ctx, db, inventory.LocationInput{Code: "B"})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -19,18 +19,18 @@ import (
 type Action string
 
 const (
-	Scan           Action = "scan"
-	UserCorrection Action = "user_correction"
-	UserAction     Action = "user_action"
-	SystemAction   Action = "system_action"
-	CreateRecord   Action = "create_record"
-	UpdateRecord   Action = "update_record"
-	DeleteRecord   Action = "delete_record"
+	Scan               Action = "scan"
+	UserCorrection     Action = "user_correction"
+	UserAction         Action = "user_action"
+	SystemAction       Action = "system_action"
+	CreateRecordAction Action = "create_record"
+	UpdateRecordAction Action = "update_record"
+	DeleteRecordAction Action = "delete_record"
 )
 
 // Actions lists every action type in the seed's order.
 func Actions() []Action {
-	return []Action{Scan, UserCorrection, UserAction, SystemAction, CreateRecord, UpdateRecord, DeleteRecord}
+	return []Action{Scan, UserCorrection, UserAction, SystemAction, CreateRecordAction, UpdateRecordAction, DeleteRecordAction}
 }
 
 // Valid reports whether a is one of the seed's action types.
@@ -275,7 +275,7 @@ func (c *change) ensure(it Item, loc Location, lot string) (int64, error) {
 		if err := c.ensureLevel(it.ID, loc.ID); err != nil {
 			return 0, err
 		}
-		return id, c.entry(&r, 0, "create", CreateRecord)
+		return id, c.entry(&r, 0, "create", CreateRecordAction)
 	}
 	if err != sql.ErrNoRows {
 		return 0, err
@@ -461,7 +461,7 @@ func (c *change) remove(r *Record, movement string) error {
 	}
 	r.Quantity = 0
 	r.Version++
-	return c.entry(r, delta, movement, DeleteRecord)
+	return c.entry(r, delta, movement, DeleteRecordAction)
 }
 
 // event records the movement in the activity trail.

@@ -163,7 +163,7 @@ func TestChangeLogFiltersAndPages(t *testing.T) {
 		if n := count(inventory.LogFilter{LocationID: w.a2.ID}); n != 2 {
 			t.Errorf("by location: %d", n)
 		}
-		if n := count(inventory.LogFilter{Action: inventory.CreateRecord}); n != 2 {
+		if n := count(inventory.LogFilter{Action: inventory.CreateRecordAction}); n != 2 {
 			t.Errorf("by action: %d", n)
 		}
 		if n := count(inventory.LogFilter{ActorKind: "user", ActorID: w.f.Admin.ID}); n != 29 {
