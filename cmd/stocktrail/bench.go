@@ -21,6 +21,7 @@ import (
 
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/auth"
+	"github.com/stocktrail/stocktrail/internal/benchdata"
 	"github.com/stocktrail/stocktrail/internal/inventory"
 	"github.com/stocktrail/stocktrail/internal/server"
 	"github.com/stocktrail/stocktrail/internal/store"
@@ -106,7 +107,7 @@ func benchCommand(ctx context.Context, args []string, stdout io.Writer) error {
 
 	if *entries > 0 {
 		began := time.Now()
-		err := inventory.LoadSynthetic(ctx, db, inventory.Synthetic{Items: *items, Locations: *locations, Entries: *entries,
+		err := benchdata.LoadSynthetic(ctx, db, benchdata.Synthetic{Items: *items, Locations: *locations, Entries: *entries,
 			Span: 2 * 365 * 24 * time.Hour, Seed: uint64(time.Now().UnixNano()), RebuildIndexes: *entries >= 100_000, Progress: func(done int) {
 				if done%1_000_000 == 0 || done == *entries {
 					fmt.Fprintf(stdout, "  loaded %d entries (%v)\n", done, time.Since(began).Round(time.Second))

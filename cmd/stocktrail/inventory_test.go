@@ -33,7 +33,7 @@ func TestInventoryImportExportCommands(t *testing.T) {
 	if _, err := inventory.CreateItem(sys, db, inventory.ItemInput{SKU: "A", Name: "A"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := inventory.CreateLocation(sys, db, inventory.NewLocation{Code: "WH1"}); err != nil {
+	if _, err := inventory.CreateLocation(sys, db, inventory.LocationInput{Code: "WH1"}); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

@@ -28,9 +28,9 @@ func (a *API) registerInventory(mux *http.ServeMux) {
 	a.handle(mux, "POST /api/v1/locations", requiring(actor.ManageCatalog, fromBody(a.cfg.DB, http.StatusCreated, inventory.CreateLocation)))
 	a.handle(mux, "GET /api/v1/locations/{id}", readByID(a.cfg.DB, actor.ViewInventory, inventory.GetLocation))
 	a.handle(mux, "GET /api/v1/inventory/records", a.listRecords)
-	a.handle(mux, "POST /api/v1/inventory/records", requiring(actor.MoveStock, fromBody(a.cfg.DB, http.StatusCreated, inventory.CreateInventoryRecord)))
+	a.handle(mux, "POST /api/v1/inventory/records", requiring(actor.MoveStock, fromBody(a.cfg.DB, http.StatusCreated, inventory.CreateRecord)))
 	a.handle(mux, "GET /api/v1/inventory/records/{id}", readByID(a.cfg.DB, actor.ViewInventory, inventory.GetRecord))
-	a.handle(mux, "PATCH /api/v1/inventory/records/{id}", requiring(actor.MoveStock, byIDFromBody(a.cfg.DB, http.StatusOK, inventory.UpdateInventoryRecord)))
+	a.handle(mux, "PATCH /api/v1/inventory/records/{id}", requiring(actor.MoveStock, byIDFromBody(a.cfg.DB, http.StatusOK, inventory.UpdateRecord)))
 	a.handle(mux, "DELETE /api/v1/inventory/records/{id}", a.deleteRecord)
 	for path, kind := range movementPaths {
 		a.handle(mux, "POST /api/v1/inventory/"+path, a.movement(kind))
@@ -177,7 +177,7 @@ func (a *API) deleteRecord(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	o := inventory.Options{Reason: r.URL.Query().Get("reason")}
-	res, err := inventory.DeleteInventoryRecord(r.Context(), a.cfg.DB, id, o)
+	res, err := inventory.DeleteRecord(r.Context(), a.cfg.DB, id, o)
 	if err != nil {
 		return err
 	}

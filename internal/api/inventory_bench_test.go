@@ -42,7 +42,7 @@ func BenchmarkReceiptsHTTP(b *testing.B) {
 				items = append(items, it.ID)
 			}
 			for i := 0; i < 10; i++ {
-				l, err := inventory.CreateLocation(f.Ctx, db, inventory.NewLocation{Code: fmt.Sprintf("L%d", i)})
+				l, err := inventory.CreateLocation(f.Ctx, db, inventory.LocationInput{Code: fmt.Sprintf("L%d", i)})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -30,13 +30,13 @@ func newWorld(t *testing.T, db *store.DB) *world {
 	f := storetest.NewFixture(t, db)
 	w := &world{Fixture: f, byTag: map[string]assets.Asset{}}
 	var err error
-	if w.wh1, err = inventory.CreateLocation(f.Ctx, db, inventory.NewLocation{Kind: inventory.Warehouse, Code: "WH1"}); err != nil {
+	if w.wh1, err = inventory.CreateLocation(f.Ctx, db, inventory.LocationInput{Kind: inventory.Warehouse, Code: "WH1"}); err != nil {
 		t.Fatal(err)
 	}
-	if w.zoneA, err = inventory.CreateLocation(f.Ctx, db, inventory.NewLocation{Kind: inventory.Zone, Code: "A", ParentID: w.wh1.ID}); err != nil {
+	if w.zoneA, err = inventory.CreateLocation(f.Ctx, db, inventory.LocationInput{Kind: inventory.Zone, Code: "A", ParentID: w.wh1.ID}); err != nil {
 		t.Fatal(err)
 	}
-	if w.wh2, err = inventory.CreateLocation(f.Ctx, db, inventory.NewLocation{Kind: inventory.Warehouse, Code: "WH2"}); err != nil {
+	if w.wh2, err = inventory.CreateLocation(f.Ctx, db, inventory.LocationInput{Kind: inventory.Warehouse, Code: "WH2"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, a := range []struct {

@@ -38,13 +38,14 @@ func (c *change) checkPast(r *Record, delta Quantity, movement, field string) er
 	if allowed, err := c.state.negativeAllowed(); err != nil || allowed {
 		return err
 	}
-	if c.tx.Engine() == store.Postgres {
+	if c.tx.ConcurrentWriters() {
 		// The item-location's level row serializes backdated movements on
 		// different records (lots) of it: the history read below then
-		// includes whatever the other one wrote. SQLite has one writer.
+		// includes whatever the other one wrote. A single writer needs no
+		// lock (and no statement for it).
 		var locked int64
 		err := c.tx.QueryRowContext(c.ctx, `SELECT quantity FROM stock_levels
-			WHERE workspace_id = $1 AND item_id = $2 AND location_id = $3 FOR UPDATE`,
+			WHERE workspace_id = $1 AND item_id = $2 AND location_id = $3`+c.tx.ForUpdate(),
 			c.who.WorkspaceID, r.ItemID, r.LocationID).Scan(&locked)
 		if err != nil && err != sql.ErrNoRows {
 			return fmt.Errorf("lock stock level of item %d at location %d: %w", r.ItemID, r.LocationID, err)

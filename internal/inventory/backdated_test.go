@@ -70,7 +70,7 @@ func (w *world) movement(t *testing.T, s step) inventory.Movement {
 func (w *world) run(t *testing.T, s step) error {
 	t.Helper()
 	if s.kind == "delete" {
-		_, err := inventory.DeleteInventoryRecord(w.ctx, w.db, w.recordAt(t, s.loc, s.lot), inventory.Options{EffectiveAt: s.eff, Reason: "test"})
+		_, err := inventory.DeleteRecord(w.ctx, w.db, w.recordAt(t, s.loc, s.lot), inventory.Options{EffectiveAt: s.eff, Reason: "test"})
 		return err
 	}
 	_, err := inventory.Apply(w.ctx, w.db, w.movement(t, s))

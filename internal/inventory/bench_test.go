@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/benchdata"
 	"github.com/stocktrail/stocktrail/internal/inventory"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/storetest"
@@ -42,7 +43,7 @@ func loadBench(b *testing.B, engine store.Engine, items, locations int) benchDat
 	entries := benchEnv("STOCKTRAIL_BENCH_ENTRIES", 200_000)
 	span := 2 * 365 * 24 * time.Hour
 	began := time.Now()
-	if err := inventory.LoadSynthetic(sys, db, inventory.Synthetic{Items: items, Locations: locations, Entries: entries, Span: span, Seed: 1}); err != nil {
+	if err := benchdata.LoadSynthetic(sys, db, benchdata.Synthetic{Items: items, Locations: locations, Entries: entries, Span: span, Seed: 1}); err != nil {
 		b.Fatal(err)
 	}
 	b.Logf("%s: loaded %d entries over %d item-locations in %v", engine, entries, items*locations, time.Since(began).Round(time.Millisecond))
@@ -158,7 +159,7 @@ func BenchmarkMovements(b *testing.B) {
 		db := storetest.Open(b, engine)
 		w := &world{f: storetest.NewFixture(b, db), db: db}
 		w.ctx = w.f.Ctx
-		loc, err := inventory.CreateLocation(w.ctx, db, inventory.NewLocation{Code: "B"})
+		loc, err := inventory.CreateLocation(w.ctx, db, inventory.LocationInput{Code: "B"})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -261,56 +261,52 @@ func logQuery(ctx context.Context, q store.Querier, workspaceID int64, f LogFilt
 	if err := f.validate(); err != nil {
 		return "", nil, err
 	}
-	where := []string{"workspace_id = $1"}
-	args := []any{workspaceID}
+	var w *store.Where
 	if byID {
 		// The unary plus keeps SQLite off the workspace index.
-		where[0] = "+workspace_id = $1"
+		w = store.NewWhere("+workspace_id = ?", workspaceID)
 		var lo, hi int64
 		if err := q.QueryRowContext(ctx, `SELECT COALESCE((SELECT id FROM inventory_log WHERE workspace_id = $1 ORDER BY id LIMIT 1), 0),
 			COALESCE((SELECT id FROM inventory_log WHERE workspace_id = $1 ORDER BY id DESC LIMIT 1), 0)`, workspaceID).Scan(&lo, &hi); err != nil {
 			return "", nil, err
 		}
-		args = append(args, lo, hi)
-		where = append(where, "id >= $2", "id <= $3")
-	}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, fmt.Sprintf(cond, len(args)))
+		w.And("id >= ?", lo).And("id <= ?", hi)
+	} else {
+		w = store.NewWhere("workspace_id = ?", workspaceID)
 	}
 	if err := f.resolveSKU(ctx, q, workspaceID); err != nil {
 		return "", nil, err
 	}
 	if f.ItemID != 0 {
-		add("item_id = $%d", f.ItemID)
+		w.And("item_id = ?", f.ItemID)
 	}
 	if f.LocationID != 0 {
-		add("location_id = $%d", f.LocationID)
+		w.And("location_id = ?", f.LocationID)
 	}
 	if f.RecordID != 0 {
-		add("record_id = $%d", f.RecordID)
+		w.And("record_id = ?", f.RecordID)
 	}
 	if f.Action != "" {
-		add("action = $%d", string(f.Action))
+		w.And("action = ?", string(f.Action))
 	}
 	if f.ActorKind != "" {
-		add("actor_kind = $%d", f.ActorKind)
+		w.And("actor_kind = ?", f.ActorKind)
 		if f.ActorID != 0 {
-			add("actor_id = $%d", f.ActorID)
+			w.And("actor_id = ?", f.ActorID)
 		}
 	}
 	if f.BatchID != "" {
 		// Spelled out so that both engines see the partial index applies.
-		where = append(where, "batch_id <> ''")
-		add("batch_id = $%d", f.BatchID)
+		w.And("batch_id <> ''")
+		w.And("batch_id = ?", f.BatchID)
 	}
 	if !f.From.IsZero() {
 		lo, err := idBefore(ctx, q, workspaceID, f.From.Add(-MaxEntryDelay))
 		if err != nil {
 			return "", nil, err
 		}
-		add("id > $%d", lo)
-		add("recorded_at >= $%d", store.Micros(f.From))
+		w.And("id > ?", lo)
+		w.And("recorded_at >= ?", store.Micros(f.From))
 	}
 	if !f.To.IsZero() {
 		hi, err := idFrom(ctx, q, workspaceID, f.To.Add(MaxEntryDelay))
@@ -318,18 +314,18 @@ func logQuery(ctx context.Context, q store.Querier, workspaceID int64, f LogFilt
 			return "", nil, err
 		}
 		if hi > 0 {
-			add("id < $%d", hi)
+			w.And("id < ?", hi)
 		}
-		add("recorded_at < $%d", store.Micros(f.To))
+		w.And("recorded_at < ?", store.Micros(f.To))
 	}
 	if f.Before != 0 {
-		add("id < $%d", f.Before)
+		w.And("id < ?", f.Before)
 	}
-	query := `SELECT ` + columns + ` FROM inventory_log WHERE ` + strings.Join(where, " AND ") + ` ORDER BY id DESC`
+	query := `SELECT ` + columns + ` FROM inventory_log WHERE ` + w.String() + ` ORDER BY id DESC`
 	if limit > 0 {
 		query += fmt.Sprintf(" LIMIT %d", limit)
 	}
-	return query, args, nil
+	return query, w.Args, nil
 }
 
 // ItemHistory returns the newest entries about one item.

@@ -23,8 +23,15 @@ func TestBatchFilterUsesItsIndex(t *testing.T) {
 		}
 		var plan []string
 		err = db.InTx(ctx, func(tx *store.Tx) error {
-			explain, explainArgs := `EXPLAIN QUERY PLAN `+query, args
-			if tx.Engine() == store.Postgres {
+			prepared := false
+			defer func() {
+				if prepared {
+					tx.ExecContext(ctx, `DEALLOCATE batch_page`)
+				}
+			}()
+			explain, explainArgs, err := store.Pick(tx, func() (string, []any, error) {
+				return `EXPLAIN QUERY PLAN ` + query, args, nil
+			}, func() (string, []any, error) {
 				// An empty table is cheapest to scan: ask for the index the
 				// planner would take on a real log. And ask for the plan it
 				// keeps for a prepared statement whatever the batch id (the
@@ -32,14 +39,17 @@ func TestBatchFilterUsesItsIndex(t *testing.T) {
 				for _, set := range []string{`SET LOCAL enable_seqscan = off`, `SET LOCAL plan_cache_mode = force_generic_plan`,
 					`PREPARE batch_page AS ` + query} {
 					if _, err := tx.ExecContext(ctx, set); err != nil {
-						return err
+						return "", nil, err
 					}
 				}
-				defer tx.ExecContext(ctx, `DEALLOCATE batch_page`)
+				prepared = true
 				if len(args) != 2 {
 					t.Fatalf("query arguments %v, want workspace and batch id", args)
 				}
-				explain, explainArgs = fmt.Sprintf(`EXPLAIN EXECUTE batch_page(%d, '%s')`, args[0], args[1]), nil
+				return fmt.Sprintf(`EXPLAIN EXECUTE batch_page(%d, '%s')`, args[0], args[1]), nil, nil
+			})()
+			if err != nil {
+				return err
 			}
 			rows, err := tx.QueryContext(ctx, explain, explainArgs...)
 			if err != nil {

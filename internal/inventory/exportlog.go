@@ -128,10 +128,11 @@ func ExportLog(ctx context.Context, db *store.DB, f LogFilter, format ExportForm
 // U+001F (see splitJoined); that takes half the CPU of reading them one by
 // one.
 const (
-	exportInts  = `id, unit_scale, record_id, change, record_level, location_level, recorded_at, effective_at`
-	exportTexts = `sku, unit, location_path, lot, movement, action, actor_kind, actor_name, reason, reference, idempotency_key`
-	// exportJoined is both as one column. concat_ws would leave out a NULL,
-	// but every one of these columns is NOT NULL.
+	exportInts     = `id, unit_scale, record_id, change, record_level, location_level, recorded_at, effective_at`
+	exportTexts    = `sku, unit, location_path, lot, movement, action, actor_kind, actor_name, reason, reference, idempotency_key`
+	exportSeparate = exportInts + ", " + exportTexts
+	// exportJoined is both as one column, what SQLite reads. concat_ws
+	// would leave out a NULL, but every one of these columns is NOT NULL.
 	exportJoined  = "concat_ws('\x1f', " + exportInts + ", " + exportTexts + ")"
 	textSeparator = '\x1f'
 )
@@ -202,9 +203,10 @@ type logReader struct {
 // batches of rows: on SQLite, a whole log is read in id ranges
 // (exportChunkIDs each, newest first) by two readers taking turns, each in
 // its own read transaction, and this goroutine writes the chunks in order.
-// That is consistent because SQLite hands out ids in commit order and
-// entries never change: every id up to the last one seen when the export
-// started is committed. Elsewhere one reader runs the query.
+// That is consistent because SQLite hands out ids in commit order
+// (store.DB.IDsInCommitOrder) and entries never change: every id up to the
+// last one seen when the export started is committed. Elsewhere one reader
+// runs the query.
 //
 // Scanning goes into *any: the driver's int64 and string values are taken
 // as they are, without database/sql's reflection-based conversion into
@@ -212,13 +214,16 @@ type logReader struct {
 // quantity strings.
 func writeLog(ctx context.Context, db *store.DB, workspaceID int64, f LogFilter, w export.ValueWriter) (int, error) {
 	q := db.Read()
-	joined := db.Engine() == store.SQLite
-	columns, ncols := exportInts+", "+exportTexts, numInts+numTexts
+	columns := store.Pick(db, exportJoined, exportSeparate)
+	joined := columns == exportJoined
+	ncols := numInts + numTexts
 	if joined {
-		columns, ncols = exportJoined, 1
+		ncols = 1
 	}
 	whole := f.ItemID == 0 && f.SKU == "" && f.LocationID == 0 && f.RecordID == 0 && f.Action == "" && f.ActorKind == ""
-	byID := joined && whole
+	// Chunks are read by transactions of their own: together they see
+	// every entry up to the last id only where ids are in commit order.
+	byID := whole && db.IDsInCommitOrder()
 	query, args, err := logQuery(ctx, q, workspaceID, f, columns, 0, byID)
 	if err != nil {
 		return 0, err

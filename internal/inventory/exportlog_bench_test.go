@@ -12,6 +12,7 @@ import (
 
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/auth"
+	"github.com/stocktrail/stocktrail/internal/benchdata"
 	"github.com/stocktrail/stocktrail/internal/inventory"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/storetest"
@@ -67,8 +68,9 @@ func BenchmarkExportLog(b *testing.B) {
 // over 100 items × 10 locations, and a context acting as its admin.
 func exportBenchData(b *testing.B, engine store.Engine, entries int) (*store.DB, context.Context) {
 	b.Helper()
-	dir := os.Getenv("STOCKTRAIL_EXPORT_SQLITE_DIR")
-	if engine == store.Postgres || dir == "" {
+	// Only SQLite keeps its database in a folder of ours.
+	dir := store.Pick(engine, os.Getenv("STOCKTRAIL_EXPORT_SQLITE_DIR"), "")
+	if dir == "" {
 		db := storetest.Open(b, engine)
 		f := storetest.NewFixture(b, db)
 		loadExportBench(b, db, f.Workspace.ID, entries)
@@ -124,7 +126,7 @@ func loadExportBench(b *testing.B, db *store.DB, workspaceID int64, entries int)
 	b.Helper()
 	sys := actor.With(context.Background(), actor.SystemActor(workspaceID, "bench loader"))
 	began := time.Now()
-	if err := inventory.LoadSynthetic(sys, db, inventory.Synthetic{Items: 100, Locations: 10, Entries: entries, Span: 2 * 365 * 24 * time.Hour, Seed: 1}); err != nil {
+	if err := benchdata.LoadSynthetic(sys, db, benchdata.Synthetic{Items: 100, Locations: 10, Entries: entries, Span: 2 * 365 * 24 * time.Hour, Seed: 1}); err != nil {
 		b.Fatal(err)
 	}
 	b.Logf("%s: loaded %d entries in %v", db.Engine(), entries, time.Since(began).Round(time.Millisecond))

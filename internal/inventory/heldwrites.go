@@ -87,7 +87,7 @@ func (s *txState) hold(c *change, r *Record, delta Quantity, movement string, ac
 		hr.updates++
 	}
 	if delta != 0 {
-		h.checkpoints[checkpointKey{r.ItemID, r.LocationID, periodStart(c.effective)}] += int64(delta)
+		h.checkpoints[checkpointKey{r.ItemID, r.LocationID, CheckpointPeriod(c.effective)}] += int64(delta)
 	}
 	l := &h.log
 	l.item, l.recordID, l.loc = append(l.item, r.ItemID), append(l.recordID, r.ID), append(l.loc, r.LocationID)

@@ -44,8 +44,8 @@ func (l Location) values() map[string]any {
 	return map[string]any{"parent_id": l.ParentID, "kind": string(l.Kind), "code": l.Code, "name": l.Name, "path": l.Path}
 }
 
-// NewLocation is what it takes to create a location.
-type NewLocation struct {
+// LocationInput is what it takes to create a location.
+type LocationInput struct {
 	ParentID int64        `json:"parent_id"`
 	Kind     LocationKind `json:"kind"`
 	Code     string       `json:"code"`
@@ -55,7 +55,7 @@ type NewLocation struct {
 var codePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$`)
 
 // CreateLocation adds a location, under ParentID when it is not zero.
-func CreateLocation(ctx context.Context, db *store.DB, n NewLocation) (Location, error) {
+func CreateLocation(ctx context.Context, db *store.DB, n LocationInput) (Location, error) {
 	a, err := actor.Require(ctx, actor.ManageCatalog)
 	if err != nil {
 		return Location{}, err

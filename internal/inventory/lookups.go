@@ -1,7 +1,6 @@
 package inventory
 
 import (
-	"encoding/json"
 	"strings"
 
 	"github.com/stocktrail/stocktrail/internal/store"
@@ -112,17 +111,13 @@ func (s *txState) prime(ms []Movement) error {
 			}
 		}
 	}
-	load := func(ids []int64, names []string, table, columns, nameColumn, filter string, keep func(row interface{ Scan(...any) error }) error) error {
-		for _, q := range []struct {
-			column string
-			values any
-			n      int
-		}{{"id", ids, len(ids)}, {nameColumn, names, len(names)}} {
-			if q.n == 0 {
+	load := func(table, columns, filter string, keep func(row interface{ Scan(...any) error }) error, lists ...listCond) error {
+		for _, list := range lists {
+			if list.cond == "" {
 				continue
 			}
-			rows, err := s.tx.QueryContext(s.ctx, `SELECT `+columns+` FROM `+table+` WHERE workspace_id = $1 AND `+q.column+` `+s.inList(q.values)+filter,
-				s.workspaceID, sqlList(s.tx.Engine(), q.values))
+			w := store.NewWhere(`workspace_id = ?`, s.workspaceID).And(list.cond, list.arg)
+			rows, err := s.tx.QueryContext(s.ctx, `SELECT `+columns+` FROM `+table+` WHERE `+w.String()+filter, w.Args...)
 			if err != nil {
 				return err
 			}
@@ -139,41 +134,35 @@ func (s *txState) prime(ms []Movement) error {
 		}
 		return nil
 	}
-	if err := load(itemIDs, skus, "items", itemColumns, "sku", ` AND deleted_at IS NULL`, func(row interface{ Scan(...any) error }) error {
+	if err := load("items", itemColumns, ` AND deleted_at IS NULL`, func(row interface{ Scan(...any) error }) error {
 		it, err := scanItem(row)
 		if err == nil {
 			s.keepItem(it)
 		}
 		return err
-	}); err != nil {
+	}, inList(s.tx, "id", itemIDs), inList(s.tx, "sku", skus)); err != nil {
 		return err
 	}
-	return load(locIDs, paths, "locations", locationColumns, "path", ``, func(row interface{ Scan(...any) error }) error {
+	return load("locations", locationColumns, ``, func(row interface{ Scan(...any) error }) error {
 		loc, err := scanLocation(row)
 		if err == nil {
 			s.keepLocation(loc)
 		}
 		return err
-	})
+	}, inList(s.tx, "id", locIDs), inList(s.tx, "path", paths))
 }
 
-// inList is the condition that a column is one of the list given as $2:
-// an array on PostgreSQL, a JSON array on SQLite, so the statement's text is
-// the same whatever the list's length.
-func (s *txState) inList(values any) string {
-	if s.tx.Engine() == store.Postgres {
-		if _, ok := values.([]int64); ok {
-			return `= ANY($2::bigint[])`
-		}
-		return `= ANY($2::text[])`
-	}
-	return `IN (SELECT value FROM json_each($2))`
+// listCond is a list condition made by store.In and its argument; empty
+// for an empty list, which needs no query.
+type listCond struct {
+	cond string
+	arg  any
 }
 
-func sqlList(engine store.Engine, values any) any {
-	if engine == store.Postgres {
-		return values
+func inList[T int64 | string](tx *store.Tx, column string, values []T) listCond {
+	if len(values) == 0 {
+		return listCond{}
 	}
-	b, _ := json.Marshal(values)
-	return string(b)
+	cond, arg := store.In(tx, column, values)
+	return listCond{cond, arg}
 }

@@ -34,13 +34,13 @@ func newWorld(t *testing.T, db *store.DB) *world {
 	if w.oil, err = inventory.CreateItem(w.ctx, db, inventory.ItemInput{SKU: "OIL-5", Name: "Oil", Kind: inventory.Material, Unit: "l", Scale: &two}); err != nil {
 		t.Fatal(err)
 	}
-	if w.wh, err = inventory.CreateLocation(w.ctx, db, inventory.NewLocation{Kind: inventory.Warehouse, Code: "WH1"}); err != nil {
+	if w.wh, err = inventory.CreateLocation(w.ctx, db, inventory.LocationInput{Kind: inventory.Warehouse, Code: "WH1"}); err != nil {
 		t.Fatal(err)
 	}
-	if w.a1, err = inventory.CreateLocation(w.ctx, db, inventory.NewLocation{ParentID: w.wh.ID, Kind: inventory.Bin, Code: "A1"}); err != nil {
+	if w.a1, err = inventory.CreateLocation(w.ctx, db, inventory.LocationInput{ParentID: w.wh.ID, Kind: inventory.Bin, Code: "A1"}); err != nil {
 		t.Fatal(err)
 	}
-	if w.a2, err = inventory.CreateLocation(w.ctx, db, inventory.NewLocation{ParentID: w.wh.ID, Kind: inventory.Bin, Code: "A2"}); err != nil {
+	if w.a2, err = inventory.CreateLocation(w.ctx, db, inventory.LocationInput{ParentID: w.wh.ID, Kind: inventory.Bin, Code: "A2"}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { w.checkInvariant(t) })
@@ -189,21 +189,21 @@ func TestMovements(t *testing.T) {
 			t.Fatalf("after initialize %s", w.level(t, moved.ID))
 		}
 		// Record create / update / delete.
-		res, err = inventory.CreateInventoryRecord(ctx, db, inventory.NewRecord{ItemRef: inventory.ItemRef{ItemID: w.bolt.ID},
+		res, err = inventory.CreateRecord(ctx, db, inventory.RecordInput{ItemRef: inventory.ItemRef{ItemID: w.bolt.ID},
 			LocationRef: inventory.LocationRef{LocationID: w.a1.ID}, Lot: "X", Quantity: "4"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		created := res.Records[0]
-		if res.Entries[0].Action != inventory.CreateRecord || res.Entries[0].ChangeText() != "4" {
+		if res.Entries[0].Action != inventory.CreateRecordAction || res.Entries[0].ChangeText() != "4" {
 			t.Fatalf("create entry %+v", res.Entries[0])
 		}
-		res, err = inventory.UpdateInventoryRecord(ctx, db, created.ID, inventory.RecordChange{Lot: "Y"})
-		if err != nil || res.Entries[0].Action != inventory.UpdateRecord {
+		res, err = inventory.UpdateRecord(ctx, db, created.ID, inventory.RecordChange{Lot: "Y"})
+		if err != nil || res.Entries[0].Action != inventory.UpdateRecordAction {
 			t.Fatalf("update: %v %+v", err, res)
 		}
-		res, err = inventory.DeleteInventoryRecord(ctx, db, created.ID, inventory.Options{Reason: "scrapped"})
-		if err != nil || res.Entries[0].Action != inventory.DeleteRecord || res.Entries[0].ChangeText() != "-4" {
+		res, err = inventory.DeleteRecord(ctx, db, created.ID, inventory.Options{Reason: "scrapped"})
+		if err != nil || res.Entries[0].Action != inventory.DeleteRecordAction || res.Entries[0].ChangeText() != "-4" {
 			t.Fatalf("delete: %v %+v", err, res)
 		}
 		// Every entry names exactly one responsible party, the admin user.

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"cmp"
+	"encoding/json"
 	"slices"
 	"strings"
 
@@ -64,21 +65,21 @@ func (s *txState) readAhead(ms []Movement) error {
 	if len(ids) == 0 && len(keyItems) == 0 {
 		return nil
 	}
-	if ids == nil {
-		ids = []int64{}
-	}
-	var args []any
-	if s.tx.Engine() == store.Postgres {
-		args = []any{s.workspaceID, ids, keyItems, keyLocs, keyLots}
-	} else {
+	args := store.Pick(s.tx, func() []any {
 		keys := make([][3]any, len(keyItems))
 		for i := range keyItems {
 			keys[i] = [3]any{keyItems[i], keyLocs[i], keyLots[i]}
 		}
-		args = []any{s.workspaceID, sqlList(store.SQLite, ids), sqlList(store.SQLite, keys)}
-	}
-	query := readAheadQuery(s.tx.Engine())
-	rows, err := s.tx.QueryContext(s.ctx, query, args...)
+		b, err := json.Marshal(keys)
+		if err != nil {
+			// Numbers and strings always marshal.
+			panic(err)
+		}
+		return []any{s.workspaceID, store.ListValue(s.tx, ids), string(b)}
+	}, func() []any {
+		return []any{s.workspaceID, store.ListValue(s.tx, ids), keyItems, keyLocs, keyLots}
+	})()
+	rows, err := s.tx.QueryContext(s.ctx, store.Pick(s.tx, readAheadSQLite, readAheadPostgres), args...)
 	if err != nil {
 		return err
 	}
@@ -97,7 +98,11 @@ func (s *txState) readAhead(ms []Movement) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if s.tx.Engine() != store.Postgres {
+	// The levels are locked here, in key order, because concurrent writers
+	// taking them movement by movement would deadlock (as records would).
+	// Locked, they change only by this transaction, which is what lets its
+	// writes be held. A single writer needs neither.
+	if !s.tx.ConcurrentWriters() {
 		return nil
 	}
 	for i := range keyItems {
@@ -132,30 +137,28 @@ func (s *txState) readAhead(ms []Movement) error {
 	return lrows.Err()
 }
 
-// readAheadQuery reads the live records of workspace $1 whose ids are in
-// $2 or whose item, location and lot are in $3, $4, $5 (PostgreSQL arrays)
-// or $3 (a JSON array of [item, location, lot] on SQLite).
-func readAheadQuery(engine store.Engine) string {
-	if engine == store.Postgres {
-		return recordSelect + ` WHERE r.workspace_id = $1 AND r.deleted_at IS NULL AND r.id IN (
+// readAheadPostgres and readAheadSQLite read the live records of
+// workspace $1 whose ids are in $2 or whose item, location and lot are in
+// $3, $4, $5 (PostgreSQL arrays) or $3 (a JSON array of [item, location,
+// lot] on SQLite). PostgreSQL's locks them in id order.
+const readAheadPostgres = recordSelect + ` WHERE r.workspace_id = $1 AND r.deleted_at IS NULL AND r.id IN (
 			SELECT unnest($2::bigint[])
 			UNION
 			SELECT k.id FROM unnest($3::bigint[], $4::bigint[], $5::text[]) AS w (item_id, location_id, lot)
 			CROSS JOIN LATERAL (SELECT id FROM inventory_records x WHERE x.workspace_id = $1 AND x.item_id = w.item_id
 				AND x.location_id = w.location_id AND x.lot = w.lot AND x.deleted_at IS NULL) AS k)
 		ORDER BY r.id FOR UPDATE OF r`
-	}
-	// CROSS JOIN fixes SQLite's join order: from the lists to the records.
-	// Left to itself it scanned the workspace's records and probed the
-	// lists (seconds a batch at 100,000 records).
-	return `SELECT ` + recordColumns + ` FROM (
+
+// CROSS JOIN fixes SQLite's join order: from the lists to the records.
+// Left to itself it scanned the workspace's records and probed the lists
+// (seconds a batch at 100,000 records).
+const readAheadSQLite = `SELECT ` + recordColumns + ` FROM (
 			SELECT value AS id FROM json_each($2)
 			UNION
 			SELECT x.id FROM json_each($3) AS w CROSS JOIN inventory_records x WHERE x.workspace_id = $1
 				AND x.item_id = w.value ->> 0 AND x.location_id = w.value ->> 1 AND x.lot = w.value ->> 2 AND x.deleted_at IS NULL
 		) AS k CROSS JOIN inventory_records r ` + recordJoins + `
 		WHERE r.id = k.id AND r.workspace_id = $1 AND r.deleted_at IS NULL`
-}
 
 // recordKey names a live record by what makes it unique.
 type recordKey struct {

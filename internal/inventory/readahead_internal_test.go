@@ -16,7 +16,7 @@ import (
 // by its time).
 func TestReadAheadQueryPlanOnSQLite(t *testing.T) {
 	db := storetest.Open(t, store.SQLite)
-	rows, err := db.Read().QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+readAheadQuery(store.SQLite),
+	rows, err := db.Read().QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+readAheadSQLite,
 		1, `[1, 2]`, `[[1, 2, ""], [3, 4, "L1"]]`)
 	if err != nil {
 		t.Fatal(err)

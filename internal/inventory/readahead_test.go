@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/inventory"
 	"github.com/stocktrail/stocktrail/internal/store"
@@ -72,8 +71,7 @@ func TestBatchLocksRecordsInIDOrderFirst(t *testing.T) {
 	}
 	close(probe)
 	err := <-probed
-	var pgErr *pgconn.PgError
-	if !errors.As(err, &pgErr) || pgErr.Code != "55P03" {
+	if !store.IsLockNotAvailable(err) {
 		t.Fatalf("the lower record was free while the batch waited (probe: %v): locks were not taken up front in id order", err)
 	}
 	if err := <-applied; err != nil {

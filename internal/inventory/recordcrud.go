@@ -8,9 +8,10 @@ import (
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
-// NewRecord creates an inventory record with an opening quantity; the
-// opening quantity is the change of its create_record entry.
-type NewRecord struct {
+// RecordInput is what it takes to create an inventory record: item,
+// location, lot and an opening quantity, which is the change of its
+// create_record entry. It is also the movement that creates it.
+type RecordInput struct {
 	ItemRef
 	LocationRef
 	Lot      string      `json:"lot,omitempty"`
@@ -24,26 +25,26 @@ type RecordChange struct {
 	Options
 }
 
-// CreateInventoryRecord creates a record (create_record).
-func CreateInventoryRecord(ctx context.Context, db *store.DB, in NewRecord) (Result, error) {
+// CreateRecord creates a record (create_record).
+func CreateRecord(ctx context.Context, db *store.DB, in RecordInput) (Result, error) {
 	return Apply(ctx, db, &in)
 }
 
-// UpdateInventoryRecord changes a record's lot (update_record).
-func UpdateInventoryRecord(ctx context.Context, db *store.DB, id int64, in RecordChange) (Result, error) {
+// UpdateRecord changes a record's lot (update_record).
+func UpdateRecord(ctx context.Context, db *store.DB, id int64, in RecordChange) (Result, error) {
 	return Apply(ctx, db, &recordEdit{id: id, RecordChange: in})
 }
 
-// DeleteInventoryRecord deletes a record (delete_record); whatever quantity
+// DeleteRecord deletes a record (delete_record); whatever quantity
 // it held is logged as taken out.
-func DeleteInventoryRecord(ctx context.Context, db *store.DB, id int64, o Options) (Result, error) {
+func DeleteRecord(ctx context.Context, db *store.DB, id int64, o Options) (Result, error) {
 	return Apply(ctx, db, &recordDelete{id: id, Options: o})
 }
 
-func (m *NewRecord) Kind() string   { return "create" }
-func (m *NewRecord) opts() *Options { return &m.Options }
+func (m *RecordInput) Kind() string   { return "create" }
+func (m *RecordInput) opts() *Options { return &m.Options }
 
-func (m *NewRecord) run(c *change) error {
+func (m *RecordInput) run(c *change) error {
 	it, err := c.item(m.ItemRef)
 	if err != nil {
 		return err
@@ -84,7 +85,7 @@ func (m *NewRecord) run(c *change) error {
 	}
 	r := &Record{ID: id, ItemID: it.ID, SKU: it.SKU, Unit: it.Unit, Scale: it.Scale, LocationID: loc.ID, LocationPath: loc.Path,
 		Lot: lot, Quantity: q, Version: 1, CreatedAt: c.recorded, UpdatedAt: c.recorded}
-	if err := c.entry(r, q, m.Kind(), CreateRecord); err != nil {
+	if err := c.entry(r, q, m.Kind(), CreateRecordAction); err != nil {
 		return err
 	}
 	return c.recordEvent(m.Kind(), r, 0, fmt.Sprintf("record of %s at %s created with %s %s", it.SKU, loc.Path, q.Format(it.Scale), it.Unit))
@@ -125,7 +126,7 @@ func (m *recordEdit) run(c *change) error {
 	if c.reason == "" {
 		c.reason = fmt.Sprintf("lot %q → %q", old, lot)
 	}
-	if err := c.entry(r, 0, m.Kind(), UpdateRecord); err != nil {
+	if err := c.entry(r, 0, m.Kind(), UpdateRecordAction); err != nil {
 		return err
 	}
 	return c.event(m.Kind(), r.ID, map[string]any{"lot": old}, map[string]any{"lot": lot}, "record lot changed")

@@ -19,18 +19,18 @@ import (
 type Action string
 
 const (
-	Scan           Action = "scan"
-	UserCorrection Action = "user_correction"
-	UserAction     Action = "user_action"
-	SystemAction   Action = "system_action"
-	CreateRecord   Action = "create_record"
-	UpdateRecord   Action = "update_record"
-	DeleteRecord   Action = "delete_record"
+	Scan               Action = "scan"
+	UserCorrection     Action = "user_correction"
+	UserAction         Action = "user_action"
+	SystemAction       Action = "system_action"
+	CreateRecordAction Action = "create_record"
+	UpdateRecordAction Action = "update_record"
+	DeleteRecordAction Action = "delete_record"
 )
 
 // Actions lists every action type in the seed's order.
 func Actions() []Action {
-	return []Action{Scan, UserCorrection, UserAction, SystemAction, CreateRecord, UpdateRecord, DeleteRecord}
+	return []Action{Scan, UserCorrection, UserAction, SystemAction, CreateRecordAction, UpdateRecordAction, DeleteRecordAction}
 }
 
 // Valid reports whether a is one of the seed's action types.
@@ -100,24 +100,21 @@ func ListRecords(ctx context.Context, from store.Reader, f RecordFilter) ([]Reco
 	if err != nil {
 		return nil, err
 	}
-	q, workspaceID := from.Read(), who.WorkspaceID
-	query := recordSelect + ` WHERE r.workspace_id = $1 AND r.deleted_at IS NULL`
-	args := []any{workspaceID}
+	q := from.Read()
+	w := store.NewWhere(`r.workspace_id = ?`, who.WorkspaceID).And(`r.deleted_at IS NULL`)
 	if f.ItemID != 0 {
-		args = append(args, f.ItemID)
-		query += fmt.Sprintf(` AND r.item_id = $%d`, len(args))
+		w.And(`r.item_id = ?`, f.ItemID)
 	}
 	if f.LocationID != 0 {
-		args = append(args, f.LocationID)
-		query += fmt.Sprintf(` AND r.location_id = $%d`, len(args))
+		w.And(`r.location_id = ?`, f.LocationID)
 	}
 	if !f.WithEmpty {
-		query += ` AND r.quantity <> 0`
+		w.And(`r.quantity <> 0`)
 	}
 	if f.Limit <= 0 || f.Limit > 5000 {
 		f.Limit = 1000
 	}
-	rows, err := q.QueryContext(ctx, query+fmt.Sprintf(` ORDER BY i.sku, l.path, r.lot LIMIT %d`, f.Limit), args...)
+	rows, err := q.QueryContext(ctx, recordSelect+` WHERE `+w.String()+fmt.Sprintf(` ORDER BY i.sku, l.path, r.lot LIMIT %d`, f.Limit), w.Args...)
 	if err != nil {
 		return nil, err
 	}
@@ -257,16 +254,13 @@ func (c *change) lock(ids ...int64) (map[int64]*Record, error) {
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	out := make(map[int64]*Record, len(ids))
-	suffix := ""
-	if c.tx.Engine() == store.Postgres {
-		suffix = ` FOR UPDATE OF r`
-	}
+	forUpdate := c.tx.ForUpdate("r")
 	for _, id := range ids {
 		if r, ok := c.state.takeAhead(id); ok {
 			out[id] = &r
 			continue
 		}
-		r, err := scanRecord(c.tx.QueryRowContext(c.ctx, recordSelect+` WHERE r.workspace_id = $1 AND r.id = $2 AND r.deleted_at IS NULL`+suffix,
+		r, err := scanRecord(c.tx.QueryRowContext(c.ctx, recordSelect+` WHERE r.workspace_id = $1 AND r.id = $2 AND r.deleted_at IS NULL`+forUpdate,
 			c.who.WorkspaceID, id))
 		if err != nil {
 			return nil, store.NotFound(err, fmt.Sprintf("inventory record %d", id))
@@ -290,7 +284,7 @@ func (c *change) ensure(it Item, loc Location, lot string) (int64, error) {
 		if err := c.ensureLevel(it.ID, loc.ID); err != nil {
 			return 0, err
 		}
-		return id, c.entry(&r, 0, "create", CreateRecord)
+		return id, c.entry(&r, 0, "create", CreateRecordAction)
 	}
 	if err != sql.ErrNoRows {
 		return 0, err
@@ -304,10 +298,6 @@ func (c *change) ensure(it Item, loc Location, lot string) (int64, error) {
 // locked, creating it first when there is none. It is for movements that
 // lock only this one record (two-record movements lock in id order).
 func (c *change) ensureLocked(it Item, loc Location, lot string) (*Record, error) {
-	suffix := ""
-	if c.tx.Engine() == store.Postgres {
-		suffix = ` FOR UPDATE`
-	}
 	if id, ok := c.state.aheadID(recordKey{it.ID, loc.ID, lot}); ok {
 		if r, ok := c.state.takeAhead(id); ok {
 			return &r, nil
@@ -317,7 +307,7 @@ func (c *change) ensureLocked(it Item, loc Location, lot string) (*Record, error
 	r := Record{ItemID: it.ID, SKU: it.SKU, Unit: it.Unit, Scale: it.Scale, LocationID: loc.ID, LocationPath: loc.Path, Lot: lot}
 	var created, updated int64
 	err := c.tx.QueryRowContext(c.ctx, `SELECT id, quantity, version, created_at, updated_at FROM inventory_records
-		WHERE workspace_id = $1 AND item_id = $2 AND location_id = $3 AND lot = $4 AND deleted_at IS NULL`+suffix,
+		WHERE workspace_id = $1 AND item_id = $2 AND location_id = $3 AND lot = $4 AND deleted_at IS NULL`+c.tx.ForUpdate(),
 		c.who.WorkspaceID, it.ID, loc.ID, lot).Scan(&r.ID, &r.Quantity, &r.Version, &created, &updated)
 	if err == nil {
 		r.CreatedAt, r.UpdatedAt = store.Time(created), store.Time(updated)
@@ -389,14 +379,14 @@ func (c *change) write(r *Record, delta Quantity, movement string, action Action
 		int64(delta), int64(r.Quantity), string(c.who.Kind), actorID, c.who.Name, store.Micros(c.recorded),
 		store.Micros(c.effective), c.reason, c.reference, c.idemKey, c.batchID}
 	var id, level int64
-	if c.tx.Engine() == store.Postgres {
+	if c.tx.RoundTrips() {
 		if held, ok := c.state.hold(c, r, delta, movement, action, setRecord); ok {
 			// Sent with the batch's other writes; the id comes then.
 			level = held
 		} else {
 			// One round trip instead of four: each is a loopback exchange
 			// with a server process, and they were most of a movement's cost.
-			err := c.tx.QueryRowContext(c.ctx, pgWriteEntry, append(logArgs, setRecord, periodStart(c.effective))...).Scan(&id, &level)
+			err := c.tx.QueryRowContext(c.ctx, pgWriteEntry, append(logArgs, setRecord, CheckpointPeriod(c.effective))...).Scan(&id, &level)
 			if err != nil {
 				return fmt.Errorf("append inventory log: %w", err)
 			}
@@ -426,7 +416,7 @@ func (c *change) write(r *Record, delta Quantity, movement string, action Action
 			if _, err := c.tx.ExecContext(c.ctx, `INSERT INTO inventory_checkpoints (workspace_id, item_id, location_id, period_start, change_sum)
 				VALUES ($1, $2, $3, $4, $5)
 				ON CONFLICT (workspace_id, item_id, location_id, period_start) DO UPDATE SET change_sum = inventory_checkpoints.change_sum + excluded.change_sum`,
-				c.who.WorkspaceID, r.ItemID, r.LocationID, periodStart(c.effective), int64(delta)); err != nil {
+				c.who.WorkspaceID, r.ItemID, r.LocationID, CheckpointPeriod(c.effective), int64(delta)); err != nil {
 				return err
 			}
 		}
@@ -480,7 +470,7 @@ func (c *change) remove(r *Record, movement string) error {
 	}
 	r.Quantity = 0
 	r.Version++
-	return c.entry(r, delta, movement, DeleteRecord)
+	return c.entry(r, delta, movement, DeleteRecordAction)
 }
 
 // event records the movement in the activity trail.
@@ -500,9 +490,10 @@ func (c *change) event(what string, entityID int64, old, new any, description st
 		EntityType: "inventory_records", EntityID: fmt.Sprint(entityID), Old: old, New: new, Description: what + ": " + description})
 }
 
-// periodStart is the checkpoint period of an effective time: the start of
-// its calendar month in UTC, in stored microseconds.
-func periodStart(t time.Time) int64 {
+// CheckpointPeriod is the checkpoint period (inventory_checkpoints'
+// period_start) of an effective time: the start of its calendar month in
+// UTC, in stored microseconds.
+func CheckpointPeriod(t time.Time) int64 {
 	t = t.UTC()
 	return store.Micros(time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC))
 }

@@ -41,15 +41,15 @@ type StockFilter struct {
 	WithEmpty bool
 }
 
-func (f StockFilter) where(alias string, args *[]any) string {
+// where returns the filter's conditions, each after " AND ", with their
+// values added to args.
+func (f StockFilter) where(alias string, args *store.Args) string {
 	var b strings.Builder
 	if f.ItemID != 0 {
-		*args = append(*args, f.ItemID)
-		fmt.Fprintf(&b, " AND %sitem_id = $%d", alias, len(*args))
+		b.WriteString(" AND " + alias + "item_id = " + args.Add(f.ItemID))
 	}
 	if f.LocationID != 0 {
-		*args = append(*args, f.LocationID)
-		fmt.Fprintf(&b, " AND %slocation_id = $%d", alias, len(*args))
+		b.WriteString(" AND " + alias + "location_id = " + args.Add(f.LocationID))
 	}
 	return b.String()
 }
@@ -60,7 +60,7 @@ func CurrentStock(ctx context.Context, db *store.DB, f StockFilter) ([]Level, er
 	if err != nil {
 		return nil, err
 	}
-	args := []any{a.WorkspaceID}
+	args := store.Args{a.WorkspaceID}
 	query := `SELECT s.item_id, s.location_id, s.quantity FROM stock_levels s WHERE s.workspace_id = $1` + f.where("s.", &args)
 	if !f.WithEmpty {
 		query += ` AND s.quantity <> 0`
@@ -85,7 +85,7 @@ func stockAsOf(ctx context.Context, q store.Querier, workspaceID int64, t time.T
 	// checkpoints then stream in primary-key order with no temporary table,
 	// and the aggregates can run at once (sumsAt).
 	var parts []sumPart
-	p := periodStart(t)
+	p := CheckpointPeriod(t)
 	next := store.Micros(time.UnixMicro(p).UTC().AddDate(0, 1, 0))
 	backward := false
 	// One item's checkpoints are a few thousand index entries at most:
@@ -98,7 +98,7 @@ func stockAsOf(ctx context.Context, q store.Querier, workspaceID int64, t time.T
 		// at most half the checkpoints. (Not with WithEmpty: today's
 		// levels include item-locations that did not exist yet at t.)
 		var first, last sql.NullInt64
-		args := []any{workspaceID}
+		args := store.Args{workspaceID}
 		cond := f.where("", &args)
 		// Two index seeks (SQLite does not optimise MIN and MAX together).
 		if err := q.QueryRowContext(ctx, `SELECT (SELECT effective_at FROM inventory_log WHERE workspace_id = $1`+cond+` ORDER BY effective_at LIMIT 1),
@@ -131,15 +131,15 @@ func stockAsOf(ctx context.Context, q store.Querier, workspaceID int64, t time.T
 		}
 	}
 	// byItem adds query, split by item when the whole workspace is read.
-	byItem := func(query, groupBy string, args []any) {
+	byItem := func(query, groupBy string, args store.Args) {
 		if !whole {
 			parts = append(parts, sumPart{query + groupBy, args})
 			return
 		}
-		n := len(args) + 1
+		lower, upper := slices.Clip(args), slices.Clip(args)
 		parts = append(parts,
-			sumPart{fmt.Sprintf("%s AND item_id <= $%d%s", query, n, groupBy), append(slices.Clip(args), itemSplit)},
-			sumPart{fmt.Sprintf("%s AND item_id > $%d%s", query, n, groupBy), append(slices.Clip(args), itemSplit)})
+			sumPart{query + " AND item_id <= " + lower.Add(itemSplit) + groupBy, lower},
+			sumPart{query + " AND item_id > " + upper.Add(itemSplit) + groupBy, upper})
 	}
 	// byTime adds a query over the log's effective times from $2 to $3
 	// (the operators given), split at their midpoint.
@@ -173,13 +173,13 @@ func stockAsOf(ctx context.Context, q store.Querier, workspaceID int64, t time.T
 		cpSign, cpCond = "-", "period_start >= $2"
 	}
 	if backward {
-		args := []any{workspaceID}
+		args := store.Args{workspaceID}
 		byItem(`SELECT item_id, location_id, quantity FROM stock_levels WHERE workspace_id = $1`+f.where("", &args), "", args)
 	}
-	args := []any{workspaceID, p}
+	args := store.Args{workspaceID, p}
 	byItem(`SELECT item_id, location_id, `+cpSign+`SUM(change_sum) FROM inventory_checkpoints
 		WHERE workspace_id = $1 AND `+cpCond+f.where("", &args), ` GROUP BY item_id, location_id`, args)
-	logArgs := []any{workspaceID, 0, 0} // $2 and $3 are byTime's
+	logArgs := store.Args{workspaceID, 0, 0} // $2 and $3 are byTime's
 	cond := f.where("", &logArgs)
 	filter := logArgs[3:]
 	if afterT {
@@ -285,7 +285,7 @@ func StockAsShown(ctx context.Context, db *store.DB, k time.Time, f StockFilter)
 	if hi == 0 {
 		hi = math.MaxInt64
 	}
-	args := []any{a.WorkspaceID, store.Micros(k), hi}
+	args := store.Args{a.WorkspaceID, store.Micros(k), hi}
 	cond := f.where("s.", &args)
 	query := `SELECT item_id, location_id, level FROM (
 		SELECT s.item_id, s.location_id, (SELECT l.location_level FROM inventory_log l
@@ -530,7 +530,7 @@ func CheckInvariant(ctx context.Context, r store.Reader) error {
 			return err
 		}
 		if ch != 0 {
-			sums[key{item, loc, periodStart(store.Time(eff))}] += ch
+			sums[key{item, loc, CheckpointPeriod(store.Time(eff))}] += ch
 		}
 	}
 	rows.Close()

@@ -14,6 +14,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/benchdata"
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/inventory"
 	"github.com/stocktrail/stocktrail/internal/pgtest"
@@ -207,7 +208,7 @@ func TestChangeLogFiltersAndPages(t *testing.T) {
 		if n := count(inventory.LogFilter{LocationID: w.a2.ID}); n != 2 {
 			t.Errorf("by location: %d", n)
 		}
-		if n := count(inventory.LogFilter{Action: inventory.CreateRecord}); n != 2 {
+		if n := count(inventory.LogFilter{Action: inventory.CreateRecordAction}); n != 2 {
 			t.Errorf("by action: %d", n)
 		}
 		if n := count(inventory.LogFilter{ActorKind: "user", ActorID: w.f.Admin.ID}); n != 29 {
@@ -380,11 +381,11 @@ func TestTwoNodesOnePostgres(t *testing.T) {
 func TestSyntheticHistoryIsConsistent(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(t, db)
-		if err := inventory.LoadSynthetic(w.ctx, db, inventory.Synthetic{Items: 3, Locations: 2, Entries: 10}); !fault.Is(err, fault.Forbidden) {
+		if err := benchdata.LoadSynthetic(w.ctx, db, benchdata.Synthetic{Items: 3, Locations: 2, Entries: 10}); !fault.Is(err, fault.Forbidden) {
 			t.Fatalf("a user loaded synthetic data: %v", err)
 		}
 		sys := actor.With(context.Background(), actor.SystemActor(w.f.Workspace.ID, "loader"))
-		if err := inventory.LoadSynthetic(sys, db, inventory.Synthetic{Items: 7, Locations: 3, Entries: 1234, Span: 400 * 24 * time.Hour, Seed: 9}); err != nil {
+		if err := benchdata.LoadSynthetic(sys, db, benchdata.Synthetic{Items: 7, Locations: 3, Entries: 1234, Span: 400 * 24 * time.Hour, Seed: 9}); err != nil {
 			t.Fatal(err)
 		}
 		now, err := inventory.StockAsOf(w.ctx, db, time.Now(), inventory.StockFilter{})
@@ -434,6 +435,77 @@ func TestSyntheticHistoryIsConsistent(t *testing.T) {
 			}
 			if got != want {
 				t.Fatalf("%d days ago: date range gave %d entries, want %d", daysAgo, got, want)
+			}
+		}
+	})
+}
+
+// StockAsOf reads forward from the checkpoints before t or backward from
+// today's levels, whichever side of t holds less history; WithEmpty always
+// reads forward. Both give the same non-zero levels at every moment.
+func TestStockAsOfForwardAndBackwardAgree(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		sys := actor.With(context.Background(), actor.SystemActor(w.f.Workspace.ID, "loader"))
+		span := 300 * 24 * time.Hour
+		if err := benchdata.LoadSynthetic(sys, db, benchdata.Synthetic{Items: 6, Locations: 3, Entries: 4000, Span: span, Seed: 5}); err != nil {
+			t.Fatal(err)
+		}
+		items, err := inventory.ListItems(w.ctx, db, "", 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for days := -5; days <= 310; days += 3 {
+			at := time.Now().Add(-time.Duration(days) * 24 * time.Hour)
+			for _, f := range []inventory.StockFilter{{}, {ItemID: items[len(items)-1].ID}} {
+				got, err := inventory.StockAsOf(w.ctx, db, at, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f.WithEmpty = true
+				all, err := inventory.StockAsOf(w.ctx, db, at, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var want []inventory.Level
+				for _, l := range all {
+					if l.Quantity != 0 {
+						want = append(want, l)
+					}
+				}
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Fatalf("%d days ago, filter %+v:\n got %v\nwant %v", days, f, got, want)
+				}
+				// And the sums of the log's changes up to then, per item and
+				// location, read the slow way.
+				args := []any{w.f.Workspace.ID, store.Micros(at)}
+				cond := ""
+				if f.ItemID != 0 {
+					cond, args = " AND item_id = $3", append(args, f.ItemID)
+				}
+				rows, err := db.Read().QueryContext(w.ctx, `SELECT item_id, location_id, SUM(change) FROM inventory_log
+					WHERE workspace_id = $1 AND effective_at <= $2`+cond+` GROUP BY item_id, location_id HAVING SUM(change) <> 0`, args...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sums := map[[2]int64]inventory.Quantity{}
+				for rows.Next() {
+					var k [2]int64
+					var q inventory.Quantity
+					if err := rows.Scan(&k[0], &k[1], &q); err != nil {
+						t.Fatal(err)
+					}
+					sums[k] = q
+				}
+				rows.Close()
+				if len(sums) != len(got) {
+					t.Fatalf("%d days ago, filter %+v: %d levels, the log sums to %d", days, f, len(got), len(sums))
+				}
+				for _, l := range got {
+					if sums[[2]int64{l.ItemID, l.LocationID}] != l.Quantity {
+						t.Fatalf("%d days ago: %s at %s is %v, the log sums to %v", days, l.SKU, l.LocationPath, l.Quantity, sums[[2]int64{l.ItemID, l.LocationID}])
+					}
+				}
 			}
 		}
 	})

@@ -34,12 +34,12 @@ func TestInventorySessionInBrowser(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		f := storetest.NewFixture(t, db)
 		ctx := f.Ctx
-		wh1, err := inventory.CreateLocation(ctx, db, inventory.NewLocation{Kind: inventory.Warehouse, Code: "WH1"})
+		wh1, err := inventory.CreateLocation(ctx, db, inventory.LocationInput{Kind: inventory.Warehouse, Code: "WH1"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		zone, _ := inventory.CreateLocation(ctx, db, inventory.NewLocation{Kind: inventory.Zone, Code: "A", ParentID: wh1.ID})
-		wh2, _ := inventory.CreateLocation(ctx, db, inventory.NewLocation{Kind: inventory.Warehouse, Code: "WH2"})
+		zone, _ := inventory.CreateLocation(ctx, db, inventory.LocationInput{Kind: inventory.Zone, Code: "A", ParentID: wh1.ID})
+		wh2, _ := inventory.CreateLocation(ctx, db, inventory.LocationInput{Kind: inventory.Warehouse, Code: "WH2"})
 		ids := map[string]int64{}
 		for tag, loc := range map[string]int64{"LAP-1": wh1.ID, "LAP-2": zone.ID, "LAP-3": wh1.ID, "SCOPE-X": zone.ID, "DRL-9": wh2.ID, "LIVE-1": wh1.ID} {
 			a, err := assets.CreateAsset(ctx, db, assets.AssetInput{Tag: &tag, Name: ptr("Asset " + tag), LocationID: &loc})
@@ -220,7 +220,7 @@ func ptr[T any](v T) *T { return &v }
 func TestAssetImportAndSchedulesInBrowser(t *testing.T) {
 	db := storetest.Open(t, store.SQLite)
 	f := storetest.NewFixture(t, db)
-	if _, err := inventory.CreateLocation(f.Ctx, db, inventory.NewLocation{Kind: inventory.Warehouse, Code: "WH1"}); err != nil {
+	if _, err := inventory.CreateLocation(f.Ctx, db, inventory.LocationInput{Kind: inventory.Warehouse, Code: "WH1"}); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth}))

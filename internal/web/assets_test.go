@@ -28,7 +28,7 @@ func TestSessionReportCSVSameOnPageAndAPI(t *testing.T) {
 		if _, err := workspace.Update(ctx, db, workspace.Change{TimeZone: &tz}); err != nil {
 			t.Fatal(err)
 		}
-		wh, err := inventory.CreateLocation(ctx, db, inventory.NewLocation{Kind: inventory.Warehouse, Code: "WH1"})
+		wh, err := inventory.CreateLocation(ctx, db, inventory.LocationInput{Kind: inventory.Warehouse, Code: "WH1"})
 		if err != nil {
 			t.Fatal(err)
 		}

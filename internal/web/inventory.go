@@ -151,7 +151,7 @@ func (wb *Web) createLocation(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return wb.showStock(w, r, err)
 	}
-	l, err := inventory.CreateLocation(r.Context(), wb.cfg.DB, inventory.NewLocation{ParentID: parent, Code: r.PostFormValue("code"),
+	l, err := inventory.CreateLocation(r.Context(), wb.cfg.DB, inventory.LocationInput{ParentID: parent, Code: r.PostFormValue("code"),
 		Name: r.PostFormValue("name"), Kind: inventory.LocationKind(r.PostFormValue("kind"))})
 	if err != nil {
 		if fault.KindOf(err) == fault.Internal {
@@ -257,7 +257,7 @@ func movementFromForm(r *http.Request, loc *time.Location) (inventory.Movement, 
 		}
 		return &inventory.Merge{RecordIDs: ids, IntoRecordID: into, Options: opts}, nil
 	case "create":
-		return &inventory.NewRecord{ItemRef: ref.ItemRef, LocationRef: ref.LocationRef, Lot: ref.Lot, Quantity: qty, Options: opts}, nil
+		return &inventory.RecordInput{ItemRef: ref.ItemRef, LocationRef: ref.LocationRef, Lot: ref.Lot, Quantity: qty, Options: opts}, nil
 	}
 	return nil, fault.Field("kind", "pick a movement")
 }
@@ -494,7 +494,7 @@ func (wb *Web) deleteRecord(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := inventory.DeleteInventoryRecord(r.Context(), wb.cfg.DB, id, inventory.Options{Reason: r.PostFormValue("reason")}); err != nil {
+	if _, err := inventory.DeleteRecord(r.Context(), wb.cfg.DB, id, inventory.Options{Reason: r.PostFormValue("reason")}); err != nil {
 		if fault.KindOf(err) == fault.Internal {
 			return err
 		}
@@ -519,7 +519,7 @@ func (wb *Web) changeLot(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := inventory.UpdateInventoryRecord(r.Context(), wb.cfg.DB, id, inventory.RecordChange{Lot: r.PostFormValue("lot"),
+	if _, err := inventory.UpdateRecord(r.Context(), wb.cfg.DB, id, inventory.RecordChange{Lot: r.PostFormValue("lot"),
 		Options: inventory.Options{Reason: r.PostFormValue("reason")}}); err != nil {
 		if fault.KindOf(err) == fault.Internal {
 			return err

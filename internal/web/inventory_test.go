@@ -28,12 +28,12 @@ func seedInventory(t *testing.T, f *storetest.Fixture) inventory.Item {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wh, err := inventory.CreateLocation(f.Ctx, f.DB, inventory.NewLocation{Kind: inventory.Warehouse, Code: "WH1"})
+	wh, err := inventory.CreateLocation(f.Ctx, f.DB, inventory.LocationInput{Kind: inventory.Warehouse, Code: "WH1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, code := range []string{"A1", "A2"} {
-		if _, err := inventory.CreateLocation(f.Ctx, f.DB, inventory.NewLocation{ParentID: wh.ID, Kind: inventory.Bin, Code: code}); err != nil {
+		if _, err := inventory.CreateLocation(f.Ctx, f.DB, inventory.LocationInput{ParentID: wh.ID, Kind: inventory.Bin, Code: code}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,21 +1,19 @@
-package inventory
+// Package benchdata writes generated inventory histories straight into the
+// tables, for benchmarks and demos: millions of log entries in minutes,
+// consistent with what the inventory package would have written.
+package benchdata
 
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/inventory"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
@@ -41,8 +39,8 @@ type Synthetic struct {
 // LoadSynthetic writes a generated history straight into the tables, many
 // rows per statement, for benchmarks and demos: records, stock levels and
 // checkpoints are computed in a first pass over the (deterministic) sequence
-// and the log is written in a second, so the result satisfies CheckInvariant
-// exactly as if every movement had gone through Apply. Only the system actor
+// and the log is written in a second, so the result satisfies inventory.CheckInvariant
+// exactly as if every movement had gone through inventory.Apply. Only the system actor
 // may run it; its entries name it.
 func LoadSynthetic(ctx context.Context, db *store.DB, s Synthetic) error {
 	who, ok := actor.From(ctx)
@@ -88,7 +86,7 @@ func LoadSynthetic(ctx context.Context, db *store.DB, s Synthetic) error {
 			break
 		}
 		levels[pair] += delta
-		checkpoints[cpKey{pair, periodStart(at)}] += delta
+		checkpoints[cpKey{pair, inventory.CheckpointPeriod(at)}] += delta
 	}
 
 	logPhase(fmt.Sprintf("computed levels and %d checkpoints", len(checkpoints)))
@@ -235,7 +233,7 @@ func (g *synthGen) next() (pair int, delta int64, at time.Time, ok bool) {
 		return 0, 0, time.Time{}, false
 	}
 	pair = g.rng.IntN(len(g.levels))
-	amount := int64(1+g.rng.IntN(100)) * microsPerUnit
+	amount := int64(1+g.rng.IntN(100)) * oneUnit
 	delta = amount
 	if g.levels[pair] >= amount && g.rng.IntN(3) == 0 {
 		delta = -amount
@@ -246,97 +244,51 @@ func (g *synthGen) next() (pair int, delta int64, at time.Time, ok bool) {
 	return pair, delta, at, true
 }
 
-// logColumns are the columns loadSyntheticLog fills, in the order of its rows; the
-// constant ones (unit 'pcs', scale 0, action system_action, actor kind
-// system) are written as literals on SQLite.
+// logColumns are the columns loadSyntheticLog fills, in the order of its
+// rows.
 var logColumns = []string{"workspace_id", "item_id", "sku", "record_id", "location_id", "location_path", "movement",
 	"change", "record_level", "location_level", "actor_name", "recorded_at", "effective_at",
 	"unit", "unit_scale", "action", "actor_kind"}
 
-// loadSyntheticLog writes s.Entries log rows, each filled by next, in one
-// transaction: by COPY on PostgreSQL, by multi-row INSERTs on SQLite. With
-// s.RebuildIndexes it drops the log's secondary indexes first and creates
-// them again from their own definitions at the end, in the same
-// transaction, so they exist whatever happens.
+// loadSyntheticLog writes s.Entries log rows, each filled by next (the
+// first thirteen columns), in one bulk load. With s.RebuildIndexes it
+// drops the log's secondary indexes first and creates them again from
+// their own definitions at the end, in the same transaction, so they exist
+// whatever happens.
 func loadSyntheticLog(ctx context.Context, db *store.DB, s Synthetic, next func(row []any), logPhase func(string)) error {
 	const chunk = 1_000_000 // rows between progress reports
-	progress := func(done int) {
-		if s.Progress != nil {
-			s.Progress(done)
-		}
-	}
-	if pool := copyPool(db); pool != nil {
-		row := make([]any, len(logColumns))
-		row[13], row[14], row[15], row[16] = "pcs", int32(0), string(SystemAction), "system"
-		return copyTables(ctx, pool, func(c *pgx.Conn) error {
-			q := func(query string) error { _, err := c.Exec(ctx, query); return err }
-			var rebuild []string
-			if s.RebuildIndexes {
-				var err error
-				if rebuild, err = dropLogIndexes(ctx, pgxQuerier{c}, store.Postgres, q); err != nil {
-					return err
-				}
-				logPhase(fmt.Sprintf("dropped %d log indexes", len(rebuild)))
-			}
-			for done := 0; done < s.Entries; {
-				n, i := min(chunk, s.Entries-done), 0
-				src := pgx.CopyFromFunc(func() ([]any, error) {
-					if i == n {
-						return nil, nil
-					}
-					i++
-					next(row)
-					return row, nil
-				})
-				if _, err := c.CopyFrom(ctx, pgx.Identifier{"inventory_log"}, logColumns, src); err != nil {
-					return err
-				}
-				done += n
-				progress(done)
-			}
-			if len(rebuild) > 0 {
-				logPhase("copied the log")
-				if err := q(`SET LOCAL maintenance_work_mem = '512MB'`); err != nil {
-					return err
-				}
-			}
-			return createAgain(rebuild, q, logPhase)
-		})
-	}
-	const perStatement = 500
-	one := "(" + strings.Repeat("?,", 13) + "'pcs',0,'system_action','system')"
-	insert := `INSERT INTO inventory_log (` + strings.Join(logColumns, ", ") + `) VALUES `
-	full := insert + strings.TrimSuffix(strings.Repeat(one+",", perStatement), ",")
-	return db.InTx(ctx, func(tx *store.Tx) error {
-		q := func(query string) error { _, err := tx.ExecContext(ctx, query); return err }
+	return db.BulkLoad(ctx, func(b *store.Bulk) error {
+		q := func(query string) error { _, err := b.ExecContext(ctx, query); return err }
 		var rebuild []string
 		if s.RebuildIndexes {
 			var err error
-			if rebuild, err = dropLogIndexes(ctx, tx, store.SQLite, q); err != nil {
+			if rebuild, err = dropLogIndexes(ctx, b, q); err != nil {
 				return err
 			}
 			logPhase(fmt.Sprintf("dropped %d log indexes", len(rebuild)))
 		}
-		args := make([]any, perStatement*13)
+		fill := func(row []any) error {
+			next(row)
+			row[13], row[14], row[15], row[16] = "pcs", int32(0), string(inventory.SystemAction), "system"
+			return nil
+		}
 		for done := 0; done < s.Entries; {
-			k := min(s.Entries-done, perStatement)
-			for j := 0; j < k; j++ {
-				next(args[j*13 : (j+1)*13])
-			}
-			query := full
-			if k < perStatement {
-				query = insert + strings.TrimSuffix(strings.Repeat(one+",", k), ",")
-			}
-			if _, err := tx.ExecContext(ctx, query, args[:k*13]...); err != nil {
+			n := min(chunk, s.Entries-done)
+			if err := b.Copy(ctx, "inventory_log", logColumns, n, fill); err != nil {
 				return err
 			}
-			done += k
-			if done%chunk == 0 || done == s.Entries {
-				progress(done)
+			done += n
+			if s.Progress != nil {
+				s.Progress(done)
 			}
 		}
 		if len(rebuild) > 0 {
-			logPhase("inserted the log")
+			logPhase("wrote the log")
+			if b.Engine() == store.Postgres {
+				if err := q(`SET LOCAL maintenance_work_mem = '512MB'`); err != nil {
+					return err
+				}
+			}
 		}
 		return createAgain(rebuild, q, logPhase)
 	})
@@ -356,54 +308,34 @@ func createAgain(indexes []string, q func(string) error, logPhase func(string)) 
 	return nil
 }
 
-// rowQuerier is what dropLogIndexes reads the index definitions through.
-type rowQuerier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+// logIndexes lists inventory_log's secondary indexes (not its primary key)
+// with the statements that create them.
+var logIndexes = map[store.Engine]string{
+	store.SQLite: `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'inventory_log' AND sql IS NOT NULL ORDER BY name`,
+	store.Postgres: `SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+			WHERE i.indrelid = 'inventory_log'::regclass AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+			ORDER BY c.relname`,
 }
 
-// pgxQuerier is not a rowQuerier; dropLogIndexes takes either.
-type pgxQuerier struct{ c *pgx.Conn }
-
-// dropLogIndexes drops inventory_log's secondary indexes (not its primary
-// key) and returns the statements that create them again.
-func dropLogIndexes(ctx context.Context, q any, engine store.Engine, exec func(string) error) ([]string, error) {
+// dropLogIndexes drops inventory_log's secondary indexes and returns the
+// statements that create them again.
+func dropLogIndexes(ctx context.Context, b *store.Bulk, exec func(string) error) ([]string, error) {
 	var names, defs []string
-	switch engine {
-	case store.SQLite:
-		rows, err := q.(rowQuerier).QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'inventory_log' AND sql IS NOT NULL ORDER BY name`)
-		if err != nil {
+	rows, err := b.QueryContext(ctx, logIndexes[b.Engine()])
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var name, def string
+		if err := rows.Scan(&name, &def); err != nil {
+			rows.Close()
 			return nil, err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var name, def string
-			if err := rows.Scan(&name, &def); err != nil {
-				return nil, err
-			}
-			names, defs = append(names, name), append(defs, def)
-		}
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	default:
-		rows, err := q.(pgxQuerier).c.Query(ctx, `SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-			WHERE i.indrelid = 'inventory_log'::regclass AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
-			ORDER BY c.relname`)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var name, def string
-			if err := rows.Scan(&name, &def); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			names, defs = append(names, name), append(defs, def)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+		names, defs = append(names, name), append(defs, def)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
 	}
 	for _, name := range names {
 		if err := exec(`DROP INDEX ` + name); err != nil {
@@ -449,23 +381,17 @@ type bulkTable struct {
 	rows    [][]any
 }
 
-// bulkInsert writes the tables in one transaction: by COPY on PostgreSQL,
-// by multi-row INSERTs on SQLite.
+// bulkInsert writes the tables in one bulk load.
 func bulkInsert(ctx context.Context, db *store.DB, tables []bulkTable) error {
-	if pool := copyPool(db); pool != nil {
-		return copyTables(ctx, pool, func(c *pgx.Conn) error {
-			for _, t := range tables {
-				if _, err := c.CopyFrom(ctx, pgx.Identifier{t.name}, t.columns, pgx.CopyFromRows(t.rows)); err != nil {
-					return fmt.Errorf("copy %s: %w", t.name, err)
-				}
-			}
-			return nil
-		})
-	}
-	return db.InTx(ctx, func(tx *store.Tx) error {
+	return db.BulkLoad(ctx, func(b *store.Bulk) error {
 		for _, t := range tables {
-			prefix := "INSERT INTO " + t.name + " (" + strings.Join(t.columns, ", ") + ") VALUES "
-			if err := insertMany(ctx, tx, prefix, t.rows); err != nil {
+			i := 0
+			err := b.Copy(ctx, t.name, t.columns, len(t.rows), func(row []any) error {
+				copy(row, t.rows[i])
+				i++
+				return nil
+			})
+			if err != nil {
 				return err
 			}
 		}
@@ -473,80 +399,12 @@ func bulkInsert(ctx context.Context, db *store.DB, tables []bulkTable) error {
 	})
 }
 
-// copyPool is the PostgreSQL pool when its connections are pgx ones (they
-// are: store opens PostgreSQL through pgx's database/sql driver), so the
-// loader can use COPY; nil otherwise.
-func copyPool(db *store.DB) *sql.DB {
-	if db.Engine() != store.Postgres {
-		return nil
-	}
-	pool, _ := db.Read().(*sql.DB)
-	return pool
-}
-
-// copyTables runs fn in one transaction on a pgx connection of pool.
-func copyTables(ctx context.Context, pool *sql.DB, fn func(c *pgx.Conn) error) error {
-	conn, err := pool.Conn(ctx)
+// oneUnit is the stored value of a quantity of one (whatever the unit's
+// scale, quantities are stored with inventory.QuantityScale decimals).
+var oneUnit = func() int64 {
+	q, err := inventory.ParseQuantity("1", 0)
 	if err != nil {
-		return err
+		panic(err)
 	}
-	defer conn.Close()
-	return conn.Raw(func(driverConn any) error {
-		sc, ok := driverConn.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("postgres connection is a %T, not pgx", driverConn)
-		}
-		c := sc.Conn()
-		if _, err := c.Exec(ctx, "BEGIN"); err != nil {
-			return err
-		}
-		if err := fn(c); err != nil {
-			c.Exec(context.WithoutCancel(ctx), "ROLLBACK")
-			return err
-		}
-		_, err := c.Exec(ctx, "COMMIT")
-		return err
-	})
-}
-
-// insertMany inserts rows with as many rows per statement as keep the
-// parameter count within both engines' limits.
-func insertMany(ctx context.Context, tx *store.Tx, prefix string, rows [][]any) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	per := max(1, 6000/len(rows[0]))
-	for start := 0; start < len(rows); start += per {
-		chunk := rows[start:min(start+per, len(rows))]
-		var b strings.Builder
-		args := make([]any, 0, len(chunk)*len(chunk[0]))
-		for i, row := range chunk {
-			if i > 0 {
-				b.WriteString(",")
-			}
-			b.WriteString("(")
-			for j, v := range row {
-				if j > 0 {
-					b.WriteString(",")
-				}
-				args = append(args, v)
-				b.WriteString(placeholder(tx, len(args)))
-			}
-			b.WriteString(")")
-		}
-		if _, err := tx.ExecContext(ctx, prefix+b.String(), args...); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// placeholder is the n-th parameter marker. SQLite gets plain "?": it
-// treats "$n" as a named parameter and looks names up in a list, which is
-// quadratic in statements with thousands of parameters.
-func placeholder(tx *store.Tx, n int) string {
-	if tx.Engine() == store.SQLite {
-		return "?"
-	}
-	return "$" + strconv.Itoa(n)
-}
+	return int64(q)
+}()
