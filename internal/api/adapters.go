@@ -8,9 +8,11 @@ import (
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
-// Most endpoints have one of three shapes; these adapters are those shapes,
+// Most endpoints have one of a few shapes; these adapters are those shapes,
 // so a handler is one line naming the area function it calls. The area
-// function checks permissions itself.
+// function checks permissions itself; adapters that read a body or a record
+// check perm first as well, so a caller without it is refused before its
+// input is validated and learns nothing from the errors.
 
 // byID answers with what call returns for the record named by the {id} path
 // value.
@@ -28,10 +30,13 @@ func byID[Out any](db *store.DB, status int, call func(context.Context, *store.D
 	}
 }
 
-// fromBody decodes the JSON body strictly and answers with what call
-// returns for it.
-func fromBody[In, Out any](db *store.DB, status int, call func(context.Context, *store.DB, In) (Out, error)) handler {
+// fromBody checks perm, decodes the JSON body strictly and answers with
+// what call returns for it.
+func fromBody[In, Out any](db *store.DB, perm actor.Permission, status int, call func(context.Context, *store.DB, In) (Out, error)) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
+		if _, err := actor.Require(r.Context(), perm); err != nil {
+			return err
+		}
 		var in In
 		if err := DecodeJSON(w, r, &in); err != nil {
 			return err
@@ -46,8 +51,11 @@ func fromBody[In, Out any](db *store.DB, status int, call func(context.Context, 
 
 // byIDFromBody combines the two: the record named by {id}, changed as the
 // JSON body says.
-func byIDFromBody[In, Out any](db *store.DB, status int, call func(context.Context, *store.DB, int64, In) (Out, error)) handler {
+func byIDFromBody[In, Out any](db *store.DB, perm actor.Permission, status int, call func(context.Context, *store.DB, int64, In) (Out, error)) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
+		if _, err := actor.Require(r.Context(), perm); err != nil {
+			return err
+		}
 		id, err := PathID(r, "id")
 		if err != nil {
 			return err
@@ -84,13 +92,3 @@ func readByID[Out any](db *store.DB, perm actor.Permission, get func(context.Con
 	}
 }
 
-// requiring checks perm before h reads anything, so a caller without it is
-// refused before its body is validated and learns nothing from the errors.
-func requiring(perm actor.Permission, h handler) handler {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		if _, err := actor.Require(r.Context(), perm); err != nil {
-			return err
-		}
-		return h(w, r)
-	}
-}

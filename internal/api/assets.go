@@ -20,11 +20,11 @@ import (
 
 func (a *API) registerAssets(mux *http.ServeMux) {
 	a.handle(mux, "GET /api/v1/assets", a.listAssets)
-	a.handle(mux, "POST /api/v1/assets", fromBody(a.cfg.DB, http.StatusCreated, assets.CreateAsset))
+	a.handle(mux, "POST /api/v1/assets", fromBody(a.cfg.DB, actor.ManageAssets, http.StatusCreated, assets.CreateAsset))
 	a.handle(mux, "POST /api/v1/assets/import", a.importAssets)
 	a.handle(mux, "GET /api/v1/assets/labels.pdf", a.assetLabelSheet)
 	a.handle(mux, "GET /api/v1/assets/{id}", byID(a.cfg.DB, http.StatusOK, assets.GetAsset))
-	a.handle(mux, "PATCH /api/v1/assets/{id}", byIDFromBody(a.cfg.DB, http.StatusOK, assets.UpdateAsset))
+	a.handle(mux, "PATCH /api/v1/assets/{id}", byIDFromBody(a.cfg.DB, actor.ManageAssets, http.StatusOK, assets.UpdateAsset))
 	a.handle(mux, "GET /api/v1/assets/{id}/history", byID(a.cfg.DB, http.StatusOK, assets.GetAssetHistory))
 	a.handle(mux, "GET /api/v1/assets/{id}/label.png", a.assetLabel)
 	a.handle(mux, "GET /api/v1/assets/{id}/label.svg", a.assetLabel)
@@ -33,7 +33,7 @@ func (a *API) registerAssets(mux *http.ServeMux) {
 	a.handle(mux, "GET /api/v1/asset-photos/{id}", a.assetPhoto)
 
 	a.handle(mux, "GET /api/v1/inventory-sessions", a.listSessions)
-	a.handle(mux, "POST /api/v1/inventory-sessions", fromBody(a.cfg.DB, http.StatusCreated, assets.CreateSession))
+	a.handle(mux, "POST /api/v1/inventory-sessions", fromBody(a.cfg.DB, actor.ManageSessions, http.StatusCreated, assets.CreateSession))
 	a.handle(mux, "GET /api/v1/inventory-sessions/{id}", byID(a.cfg.DB, http.StatusOK, assets.GetSession))
 	a.handle(mux, "GET /api/v1/inventory-sessions/{id}/progress", a.sessionProgress)
 	a.handle(mux, "GET /api/v1/inventory-sessions/{id}/items", a.sessionItems)
@@ -49,7 +49,7 @@ func (a *API) registerAssets(mux *http.ServeMux) {
 	a.handle(mux, "GET /api/v1/inventory-sessions/{id}/report.csv", a.sessionReportCSV)
 
 	a.handle(mux, "GET /api/v1/inventory-schedules", a.listSchedules)
-	a.handle(mux, "POST /api/v1/inventory-schedules", fromBody(a.cfg.DB, http.StatusCreated, assets.CreateSchedule))
+	a.handle(mux, "POST /api/v1/inventory-schedules", fromBody(a.cfg.DB, actor.ManageSessions, http.StatusCreated, assets.CreateSchedule))
 	a.handle(mux, "PATCH /api/v1/inventory-schedules/{id}", a.updateSchedule)
 }
 

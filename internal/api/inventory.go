@@ -19,18 +19,18 @@ import (
 
 func (a *API) registerInventory(mux *http.ServeMux) {
 	a.handle(mux, "GET /api/v1/items", a.listItems)
-	a.handle(mux, "POST /api/v1/items", requiring(actor.ManageCatalog, fromBody(a.cfg.DB, http.StatusCreated, inventory.CreateItem)))
+	a.handle(mux, "POST /api/v1/items", fromBody(a.cfg.DB, actor.ManageCatalog, http.StatusCreated, inventory.CreateItem))
 	a.handle(mux, "GET /api/v1/items/{id}", readByID(a.cfg.DB, actor.ViewInventory, inventory.GetItem))
-	a.handle(mux, "PATCH /api/v1/items/{id}", requiring(actor.ManageCatalog, byIDFromBody(a.cfg.DB, http.StatusOK, inventory.UpdateItem)))
+	a.handle(mux, "PATCH /api/v1/items/{id}", byIDFromBody(a.cfg.DB, actor.ManageCatalog, http.StatusOK, inventory.UpdateItem))
 	a.handle(mux, "DELETE /api/v1/items/{id}", a.deleteItem)
 	a.handle(mux, "GET /api/v1/items/{id}/history", a.itemHistory)
 	a.handle(mux, "GET /api/v1/locations", a.listLocations)
-	a.handle(mux, "POST /api/v1/locations", requiring(actor.ManageCatalog, fromBody(a.cfg.DB, http.StatusCreated, inventory.CreateLocation)))
+	a.handle(mux, "POST /api/v1/locations", fromBody(a.cfg.DB, actor.ManageCatalog, http.StatusCreated, inventory.CreateLocation))
 	a.handle(mux, "GET /api/v1/locations/{id}", readByID(a.cfg.DB, actor.ViewInventory, inventory.GetLocation))
 	a.handle(mux, "GET /api/v1/inventory/records", a.listRecords)
-	a.handle(mux, "POST /api/v1/inventory/records", requiring(actor.MoveStock, fromBody(a.cfg.DB, http.StatusCreated, inventory.CreateRecord)))
+	a.handle(mux, "POST /api/v1/inventory/records", fromBody(a.cfg.DB, actor.MoveStock, http.StatusCreated, inventory.CreateRecord))
 	a.handle(mux, "GET /api/v1/inventory/records/{id}", readByID(a.cfg.DB, actor.ViewInventory, inventory.GetRecord))
-	a.handle(mux, "PATCH /api/v1/inventory/records/{id}", requiring(actor.MoveStock, byIDFromBody(a.cfg.DB, http.StatusOK, inventory.UpdateRecord)))
+	a.handle(mux, "PATCH /api/v1/inventory/records/{id}", byIDFromBody(a.cfg.DB, actor.MoveStock, http.StatusOK, inventory.UpdateRecord))
 	a.handle(mux, "DELETE /api/v1/inventory/records/{id}", a.deleteRecord)
 	for path, kind := range movementPaths {
 		a.handle(mux, "POST /api/v1/inventory/"+path, a.movement(kind))
@@ -38,7 +38,7 @@ func (a *API) registerInventory(mux *http.ServeMux) {
 	a.handle(mux, "POST /api/v1/inventory/movements", a.movementBatch)
 	// The station screen's rules for collecting a batch initialize, for a
 	// client that keeps its own draft: nothing is stored.
-	a.handle(mux, "POST /api/v1/inventory/initializations/draft-lines", requiring(actor.MoveStock, fromBody(a.cfg.DB, http.StatusOK, inventory.AddToDraft)))
+	a.handle(mux, "POST /api/v1/inventory/initializations/draft-lines", fromBody(a.cfg.DB, actor.MoveStock, http.StatusOK, inventory.AddToDraft))
 	a.handle(mux, "POST /api/v1/inventory/imports", a.bulkImport)
 	a.handle(mux, "GET /api/v1/inventory/log", a.listLog)
 	a.handle(mux, "GET /api/v1/inventory/log/export", a.exportLog)

@@ -37,7 +37,7 @@ func (wb *Web) showUsers(w http.ResponseWriter, r *http.Request, formErr error) 
 }
 
 func (wb *Web) createUser(w http.ResponseWriter, r *http.Request) error {
-	if _, err := need(r, actor.ManageUsers); err != nil {
+	if _, err := actor.Require(r.Context(), actor.ManageUsers); err != nil {
 		return err
 	}
 	if err := parseForm(w, r); err != nil {
@@ -81,7 +81,7 @@ func (wb *Web) showUser(w http.ResponseWriter, r *http.Request, formErr error) e
 }
 
 func (wb *Web) updateUser(w http.ResponseWriter, r *http.Request) error {
-	if _, err := need(r, actor.ManageUsers); err != nil {
+	if _, err := actor.Require(r.Context(), actor.ManageUsers); err != nil {
 		return err
 	}
 	id, err := pathID(r)
@@ -136,7 +136,7 @@ func (wb *Web) showAPIKeys(w http.ResponseWriter, r *http.Request, page credenti
 }
 
 func (wb *Web) createAPIKey(w http.ResponseWriter, r *http.Request) error {
-	if _, err := need(r, actor.ManageAPIKeys); err != nil {
+	if _, err := actor.Require(r.Context(), actor.ManageAPIKeys); err != nil {
 		return err
 	}
 	if err := parseForm(w, r); err != nil {
@@ -175,7 +175,7 @@ func (wb *Web) showStations(w http.ResponseWriter, r *http.Request, page credent
 }
 
 func (wb *Web) createStation(w http.ResponseWriter, r *http.Request) error {
-	if _, err := need(r, actor.ManageStations); err != nil {
+	if _, err := actor.Require(r.Context(), actor.ManageStations); err != nil {
 		return err
 	}
 	if err := parseForm(w, r); err != nil {

@@ -49,7 +49,7 @@ type activityPage struct {
 // activityFilter reads the page's filter, with dates in the workspace's
 // time zone.
 func (wb *Web) activityFilter(r *http.Request) (activity.Filter, *time.Location, error) {
-	_, err := need(r, actor.ViewActivity)
+	_, err := actor.Require(r.Context(), actor.ViewActivity)
 	if err != nil {
 		return activity.Filter{}, nil, err
 	}

@@ -63,17 +63,21 @@ func (wb *Web) assetList(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (wb *Web) showAssetList(w http.ResponseWriter, r *http.Request, formErr error) error {
-	_, err := need(r, actor.ViewAssets)
+	_, err := actor.Require(r.Context(), actor.ViewAssets)
 	if err != nil {
 		return err
 	}
 	q := r.URL.Query()
-	loc, _ := strconv.ParseInt(q.Get("location_id"), 10, 64)
-	f := assets.AssetFilter{Search: q.Get("q"), Status: assets.Status(q.Get("status")), Condition: assets.Condition(q.Get("condition")),
-		Category: q.Get("category"), LocationID: loc, Limit: assetsPerPage}
-	if off, err := strconv.Atoi(q.Get("offset")); err == nil && off > 0 {
-		f.Offset = off
+	loc, err := queryInt(r, "location_id")
+	if err != nil {
+		return err
 	}
+	off, err := queryInt(r, "offset")
+	if err != nil {
+		return err
+	}
+	f := assets.AssetFilter{Search: q.Get("q"), Status: assets.Status(q.Get("status")), Condition: assets.Condition(q.Get("condition")),
+		Category: q.Get("category"), LocationID: loc, Limit: assetsPerPage, Offset: int(off)}
 	p := assetListPage{Filter: f, Statuses: assets.Statuses(), Conditions: assets.Conditions(), Papers: qrlabel.PaperNames()}
 	if p.Assets, p.Total, err = assets.ListAssets(r.Context(), wb.cfg.DB, f); err != nil {
 		return wb.show(w, r, "assets.html", "Assets", p, err)
@@ -113,7 +117,7 @@ func assetInput(r *http.Request) (assets.AssetInput, error) {
 }
 
 func (wb *Web) createAsset(w http.ResponseWriter, r *http.Request) error {
-	if _, err := need(r, actor.ManageAssets); err != nil {
+	if _, err := actor.Require(r.Context(), actor.ManageAssets); err != nil {
 		return err
 	}
 	if err := parseForm(w, r); err != nil {
@@ -130,7 +134,7 @@ func (wb *Web) createAsset(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (wb *Web) importAssets(w http.ResponseWriter, r *http.Request) error {
-	if _, err := need(r, actor.ManageAssets); err != nil {
+	if _, err := actor.Require(r.Context(), actor.ManageAssets); err != nil {
 		return err
 	}
 	if err := parseForm(w, r); err != nil {
@@ -181,7 +185,7 @@ func (wb *Web) assetDetail(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (wb *Web) showAsset(w http.ResponseWriter, r *http.Request, formErr error) error {
-	_, err := need(r, actor.ViewAssets)
+	_, err := actor.Require(r.Context(), actor.ViewAssets)
 	if err != nil {
 		return err
 	}
@@ -206,7 +210,7 @@ func (wb *Web) showAsset(w http.ResponseWriter, r *http.Request, formErr error) 
 }
 
 func (wb *Web) updateAsset(w http.ResponseWriter, r *http.Request) error {
-	if _, err := need(r, actor.ManageAssets); err != nil {
+	if _, err := actor.Require(r.Context(), actor.ManageAssets); err != nil {
 		return err
 	}
 	id, err := pathID(r)
@@ -226,7 +230,7 @@ func (wb *Web) updateAsset(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (wb *Web) addAssetPhoto(w http.ResponseWriter, r *http.Request) error {
-	if _, err := need(r, actor.ManageAssets); err != nil {
+	if _, err := actor.Require(r.Context(), actor.ManageAssets); err != nil {
 		return err
 	}
 	id, err := pathID(r)
@@ -259,12 +263,15 @@ func (wb *Web) sessionList(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (wb *Web) showSessionList(w http.ResponseWriter, r *http.Request, formErr error) error {
-	_, err := need(r, actor.ViewAssets)
+	_, err := actor.Require(r.Context(), actor.ViewAssets)
 	if err != nil {
 		return err
 	}
 	q := r.URL.Query()
-	loc, _ := strconv.ParseInt(q.Get("location_id"), 10, 64)
+	loc, err := queryInt(r, "location_id")
+	if err != nil {
+		return err
+	}
 	p := sessionListPage{Filter: assets.SessionFilter{Search: q.Get("q"), Status: assets.SessionStatus(q.Get("status")), LocationID: loc},
 		Statuses: []assets.SessionStatus{assets.Scheduled, assets.InProgress, assets.Completed, assets.Cancelled}, OpenCreate: formErr != nil}
 	if p.Locations, err = inventory.ListLocations(r.Context(), wb.cfg.DB, false); err != nil {
@@ -277,7 +284,7 @@ func (wb *Web) showSessionList(w http.ResponseWriter, r *http.Request, formErr e
 }
 
 func (wb *Web) createSession(w http.ResponseWriter, r *http.Request) error {
-	if _, err := need(r, actor.ManageSessions); err != nil {
+	if _, err := actor.Require(r.Context(), actor.ManageSessions); err != nil {
 		return err
 	}
 	if err := parseForm(w, r); err != nil {
@@ -314,11 +321,15 @@ func (wb *Web) sessionDetail(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (wb *Web) showSession(w http.ResponseWriter, r *http.Request, formErr error) error {
-	_, err := need(r, actor.ViewAssets)
+	_, err := actor.Require(r.Context(), actor.ViewAssets)
 	if err != nil {
 		return err
 	}
 	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	view, err := queryInt(r, "view")
 	if err != nil {
 		return err
 	}
@@ -331,7 +342,6 @@ func (wb *Web) showSession(w http.ResponseWriter, r *http.Request, formErr error
 	if p.Locations, err = inventory.ListLocations(r.Context(), wb.cfg.DB, false); err != nil {
 		return err
 	}
-	view, _ := strconv.ParseInt(r.URL.Query().Get("view"), 10, 64)
 	if strings.HasSuffix(r.URL.Path, "/stage") {
 		// A refused staging shows its modal again, with the message.
 		view, _ = strconv.ParseInt(r.PathValue("asset"), 10, 64)
@@ -498,7 +508,7 @@ func (wb *Web) scheduleList(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (wb *Web) showSchedules(w http.ResponseWriter, r *http.Request, formErr error) error {
-	_, err := need(r, actor.ViewAssets)
+	_, err := actor.Require(r.Context(), actor.ViewAssets)
 	if err != nil {
 		return err
 	}
@@ -513,7 +523,7 @@ func (wb *Web) showSchedules(w http.ResponseWriter, r *http.Request, formErr err
 }
 
 func (wb *Web) createSchedule(w http.ResponseWriter, r *http.Request) error {
-	if _, err := need(r, actor.ManageSessions); err != nil {
+	if _, err := actor.Require(r.Context(), actor.ManageSessions); err != nil {
 		return err
 	}
 	if err := parseForm(w, r); err != nil {

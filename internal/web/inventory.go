@@ -80,7 +80,7 @@ func (wb *Web) stockPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (wb *Web) showStock(w http.ResponseWriter, r *http.Request, formErr error) error {
-	a, err := need(r, actor.ViewInventory)
+	a, err := actor.Require(r.Context(), actor.ViewInventory)
 	if err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func (wb *Web) showStock(w http.ResponseWriter, r *http.Request, formErr error) 
 }
 
 func (wb *Web) createItem(w http.ResponseWriter, r *http.Request) error {
-	if _, err := need(r, actor.ManageCatalog); err != nil {
+	if _, err := actor.Require(r.Context(), actor.ManageCatalog); err != nil {
 		return err
 	}
 	if err := parseForm(w, r); err != nil {
@@ -141,7 +141,7 @@ func (wb *Web) createItem(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (wb *Web) createLocation(w http.ResponseWriter, r *http.Request) error {
-	if _, err := need(r, actor.ManageCatalog); err != nil {
+	if _, err := actor.Require(r.Context(), actor.ManageCatalog); err != nil {
 		return err
 	}
 	if err := parseForm(w, r); err != nil {
@@ -181,7 +181,7 @@ func (wb *Web) itemPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (wb *Web) showItem(w http.ResponseWriter, r *http.Request, id int64, formErr error) error {
-	a, err := need(r, actor.ViewInventory)
+	a, err := actor.Require(r.Context(), actor.ViewInventory)
 	if err != nil {
 		return err
 	}
@@ -263,7 +263,7 @@ func movementFromForm(r *http.Request, loc *time.Location) (inventory.Movement, 
 }
 
 func (wb *Web) postMovement(w http.ResponseWriter, r *http.Request) error {
-	a, err := need(r, actor.MoveStock)
+	a, err := actor.Require(r.Context(), actor.MoveStock)
 	if err != nil {
 		return err
 	}
@@ -307,7 +307,7 @@ type logView struct {
 }
 
 func (wb *Web) logPage(w http.ResponseWriter, r *http.Request) error {
-	a, err := need(r, actor.ViewInventory)
+	a, err := actor.Require(r.Context(), actor.ViewInventory)
 	if err != nil {
 		return err
 	}
@@ -355,7 +355,7 @@ func (wb *Web) logPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (wb *Web) exportLog(w http.ResponseWriter, r *http.Request) error {
-	a, err := need(r, actor.ViewInventory)
+	a, err := actor.Require(r.Context(), actor.ViewInventory)
 	if err != nil {
 		return err
 	}
@@ -385,7 +385,7 @@ type asOfView struct {
 }
 
 func (wb *Web) asOfPage(w http.ResponseWriter, r *http.Request) error {
-	a, err := need(r, actor.ViewInventory)
+	a, err := actor.Require(r.Context(), actor.ViewInventory)
 	if err != nil {
 		return err
 	}
@@ -435,14 +435,14 @@ type importView struct {
 }
 
 func (wb *Web) importPage(w http.ResponseWriter, r *http.Request) error {
-	if _, err := need(r, actor.MoveStock); err != nil {
+	if _, err := actor.Require(r.Context(), actor.MoveStock); err != nil {
 		return err
 	}
 	return wb.show(w, r, "import.html", "Bulk update", importView{}, nil)
 }
 
 func (wb *Web) postImport(w http.ResponseWriter, r *http.Request) error {
-	if _, err := need(r, actor.MoveStock); err != nil {
+	if _, err := actor.Require(r.Context(), actor.MoveStock); err != nil {
 		return err
 	}
 	if err := parseForm(w, r); err != nil {
@@ -479,7 +479,7 @@ func truncateName(s string, n int) string {
 }
 
 func (wb *Web) deleteRecord(w http.ResponseWriter, r *http.Request) error {
-	_, err := need(r, actor.MoveStock)
+	_, err := actor.Require(r.Context(), actor.MoveStock)
 	if err != nil {
 		return err
 	}
@@ -504,7 +504,7 @@ func (wb *Web) deleteRecord(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (wb *Web) changeLot(w http.ResponseWriter, r *http.Request) error {
-	_, err := need(r, actor.MoveStock)
+	_, err := actor.Require(r.Context(), actor.MoveStock)
 	if err != nil {
 		return err
 	}

@@ -275,6 +275,18 @@ func TestBadQueryNumbers(t *testing.T) {
 				t.Errorf("%s: %d, %s", path, status, alert(body))
 			}
 		}
+		// The asset and session pages read their numbers the same way.
+		for path, name := range map[string]string{
+			"/assets?location_id=abc":          "location_id",
+			"/assets?offset=-5":                "offset",
+			"/inventory-checks?location_id=x1": "location_id",
+			"/inventory-checks/1?view=3.5":     "view",
+		} {
+			status, body := b.get(path)
+			if status != 400 || !strings.Contains(body, name+" must be a non-negative whole number") {
+				t.Errorf("%s: %d, %s", path, status, alert(body))
+			}
+		}
 		for _, path := range []string{"/inventory?location_id=", "/inventory?location_id=0", "/inventory/as-of?location_id=0"} {
 			if status, body := b.get(path); status != 200 {
 				t.Errorf("%s: %d, %s", path, status, alert(body))

@@ -21,7 +21,7 @@ type locationRow struct {
 }
 
 func (wb *Web) locationList(w http.ResponseWriter, r *http.Request) error {
-	_, err := need(r, actor.ViewInventory)
+	_, err := actor.Require(r.Context(), actor.ViewInventory)
 	if err != nil {
 		return err
 	}
@@ -47,7 +47,7 @@ type locationView struct {
 // locationPage shows one location: where it sits, what is under it, the
 // stock kept there, and its history.
 func (wb *Web) locationPage(w http.ResponseWriter, r *http.Request) error {
-	a, err := need(r, actor.ViewInventory)
+	a, err := actor.Require(r.Context(), actor.ViewInventory)
 	if err != nil {
 		return err
 	}

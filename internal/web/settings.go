@@ -25,7 +25,7 @@ func (wb *Web) settings(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (wb *Web) showSettings(w http.ResponseWriter, r *http.Request, formErr error) error {
-	a, err := need(r, actor.ViewSettings)
+	a, err := actor.Require(r.Context(), actor.ViewSettings)
 	if err != nil {
 		return err
 	}
@@ -43,7 +43,7 @@ func (wb *Web) showSettings(w http.ResponseWriter, r *http.Request, formErr erro
 }
 
 func (wb *Web) saveSettings(w http.ResponseWriter, r *http.Request) error {
-	if _, err := need(r, actor.ManageSettings); err != nil {
+	if _, err := actor.Require(r.Context(), actor.ManageSettings); err != nil {
 		return err
 	}
 	if err := parseForm(w, r); err != nil {

@@ -227,10 +227,6 @@ func redirect(w http.ResponseWriter, r *http.Request, path, message string) erro
 	return nil
 }
 
-// need returns the actor if it holds p; pages call it first.
-func need(r *http.Request, p actor.Permission) (actor.Actor, error) {
-	return actor.Require(r.Context(), p)
-}
 
 func formInt(r *http.Request, name string) (int64, error) {
 	raw := strings.TrimSpace(r.PostFormValue(name))
