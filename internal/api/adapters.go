@@ -91,4 +91,3 @@ func readByID[Out any](db *store.DB, perm actor.Permission, get func(context.Con
 		return WriteJSON(w, http.StatusOK, out)
 	}
 }
-

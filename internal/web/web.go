@@ -227,7 +227,6 @@ func redirect(w http.ResponseWriter, r *http.Request, path, message string) erro
 	return nil
 }
 
-
 func formInt(r *http.Request, name string) (int64, error) {
 	raw := strings.TrimSpace(r.PostFormValue(name))
 	if raw == "" {
