@@ -58,6 +58,43 @@ func (tx *Tx) ForUpdate(tables ...string) string {
 	return " FOR UPDATE OF " + strings.Join(tables, ", ")
 }
 
+// ForShare returns the clause that locks the rows a SELECT reads against
+// change until the transaction ends while letting other readers lock them
+// the same way, " FOR SHARE" (" FOR SHARE OF t, …" when tables are named),
+// where writers run concurrently, and "" on SQLite, whose single writer
+// needs no row locks. Many transactions may hold it at once; one that asks
+// for ForUpdate on the same row waits for them all. Append it to the
+// statement.
+func (tx *Tx) ForShare(tables ...string) string {
+	if !tx.ConcurrentWriters() {
+		return ""
+	}
+	if len(tables) == 0 {
+		return " FOR SHARE"
+	}
+	return " FOR SHARE OF " + strings.Join(tables, ", ")
+}
+
+// GroupsByHashing reports whether the database groups rows by hashing them
+// (PostgreSQL's HashAggregate): a GROUP BY over many rows into few groups is
+// then one pass whatever the order the rows are read in. SQLite groups by
+// sorting, unless it reads the rows in the grouped order from an index, so
+// grouping many rows that no index orders means sorting them all; summing
+// raw rows in Go, or one ordered GROUP BY per index, is then often cheaper.
+func (db *DB) GroupsByHashing() bool { return db.engine == Postgres }
+
+// GroupsByHashing reports the same as DB.GroupsByHashing, inside a
+// transaction.
+func (tx *Tx) GroupsByHashing() bool { return tx.engine == Postgres }
+
+// IDsInCommitOrder reports whether the ids a table hands out rise in the
+// order their transactions commit, so that once an id is seen committed,
+// every lower id is committed too, and a table read in id ranges by
+// several read transactions is read consistently. SQLite's single writer
+// commits its transactions one after another; PostgreSQL's sequences hand
+// out ids to concurrent transactions that may commit in any order.
+func (db *DB) IDsInCommitOrder() bool { return !db.ConcurrentWriters() }
+
 // ListValue is the argument for a list condition made by In: the values as
 // an array on PostgreSQL and as a JSON array on SQLite.
 func ListValue[T int64 | string](on engineOf, values []T) any {

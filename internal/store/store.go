@@ -349,6 +349,14 @@ func IsUniqueViolation(err error) bool {
 	return false
 }
 
+// IsLockNotAvailable reports whether err says that a lock asked for
+// without waiting (FOR UPDATE NOWAIT) was held by another transaction.
+// SQLite takes no row locks, so no SQLite error is one.
+func IsLockNotAvailable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "55P03"
+}
+
 // NotFound turns sql.ErrNoRows into a NotFound fault naming what was missing.
 func NotFound(err error, what string) error {
 	if errors.Is(err, sql.ErrNoRows) {
