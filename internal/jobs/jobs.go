@@ -113,6 +113,11 @@ func (r *Runner) Run(ctx context.Context) {
 			return
 		}
 		if lead != nil && !lead.Alive(ctx) {
+			if ctx.Err() != nil {
+				// Stopped during the check: the ping failed for that, not
+				// because the lock was lost.
+				return
+			}
 			r.Logger.WarnContext(ctx, "lost the jobs leadership")
 			lead.Release()
 			lead = nil
