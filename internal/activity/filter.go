@@ -246,17 +246,10 @@ func (f Filter) values() map[string]any {
 	return m
 }
 
-// where builds the WHERE clause of f for one workspace; paging (cursor,
-// skip, limit) is left to the caller. It asks SQLite how many events the
-// search words match first (see searchCondition), so it needs ctx and db.
-func (f Filter) where(ctx context.Context, db *store.DB, workspaceID int64) (*store.Where, error) {
-	w := store.NewWhere("workspace_id = ?", workspaceID)
-	if !f.From.IsZero() {
-		w.And("occurred_at >= ?", store.Micros(f.From))
-	}
-	if !f.Until.IsZero() {
-		w.And("occurred_at < ?", store.Micros(f.Until))
-	}
+// andCounted adds f's conditions on the columns the daily rollups count by
+// (activity_daily_counts has them too), so events and rollups are
+// narrowed alike.
+func (f Filter) andCounted(w *store.Where) {
 	if f.ActorKind != "" {
 		w.And("actor_kind = ?", f.ActorKind)
 	}
@@ -272,6 +265,20 @@ func (f Filter) where(ctx context.Context, db *store.DB, workspaceID int64) (*st
 	if f.EntityType != "" {
 		w.And("entity_type = ?", f.EntityType)
 	}
+}
+
+// where builds the WHERE clause of f for one workspace; paging (cursor,
+// skip, limit) is left to the caller. It asks SQLite how many events the
+// search words match first (see searchCondition), so it needs ctx and db.
+func (f Filter) where(ctx context.Context, db *store.DB, workspaceID int64) (*store.Where, error) {
+	w := store.NewWhere("workspace_id = ?", workspaceID)
+	if !f.From.IsZero() {
+		w.And("occurred_at >= ?", store.Micros(f.From))
+	}
+	if !f.Until.IsZero() {
+		w.And("occurred_at < ?", store.Micros(f.Until))
+	}
+	f.andCounted(w)
 	if f.EntityID != "" {
 		w.And("entity_id = ?", f.EntityID)
 	}

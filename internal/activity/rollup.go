@@ -254,21 +254,7 @@ func summarizeRollups(ctx context.Context, db *store.DB, workspaceID int64, f Fi
 	if !p.fromOpen {
 		w.And("day >= ?", p.firstDay)
 	}
-	if f.ActorKind != "" {
-		w.And("actor_kind = ?", f.ActorKind)
-	}
-	if f.ActorID != 0 {
-		w.And("actor_id = ?", f.ActorID)
-	}
-	if f.Action != "" {
-		w.And("action = ?", string(f.Action))
-	}
-	if f.Category != "" {
-		w.And("category = ?", string(f.Category))
-	}
-	if f.EntityType != "" {
-		w.And("entity_type = ?", f.EntityType)
-	}
+	f.andCounted(w)
 	// Where the database hashes the groups it adds them up; SQLite would
 	// sort every row to group them, so its rows are added up here instead
 	// (acc merges them by key).
