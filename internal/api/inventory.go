@@ -313,19 +313,29 @@ func (a *API) exportLog(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
-func (a *API) stock(w http.ResponseWriter, r *http.Request) error {
+// stockQuery reads what the stock questions share: the workspace's time
+// zone (for the moments asked about) and the item and location narrowing.
+func (a *API) stockQuery(r *http.Request) (*time.Location, inventory.StockFilter, error) {
+	var f inventory.StockFilter
 	if _, err := actor.Require(r.Context(), actor.ViewInventory); err != nil {
-		return err
+		return nil, f, err
 	}
 	loc, err := a.workspaceZone(r)
 	if err != nil {
-		return err
+		return nil, f, err
 	}
-	var f inventory.StockFilter
 	if f.ItemID, err = queryID(r, "item_id"); err != nil {
-		return err
+		return nil, f, err
 	}
 	if f.LocationID, err = queryID(r, "location_id"); err != nil {
+		return nil, f, err
+	}
+	return loc, f, nil
+}
+
+func (a *API) stock(w http.ResponseWriter, r *http.Request) error {
+	loc, f, err := a.stockQuery(r)
+	if err != nil {
 		return err
 	}
 	q := r.URL.Query()
@@ -355,18 +365,8 @@ func (a *API) stock(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) stockDiff(w http.ResponseWriter, r *http.Request) error {
-	if _, err := actor.Require(r.Context(), actor.ViewInventory); err != nil {
-		return err
-	}
-	loc, err := a.workspaceZone(r)
+	loc, f, err := a.stockQuery(r)
 	if err != nil {
-		return err
-	}
-	var f inventory.StockFilter
-	if f.ItemID, err = queryID(r, "item_id"); err != nil {
-		return err
-	}
-	if f.LocationID, err = queryID(r, "location_id"); err != nil {
 		return err
 	}
 	q := r.URL.Query()
