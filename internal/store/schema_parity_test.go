@@ -17,7 +17,7 @@ import (
 // triggers of its engine's own making: SQLite raises in one trigger per
 // statement kind; PostgreSQL shares one function for UPDATE and DELETE and
 // adds a statement trigger, as TRUNCATE fires no row triggers.
-var appendOnlyLogs = []string{"activity_events", "inventory_log"}
+var appendOnlyLogs = []string{"activity_events", "inventory_log", "ledger_leaves", "ledger_hashes", "ledger_checkpoints"}
 
 // intendedDifferences lists every way the two engines' migrated schemas may
 // differ, each line as TestSchemaParity reports it. Anything else is drift:
@@ -66,10 +66,11 @@ func intendedDifferences() map[string]string {
 		// id does that; on SQLite the id is the rowid. Where SQLite reads a
 		// workspace's rows in id order it has a (workspace_id, id) index,
 		// which on PostgreSQL is the primary key.
-		"only on postgres: index users_id on users (id) unique":                      "id lookups beside the Citus-ready key",
-		"only on sqlite: index users_workspace on users (workspace_id, id)":          "PostgreSQL's primary key",
-		"only on sqlite: index api_keys_workspace on api_keys (workspace_id, id)":    "PostgreSQL's primary key",
-		"only on sqlite: index inventory_log_ws on inventory_log (workspace_id, id)": "PostgreSQL's primary key",
+		"only on postgres: index users_id on users (id) unique":                               "id lookups beside the Citus-ready key",
+		"only on sqlite: index users_workspace on users (workspace_id, id)":                   "PostgreSQL's primary key",
+		"only on sqlite: index api_keys_workspace on api_keys (workspace_id, id)":             "PostgreSQL's primary key",
+		"only on sqlite: index inventory_log_ws on inventory_log (workspace_id, id)":          "PostgreSQL's primary key",
+		"only on sqlite: index ledger_pending_workspace on ledger_pending (workspace_id, id)": "PostgreSQL's primary key",
 
 		// goose creates its version table in each dialect's own types.
 		`differs: column goose_db_version.is_applied: sqlite "integer not null", postgres "boolean not null"`:               "goose's table",

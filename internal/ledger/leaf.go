@@ -1,0 +1,186 @@
+package ledger
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/stocktrail/stocktrail/internal/store"
+)
+
+// Log names one of the two logs whose entries are leaves.
+type Log string
+
+const (
+	InventoryLog   Log = "inventory_log"
+	ActivityEvents Log = "activity_events"
+)
+
+// Logs are the logs the ledger seals.
+var Logs = []Log{InventoryLog, ActivityEvents}
+
+// Valid reports whether l is one of Logs.
+func (l Log) Valid() bool { return l == InventoryLog || l == ActivityEvents }
+
+// column is one column of a log as the leaf encodes it.
+type column struct {
+	name string
+	text bool // TEXT; otherwise an integer
+}
+
+func ints(names ...string) []column {
+	out := make([]column, len(names))
+	for i, n := range names {
+		out[i] = column{name: n}
+	}
+	return out
+}
+
+func texts(names ...string) []column {
+	out := make([]column, len(names))
+	for i, n := range names {
+		out[i] = column{name: n, text: true}
+	}
+	return out
+}
+
+// columns are every column of each log, in the order the leaf encodes them.
+// A column added to a log must be added here (TestLeafCoversEveryColumn
+// fails otherwise), at the end, with a new leaf version if old leaves would
+// read differently.
+var columns = map[Log][]column{
+	InventoryLog: concat(
+		ints("workspace_id", "id", "item_id"),
+		texts("sku", "unit"),
+		ints("unit_scale", "record_id", "location_id"),
+		texts("location_path", "lot", "movement", "action"),
+		ints("change", "record_level", "location_level"),
+		texts("actor_kind"),
+		ints("actor_id"),
+		texts("actor_name"),
+		ints("recorded_at", "effective_at"),
+		texts("reason", "reference", "idempotency_key", "batch_id"),
+	),
+	ActivityEvents: concat(
+		ints("workspace_id", "id", "occurred_at"),
+		texts("actor_kind"),
+		ints("actor_id"),
+		texts("actor_name", "action", "category", "entity_type", "entity_id", "old_values", "new_values",
+			"description", "ip", "user_agent", "request_id", "reported_by_kind"),
+		ints("reported_by_id"),
+		texts("reported_by_name"),
+	),
+}
+
+func concat(parts ...[]column) []column {
+	var out []column
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+// LeafVersion names the canonical encoding below; it is the first key of
+// every encoded entry.
+const LeafVersion = "stocktrail-leaf-v1"
+
+// Encode is the canonical form of one entry, the data its leaf hash is the
+// RFC 6962 record hash of (tlog.RecordHash: SHA-256 of 0x00 and the data).
+// It is one JSON object on one line, keys in this fixed order: "v" (the
+// LeafVersion), "log" (the table), then every column of the log in the
+// order of the columns table above, integers as JSON integers, text as
+// JSON strings (UTF-8, no HTML escaping), NULL as null.
+func encode(log Log, values []any) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"v":"` + LeafVersion + `","log":"` + string(log) + `"`)
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	for i, c := range columns[log] {
+		b.WriteString(`,"` + c.name + `":`)
+		switch v := values[i].(type) {
+		case nil:
+			b.WriteString("null")
+		case int64:
+			b.WriteString(strconv.FormatInt(v, 10))
+		case string:
+			enc.Encode(v)
+			b.Truncate(b.Len() - 1) // Encode's newline
+		default:
+			panic(fmt.Sprintf("ledger: %s.%s holds %T", log, c.name, v))
+		}
+	}
+	b.WriteByte('}')
+	return b.Bytes()
+}
+
+// LeafHash is the leaf hash of an entry's canonical form.
+func LeafHash(data []byte) tlog.Hash { return tlog.RecordHash(data) }
+
+// readEntries returns the canonical form of each entry of log with the
+// given ids (those that exist) in workspace ws.
+func readEntries(ctx context.Context, q store.Querier, on interface{ Engine() store.Engine }, ws int64, log Log, ids []int64) (map[int64][]byte, error) {
+	cols := columns[log]
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.name
+	}
+	w := store.NewWhere("workspace_id = ?", ws).And(store.In(on, "id", ids))
+	rows, err := q.QueryContext(ctx, `SELECT `+joinNames(names)+` FROM `+string(log)+` WHERE `+w.String(), w.Args...)
+	if err != nil {
+		return nil, fmt.Errorf("read %s entries: %w", log, err)
+	}
+	defer rows.Close()
+	out := make(map[int64][]byte, len(ids))
+	for rows.Next() {
+		data, id, err := scanEntry(rows, log)
+		if err != nil {
+			return nil, err
+		}
+		out[id] = data
+	}
+	return out, rows.Err()
+}
+
+// scanEntry reads one row selected with the log's columns in order.
+func scanEntry(rows *sql.Rows, log Log) ([]byte, int64, error) {
+	cols := columns[log]
+	ns := make([]sql.NullInt64, len(cols))
+	ss := make([]sql.NullString, len(cols))
+	dest := make([]any, len(cols))
+	for i, c := range cols {
+		if c.text {
+			dest[i] = &ss[i]
+		} else {
+			dest[i] = &ns[i]
+		}
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return nil, 0, fmt.Errorf("read %s entry: %w", log, err)
+	}
+	values := make([]any, len(cols))
+	for i, c := range cols {
+		switch {
+		case c.text && ss[i].Valid:
+			values[i] = ss[i].String
+		case !c.text && ns[i].Valid:
+			values[i] = ns[i].Int64
+		}
+	}
+	return encode(log, values), ns[1].Int64, nil
+}
+
+func joinNames(names []string) string {
+	var b bytes.Buffer
+	for i, n := range names {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(n)
+	}
+	return b.String()
+}

@@ -1,0 +1,336 @@
+package ledger
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/stocktrail/stocktrail/internal/store"
+)
+
+// sealBatch is how many pending entries one sealing transaction takes.
+const sealBatch = 2000
+
+// Sealer appends newly committed entries to their workspace's tree and
+// signs a checkpoint for each tree it grew. One runs per install: the
+// process on SQLite, the elected node on PostgreSQL. A second one running
+// by mistake cannot fork a tree: leaves are keyed by (workspace, seq), so
+// the slower of two conflicting rounds fails and its work is rolled back.
+type Sealer struct {
+	DB  *store.DB
+	Key *Key
+	// KeyFile is where Key lives, when it came from a file: RotateKey
+	// writes the new key there.
+	KeyFile string
+	// CheckpointLog, when set, is a file each new checkpoint is appended to,
+	// outside the database: against it, deleting the newest entries shows.
+	CheckpointLog string
+	Logger        *slog.Logger
+	// mu serialises rounds of this process and the checkpoint file.
+	mu sync.Mutex
+}
+
+// Register records the key's verifier in the database (public half only),
+// so that checkpoints it signs verify after later rotations too.
+func (s *Sealer) Register(ctx context.Context) error {
+	_, err := s.DB.Exec(ctx, `INSERT INTO ledger_keys (verifier_key, name, added_at) SELECT $1, $2, $3
+		WHERE NOT EXISTS (SELECT 1 FROM ledger_keys WHERE verifier_key = $1)`, s.Key.Verifier, s.Key.Name(), store.Micros(time.Now()))
+	if err != nil {
+		return fmt.Errorf("register ledger key: %w", err)
+	}
+	return nil
+}
+
+// RotateKey replaces the signing key with a new one in KeyFile and
+// registers its verifier. Checkpoints signed before keep verifying with the
+// old verifier key, which stays registered.
+func (s *Sealer) RotateKey(ctx context.Context) (*Key, error) {
+	if s.KeyFile == "" {
+		return nil, errors.New("the ledger key was given by flag or environment: rotate it there and restart every node")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key, err := RotateKeyFile(s.KeyFile, s.Key.Name())
+	if err != nil {
+		return nil, err
+	}
+	old := s.Key
+	s.Key = key
+	if err := s.Register(ctx); err != nil {
+		s.Key = old
+		return nil, err
+	}
+	return key, nil
+}
+
+// Seal runs sealing rounds until nothing is pending, and reports how many
+// entries it sealed.
+func (s *Sealer) Seal(ctx context.Context) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	origin, err := installOrigin(ctx, s.DB)
+	if err != nil {
+		return 0, err
+	}
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT DISTINCT workspace_id FROM ledger_pending`)
+	if err != nil {
+		return 0, fmt.Errorf("pending workspaces: %w", err)
+	}
+	var workspaces []int64
+	for rows.Next() {
+		var ws int64
+		if err := rows.Scan(&ws); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		workspaces = append(workspaces, ws)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, ws := range workspaces {
+		for {
+			n, err := s.sealRound(ctx, origin, ws)
+			total += n
+			if err != nil {
+				return total, fmt.Errorf("seal workspace %d: %w", ws, err)
+			}
+			if n < sealBatch {
+				break
+			}
+		}
+	}
+	return total, nil
+}
+
+// SealEvery seals every interval until ctx ends, logging failures.
+func (s *Sealer) SealEvery(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := s.Seal(ctx); err != nil && ctx.Err() == nil && s.Logger != nil {
+			s.Logger.ErrorContext(ctx, "ledger sealing", "err", err)
+		}
+	}
+}
+
+type pendingEntry struct {
+	id, entryID int64
+	log         Log
+}
+
+// sealRound seals up to sealBatch pending entries of workspace ws in one
+// transaction: their leaves, the tree's new stored hashes and a signed
+// checkpoint, and takes them off the pending list.
+func (s *Sealer) sealRound(ctx context.Context, origin string, ws int64) (int, error) {
+	sealed := 0
+	var noteText []byte
+	err := s.DB.InTx(store.WithoutBeforeCommit(ctx), func(tx *store.Tx) error {
+		sealed, noteText = 0, nil
+		rows, err := tx.QueryContext(ctx, `SELECT id, log, entry_id FROM ledger_pending WHERE workspace_id = $1 ORDER BY id LIMIT $2`, ws, sealBatch)
+		if err != nil {
+			return fmt.Errorf("read pending entries: %w", err)
+		}
+		var pending []pendingEntry
+		byLog := map[Log][]int64{}
+		for rows.Next() {
+			var p pendingEntry
+			if err := rows.Scan(&p.id, &p.log, &p.entryID); err != nil {
+				rows.Close()
+				return err
+			}
+			pending = append(pending, p)
+			byLog[p.log] = append(byLog[p.log], p.entryID)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(pending) == 0 {
+			return nil
+		}
+		data := map[Log]map[int64][]byte{}
+		for log, ids := range byLog {
+			if !log.Valid() {
+				return fmt.Errorf("pending entry of unknown log %q", log)
+			}
+			if data[log], err = readEntries(ctx, tx, tx, ws, log, ids); err != nil {
+				return err
+			}
+		}
+		size, err := treeSize(ctx, tx, ws)
+		if err != nil {
+			return err
+		}
+		hs := &hashStore{ctx: ctx, q: tx, on: tx, ws: ws, fresh: map[int64]tlog.Hash{}}
+		now := store.Micros(time.Now())
+		var leafRows, hashRows [][]any
+		done := make([]int64, 0, len(pending))
+		for i, p := range pending {
+			d, ok := data[p.log][p.entryID]
+			if !ok {
+				return fmt.Errorf("%s entry %d is pending but not in the log", p.log, p.entryID)
+			}
+			seq := size + int64(i)
+			stored, err := tlog.StoredHashes(seq, d, hs)
+			if err != nil {
+				return fmt.Errorf("tree hashes for %d: %w", seq, err)
+			}
+			base := tlog.StoredHashIndex(0, seq)
+			for j, h := range stored {
+				hs.fresh[base+int64(j)] = h
+				hashRows = append(hashRows, []any{ws, base + int64(j), h[:]})
+			}
+			leaf := LeafHash(d)
+			leafRows = append(leafRows, []any{ws, seq, string(p.log), p.entryID, leaf[:], now})
+			done = append(done, p.id)
+		}
+		if err := insertRows(ctx, tx, `INSERT INTO ledger_leaves (workspace_id, seq, log, entry_id, leaf_hash, sealed_at) VALUES `, leafRows); err != nil {
+			return fmt.Errorf("store leaves: %w", err)
+		}
+		if err := insertRows(ctx, tx, `INSERT INTO ledger_hashes (workspace_id, idx, hash) VALUES `, hashRows); err != nil {
+			return fmt.Errorf("store tree hashes: %w", err)
+		}
+		w := store.NewWhere("workspace_id = ?", ws).And(store.In(tx, "id", done))
+		if _, err := tx.ExecContext(ctx, `DELETE FROM ledger_pending WHERE `+w.String(), w.Args...); err != nil {
+			return fmt.Errorf("take sealed entries off the pending list: %w", err)
+		}
+		newSize := size + int64(len(pending))
+		root, err := tlog.TreeHash(newSize, hs)
+		if err != nil {
+			return fmt.Errorf("tree hash: %w", err)
+		}
+		noteText, err = note.Sign(&note.Note{Text: checkpointBody(WorkspaceOrigin(origin, ws), newSize, root)}, s.Key.signer)
+		if err != nil {
+			return fmt.Errorf("sign checkpoint: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_checkpoints (workspace_id, size, root_hash, note, signed_at) VALUES ($1, $2, $3, $4, $5)`,
+			ws, newSize, root[:], string(noteText), now); err != nil {
+			return fmt.Errorf("store checkpoint: %w", err)
+		}
+		sealed = len(pending)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	if noteText != nil && s.CheckpointLog != "" {
+		if err := appendCheckpoint(s.CheckpointLog, noteText); err != nil {
+			return sealed, err
+		}
+	}
+	return sealed, nil
+}
+
+// insertRows inserts rows in statements of a few hundred rows each.
+func insertRows(ctx context.Context, tx *store.Tx, prefix string, rows [][]any) error {
+	const per = 300
+	for start := 0; start < len(rows); start += per {
+		var args store.Args
+		parts := make([]string, 0, per)
+		for _, row := range rows[start:min(start+per, len(rows))] {
+			ph := make([]string, len(row))
+			for j, v := range row {
+				ph[j] = args.Add(v)
+			}
+			parts = append(parts, "("+strings.Join(ph, ", ")+")")
+		}
+		if _, err := tx.ExecContext(ctx, prefix+strings.Join(parts, ", "), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendCheckpoint appends a signed checkpoint to the file outside the
+// database, each followed by an empty line as signed notes are separated.
+func appendCheckpoint(path string, signed []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	if err != nil {
+		return fmt.Errorf("checkpoint log: %w", err)
+	}
+	if _, err := f.Write(append(append([]byte(nil), signed...), '\n')); err != nil {
+		f.Close()
+		return fmt.Errorf("checkpoint log: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("checkpoint log: %w", err)
+	}
+	return f.Close()
+}
+
+// installOrigin is the install's name in checkpoint origins, made on first
+// use ("stocktrail/<16 hex digits>").
+func installOrigin(ctx context.Context, db *store.DB) (string, error) {
+	var origin string
+	err := db.Read().QueryRowContext(ctx, `SELECT origin FROM ledger_install WHERE id = 1`).Scan(&origin)
+	if err == nil {
+		return origin, nil
+	}
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	if _, err := db.Exec(ctx, `INSERT INTO ledger_install (id, origin) SELECT 1, $1 WHERE NOT EXISTS (SELECT 1 FROM ledger_install)`,
+		"stocktrail/"+hex.EncodeToString(b[:])); err != nil {
+		return "", fmt.Errorf("name the install: %w", err)
+	}
+	if err := db.Read().QueryRowContext(ctx, `SELECT origin FROM ledger_install WHERE id = 1`).Scan(&origin); err != nil {
+		return "", fmt.Errorf("install origin: %w", err)
+	}
+	return origin, nil
+}
+
+// WorkspaceOrigin is the origin line of a workspace's checkpoints.
+func WorkspaceOrigin(install string, ws int64) string {
+	return install + "/workspace/" + strconv.FormatInt(ws, 10)
+}
+
+func encodeHash(h [32]byte) string { return base64.StdEncoding.EncodeToString(h[:]) }
+
+// ParsedCheckpoint is a checkpoint body read back.
+type ParsedCheckpoint struct {
+	Origin string
+	Size   int64
+	Root   tlog.Hash
+}
+
+// ParseCheckpoint reads a C2SP tlog-checkpoint body (the note's text).
+func ParseCheckpoint(text string) (ParsedCheckpoint, error) {
+	lines := strings.SplitN(text, "\n", 4)
+	if len(lines) < 4 {
+		return ParsedCheckpoint{}, errors.New("a checkpoint has an origin, a size and a root hash line")
+	}
+	size, err := strconv.ParseInt(lines[1], 10, 64)
+	if err != nil || size < 0 {
+		return ParsedCheckpoint{}, fmt.Errorf("checkpoint size %q", lines[1])
+	}
+	b, err := base64.StdEncoding.DecodeString(lines[2])
+	if err != nil || len(b) != tlog.HashSize {
+		return ParsedCheckpoint{}, fmt.Errorf("checkpoint root hash %q", lines[2])
+	}
+	var c ParsedCheckpoint
+	c.Origin, c.Size = lines[0], size
+	copy(c.Root[:], b)
+	return c, nil
+}
