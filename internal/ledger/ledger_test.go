@@ -205,8 +205,8 @@ func TestLateCommitsAreSealed(t *testing.T) {
 		q := db.Read()
 		for query, dst := range map[string]*int64{
 			`SELECT (SELECT COUNT(*) FROM inventory_log WHERE workspace_id = $1) + (SELECT COUNT(*) FROM activity_events WHERE workspace_id = $1)`: &entries,
-			`SELECT COUNT(*) FROM ledger_leaves WHERE workspace_id = $1`:  &leaves,
-			`SELECT COUNT(*) FROM ledger_pending WHERE workspace_id = $1`: &pending,
+			`SELECT COUNT(*) FROM ledger_leaves WHERE workspace_id = $1`:                                                                           &leaves,
+			`SELECT COUNT(*) FROM ledger_pending WHERE workspace_id = $1`:                                                                          &pending,
 		} {
 			if err := q.QueryRowContext(context.Background(), query, w.f.Workspace.ID).Scan(dst); err != nil {
 				t.Fatal(err)
