@@ -31,6 +31,7 @@ const usage = `stocktrail: inventory with an audit trail people can trust.
 
 Usage:
   stocktrail serve   [--addr 127.0.0.1:8080] [--data DIR | --db URL] [--trusted-proxy CIDR,...]
+                     [--ledger-key FILE] [--checkpoint-log FILE] [--checkpoint-webhook URL]
   stocktrail migrate [--data DIR | --db URL]
   stocktrail user create --email E --name N --role ROLE [--password P] [--workspace ID] [--data DIR | --db URL]
   stocktrail user list   [--workspace ID] [--data DIR | --db URL]
@@ -39,6 +40,7 @@ Usage:
   stocktrail station create --name NAME [--location ID] [--workspace ID] [--data DIR | --db URL]
   stocktrail inventory import FILE.csv|FILE.xlsx [--reason R] [--workspace ID] [--data DIR | --db URL]
   stocktrail inventory export --out FILE.xlsx|FILE.csv [--sku S] [--action A] [--from D] [--to D] [--data DIR | --db URL]
+  stocktrail ledger public-key | rotate-key [--ledger-key FILE] [--data DIR | --db URL]
   stocktrail bench [--entries N] [--items N] [--locations N] [--clients 16] [--seconds 10] [--data DIR | --db URL]
 
 With no --db (or STOCKTRAIL_DB), data lives in embedded SQLite in --data
@@ -72,6 +74,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return stationCommand(ctx, rest, stdout)
 	case "inventory":
 		return inventoryCommand(ctx, rest, stdout)
+	case "ledger":
+		return ledgerCommand(ctx, rest, stdout)
 	case "bench":
 		return benchCommand(ctx, rest, stdout)
 	case "bench-load": // the benchmark's client process (see benchload.go)
@@ -146,7 +150,9 @@ func migrate(ctx context.Context, args []string, stdout io.Writer) error {
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	var d dbFlags
+	var l ledgerFlags
 	d.register(fs)
+	l.register(fs)
 	addr := fs.String("addr", envOr("STOCKTRAIL_ADDR", "127.0.0.1:8080"), "address to listen on")
 	proxies := fs.String("trusted-proxy", os.Getenv("STOCKTRAIL_TRUSTED_PROXIES"), "comma-separated CIDRs of reverse proxies whose X-Forwarded-* headers are trusted")
 	if err := parseFlags(fs, args); err != nil {
@@ -167,6 +173,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("create the first admin: %w", err)
 	}
+	sealer, err := l.sealer(ctx, &d, db, logger)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
 	srv := server.New(server.Config{DB: db, Auth: authSvc, Logger: logger, TrustedProxies: trusted})
 	go idempotency.CleanupEvery(ctx, db, time.Hour, logger)
 	go activity.IndexSearchEvery(ctx, db, time.Second, logger)
@@ -177,7 +187,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	jobsDone := make(chan struct{})
 	go func() { defer close(jobsDone); jobs.New(db, logger).Run(jobsCtx) }()
-	defer func() { stopJobs(); <-jobsDone }()
+	// The ledger is sealed a few times a second, by one elected node.
+	sealDone := make(chan struct{})
+	go func() { defer close(sealDone); jobs.Sealing(db, logger, sealer, 250*time.Millisecond).Run(jobsCtx) }()
+	defer func() { stopJobs(); <-jobsDone; <-sealDone }()
 
 	fmt.Fprintf(stdout, "stocktrail is running on http://%s (database: %s, %s)\n", *addr, db.Engine(), db.Location)
 	if created {

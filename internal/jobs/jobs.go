@@ -14,11 +14,17 @@ import (
 
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/assets"
+	"github.com/stocktrail/stocktrail/internal/ledger"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
 // LeaderLockKey is the advisory lock that elects the jobs node.
 const LeaderLockKey int64 = 0x5374_4a6f_6273 // "StJobs"
+
+// SealerLockKey elects the node that seals the ledger. It is a lock of its
+// own so that sealing, which runs every fraction of a second, never waits
+// behind a long job.
+const SealerLockKey int64 = 0x5374_5365_616c // "StSeal"
 
 // Job is one piece of background work, run every tick on the leader.
 type Job struct {
@@ -33,6 +39,8 @@ type Runner struct {
 	Jobs   []Job
 	// Tick is how often jobs run (and followers retry the election).
 	Tick time.Duration
+	// LockKey is the election's advisory lock (LeaderLockKey when zero).
+	LockKey int64
 	// Ticks, when set, replaces the clock: the runner works once for each
 	// value received, and not at start (tests drive it step by step).
 	Ticks <-chan time.Time
@@ -44,6 +52,18 @@ func New(db *store.DB, logger *slog.Logger) *Runner {
 		logger = slog.Default()
 	}
 	return &Runner{DB: db, Logger: logger, Tick: 30 * time.Second, Jobs: []Job{InventorySchedules(db, logger), ActivityRollups(db, logger)}}
+}
+
+// Sealing returns the runner that seals the ledger every interval on the
+// node elected for it.
+func Sealing(db *store.DB, logger *slog.Logger, sealer *ledger.Sealer, interval time.Duration) *Runner {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Runner{DB: db, Logger: logger, Tick: interval, LockKey: SealerLockKey, Jobs: []Job{{Name: "ledger-seal", Run: func(ctx context.Context) error {
+		_, err := sealer.Seal(ctx)
+		return err
+	}}}}
 }
 
 // InventorySchedules creates the due sessions of every schedule.
@@ -124,7 +144,11 @@ func (r *Runner) Run(ctx context.Context) {
 		}
 		if lead == nil {
 			var err error
-			if lead, err = r.DB.TryLead(ctx, LeaderLockKey); err != nil && ctx.Err() == nil {
+			key := r.LockKey
+			if key == 0 {
+				key = LeaderLockKey
+			}
+			if lead, err = r.DB.TryLead(ctx, key); err != nil && ctx.Err() == nil {
 				r.Logger.ErrorContext(ctx, "jobs election", "err", err)
 			}
 		}

@@ -37,7 +37,10 @@ type Sealer struct {
 	// CheckpointLog, when set, is a file each new checkpoint is appended to,
 	// outside the database: against it, deleting the newest entries shows.
 	CheckpointLog string
-	Logger        *slog.Logger
+	// OnCheckpoint, when set, is told of each new checkpoint after it has
+	// committed (to push it to a webhook); it must not block.
+	OnCheckpoint func(workspaceID int64, signed []byte)
+	Logger       *slog.Logger
 	// mu serialises rounds of this process and the checkpoint file.
 	mu sync.Mutex
 }
@@ -237,6 +240,9 @@ func (s *Sealer) sealRound(ctx context.Context, origin string, ws int64) (int, e
 		if err := appendCheckpoint(s.CheckpointLog, noteText); err != nil {
 			return sealed, err
 		}
+	}
+	if noteText != nil && s.OnCheckpoint != nil {
+		s.OnCheckpoint(ws, noteText)
 	}
 	return sealed, nil
 }
