@@ -157,7 +157,11 @@ func (db *DB) checkRuntimeAccess(ctx context.Context) error {
 			missing = append(missing, r.name+" ("+strings.Join(lacks, ", ")+")")
 		}
 	}
-	if len(missing) > 0 {
+	if n := len(missing); n > 0 {
+		const shown = 8
+		if n > shown {
+			missing = append(missing[:shown], fmt.Sprintf("%d more", n-shown))
+		}
 		return fmt.Errorf("role %q lacks privileges on %s: %s", role, strings.Join(missing, ", "), fix)
 	}
 	p, err := db.provider()
