@@ -134,7 +134,9 @@ func TestTwoRoles(t *testing.T) {
 	serveCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	var serveOut syncBuffer
-	go func() { done <- run(serveCtx, []string{"serve", "--db", appURL, "--addr", addr}, &serveOut, &bytes.Buffer{}) }()
+	go func() {
+		done <- run(serveCtx, []string{"serve", "--db", appURL, "--addr", addr}, &serveOut, &bytes.Buffer{})
+	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		resp, err := http.Get("http://" + addr + "/readyz")
