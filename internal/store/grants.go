@@ -105,7 +105,9 @@ SELECT n.nspname, c.relname, c.relkind::text,
 
 // canMigrate reports whether the connected role may apply migrations: it is
 // a superuser, or it may create in the schema and owns (or inherits the
-// owner of) every relation already there.
+// owner of) goose's version table, if there is one yet. Other relations'
+// owners do not matter here: a table someone else put in the schema must
+// not make the owner of stocktrail's tables look like a mere runtime role.
 func (db *DB) canMigrate(ctx context.Context) (bool, error) {
 	if db.engine != Postgres {
 		return true, nil
@@ -115,10 +117,10 @@ func (db *DB) canMigrate(ctx context.Context) (bool, error) {
 SELECT r.rolsuper OR (
        has_schema_privilege(n.oid, 'CREATE')
        AND NOT EXISTS (SELECT 1 FROM pg_class c
-                        WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'S', 'v', 'm')
+                        WHERE c.relnamespace = n.oid AND c.relname = $1 AND c.relkind IN ('r', 'p')
                           AND NOT pg_has_role(c.relowner, 'USAGE')))
   FROM pg_roles r, pg_namespace n
- WHERE r.rolname = current_user AND n.nspname = current_schema()`).Scan(&ok)
+ WHERE r.rolname = current_user AND n.nspname = current_schema()`, goose.DefaultTablename).Scan(&ok)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, errors.New("the database has no schema to migrate into (check search_path)")
 	}
@@ -126,6 +128,32 @@ SELECT r.rolsuper OR (
 		return false, fmt.Errorf("check the role's ownership of the tables: %w", err)
 	}
 	return ok.Valid && ok.Bool, nil
+}
+
+// notOwned lists the relations of the schema that the connected role
+// neither owns nor may act for as a superuser: GRANT on them would only
+// warn and grant nothing.
+func (db *DB) notOwned(ctx context.Context) ([]string, error) {
+	rows, err := db.write.QueryContext(ctx, `
+SELECT c.relname
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'S', 'v', 'm')
+   AND NOT pg_has_role(c.relowner, 'USAGE')
+   AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+ ORDER BY c.relname`)
+	if err != nil {
+		return nil, fmt.Errorf("check the role's ownership of the tables: %w", err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		names = append(names, name)
+	}
+	return names, rows.Err()
 }
 
 // checkRuntimeAccess is Migrate for a role that may not migrate (the
@@ -157,12 +185,8 @@ func (db *DB) checkRuntimeAccess(ctx context.Context) error {
 			missing = append(missing, r.name+" ("+strings.Join(lacks, ", ")+")")
 		}
 	}
-	if n := len(missing); n > 0 {
-		const shown = 8
-		if n > shown {
-			missing = append(missing[:shown], fmt.Sprintf("%d more", n-shown))
-		}
-		return fmt.Errorf("role %q lacks privileges on %s: %s", role, strings.Join(missing, ", "), fix)
+	if len(missing) > 0 {
+		return fmt.Errorf("role %q lacks privileges on %s: %s", role, strings.Join(abbreviate(missing), ", "), fix)
 	}
 	p, err := db.provider()
 	if err != nil {
@@ -200,12 +224,13 @@ func (db *DB) GrantRuntime(ctx context.Context, role string) (RuntimeGrants, err
 	case strings.ContainsRune(role, 0):
 		return RuntimeGrants{}, fault.New(fault.Invalid, "role name %q contains a NUL byte", role)
 	}
-	owner, err := db.canMigrate(ctx)
+	foreign, err := db.notOwned(ctx)
 	if err != nil {
 		return RuntimeGrants{}, err
 	}
-	if !owner {
-		return RuntimeGrants{}, fault.New(fault.Invalid, "only the role that owns the tables may grant on them: connect with the owner's URL")
+	if len(foreign) > 0 {
+		return RuntimeGrants{}, fault.New(fault.Invalid, "only the role that owns the tables may grant on them, and the connected role does not own %s: connect with the owner's URL",
+			strings.Join(abbreviate(foreign), ", "))
 	}
 	var super, createRole, ownsTables bool
 	err = db.write.QueryRowContext(ctx, `
@@ -295,4 +320,13 @@ func (db *DB) inRawTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// abbreviate keeps the first few names of a list for an error message.
+func abbreviate(names []string) []string {
+	const shown = 8
+	if n := len(names); n > shown {
+		return append(names[:shown:shown], fmt.Sprintf("%d more", n-shown))
+	}
+	return names
 }

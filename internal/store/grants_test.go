@@ -217,6 +217,11 @@ CREATE VIEW later_view AS SELECT workspace_id, id FROM later_notes`); err != nil
 	if err := app.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// A superuser may grant too (an installation whose DBA migrates).
+	if _, err := super.GrantRuntime(ctx, appName); err != nil {
+		t.Fatal(err)
+	}
+	checkGrants(t, super, appName)
 }
 
 // TestGrantRuntimeRefuses: bad role names, and roles that could disable the
@@ -260,6 +265,17 @@ func TestGrantRuntimeRefuses(t *testing.T) {
 	}
 	if _, err := app.GrantRuntime(ctx, appName); err == nil || !strings.Contains(err.Error(), "only the role that owns the tables may grant") {
 		t.Errorf("grant by the app role: %v", err)
+	}
+	// A table someone else put in the schema: the owner still migrates,
+	// but cannot grant on it, and says so rather than skip it.
+	if _, err := super.Exec(ctx, `CREATE TABLE dba_notes (note TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := owner.Migrate(ctx); err != nil {
+		t.Fatalf("owner with a foreign table in the schema: %v", err)
+	}
+	if _, err := owner.GrantRuntime(ctx, appName); err == nil || !strings.Contains(err.Error(), "does not own dba_notes") {
+		t.Errorf("grant with a foreign table in the schema: %v", err)
 	}
 	for name, privs := range granted(t, super, appName) {
 		if privs != "" {
