@@ -24,9 +24,11 @@ import (
 // before its trigger exists, and the exact grant needs the trigger to be
 // known, so the grant is made again after every upgrade instead.
 
-// refuseChangeFunction is the trigger function that makes a table
-// append-only (migrations/postgres/00001_foundation.sql).
-const refuseChangeFunction = "stocktrail_refuse_change"
+// refuseFunctions matches (LIKE) the names of the trigger functions that
+// make a table append-only by raising on UPDATE, DELETE and TRUNCATE:
+// stocktrail_refuse_change (migrations/postgres/00001_foundation.sql) and
+// any other stocktrail_refuse_… an area declares for its own logs.
+const refuseFunctions = `stocktrail\_refuse\_%`
 
 // maxIdentifierBytes is PostgreSQL's NAMEDATALEN-1: a longer name is cut
 // silently, which would grant to another role than the one named.
@@ -78,7 +80,7 @@ func schemaRelations(ctx context.Context, q Querier) (schema string, rels []rela
 	rows, err := q.QueryContext(ctx, `
 SELECT n.nspname, c.relname, c.relkind::text,
        EXISTS (SELECT 1 FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
-                WHERE t.tgrelid = c.oid AND p.proname = $1) AS append_only,
+                WHERE t.tgrelid = c.oid AND p.proname LIKE $1) AS append_only,
        CASE WHEN c.relkind = 'S' THEN has_sequence_privilege(c.oid, 'USAGE') ELSE false END,
        CASE WHEN c.relkind <> 'S' THEN has_table_privilege(c.oid, 'SELECT') ELSE false END,
        CASE WHEN c.relkind <> 'S' THEN has_table_privilege(c.oid, 'INSERT') ELSE false END,
@@ -86,7 +88,7 @@ SELECT n.nspname, c.relname, c.relkind::text,
        CASE WHEN c.relkind <> 'S' THEN has_table_privilege(c.oid, 'DELETE') ELSE false END
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'S', 'v', 'm')
- ORDER BY c.relname`, refuseChangeFunction)
+ ORDER BY c.relname`, refuseFunctions)
 	if err != nil {
 		return "", nil, fmt.Errorf("list tables: %w", err)
 	}
