@@ -32,7 +32,7 @@ const usage = `stocktrail: inventory with an audit trail people can trust.
 Usage:
   stocktrail serve   [--addr 127.0.0.1:8080] [--data DIR | --db URL] [--trusted-proxy CIDR,...]
                      [--ledger-key FILE] [--checkpoint-log FILE] [--checkpoint-webhook URL]
-  stocktrail migrate [--data DIR | --db URL]
+  stocktrail migrate [--data DIR | --db URL] [--grant-to ROLE,...]
   stocktrail user create --email E --name N --role ROLE [--password P] [--workspace ID] [--data DIR | --db URL]
   stocktrail user list   [--workspace ID] [--data DIR | --db URL]
   stocktrail user set-password --email E [--password P] [--data DIR | --db URL]
@@ -45,6 +45,8 @@ Usage:
 
 With no --db (or STOCKTRAIL_DB), data lives in embedded SQLite in --data
 (default ./stocktrail-data). --db postgres://… uses PostgreSQL.
+On PostgreSQL, migrate as the role that owns the tables with --grant-to the
+role serve connects as, and again after every upgrade.
 `
 
 func main() {
@@ -135,6 +137,8 @@ func migrate(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	var d dbFlags
 	d.register(fs)
+	var roles roleList
+	fs.Var(&roles, "grant-to", "PostgreSQL role(s) serve connects as: grant them what serve needs and nothing more (repeat or separate with commas)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -144,6 +148,30 @@ func migrate(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer db.Close()
 	fmt.Fprintf(stdout, "migrations applied (%s, %s)\n", db.Engine(), db.Location)
+	for _, role := range roles {
+		g, err := db.GrantRuntime(ctx, role)
+		if err != nil {
+			return describe(err)
+		}
+		fmt.Fprintf(stdout, "granted to %s: SELECT, INSERT on %d append-only tables (%s); SELECT, INSERT, UPDATE, DELETE on %d other tables; SELECT only on %s; USAGE on %d sequences\n",
+			g.Role, len(g.AppendOnly), strings.Join(g.AppendOnly, ", "), len(g.ReadWrite), strings.Join(g.ReadOnly, ", "), len(g.Sequences))
+	}
+	return nil
+}
+
+// roleList is --grant-to: given several times, or once with commas.
+type roleList []string
+
+func (l *roleList) String() string { return strings.Join(*l, ",") }
+
+func (l *roleList) Set(v string) error {
+	for _, role := range strings.Split(v, ",") {
+		role = strings.TrimSpace(role)
+		if role == "" {
+			return errors.New("empty role name")
+		}
+		*l = append(*l, role)
+	}
 	return nil
 }
 

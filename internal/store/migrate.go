@@ -42,8 +42,18 @@ func (db *DB) provider() (*goose.Provider, error) {
 	return goose.NewProvider(dialect, db.write, fsys, opts...)
 }
 
-// Migrate applies every pending migration.
+// Migrate applies every pending migration. On PostgreSQL, connected as a
+// role that does not own the tables (the runtime role of grants.go), it
+// applies nothing: it checks that nothing is pending and that the role holds
+// what the product needs, and otherwise says what the owner must run.
 func (db *DB) Migrate(ctx context.Context) error {
+	owner, err := db.canMigrate(ctx)
+	if err != nil {
+		return err
+	}
+	if !owner {
+		return db.checkRuntimeAccess(ctx)
+	}
 	p, err := db.provider()
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
