@@ -136,7 +136,7 @@ func (a *API) itemHistory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writePage(w, page)
+	return a.writePage(w, r, page)
 }
 
 func (a *API) listLocations(w http.ResponseWriter, r *http.Request) error {
@@ -258,16 +258,19 @@ func decodeBatchMovement(raw json.RawMessage) (inventory.Movement, error) {
 }
 
 type logAnswer struct {
-	Count      int               `json:"count"`
-	Data       []inventory.Entry `json:"data"`
-	NextCursor string            `json:"next_cursor,omitempty"`
+	Count      int              `json:"count"`
+	Data       []sequencedEntry `json:"data"`
+	NextCursor string           `json:"next_cursor,omitempty"`
 }
 
-func writePage(w http.ResponseWriter, p inventory.LogPage) error {
-	if p.Entries == nil {
-		p.Entries = []inventory.Entry{}
+// writePage answers a page of the change log, each sealed entry with its
+// sequence number in the ledger.
+func (a *API) writePage(w http.ResponseWriter, r *http.Request, p inventory.LogPage) error {
+	entries, err := a.withSequences(r, p.Entries)
+	if err != nil {
+		return err
 	}
-	return WriteJSON(w, http.StatusOK, logAnswer{Count: len(p.Entries), Data: p.Entries, NextCursor: p.NextCursor})
+	return WriteJSON(w, http.StatusOK, logAnswer{Count: len(entries), Data: entries, NextCursor: p.NextCursor})
 }
 
 func (a *API) listLog(w http.ResponseWriter, r *http.Request) error {
@@ -286,7 +289,7 @@ func (a *API) listLog(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writePage(w, page)
+	return a.writePage(w, r, page)
 }
 
 func (a *API) exportLog(w http.ResponseWriter, r *http.Request) error {

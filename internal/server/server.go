@@ -20,6 +20,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/idempotency"
+	"github.com/stocktrail/stocktrail/internal/ledger"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/web"
 )
@@ -32,6 +33,9 @@ type Config struct {
 	// TrustedProxies are the addresses whose X-Forwarded-For and
 	// X-Forwarded-Proto headers are believed.
 	TrustedProxies []netip.Prefix
+	// Ledger is this node's sealer, when it seals; nil otherwise. The
+	// settings page rotates its key.
+	Ledger *ledger.Sealer
 }
 
 // Server is stocktrail's HTTP handler.
@@ -56,7 +60,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /readyz", s.ready)
 	s.API = api.New(api.Config{DB: cfg.DB, Auth: cfg.Auth, Logger: cfg.Logger})
 	s.API.Register(s.mux)
-	web.New(web.Config{DB: cfg.DB, Auth: cfg.Auth, Logger: cfg.Logger}).Register(s.mux)
+	web.New(web.Config{DB: cfg.DB, Auth: cfg.Auth, Logger: cfg.Logger, Ledger: cfg.Ledger}).Register(s.mux)
 
 	// Browsers send Sec-Fetch-Site/Origin; cross-site unsafe requests are
 	// refused before anything else runs (login CSRF included). The per-session

@@ -10,6 +10,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/download"
+	"github.com/stocktrail/stocktrail/internal/ledger"
 	"github.com/stocktrail/stocktrail/internal/workspace"
 )
 
@@ -23,10 +24,13 @@ func (wb *Web) registerActivity(mux *http.ServeMux) {
 	mux.HandleFunc("GET /activity/export.pdf", wb.page(wb.exportActivity(activity.PDF)))
 }
 
-// activityRow is an event with its time shown in the workspace time zone.
+// activityRow is an event with its time shown in the workspace time zone
+// and its place in the ledger, once sealed.
 type activityRow struct {
 	activity.Event
-	When string
+	When     string
+	Sealed   bool
+	Sequence int64
 }
 
 type activityPage struct {
@@ -96,8 +100,17 @@ func (wb *Web) activityLog(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	ids := make([]int64, len(res.Events))
+	for i, ev := range res.Events {
+		ids[i] = ev.ID
+	}
+	seqs, err := ledger.Sequences(r.Context(), wb.cfg.DB, ledger.ActivityEvents, ids)
+	if err != nil {
+		return err
+	}
 	for _, ev := range res.Events {
-		page.Rows = append(page.Rows, activityRow{Event: ev, When: ev.OccurredAt.In(loc).Format("2006-01-02 15:04:05")})
+		seq, sealed := seqs[ev.ID]
+		page.Rows = append(page.Rows, activityRow{Event: ev, When: ev.OccurredAt.In(loc).Format("2006-01-02 15:04:05"), Sealed: sealed, Sequence: seq})
 	}
 	if res.Next != nil {
 		next := filterQuery(r.URL.Query())

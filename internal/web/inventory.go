@@ -166,7 +166,7 @@ type itemView struct {
 	catalogue
 	Item     inventory.Item
 	Records  []inventory.Record
-	Entries  []inventory.Entry
+	Entries  []logRow
 	Next     string
 	History  []activity.Event
 	LogQuery string
@@ -200,7 +200,10 @@ func (wb *Web) showItem(w http.ResponseWriter, r *http.Request, id int64, formEr
 	if err != nil {
 		return err
 	}
-	v.Entries, v.Next = page.Entries, page.NextCursor
+	if v.Entries, err = wb.logRows(r, page.Entries); err != nil {
+		return err
+	}
+	v.Next = page.NextCursor
 	v.LogQuery = "sku=" + url.QueryEscape(v.Item.SKU)
 	if a.Can(actor.ViewActivity) {
 		if v.History, err = activity.ForEntity(r.Context(), wb.cfg.DB, "items", itoa64(id), 20); err != nil {
@@ -297,7 +300,7 @@ func (wb *Web) postMovement(w http.ResponseWriter, r *http.Request) error {
 
 type logView struct {
 	catalogue
-	Entries    []inventory.Entry
+	Entries    []logRow
 	Query      url.Values
 	Next       string
 	ExportXLSX string
@@ -331,7 +334,9 @@ func (wb *Web) logPage(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		ferr = err
-		v.Entries = page.Entries
+		if v.Entries, err = wb.logRows(r, page.Entries); err != nil {
+			return err
+		}
 		if page.NextCursor != "" {
 			next := url.Values{}
 			for k := range filter {

@@ -41,7 +41,10 @@ func TestPagesAtDesktopAndPhone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth}))
+	// A sealing node, so the logs show sequence numbers and the ledger page
+	// a checkpoint.
+	sealer := newSealer(t, db)
+	srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth, Ledger: sealer}))
 	t.Cleanup(srv.Close)
 	ctx := browsertest.New(t)
 	dir := os.Getenv("STOCKTRAIL_SCREENSHOTS")
@@ -60,6 +63,7 @@ func TestPagesAtDesktopAndPhone(t *testing.T) {
 	); err != nil {
 		fail("log in", err)
 	}
+	seal(t, sealer)
 	pages := []struct {
 		name, path string
 		want       string // text the page must show
@@ -67,8 +71,9 @@ func TestPagesAtDesktopAndPhone(t *testing.T) {
 	}{
 		{"stock", "/inventory", "OIL-5", ""},
 		{"stock-bad-location", "/inventory?location_id=abc", "No stock.", "location_id must be a non-negative whole number"},
-		{"change-log", "/inventory/log", "Change log", ""},
-		{"activity", "/activity", "Activity", ""},
+		{"change-log", "/inventory/log", "sealed", ""},
+		{"activity", "/activity", "sealed", ""},
+		{"ledger", "/settings/ledger", "Verifier key", ""},
 		{"assets", "/assets", "LAP-0001", ""},
 		{"assets-bad-offset", "/assets?offset=-5", "", "offset must be a non-negative whole number"},
 		{"sessions", "/inventory-checks", "December count", ""},

@@ -22,6 +22,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/ledger"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
@@ -45,6 +46,9 @@ type Config struct {
 	DB     *store.DB
 	Auth   *auth.Service
 	Logger *slog.Logger
+	// Ledger is this node's sealer, when it seals; nil otherwise (the
+	// ledger page then says so and offers no key rotation).
+	Ledger *ledger.Sealer
 }
 
 // Web is the set of pages.
@@ -104,6 +108,7 @@ func (wb *Web) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", wb.page(wb.home))
 	wb.registerAccounts(mux)
 	wb.registerSettings(mux)
+	wb.registerLedger(mux)
 	wb.registerInventory(mux)
 	wb.registerLocations(mux)
 	wb.registerActivity(mux)
