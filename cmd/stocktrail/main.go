@@ -205,7 +205,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("ledger: %w", err)
 	}
-	srv := server.New(server.Config{DB: db, Auth: authSvc, Logger: logger, TrustedProxies: trusted})
+	srv := server.New(server.Config{DB: db, Auth: authSvc, Logger: logger, TrustedProxies: trusted, Ledger: sealer})
 	go idempotency.CleanupEvery(ctx, db, time.Hour, logger)
 	go activity.IndexSearchEvery(ctx, db, time.Second, logger)
 	httpServer := &http.Server{Addr: *addr, Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
