@@ -117,11 +117,11 @@ func WriteBundle(ctx context.Context, db *store.DB, w io.Writer, sel BundleSelec
 		h.VerifierKeys = append(h.VerifierKeys, k.Key)
 	}
 	bw := bufio.NewWriterSize(w, 1<<16)
-	header, err := json.Marshal(h)
+	header, err := jsonLine(h)
 	if err != nil {
 		return stats, err
 	}
-	bw.Write(append(header, '\n'))
+	bw.Write(header)
 	bs := &bundleWriter{ctx: ctx, db: db, q: q, ws: ws, size: cp.Size, w: bw, stats: &stats}
 	switch {
 	case sel.Log == "":
@@ -580,4 +580,9 @@ func parseBundleLine(line []byte) (bundleEntry, error) {
 		return e, fmt.Errorf("the entry is not a %s canonical entry", LeafVersion)
 	}
 	return e, nil
+}
+
+func jsonLine(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	return append(b, '\n'), err
 }
