@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"io"
 	"strconv"
+	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 )
@@ -80,6 +82,7 @@ func (s *syntheticBundle) Read(p []byte) (int, error) {
 func BenchmarkVerifyBundle(b *testing.B) {
 	const n = 1_000_000
 	open, key := newSyntheticBundle(b, n)
+	cpu := cpuTime()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		r, err := VerifyBundle(open(), []string{key})
@@ -87,5 +90,24 @@ func BenchmarkVerifyBundle(b *testing.B) {
 			b.Fatalf("%v %s", err, r.Summary())
 		}
 	}
+	b.StopTimer()
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+	// On a shared machine the wall clock says little: entries per second
+	// of this process's CPU time is the figure to compare with the target.
+	b.ReportMetric(float64(n)*float64(b.N)/(cpuTime()-cpu).Seconds(), "entries/cpu-s")
+}
+
+func cpuTime() time.Duration {
+	var u syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &u)
+	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
+}
+
+func TestLeafHasherIsLeafHash(t *testing.T) {
+	h := newLeafHasher()
+	for _, d := range []string{"", "a", `{"v":"x"}`, string(make([]byte, 1000))} {
+		if h.leaf([]byte(d)) != LeafHash([]byte(d)) {
+			t.Fatalf("%q", d)
+		}
+	}
 }
