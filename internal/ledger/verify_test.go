@@ -205,8 +205,8 @@ func TestVerifyUntouchedLedger(t *testing.T) {
 	})
 }
 
-// TestTreeFoldMatchesTlog checks the constant-memory recomputation against
-// tlog's own tree hash at every size, across batch boundaries.
+// The constant-memory recomputation matches every checkpoint the sealer
+// signed (tlog's tree hash), whatever the batch boundaries.
 func TestVerifyRecomputesEveryCheckpointAcrossBatches(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(t, db)
