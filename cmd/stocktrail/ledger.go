@@ -123,7 +123,10 @@ func checkpointPusher(ctx context.Context, url string, logger *slog.Logger) func
 
 func ledgerCommand(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("ledger: say public-key or rotate-key")
+		return errors.New("ledger: say public-key, rotate-key or bundle")
+	}
+	if args[0] == "bundle" {
+		return ledgerBundleCommand(ctx, args, stdout)
 	}
 	fs := flag.NewFlagSet("ledger "+args[0], flag.ContinueOnError)
 	var d dbFlags
@@ -163,6 +166,6 @@ func ledgerCommand(ctx context.Context, args []string, stdout io.Writer) error {
 			keyFile, key.Verifier, newKey.Verifier)
 		return nil
 	default:
-		return fmt.Errorf("ledger: unknown command %q (public-key, rotate-key)", args[0])
+		return fmt.Errorf("ledger: unknown command %q (public-key, rotate-key, bundle)", args[0])
 	}
 }

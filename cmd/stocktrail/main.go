@@ -41,6 +41,9 @@ Usage:
   stocktrail inventory import FILE.csv|FILE.xlsx [--reason R] [--workspace ID] [--data DIR | --db URL]
   stocktrail inventory export --out FILE.xlsx|FILE.csv [--sku S] [--action A] [--from D] [--to D] [--data DIR | --db URL]
   stocktrail ledger public-key | rotate-key [--ledger-key FILE] [--data DIR | --db URL]
+  stocktrail verify [--data DIR | --db URL] [--workspace ID] [--checkpoint FILE] [--key VERIFIERKEY ...]
+  stocktrail verify --bundle FILE --key VERIFIERKEY
+  stocktrail ledger bundle --out FILE [--log inventory_log|activity_events|all] [--workspace ID] [--data DIR | --db URL]
   stocktrail bench [--entries N] [--items N] [--locations N] [--clients 16] [--seconds 10] [--data DIR | --db URL]
 
 With no --db (or STOCKTRAIL_DB), data lives in embedded SQLite in --data
@@ -76,6 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return stationCommand(ctx, rest, stdout)
 	case "inventory":
 		return inventoryCommand(ctx, rest, stdout)
+	case "verify":
+		return verifyCommand(ctx, rest, stdout)
 	case "ledger":
 		return ledgerCommand(ctx, rest, stdout)
 	case "bench":
