@@ -23,6 +23,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/idempotency"
 	"github.com/stocktrail/stocktrail/internal/jobs"
+	"github.com/stocktrail/stocktrail/internal/ledger"
 	"github.com/stocktrail/stocktrail/internal/server"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
@@ -210,7 +211,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("ledger: %w", err)
 	}
-	srv := server.New(server.Config{DB: db, Auth: authSvc, Logger: logger, TrustedProxies: trusted, Ledger: sealer})
+	// Every node checks the ledger: all of it at start and hourly, what was
+	// sealed since every two minutes.
+	monitor := &ledger.Monitor{DB: db, CheckpointLog: sealer.CheckpointLog, FullEvery: time.Hour, Logger: logger}
+	go monitor.Run(ctx, 2*time.Minute)
+	srv := server.New(server.Config{DB: db, Auth: authSvc, Logger: logger, TrustedProxies: trusted, Ledger: sealer, LedgerMonitor: monitor})
 	go idempotency.CleanupEvery(ctx, db, time.Hour, logger)
 	go activity.IndexSearchEvery(ctx, db, time.Second, logger)
 	httpServer := &http.Server{Addr: *addr, Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}

@@ -36,6 +36,9 @@ type Config struct {
 	// Ledger is this node's sealer, when it seals; nil otherwise. The
 	// settings page rotates its key.
 	Ledger *ledger.Sealer
+	// LedgerMonitor is this node's check of the ledger, if it runs one: a
+	// failure turns /readyz red and shows admins a banner.
+	LedgerMonitor *ledger.Monitor
 }
 
 // Server is stocktrail's HTTP handler.
@@ -60,7 +63,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /readyz", s.ready)
 	s.API = api.New(api.Config{DB: cfg.DB, Auth: cfg.Auth, Logger: cfg.Logger})
 	s.API.Register(s.mux)
-	web.New(web.Config{DB: cfg.DB, Auth: cfg.Auth, Logger: cfg.Logger, Ledger: cfg.Ledger}).Register(s.mux)
+	web.New(web.Config{DB: cfg.DB, Auth: cfg.Auth, Logger: cfg.Logger, Ledger: cfg.Ledger, LedgerMonitor: cfg.LedgerMonitor}).Register(s.mux)
 
 	// Browsers send Sec-Fetch-Site/Origin; cross-site unsafe requests are
 	// refused before anything else runs (login CSRF included). The per-session
@@ -86,6 +89,12 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	if err := s.cfg.DB.Ready(ctx); err != nil {
 		http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
 		return
+	}
+	if s.cfg.LedgerMonitor != nil {
+		if err := s.cfg.LedgerMonitor.Err(); err != nil {
+			http.Error(w, "not ready: ledger: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Write([]byte("ready\n"))

@@ -64,7 +64,7 @@ type ledgerView struct {
 	// Lag is the oldest pending entry's wait in words; empty when all is
 	// sealed.
 	Lag string
-	// LastVerification is left empty until the server's check reports.
+	// LastVerification is this node's latest check, once it has run.
 	LastVerification *Verification
 	// Confirm asks to confirm a key rotation.
 	Confirm bool
@@ -106,6 +106,11 @@ func (wb *Web) ledgerView(r *http.Request) (ledgerView, error) {
 		v.SignedAt = c.SignedAt.In(zone).Format("2006-01-02 15:04:05")
 	case fault.KindOf(err) != fault.NotFound:
 		return ledgerView{}, err
+	}
+	if m := wb.cfg.LedgerMonitor; m != nil {
+		if st := m.Status(); st.Checked {
+			v.LastVerification = &Verification{At: st.CheckedAt.In(zone), OK: st.OK, Detail: st.Summary}
+		}
 	}
 	if v.Backlog, err = ledger.PendingBacklog(r.Context(), wb.cfg.DB); err != nil {
 		return ledgerView{}, err

@@ -49,6 +49,8 @@ type Config struct {
 	// Ledger is this node's sealer, when it seals; nil otherwise (the
 	// ledger page then says so and offers no key rotation).
 	Ledger *ledger.Sealer
+	// LedgerMonitor is this node's check of the ledger, if it runs one.
+	LedgerMonitor *ledger.Monitor
 }
 
 // Web is the set of pages.
@@ -181,12 +183,20 @@ type View struct {
 	Form     url.Values
 	Path     string
 	Data     any
+	// LedgerProblem is why the ledger does not verify, shown to those who
+	// may read the log (they can act on it and see the details).
+	LedgerProblem string
 }
 
 func (wb *Web) render(w http.ResponseWriter, r *http.Request, status int, page, title string, data any, err error) {
 	v := View{Title: title, Data: data, Path: r.URL.Path, Flash: r.URL.Query().Get("ok"), Form: r.PostForm}
 	v.Actor, v.LoggedIn = actor.From(r.Context())
 	v.CSRF = csrfToken(r.Context())
+	if wb.cfg.LedgerMonitor != nil && v.LoggedIn && v.Actor.Can(ledgerViewPermission) {
+		if err := wb.cfg.LedgerMonitor.Err(); err != nil {
+			v.LedgerProblem = err.Error()
+		}
+	}
 	if err != nil {
 		v.Error = fault.PublicMessage(err)
 		if e, ok := fault.As(err); ok {

@@ -1,0 +1,79 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stocktrail/stocktrail/internal/inventory"
+	"github.com/stocktrail/stocktrail/internal/ledger"
+	"github.com/stocktrail/stocktrail/internal/server"
+	"github.com/stocktrail/stocktrail/internal/store"
+	"github.com/stocktrail/stocktrail/internal/storetest"
+)
+
+// TestNotReadyWhenTheLedgerDoesNotVerify: on SQLite, with the log's
+// triggers dropped and an entry edited, the server's ledger check fails:
+// /readyz answers 503 with the reason, and admins see a banner.
+func TestNotReadyWhenTheLedgerDoesNotVerify(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	f := storetest.NewFixture(t, db)
+	ctx := context.Background()
+	key, err := ledger.LoadOrCreateKeyFile(filepath.Join(t.TempDir(), "ledger.key"), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer := &ledger.Sealer{DB: db, Key: key}
+	if err := sealer.Register(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inventory.CreateItem(f.Ctx, db, inventory.ItemInput{SKU: "BOLT", Name: "Bolt", Kind: inventory.Part, Unit: "pcs"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sealer.Seal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	monitor := &ledger.Monitor{DB: db}
+	h := server.New(server.Config{DB: db, Auth: f.Auth, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Ledger: sealer, LedgerMonitor: monitor})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	a := &app{Fixture: f, srv: srv}
+	readyz := func() (int, string) {
+		resp, err := http.Get(srv.URL + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if st := monitor.Check(ctx); !st.OK {
+		t.Fatalf("untouched: %+v", st)
+	}
+	if code, body := readyz(); code != 200 {
+		t.Fatalf("readyz on an untouched ledger: %d %s", code, body)
+	}
+	for _, stmt := range []string{`DROP TRIGGER activity_events_no_update`, `UPDATE activity_events SET actor_name = 'framed'`} {
+		if _, err := db.Exec(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	monitor.Check(ctx)
+	code, body := readyz()
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "ledger") || !strings.Contains(body, "activity_events") {
+		t.Fatalf("readyz after tampering: %d %s", code, body)
+	}
+	br := a.browser(t)
+	if r := br.login("admin@example.com", f.AdminPassword); r.status != 303 {
+		t.Fatalf("login: %d", r.status)
+	}
+	page := br.get("/inventory")
+	if page.status != 200 || !strings.Contains(string(page.body), "The ledger does not verify") {
+		t.Fatalf("no banner for the admin: %d\n%s", page.status, page.body)
+	}
+}
