@@ -2,10 +2,12 @@ package api
 
 import (
 	"encoding/json"
+	"io"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/stocktrail/stocktrail/internal/download"
 	"github.com/stocktrail/stocktrail/internal/fault"
@@ -22,6 +24,31 @@ func (a *API) registerLedger(mux *http.ServeMux) {
 	a.handle(mux, "GET /api/v1/ledger/public-key", a.ledgerPublicKey)
 	a.handle(mux, "GET /api/v1/ledger/proof", a.ledgerProof)
 	a.handle(mux, "GET /api/v1/ledger/consistency", a.ledgerConsistency)
+	a.handle(mux, "GET /api/v1/ledger/bundle", a.ledgerBundle)
+}
+
+// ledgerBundle downloads a bundle for offline verification (`stocktrail
+// verify --bundle`): log=inventory_log or activity_events for that log's
+// entries with their proofs, all (the default) for the whole ledger.
+func (a *API) ledgerBundle(w http.ResponseWriter, r *http.Request) error {
+	sel := ledger.BundleSelection{}
+	switch l := r.URL.Query().Get("log"); l {
+	case "", "all":
+	default:
+		sel.Log = ledger.Log(l)
+		if !sel.Log.Valid() {
+			return fault.Field("log", "must be inventory_log, activity_events or all")
+		}
+	}
+	name := "all"
+	if sel.Log != "" {
+		name = string(sel.Log)
+	}
+	file := download.File{Name: download.Stamped("ledger-bundle-"+name, "jsonl", time.Now()), ContentType: "application/x-ndjson"}
+	return download.Stream(w, r, a.cfg.Logger, file, func(out io.Writer) error {
+		_, err := ledger.WriteBundle(r.Context(), a.cfg.DB, out, sel)
+		return err
+	})
 }
 
 // wantsText reports whether the client prefers text/plain to JSON by its

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/api"
 	"github.com/stocktrail/stocktrail/internal/inventory"
@@ -357,4 +359,36 @@ func TestOpenAPIDescribesLedger(t *testing.T) {
 			t.Errorf("OpenAPI lacks schema %s", s)
 		}
 	}
+}
+
+// TestLedgerBundleDownload: the bundle downloads as a file, verifies offline
+// with the served key, is recorded as an export, and a bad log is refused
+// before anything is sent.
+func TestLedgerBundleDownload(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		e := newLedgerEnv(t, db)
+		e.receive("2")
+		e.seal()
+		status, h, body := e.get(actor.Admin, "/api/v1/ledger/bundle?log=orders", "")
+		if status != 422 || h.Get("Content-Disposition") != "" {
+			t.Fatalf("bad log: %d %v %s", status, h, body)
+		}
+		for _, log := range []string{"all", "inventory_log", "activity_events"} {
+			status, h, body := e.get(actor.Admin, "/api/v1/ledger/bundle?log="+log, "")
+			if status != 200 || !strings.Contains(h.Get("Content-Disposition"), "ledger-bundle-"+log) {
+				t.Fatalf("%s: %d %v %s", log, status, h, body)
+			}
+			rep, err := ledger.VerifyBundle(bytes.NewReader(body), []string{e.sealer.Key.Verifier})
+			if err != nil || rep.Entries == 0 {
+				t.Fatalf("%s bundle does not verify: %+v %v", log, rep, err)
+			}
+		}
+		if status, _, _ := e.get(actor.Operator, "/api/v1/ledger/bundle?log=activity_events", ""); status != 403 {
+			t.Fatalf("an operator took the activity log out: %d", status)
+		}
+		events, err := activity.List(e.f.Ctx, db, activity.Filter{Action: activity.Export, EntityType: "ledger", Limit: 10})
+		if err != nil || len(events.Events) != 3 {
+			t.Fatalf("want 3 export events, got %d (%v)", len(events.Events), err)
+		}
+	})
 }

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/store"
@@ -137,7 +138,15 @@ func WriteBundle(ctx context.Context, db *store.DB, w io.Writer, sel BundleSelec
 		return stats, err
 	}
 	fmt.Fprintf(bw, "{\"end\":%d,\"unsealed\":%d}\n", stats.Entries, stats.Unsealed)
-	return stats, bw.Flush()
+	if err := bw.Flush(); err != nil {
+		return stats, err
+	}
+	// Taking the trail out is itself on the trail, as every export is.
+	err = activity.RecordNow(context.WithoutCancel(ctx), db, activity.Event{Action: activity.Export, Category: activity.Audit,
+		EntityType: "ledger", EntityID: fmt.Sprint(ws),
+		New:         map[string]any{"selection": h.Selection, "entries": stats.Entries, "tree_size": stats.Size},
+		Description: fmt.Sprintf("exported a ledger bundle (%s) of %d entries against the checkpoint of size %d", h.Selection, stats.Entries, stats.Size)})
+	return stats, err
 }
 
 type bundleWriter struct {

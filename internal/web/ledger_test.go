@@ -97,6 +97,20 @@ func TestLedgerPage(t *testing.T) {
 			!strings.Contains(page, cp.SignedAt.UTC().Format("2006-01-02 15:04:05")) || strings.Contains(page, "Last verification") {
 			t.Fatalf("ledger page after sealing: %d\n%s", status, page)
 		}
+		// The bundle links download what verifies offline.
+		for _, id := range []string{"bundle-all", "bundle-inventory", "bundle-activity"} {
+			m := regexp.MustCompile(`href="([^"]+)" download id="` + id + `"`).FindStringSubmatch(page)
+			if m == nil {
+				t.Fatalf("no %s link", id)
+			}
+			status, body := auditor.get(html.UnescapeString(m[1]))
+			if status != 200 {
+				t.Fatalf("%s: %d %s", id, status, body)
+			}
+			if rep, err := ledger.VerifyBundle(strings.NewReader(body), []string{firstKey}); err != nil || rep.Entries == 0 {
+				t.Fatalf("%s does not verify: %+v %v", id, rep, err)
+			}
+		}
 		if status, _ := manager.get("/settings/ledger"); status != 403 {
 			t.Errorf("a manager saw the ledger page: %d", status)
 		}
