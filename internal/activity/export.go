@@ -68,18 +68,19 @@ func WriteExport(ctx context.Context, db *store.DB, f Filter, format ExportForma
 	return 0, fault.Field("format", "must be csv or pdf")
 }
 
-// csvColumns are the columns of the CSV export: every recorded field.
+// csvColumns are the columns of the CSV export: every recorded field, then
+// the event's place in its workspace's ledger (empty until it is sealed).
 var csvColumns = []export.Column{
 	{Title: "ID", Kind: export.Integer}, {Title: "Timestamp", Kind: export.Time}, {Title: "Actor kind", Kind: export.Text},
 	{Title: "Actor ID", Kind: export.Integer}, {Title: "Actor", Kind: export.Text}, {Title: "Action", Kind: export.Text},
 	{Title: "Category", Kind: export.Text}, {Title: "Entity type", Kind: export.Text}, {Title: "Entity ID", Kind: export.Text},
 	{Title: "Description", Kind: export.Text}, {Title: "Old values", Kind: export.Text}, {Title: "New values", Kind: export.Text},
 	{Title: "IP address", Kind: export.Text}, {Title: "User agent", Kind: export.Text}, {Title: "Request ID", Kind: export.Text},
-	{Title: "Reported by", Kind: export.Text},
+	{Title: "Reported by", Kind: export.Text}, {Title: "Ledger sequence", Kind: export.Integer},
 }
 
 // csvRow is an event as a row of csvColumns.
-func csvRow(ev Event) []any {
+func csvRow(ev Event, seq sequence) []any {
 	var actorID any
 	if ev.ActorID != 0 {
 		actorID = ev.ActorID
@@ -89,7 +90,7 @@ func csvRow(ev Event) []any {
 		reported = ev.ReportedByKind + " " + strconv.FormatInt(ev.ReportedByID, 10) + " " + ev.ReportedByName
 	}
 	return []any{ev.ID, ev.OccurredAt, ev.ActorKind, actorID, ev.ActorName, string(ev.Action), string(ev.Category),
-		ev.EntityType, ev.EntityID, ev.Description, jsonText(ev.Old), jsonText(ev.New), ev.IP, ev.UserAgent, ev.RequestID, reported}
+		ev.EntityType, ev.EntityID, ev.Description, jsonText(ev.Old), jsonText(ev.New), ev.IP, ev.UserAgent, ev.RequestID, reported, seq.cell()}
 }
 
 func jsonText(v any) string {
@@ -104,8 +105,8 @@ func exportCSV(ctx context.Context, db *store.DB, workspaceID int64, f Filter, l
 	if err != nil {
 		return 0, err
 	}
-	n, err := exportEvents(ctx, db, workspaceID, f, CSV, 0, func(ev Event) error {
-		return table.WriteRow(csvRow(ev))
+	n, err := exportEvents(ctx, db, workspaceID, f, CSV, 0, func(ev Event, seq sequence) error {
+		return table.WriteRow(csvRow(ev, seq))
 	})
 	if err != nil {
 		// Not closed: what is still buffered never reaches w, so an error
@@ -120,14 +121,14 @@ var pdfColumns = []export.Column{
 	{Title: "Time", Kind: export.Time, Width: 17}, {Title: "Actor", Kind: export.Text, Width: 16},
 	{Title: "Action", Kind: export.Text, Width: 12}, {Title: "Entity", Kind: export.Text, Width: 16},
 	{Title: "Description", Kind: export.Text, Width: 30}, {Title: "Changes", Kind: export.Text, Width: 40},
-	{Title: "IP address", Kind: export.Text, Width: 14},
+	{Title: "IP address", Kind: export.Text, Width: 14}, {Title: "Ledger sequence", Kind: export.Integer, Width: 10},
 }
 
 // pdfRow is an event as a row of pdfColumns.
-func pdfRow(ev Event) []any {
+func pdfRow(ev Event, seq sequence) []any {
 	entity := strings.TrimSpace(ev.EntityType + " " + ev.EntityID)
 	return []any{ev.OccurredAt, ev.ActorName + " (" + ev.ActorKind + ")", string(ev.Action), entity, ev.Description,
-		changesText(ev), ev.IP}
+		changesText(ev), ev.IP, seq.cell()}
 }
 
 // changesText is an event's changes as "field: before → after" lines.
@@ -162,8 +163,8 @@ func exportPDF(ctx context.Context, db *store.DB, workspaceID int64, f Filter, l
 	if err != nil {
 		return 0, err
 	}
-	n, err := exportEvents(ctx, db, workspaceID, f, PDF, export.MaxPDFRows+1, func(ev Event) error {
-		return table.WriteRow(pdfRow(ev))
+	n, err := exportEvents(ctx, db, workspaceID, f, PDF, export.MaxPDFRows+1, func(ev Event, seq sequence) error {
+		return table.WriteRow(pdfRow(ev, seq))
 	})
 	if errors.Is(err, export.ErrTooManyRows) {
 		return n, fault.New(fault.Invalid, "more than %d events match; narrow the filters or export CSV", export.MaxPDFRows)
@@ -183,12 +184,50 @@ func exportPDF(ctx context.Context, db *store.DB, workspaceID int64, f Filter, l
 // the whole download.
 const exportBatch = 500
 
+// sequence is an event's place in its workspace's ledger, if it is sealed.
+type sequence struct {
+	n      int64
+	sealed bool
+}
+
+// cell is the sequence as an export cell: empty until sealed.
+func (s sequence) cell() any {
+	if !s.sealed {
+		return nil
+	}
+	return s.n
+}
+
+// ledgerSequences reads the ledger sequences of those of the workspace's
+// events ids that are sealed, in one query. (The ledger package, which
+// imports this one, owns the table; this reads it directly.)
+func ledgerSequences(ctx context.Context, db *store.DB, workspaceID int64, ids []int64) (map[int64]int64, error) {
+	out := make(map[int64]int64, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	w := store.NewWhere("workspace_id = ?", workspaceID).And("log = 'activity_events'").And(store.In(db, "entry_id", ids))
+	rows, err := db.Read().QueryContext(ctx, `SELECT entry_id, seq FROM ledger_leaves WHERE `+w.String(), w.Args...)
+	if err != nil {
+		return nil, fmt.Errorf("activity: ledger sequences: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, seq int64
+		if err := rows.Scan(&id, &seq); err != nil {
+			return nil, err
+		}
+		out[id] = seq
+	}
+	return out, rows.Err()
+}
+
 // exportEvents streams every event of workspaceID matching f (its paging
-// ignored), newest first, to fn, stopping after maxRows (0: no cap) or at
-// fn's first error, and then records an EXPORT event with the format and
-// the number of rows written, also when the export stopped early. It
-// returns the number of rows written.
-func exportEvents(ctx context.Context, db *store.DB, workspaceID int64, f Filter, format ExportFormat, maxRows int, fn func(Event) error) (int, error) {
+// ignored), newest first, with its ledger sequence, to fn, stopping after
+// maxRows (0: no cap) or at fn's first error, and then records an EXPORT
+// event with the format and the number of rows written, also when the
+// export stopped early. It returns the number of rows written.
+func exportEvents(ctx context.Context, db *store.DB, workspaceID int64, f Filter, format ExportFormat, maxRows int, fn func(Event, sequence) error) (int, error) {
 	page := f
 	page.Skip, page.After, page.Limit = 0, nil, exportBatch
 	n := 0
@@ -199,11 +238,23 @@ func exportEvents(ctx context.Context, db *store.DB, workspaceID int64, f Filter
 			streamErr = err
 			break
 		}
+		// One lookup per batch, after its events were read: an event
+		// sealed in between shows its sequence, one not sealed yet none.
+		ids := make([]int64, len(res.Events))
+		for i, ev := range res.Events {
+			ids[i] = ev.ID
+		}
+		seqs, err := ledgerSequences(ctx, db, workspaceID, ids)
+		if err != nil {
+			streamErr = err
+			break
+		}
 		for _, ev := range res.Events {
 			if maxRows > 0 && n >= maxRows {
 				break
 			}
-			if streamErr = fn(ev); streamErr != nil {
+			seq, sealed := seqs[ev.ID]
+			if streamErr = fn(ev, sequence{n: seq, sealed: sealed}); streamErr != nil {
 				break
 			}
 			n++

@@ -2,7 +2,9 @@ package activity_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/ledger"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/storetest"
 )
@@ -28,9 +31,9 @@ func TestParseExportFormat(t *testing.T) {
 	}
 }
 
-// WriteExport writes the chosen format with times in the given zone,
-// records the export, and refuses before writing a byte whoever may not
-// read the log.
+// WriteExport writes the chosen format with times in the given zone and
+// each event's ledger sequence (empty until sealed), records the export,
+// and refuses before writing a byte whoever may not read the log.
 func TestWriteExport(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		s := seed(t, db)
@@ -38,12 +41,31 @@ func TestWriteExport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The seeded events sealed, one older one recorded after that not.
+		if _, err := newSealer(t, db).Seal(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		unsealed := activity.Event{WorkspaceID: s.f.Workspace.ID, OccurredAt: time.Date(2025, 12, 31, 9, 0, 0, 0, time.UTC), ActorKind: "user",
+			ActorID: 101, ActorName: "Alice", Action: activity.Read, Category: activity.Products, EntityType: "products", EntityID: "7"}
+		if err := db.InTx(context.Background(), func(tx *store.Tx) error {
+			_, err := activity.Record(context.Background(), tx, unsealed)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		seqs, err := ledger.Sequences(s.f.Ctx, db, ledger.ActivityEvents, []int64{s.ids["alice-update-product"], s.ids["alice-create-product"]})
+		if err != nil || len(seqs) != 2 {
+			t.Fatalf("sequences %v: %v", seqs, err)
+		}
 		var csv bytes.Buffer
 		n, err := activity.WriteExport(s.f.Ctx, db, activity.Filter{EntityType: "products"}, activity.CSV, berlin, &csv)
 		lines := strings.Split(strings.TrimSuffix(csv.String(), "\r\n"), "\r\n")
-		if err != nil || n != 2 || len(lines) != 3 || !strings.HasPrefix(lines[0], "ID,Timestamp,") ||
-			!strings.Contains(lines[1], ",2026-01-02T04:00:00+01:00,user,101,Alice,UPDATE,products,products,7,") {
-			t.Fatalf("CSV export (%d rows, %v):\n%s", n, err, csv.String())
+		if err != nil || n != 3 || len(lines) != 4 || !strings.HasPrefix(lines[0], "ID,Timestamp,") || !strings.HasSuffix(lines[0], ",Reported by,Ledger sequence") ||
+			!strings.Contains(lines[1], ",2026-01-02T04:00:00+01:00,user,101,Alice,UPDATE,products,products,7,") ||
+			!strings.HasSuffix(lines[1], fmt.Sprintf(",%d", seqs[s.ids["alice-update-product"]])) ||
+			!strings.HasSuffix(lines[2], fmt.Sprintf(",%d", seqs[s.ids["alice-create-product"]])) ||
+			!strings.Contains(lines[3], ",2025-12-31T10:00:00+01:00,user,101,Alice,READ,") || !strings.HasSuffix(lines[3], ",,") {
+			t.Fatalf("CSV export (%d rows, %v, sequences %v):\n%s", n, err, seqs, csv.String())
 		}
 		var pdf bytes.Buffer
 		if n, err := activity.WriteExport(s.f.Ctx, db, activity.Filter{}, activity.PDF, berlin, &pdf); err != nil || n == 0 || !bytes.HasPrefix(pdf.Bytes(), []byte("%PDF-")) {
@@ -55,7 +77,7 @@ func TestWriteExport(t *testing.T) {
 		}
 		var vals map[string]any
 		json.Unmarshal(ex.Events[1].New.(json.RawMessage), &vals)
-		if vals["format"] != "csv" || vals["rows"] != float64(2) || vals["entity_type"] != "products" || vals["complete"] != true {
+		if vals["format"] != "csv" || vals["rows"] != float64(3) || vals["entity_type"] != "products" || vals["complete"] != true {
 			t.Errorf("EXPORT event of the CSV: %v", vals)
 		}
 

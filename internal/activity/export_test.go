@@ -18,11 +18,17 @@ func SummarizeCounts(ctx context.Context, db *store.DB, workspaceID int64, f Fil
 func LastClosedDay(now time.Time) int64 { return lastClosedDay(now) }
 
 // ExportEvents is the stream under WriteExport, so tests can see what it
-// hands the writers, in which order, and where a cap stops it.
-func ExportEvents(ctx context.Context, db *store.DB, f Filter, format ExportFormat, maxRows int, fn func(Event) error) (int, error) {
+// hands the writers, in which order, and where a cap stops it. fn gets
+// each event's ledger sequence, or -1 when it is not sealed yet.
+func ExportEvents(ctx context.Context, db *store.DB, f Filter, format ExportFormat, maxRows int, fn func(ev Event, seq int64) error) (int, error) {
 	a, err := actor.Require(ctx, ViewPermission)
 	if err != nil {
 		return 0, err
 	}
-	return exportEvents(ctx, db, a.WorkspaceID, f, format, maxRows, fn)
+	return exportEvents(ctx, db, a.WorkspaceID, f, format, maxRows, func(ev Event, seq sequence) error {
+		if !seq.sealed {
+			return fn(ev, -1)
+		}
+		return fn(ev, seq.n)
+	})
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/ledger"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/storetest"
 )
@@ -338,33 +339,54 @@ func TestReportManualEntry(t *testing.T) {
 func TestExportStreamsAndRecords(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		s := seed(t, db)
-		// More events than one export batch, to cross batch boundaries.
-		err := db.InTx(context.Background(), func(tx *store.Tx) error {
-			for i := 0; i < 1203; i++ {
-				if _, err := activity.Record(s.f.Ctx, tx, activity.Event{Action: activity.Update, Category: activity.Inventory,
-					EntityType: "inventory", EntityID: "1", OccurredAt: time.Date(2026, 2, 1, 0, 0, i, 0, time.UTC)}); err != nil {
-					return err
+		// More events than one export batch, to cross batch boundaries;
+		// the first 900 sealed, the newer ones not yet.
+		record := func(from, to int) error {
+			return db.InTx(context.Background(), func(tx *store.Tx) error {
+				for i := from; i < to; i++ {
+					if _, err := activity.Record(s.f.Ctx, tx, activity.Event{Action: activity.Update, Category: activity.Inventory,
+						EntityType: "inventory", EntityID: "1", OccurredAt: time.Date(2026, 2, 1, 0, 0, i, 0, time.UTC)}); err != nil {
+						return err
+					}
 				}
-			}
-			return nil
-		})
-		if err != nil {
+				return nil
+			})
+		}
+		if err := record(0, 900); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := newSealer(t, db).Seal(context.Background()); err != nil || n < 900 {
+			t.Fatalf("sealed %d: %v", n, err)
+		}
+		if err := record(900, 1203); err != nil {
 			t.Fatal(err)
 		}
 		var seen []int64
-		n, err := activity.ExportEvents(s.f.Ctx, db, activity.Filter{EntityType: "inventory", Limit: 5, Skip: 9}, "csv", 0, func(ev activity.Event) error {
+		seqOf := map[int64]int64{}
+		n, err := activity.ExportEvents(s.f.Ctx, db, activity.Filter{EntityType: "inventory", Limit: 5, Skip: 9}, "csv", 0, func(ev activity.Event, seq int64) error {
 			seen = append(seen, ev.ID)
+			seqOf[ev.ID] = seq
 			return nil
 		})
 		if err != nil || n != 1203 || len(seen) != 1203 {
 			t.Fatalf("exported %d (%d seen): %v", n, len(seen), err)
+		}
+		// Each event's sequence is the ledger's, -1 for the 303 not sealed.
+		sealed, err := ledger.Sequences(s.f.Ctx, db, ledger.ActivityEvents, seen)
+		if err != nil || len(sealed) != 900 {
+			t.Fatalf("%d of the exported events sealed: %v", len(sealed), err)
+		}
+		for _, id := range seen {
+			if want, ok := sealed[id]; ok && seqOf[id] != want || !ok && seqOf[id] != -1 {
+				t.Fatalf("event %d: sequence %d, ledger says %d (sealed: %v)", id, seqOf[id], want, ok)
+			}
 		}
 		for i := 1; i < len(seen); i++ {
 			if seen[i] >= seen[i-1] {
 				t.Fatalf("not newest first at %d", i)
 			}
 		}
-		n, _ = activity.ExportEvents(s.f.Ctx, db, activity.Filter{EntityType: "inventory"}, "pdf", 600, func(activity.Event) error { return nil })
+		n, _ = activity.ExportEvents(s.f.Ctx, db, activity.Filter{EntityType: "inventory"}, "pdf", 600, func(activity.Event, int64) error { return nil })
 		if n != 600 {
 			t.Errorf("capped export wrote %d", n)
 		}

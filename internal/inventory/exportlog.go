@@ -47,6 +47,8 @@ func (f ExportFormat) ContentType() string {
 // exportColumns puts the seed's columns first (SKU, Quantity, Unit, Action
 // type, User, Station, Timestamp) and the rest of each entry after them.
 // Timestamp is the recorded time; Effective at is when the movement happened.
+// Ledger sequence is the entry's place in its workspace's ledger, empty
+// until the sealer has sealed it.
 var exportColumns = []export.Column{
 	{Title: "SKU", Kind: export.Text, Width: 16},
 	{Title: "Quantity", Kind: export.Number},
@@ -67,6 +69,7 @@ var exportColumns = []export.Column{
 	{Title: "Idempotency key", Kind: export.Text, Width: 20},
 	{Title: "Record", Kind: export.Integer, Width: 10},
 	{Title: "Entry", Kind: export.Integer, Width: 10},
+	{Title: "Ledger sequence", Kind: export.Integer, Width: 10},
 }
 
 // ExportLog streams every entry matching f (newest first) to w as XLSX or
@@ -121,20 +124,30 @@ func ExportLog(ctx context.Context, db *store.DB, f LogFilter, format ExportForm
 }
 
 // What the export reads of an entry: the columns it shows and nothing else,
-// numbers first (exportInts, in the order of the x* constants), then text
-// (exportTexts). On SQLite every column costs a few driver calls per row,
-// each taking the connection's mutex, and its text a string allocation, so
-// all of them are read there as one text, joined by the unit separator
-// U+001F (see splitJoined); that takes half the CPU of reading them one by
-// one.
+// numbers first (exportInts and the ledger sequence, in the order of the x*
+// constants), then text (exportTexts). On SQLite every column costs a few
+// driver calls per row, each taking the connection's mutex, and its text a
+// string allocation, so all of them are read there as one text, joined by
+// the unit separator U+001F (see splitJoined); that takes half the CPU of
+// reading them one by one.
 const (
-	exportInts     = `id, unit_scale, record_id, change, record_level, location_level, recorded_at, effective_at`
-	exportTexts    = `sku, unit, location_path, lot, movement, action, actor_kind, actor_name, reason, reference, idempotency_key`
-	exportSeparate = exportInts + ", " + exportTexts
-	// exportJoined is both as one column, what SQLite reads. concat_ws
-	// would leave out a NULL, but every one of these columns is NOT NULL.
-	exportJoined  = "concat_ws('\x1f', " + exportInts + ", " + exportTexts + ")"
-	textSeparator = '\x1f'
+	exportInts  = `id, unit_scale, record_id, change, record_level, location_level, recorded_at, effective_at`
+	exportTexts = `sku, unit, location_path, lot, movement, action, actor_kind, actor_name, reason, reference, idempotency_key`
+	// sealedSeq is the entry's ledger sequence, NULL until it is sealed:
+	// one probe of the unique index ledger_leaves_entry per row.
+	sealedSeq = `(SELECT seq FROM ledger_leaves WHERE ledger_leaves.workspace_id = inventory_log.workspace_id
+		AND ledger_leaves.log = 'inventory_log' AND ledger_leaves.entry_id = inventory_log.id)`
+	exportSeparate = exportInts + ", " + sealedSeq + ", " + exportTexts
+	// exportJoined is all of them as one column, what SQLite reads.
+	// concat_ws would leave out a NULL: every one of these columns is NOT
+	// NULL, and an unsealed entry's sequence is read as -1.
+	exportJoined = "concat_ws('\x1f', " + exportInts + ", COALESCE(" + sealedSeq + ", -1), " + exportTexts + ")"
+	// exportJoinedByRange is exportJoined for a whole log read in id
+	// chunks: there each chunk's sequences are read beforehand in one range
+	// scan of the index (readSealed), cheaper than a probe per row, and the
+	// column holds only the placeholder -1.
+	exportJoinedByRange = "concat_ws('\x1f', " + exportInts + ", -1, " + exportTexts + ")"
+	textSeparator       = '\x1f'
 )
 
 // Numbers, as read.
@@ -147,6 +160,7 @@ const (
 	xLocationLevel
 	xRecordedAt
 	xEffectiveAt
+	xSeq // -1 (or NULL on PostgreSQL): not sealed yet
 	numInts
 )
 
@@ -186,6 +200,48 @@ type logBatch struct {
 	ptrs []any // &vals[i], for Scan
 	n    int   // rows filled
 	last bool  // the last batch of its chunk
+	// sealed holds the sequences of the batch's chunk when they were read
+	// apart from its rows (nil: they are in the rows).
+	sealed *sealedRange
+}
+
+// sealedRange is the ledger sequences of the entries with ids lo to
+// lo+len(seq)-1: seq[id-lo], or -1 for an entry not sealed yet.
+type sealedRange struct {
+	lo  int64
+	seq []int64
+}
+
+func (s *sealedRange) at(id int64) int64 {
+	if i := id - s.lo; i >= 0 && i < int64(len(s.seq)) {
+		return s.seq[i]
+	}
+	return -1
+}
+
+// readSealed reads the ledger sequences of the workspace's entries with ids
+// lo to hi, in one scan of a range of ledger_leaves_entry.
+func readSealed(ctx context.Context, q store.Querier, workspaceID, lo, hi int64) (*sealedRange, error) {
+	s := &sealedRange{lo: lo, seq: make([]int64, max(hi-lo+1, 0))}
+	for i := range s.seq {
+		s.seq[i] = -1
+	}
+	rows, err := q.QueryContext(ctx, `SELECT entry_id, seq FROM ledger_leaves
+		WHERE workspace_id = $1 AND log = 'inventory_log' AND entry_id >= $2 AND entry_id <= $3`, workspaceID, lo, hi)
+	if err != nil {
+		return nil, fmt.Errorf("inventory: export: ledger sequences: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, seq int64
+		if err := rows.Scan(&id, &seq); err != nil {
+			return nil, err
+		}
+		if i := id - lo; i >= 0 && i < int64(len(s.seq)) {
+			s.seq[i] = seq
+		}
+	}
+	return s, rows.Err()
 }
 
 // logReader is one reading goroutine's batches: filled ones in full
@@ -224,6 +280,10 @@ func writeLog(ctx context.Context, db *store.DB, workspaceID int64, f LogFilter,
 	// Chunks are read by transactions of their own: together they see
 	// every entry up to the last id only where ids are in commit order.
 	byID := whole && db.IDsInCommitOrder()
+	byRange := byID && joined
+	if byRange {
+		columns = exportJoinedByRange
+	}
 	query, args, err := logQuery(ctx, q, workspaceID, f, columns, 0, byID)
 	if err != nil {
 		return 0, err
@@ -261,7 +321,15 @@ func writeLog(ctx context.Context, db *store.DB, workspaceID int64, f LogFilter,
 			defer wg.Done()
 			defer close(rd.full)
 			for k := r; k < len(chunks); k += len(readers) {
-				if rd.err = readLog(ctx, q, query, chunks[k], ncols, batchRows, rd); rd.err != nil {
+				var sealed *sealedRange
+				if byRange {
+					// Read before the rows: an entry sealed in between
+					// shows as not sealed yet, as it was a moment ago.
+					if sealed, rd.err = readSealed(ctx, q, workspaceID, chunks[k][1].(int64), chunks[k][2].(int64)); rd.err != nil {
+						return
+					}
+				}
+				if rd.err = readLog(ctx, q, query, chunks[k], ncols, batchRows, sealed, rd); rd.err != nil {
 					return
 				}
 			}
@@ -284,13 +352,13 @@ write:
 				break write // the reader failed; its error is below
 			}
 			for r := 0; r < b.n && err == nil; r++ {
-				if err = rw.write(b.vals[r*ncols : (r+1)*ncols]); err == nil {
+				if err = rw.write(b.vals[r*ncols:(r+1)*ncols], b.sealed); err == nil {
 					rows++
 				}
 			}
 			last := b.last
 			clear(b.vals[:b.n*ncols]) // drop the strings
-			b.n, b.last = 0, false
+			b.n, b.last, b.sealed = 0, false, nil
 			rd.free <- b
 			if err != nil {
 				break write
@@ -313,8 +381,9 @@ write:
 }
 
 // readLog runs the query for one chunk and hands its rows over in batches
-// from rd.free, the last one marked, until the rows run out or ctx ends.
-func readLog(ctx context.Context, q store.Querier, query string, args []any, ncols, batchRows int, rd *logReader) error {
+// from rd.free, the last one marked and each carrying sealed, until the
+// rows run out or ctx ends.
+func readLog(ctx context.Context, q store.Querier, query string, args []any, ncols, batchRows int, sealed *sealedRange, rd *logReader) error {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
@@ -325,6 +394,7 @@ func readLog(ctx context.Context, q store.Querier, query string, args []any, nco
 		if b == nil {
 			select {
 			case b = <-rd.free:
+				b.sealed = sealed
 			case <-ctx.Done():
 				return ctx.Err()
 			}
@@ -371,7 +441,9 @@ type logRowWriter struct {
 	systemName, systemLabel string
 }
 
-func (rw *logRowWriter) write(v []any) error {
+// write writes the values read of one entry; sealed, when not nil, has
+// its ledger sequence.
+func (rw *logRowWriter) write(v []any, sealed *sealedRange) error {
 	var ints [numInts]int64
 	var texts [numTexts]string
 	if len(v) == 1 {
@@ -396,6 +468,11 @@ func (rw *logRowWriter) write(v []any) error {
 				ints[i] = x
 			case int32:
 				ints[i] = int64(x)
+			case nil:
+				if i != xSeq {
+					return fmt.Errorf("inventory: export: column %d: unexpected NULL from the driver", i)
+				}
+				ints[i] = -1
 			default:
 				return fmt.Errorf("inventory: export: column %d: unexpected %T from the driver", i, x)
 			}
@@ -432,7 +509,14 @@ func (rw *logRowWriter) write(v []any) error {
 	r[8], r[9], r[10] = export.Micros(ints[xEffectiveAt]), export.Str(texts[tLocation]), export.Str(texts[tLot])
 	r[11], r[12] = quantityValue(ints[xRecordLevel], scale), quantityValue(ints[xLocationLevel], scale)
 	r[13], r[14], r[15], r[16] = export.Str(texts[tMovement]), export.Str(texts[tReason]), export.Str(texts[tReference]), export.Str(texts[tIdempotencyKey])
-	r[17], r[18] = export.Int(ints[xRecord]), export.Int(ints[xID])
+	r[17], r[18], r[19] = export.Int(ints[xRecord]), export.Int(ints[xID]), export.Value{}
+	seq := ints[xSeq]
+	if sealed != nil {
+		seq = sealed.at(ints[xID])
+	}
+	if seq >= 0 {
+		r[19] = export.Int(seq)
+	}
 	return rw.w.WriteValues(r)
 }
 

@@ -6,12 +6,14 @@ import (
 	"context"
 	"errors"
 	"io"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/export"
 	"github.com/stocktrail/stocktrail/internal/inventory"
+	"github.com/stocktrail/stocktrail/internal/ledger"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/storetest"
 	"github.com/stocktrail/stocktrail/internal/workspace"
@@ -21,7 +23,9 @@ import (
 // the rows built from the change log's own Entry values: every party kind,
 // decimals of several scales, negative changes, backdated entries, text
 // that needs quoting or the formula guard, in a workspace time zone with
-// daylight saving time, through an export bigger than one read batch.
+// daylight saving time, through an export bigger than one read batch, with
+// the older half of the log sealed (its ledger sequences shown) and the
+// newer half not yet.
 func TestExportLogMatchesEntries(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(t, db)
@@ -50,7 +54,13 @@ func TestExportLogMatchesEntries(t *testing.T) {
 			Options: inventory.Options{Reason: "unit\x1fseparator", Reference: "\x1f"}}); err != nil {
 			t.Fatal(err)
 		}
+		sealer := newSealer(t, db)
 		for i := range 700 { // more than one read batch
+			if i == 350 {
+				if n, err := sealer.Seal(context.Background()); err != nil || n == 0 {
+					t.Fatalf("sealed %d: %v", n, err)
+				}
+			}
 			ctx, rec, qty := w.ctx, bolt.ID, "1"
 			switch i % 3 {
 			case 1:
@@ -130,7 +140,7 @@ func exportFromEntries(t *testing.T, w *world, f inventory.LogFilter, format inv
 		{Title: "Location", Kind: export.Text, Width: 20}, {Title: "Lot", Kind: export.Text, Width: 12}, {Title: "Record level after", Kind: export.Number},
 		{Title: "Location level after", Kind: export.Number}, {Title: "Movement", Kind: export.Text, Width: 14}, {Title: "Reason", Kind: export.Text, Width: 30},
 		{Title: "Reference", Kind: export.Text, Width: 20}, {Title: "Idempotency key", Kind: export.Text, Width: 20}, {Title: "Record", Kind: export.Integer, Width: 10},
-		{Title: "Entry", Kind: export.Integer, Width: 10}}
+		{Title: "Entry", Kind: export.Integer, Width: 10}, {Title: "Ledger sequence", Kind: export.Integer, Width: 10}}
 	var buf bytes.Buffer
 	var tw export.TableWriter
 	if format == inventory.CSV {
@@ -141,14 +151,26 @@ func exportFromEntries(t *testing.T, w *world, f inventory.LogFilter, format inv
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
+	n, sealed := 0, 0
 	for {
 		f.Limit = inventory.MaxPage
 		page, err := inventory.ListLog(w.ctx, w.db, f)
 		if err != nil {
 			t.Fatal(err)
 		}
+		ids := make([]int64, len(page.Entries))
+		for i, e := range page.Entries {
+			ids[i] = e.ID
+		}
+		seqs, err := ledger.Sequences(w.ctx, w.db, ledger.InventoryLog, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, e := range page.Entries {
+			var seq any // empty until sealed
+			if s, ok := seqs[e.ID]; ok {
+				seq, sealed = s, sealed+1
+			}
 			var user, station, key any = "", "", ""
 			switch e.ActorKind {
 			case "user":
@@ -161,7 +183,7 @@ func exportFromEntries(t *testing.T, w *world, f inventory.LogFilter, format inv
 				user = e.ActorName + " (system)"
 			}
 			row := []any{e.SKU, e.ChangeText(), e.Unit, string(e.Action), user, station, e.RecordedAt, key, e.EffectiveAt, e.LocationPath, e.Lot,
-				e.RecordLevelText(), e.LocationLevelText(), e.Movement, e.Reason, e.Reference, e.IdempotencyKey, e.RecordID, e.ID}
+				e.RecordLevelText(), e.LocationLevelText(), e.Movement, e.Reason, e.Reference, e.IdempotencyKey, e.RecordID, e.ID, seq}
 			if err := tw.WriteRow(row); err != nil {
 				t.Fatal(err)
 			}
@@ -177,7 +199,24 @@ func exportFromEntries(t *testing.T, w *world, f inventory.LogFilter, format inv
 	if err := tw.Close(); err != nil {
 		t.Fatal(err)
 	}
+	if f == (inventory.LogFilter{}) && (sealed == 0 || sealed == n) {
+		t.Fatalf("%d of %d entries sealed: the export must show both kinds", sealed, n)
+	}
 	return buf.String(), n
+}
+
+// newSealer is a ledger sealer for db with a key of its own.
+func newSealer(t *testing.T, db *store.DB) *ledger.Sealer {
+	t.Helper()
+	key, err := ledger.LoadOrCreateKeyFile(filepath.Join(t.TempDir(), "ledger.key"), "test-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &ledger.Sealer{DB: db, Key: key}
+	if err := s.Register(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // sameXLSXSheet compares the worksheet XML of two workbooks (the other parts
