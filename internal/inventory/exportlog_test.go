@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -203,6 +204,41 @@ func exportFromEntries(t *testing.T, w *world, f inventory.LogFilter, format inv
 		t.Fatalf("%d of %d entries sealed: the export must show both kinds", sealed, n)
 	}
 	return buf.String(), n
+}
+
+// checkSequences checks that the exported rows (columns as exportColumns;
+// Entry is column 18) show in their last column the ledger sequence that
+// ledger.Sequences gives their entry, or nothing for one not sealed, and
+// that sealed of them are sealed.
+func checkSequences(t *testing.T, w *world, rows [][]string, sealed int) {
+	t.Helper()
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		if len(r) != 20 {
+			t.Fatalf("row of %d columns: %q", len(r), r)
+		}
+		id, err := strconv.ParseInt(r[18], 10, 64)
+		if err != nil {
+			t.Fatalf("entry id %q: %v", r[18], err)
+		}
+		ids[i] = id
+	}
+	seqs, err := ledger.Sequences(w.ctx, w.db, ledger.InventoryLog, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seqs) != sealed {
+		t.Fatalf("%d of the entries sealed, want %d", len(seqs), sealed)
+	}
+	for i, r := range rows {
+		want := ""
+		if seq, ok := seqs[ids[i]]; ok {
+			want = strconv.FormatInt(seq, 10)
+		}
+		if r[19] != want {
+			t.Errorf("entry %d: ledger sequence %q, want %q", ids[i], r[19], want)
+		}
+	}
 }
 
 // newSealer is a ledger sealer for db with a key of its own.

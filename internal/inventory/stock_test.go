@@ -3,6 +3,7 @@ package inventory_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"runtime"
 	"strings"
@@ -241,6 +242,10 @@ func TestExportLog(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(t, db)
 		w.receive(t, "OIL-5", w.a1, "", "2.5")
+		sealer := newSealer(t, db)
+		if _, err := sealer.Seal(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 		var buf bytes.Buffer
 		n, err := inventory.ExportLog(w.ctx, db, inventory.LogFilter{SKU: "OIL-5"}, inventory.XLSX, &buf)
 		if err != nil || n != 2 {
@@ -268,12 +273,33 @@ func TestExportLog(t *testing.T) {
 		if rows[1][3] != "user_action" || rows[1][4] != "admin@example.com" && rows[1][4] == "" {
 			t.Fatalf("row %v", rows[1])
 		}
+		// The last column: every entry sealed, each with the ledger's
+		// sequence as a number.
+		if len(rows[0]) != 20 || rows[0][19] != "Ledger sequence" {
+			t.Fatalf("header %v", rows[0])
+		}
+		checkSequences(t, w, rows[1:], 2)
+		if typ, err := f.GetCellType("Change log", "T2"); err != nil || typ != excelize.CellTypeNumber && typ != excelize.CellTypeUnset {
+			t.Fatalf("sequence cell type %v %v", typ, err)
+		}
+		// A new record's two entries, not sealed yet: their sequences are
+		// empty.
+		w.receive(t, "BOLT-M8", w.a2, "", "4")
 		buf.Reset()
 		if _, err := inventory.ExportLog(w.ctx, db, inventory.LogFilter{}, inventory.CSV, &buf); err != nil {
 			t.Fatal(err)
 		}
-		if !strings.HasPrefix(buf.String(), "SKU,Quantity,Unit,Action type,User,Station,Timestamp,") || strings.Count(buf.String(), "\r\n") != 3 {
+		if !strings.HasPrefix(buf.String(), "SKU,Quantity,Unit,Action type,User,Station,Timestamp,") ||
+			!strings.HasSuffix(strings.SplitN(buf.String(), "\r\n", 2)[0], ",Record,Entry,Ledger sequence") || strings.Count(buf.String(), "\r\n") != 5 {
 			t.Fatalf("csv %q", buf.String())
+		}
+		records, err := csv.NewReader(&buf).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkSequences(t, w, records[1:], 2)
+		if records[1][19] != "" || records[2][19] != "" || records[3][19] == "" {
+			t.Fatalf("sequences of the unsealed and sealed entries: %q", records)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/auth"
+	"github.com/stocktrail/stocktrail/internal/ledger"
 	"github.com/stocktrail/stocktrail/internal/popplertest"
 	"github.com/stocktrail/stocktrail/internal/server"
 	"github.com/stocktrail/stocktrail/internal/store"
@@ -120,6 +122,7 @@ func TestActivityExports(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		e := newWebEnv(t, db)
 		c := e.client(t, "audrey@example.com")
+		seal(t, newSealer(t, db))
 		res, body := get(t, c, e.srv.URL+"/activity/export.csv?table_name=users&entity_id="+strconv.FormatInt(e.operator.ID, 10))
 		if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") ||
 			!strings.Contains(res.Header.Get("Content-Disposition"), "attachment") {
@@ -129,7 +132,7 @@ func TestActivityExports(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := "ID,Timestamp,Actor kind,Actor ID,Actor,Action,Category,Entity type,Entity ID,Description,Old values,New values,IP address,User agent,Request ID,Reported by"
+		want := "ID,Timestamp,Actor kind,Actor ID,Actor,Action,Category,Entity type,Entity ID,Description,Old values,New values,IP address,User agent,Request ID,Reported by,Ledger sequence"
 		if got := strings.Join(records[0], ","); got != want {
 			t.Errorf("CSV header %q", got)
 		}
@@ -137,6 +140,14 @@ func TestActivityExports(t *testing.T) {
 		if len(records) != 4 || records[1][5] != "UPDATE" || records[2][5] != "ROLE_CHANGE" || records[3][5] != "CREATE" ||
 			records[2][10] != `{"role":"operator"}` || records[2][11] != `{"role":"manager"}` {
 			t.Errorf("CSV rows %q", records)
+		}
+		// All three sealed: each shows the ledger's sequence.
+		for _, r := range records[1:] {
+			id, _ := strconv.ParseInt(r[0], 10, 64)
+			seqs, err := ledger.Sequences(e.f.Ctx, db, ledger.ActivityEvents, []int64{id})
+			if seq, ok := seqs[id]; err != nil || !ok || r[16] != strconv.FormatInt(seq, 10) {
+				t.Errorf("event %d: ledger sequence %q, ledger says %v (%v)", id, r[16], seqs, err)
+			}
 		}
 		res, body = get(t, c, e.srv.URL+"/activity/export.pdf?table_name=users")
 		if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(body, []byte("%PDF-")) {
@@ -187,8 +198,9 @@ func TestCredentialPagesLinkToActivity(t *testing.T) {
 
 // recordExportProbe records events with fixed fields and awkward text
 // (commas, quotes, line breaks, a leading =, no actor id, a reporter) about
-// the table "export_probe", and returns their ids, oldest first.
-func recordExportProbe(t *testing.T, db *store.DB, f *storetest.Fixture) []int64 {
+// the table "export_probe", and returns their ids, oldest first. The first
+// is sealed into the ledger by sealer, the second not yet.
+func recordExportProbe(t *testing.T, db *store.DB, f *storetest.Fixture, sealer *ledger.Sealer) []int64 {
 	t.Helper()
 	at := time.Date(2026, 3, 1, 9, 30, 15, 123456000, time.UTC)
 	events := []activity.Event{
@@ -201,37 +213,43 @@ func recordExportProbe(t *testing.T, db *store.DB, f *storetest.Fixture) []int64
 			Description: "plain", ReportedByKind: "api_key", ReportedByID: 3, ReportedByName: "erp"},
 	}
 	var ids []int64
-	err := db.InTx(f.Ctx, func(tx *store.Tx) error {
-		for _, ev := range events {
+	for i, ev := range events {
+		err := db.InTx(f.Ctx, func(tx *store.Tx) error {
 			id, err := activity.Record(f.Ctx, tx, ev)
-			if err != nil {
-				return err
-			}
 			ids = append(ids, id)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+		if i == 0 {
+			if _, err := sealer.Seal(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	return ids
 }
 
 // exportProbeCSV is the CSV export of recordExportProbe's events, byte for
-// byte, newest first.
-func exportProbeCSV(ids []int64) string {
-	return "ID,Timestamp,Actor kind,Actor ID,Actor,Action,Category,Entity type,Entity ID,Description,Old values,New values,IP address,User agent,Request ID,Reported by\r\n" +
-		fmt.Sprint(ids[1]) + ",2026-03-01T09:30:16.123456Z,system,,nightly,CREATE,audit,export_probe,8,plain,,,,,,api_key 3 erp\r\n" +
-		fmt.Sprint(ids[0]) + ",2026-03-01T09:30:15.123456Z,user,42,\"Zoë, \"\"Z\"\" Example\",UPDATE,inventory,export_probe,7,\"'=SUM(A1)\r\nsecond line\",\"{\"\"qty\"\":\"\"1.50\"\",\"\"note\"\":\"\"a, b\"\"}\",\"{\"\"qty\"\":\"\"2\"\"}\",10.0.0.1,probe/1,req-1,\r\n"
+// byte, newest first; seq is the first one's ledger sequence.
+func exportProbeCSV(ids []int64, seq int64) string {
+	return "ID,Timestamp,Actor kind,Actor ID,Actor,Action,Category,Entity type,Entity ID,Description,Old values,New values,IP address,User agent,Request ID,Reported by,Ledger sequence\r\n" +
+		fmt.Sprint(ids[1]) + ",2026-03-01T09:30:16.123456Z,system,,nightly,CREATE,audit,export_probe,8,plain,,,,,,api_key 3 erp,\r\n" +
+		fmt.Sprint(ids[0]) + ",2026-03-01T09:30:15.123456Z,user,42,\"Zoë, \"\"Z\"\" Example\",UPDATE,inventory,export_probe,7,\"'=SUM(A1)\r\nsecond line\",\"{\"\"qty\"\":\"\"1.50\"\",\"\"note\"\":\"\"a, b\"\"}\",\"{\"\"qty\"\":\"\"2\"\"}\",10.0.0.1,probe/1,req-1,," + fmt.Sprint(seq) + "\r\n"
 }
 
 // The CSV export is exact: header, quoting, the formula guard, empty cells.
 func TestActivityCSVExportBytes(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		e := newWebEnv(t, db)
-		ids := recordExportProbe(t, db, e.f)
+		ids := recordExportProbe(t, db, e.f, newSealer(t, db))
+		seqs, err := ledger.Sequences(e.f.Ctx, db, ledger.ActivityEvents, ids)
+		if err != nil || len(seqs) != 1 {
+			t.Fatalf("sequences %v: %v", seqs, err)
+		}
 		_, body := get(t, e.client(t, "admin@example.com"), e.srv.URL+"/activity/export.csv?table_name=export_probe")
-		if got, want := string(body), exportProbeCSV(ids); got != want {
+		if got, want := string(body), exportProbeCSV(ids, seqs[ids[0]]); got != want {
 			t.Errorf("CSV export\n got %q\nwant %q", got, want)
 		}
 	})
