@@ -3,14 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/inventory"
+	"github.com/stocktrail/stocktrail/internal/ledger"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/workspace"
 )
@@ -50,6 +53,24 @@ func TestInventoryImportExportCommands(t *testing.T) {
 	if err := run(ctx, []string{"inventory", "import", good, "--data", dir, "--reason", "count"}, &out, &out); err != nil {
 		t.Fatal(err)
 	}
+	// What is there so far sealed into the ledger; a second import not.
+	db, err = store.Open(ctx, store.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ledger.LoadOrCreateKeyFile(filepath.Join(t.TempDir(), "ledger.key"), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&ledger.Sealer{DB: db, Key: key}).Seal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	again := filepath.Join(dir, "again.csv")
+	os.WriteFile(again, []byte("sku,location,quantity\nA,WH1,6\n"), 0o600)
+	if err := run(ctx, []string{"inventory", "import", again, "--data", dir}, &out, &out); err != nil {
+		t.Fatal(err)
+	}
 	csvPath := filepath.Join(dir, "log.csv")
 	if err := run(ctx, []string{"inventory", "export", "--data", dir, "--out", csvPath, "--sku", "A"}, &out, &out); err != nil {
 		t.Fatal(err)
@@ -57,6 +78,35 @@ func TestInventoryImportExportCommands(t *testing.T) {
 	b, _ := os.ReadFile(csvPath)
 	if !strings.HasPrefix(string(b), "SKU,Quantity,Unit,Action type,User,Station,Timestamp") || !strings.Contains(string(b), "import good.csv") {
 		t.Fatalf("export: %s", b)
+	}
+	// The last column is each entry's ledger sequence, empty for the
+	// second import's entry.
+	records, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil || len(records) != 4 || records[0][19] != "Ledger sequence" {
+		t.Fatalf("export (%v): %s", err, b)
+	}
+	db, err = store.Open(ctx, store.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var ids []int64
+	for _, r := range records[1:] {
+		id, _ := strconv.ParseInt(r[18], 10, 64)
+		ids = append(ids, id)
+	}
+	seqs, err := ledger.Sequences(sys, db, ledger.InventoryLog, ids)
+	if err != nil || len(seqs) != 2 {
+		t.Fatalf("sequences %v: %v", seqs, err)
+	}
+	for i, r := range records[1:] {
+		want := ""
+		if seq, ok := seqs[ids[i]]; ok {
+			want = strconv.FormatInt(seq, 10)
+		}
+		if r[19] != want {
+			t.Errorf("entry %d: ledger sequence %q, want %q", ids[i], r[19], want)
+		}
 	}
 	if err := run(ctx, []string{"inventory", "export", "--data", dir, "--out", filepath.Join(dir, "x.pdf")}, &out, &out); err == nil {
 		t.Fatal("pdf export accepted")

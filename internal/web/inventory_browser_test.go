@@ -75,7 +75,8 @@ func TestReceiptAndExportInBrowser(t *testing.T) {
 		const r = await fetch(href);
 		const bytes = new Uint8Array(await r.arrayBuffer());
 		return [String(r.status), r.headers.get("Content-Type"), r.headers.get("Content-Disposition"),
-			String.fromCharCode(bytes[0], bytes[1]), String(bytes.length), new TextDecoder().decode(bytes.slice(0, 60))];
+			String.fromCharCode(bytes[0], bytes[1]), String(bytes.length), new TextDecoder().decode(bytes.slice(0, 60)),
+			new TextDecoder().decode(bytes).split("\r\n")[0]];
 	})`
 	xlsx, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](download+`("export-xlsx")`, chromedp.EvalAwaitPromise))
 	if err != nil {
@@ -89,7 +90,7 @@ func TestReceiptAndExportInBrowser(t *testing.T) {
 	if err != nil {
 		fail("csv download", err)
 	}
-	if csv[0] != "200" || !strings.HasPrefix(csv[5], "SKU,Quantity,Unit,Action type,User,Station,Timestamp") {
+	if csv[0] != "200" || !strings.HasPrefix(csv[5], "SKU,Quantity,Unit,Action type,User,Station,Timestamp") || !strings.HasSuffix(csv[6], ",Entry,Ledger sequence") {
 		t.Fatalf("csv download %q", csv)
 	}
 	// A file import is one event in the Activity Log; its link opens the
