@@ -71,6 +71,9 @@ func intendedDifferences() map[string]string {
 		"only on sqlite: index api_keys_workspace on api_keys (workspace_id, id)":             "PostgreSQL's primary key",
 		"only on sqlite: index inventory_log_ws on inventory_log (workspace_id, id)":          "PostgreSQL's primary key",
 		"only on sqlite: index ledger_pending_workspace on ledger_pending (workspace_id, id)": "PostgreSQL's primary key",
+		// A WITHOUT ROWID table's indexes hold its key (workspace_id, seq)
+		// on SQLite; PostgreSQL needs INCLUDE (seq) for index-only lookups.
+		`differs: index ledger_leaves_entry: sqlite "on ledger_leaves (workspace_id, log, entry_id) unique", postgres "on ledger_leaves (workspace_id, log, entry_id, seq) unique"`: "covering index",
 
 		// goose creates its version table in each dialect's own types.
 		`differs: column goose_db_version.is_applied: sqlite "integer not null", postgres "boolean not null"`:               "goose's table",

@@ -40,7 +40,9 @@ CREATE TABLE ledger_leaves (
     sealed_at    BIGINT NOT NULL,
     PRIMARY KEY (workspace_id, seq)
 );
-CREATE UNIQUE INDEX ledger_leaves_entry ON ledger_leaves (workspace_id, log, entry_id);
+-- INCLUDE (seq): exports and pages look up sequence numbers by entry
+-- without reading the table (SQLite's index holds the key, seq, anyway).
+CREATE UNIQUE INDEX ledger_leaves_entry ON ledger_leaves (workspace_id, log, entry_id) INCLUDE (seq);
 
 -- The tree's stored hashes (golang.org/x/mod/sumdb/tlog's index space).
 CREATE TABLE ledger_hashes (
