@@ -20,8 +20,11 @@ import (
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
-// sealBatch is how many pending entries one sealing transaction takes.
-const sealBatch = 2000
+// sealBatch is how many pending entries one sealing transaction takes at
+// most. Under live load a round takes what came in since the last (a few
+// thousand at most); a backlog (a bulk load, a sealer that was down) is
+// sealed in rounds this large, each one transaction with its checkpoint.
+const sealBatch = 10_000
 
 // Sealer appends newly committed entries to their workspace's tree and
 // signs a checkpoint for each tree it grew. One runs per install: the
@@ -106,8 +109,13 @@ func (s *Sealer) Seal(ctx context.Context) (int, error) {
 	}
 	total := 0
 	for _, ws := range workspaces {
+		// Each round reads on from the last pending id it took, so that it
+		// does not step again over the deleted rows before it (PostgreSQL
+		// keeps them in the index until vacuumed). An entry committed late
+		// with a lower pending id is not lost: the next Seal starts over.
+		var after int64
 		for {
-			n, err := s.sealRound(ctx, origin, ws)
+			n, last, err := s.sealRound(ctx, origin, ws, after)
 			total += n
 			if err != nil {
 				return total, fmt.Errorf("seal workspace %d: %w", ws, err)
@@ -115,6 +123,7 @@ func (s *Sealer) Seal(ctx context.Context) (int, error) {
 			if n < sealBatch {
 				break
 			}
+			after = last
 		}
 	}
 	return total, nil
@@ -141,15 +150,16 @@ type pendingEntry struct {
 	log         Log
 }
 
-// sealRound seals up to sealBatch pending entries of workspace ws in one
-// transaction: their leaves, the tree's new stored hashes and a signed
-// checkpoint, and takes them off the pending list.
-func (s *Sealer) sealRound(ctx context.Context, origin string, ws int64) (int, error) {
-	sealed := 0
+// sealRound seals up to sealBatch pending entries of workspace ws with ids
+// above after in one transaction: their leaves, the tree's new stored
+// hashes and a signed checkpoint, and takes them off the pending list. It
+// reports how many it sealed and the last pending id it took.
+func (s *Sealer) sealRound(ctx context.Context, origin string, ws, after int64) (sealed int, last int64, err error) {
 	var noteText []byte
-	err := s.DB.InTx(store.WithoutBeforeCommit(ctx), func(tx *store.Tx) error {
-		sealed, noteText = 0, nil
-		rows, err := tx.QueryContext(ctx, `SELECT id, log, entry_id FROM ledger_pending WHERE workspace_id = $1 ORDER BY id LIMIT $2`, ws, sealBatch)
+	err = s.DB.InTx(store.WithoutBeforeCommit(ctx), func(tx *store.Tx) error {
+		sealed, last, noteText = 0, after, nil
+		rows, err := tx.QueryContext(ctx, `SELECT id, log, entry_id FROM ledger_pending WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+			ws, after, sealBatch)
 		if err != nil {
 			return fmt.Errorf("read pending entries: %w", err)
 		}
@@ -184,9 +194,10 @@ func (s *Sealer) sealRound(ctx context.Context, origin string, ws int64) (int, e
 		if err != nil {
 			return err
 		}
-		hs := &hashStore{ctx: ctx, q: tx, on: tx, ws: ws, fresh: map[int64]tlog.Hash{}}
+		hs := &hashStore{ctx: ctx, q: tx, on: tx, ws: ws, fresh: make(map[int64]tlog.Hash, 2*len(pending)+64)}
 		now := store.Micros(time.Now())
-		var leafRows, hashRows [][]any
+		leaves := make([]newLeaf, 0, len(pending))
+		hashes := make([]newHash, 0, 2*len(pending)+64)
 		done := make([]int64, 0, len(pending))
 		for i, p := range pending {
 			d, ok := data[p.log][p.entryID]
@@ -194,23 +205,25 @@ func (s *Sealer) sealRound(ctx context.Context, origin string, ws int64) (int, e
 				return fmt.Errorf("%s entry %d is pending but not in the log", p.log, p.entryID)
 			}
 			seq := size + int64(i)
-			stored, err := tlog.StoredHashes(seq, d, hs)
+			leaf := LeafHash(d)
+			// tlog.StoredHashes would hash the entry again; its
+			// StoredHashesForRecordHash takes the leaf hash.
+			stored, err := tlog.StoredHashesForRecordHash(seq, leaf, hs)
 			if err != nil {
 				return fmt.Errorf("tree hashes for %d: %w", seq, err)
 			}
 			base := tlog.StoredHashIndex(0, seq)
 			for j, h := range stored {
 				hs.fresh[base+int64(j)] = h
-				hashRows = append(hashRows, []any{ws, base + int64(j), h[:]})
+				hashes = append(hashes, newHash{base + int64(j), h})
 			}
-			leaf := LeafHash(d)
-			leafRows = append(leafRows, []any{ws, seq, string(p.log), p.entryID, leaf[:], now})
+			leaves = append(leaves, newLeaf{seq, p.log, p.entryID, leaf})
 			done = append(done, p.id)
 		}
-		if err := insertRows(ctx, tx, `INSERT INTO ledger_leaves (workspace_id, seq, log, entry_id, leaf_hash, sealed_at) VALUES `, leafRows); err != nil {
+		if err := insertLeaves(ctx, tx, ws, now, leaves); err != nil {
 			return fmt.Errorf("store leaves: %w", err)
 		}
-		if err := insertRows(ctx, tx, `INSERT INTO ledger_hashes (workspace_id, idx, hash) VALUES `, hashRows); err != nil {
+		if err := insertHashes(ctx, tx, ws, hashes); err != nil {
 			return fmt.Errorf("store tree hashes: %w", err)
 		}
 		w := store.NewWhere("workspace_id = ?", ws).And(store.In(tx, "id", done))
@@ -230,41 +243,21 @@ func (s *Sealer) sealRound(ctx context.Context, origin string, ws int64) (int, e
 			ws, newSize, root[:], string(noteText), now); err != nil {
 			return fmt.Errorf("store checkpoint: %w", err)
 		}
-		sealed = len(pending)
+		sealed, last = len(pending), pending[len(pending)-1].id
 		return nil
 	})
 	if err != nil {
-		return 0, err
+		return 0, after, err
 	}
 	if noteText != nil && s.CheckpointLog != "" {
 		if err := appendCheckpoint(s.CheckpointLog, noteText); err != nil {
-			return sealed, err
+			return sealed, last, err
 		}
 	}
 	if noteText != nil && s.OnCheckpoint != nil {
 		s.OnCheckpoint(ws, noteText)
 	}
-	return sealed, nil
-}
-
-// insertRows inserts rows in statements of a few hundred rows each.
-func insertRows(ctx context.Context, tx *store.Tx, prefix string, rows [][]any) error {
-	const per = 300
-	for start := 0; start < len(rows); start += per {
-		var args store.Args
-		parts := make([]string, 0, per)
-		for _, row := range rows[start:min(start+per, len(rows))] {
-			ph := make([]string, len(row))
-			for j, v := range row {
-				ph[j] = args.Add(v)
-			}
-			parts = append(parts, "("+strings.Join(ph, ", ")+")")
-		}
-		if _, err := tx.ExecContext(ctx, prefix+strings.Join(parts, ", "), args...); err != nil {
-			return err
-		}
-	}
-	return nil
+	return sealed, last, nil
 }
 
 // appendCheckpoint appends a signed checkpoint to the file outside the
