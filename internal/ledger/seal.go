@@ -151,74 +151,81 @@ type pendingEntry struct {
 }
 
 // sealRound seals up to sealBatch pending entries of workspace ws with ids
-// above after in one transaction: their leaves, the tree's new stored
-// hashes and a signed checkpoint, and takes them off the pending list. It
-// reports how many it sealed and the last pending id it took.
+// above after: their leaves, the tree's new stored hashes and a signed
+// checkpoint, and takes them off the pending list. It reports how many it
+// sealed and the last pending id it took.
+//
+// Everything it reads is committed and never changes (entries, pending
+// rows, the tree so far), so it reads and hashes outside the write
+// transaction, which on SQLite holds the one writer every request waits
+// for; the transaction only writes, after checking that no other sealer
+// has grown the tree or taken the entries meanwhile.
 func (s *Sealer) sealRound(ctx context.Context, origin string, ws, after int64) (sealed int, last int64, err error) {
-	var noteText []byte
+	q := s.DB.Read()
+	pending, err := readPending(ctx, q, ws, after)
+	if err != nil || len(pending) == 0 {
+		return 0, after, err
+	}
+	byLog := map[Log][]int64{}
+	for _, p := range pending {
+		byLog[p.log] = append(byLog[p.log], p.entryID)
+	}
+	data := map[Log]map[int64][]byte{}
+	for log, ids := range byLog {
+		if !log.Valid() {
+			return 0, after, fmt.Errorf("pending entry of unknown log %q", log)
+		}
+		if data[log], err = readEntries(ctx, q, s.DB, ws, log, ids); err != nil {
+			return 0, after, err
+		}
+	}
+	size, err := treeSize(ctx, q, ws)
+	if err != nil {
+		return 0, after, err
+	}
+	hs := &hashStore{ctx: ctx, q: q, on: s.DB, ws: ws, fresh: make(map[int64]tlog.Hash, 2*len(pending)+64)}
+	leaves := make([]newLeaf, 0, len(pending))
+	hashes := make([]newHash, 0, 2*len(pending)+64)
+	done := make([]int64, 0, len(pending))
+	for i, p := range pending {
+		d, ok := data[p.log][p.entryID]
+		if !ok {
+			return 0, after, fmt.Errorf("%s entry %d is pending but not in the log", p.log, p.entryID)
+		}
+		seq := size + int64(i)
+		leaf := LeafHash(d)
+		// tlog.StoredHashes would hash the entry again; this takes the
+		// leaf hash.
+		stored, err := tlog.StoredHashesForRecordHash(seq, leaf, hs)
+		if err != nil {
+			return 0, after, fmt.Errorf("tree hashes for %d: %w", seq, err)
+		}
+		base := tlog.StoredHashIndex(0, seq)
+		for j, h := range stored {
+			hs.fresh[base+int64(j)] = h
+			hashes = append(hashes, newHash{base + int64(j), h})
+		}
+		leaves = append(leaves, newLeaf{seq, p.log, p.entryID, leaf})
+		done = append(done, p.id)
+	}
+	newSize := size + int64(len(pending))
+	root, err := tlog.TreeHash(newSize, hs)
+	if err != nil {
+		return 0, after, fmt.Errorf("tree hash: %w", err)
+	}
+	noteText, err := note.Sign(&note.Note{Text: checkpointBody(WorkspaceOrigin(origin, ws), newSize, root)}, s.Key.signer)
+	if err != nil {
+		return 0, after, fmt.Errorf("sign checkpoint: %w", err)
+	}
+	now := store.Micros(time.Now())
 	err = s.DB.InTx(store.WithoutBeforeCommit(ctx), func(tx *store.Tx) error {
-		sealed, last, noteText = 0, after, nil
-		rows, err := tx.QueryContext(ctx, `SELECT id, log, entry_id FROM ledger_pending WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
-			ws, after, sealBatch)
-		if err != nil {
-			return fmt.Errorf("read pending entries: %w", err)
-		}
-		var pending []pendingEntry
-		byLog := map[Log][]int64{}
-		for rows.Next() {
-			var p pendingEntry
-			if err := rows.Scan(&p.id, &p.log, &p.entryID); err != nil {
-				rows.Close()
-				return err
-			}
-			pending = append(pending, p)
-			byLog[p.log] = append(byLog[p.log], p.entryID)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		// Another sealer (a node that lost its election a moment ago) may
+		// have sealed since the reads above: then this round is void. A
+		// race past this check still fails on the leaves' primary key.
+		if current, err := treeSize(ctx, tx, ws); err != nil {
 			return err
-		}
-		if len(pending) == 0 {
-			return nil
-		}
-		data := map[Log]map[int64][]byte{}
-		for log, ids := range byLog {
-			if !log.Valid() {
-				return fmt.Errorf("pending entry of unknown log %q", log)
-			}
-			if data[log], err = readEntries(ctx, tx, tx, ws, log, ids); err != nil {
-				return err
-			}
-		}
-		size, err := treeSize(ctx, tx, ws)
-		if err != nil {
-			return err
-		}
-		hs := &hashStore{ctx: ctx, q: tx, on: tx, ws: ws, fresh: make(map[int64]tlog.Hash, 2*len(pending)+64)}
-		now := store.Micros(time.Now())
-		leaves := make([]newLeaf, 0, len(pending))
-		hashes := make([]newHash, 0, 2*len(pending)+64)
-		done := make([]int64, 0, len(pending))
-		for i, p := range pending {
-			d, ok := data[p.log][p.entryID]
-			if !ok {
-				return fmt.Errorf("%s entry %d is pending but not in the log", p.log, p.entryID)
-			}
-			seq := size + int64(i)
-			leaf := LeafHash(d)
-			// tlog.StoredHashes would hash the entry again; its
-			// StoredHashesForRecordHash takes the leaf hash.
-			stored, err := tlog.StoredHashesForRecordHash(seq, leaf, hs)
-			if err != nil {
-				return fmt.Errorf("tree hashes for %d: %w", seq, err)
-			}
-			base := tlog.StoredHashIndex(0, seq)
-			for j, h := range stored {
-				hs.fresh[base+int64(j)] = h
-				hashes = append(hashes, newHash{base + int64(j), h})
-			}
-			leaves = append(leaves, newLeaf{seq, p.log, p.entryID, leaf})
-			done = append(done, p.id)
+		} else if current != size {
+			return fmt.Errorf("the tree grew from %d to %d leaves while this round was prepared", size, current)
 		}
 		if err := insertLeaves(ctx, tx, ws, now, leaves); err != nil {
 			return fmt.Errorf("store leaves: %w", err)
@@ -227,37 +234,52 @@ func (s *Sealer) sealRound(ctx context.Context, origin string, ws, after int64) 
 			return fmt.Errorf("store tree hashes: %w", err)
 		}
 		w := store.NewWhere("workspace_id = ?", ws).And(store.In(tx, "id", done))
-		if _, err := tx.ExecContext(ctx, `DELETE FROM ledger_pending WHERE `+w.String(), w.Args...); err != nil {
+		res, err := tx.ExecContext(ctx, `DELETE FROM ledger_pending WHERE `+w.String(), w.Args...)
+		if err != nil {
 			return fmt.Errorf("take sealed entries off the pending list: %w", err)
 		}
-		newSize := size + int64(len(pending))
-		root, err := tlog.TreeHash(newSize, hs)
-		if err != nil {
-			return fmt.Errorf("tree hash: %w", err)
-		}
-		noteText, err = note.Sign(&note.Note{Text: checkpointBody(WorkspaceOrigin(origin, ws), newSize, root)}, s.Key.signer)
-		if err != nil {
-			return fmt.Errorf("sign checkpoint: %w", err)
+		if n, err := res.RowsAffected(); err != nil || n != int64(len(done)) {
+			return fmt.Errorf("took %d of %d sealed entries off the pending list (%v): sealed by another sealer meanwhile?", n, len(done), err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_checkpoints (workspace_id, size, root_hash, note, signed_at) VALUES ($1, $2, $3, $4, $5)`,
 			ws, newSize, root[:], string(noteText), now); err != nil {
 			return fmt.Errorf("store checkpoint: %w", err)
 		}
-		sealed, last = len(pending), pending[len(pending)-1].id
 		return nil
 	})
 	if err != nil {
 		return 0, after, err
 	}
-	if noteText != nil && s.CheckpointLog != "" {
+	sealed, last = len(pending), pending[len(pending)-1].id
+	if s.CheckpointLog != "" {
 		if err := appendCheckpoint(s.CheckpointLog, noteText); err != nil {
 			return sealed, last, err
 		}
 	}
-	if noteText != nil && s.OnCheckpoint != nil {
+	if s.OnCheckpoint != nil {
 		s.OnCheckpoint(ws, noteText)
 	}
 	return sealed, last, nil
+}
+
+// readPending returns up to sealBatch pending entries of workspace ws with
+// ids above after, in id order.
+func readPending(ctx context.Context, q store.Querier, ws, after int64) ([]pendingEntry, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, log, entry_id FROM ledger_pending WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+		ws, after, sealBatch)
+	if err != nil {
+		return nil, fmt.Errorf("read pending entries: %w", err)
+	}
+	defer rows.Close()
+	var pending []pendingEntry
+	for rows.Next() {
+		var p pendingEntry
+		if err := rows.Scan(&p.id, &p.log, &p.entryID); err != nil {
+			return nil, err
+		}
+		pending = append(pending, p)
+	}
+	return pending, rows.Err()
 }
 
 // appendCheckpoint appends a signed checkpoint to the file outside the
