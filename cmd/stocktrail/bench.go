@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -23,6 +24,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/benchdata"
 	"github.com/stocktrail/stocktrail/internal/inventory"
+	"github.com/stocktrail/stocktrail/internal/ledger"
 	"github.com/stocktrail/stocktrail/internal/server"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
@@ -43,8 +45,10 @@ func benchCommand(ctx context.Context, args []string, stdout io.Writer) error {
 	seconds := fs.Int("seconds", 10, "duration of the movement test")
 	queries := fs.Int("queries", 200, "queries per latency measurement")
 	export := fs.Bool("export", true, "measure the XLSX export of every entry (same as leaving export out of --only)")
-	only := fs.String("only", "check,pages,asof,workspace,export,http,batch",
-		"comma-separated parts to run: check (CheckInvariant), pages, asof (one item), workspace (whole workspace as of), export, http (single receipts), batch (batch endpoint vs raw inserts)")
+	only := fs.String("only", "check,proofs,pages,asof,workspace,export,http,batch",
+		"comma-separated parts to run: check (CheckInvariant), proofs (ledger inclusion proofs), pages, asof (one item), workspace (whole workspace as of), export, http (single receipts, sealing off and on), batch (batch endpoint vs raw inserts)")
+	seal := fs.Bool("seal", true, "seal the ledger: all pending entries after loading, and while half the HTTP rounds run (false: never, and no proofs)")
+	sealRounds := fs.Int("seal-rounds", 3, "rounds of receipts with sealing off then on (the median ratio is reported)")
 	batchClients := fs.String("batch-clients", "4,16", "comma-separated client counts for the batch-vs-raw measurement")
 	batchRounds := fs.Int("batch-rounds", 3, "rounds of batch endpoint then raw inserts per client count (the median ratio is reported)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for `go tool pprof`)")
@@ -54,7 +58,7 @@ func benchCommand(ctx context.Context, args []string, stdout io.Writer) error {
 	parts := map[string]bool{}
 	for _, p := range strings.Split(*only, ",") {
 		switch p = strings.TrimSpace(p); p {
-		case "check", "pages", "asof", "workspace", "export", "http", "batch":
+		case "check", "proofs", "pages", "asof", "workspace", "export", "http", "batch":
 			parts[p] = true
 		case "":
 		default:
@@ -64,8 +68,11 @@ func benchCommand(ctx context.Context, args []string, stdout io.Writer) error {
 	if !*export {
 		delete(parts, "export")
 	}
-	if *batchRounds < 1 {
-		return fmt.Errorf("--batch-rounds: give at least 1")
+	if !*seal {
+		delete(parts, "proofs")
+	}
+	if *batchRounds < 1 || *sealRounds < 1 {
+		return fmt.Errorf("--batch-rounds, --seal-rounds: give at least 1")
 	}
 	var batchCounts []int
 	for _, c := range strings.Split(*batchClients, ",") {
@@ -127,12 +134,29 @@ func benchCommand(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "workspace holds %d log entries, %d item-locations\n", total, pairs)
+	// The loader's entries wait in the ledger's pending list like any
+	// others: seal them before timing anything, or every figure would carry
+	// a sealer minutes behind.
+	var sealer *ledger.Sealer
+	if *seal {
+		if sealer, err = benchSealer(ctx, &d, db); err != nil {
+			return err
+		}
+		if err := sealBacklog(ctx, db, sealer, "seal the pending entries", stdout); err != nil {
+			return err
+		}
+	}
 	if parts["check"] {
 		began := time.Now()
 		if err := inventory.CheckInvariant(ctx, db); err != nil {
 			return fmt.Errorf("inconsistent workspace: %w", err)
 		}
 		fmt.Fprintf(stdout, "%-34s ok in %v\n", "invariant (records, levels, checkpoints)", time.Since(began).Round(time.Millisecond))
+	}
+	if parts["proofs"] {
+		if err := benchProofs(ctx, db, who.WorkspaceID, *queries, stdout); err != nil {
+			return err
+		}
 	}
 	catalogue, err := inventory.ListItems(ctx, db, "", 1000)
 	if err != nil || len(catalogue) == 0 {
@@ -222,7 +246,7 @@ func benchCommand(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	if parts["http"] {
-		if err := benchHTTP(ctx, db, &d, authSvc, catalogue, locs, *clients, time.Duration(*seconds)*time.Second, stdout); err != nil {
+		if err := benchHTTP(ctx, db, &d, authSvc, sealer, catalogue, locs, *clients, *sealRounds, time.Duration(*seconds)*time.Second, stdout); err != nil {
 			return err
 		}
 	}
@@ -290,52 +314,107 @@ func benchServer(ctx context.Context, db *store.DB, authSvc *auth.Service, name 
 }
 
 // benchHTTP runs receipts over HTTP through the real server, sent by
-// clients concurrent clients in a child process (runLoad) for dur.
-func benchHTTP(ctx context.Context, db *store.DB, d *dbFlags, authSvc *auth.Service, items []inventory.Item, locs []inventory.Location, clients int,
-	dur time.Duration, stdout io.Writer) error {
+// clients concurrent clients in a child process (runLoad) for dur. With a
+// sealer, it runs rounds of two: sealing off, then sealing on (the sealer
+// running every 250 ms in this process, as serve runs it), and reports the
+// ratio of the two rates (median over the rounds: either rate alone moves
+// with the machine's other work) and the seal lag of the entries written
+// while sealing was on. The off round's entries are sealed between the two,
+// outside the timing.
+func benchHTTP(ctx context.Context, db *store.DB, d *dbFlags, authSvc *auth.Service, sealer *ledger.Sealer, items []inventory.Item, locs []inventory.Location,
+	clients, rounds int, dur time.Duration, stdout io.Writer) error {
 	url, key, stop, err := benchServer(ctx, db, authSvc, "bench")
 	if err != nil {
 		return err
 	}
 	defer stop()
+	who, _ := actor.From(ctx)
 	rng := rand.New(rand.NewPCG(3, 9))
 	bodies := make([]string, 10_000)
 	for i := range bodies {
 		it, loc := items[rng.IntN(len(items))], locs[rng.IntN(len(locs))]
 		bodies[i] = fmt.Sprintf(`{"item_id":%d,"location_id":%d,"quantity":"1"}`, it.ID, loc.ID)
 	}
-	cpuBefore, pgBefore, writerBefore := processCPU(), postgresCPU(ctx, db), db.WriterStats()
-	res, err := runLoad(ctx, url+"/api/v1/inventory/receipts", key.Secret, bodies, clients, dur)
-	if err != nil {
-		return err
-	}
-	cpu, pgCPU := processCPU()-cpuBefore, postgresCPU(ctx, db)-pgBefore
-	fmt.Fprintf(stdout, "%-34s %.0f/s over %v (%d ok, %d failed)  (target SQLite ≥ 8000/s, PG ≥ 5000/s)\n",
-		fmt.Sprintf("receipts over HTTP, %d clients", clients), float64(res.OK)/dur.Seconds(), dur, res.OK, res.Failed)
-	if res.FirstError != "" {
-		fmt.Fprintf(stdout, "%-34s first failure: %.200s\n", "", res.FirstError)
-	}
-	if n := res.OK; n > 0 {
-		// CPU per receipt varies less than throughput on a shared machine.
-		fmt.Fprintf(stdout, "%-34s %v per receipt (the server process, user+system; clients not included)\n", "  CPU",
-			(cpu / time.Duration(n)).Round(time.Microsecond))
-		if w := db.WriterStats(); w.Groups > writerBefore.Groups {
-			groups, txs, busy := w.Groups-writerBefore.Groups, w.Transactions-writerBefore.Transactions, w.Busy-writerBefore.Busy
-			fmt.Fprintf(stdout, "%-34s busy %.0f%% of the run, %d commits of %.1f transactions, %v per receipt\n", "  SQLite writer",
-				100*busy.Seconds()/dur.Seconds(), groups, float64(txs)/float64(groups), (busy / time.Duration(n)).Round(time.Microsecond))
-			if syncs := w.Syncs - writerBefore.Syncs; syncs > 0 {
-				fmt.Fprintf(stdout, "%-34s %d fsyncs of the log beside the writer, %v each on average\n", "",
-					syncs, ((w.SyncBusy - writerBefore.SyncBusy) / time.Duration(syncs)).Round(time.Microsecond))
+	name := fmt.Sprintf("receipts over HTTP, %d clients", clients)
+	receipts := func(sealing string) (loadResult, error) {
+		cpuBefore, pgBefore, writerBefore := processCPU(), postgresCPU(ctx, db), db.WriterStats()
+		res, err := runLoad(ctx, url+"/api/v1/inventory/receipts", key.Secret, bodies, clients, dur)
+		if err != nil {
+			return res, err
+		}
+		cpu, pgCPU := processCPU()-cpuBefore, postgresCPU(ctx, db)-pgBefore
+		fmt.Fprintf(stdout, "%-34s %.0f/s over %v (%d ok, %d failed)%s  (target SQLite ≥ 8000/s, PG ≥ 5000/s)\n",
+			name, float64(res.OK)/dur.Seconds(), dur, res.OK, res.Failed, sealing)
+		if res.FirstError != "" {
+			fmt.Fprintf(stdout, "%-34s first failure: %.200s\n", "", res.FirstError)
+		}
+		if n := res.OK; n > 0 {
+			// CPU per receipt varies less than throughput on a shared machine.
+			fmt.Fprintf(stdout, "%-34s %v per receipt (the server process, user+system; clients not included)\n", "  CPU",
+				(cpu / time.Duration(n)).Round(time.Microsecond))
+			if w := db.WriterStats(); w.Groups > writerBefore.Groups {
+				groups, txs, busy := w.Groups-writerBefore.Groups, w.Transactions-writerBefore.Transactions, w.Busy-writerBefore.Busy
+				fmt.Fprintf(stdout, "%-34s busy %.0f%% of the run, %d commits of %.1f transactions, %v per receipt\n", "  SQLite writer",
+					100*busy.Seconds()/dur.Seconds(), groups, float64(txs)/float64(groups), (busy / time.Duration(n)).Round(time.Microsecond))
+				if syncs := w.Syncs - writerBefore.Syncs; syncs > 0 {
+					fmt.Fprintf(stdout, "%-34s %d fsyncs of the log beside the writer, %v each on average\n", "",
+						syncs, ((w.SyncBusy - writerBefore.SyncBusy) / time.Duration(syncs)).Round(time.Microsecond))
+				}
+			}
+			if pgCPU > 0 {
+				fmt.Fprintf(stdout, "%-34s %v per receipt (the PostgreSQL server's processes)\n", "", (pgCPU / time.Duration(n)).Round(time.Microsecond))
 			}
 		}
-		if pgCPU > 0 {
-			fmt.Fprintf(stdout, "%-34s %v per receipt (the PostgreSQL server's processes)\n", "", (pgCPU / time.Duration(n)).Round(time.Microsecond))
+		return res, nil
+	}
+	var off loadResult
+	if sealer == nil {
+		if off, err = receipts(""); err != nil {
+			return err
 		}
+	}
+	var ratios []float64
+	var lags []time.Duration
+	for round := 1; sealer != nil && round <= rounds; round++ {
+		if off, err = receipts(", sealing off"); err != nil {
+			return err
+		}
+		if err := sealBacklog(ctx, db, sealer, "  sealed the off round's entries", stdout); err != nil {
+			return err
+		}
+		stopSealer := runSealer(ctx, db, sealer)
+		began := time.Now()
+		on, err := receipts(", sealing on")
+		ended := time.Now()
+		if err := errors.Join(err, stopSealer()); err != nil {
+			return err
+		}
+		roundLags, err := sealLags(ctx, db, who.WorkspaceID, began, ended)
+		if err != nil {
+			return err
+		}
+		lags = append(lags, roundLags...)
+		fmt.Fprintf(stdout, "%-34s p50 %8v  p99 %8v  max %v over %d entries written while sealing\n", "  seal lag",
+			percentile(roundLags, 50).Round(time.Millisecond), percentile(roundLags, 99).Round(time.Millisecond),
+			percentile(roundLags, 100).Round(time.Millisecond), len(roundLags))
+		if off.OK == 0 {
+			return fmt.Errorf("receipts: none succeeded with sealing off")
+		}
+		ratios = append(ratios, float64(on.OK)/float64(off.OK))
+		fmt.Fprintf(stdout, "%-34s %.0f%% of off\n", fmt.Sprintf("  round %d sealing on ÷ off", round), 100*ratios[len(ratios)-1])
+	}
+	if len(ratios) > 0 {
+		slices.Sort(ratios)
+		slices.Sort(lags)
+		median := (ratios[(len(ratios)-1)/2] + ratios[len(ratios)/2]) / 2
+		fmt.Fprintf(stdout, "%-34s median %.0f%% of off over %d rounds (%.0f–%.0f%%)  (target ≥ 90%%)\n", "receipts, sealing on ÷ off",
+			100*median, len(ratios), 100*ratios[0], 100*ratios[len(ratios)-1])
+		fmt.Fprintf(stdout, "%-34s p50 %8v  p99 %8v  over %d entries  (target p99 ≤ 1s; commit time = recorded_at / occurred_at)\n", "seal lag under receipt load",
+			percentile(lags, 50).Round(time.Millisecond), percentile(lags, 99).Round(time.Millisecond), len(lags))
 	}
 	// The yardstick: as many bare log rows, one transaction each, through
 	// the driver alone. A receipt writes that row and more (record, level,
 	// checkpoint, audit events), so this rate bounds what receipts can reach.
-	who, _ := actor.From(ctx)
 	pairs, err := benchPairs(ctx, db, who.WorkspaceID)
 	if err != nil {
 		return err
@@ -345,7 +424,7 @@ func benchHTTP(ctx context.Context, db *store.DB, d *dbFlags, authSvc *auth.Serv
 		return err
 	}
 	defer raw.close()
-	rows := max(int(res.OK), 1000)
+	rows := max(int(off.OK), 1000)
 	took, err := raw.insert(ctx, 0, rows, 1)
 	if err != nil {
 		return err

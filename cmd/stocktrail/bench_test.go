@@ -24,8 +24,9 @@ func TestMain(m *testing.M) {
 }
 
 // TestBenchCommand runs every part of `stocktrail bench` on a small
-// workspace on both engines: it loads, checks the invariant and prints each
-// figure, the batch comparison's rounds and median included.
+// workspace on both engines: it loads, seals, checks the invariant and
+// prints each figure, the batch comparison's and the sealing comparison's
+// rounds and medians included.
 func TestBenchCommand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads a workspace and runs HTTP load")
@@ -37,7 +38,7 @@ func TestBenchCommand(t *testing.T) {
 				where = []string{"--db", pgtest.NewDatabase(t)}
 			}
 			out, err := runCLI(t, append(append([]string{"bench"}, where...), "--entries", "3000", "--items", "30", "--locations", "10",
-				"--queries", "10", "--seconds", "1", "--clients", "4", "--batch-clients", "2", "--batch-rounds", "2")...)
+				"--queries", "10", "--seconds", "1", "--clients", "4", "--batch-clients", "2", "--batch-rounds", "2", "--seal-rounds", "2")...)
 			if err != nil {
 				t.Fatalf("bench: %v\n%s", err, out)
 			}
@@ -45,7 +46,15 @@ func TestBenchCommand(t *testing.T) {
 				`workspace holds 3000 log entries, 300 item-locations`,
 				`invariant \(records, levels, checkpoints\)\s+ok`,
 				`whole workspace as of \(300\)\s+p50 `,
-				`receipts over HTTP, 4 clients\s+\d+/s`,
+				`seal the pending entries\s+300\d entries in .*, \d+ entries/s`,
+				`inclusion proof \(tree of 300\d\)\s+p50 .* p99 `,
+				`proof size\s+\d+–\d+ bytes as JSON, median \d+; audit path of \d+–\d+ hashes, \d+–\d+ bytes of it`,
+				`receipts over HTTP, 4 clients\s+\d+/s .*, sealing off`,
+				`receipts over HTTP, 4 clients\s+\d+/s .*, sealing on`,
+				`sealed the off round's entries\s+\d+ entries`,
+				`round 2 sealing on ÷ off\s+\d+% of off`,
+				`receipts, sealing on ÷ off\s+median \d+% of off over 2 rounds`,
+				`seal lag under receipt load\s+p50 .* p99 .* over [1-9]\d* entries`,
 				`round 2 ratio\s+\d+% of raw`,
 				`batch endpoint ÷ raw, 2 clients\s+median \d+% of raw over 2 rounds`,
 			} {
@@ -58,9 +67,13 @@ func TestBenchCommand(t *testing.T) {
 			}
 			// The measurements leave the workspace consistent, raw rows
 			// included.
-			out, err = runCLI(t, append(append([]string{"bench"}, where...), "--entries", "0", "--only", "check")...)
+			// --seal=false leaves the ledger alone: no sealing, no proofs.
+			out, err = runCLI(t, append(append([]string{"bench"}, where...), "--entries", "0", "--only", "check,proofs", "--seal=false")...)
 			if err != nil || !regexp.MustCompile(`invariant \(records, levels, checkpoints\)\s+ok`).MatchString(out) {
 				t.Fatalf("check after the bench: %v\n%s", err, out)
+			}
+			if strings.Contains(out, "seal") || strings.Contains(out, "proof") {
+				t.Errorf("--seal=false sealed or proved:\n%s", out)
 			}
 		})
 	}

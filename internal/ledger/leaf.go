@@ -97,9 +97,8 @@ const LeafVersion = "stocktrail-leaf-v1"
 // JSON strings (UTF-8, no HTML escaping), NULL as null.
 func encode(log Log, values []any) []byte {
 	var b bytes.Buffer
+	b.Grow(512)
 	b.WriteString(`{"v":"` + LeafVersion + `","log":"` + string(log) + `"`)
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
 	for i, c := range columns[log] {
 		b.WriteString(`,"` + c.name + `":`)
 		switch v := values[i].(type) {
@@ -108,14 +107,32 @@ func encode(log Log, values []any) []byte {
 		case int64:
 			b.WriteString(strconv.FormatInt(v, 10))
 		case string:
-			enc.Encode(v)
-			b.Truncate(b.Len() - 1) // Encode's newline
+			writeString(&b, v)
 		default:
 			panic(fmt.Sprintf("ledger: %s.%s holds %T", log, c.name, v))
 		}
 	}
 	b.WriteByte('}')
 	return b.Bytes()
+}
+
+// writeString writes s as a JSON string the way encoding/json does without
+// HTML escaping. Most values are printable ASCII without quotes or
+// backslashes, which it copies as they are; it leaves any other to
+// encoding/json (escapes, invalid UTF-8, U+2028 and U+2029).
+func writeString(b *bytes.Buffer, s string) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			enc := json.NewEncoder(b)
+			enc.SetEscapeHTML(false)
+			enc.Encode(s)
+			b.Truncate(b.Len() - 1) // Encode's newline
+			return
+		}
+	}
+	b.WriteByte('"')
+	b.WriteString(s)
+	b.WriteByte('"')
 }
 
 // LeafHash is the leaf hash of an entry's canonical form.

@@ -217,3 +217,78 @@ func TestLateCommitsAreSealed(t *testing.T) {
 		}
 	})
 }
+
+// Two sealers running at once (a node that lost its election while its
+// round was under way) never fork or skip: a round prepared against a tree
+// that grew meanwhile is refused, and every entry ends up sealed once, in
+// one contiguous sequence.
+func TestTwoSealersDoNotFork(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		other := &ledger.Sealer{DB: db, Key: w.sealer.Key}
+		stop := make(chan struct{})
+		refused := make(chan int, 2)
+		for _, s := range []*ledger.Sealer{w.sealer, other} {
+			go func() {
+				n := 0
+				for {
+					select {
+					case <-stop:
+						refused <- n
+						return
+					default:
+					}
+					// A refused round is expected here; the next one catches up.
+					if _, err := s.Seal(context.Background()); err != nil {
+						n++
+					}
+				}
+			}()
+		}
+		for i := 0; i < 20; i++ {
+			w.receive(t, "1")
+		}
+		close(stop)
+		t.Logf("%d rounds refused", <-refused+<-refused)
+		w.seal(t)
+		var entries, leaves, top, pending int64
+		q := db.Read()
+		for query, dst := range map[string]*int64{
+			`SELECT (SELECT COUNT(*) FROM inventory_log WHERE workspace_id = $1) + (SELECT COUNT(*) FROM activity_events WHERE workspace_id = $1)`: &entries,
+			`SELECT COUNT(*) FROM ledger_leaves WHERE workspace_id = $1`:                                                                           &leaves,
+			`SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger_leaves WHERE workspace_id = $1`:                                                          &top,
+			`SELECT COUNT(*) FROM ledger_pending WHERE workspace_id = $1`:                                                                          &pending,
+		} {
+			if err := q.QueryRowContext(context.Background(), query, w.f.Workspace.ID).Scan(dst); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if entries != leaves || top != leaves || pending != 0 {
+			t.Fatalf("%d entries, %d leaves up to seq %d, %d pending", entries, leaves, top-1, pending)
+		}
+		// Every checkpoint is consistent with the latest: no fork.
+		cp, err := ledger.LatestCheckpoint(w.f.Ctx, db)
+		if err != nil || cp.Size != leaves {
+			t.Fatalf("latest checkpoint %+v, %v", cp, err)
+		}
+		rows, err := q.QueryContext(context.Background(), `SELECT size, root_hash FROM ledger_checkpoints WHERE workspace_id = $1`, w.f.Workspace.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var size int64
+			var root []byte
+			if err := rows.Scan(&size, &root); err != nil {
+				t.Fatal(err)
+			}
+			c, err := ledger.ProveConsistency(w.f.Ctx, db, size, cp.Size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(c.OldRoot[:]) != string(root) {
+				t.Errorf("checkpoint of size %d has a root the tree does not have", size)
+			}
+		}
+	})
+}

@@ -20,8 +20,11 @@ import (
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
-// sealBatch is how many pending entries one sealing transaction takes.
-const sealBatch = 2000
+// sealBatch is how many pending entries one sealing transaction takes at
+// most. Under live load a round takes what came in since the last (a few
+// thousand at most); a backlog (a bulk load, a sealer that was down) is
+// sealed in rounds this large, each one transaction with its checkpoint.
+const sealBatch = 10_000
 
 // Sealer appends newly committed entries to their workspace's tree and
 // signs a checkpoint for each tree it grew. One runs per install: the
@@ -106,8 +109,13 @@ func (s *Sealer) Seal(ctx context.Context) (int, error) {
 	}
 	total := 0
 	for _, ws := range workspaces {
+		// Each round reads on from the last pending id it took, so that it
+		// does not step again over the deleted rows before it (PostgreSQL
+		// keeps them in the index until vacuumed). An entry committed late
+		// with a lower pending id is not lost: the next Seal starts over.
+		var after int64
 		for {
-			n, err := s.sealRound(ctx, origin, ws)
+			n, last, err := s.sealRound(ctx, origin, ws, after)
 			total += n
 			if err != nil {
 				return total, fmt.Errorf("seal workspace %d: %w", ws, err)
@@ -115,6 +123,7 @@ func (s *Sealer) Seal(ctx context.Context) (int, error) {
 			if n < sealBatch {
 				break
 			}
+			after = last
 		}
 	}
 	return total, nil
@@ -141,130 +150,136 @@ type pendingEntry struct {
 	log         Log
 }
 
-// sealRound seals up to sealBatch pending entries of workspace ws in one
-// transaction: their leaves, the tree's new stored hashes and a signed
-// checkpoint, and takes them off the pending list.
-func (s *Sealer) sealRound(ctx context.Context, origin string, ws int64) (int, error) {
-	sealed := 0
-	var noteText []byte
-	err := s.DB.InTx(store.WithoutBeforeCommit(ctx), func(tx *store.Tx) error {
-		sealed, noteText = 0, nil
-		rows, err := tx.QueryContext(ctx, `SELECT id, log, entry_id FROM ledger_pending WHERE workspace_id = $1 ORDER BY id LIMIT $2`, ws, sealBatch)
+// sealRound seals up to sealBatch pending entries of workspace ws with ids
+// above after: their leaves, the tree's new stored hashes and a signed
+// checkpoint, and takes them off the pending list. It reports how many it
+// sealed and the last pending id it took.
+//
+// Everything it reads is committed and never changes (entries, pending
+// rows, the tree so far), so it reads and hashes outside the write
+// transaction, which on SQLite holds the one writer every request waits
+// for; the transaction only writes, after checking that no other sealer
+// has grown the tree or taken the entries meanwhile.
+func (s *Sealer) sealRound(ctx context.Context, origin string, ws, after int64) (sealed int, last int64, err error) {
+	q := s.DB.Read()
+	pending, err := readPending(ctx, q, ws, after)
+	if err != nil || len(pending) == 0 {
+		return 0, after, err
+	}
+	byLog := map[Log][]int64{}
+	for _, p := range pending {
+		byLog[p.log] = append(byLog[p.log], p.entryID)
+	}
+	data := map[Log]map[int64][]byte{}
+	for log, ids := range byLog {
+		if !log.Valid() {
+			return 0, after, fmt.Errorf("pending entry of unknown log %q", log)
+		}
+		if data[log], err = readEntries(ctx, q, s.DB, ws, log, ids); err != nil {
+			return 0, after, err
+		}
+	}
+	size, err := treeSize(ctx, q, ws)
+	if err != nil {
+		return 0, after, err
+	}
+	hs := &hashStore{ctx: ctx, q: q, on: s.DB, ws: ws, fresh: make(map[int64]tlog.Hash, 2*len(pending)+64)}
+	leaves := make([]newLeaf, 0, len(pending))
+	hashes := make([]newHash, 0, 2*len(pending)+64)
+	done := make([]int64, 0, len(pending))
+	for i, p := range pending {
+		d, ok := data[p.log][p.entryID]
+		if !ok {
+			return 0, after, fmt.Errorf("%s entry %d is pending but not in the log", p.log, p.entryID)
+		}
+		seq := size + int64(i)
+		leaf := LeafHash(d)
+		// tlog.StoredHashes would hash the entry again; this takes the
+		// leaf hash.
+		stored, err := tlog.StoredHashesForRecordHash(seq, leaf, hs)
 		if err != nil {
-			return fmt.Errorf("read pending entries: %w", err)
+			return 0, after, fmt.Errorf("tree hashes for %d: %w", seq, err)
 		}
-		var pending []pendingEntry
-		byLog := map[Log][]int64{}
-		for rows.Next() {
-			var p pendingEntry
-			if err := rows.Scan(&p.id, &p.log, &p.entryID); err != nil {
-				rows.Close()
-				return err
-			}
-			pending = append(pending, p)
-			byLog[p.log] = append(byLog[p.log], p.entryID)
+		base := tlog.StoredHashIndex(0, seq)
+		for j, h := range stored {
+			hs.fresh[base+int64(j)] = h
+			hashes = append(hashes, newHash{base + int64(j), h})
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		leaves = append(leaves, newLeaf{seq, p.log, p.entryID, leaf})
+		done = append(done, p.id)
+	}
+	newSize := size + int64(len(pending))
+	root, err := tlog.TreeHash(newSize, hs)
+	if err != nil {
+		return 0, after, fmt.Errorf("tree hash: %w", err)
+	}
+	noteText, err := note.Sign(&note.Note{Text: checkpointBody(WorkspaceOrigin(origin, ws), newSize, root)}, s.Key.signer)
+	if err != nil {
+		return 0, after, fmt.Errorf("sign checkpoint: %w", err)
+	}
+	now := store.Micros(time.Now())
+	err = s.DB.InTx(store.WithoutBeforeCommit(ctx), func(tx *store.Tx) error {
+		// Another sealer (a node that lost its election a moment ago) may
+		// have sealed since the reads above: then this round is void. A
+		// race past this check still fails on the leaves' primary key.
+		if current, err := treeSize(ctx, tx, ws); err != nil {
 			return err
+		} else if current != size {
+			return fmt.Errorf("the tree grew from %d to %d leaves while this round was prepared", size, current)
 		}
-		if len(pending) == 0 {
-			return nil
-		}
-		data := map[Log]map[int64][]byte{}
-		for log, ids := range byLog {
-			if !log.Valid() {
-				return fmt.Errorf("pending entry of unknown log %q", log)
-			}
-			if data[log], err = readEntries(ctx, tx, tx, ws, log, ids); err != nil {
-				return err
-			}
-		}
-		size, err := treeSize(ctx, tx, ws)
-		if err != nil {
-			return err
-		}
-		hs := &hashStore{ctx: ctx, q: tx, on: tx, ws: ws, fresh: map[int64]tlog.Hash{}}
-		now := store.Micros(time.Now())
-		var leafRows, hashRows [][]any
-		done := make([]int64, 0, len(pending))
-		for i, p := range pending {
-			d, ok := data[p.log][p.entryID]
-			if !ok {
-				return fmt.Errorf("%s entry %d is pending but not in the log", p.log, p.entryID)
-			}
-			seq := size + int64(i)
-			stored, err := tlog.StoredHashes(seq, d, hs)
-			if err != nil {
-				return fmt.Errorf("tree hashes for %d: %w", seq, err)
-			}
-			base := tlog.StoredHashIndex(0, seq)
-			for j, h := range stored {
-				hs.fresh[base+int64(j)] = h
-				hashRows = append(hashRows, []any{ws, base + int64(j), h[:]})
-			}
-			leaf := LeafHash(d)
-			leafRows = append(leafRows, []any{ws, seq, string(p.log), p.entryID, leaf[:], now})
-			done = append(done, p.id)
-		}
-		if err := insertRows(ctx, tx, `INSERT INTO ledger_leaves (workspace_id, seq, log, entry_id, leaf_hash, sealed_at) VALUES `, leafRows); err != nil {
+		if err := insertLeaves(ctx, tx, ws, now, leaves); err != nil {
 			return fmt.Errorf("store leaves: %w", err)
 		}
-		if err := insertRows(ctx, tx, `INSERT INTO ledger_hashes (workspace_id, idx, hash) VALUES `, hashRows); err != nil {
+		if err := insertHashes(ctx, tx, ws, hashes); err != nil {
 			return fmt.Errorf("store tree hashes: %w", err)
 		}
 		w := store.NewWhere("workspace_id = ?", ws).And(store.In(tx, "id", done))
-		if _, err := tx.ExecContext(ctx, `DELETE FROM ledger_pending WHERE `+w.String(), w.Args...); err != nil {
+		res, err := tx.ExecContext(ctx, `DELETE FROM ledger_pending WHERE `+w.String(), w.Args...)
+		if err != nil {
 			return fmt.Errorf("take sealed entries off the pending list: %w", err)
 		}
-		newSize := size + int64(len(pending))
-		root, err := tlog.TreeHash(newSize, hs)
-		if err != nil {
-			return fmt.Errorf("tree hash: %w", err)
-		}
-		noteText, err = note.Sign(&note.Note{Text: checkpointBody(WorkspaceOrigin(origin, ws), newSize, root)}, s.Key.signer)
-		if err != nil {
-			return fmt.Errorf("sign checkpoint: %w", err)
+		if n, err := res.RowsAffected(); err != nil || n != int64(len(done)) {
+			return fmt.Errorf("took %d of %d sealed entries off the pending list (%v): sealed by another sealer meanwhile?", n, len(done), err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_checkpoints (workspace_id, size, root_hash, note, signed_at) VALUES ($1, $2, $3, $4, $5)`,
 			ws, newSize, root[:], string(noteText), now); err != nil {
 			return fmt.Errorf("store checkpoint: %w", err)
 		}
-		sealed = len(pending)
 		return nil
 	})
 	if err != nil {
-		return 0, err
+		return 0, after, err
 	}
-	if noteText != nil && s.CheckpointLog != "" {
+	sealed, last = len(pending), pending[len(pending)-1].id
+	if s.CheckpointLog != "" {
 		if err := appendCheckpoint(s.CheckpointLog, noteText); err != nil {
-			return sealed, err
+			return sealed, last, err
 		}
 	}
-	if noteText != nil && s.OnCheckpoint != nil {
+	if s.OnCheckpoint != nil {
 		s.OnCheckpoint(ws, noteText)
 	}
-	return sealed, nil
+	return sealed, last, nil
 }
 
-// insertRows inserts rows in statements of a few hundred rows each.
-func insertRows(ctx context.Context, tx *store.Tx, prefix string, rows [][]any) error {
-	const per = 300
-	for start := 0; start < len(rows); start += per {
-		var args store.Args
-		parts := make([]string, 0, per)
-		for _, row := range rows[start:min(start+per, len(rows))] {
-			ph := make([]string, len(row))
-			for j, v := range row {
-				ph[j] = args.Add(v)
-			}
-			parts = append(parts, "("+strings.Join(ph, ", ")+")")
-		}
-		if _, err := tx.ExecContext(ctx, prefix+strings.Join(parts, ", "), args...); err != nil {
-			return err
-		}
+// readPending returns up to sealBatch pending entries of workspace ws with
+// ids above after, in id order.
+func readPending(ctx context.Context, q store.Querier, ws, after int64) ([]pendingEntry, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, log, entry_id FROM ledger_pending WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+		ws, after, sealBatch)
+	if err != nil {
+		return nil, fmt.Errorf("read pending entries: %w", err)
 	}
-	return nil
+	defer rows.Close()
+	var pending []pendingEntry
+	for rows.Next() {
+		var p pendingEntry
+		if err := rows.Scan(&p.id, &p.log, &p.entryID); err != nil {
+			return nil, err
+		}
+		pending = append(pending, p)
+	}
+	return pending, rows.Err()
 }
 
 // appendCheckpoint appends a signed checkpoint to the file outside the
