@@ -382,6 +382,10 @@ func benchHTTP(ctx context.Context, db *store.DB, d *dbFlags, authSvc *auth.Serv
 		if err := sealBacklog(ctx, db, sealer, "  sealed the off round's entries", stdout); err != nil {
 			return err
 		}
+		fromSeq, err := treeSize(ctx, db, who.WorkspaceID)
+		if err != nil {
+			return err
+		}
 		stopSealer := runSealer(ctx, db, sealer)
 		began := time.Now()
 		on, err := receipts(", sealing on")
@@ -389,7 +393,7 @@ func benchHTTP(ctx context.Context, db *store.DB, d *dbFlags, authSvc *auth.Serv
 		if err := errors.Join(err, stopSealer()); err != nil {
 			return err
 		}
-		roundLags, err := sealLags(ctx, db, who.WorkspaceID, began, ended)
+		roundLags, err := sealLags(ctx, db, who.WorkspaceID, fromSeq, began, ended)
 		if err != nil {
 			return err
 		}

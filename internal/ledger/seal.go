@@ -90,7 +90,14 @@ func (s *Sealer) Seal(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	rows, err := s.DB.Read().QueryContext(ctx, `SELECT DISTINCT workspace_id FROM ledger_pending`)
+	// The workspaces with pending entries, one index probe each: a DISTINCT
+	// would read the whole table, which on PostgreSQL still holds every row
+	// a large backlog left behind until it is vacuumed.
+	rows, err := s.DB.Read().QueryContext(ctx, `WITH RECURSIVE w (ws) AS (
+			SELECT MIN(workspace_id) FROM ledger_pending
+			UNION ALL
+			SELECT (SELECT MIN(workspace_id) FROM ledger_pending WHERE workspace_id > w.ws) FROM w WHERE w.ws IS NOT NULL)
+		SELECT ws FROM w WHERE ws IS NOT NULL`)
 	if err != nil {
 		return 0, fmt.Errorf("pending workspaces: %w", err)
 	}
