@@ -14,6 +14,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/inventory"
 	"github.com/stocktrail/stocktrail/internal/ledger"
+	"github.com/stocktrail/stocktrail/internal/ledgertest"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/workspace"
 )
@@ -58,13 +59,7 @@ func TestInventoryImportExportCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := ledger.LoadOrCreateKeyFile(filepath.Join(t.TempDir(), "ledger.key"), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := (&ledger.Sealer{DB: db, Key: key}).Seal(ctx); err != nil {
-		t.Fatal(err)
-	}
+	ledgertest.SealAll(t, ledgertest.NewSealer(t, db))
 	db.Close()
 	again := filepath.Join(dir, "again.csv")
 	os.WriteFile(again, []byte("sku,location,quantity\nA,WH1,6\n"), 0o600)

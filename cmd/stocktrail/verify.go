@@ -95,12 +95,10 @@ func verifyBundle(path string, keys []string, stdout io.Writer) error {
 	return nil
 }
 
-// ledgerBundleCommand runs `stocktrail ledger bundle`: a bundle for offline
-// verification, read as the system actor "command line".
+// ledgerBundleCommand runs `stocktrail ledger bundle` (args start with
+// "bundle"): a bundle for offline verification, read as the system actor
+// "command line".
 func ledgerBundleCommand(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] != "bundle" {
-		return fmt.Errorf("ledger: use `ledger bundle --out FILE`")
-	}
 	fs := flag.NewFlagSet("ledger bundle", flag.ContinueOnError)
 	var d dbFlags
 	d.register(fs)
@@ -114,11 +112,9 @@ func ledgerBundleCommand(ctx context.Context, args []string, stdout io.Writer) e
 		return fmt.Errorf("ledger bundle: --out is required")
 	}
 	var sel ledger.BundleSelection
-	if *log != "all" {
-		sel.Log = ledger.Log(*log)
-		if !sel.Log.Valid() {
-			return fmt.Errorf("ledger bundle: --log is inventory_log, activity_events or all")
-		}
+	var err error
+	if sel.Log, err = ledger.ParseBundleLog(*log); err != nil {
+		return fmt.Errorf("ledger bundle: --log is inventory_log, activity_events or all")
 	}
 	ctx, db, err := cliContext(ctx, &d, *ws)
 	if err != nil {

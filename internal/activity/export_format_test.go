@@ -13,6 +13,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/ledger"
+	"github.com/stocktrail/stocktrail/internal/ledgertest"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/storetest"
 )
@@ -42,7 +43,7 @@ func TestWriteExport(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The seeded events sealed, one older one recorded after that not.
-		if _, err := newSealer(t, db).Seal(context.Background()); err != nil {
+		if _, err := ledgertest.NewSealer(t, db).Seal(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		unsealed := activity.Event{WorkspaceID: s.f.Workspace.ID, OccurredAt: time.Date(2025, 12, 31, 9, 0, 0, 0, time.UTC), ActorKind: "user",

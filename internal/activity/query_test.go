@@ -12,6 +12,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/ledger"
+	"github.com/stocktrail/stocktrail/internal/ledgertest"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/storetest"
 )
@@ -355,7 +356,7 @@ func TestExportStreamsAndRecords(t *testing.T) {
 		if err := record(0, 900); err != nil {
 			t.Fatal(err)
 		}
-		if n, err := newSealer(t, db).Seal(context.Background()); err != nil || n < 900 {
+		if n, err := ledgertest.NewSealer(t, db).Seal(context.Background()); err != nil || n < 900 {
 			t.Fatalf("sealed %d: %v", n, err)
 		}
 		if err := record(900, 1203); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/api"
 	"github.com/stocktrail/stocktrail/internal/ledger"
+	"github.com/stocktrail/stocktrail/internal/ledgertest"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/storetest"
 )
@@ -37,7 +38,7 @@ func TestActivityExportAPI(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		e := newAuditEnv(t, db)
 		// Every event sealed: each row shows its ledger sequence.
-		sealAll(t, db)
+		ledgertest.SealAll(t, ledgertest.NewSealer(t, db))
 		const filter = "table_name=products&start_date=2026-03-01&end_date=2026-03-31"
 		code, h, csv := e.download(actor.Auditor, "/api/v1/activity/export?format=csv&"+filter)
 		if code != 200 || h.Get("Content-Type") != "text/csv; charset=utf-8" || !strings.HasPrefix(h.Get("Content-Disposition"), `attachment; filename="activity-`) ||
@@ -48,7 +49,7 @@ func TestActivityExportAPI(t *testing.T) {
 		if len(lines) != 3 || !strings.HasPrefix(lines[1], itoa(e.ids["p-update"])+",") || !strings.HasPrefix(lines[2], itoa(e.ids["p-create"])+",") {
 			t.Errorf("CSV rows:\n%s", csv)
 		}
-		if sealed := checkSequenceColumn(t, e.f.Ctx, db, ledger.ActivityEvents, csv, 0); sealed != 2 {
+		if sealed := ledgertest.CheckSequenceColumn(t, e.f.Ctx, db, ledger.ActivityEvents, csv, 0); sealed != 2 {
 			t.Errorf("%d of the events sealed, want 2", sealed)
 		}
 		// The same file as the web's Activity Log export, byte for byte.

@@ -14,6 +14,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/api"
 	"github.com/stocktrail/stocktrail/internal/inventory"
 	"github.com/stocktrail/stocktrail/internal/ledger"
+	"github.com/stocktrail/stocktrail/internal/ledgertest"
 	"github.com/stocktrail/stocktrail/internal/server"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/storetest"
@@ -114,7 +115,7 @@ func TestInventoryAPI(t *testing.T) {
 		if status, b := c.do("GET", "/api/v1/inventory/log/export?format=csv&batch_id="+batchID, ""); status != 200 ||
 			bytes.Count(b, []byte("\n")) != 1+len(batchEntries) {
 			t.Fatalf("csv export of batch %s: %d %s", batchID, status, b)
-		} else if sealed := checkSequenceColumn(t, f.Ctx, db, ledger.InventoryLog, b, 18); sealed != 0 {
+		} else if sealed := ledgertest.CheckSequenceColumn(t, f.Ctx, db, ledger.InventoryLog, b, 18); sealed != 0 {
 			t.Errorf("%d entries sealed with no sealer", sealed)
 		}
 		if status, b := c.do("GET", "/api/v1/inventory/log?batch_id="+strings.Repeat("x", 65), ""); status != 422 || !strings.Contains(string(b), `"batch_id"`) {
@@ -153,12 +154,12 @@ func TestInventoryAPI(t *testing.T) {
 		c.ok("GET", "/api/v1/inventory/stock?as_of=2000-01-01", "", 200)
 		c.ok("GET", "/api/v1/inventory/stock/diff?from=2000-01-01", "", 200)
 		c.ok("GET", "/api/v1/items/1/history", "", 200)
-		sealAll(t, db)
+		ledgertest.SealAll(t, ledgertest.NewSealer(t, db))
 		status, b = c.do("GET", "/api/v1/inventory/log/export?format=csv&sku=OIL-5", "")
 		if status != 200 || !bytes.HasPrefix(b, []byte("SKU,Quantity,Unit,Action type,User,Station,Timestamp")) {
 			t.Fatalf("csv export %d %s", status, b)
 		}
-		if sealed := checkSequenceColumn(t, f.Ctx, db, ledger.InventoryLog, b, 18); sealed != bytes.Count(b, []byte("\r\n"))-1 {
+		if sealed := ledgertest.CheckSequenceColumn(t, f.Ctx, db, ledger.InventoryLog, b, 18); sealed != bytes.Count(b, []byte("\r\n"))-1 {
 			t.Errorf("%d entries sealed, want all", sealed)
 		}
 		status, b = c.do("GET", "/api/v1/inventory/log/export", "")

@@ -31,15 +31,11 @@ func (a *API) registerLedger(mux *http.ServeMux) {
 // verify --bundle`): log=inventory_log or activity_events for that log's
 // entries with their proofs, all (the default) for the whole ledger.
 func (a *API) ledgerBundle(w http.ResponseWriter, r *http.Request) error {
-	sel := ledger.BundleSelection{}
-	switch l := r.URL.Query().Get("log"); l {
-	case "", "all":
-	default:
-		sel.Log = ledger.Log(l)
-		if !sel.Log.Valid() {
-			return fault.Field("log", "must be inventory_log, activity_events or all")
-		}
+	log, err := ledger.ParseBundleLog(r.URL.Query().Get("log"))
+	if err != nil {
+		return err
 	}
+	sel := ledger.BundleSelection{Log: log}
 	name := "all"
 	if sel.Log != "" {
 		name = string(sel.Log)

@@ -72,10 +72,6 @@ func (s Session) Scope() string {
 	return where + ", all statuses"
 }
 
-func (s Session) values() map[string]any {
-	return map[string]any{"name": s.Name, "status": string(s.Status), "location_id": s.LocationID, "exclude_retired": s.ExcludeRetired}
-}
-
 const sessionColumns = `s.id, s.name, s.status, COALESCE(s.location_id, 0), COALESCE(l.path, ''), s.exclude_retired, COALESCE(s.schedule_id, 0),
 	s.occurrence_at, s.created_by, s.created_at, s.started_at, s.started_by, s.finished_at, s.finished_by, s.cancelled_at, s.lost_marked,
 	(SELECT COALESCE(SUM(p.scanned), 0) FROM inventory_session_progress p WHERE p.workspace_id = s.workspace_id AND p.session_id = s.id),

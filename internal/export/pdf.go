@@ -57,7 +57,6 @@ type pdfWriter struct {
 	rows   int
 	lines  [][]string // reused per row: the wrapped lines of each cell
 	done   bool
-	closed bool // fpdf document finished (footer of last page drawn)
 }
 
 // NewPDF returns a TableWriter that renders an A4 landscape PDF report: the

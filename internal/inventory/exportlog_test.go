@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/export"
 	"github.com/stocktrail/stocktrail/internal/inventory"
 	"github.com/stocktrail/stocktrail/internal/ledger"
+	"github.com/stocktrail/stocktrail/internal/ledgertest"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/storetest"
 	"github.com/stocktrail/stocktrail/internal/workspace"
@@ -55,7 +55,7 @@ func TestExportLogMatchesEntries(t *testing.T) {
 			Options: inventory.Options{Reason: "unit\x1fseparator", Reference: "\x1f"}}); err != nil {
 			t.Fatal(err)
 		}
-		sealer := newSealer(t, db)
+		sealer := ledgertest.NewSealer(t, db)
 		for i := range 700 { // more than one read batch
 			if i == 350 {
 				if n, err := sealer.Seal(context.Background()); err != nil || n == 0 {
@@ -239,20 +239,6 @@ func checkSequences(t *testing.T, w *world, rows [][]string, sealed int) {
 			t.Errorf("entry %d: ledger sequence %q, want %q", ids[i], r[19], want)
 		}
 	}
-}
-
-// newSealer is a ledger sealer for db with a key of its own.
-func newSealer(t *testing.T, db *store.DB) *ledger.Sealer {
-	t.Helper()
-	key, err := ledger.LoadOrCreateKeyFile(filepath.Join(t.TempDir(), "ledger.key"), "test-key")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &ledger.Sealer{DB: db, Key: key}
-	if err := s.Register(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 // sameXLSXSheet compares the worksheet XML of two workbooks (the other parts

@@ -18,6 +18,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/benchdata"
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/inventory"
+	"github.com/stocktrail/stocktrail/internal/ledgertest"
 	"github.com/stocktrail/stocktrail/internal/pgtest"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/storetest"
@@ -242,7 +243,7 @@ func TestExportLog(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(t, db)
 		w.receive(t, "OIL-5", w.a1, "", "2.5")
-		sealer := newSealer(t, db)
+		sealer := ledgertest.NewSealer(t, db)
 		if _, err := sealer.Seal(context.Background()); err != nil {
 			t.Fatal(err)
 		}

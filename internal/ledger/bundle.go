@@ -79,6 +79,18 @@ type BundleStats struct {
 	Size     int64 // the checkpoint's tree size
 }
 
+// ParseBundleLog reads which log a bundle holds as a person or a URL names
+// it: "all" (or nothing) for the whole ledger, else the log's table name.
+func ParseBundleLog(name string) (Log, error) {
+	switch l := Log(name); {
+	case name == "" || name == "all":
+		return "", nil
+	case l.Valid():
+		return l, nil
+	}
+	return "", fault.Field("log", "must be inventory_log, activity_events or all")
+}
+
 // WriteBundle writes a bundle of the actor's workspace to w, against its
 // latest checkpoint. Entries sealed after that checkpoint, or not yet, are
 // left out and counted.

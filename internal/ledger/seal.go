@@ -46,6 +46,8 @@ type Sealer struct {
 	Logger       *slog.Logger
 	// mu serialises rounds of this process and the checkpoint file.
 	mu sync.Mutex
+	// origin is the install's origin, read once: it never changes.
+	origin string
 }
 
 // Register records the key's verifier in the database (public half only),
@@ -86,10 +88,14 @@ func (s *Sealer) RotateKey(ctx context.Context) (*Key, error) {
 func (s *Sealer) Seal(ctx context.Context) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	origin, err := installOrigin(ctx, s.DB)
-	if err != nil {
-		return 0, err
+	if s.origin == "" {
+		origin, err := installOrigin(ctx, s.DB)
+		if err != nil {
+			return 0, err
+		}
+		s.origin = origin
 	}
+	origin := s.origin
 	// The workspaces with pending entries, one index probe each: a DISTINCT
 	// would read the whole table, which on PostgreSQL still holds every row
 	// a large backlog left behind until it is vacuumed.

@@ -6,12 +6,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stocktrail/stocktrail/internal/inventory"
 	"github.com/stocktrail/stocktrail/internal/ledger"
+	"github.com/stocktrail/stocktrail/internal/ledgertest"
 	"github.com/stocktrail/stocktrail/internal/server"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/storetest"
@@ -24,20 +24,11 @@ func TestNotReadyWhenTheLedgerDoesNotVerify(t *testing.T) {
 	db := storetest.Open(t, store.SQLite)
 	f := storetest.NewFixture(t, db)
 	ctx := context.Background()
-	key, err := ledger.LoadOrCreateKeyFile(filepath.Join(t.TempDir(), "ledger.key"), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer := &ledger.Sealer{DB: db, Key: key}
-	if err := sealer.Register(ctx); err != nil {
-		t.Fatal(err)
-	}
+	sealer := ledgertest.NewSealer(t, db)
 	if _, err := inventory.CreateItem(f.Ctx, db, inventory.ItemInput{SKU: "BOLT", Name: "Bolt", Kind: inventory.Part, Unit: "pcs"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sealer.Seal(ctx); err != nil {
-		t.Fatal(err)
-	}
+	ledgertest.SealAll(t, sealer)
 	monitor := &ledger.Monitor{DB: db}
 	h := server.New(server.Config{DB: db, Auth: f.Auth, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Ledger: sealer, LedgerMonitor: monitor})
 	srv := httptest.NewServer(h)

@@ -23,6 +23,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/ledger"
+	"github.com/stocktrail/stocktrail/internal/ledgertest"
 	"github.com/stocktrail/stocktrail/internal/popplertest"
 	"github.com/stocktrail/stocktrail/internal/server"
 	"github.com/stocktrail/stocktrail/internal/store"
@@ -122,7 +123,7 @@ func TestActivityExports(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		e := newWebEnv(t, db)
 		c := e.client(t, "audrey@example.com")
-		seal(t, newSealer(t, db))
+		ledgertest.SealAll(t, ledgertest.NewSealer(t, db))
 		res, body := get(t, c, e.srv.URL+"/activity/export.csv?table_name=users&entity_id="+strconv.FormatInt(e.operator.ID, 10))
 		if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") ||
 			!strings.Contains(res.Header.Get("Content-Disposition"), "attachment") {
@@ -243,7 +244,7 @@ func exportProbeCSV(ids []int64, seq int64) string {
 func TestActivityCSVExportBytes(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		e := newWebEnv(t, db)
-		ids := recordExportProbe(t, db, e.f, newSealer(t, db))
+		ids := recordExportProbe(t, db, e.f, ledgertest.NewSealer(t, db))
 		seqs, err := ledger.Sequences(e.f.Ctx, db, ledger.ActivityEvents, ids)
 		if err != nil || len(seqs) != 1 {
 			t.Fatalf("sequences %v: %v", seqs, err)

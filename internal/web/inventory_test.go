@@ -16,6 +16,7 @@ import (
 
 	"github.com/stocktrail/stocktrail/internal/inventory"
 	"github.com/stocktrail/stocktrail/internal/ledger"
+	"github.com/stocktrail/stocktrail/internal/ledgertest"
 	"github.com/stocktrail/stocktrail/internal/server"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/storetest"
@@ -103,7 +104,7 @@ func TestInventoryPages(t *testing.T) {
 			t.Fatalf("receipt: %d %s", status, body)
 		}
 		// What is there so far sealed into the ledger; the movements below not.
-		seal(t, newSealer(t, db))
+		ledgertest.SealAll(t, ledgertest.NewSealer(t, db))
 		// Bad inputs come back as readable errors on the same page.
 		for _, tt := range []struct {
 			form url.Values
@@ -186,7 +187,7 @@ func TestInventoryPages(t *testing.T) {
 		if status != 200 || !strings.HasPrefix(body, "SKU,Quantity,Unit,Action type,User,Station,Timestamp") {
 			t.Fatalf("csv export: %d %.200s", status, body)
 		}
-		if sealed, rows := checkSequenceColumn(t, f.Ctx, db, ledger.InventoryLog, []byte(body), 18), strings.Count(body, "\r\n")-1; sealed == 0 || sealed == rows {
+		if sealed, rows := ledgertest.CheckSequenceColumn(t, f.Ctx, db, ledger.InventoryLog, []byte(body), 18), strings.Count(body, "\r\n")-1; sealed == 0 || sealed == rows {
 			t.Errorf("%d of %d entries sealed: the export should hold both kinds", sealed, rows)
 		}
 		if err := inventory.CheckInvariant(f.Ctx, db); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/stocktrail/stocktrail/internal/browsertest"
+	"github.com/stocktrail/stocktrail/internal/ledgertest"
 	"github.com/stocktrail/stocktrail/internal/server"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/storetest"
@@ -24,9 +25,9 @@ func TestLedgerInBrowser(t *testing.T) {
 	f := storetest.NewFixture(t, db)
 	seedInventory(t, f)
 	receive(t, f, "12.5")
-	sealer := newSealer(t, db)
+	sealer := ledgertest.NewSealer(t, db)
 	firstKey := sealer.Key.Verifier
-	seal(t, sealer)
+	ledgertest.SealAll(t, sealer)
 	srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth, Ledger: sealer}))
 	t.Cleanup(srv.Close)
 	ctx := browsertest.New(t)

@@ -1,14 +1,12 @@
 package web_test
 
 import (
-	"context"
 	"encoding/json"
 	"html"
 	"io"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -19,33 +17,11 @@ import (
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/inventory"
 	"github.com/stocktrail/stocktrail/internal/ledger"
+	"github.com/stocktrail/stocktrail/internal/ledgertest"
 	"github.com/stocktrail/stocktrail/internal/server"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/storetest"
 )
-
-// newSealer makes a sealer with a key file in a temporary folder and
-// registers its key.
-func newSealer(t *testing.T, db *store.DB) *ledger.Sealer {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "ledger.key")
-	key, err := ledger.LoadOrCreateKeyFile(path, "stocktrail-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &ledger.Sealer{DB: db, Key: key, KeyFile: path}
-	if err := s.Register(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func seal(t *testing.T, s *ledger.Sealer) {
-	t.Helper()
-	if _, err := s.Seal(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func receive(t *testing.T, f *storetest.Fixture, qty inventory.DecimalText) inventory.Result {
 	t.Helper()
@@ -65,7 +41,7 @@ func TestLedgerPage(t *testing.T) {
 		item := seedInventory(t, f)
 		f.User(t, "audrey@example.com", actor.Auditor)
 		f.User(t, "mona@example.com", actor.Manager)
-		sealer := newSealer(t, db)
+		sealer := ledgertest.NewSealer(t, db)
 		firstKey := sealer.Key.Verifier
 		srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth, Ledger: sealer}))
 		t.Cleanup(srv.Close)
@@ -85,7 +61,7 @@ func TestLedgerPage(t *testing.T) {
 		}
 
 		receive(t, f, "12.5")
-		seal(t, sealer)
+		ledgertest.SealAll(t, sealer)
 		cp, err := ledger.LatestCheckpoint(f.Ctx, db)
 		if err != nil {
 			t.Fatal(err)
@@ -210,7 +186,7 @@ func TestLedgerPageWithoutSealer(t *testing.T) {
 		// A sealed change log is shown the same without a sealer here.
 		seedInventory(t, f)
 		receive(t, f, "2")
-		seal(t, newSealer(t, db))
+		ledgertest.SealAll(t, ledgertest.NewSealer(t, db))
 		if _, logPage := admin.get("/inventory/log"); !sealedPattern.MatchString(logPage) {
 			t.Errorf("change log sealed elsewhere shows no sequence numbers:\n%s", logPage)
 		}
@@ -221,7 +197,7 @@ func TestLedgerPageWithoutSealer(t *testing.T) {
 func TestLedgerKeyFromFlagIsNotRotatedHere(t *testing.T) {
 	db := storetest.Open(t, store.SQLite)
 	f := storetest.NewFixture(t, db)
-	sealer := newSealer(t, db)
+	sealer := ledgertest.NewSealer(t, db)
 	sealer.KeyFile = ""
 	srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth, Ledger: sealer}))
 	t.Cleanup(srv.Close)

@@ -14,6 +14,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/assets"
 	"github.com/stocktrail/stocktrail/internal/browsertest"
 	"github.com/stocktrail/stocktrail/internal/inventory"
+	"github.com/stocktrail/stocktrail/internal/ledgertest"
 	"github.com/stocktrail/stocktrail/internal/server"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/storetest"
@@ -43,7 +44,7 @@ func TestPagesAtDesktopAndPhone(t *testing.T) {
 	}
 	// A sealing node, so the logs show sequence numbers and the ledger page
 	// a checkpoint.
-	sealer := newSealer(t, db)
+	sealer := ledgertest.NewSealer(t, db)
 	srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth, Ledger: sealer}))
 	t.Cleanup(srv.Close)
 	ctx := browsertest.New(t)
@@ -63,7 +64,7 @@ func TestPagesAtDesktopAndPhone(t *testing.T) {
 	); err != nil {
 		fail("log in", err)
 	}
-	seal(t, sealer)
+	ledgertest.SealAll(t, sealer)
 	pages := []struct {
 		name, path string
 		want       string // text the page must show

@@ -1,4 +1,6 @@
-package api_test
+// Package ledgertest gives tests a ledger sealer with a key of its own, and
+// checks what the ledger adds to the exports.
+package ledgertest
 
 import (
 	"bytes"
@@ -12,27 +14,40 @@ import (
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
-// sealAll seals every pending entry of db's ledger with a key of its own.
-func sealAll(t *testing.T, db *store.DB) {
+// KeyName is the name of the keys NewSealer makes.
+const KeyName = "stocktrail-test"
+
+// NewSealer is a sealer for db with a key file of its own in a temporary
+// folder, its verifier key registered.
+func NewSealer(t testing.TB, db *store.DB) *ledger.Sealer {
 	t.Helper()
-	key, err := ledger.LoadOrCreateKeyFile(filepath.Join(t.TempDir(), "ledger.key"), "stocktrail-test")
+	path := filepath.Join(t.TempDir(), "ledger.key")
+	key, err := ledger.LoadOrCreateKeyFile(path, KeyName)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &ledger.Sealer{DB: db, Key: key}
+	s := &ledger.Sealer{DB: db, Key: key, KeyFile: path}
 	if err := s.Register(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Seal(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	return s
 }
 
-// checkSequenceColumn checks that the CSV export's last column is "Ledger
+// SealAll seals every pending entry with s and returns how many it sealed.
+func SealAll(t testing.TB, s *ledger.Sealer) int {
+	t.Helper()
+	n, err := s.Seal(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// CheckSequenceColumn checks that a CSV export's last column is "Ledger
 // sequence" and that each row shows there the sequence ledger.Sequences
 // gives its entry of log (whose id is in column idColumn), or nothing when
 // it is not sealed; it returns how many rows were sealed.
-func checkSequenceColumn(t *testing.T, ctx context.Context, db *store.DB, log ledger.Log, export []byte, idColumn int) int {
+func CheckSequenceColumn(t testing.TB, ctx context.Context, db *store.DB, log ledger.Log, export []byte, idColumn int) int {
 	t.Helper()
 	records, err := csv.NewReader(bytes.NewReader(export)).ReadAll()
 	if err != nil || len(records) == 0 {
