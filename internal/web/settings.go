@@ -17,6 +17,7 @@ func (wb *Web) registerSettings(mux *http.ServeMux) {
 type settingsPage struct {
 	Workspace workspace.Workspace
 	Plans     []workspace.Plan
+	Weekdays  []string
 	History   []activity.Event
 }
 
@@ -33,7 +34,8 @@ func (wb *Web) showSettings(w http.ResponseWriter, r *http.Request, formErr erro
 	if err != nil {
 		return err
 	}
-	page := settingsPage{Workspace: ws, Plans: []workspace.Plan{workspace.Starter, workspace.Business, workspace.Enterprise}}
+	page := settingsPage{Workspace: ws, Plans: []workspace.Plan{workspace.Starter, workspace.Business, workspace.Enterprise},
+		Weekdays: workspace.Weekdays}
 	if a.Can(actor.ViewActivity) {
 		if page.History, err = activity.ForEntity(r.Context(), wb.cfg.DB, "workspaces", itoa64(ws.ID), 50); err != nil {
 			return err
@@ -53,8 +55,13 @@ func (wb *Web) saveSettings(w http.ResponseWriter, r *http.Request) error {
 	name, tz, start, end := f.Get("name"), f.Get("time_zone"), f.Get("business_hours_start"), f.Get("business_hours_end")
 	plan := workspace.Plan(f.Get("plan"))
 	negative, lost := f.Get("allow_negative_stock") == "on", f.Get("mark_unscanned_lost") == "on"
+	days := f["business_days"]
+	if days == nil {
+		days = []string{}
+	}
 	_, err := workspace.Update(r.Context(), wb.cfg.DB, workspace.Change{Name: &name, Plan: &plan, TimeZone: &tz,
-		AllowNegativeStock: &negative, MarkUnscannedLost: &lost, BusinessHoursStart: &start, BusinessHoursEnd: &end})
+		AllowNegativeStock: &negative, MarkUnscannedLost: &lost, BusinessHoursStart: &start, BusinessHoursEnd: &end,
+		BusinessDays: &days})
 	if err != nil {
 		if fault.KindOf(err) == fault.Internal {
 			return err

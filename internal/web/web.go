@@ -97,7 +97,21 @@ var funcs = template.FuncMap{
 		return fmt.Sprint(t)
 	},
 	"roles": actor.Roles,
-	"can":   func(a actor.Actor, p string) bool { return a.Can(actor.Permission(p)) },
+	"contains": func(list []string, v string) bool {
+		for _, x := range list {
+			if x == v {
+				return true
+			}
+		}
+		return false
+	},
+	"title": func(s string) string {
+		if s == "" {
+			return s
+		}
+		return strings.ToUpper(s[:1]) + s[1:]
+	},
+	"can": func(a actor.Actor, p string) bool { return a.Can(actor.Permission(p)) },
 }
 
 // Register adds every page to mux.

@@ -53,6 +53,59 @@ type Settings struct {
 	// BusinessHours bound "after-hours access" alerts, as "HH:MM".
 	BusinessHoursStart string `json:"business_hours_start"`
 	BusinessHoursEnd   string `json:"business_hours_end"`
+	// BusinessDays are the working weekdays, lower-case English names
+	// ("monday" … "sunday"); Monday to Friday when empty.
+	BusinessDays []string `json:"business_days,omitempty"`
+}
+
+// Weekdays lists the names BusinessDays takes, Monday first.
+var Weekdays = []string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+
+func weekdayName(d time.Weekday) string { return Weekdays[(int(d)+6)%7] }
+
+// Days returns the business days, defaulting to Monday to Friday.
+func (s Settings) Days() []string {
+	if len(s.BusinessDays) == 0 {
+		return Weekdays[:5]
+	}
+	return s.BusinessDays
+}
+
+// WithinBusinessHours reports whether t falls on a business day between the
+// start and end of business hours, in the workspace's time zone. An end
+// before the start spans midnight (a night shift: 22:00–06:00), counted on
+// the day the shift starts.
+func (s Settings) WithinBusinessHours(t time.Time) bool {
+	local := t.In(s.Location())
+	start, err1 := time.Parse("15:04", s.BusinessHoursStart)
+	end, err2 := time.Parse("15:04", s.BusinessHoursEnd)
+	if err1 != nil || err2 != nil {
+		return true
+	}
+	minute := local.Hour()*60 + local.Minute()
+	from, to := start.Hour()*60+start.Minute(), end.Hour()*60+end.Minute()
+	day := local.Weekday()
+	switch {
+	case from == to:
+		// Open around the clock on business days.
+	case from < to:
+		if minute < from || minute >= to {
+			return false
+		}
+	default:
+		if minute >= to && minute < from {
+			return false
+		}
+		if minute < to {
+			day = (day + 6) % 7 // the early hours belong to yesterday's shift
+		}
+	}
+	for _, d := range s.Days() {
+		if d == weekdayName(day) {
+			return true
+		}
+	}
+	return false
 }
 
 // DefaultSettings are those of a new workspace.
@@ -82,6 +135,22 @@ func (s Settings) Validate() error {
 			f.Add(field, "use HH:MM, e.g. 07:30")
 		}
 	}
+	seen := map[string]bool{}
+	for _, d := range s.BusinessDays {
+		known := false
+		for _, w := range Weekdays {
+			known = known || d == w
+		}
+		if !known {
+			f.Add("business_days", fmt.Sprintf("%q is not a weekday; use monday … sunday", d))
+			break
+		}
+		if seen[d] {
+			f.Add("business_days", d+" is listed twice")
+			break
+		}
+		seen[d] = true
+	}
 	return f.Err()
 }
 
@@ -99,6 +168,7 @@ func (w Workspace) values() map[string]any {
 		"name": w.Name, "plan": string(w.Plan), "time_zone": w.Settings.TimeZone,
 		"allow_negative_stock": w.Settings.AllowNegativeStock, "mark_unscanned_lost": w.Settings.MarkUnscannedLost,
 		"business_hours_start": w.Settings.BusinessHoursStart, "business_hours_end": w.Settings.BusinessHoursEnd,
+		"business_days": strings.Join(w.Settings.Days(), ","),
 	}
 }
 
@@ -180,13 +250,14 @@ func First(ctx context.Context, q store.Querier) (Workspace, error) {
 
 // Change is an edit of a workspace; nil fields stay as they are.
 type Change struct {
-	Name               *string `json:"name"`
-	Plan               *Plan   `json:"plan"`
-	TimeZone           *string `json:"time_zone"`
-	AllowNegativeStock *bool   `json:"allow_negative_stock"`
-	MarkUnscannedLost  *bool   `json:"mark_unscanned_lost"`
-	BusinessHoursStart *string `json:"business_hours_start"`
-	BusinessHoursEnd   *string `json:"business_hours_end"`
+	Name               *string   `json:"name"`
+	Plan               *Plan     `json:"plan"`
+	TimeZone           *string   `json:"time_zone"`
+	AllowNegativeStock *bool     `json:"allow_negative_stock"`
+	MarkUnscannedLost  *bool     `json:"mark_unscanned_lost"`
+	BusinessHoursStart *string   `json:"business_hours_start"`
+	BusinessHoursEnd   *string   `json:"business_hours_end"`
+	BusinessDays       *[]string `json:"business_days"`
 }
 
 // Update applies c to the actor's workspace and records what changed.
@@ -228,6 +299,9 @@ func Update(ctx context.Context, db *store.DB, c Change) (Workspace, error) {
 		}
 		if c.BusinessHoursEnd != nil {
 			w.Settings.BusinessHoursEnd = *c.BusinessHoursEnd
+		}
+		if c.BusinessDays != nil {
+			w.Settings.BusinessDays = *c.BusinessDays
 		}
 		if err := w.Settings.Validate(); err != nil {
 			return err

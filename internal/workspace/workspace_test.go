@@ -2,6 +2,7 @@ package workspace_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stocktrail/stocktrail/internal/workspace"
 )
@@ -45,5 +46,59 @@ func TestPlanRetention(t *testing.T) {
 	}
 	if workspace.Plan("free").Valid() {
 		t.Error("unknown plan accepted")
+	}
+}
+
+func TestWithinBusinessHours(t *testing.T) {
+	s := workspace.DefaultSettings() // 07:00–19:00, Monday to Friday
+	s.TimeZone = "Europe/Berlin"
+	at := func(v string) time.Time {
+		tm, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm
+	}
+	cases := []struct {
+		when string
+		edit func(*workspace.Settings)
+		want bool
+	}{
+		{"2026-12-07T06:30:00Z", nil, true},  // Monday 07:30 Berlin
+		{"2026-12-07T05:59:00Z", nil, false}, // Monday 06:59 Berlin
+		{"2026-12-07T18:00:00Z", nil, false}, // Monday 19:00 Berlin: the end is exclusive
+		{"2026-12-05T10:00:00Z", nil, false}, // Saturday
+		{"2026-12-05T10:00:00Z", func(s *workspace.Settings) { s.BusinessDays = []string{"saturday"} }, true},
+		{"2026-12-07T10:00:00Z", func(s *workspace.Settings) { s.BusinessDays = []string{"saturday"} }, false},
+		// Night shift 22:00–06:00, Monday to Friday: Saturday 03:00 Berlin is Friday's shift.
+		{"2026-12-05T02:00:00Z", func(s *workspace.Settings) { s.BusinessHoursStart, s.BusinessHoursEnd = "22:00", "06:00" }, true},
+		// Monday 03:00 Berlin belongs to Sunday's shift, which is not worked.
+		{"2026-12-07T02:00:00Z", func(s *workspace.Settings) { s.BusinessHoursStart, s.BusinessHoursEnd = "22:00", "06:00" }, false},
+		{"2026-12-07T12:00:00Z", func(s *workspace.Settings) { s.BusinessHoursStart, s.BusinessHoursEnd = "22:00", "06:00" }, false},
+	}
+	for _, c := range cases {
+		st := s
+		if c.edit != nil {
+			c.edit(&st)
+		}
+		if got := st.WithinBusinessHours(at(c.when)); got != c.want {
+			t.Errorf("%s (%s–%s %v): within = %v, want %v", c.when, st.BusinessHoursStart, st.BusinessHoursEnd, st.Days(), got, c.want)
+		}
+	}
+}
+
+func TestBusinessDaysValidate(t *testing.T) {
+	s := workspace.DefaultSettings()
+	s.BusinessDays = []string{"monday", "funday"}
+	if err := s.Validate(); err == nil {
+		t.Error("unknown weekday accepted")
+	}
+	s.BusinessDays = []string{"monday", "monday"}
+	if err := s.Validate(); err == nil {
+		t.Error("a weekday listed twice accepted")
+	}
+	s.BusinessDays = []string{"saturday", "sunday"}
+	if err := s.Validate(); err != nil {
+		t.Error(err)
 	}
 }
