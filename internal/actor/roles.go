@@ -37,15 +37,20 @@ const (
 	ManageStations  Permission = "manage scanning stations"
 	ManageSettings  Permission = "change workspace settings"
 	ViewSettings    Permission = "view workspace settings"
+	// ViewAlerts lets a role see alerts and alert rules; ManageAlerts lets
+	// it change rules, acknowledge alerts and manage notifications
+	// (webhooks, e-mail, event subscriptions).
+	ViewAlerts   Permission = "view alerts"
+	ManageAlerts Permission = "manage alerts and notifications"
 )
 
 // grants is the one table of who may do what.
 var grants = map[Role][]Permission{
 	Admin: {ViewInventory, MoveStock, ManageCatalog, ViewAssets, ManageAssets, RunSessions, ManageSessions,
-		ViewActivity, ManageAuditLogs, ManageUsers, ManageAPIKeys, ManageStations, ManageSettings, ViewSettings},
+		ViewActivity, ManageAuditLogs, ManageUsers, ManageAPIKeys, ManageStations, ManageSettings, ViewSettings, ViewAlerts, ManageAlerts},
 	Manager:  {ViewInventory, MoveStock, ManageCatalog, ViewAssets, ManageAssets, RunSessions, ManageSessions, ManageStations, ViewSettings},
 	Operator: {ViewInventory, MoveStock, ViewAssets, RunSessions},
-	Auditor:  {ViewInventory, ViewAssets, ViewActivity, ViewSettings},
+	Auditor:  {ViewInventory, ViewAssets, ViewActivity, ViewSettings, ViewAlerts},
 }
 
 // Can reports whether the role grants p.
