@@ -69,7 +69,7 @@ func TestInventoryAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := stockClient{t: t, url: srv.URL, token: key.Secret}
-		c.ok("POST", "/api/v1/items", `{"sku":"OIL-5","name":"Oil","kind":"material","unit":"l","scale":2}`, 201)
+		oil := c.ok("POST", "/api/v1/items", `{"sku":"OIL-5","name":"Oil","kind":"product","unit":"l","scale":2}`, 201)
 		wh := c.ok("POST", "/api/v1/locations", `{"kind":"warehouse","code":"WH1"}`, 201)
 		binA := c.ok("POST", "/api/v1/locations", `{"kind":"bin","code":"A","parent_id":`+jsonNum(wh["id"])+`}`, 201)
 		res := c.ok("POST", "/api/v1/inventory/receipts", `{"sku":"OIL-5","location":"WH1/A","quantity":"12.5","reference":"PO-1"}`, 201)
@@ -80,6 +80,25 @@ func TestInventoryAPI(t *testing.T) {
 		}
 		recordID := jsonNum(last["record_id"])
 		c.ok("POST", "/api/v1/inventory/issues", `{"record_id":`+recordID+`,"quantity":2}`, 201)
+		// PATCH changes only the fields sent: a rename keeps the kind, unit
+		// and scale (it once reset them to material, pcs and 0 decimals,
+		// changing how every past entry reads).
+		item := "/api/v1/items/" + jsonNum(oil["id"])
+		renamed := c.ok("PATCH", item, `{"name":"Engine oil"}`, 200)
+		if renamed["name"] != "Engine oil" || renamed["sku"] != "OIL-5" || renamed["kind"] != "product" || renamed["unit"] != "l" || jsonNum(renamed["scale"]) != "2" {
+			t.Errorf("partial update: %v", renamed)
+		}
+		for _, body := range []string{`{"unit":"kg"}`, `{"scale":3}`, `{"sku":"OIL-5","name":"Oil","unit":"pcs","scale":0}`} {
+			if status, b := c.do("PATCH", item, body); status != 409 {
+				t.Errorf("PATCH %s on an item with stock: %d %s", body, status, b)
+			}
+		}
+		if status, _ := c.do("PATCH", item, `{"name":""}`); status != 422 {
+			t.Errorf("empty name: %d", status)
+		}
+		if got := c.ok("GET", item, "", 200); got["name"] != "Engine oil" || got["unit"] != "l" || jsonNum(got["scale"]) != "2" {
+			t.Errorf("after refused edits: %v", got)
+		}
 		// Bad inputs: a clear problem naming the field, and nothing changed.
 		for _, tt := range []struct{ path, body, field string }{
 			{"/api/v1/inventory/issues", `{"record_id":` + recordID + `,"quantity":"100"}`, "quantity"},
