@@ -120,6 +120,28 @@ func TestInventoryAPI(t *testing.T) {
 		if status, _ := c.do("POST", "/api/v1/inventory/receipts", `{"sku":"OIL-5","qty":"1"}`); status != 400 {
 			t.Errorf("unknown field: %d", status)
 		}
+		// A member sent twice is refused: a proxy reading the first and
+		// the decoder keeping the last would see two different requests.
+		for _, body := range []string{
+			`{"sku":"OIL-5","location":"WH1/A","quantity":"1","quantity":"999"}`,
+			`{"movements":[{"type":"receipt","sku":"OIL-5","sku":"OIL-5","location":"WH1/A","quantity":"1"}]}`,
+		} {
+			path := "/api/v1/inventory/receipts"
+			if strings.Contains(body, "movements") {
+				path = "/api/v1/inventory/movements"
+			}
+			status, b := c.do("POST", path, body)
+			if status != 400 || !strings.Contains(string(b), "appears twice") {
+				t.Errorf("duplicate member %s: %d %s", body, status, b)
+			}
+		}
+		// One decimal grammar: digits, an optional point with digits after.
+		for _, q := range []string{`" 1"`, `"+1"`, `".5"`, `"1."`, `"1e3"`, `"1,5"`} {
+			status, b := c.do("POST", "/api/v1/inventory/receipts", `{"sku":"OIL-5","location":"WH1/A","quantity":`+q+`}`)
+			if status != 422 || !strings.Contains(string(b), "quantity") {
+				t.Errorf("quantity %s: %d %s", q, status, b)
+			}
+		}
 		batch := `{"movements":[{"type":"receipt","sku":"OIL-5","location":"WH1/A","quantity":"1"},{"type":"move","record_id":` + recordID + `,"to_location":"WH1","quantity":"0.5"}]}`
 		batchRes := c.ok("POST", "/api/v1/inventory/movements", batch, 201)
 		batchEntries := batchRes["entries"].([]any)
