@@ -14,6 +14,10 @@ const (
 	Operator Role = "operator"
 	// Auditor reads everything, including audit logs, and changes nothing.
 	Auditor Role = "auditor"
+	// StationRole is a scanning station's, never a person's or an API
+	// key's: the station's own operations at its bound location, and only
+	// the reads its screen needs.
+	StationRole Role = "station"
 )
 
 // Roles lists the roles in order of decreasing power.
@@ -45,6 +49,9 @@ const (
 	// (webhooks, e-mail, event subscriptions).
 	ViewAlerts   Permission = "view alerts"
 	ManageAlerts Permission = "manage alerts and notifications"
+	// UseStation covers what a station's screen reads: looking items and
+	// locations up, and its own recent entries.
+	UseStation Permission = "work at a scanning station"
 )
 
 // grants is the one table of who may do what.
@@ -54,6 +61,9 @@ var grants = map[Role][]Permission{
 	Manager:  {ViewInventory, MoveStock, ManageCatalog, ViewAssets, ManageAssets, RunSessions, ManageSessions, ManageStations, ViewSettings},
 	Operator: {ViewInventory, MoveStock, ViewAssets, RunSessions},
 	Auditor:  {ViewInventory, ViewAssets, ViewActivity, ViewSettings, ViewAlerts},
+	// Stations move stock and scan sessions (their areas narrow both to the
+	// bound location and the station's kinds of movement).
+	StationRole: {MoveStock, RunSessions, UseStation},
 }
 
 // Can reports whether the role grants p.

@@ -38,7 +38,7 @@ func TestExportLogMatchesEntries(t *testing.T) {
 			t.Fatal(err)
 		}
 		station := actor.With(context.Background(), actor.Actor{WorkspaceID: w.f.Workspace.ID, Kind: actor.Station, ID: 7, Name: "Dock 1",
-			Role: actor.Operator, LocationID: w.a1.ID})
+			Role: actor.StationRole, LocationID: w.a1.ID})
 		key := actor.With(context.Background(), actor.Actor{WorkspaceID: w.f.Workspace.ID, Kind: actor.APIKey, ID: 3, Name: "=erp", Role: actor.Manager})
 		key = actor.WithRequest(key, actor.Request{IdempotencyKey: "idem,\"1\""})
 		sys := actor.With(context.Background(), actor.SystemActor(w.f.Workspace.ID, "cli import"))

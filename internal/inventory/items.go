@@ -258,7 +258,7 @@ func scanItem(row interface{ Scan(...any) error }) (Item, error) {
 // GetItem returns one item of the actor's workspace that has not been
 // deleted.
 func GetItem(ctx context.Context, r store.Reader, id int64) (Item, error) {
-	who, err := actor.Require(ctx, actor.ViewInventory)
+	who, err := actor.RequireAny(ctx, actor.ViewInventory, actor.UseStation)
 	if err != nil {
 		return Item{}, err
 	}
@@ -273,7 +273,7 @@ func getItem(ctx context.Context, q store.Querier, workspaceID, id int64) (Item,
 
 // ItemBySKU returns the item of the actor's workspace with the given SKU.
 func ItemBySKU(ctx context.Context, r store.Reader, sku string) (Item, error) {
-	who, err := actor.Require(ctx, actor.ViewInventory)
+	who, err := actor.RequireAny(ctx, actor.ViewInventory, actor.UseStation)
 	if err != nil {
 		return Item{}, err
 	}

@@ -143,7 +143,7 @@ func scanLocation(row interface{ Scan(...any) error }) (Location, error) {
 
 // GetLocation returns one location of the actor's workspace.
 func GetLocation(ctx context.Context, r store.Reader, id int64) (Location, error) {
-	who, err := actor.Require(ctx, actor.ViewInventory)
+	who, err := actor.RequireAny(ctx, actor.ViewInventory, actor.UseStation)
 	if err != nil {
 		return Location{}, err
 	}
@@ -158,7 +158,7 @@ func getLocation(ctx context.Context, q store.Querier, workspaceID, id int64) (L
 // ListLocations returns the workspace's locations in path order, so that
 // children follow their parent.
 func ListLocations(ctx context.Context, r store.Reader, includeArchived bool) ([]Location, error) {
-	who, err := actor.Require(ctx, actor.ViewInventory)
+	who, err := actor.RequireAny(ctx, actor.ViewInventory, actor.UseStation)
 	if err != nil {
 		return nil, err
 	}

@@ -48,6 +48,9 @@ func Apply(ctx context.Context, db *store.DB, ms ...Movement) (Result, error) {
 		return Result{}, fault.Field("movements", fmt.Sprintf("at most %d movements in one batch", MaxBatch))
 	}
 	for i, m := range ms {
+		if err := refuseForStation(who, m); err != nil {
+			return Result{}, inBatch(err, i, len(ms))
+		}
 		f := fault.Fields{}
 		validateOptions(m.opts(), f)
 		if err := f.Err(); err != nil {

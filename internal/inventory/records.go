@@ -206,6 +206,8 @@ type txState struct {
 	// held is a PostgreSQL batch's held writes (nil when writes go one by
 	// one).
 	held *held
+	// stationPath is the acting station's bound location (stations.go).
+	stationPath string
 }
 
 func newTxState(ctx context.Context, tx *store.Tx, workspaceID int64) *txState {
@@ -372,6 +374,9 @@ func (c *change) entry(r *Record, delta Quantity, movement string, action Action
 // write stores r's new quantity when setRecord is true, and appends its log
 // entry with the level and checkpoint changes that go with it.
 func (c *change) write(r *Record, delta Quantity, movement string, action Action, setRecord bool) error {
+	if err := c.checkStationReach(r); err != nil {
+		return err
+	}
 	if time.Since(c.recorded) > maxWriteDelay {
 		// Recorded-time queries rely on entries being written promptly.
 		return fault.New(fault.Conflict, "the movement took too long to write; try again")
