@@ -1,0 +1,159 @@
+package alerts
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/stocktrail/stocktrail/internal/activity"
+	"github.com/stocktrail/stocktrail/internal/store"
+	"github.com/stocktrail/stocktrail/internal/workspace"
+)
+
+// evaluateItems runs items (in sequence order) through workspace ws's rules
+// inside tx: it loads the pending window and the open alerts, evaluates,
+// and writes the alerts raised or joined, their evidence, the activity
+// events of new alerts and the new window, all in tx.
+func evaluateItems(ctx context.Context, tx *store.Tx, ws int64, items []Item) error {
+	if len(items) == 0 {
+		return nil
+	}
+	rules, err := listRules(ctx, tx, ws, false)
+	if err != nil || len(rules) == 0 {
+		return err
+	}
+	w, err := workspace.Get(ctx, tx)
+	if err != nil {
+		return err
+	}
+	earliest, latest := items[0].At, items[0].At
+	for _, it := range items {
+		if it.At.Before(earliest) {
+			earliest = it.At
+		}
+		if it.At.After(latest) {
+			latest = it.At
+		}
+	}
+	var longest time.Duration
+	for _, r := range rules {
+		longest = max(longest, r.window())
+	}
+	st, err := loadState(ctx, tx, ws, rules, earliest.Add(-longest))
+	if err != nil {
+		return err
+	}
+	bursts := Evaluate(rules, w.Settings, st, items)
+	st.prune(rules, latest)
+	for _, b := range bursts {
+		if err := writeBurst(ctx, tx, ws, b); err != nil {
+			return err
+		}
+	}
+	return writePending(ctx, tx, ws, st)
+}
+
+// loadState reads the pending window and the latest open alert of each rule
+// and key whose last evidence came after since.
+func loadState(ctx context.Context, tx *store.Tx, ws int64, rules []Rule, since time.Time) (*State, error) {
+	st := NewState()
+	byID := map[int64]Rule{}
+	for _, r := range rules {
+		byID[r.ID] = r
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT rule_id, group_key, subject, log, entry_id, seq, occurred_at, weight, summary
+		FROM alert_pending WHERE workspace_id = $1 ORDER BY seq`, ws)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var k ruleKey
+		var p pending
+		var at int64
+		if err := rows.Scan(&k.rule, &k.key, &p.subject, &p.Log, &p.EntryID, &p.Seq, &at, &p.Weight, &p.Summary); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		p.OccurredAt = store.Time(at)
+		st.pending[k] = append(st.pending[k], p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT id, rule_id, group_key, subject, first_at, last_at, weight, evidence_count
+		FROM alerts WHERE workspace_id = $1 AND status = $2 AND last_at >= $3 ORDER BY id`, ws, Open, store.Micros(since))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b Burst
+		var ruleID, first, last int64
+		if err := rows.Scan(&b.ID, &ruleID, &b.Key, &b.Subject, &first, &last, &b.Weight, &b.Count); err != nil {
+			return nil, err
+		}
+		r, ok := byID[ruleID]
+		if !ok {
+			continue
+		}
+		b.Rule, b.FirstAt, b.LastAt = r, store.Time(first), store.Time(last)
+		st.open[ruleKey{ruleID, b.Key}] = &b // ordered by id: the latest wins
+	}
+	return st, rows.Err()
+}
+
+// writeBurst inserts a raised alert (and records ALERT_RAISED) or updates
+// one that was joined, and adds the new evidence.
+func writeBurst(ctx context.Context, tx *store.Tx, ws int64, b *Burst) error {
+	if b.Raised() {
+		now := time.Now().UTC()
+		if err := tx.QueryRowContext(ctx, `INSERT INTO alerts (workspace_id, rule_id, kind, rule_name, group_key, subject, status,
+			evidence_count, weight, first_at, last_at, raised_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+			ws, b.Rule.ID, string(b.Rule.Kind), b.Rule.Name, b.Key, b.Subject, Open, b.Count, b.Weight,
+			store.Micros(b.FirstAt), store.Micros(b.LastAt), store.Micros(now)).Scan(&b.ID); err != nil {
+			return fmt.Errorf("raise alert: %w", err)
+		}
+	} else if _, err := tx.ExecContext(ctx, `UPDATE alerts SET evidence_count = $1, weight = $2, first_at = $3, last_at = $4
+		WHERE workspace_id = $5 AND id = $6`, b.Count, b.Weight, store.Micros(b.FirstAt), store.Micros(b.LastAt), ws, b.ID); err != nil {
+		return fmt.Errorf("add to alert %d: %w", b.ID, err)
+	}
+	for _, e := range b.Added {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO alert_evidence (workspace_id, alert_id, log, entry_id, seq, occurred_at, weight, summary)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`, ws, b.ID, e.Log, e.EntryID, e.Seq, store.Micros(e.OccurredAt),
+			e.Weight, e.Summary); err != nil {
+			return fmt.Errorf("alert %d evidence: %w", b.ID, err)
+		}
+	}
+	if !b.Raised() {
+		return nil
+	}
+	sum := summary(b.Rule.Kind, b.Key, b.Subject, b.Weight, b.Count)
+	link := fmt.Sprintf("/notifications/alerts/%d", b.ID)
+	_, err := activity.Record(ctx, tx, activity.Event{WorkspaceID: ws, Action: ActionRaised, Category: activity.Audit,
+		EntityType: "alerts", EntityID: fmt.Sprint(b.ID),
+		New: map[string]any{"alert_id": b.ID, "rule_id": b.Rule.ID, "rule_name": b.Rule.Name, "kind": string(b.Rule.Kind),
+			"summary": sum, "evidence_count": b.Count, "first_at": b.FirstAt.UTC().Format(time.RFC3339),
+			"last_at": b.LastAt.UTC().Format(time.RFC3339), "email_to": b.Rule.EmailTo, "link": link},
+		Description: fmt.Sprintf("alert raised by rule %q: %s", b.Rule.Name, sum)})
+	return err
+}
+
+// writePending replaces the pending entries of every group that changed.
+func writePending(ctx context.Context, tx *store.Tx, ws int64, st *State) error {
+	for k := range st.dirty {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM alert_pending WHERE workspace_id = $1 AND rule_id = $2 AND group_key = $3`,
+			ws, k.rule, k.key); err != nil {
+			return err
+		}
+		for _, p := range st.pending[k] {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO alert_pending (workspace_id, rule_id, log, entry_id, group_key, subject, seq,
+				occurred_at, weight, summary) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, ws, k.rule, p.Log, p.EntryID, k.key,
+				p.subject, p.Seq, store.Micros(p.OccurredAt), p.Weight, p.Summary); err != nil {
+				return err
+			}
+		}
+	}
+	st.dirty = map[ruleKey]bool{}
+	return nil
+}
