@@ -104,7 +104,9 @@ func sign(s string) string {
 }
 
 // partyKey and partyName group by who did it.
-func (it Item) partyKey() string  { return fmt.Sprintf("%s:%d:%s", it.ActorKind, it.ActorID, it.ActorName) }
+func (it Item) partyKey() string {
+	return fmt.Sprintf("%s:%d:%s", it.ActorKind, it.ActorID, it.ActorName)
+}
 func (it Item) partyName() string { return partyLabel(it.ActorKind, it.ActorName) }
 
 func partyLabel(kind, name string) string {

@@ -22,10 +22,10 @@ func TestLargeChange(t *testing.T) {
 		change, before string
 		want           bool
 	}{
-		{Thresholds{PercentAbove: 50}, "-6", "10", true},      // 60% of a small level
-		{Thresholds{PercentAbove: 50}, "-5", "10", false},     // exactly 50% is not above
-		{Thresholds{PercentAbove: 50}, "500", "0", false},     // from nothing: no percentage
-		{Thresholds{QuantityAbove: "100"}, "500", "0", true},  // but the quantity applies
+		{Thresholds{PercentAbove: 50}, "-6", "10", true},     // 60% of a small level
+		{Thresholds{PercentAbove: 50}, "-5", "10", false},    // exactly 50% is not above
+		{Thresholds{PercentAbove: 50}, "500", "0", false},    // from nothing: no percentage
+		{Thresholds{QuantityAbove: "100"}, "500", "0", true}, // but the quantity applies
 		{Thresholds{QuantityAbove: "100"}, "-100", "1000", false},
 		{Thresholds{QuantityAbove: "0.5"}, "-0.75", "1000", true},
 		{Thresholds{QuantityAbove: "100", PercentAbove: 10}, "-20", "100", true},
