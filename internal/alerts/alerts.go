@@ -88,9 +88,9 @@ func (e Evidence) Link() string {
 // LogLabel names the evidence's log for people.
 func (e Evidence) LogLabel() string {
 	if e.Log == logInventory {
-		return "Change log"
+		return "change log"
 	}
-	return "Activity log"
+	return "activity log"
 }
 
 const alertColumns = `id, rule_id, kind, rule_name, group_key, subject, status, evidence_count, weight, first_at, last_at, raised_at,

@@ -42,7 +42,19 @@ type Item struct {
 // ItemFromEvent reduces an activity event to what the rules read.
 func ItemFromEvent(ev activity.Event, seq int64) Item {
 	it := Item{Log: logActivity, EntryID: ev.ID, Seq: seq, At: ev.OccurredAt, ActorKind: ev.ActorKind, ActorID: ev.ActorID,
-		ActorName: ev.ActorName, Action: ev.Action, IP: ev.IP, EntityType: ev.EntityType, Summary: ev.Description, Attempts: 1}
+		ActorName: ev.ActorName, Action: ev.Action, IP: ev.IP, EntityType: ev.EntityType, Attempts: 1}
+	it.Summary = ev.Description
+	if it.Summary == "" {
+		it.Summary = strings.ToLower(strings.ReplaceAll(string(ev.Action), "_", " ")) + " " + ev.EntityType
+	}
+	if ev.ActorKind != "anonymous" && ev.ActorKind != "" {
+		it.Summary = partyLabel(ev.ActorKind, ev.ActorName) + ": " + it.Summary
+	} else if it.Summary != "" {
+		it.Summary = strings.ToUpper(it.Summary[:1]) + it.Summary[1:]
+	}
+	if ev.IP != "" {
+		it.Summary += " (from " + ev.IP + ")"
+	}
 	var fields struct {
 		Email    string          `json:"email"`
 		Attempts int64           `json:"attempts"`
