@@ -555,7 +555,9 @@ func boolInt(b bool) int {
 }
 
 // Condition describes the input's thresholds in words, as Rule.Condition.
-func (in RuleInput) Condition() string { return Rule{Kind: in.Kind, Thresholds: in.Thresholds}.Condition() }
+func (in RuleInput) Condition() string {
+	return Rule{Kind: in.Kind, Thresholds: in.Thresholds}.Condition()
+}
 
 // RecommendedRules are the rules offered to a workspace that has none of
 // its own yet: one per kind with the default thresholds.
