@@ -13,6 +13,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/alerts"
 	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/param"
 	"github.com/stocktrail/stocktrail/internal/workspace"
 )
 
@@ -399,10 +400,8 @@ func (wb *Web) alertList(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	f := alerts.AlertFilter{Status: q.Get("status"), Limit: 50}
-	if raw := q.Get("before"); raw != "" {
-		if f.Before, err = strconv.ParseInt(raw, 10, 64); err != nil || f.Before <= 0 {
-			return fault.Field("before", "not a position this page gave out")
-		}
+	if f.Before, err = param.Int(q, "before"); err != nil {
+		return err
 	}
 	list, err := alerts.ListAlerts(ctx, wb.cfg.DB, f)
 	if err != nil {
