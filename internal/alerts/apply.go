@@ -76,6 +76,10 @@ func loadState(ctx context.Context, tx *store.Tx, ws int64, rules []Rule, since 
 		}
 		p.OccurredAt = store.Time(at)
 		st.pending[k] = append(st.pending[k], p)
+		if st.stored[k] == nil {
+			st.stored[k] = map[entryRef]bool{}
+		}
+		st.stored[k][entryRef{p.Log, p.EntryID}] = true
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -114,45 +118,55 @@ func writeBurst(ctx context.Context, tx *store.Tx, ws int64, b *Burst) error {
 			store.Micros(b.FirstAt), store.Micros(b.LastAt), store.Micros(now)).Scan(&b.ID); err != nil {
 			return fmt.Errorf("raise alert: %w", err)
 		}
-	} else if _, err := tx.ExecContext(ctx, `UPDATE alerts SET evidence_count = $1, weight = $2, first_at = $3, last_at = $4
-		WHERE workspace_id = $5 AND id = $6`, b.Count, b.Weight, store.Micros(b.FirstAt), store.Micros(b.LastAt), ws, b.ID); err != nil {
-		return fmt.Errorf("add to alert %d: %w", b.ID, err)
+	} else {
+		// The writes below are independent of each other and of what the
+		// evaluation reads: queued, they travel in one statement on
+		// PostgreSQL (a flood adds thousands of evidence rows).
+		tx.ExecLater(`UPDATE alerts SET evidence_count = $1, weight = $2, first_at = $3, last_at = $4
+			WHERE workspace_id = $5 AND id = $6`, b.Count, b.Weight, store.Micros(b.FirstAt), store.Micros(b.LastAt), ws, b.ID)
 	}
 	for _, e := range b.Added {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO alert_evidence (workspace_id, alert_id, log, entry_id, seq, occurred_at, weight, summary)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`, ws, b.ID, e.Log, e.EntryID, e.Seq, store.Micros(e.OccurredAt),
-			e.Weight, e.Summary); err != nil {
-			return fmt.Errorf("alert %d evidence: %w", b.ID, err)
-		}
+		tx.ExecLater(`INSERT INTO alert_evidence (workspace_id, alert_id, log, entry_id, seq, occurred_at, weight, summary)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, ws, b.ID, e.Log, e.EntryID, e.Seq, store.Micros(e.OccurredAt),
+			e.Weight, e.Summary)
 	}
 	if !b.Raised() {
 		return nil
 	}
 	sum := summary(b.Rule.Kind, b.Key, b.Subject, b.Weight, b.Count)
 	link := fmt.Sprintf("/notifications/alerts/%d", b.ID)
-	_, err := activity.Record(ctx, tx, activity.Event{WorkspaceID: ws, Action: ActionRaised, Category: activity.Audit,
+	return activity.Note(ctx, tx, activity.Event{WorkspaceID: ws, Action: ActionRaised, Category: activity.Audit,
 		EntityType: "alerts", EntityID: fmt.Sprint(b.ID),
 		New: map[string]any{"alert_id": b.ID, "rule_id": b.Rule.ID, "rule_name": b.Rule.Name, "kind": string(b.Rule.Kind),
 			"summary": sum, "evidence_count": b.Count, "first_at": b.FirstAt.UTC().Format(time.RFC3339),
 			"last_at": b.LastAt.UTC().Format(time.RFC3339), "email_to": b.Rule.EmailTo, "link": link},
 		Description: fmt.Sprintf("alert raised by rule %q: %s", b.Rule.Name, sum)})
-	return err
 }
 
-// writePending replaces the pending entries of every group that changed.
+// writePending writes the difference between the pending entries loaded
+// and those left: the entries counted now, less those that fired, aged out
+// or belong to rules switched off. Those deleted were loaded and those
+// inserted were not, so the queued writes never touch the same row.
 func writePending(ctx context.Context, tx *store.Tx, ws int64, st *State) error {
 	for k := range st.dirty {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM alert_pending WHERE workspace_id = $1 AND rule_id = $2 AND group_key = $3`,
-			ws, k.rule, k.key); err != nil {
-			return err
-		}
+		now := map[entryRef]bool{}
 		for _, p := range st.pending[k] {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO alert_pending (workspace_id, rule_id, log, entry_id, group_key, subject, seq,
+			ref := entryRef{p.Log, p.EntryID}
+			now[ref] = true
+			if st.stored[k][ref] {
+				continue
+			}
+			tx.ExecLater(`INSERT INTO alert_pending (workspace_id, rule_id, log, entry_id, group_key, subject, seq,
 				occurred_at, weight, summary) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, ws, k.rule, p.Log, p.EntryID, k.key,
-				p.subject, p.Seq, store.Micros(p.OccurredAt), p.Weight, p.Summary); err != nil {
-				return err
+				p.subject, p.Seq, store.Micros(p.OccurredAt), p.Weight, p.Summary)
+		}
+		for ref := range st.stored[k] {
+			if !now[ref] {
+				tx.ExecLater(`DELETE FROM alert_pending WHERE workspace_id = $1 AND rule_id = $2 AND log = $3 AND entry_id = $4`,
+					ws, k.rule, ref.log, ref.id)
 			}
 		}
+		st.stored[k] = now
 	}
 	st.dirty = map[ruleKey]bool{}
 	return nil

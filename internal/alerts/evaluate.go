@@ -282,11 +282,21 @@ type State struct {
 	open    map[ruleKey]*Burst
 	// dirty are the groups whose pending entries changed.
 	dirty map[ruleKey]bool
+	// stored are the pending entries as loaded, so that only the
+	// difference is written back.
+	stored map[ruleKey]map[entryRef]bool
+}
+
+// entryRef names one log entry.
+type entryRef struct {
+	log string
+	id  int64
 }
 
 // NewState returns an empty state.
 func NewState() *State {
-	return &State{pending: map[ruleKey][]pending{}, open: map[ruleKey]*Burst{}, dirty: map[ruleKey]bool{}}
+	return &State{pending: map[ruleKey][]pending{}, open: map[ruleKey]*Burst{}, dirty: map[ruleKey]bool{},
+		stored: map[ruleKey]map[entryRef]bool{}}
 }
 
 // Evaluate runs the items, in sequence order, through the enabled rules and
