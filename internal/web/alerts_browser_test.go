@@ -219,4 +219,14 @@ func TestAlertsInBrowser(t *testing.T) {
 	if history := text("#history"); !strings.Contains(history, "Password guessing") {
 		t.Errorf("rule history %q", history)
 	}
+	// The forms of the other kinds.
+	for _, kind := range []string{"after_hours_access", "bulk_export", "large_correction"} {
+		if err := chromedp.Do(ctx,
+			chromedp.Navigate(srv.URL+"/notifications/rules/new?kind="+kind),
+			chromedp.WaitVisible(chromedp.ID("field-window_minutes")),
+		); err != nil {
+			fail("form "+kind, err)
+		}
+		shoot("alert-rule-new-" + kind)
+	}
 }
