@@ -360,7 +360,7 @@ func TestStockRules(t *testing.T) {
 			t.Fatalf("normal stock work raised %+v", got)
 		}
 		correct("-300") // 61% of 490
-		correct("+20")  // small: not evidence
+		correct("20")   // small: not evidence
 		correct("101")  // above 100 pieces
 		w.evaluate(t)
 		got := w.alerts(t)
