@@ -134,6 +134,8 @@ type ruleForm struct {
 	Errors  []fieldProblem
 	Fields  map[string]string
 	History []activity.Event
+	// Recent are the rule's latest alerts (when editing).
+	Recent []alertRow
 	// BusinessHours describes the workspace's hours, for the after-hours kinds.
 	BusinessHours string
 }
@@ -313,11 +315,23 @@ func (wb *Web) alertRule(w http.ResponseWriter, r *http.Request) error {
 	return wb.finishRuleForm(w, r, http.StatusOK, form)
 }
 
+// recentAlertsOfRule bounds the alerts listed on a rule's page.
+const recentAlertsOfRule = 10
+
 func (wb *Web) finishRuleForm(w http.ResponseWriter, r *http.Request, status int, form ruleForm) error {
 	var err error
 	if form.BusinessHours, err = wb.businessHours(r); err != nil {
 		return err
 	}
+	loc, err := wb.workspaceLocation(r)
+	if err != nil {
+		return err
+	}
+	recent, err := alerts.ListAlerts(r.Context(), wb.cfg.DB, alerts.AlertFilter{RuleID: form.Rule.ID, Limit: recentAlertsOfRule})
+	if err != nil {
+		return err
+	}
+	form.Recent = alertRows(recent, loc)
 	if a, _ := actor.From(r.Context()); a.Can(actor.ViewActivity) {
 		if form.History, err = activity.ForEntity(r.Context(), wb.cfg.DB, "alert_rules", itoa64(form.Rule.ID), 50); err != nil {
 			return err
@@ -387,6 +401,8 @@ type alertListPage struct {
 	Rows   []alertRow
 	Status string
 	Older  string
+	// Rule is the rule the list is narrowed to, if any.
+	Rule *alerts.Rule
 }
 
 func (wb *Web) alertList(w http.ResponseWriter, r *http.Request) error {
@@ -403,15 +419,29 @@ func (wb *Web) alertList(w http.ResponseWriter, r *http.Request) error {
 	if f.Before, err = param.Int(q, "before"); err != nil {
 		return err
 	}
+	if f.RuleID, err = param.Int(q, "rule"); err != nil {
+		return err
+	}
+	var rule *alerts.Rule
+	if f.RuleID != 0 {
+		got, err := alerts.GetRule(ctx, wb.cfg.DB, f.RuleID)
+		if err != nil {
+			return err
+		}
+		rule = &got
+	}
 	list, err := alerts.ListAlerts(ctx, wb.cfg.DB, f)
 	if err != nil {
 		return err
 	}
-	page := alertListPage{Rows: alertRows(list, loc), Status: f.Status}
+	page := alertListPage{Rows: alertRows(list, loc), Status: f.Status, Rule: rule}
 	if len(list) == f.Limit {
 		next := url.Values{}
 		if f.Status != "" {
 			next.Set("status", f.Status)
+		}
+		if f.RuleID != 0 {
+			next.Set("rule", itoa64(f.RuleID))
 		}
 		next.Set("before", itoa64(list[len(list)-1].ID))
 		page.Older = "/notifications/alerts?" + next.Encode()

@@ -216,6 +216,9 @@ func TestAlertsInBrowser(t *testing.T) {
 		fail("rule page", err)
 	}
 	shoot("alert-rule")
+	if recent := text("#rule-alerts"); !strings.Contains(recent, "5 failed logins for admin@example.com") || !strings.Contains(recent, "Acknowledged") {
+		t.Errorf("the rule's alerts %q", recent)
+	}
 	if history := text("#history"); !strings.Contains(history, "Password guessing") {
 		t.Errorf("rule history %q", history)
 	}
