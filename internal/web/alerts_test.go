@@ -83,6 +83,10 @@ func TestNotificationsPages(t *testing.T) {
 		if status != 200 || !strings.Contains(page, rules[1].Name) || strings.Contains(page, "Add a rule") || strings.Contains(page, "Switch off") {
 			t.Fatalf("auditor: %d %s", status, page)
 		}
+		status, page = auditor.get("/notifications/rules/" + itoa(rules[1].ID))
+		if status != 200 || !strings.Contains(page, `<fieldset class="plain" disabled>`) || strings.Contains(page, "Save the rule") {
+			t.Fatalf("auditor's rule page: %d %s", status, page)
+		}
 		if status, _ = auditor.post("/notifications/rules/"+itoa(rules[1].ID)+"/enabled", url.Values{}); status != 403 {
 			t.Errorf("auditor switched a rule: %d", status)
 		}
