@@ -42,6 +42,8 @@ type API struct {
 	// patterns lists every route registered, so a test can check that the
 	// OpenAPI document describes all of them.
 	patterns []string
+	// query holds the documented query parameters of every operation.
+	query queryParams
 }
 
 // New returns the API.
@@ -80,7 +82,11 @@ func (a *API) Patterns() []string { return append([]string(nil), a.patterns...) 
 func (a *API) handle(mux *http.ServeMux, pattern string, h handler) {
 	a.patterns = append(a.patterns, pattern)
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		if err := h(w, r); err != nil {
+		err := a.query.check(pattern, r)
+		if err == nil {
+			err = h(w, r)
+		}
+		if err != nil {
 			WriteProblem(w, r, a.cfg.Logger, err)
 		}
 	})

@@ -368,7 +368,13 @@ func TestBackdatedIssueAPI(t *testing.T) {
 		}
 		// After the receipt it fits.
 		c.ok("POST", "/api/v1/inventory/issues", `{"record_id":`+recordID+`,"quantity":"5","effective_at":"2025-09-18T09:00:00Z"}`, 201)
-		stock := c.ok("GET", "/api/v1/inventory/stock?as_of=2025-09-16T00:00:00Z&sku=SKU-1", "", 200)
+		stock := c.ok("GET", "/api/v1/inventory/stock?as_of=2025-09-16T00:00:00Z", "", 200)
+		// A parameter the endpoint does not take is refused, not ignored:
+		// this client believed it filtered by SKU and got every row.
+		if status, b := c.do("GET", "/api/v1/inventory/stock?as_of=2025-09-16T00:00:00Z&sku=SKU-1", ""); status != 400 ||
+			!strings.Contains(string(b), `"sku":"unknown query parameter"`) || !strings.Contains(string(b), "item_id") {
+			t.Errorf("unknown parameter: %d %s", status, b)
+		}
 		if stock["count"].(float64) != 0 {
 			t.Fatalf("stock as of Tuesday %v", stock)
 		}
