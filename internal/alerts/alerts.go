@@ -10,6 +10,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/inventory"
+	"github.com/stocktrail/stocktrail/internal/plaintext"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
@@ -220,6 +221,9 @@ func Acknowledge(ctx context.Context, db *store.DB, id int64, note string) (Aler
 	note = strings.TrimSpace(note)
 	if len(note) > maxNoteLength {
 		return Alert{}, fault.Field("note", fmt.Sprintf("Use at most %d characters", maxNoteLength))
+	}
+	if err := plaintext.Check("note", note); err != nil {
+		return Alert{}, err
 	}
 	var out Alert
 	err = db.InTx(ctx, func(tx *store.Tx) error {

@@ -458,6 +458,8 @@ func TestBadThresholdsAreRefusedNamingTheField(t *testing.T) {
 			{alerts.RuleInput{Kind: alerts.LargeCorrection, Name: "x", Thresholds: alerts.Thresholds{WindowMinutes: 60}}, "quantity_above"},
 			{alerts.RuleInput{Kind: "earthquake", Name: "x", Thresholds: alerts.Thresholds{WindowMinutes: 60}}, "kind"},
 			{alerts.RuleInput{Kind: alerts.AfterHoursAccess, Name: "  ", Thresholds: alerts.Thresholds{Actions: 1, WindowMinutes: 60}}, "name"},
+			{alerts.RuleInput{Kind: alerts.AfterHoursAccess, Name: "red \x1b[31m", Thresholds: alerts.Thresholds{Actions: 1, WindowMinutes: 60}}, "name"},
+			{alerts.RuleInput{Kind: alerts.AfterHoursAccess, Name: "two\nlines", Thresholds: alerts.Thresholds{Actions: 1, WindowMinutes: 60}}, "name"},
 			{alerts.RuleInput{Kind: alerts.AfterHoursAccess, Name: "x", EmailTo: []string{"not an address"}, Thresholds: alerts.Thresholds{Actions: 1, WindowMinutes: 60}}, "email_to"},
 		}
 		for _, c := range cases {

@@ -24,6 +24,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/inventory"
+	"github.com/stocktrail/stocktrail/internal/plaintext"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
@@ -241,6 +242,10 @@ func (in *RuleInput) Validate() error {
 		bad.Add("name", "Enter a name for the rule")
 	case len(in.Name) > maxNameLength:
 		bad.Add("name", fmt.Sprintf("Use at most %d characters", maxNameLength))
+	case plaintext.Problem(in.Name) != "":
+		bad.Add("name", "The name "+plaintext.Problem(in.Name))
+	case plaintext.Line("name", in.Name) != nil:
+		bad.Add("name", "Write the name on one line")
 	}
 	if !in.Kind.Valid() {
 		bad.Add("kind", "Choose what the rule watches for")
