@@ -217,6 +217,39 @@ func TestFailedLoginsRaiseOneAlertPerBurst(t *testing.T) {
 	})
 }
 
+// A backlog read in one batch (after downtime) spans more than the window:
+// each entry still counts what came within the window before it, neither
+// more (entries long gone) nor less (entries counted in an earlier batch).
+func TestBacklogSpanningTheWindow(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		w.rule(t, alerts.RuleInput{Kind: alerts.FailedLogins, Name: "Failed logins",
+			Thresholds: alerts.Thresholds{Attempts: 5, Per: alerts.PerAccount, WindowMinutes: 10}})
+		t0 := time.Now().UTC()
+		at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+		w.failedLogin(t, "bob@example.com", "10.0.0.1", at(0), 2)
+		w.evaluate(t)
+		// One batch: 3 failures 5 minutes later (5 within 10 minutes), a
+		// quiet hour, then 4 more (not 5 on their own).
+		for i := 0; i < 3; i++ {
+			w.failedLogin(t, "bob@example.com", "10.0.0.1", at(5), 1)
+		}
+		for i := 0; i < 4; i++ {
+			w.failedLogin(t, "bob@example.com", "10.0.0.1", at(70), 1)
+		}
+		w.evaluate(t)
+		got := w.alerts(t)
+		if len(got) != 1 || got[0].Weight != 5 || got[0].EvidenceCount != 4 {
+			t.Fatalf("backlog: %+v", got)
+		}
+		w.failedLogin(t, "bob@example.com", "10.0.0.1", at(71), 1)
+		w.evaluate(t)
+		if got = w.alerts(t); len(got) != 2 || got[0].Weight != 5 {
+			t.Fatalf("the later burst: %+v", got)
+		}
+	})
+}
+
 func TestFailedLoginsPerAddress(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(t, db)

@@ -39,7 +39,19 @@ func evaluateItems(ctx context.Context, tx *store.Tx, ws int64, items []Item) er
 	for _, r := range rules {
 		longest = max(longest, r.window())
 	}
-	st, err := loadState(ctx, tx, ws, rules, earliest.Add(-longest))
+	// Forget what aged out before the batch's first entry (none of its
+	// entries can count it), and the windows of rules switched off, before
+	// reading the window; what ages out during the batch is pruned after.
+	for _, r := range rules {
+		query, args := `DELETE FROM alert_pending WHERE workspace_id = $1 AND rule_id = $2`, []any{ws, r.ID}
+		if r.Enabled {
+			query, args = query+` AND occurred_at < $3`, append(args, store.Micros(earliest.Add(-r.window())))
+		}
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+			return fmt.Errorf("alerts: prune window: %w", err)
+		}
+	}
+	st, err := loadState(ctx, tx, ws, rules, matchedKeys(rules, w.Settings, items), earliest.Add(-longest))
 	if err != nil {
 		return err
 	}
@@ -53,39 +65,61 @@ func evaluateItems(ctx context.Context, tx *store.Tx, ws int64, items []Item) er
 	return writePending(ctx, tx, ws, st)
 }
 
-// loadState reads the pending window and the latest open alert of each rule
-// and key whose last evidence came after since.
-func loadState(ctx context.Context, tx *store.Tx, ws int64, rules []Rule, since time.Time) (*State, error) {
+// matchedKeys returns, per rule, the keys the items count towards: the
+// only parts of the window the evaluation needs to read.
+func matchedKeys(rules []Rule, settings workspace.Settings, items []Item) map[int64][]string {
+	out := map[int64][]string{}
+	seen := map[ruleKey]bool{}
+	for _, it := range items {
+		for _, r := range rules {
+			if !r.Enabled {
+				continue
+			}
+			if m, ok := matchItem(r, settings, it); ok && !seen[ruleKey{r.ID, m.key}] {
+				seen[ruleKey{r.ID, m.key}] = true
+				out[r.ID] = append(out[r.ID], m.key)
+			}
+		}
+	}
+	return out
+}
+
+// loadState reads the pending window of the given keys and the latest open
+// alert of each rule and key whose last evidence came after since.
+func loadState(ctx context.Context, tx *store.Tx, ws int64, rules []Rule, keys map[int64][]string, since time.Time) (*State, error) {
 	st := NewState()
 	byID := map[int64]Rule{}
 	for _, r := range rules {
 		byID[r.ID] = r
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT rule_id, group_key, subject, log, entry_id, seq, occurred_at, weight, summary
-		FROM alert_pending WHERE workspace_id = $1 ORDER BY seq`, ws)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var k ruleKey
-		var p pending
-		var at int64
-		if err := rows.Scan(&k.rule, &k.key, &p.subject, &p.Log, &p.EntryID, &p.Seq, &at, &p.Weight, &p.Summary); err != nil {
-			rows.Close()
+	for ruleID, list := range keys {
+		w := store.NewWhere("workspace_id = ?", ws).And("rule_id = ?", ruleID).And(store.In(tx, "group_key", list))
+		rows, err := tx.QueryContext(ctx, `SELECT rule_id, group_key, subject, log, entry_id, seq, occurred_at, weight, summary
+			FROM alert_pending WHERE `+w.String()+` ORDER BY seq`, w.Args...)
+		if err != nil {
 			return nil, err
 		}
-		p.OccurredAt = store.Time(at)
-		st.pending[k] = append(st.pending[k], p)
-		if st.stored[k] == nil {
-			st.stored[k] = map[entryRef]bool{}
+		for rows.Next() {
+			var k ruleKey
+			var p pending
+			var at int64
+			if err := rows.Scan(&k.rule, &k.key, &p.subject, &p.Log, &p.EntryID, &p.Seq, &at, &p.Weight, &p.Summary); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			p.OccurredAt = store.Time(at)
+			st.pending[k] = append(st.pending[k], p)
+			if st.stored[k] == nil {
+				st.stored[k] = map[entryRef]bool{}
+			}
+			st.stored[k][entryRef{p.Log, p.EntryID}] = true
 		}
-		st.stored[k][entryRef{p.Log, p.EntryID}] = true
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows, err = tx.QueryContext(ctx, `SELECT id, rule_id, group_key, subject, first_at, last_at, weight, evidence_count
+	rows, err := tx.QueryContext(ctx, `SELECT id, rule_id, group_key, subject, first_at, last_at, weight, evidence_count
 		FROM alerts WHERE workspace_id = $1 AND status = $2 AND last_at >= $3 ORDER BY id`, ws, Open, store.Micros(since))
 	if err != nil {
 		return nil, err

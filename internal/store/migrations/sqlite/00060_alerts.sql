@@ -71,6 +71,8 @@ CREATE TABLE alert_pending (
     FOREIGN KEY (rule_id) REFERENCES alert_rules (id)
 );
 
+CREATE INDEX alert_pending_key ON alert_pending (workspace_id, rule_id, group_key);
+
 -- +goose Down
 DROP TABLE alert_pending;
 DROP TABLE alert_evidence;
