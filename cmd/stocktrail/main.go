@@ -228,7 +228,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// The ledger is sealed a few times a second, by one elected node.
 	sealDone := make(chan struct{})
 	go func() { defer close(sealDone); jobs.Sealing(db, logger, sealer, 250*time.Millisecond).Run(jobsCtx) }()
-	defer func() { stopJobs(); <-jobsDone; <-sealDone }()
+	// Alert rules read what was sealed, every second, on one elected node.
+	alertsDone := make(chan struct{})
+	go func() { defer close(alertsDone); jobs.Alerts(db, logger, time.Second).Run(jobsCtx) }()
+	defer func() { stopJobs(); <-jobsDone; <-sealDone; <-alertsDone }()
 
 	fmt.Fprintf(stdout, "stocktrail is running on http://%s (database: %s, %s)\n", *addr, db.Engine(), db.Location)
 	if created {

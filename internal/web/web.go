@@ -132,6 +132,7 @@ func (wb *Web) Register(mux *http.ServeMux) {
 	wb.registerActivity(mux)
 	wb.registerAssets(mux)
 	wb.registerStation(mux)
+	wb.registerAlerts(mux)
 	mux.HandleFunc("/", wb.page(func(w http.ResponseWriter, r *http.Request) error {
 		return fault.New(fault.NotFound, "there is no page at %s", r.URL.Path)
 	}))
