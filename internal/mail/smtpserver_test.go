@@ -1,0 +1,116 @@
+package mail_test
+
+import (
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+)
+
+// received is one message the test server accepted.
+type received struct {
+	From, To string
+	Data     string
+}
+
+// testSMTP is a real SMTP server (go-smtp) on a loopback port. Refuse makes
+// it answer RCPT with an error; it needs PLAIN login with user/secret.
+type testSMTP struct {
+	Addr string
+	mu   sync.Mutex
+	// refuse, when set, is the reply to every RCPT.
+	refuse *smtp.SMTPError
+	got    []received
+	srv    *smtp.Server
+}
+
+func startSMTP(t *testing.T) *testSMTP {
+	t.Helper()
+	ts := &testSMTP{}
+	s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &testSession{srv: ts}, nil }))
+	s.Domain = "localhost"
+	s.AllowInsecureAuth = true // loopback only
+	s.ReadTimeout, s.WriteTimeout = 10*time.Second, 10*time.Second
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Addr, ts.srv = l.Addr().String(), s
+	go s.Serve(l)
+	t.Cleanup(func() { s.Close() })
+	return ts
+}
+
+func (ts *testSMTP) Refuse(code int, enhanced smtp.EnhancedCode, msg string) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	ts.refuse = &smtp.SMTPError{Code: code, EnhancedCode: enhanced, Message: msg}
+}
+
+func (ts *testSMTP) Accept() {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	ts.refuse = nil
+}
+
+func (ts *testSMTP) Received() []received {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return append([]received(nil), ts.got...)
+}
+
+type testSession struct {
+	srv      *testSMTP
+	authed   bool
+	from, to string
+}
+
+func (s *testSession) AuthMechanisms() []string { return []string{sasl.Plain} }
+
+func (s *testSession) Auth(mech string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(identity, username, password string) error {
+		if username != "user" || password != "secret" {
+			return errors.New("invalid username or password")
+		}
+		s.authed = true
+		return nil
+	}), nil
+}
+
+func (s *testSession) Mail(from string, opts *smtp.MailOptions) error {
+	if !s.authed {
+		return smtp.ErrAuthRequired
+	}
+	s.from = from
+	return nil
+}
+
+func (s *testSession) Rcpt(to string, opts *smtp.RcptOptions) error {
+	s.srv.mu.Lock()
+	defer s.srv.mu.Unlock()
+	if s.srv.refuse != nil {
+		return s.srv.refuse
+	}
+	s.to = to
+	return nil
+}
+
+func (s *testSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	s.srv.mu.Lock()
+	defer s.srv.mu.Unlock()
+	s.srv.got = append(s.srv.got, received{From: s.from, To: s.to, Data: strings.ReplaceAll(string(b), "\r\n", "\n")})
+	return nil
+}
+
+func (s *testSession) Reset()        { s.from, s.to = "", "" }
+func (s *testSession) Logout() error { return nil }
