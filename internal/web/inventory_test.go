@@ -180,6 +180,9 @@ func TestInventoryPages(t *testing.T) {
 				t.Errorf("GET %s: %d %s", path, status, body)
 			}
 		}
+		if _, body := b.get("/inventory/items/" + itoa(it.ID)); !strings.Contains(body, `href="/inventory/log?sku=OIL-5"`) {
+			t.Error("the item page's link to its log does not filter by its SKU")
+		}
 		if status, body := b.get("/inventory/log?from=yesterday"); status != 422 || !strings.Contains(body, "use a date") {
 			t.Errorf("bad filter: %d", status)
 		}
