@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/auth"
@@ -31,6 +32,13 @@ type Config struct {
 	DB     *store.DB
 	Auth   *auth.Service
 	Logger *slog.Logger
+	// Shutdown is closed when the server stops: live feeds end then
+	// (http.Server.Shutdown waits for them otherwise). Nil never closes.
+	Shutdown <-chan struct{}
+	// StreamPoll and StreamHeartbeat pace the live feed (tests shorten
+	// them): how often it looks for newly sealed entries, and after how
+	// long a quiet feed sends a keep-alive comment.
+	StreamPoll, StreamHeartbeat time.Duration
 }
 
 // API is the JSON API.
@@ -64,6 +72,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerActivity(mux)
 	a.registerAssets(mux)
 	a.registerLedger(mux)
+	a.registerEvents(mux)
 	// Anything else under the prefix is a JSON 404, not the web's HTML page.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, r, a.cfg.Logger, fault.New(fault.NotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stocktrail/stocktrail/internal/activity"
+	"github.com/stocktrail/stocktrail/internal/ledger"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/workspace"
 )
@@ -159,4 +160,35 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// ConsumerName is the mail consumer's name in ledger.Follow's cursors.
+const ConsumerName = "mail"
+
+// Consume is the mail consumer of the sealed sequence (ledger.Follow with
+// ConsumerName): it writes the outbox rows of each ALERT_RAISED event among
+// entries with tx, the transaction that advances its cursor, so each alert
+// is queued exactly once. When e-mail is not configured nothing is queued
+// (the page says alerts are not mailed).
+func Consume(cfg Config, now func() time.Time) func(ctx context.Context, tx *store.Tx, ws int64, entries []ledger.Sealed) error {
+	return func(ctx context.Context, tx *store.Tx, ws int64, entries []ledger.Sealed) error {
+		if !cfg.Configured() {
+			return nil
+		}
+		var ids []int64
+		for _, e := range entries {
+			if e.Log == ledger.ActivityEvents {
+				ids = append(ids, e.EntryID)
+			}
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		events, err := activity.EventsByID(ctx, tx, ids)
+		if err != nil {
+			return err
+		}
+		_, err = queueAlerts(ctx, tx, cfg, ws, events, now())
+		return err
+	}
 }

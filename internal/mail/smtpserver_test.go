@@ -3,6 +3,7 @@ package mail_test
 import (
 	"errors"
 	"io"
+	"mime/quotedprintable"
 	"net"
 	"strings"
 	"sync"
@@ -16,7 +17,21 @@ import (
 // received is one message the test server accepted.
 type received struct {
 	From, To string
-	Data     string
+	// Data is the message's header and decoded body, as a person reads it.
+	Data string
+}
+
+// readable decodes a message's quoted-printable body.
+func readable(raw string) string {
+	head, body, _ := strings.Cut(raw, "\n\n")
+	if strings.Contains(head, "Content-Transfer-Encoding: quoted-printable") {
+		b, err := io.ReadAll(quotedprintable.NewReader(strings.NewReader(body)))
+		if err != nil {
+			return raw
+		}
+		body = string(b)
+	}
+	return head + "\n\n" + body
 }
 
 // testSMTP is a real SMTP server (go-smtp) on a loopback port. Refuse makes
@@ -108,7 +123,7 @@ func (s *testSession) Data(r io.Reader) error {
 	}
 	s.srv.mu.Lock()
 	defer s.srv.mu.Unlock()
-	s.srv.got = append(s.srv.got, received{From: s.from, To: s.to, Data: strings.ReplaceAll(string(b), "\r\n", "\n")})
+	s.srv.got = append(s.srv.got, received{From: s.from, To: s.to, Data: readable(strings.ReplaceAll(string(b), "\r\n", "\n"))})
 	return nil
 }
 
