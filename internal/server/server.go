@@ -45,6 +45,9 @@ type Config struct {
 	Mail mail.Config
 	// Shutdown is closed when the server stops, ending live feeds.
 	Shutdown <-chan struct{}
+	// StreamPoll and StreamHeartbeat pace live feeds (api.Config); zero
+	// takes the defaults.
+	StreamPoll, StreamHeartbeat time.Duration
 }
 
 // Server is stocktrail's HTTP handler.
@@ -67,7 +70,8 @@ func New(cfg Config) *Server {
 		w.Write([]byte("ok\n"))
 	})
 	s.mux.HandleFunc("GET /readyz", s.ready)
-	s.API = api.New(api.Config{DB: cfg.DB, Auth: cfg.Auth, Logger: cfg.Logger, Shutdown: cfg.Shutdown})
+	s.API = api.New(api.Config{DB: cfg.DB, Auth: cfg.Auth, Logger: cfg.Logger, Shutdown: cfg.Shutdown,
+		StreamPoll: cfg.StreamPoll, StreamHeartbeat: cfg.StreamHeartbeat})
 	s.API.Register(s.mux)
 	web.New(web.Config{DB: cfg.DB, Auth: cfg.Auth, Logger: cfg.Logger, Ledger: cfg.Ledger, LedgerMonitor: cfg.LedgerMonitor, Mail: cfg.Mail}).Register(s.mux)
 
