@@ -11,6 +11,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/ledger"
 	"github.com/stocktrail/stocktrail/internal/ledgertest"
 	"github.com/stocktrail/stocktrail/internal/mail"
+	"github.com/stocktrail/stocktrail/internal/mail/mailtest"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/storetest"
 	"github.com/stocktrail/stocktrail/internal/workspace"
@@ -39,7 +40,7 @@ func TestRaisedAlertIsMailedOncePerRecipient(t *testing.T) {
 		if _, err := workspace.Update(f.Ctx, db, workspace.Change{TimeZone: &tz}); err != nil {
 			t.Fatal(err)
 		}
-		srv := startSMTP(t)
+		srv := mailtest.Start(t)
 		cfg := testConfig(t, srv.Addr)
 		sealer := ledgertest.NewSealer(t, db)
 		ctx := context.Background()
@@ -95,7 +96,7 @@ func TestRaisedAlertIsMailedOncePerRecipient(t *testing.T) {
 func TestAlertWithoutBaseURLSaysThePathAlone(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		f := storetest.NewFixture(t, db)
-		srv := startSMTP(t)
+		srv := mailtest.Start(t)
 		cfg := testConfig(t, srv.Addr)
 		cfg.BaseURL = ""
 		sealer := ledgertest.NewSealer(t, db)

@@ -51,6 +51,14 @@ type Attempt struct {
 	Error    string
 }
 
+// Took says how long the attempt took, for a person.
+func (a Attempt) Took() string {
+	if a.Duration < time.Second {
+		return "under a second"
+	}
+	return a.Duration.Round(100 * time.Millisecond).String()
+}
+
 // StatusText says where the message stands, in words.
 func (m Message) StatusText() string {
 	switch m.Status {
@@ -142,7 +150,7 @@ func QueueTest(ctx context.Context, db *store.DB, cfg Config, to string) (int64,
 	}
 	addr, err := ParseAddress(to)
 	if err != nil {
-		return 0, fault.Field("to", err.Error())
+		return 0, fieldError("to", "Test e-mail address", err.Error())
 	}
 	var id int64
 	err = db.InTx(ctx, func(tx *store.Tx) error {

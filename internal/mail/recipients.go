@@ -62,7 +62,7 @@ func AddRecipient(ctx context.Context, db *store.DB, address string) (Recipient,
 	}
 	addr, err := ParseAddress(address)
 	if err != nil {
-		return Recipient{}, fault.Field("address", err.Error())
+		return Recipient{}, fieldError("address", "Recipient address", err.Error())
 	}
 	rc := Recipient{Address: addr, AddedBy: a.Name, AddedAt: time.Now().UTC()}
 	err = db.InTx(ctx, func(tx *store.Tx) error {
@@ -71,12 +71,12 @@ func AddRecipient(ctx context.Context, db *store.DB, address string) (Recipient,
 			return err
 		}
 		if n >= MaxRecipients {
-			return fault.Field("address", fmt.Sprintf("a workspace has at most %d standing recipients", MaxRecipients))
+			return fieldError("address", "Recipient address", fmt.Sprintf("a workspace has at most %d standing recipients", MaxRecipients))
 		}
 		err := tx.QueryRowContext(ctx, `INSERT INTO email_recipients (workspace_id, address, added_by, added_at)
 			VALUES ($1, $2, $3, $4) RETURNING id`, a.WorkspaceID, addr, a.Name, store.Micros(rc.AddedAt)).Scan(&rc.ID)
 		if store.IsUniqueViolation(err) {
-			return fault.Field("address", addr+" is already a recipient")
+			return fieldError("address", "Recipient address", addr+" is already a recipient")
 		}
 		if err != nil {
 			return err
@@ -113,4 +113,10 @@ func RemoveRecipient(ctx context.Context, db *store.DB, id int64) error {
 			Description: fmt.Sprintf("E-mail recipient %s removed", addr)})
 		return err
 	})
+}
+
+// fieldError is an Invalid error about one form field, its message led by
+// the field's label (the form names the field itself).
+func fieldError(field, label, message string) error {
+	return &fault.Error{Kind: fault.Invalid, Message: label + ": " + message, Fields: map[string]string{field: message}}
 }

@@ -14,6 +14,33 @@ import (
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
+// The sender's retry policy unless a Sender says otherwise: about four
+// hours of tries before a message is given up on.
+const (
+	DefaultMaxAttempts = 10
+	DefaultFirstRetry  = 30 * time.Second
+	DefaultMaxRetry    = time.Hour
+)
+
+// RetryPolicy describes the default retry policy in words, for the page.
+func RetryPolicy() string {
+	return fmt.Sprintf("a refused message is tried again after %s, then twice as long each time (at most %s apart), up to %d attempts in all",
+		spoken(DefaultFirstRetry), spoken(DefaultMaxRetry), DefaultMaxAttempts)
+}
+
+func spoken(d time.Duration) string {
+	switch {
+	case d == time.Hour:
+		return "an hour"
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%d minutes", d/time.Minute)
+	default:
+		return fmt.Sprintf("%d seconds", d/time.Second)
+	}
+}
+
 // Sender delivers the outbox. Run SendDue from one elected node (jobs.Mail).
 type Sender struct {
 	DB     *store.DB
@@ -23,10 +50,12 @@ type Sender struct {
 	// work is bounded by Batch × Config.Timeout.
 	Batch int
 	// MaxAttempts is how many attempts a message gets before it is given
-	// up on (default 10; an admin may retry it from the page).
+	// up on (DefaultMaxAttempts when zero; an admin may retry it from the
+	// page).
 	MaxAttempts int
-	// FirstRetry is the wait after the first failed attempt (default 30s);
-	// each further failure doubles it, up to MaxRetry (default 1h).
+	// FirstRetry is the wait after the first failed attempt
+	// (DefaultFirstRetry); each further failure doubles it, up to MaxRetry
+	// (DefaultMaxRetry).
 	FirstRetry, MaxRetry time.Duration
 	// Now replaces the clock in tests.
 	Now func() time.Time
@@ -43,10 +72,10 @@ func (s *Sender) now() time.Time {
 func (s *Sender) RetryDelay(failed int) time.Duration {
 	first, max := s.FirstRetry, s.MaxRetry
 	if first <= 0 {
-		first = 30 * time.Second
+		first = DefaultFirstRetry
 	}
 	if max <= 0 {
-		max = time.Hour
+		max = DefaultMaxRetry
 	}
 	d := first
 	for i := 1; i < failed && d < max; i++ {
@@ -155,7 +184,7 @@ func (s *Sender) record(ctx context.Context, m due, start time.Time, code int, s
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
 		ok, msg := 1, ""
 		if sendErr != nil {
-			ok, msg = 0, describeSendError(sendErr)
+			ok, msg = 0, describeSendError(sendErr, s.Config.Timeout)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO email_attempts (workspace_id, message_id, attempted_at, duration_ms, ok, smtp_code, error)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, m.ws, m.id, store.Micros(start), ms, ok, code, msg); err != nil {
@@ -181,7 +210,7 @@ func (s *Sender) record(ctx context.Context, m due, start time.Time, code int, s
 
 func (s *Sender) maxAttempts() int {
 	if s.MaxAttempts <= 0 {
-		return 10
+		return DefaultMaxAttempts
 	}
 	return s.MaxAttempts
 }
@@ -258,14 +287,40 @@ func messageIDHost(from string) string {
 	return "stocktrail.invalid"
 }
 
-// describeSendError keeps what a person needs from an error: the server's
-// reply, or why the connection failed, on one line.
-func describeSendError(err error) string {
-	msg := strings.Join(strings.Fields(err.Error()), " ")
+// describeSendError says in plain words why an attempt failed, with the
+// server's own reply where it gave one, on one line.
+func describeSendError(err error, timeout time.Duration) string {
+	var msg string
+	var se *gomail.SendError
 	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		msg = "the SMTP server did not answer in time: " + msg
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		msg = fmt.Sprintf("the SMTP server did not answer within %s", timeout)
+	case errors.As(err, &se):
+		step := "the server refused the message"
+		switch se.Reason {
+		case gomail.ErrSMTPMailFrom:
+			step = "the server refused the sender address"
+		case gomail.ErrSMTPRcptTo:
+			step = "the server refused the recipient"
+		case gomail.ErrConnCheck:
+			step = "the connection to the server broke"
+		}
+		reply := se.Error()
+		reply, _, _ = strings.Cut(reply, ", affected recipient(s)")
+		reply, _, _ = strings.Cut(reply, ", affected message ID")
+		reply = strings.TrimPrefix(reply, se.Reason.String())
+		reply = strings.TrimSpace(strings.TrimPrefix(reply, ":"))
+		msg = step
+		if reply != "" {
+			msg += ": " + strings.ReplaceAll(reply, `"`, "")
+		}
+	case strings.HasPrefix(err.Error(), "dial failed: "):
+		msg = "could not connect to the SMTP server or log in: " + strings.TrimPrefix(err.Error(), "dial failed: ")
+	default:
+		msg = err.Error()
 	}
+	msg = strings.Join(strings.Fields(msg), " ")
 	if len(msg) > 500 {
 		msg = msg[:500] + "…"
 	}

@@ -24,8 +24,10 @@ type emailPage struct {
 	Messages   []mail.Message
 	// Zone shows times in the workspace's time zone.
 	Zone *time.Location
-	// TestTo is the test form's address (the admin's own, as a start).
+	// TestTo is the test form's address, shown again when it was refused.
 	TestTo string
+	// RetryPolicy is the sender's retry policy, in words.
+	RetryPolicy string
 }
 
 // Local formats t in the workspace's time zone.
@@ -49,7 +51,7 @@ func (wb *Web) showEmail(w http.ResponseWriter, r *http.Request, testTo string, 
 	if err != nil {
 		return err
 	}
-	p := emailPage{Config: wb.cfg.Mail, Zone: ws.Settings.Location(), TestTo: testTo}
+	p := emailPage{Config: wb.cfg.Mail, Zone: ws.Settings.Location(), TestTo: testTo, RetryPolicy: mail.RetryPolicy()}
 	if p.Recipients, err = mail.Recipients(ctx, wb.cfg.DB); err != nil {
 		return err
 	}

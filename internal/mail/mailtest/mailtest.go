@@ -1,4 +1,7 @@
-package mail_test
+// Package mailtest starts a real SMTP server (github.com/emersion/go-smtp)
+// on a loopback port for tests: it records what it accepts, and can be told
+// to refuse, as a mail server that is full or does not know the mailbox.
+package mailtest
 
 import (
 	"errors"
@@ -14,8 +17,8 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
-// received is one message the test server accepted.
-type received struct {
+// Received is one message the server accepted.
+type Received struct {
 	From, To string
 	// Data is the message's header and decoded body, as a person reads it.
 	Data string
@@ -34,20 +37,25 @@ func readable(raw string) string {
 	return head + "\n\n" + body
 }
 
-// testSMTP is a real SMTP server (go-smtp) on a loopback port. Refuse makes
-// it answer RCPT with an error; it needs PLAIN login with user/secret.
-type testSMTP struct {
+// Server is a real SMTP server on a loopback port. It takes a PLAIN login
+// as user Username with password Password, and refuses every RCPT while
+// Refuse is in force.
+type Server struct {
 	Addr string
 	mu   sync.Mutex
 	// refuse, when set, is the reply to every RCPT.
 	refuse *smtp.SMTPError
-	got    []received
+	got    []Received
 	srv    *smtp.Server
 }
 
-func startSMTP(t *testing.T) *testSMTP {
+// Username and Password are the login the server accepts.
+const Username, Password = "user", "secret"
+
+// Start starts a server, stopped when the test ends.
+func Start(t testing.TB) *Server {
 	t.Helper()
-	ts := &testSMTP{}
+	ts := &Server{}
 	s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &testSession{srv: ts}, nil }))
 	s.Domain = "localhost"
 	s.AllowInsecureAuth = true // loopback only
@@ -62,26 +70,29 @@ func startSMTP(t *testing.T) *testSMTP {
 	return ts
 }
 
-func (ts *testSMTP) Refuse(code int, enhanced smtp.EnhancedCode, msg string) {
+// Refuse makes the server answer every RCPT with code.
+func (ts *Server) Refuse(code int, enhanced smtp.EnhancedCode, msg string) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	ts.refuse = &smtp.SMTPError{Code: code, EnhancedCode: enhanced, Message: msg}
 }
 
-func (ts *testSMTP) Accept() {
+// Accept ends a refusal.
+func (ts *Server) Accept() {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	ts.refuse = nil
 }
 
-func (ts *testSMTP) Received() []received {
+// Received returns the messages accepted so far.
+func (ts *Server) Received() []Received {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
-	return append([]received(nil), ts.got...)
+	return append([]Received(nil), ts.got...)
 }
 
 type testSession struct {
-	srv      *testSMTP
+	srv      *Server
 	authed   bool
 	from, to string
 }
@@ -90,7 +101,7 @@ func (s *testSession) AuthMechanisms() []string { return []string{sasl.Plain} }
 
 func (s *testSession) Auth(mech string) (sasl.Server, error) {
 	return sasl.NewPlainServer(func(identity, username, password string) error {
-		if username != "user" || password != "secret" {
+		if username != Username || password != Password {
 			return errors.New("invalid username or password")
 		}
 		s.authed = true
@@ -123,7 +134,7 @@ func (s *testSession) Data(r io.Reader) error {
 	}
 	s.srv.mu.Lock()
 	defer s.srv.mu.Unlock()
-	s.srv.got = append(s.srv.got, received{From: s.from, To: s.to, Data: readable(strings.ReplaceAll(string(b), "\r\n", "\n"))})
+	s.srv.got = append(s.srv.got, Received{From: s.from, To: s.to, Data: readable(strings.ReplaceAll(string(b), "\r\n", "\n"))})
 	return nil
 }
 
