@@ -92,7 +92,7 @@ func Require(ctx context.Context, p Permission) (Actor, error) {
 		return Actor{}, err
 	}
 	if !a.Can(p) {
-		return a, fault.New(fault.Forbidden, "your role (%s) does not allow this: %s", a.Role, p)
+		return a, fault.New(fault.Forbidden, "your role (%s) may not %s; %s", a.Role, p, whoMay(p))
 	}
 	return a, nil
 }

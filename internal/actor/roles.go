@@ -1,6 +1,9 @@
 package actor
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // Role is what a user, API key or station is allowed to do.
 type Role string
@@ -55,3 +58,21 @@ var grants = map[Role][]Permission{
 
 // Can reports whether the role grants p.
 func (r Role) Can(p Permission) bool { return slices.Contains(grants[r], p) }
+
+// whoMay says which roles grant p, for a refusal to point somewhere.
+func whoMay(p Permission) string {
+	var names []string
+	for _, r := range Roles() {
+		if r.Can(p) {
+			names = append(names, string(r))
+		}
+	}
+	switch len(names) {
+	case 0:
+		return "no role may"
+	case 1:
+		return "only the " + names[0] + " role may"
+	default:
+		return "the " + strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1] + " roles may"
+	}
+}

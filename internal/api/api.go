@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/fault"
@@ -157,6 +159,9 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if err != nil {
 		return fault.New(fault.Malformed, "could not read the request body")
 	}
+	if err := refuseDuplicateNames(body); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -166,6 +171,29 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		return fault.New(fault.Malformed, "the body must hold exactly one JSON value")
 	}
 	return nil
+}
+
+// refuseDuplicateNames refuses an object that names a member twice
+// ({"quantity":"1","quantity":"999"}): encoding/json keeps the last, a
+// proxy or log reader may keep the first, and the two would see different
+// requests (RFC 7493 I-JSON forbids it). jsontext checks names by default.
+func refuseDuplicateNames(body []byte) error {
+	dec := jsontext.NewDecoder(bytes.NewReader(body))
+	for {
+		_, err := dec.ReadToken()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		var syn *jsontext.SyntacticError
+		if errors.As(err, &syn) && errors.Is(syn.Err, jsontext.ErrDuplicateName) {
+			name := strings.TrimPrefix(string(syn.JSONPointer), "/")
+			return &fault.Error{Kind: fault.Malformed, Message: fmt.Sprintf("the member %q appears twice in one object; send it once", name),
+				Fields: map[string]string{name: "appears twice"}}
+		}
+		if err != nil {
+			return nil // other syntax errors are reported by the decoder below
+		}
+	}
 }
 
 func malformedJSON(err error) error {

@@ -69,7 +69,7 @@ func TestInventoryAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := stockClient{t: t, url: srv.URL, token: key.Secret}
-		c.ok("POST", "/api/v1/items", `{"sku":"OIL-5","name":"Oil","kind":"material","unit":"l","scale":2}`, 201)
+		oil := c.ok("POST", "/api/v1/items", `{"sku":"OIL-5","name":"Oil","kind":"product","unit":"l","scale":2}`, 201)
 		wh := c.ok("POST", "/api/v1/locations", `{"kind":"warehouse","code":"WH1"}`, 201)
 		binA := c.ok("POST", "/api/v1/locations", `{"kind":"bin","code":"A","parent_id":`+jsonNum(wh["id"])+`}`, 201)
 		res := c.ok("POST", "/api/v1/inventory/receipts", `{"sku":"OIL-5","location":"WH1/A","quantity":"12.5","reference":"PO-1"}`, 201)
@@ -80,6 +80,25 @@ func TestInventoryAPI(t *testing.T) {
 		}
 		recordID := jsonNum(last["record_id"])
 		c.ok("POST", "/api/v1/inventory/issues", `{"record_id":`+recordID+`,"quantity":2}`, 201)
+		// PATCH changes only the fields sent: a rename keeps the kind, unit
+		// and scale (it once reset them to material, pcs and 0 decimals,
+		// changing how every past entry reads).
+		item := "/api/v1/items/" + jsonNum(oil["id"])
+		renamed := c.ok("PATCH", item, `{"name":"Engine oil"}`, 200)
+		if renamed["name"] != "Engine oil" || renamed["sku"] != "OIL-5" || renamed["kind"] != "product" || renamed["unit"] != "l" || jsonNum(renamed["scale"]) != "2" {
+			t.Errorf("partial update: %v", renamed)
+		}
+		for _, body := range []string{`{"unit":"kg"}`, `{"scale":3}`, `{"sku":"OIL-5","name":"Oil","unit":"pcs","scale":0}`} {
+			if status, b := c.do("PATCH", item, body); status != 409 {
+				t.Errorf("PATCH %s on an item with stock: %d %s", body, status, b)
+			}
+		}
+		if status, _ := c.do("PATCH", item, `{"name":""}`); status != 422 {
+			t.Errorf("empty name: %d", status)
+		}
+		if got := c.ok("GET", item, "", 200); got["name"] != "Engine oil" || got["unit"] != "l" || jsonNum(got["scale"]) != "2" {
+			t.Errorf("after refused edits: %v", got)
+		}
 		// Bad inputs: a clear problem naming the field, and nothing changed.
 		for _, tt := range []struct{ path, body, field string }{
 			{"/api/v1/inventory/issues", `{"record_id":` + recordID + `,"quantity":"100"}`, "quantity"},
@@ -100,6 +119,28 @@ func TestInventoryAPI(t *testing.T) {
 		}
 		if status, _ := c.do("POST", "/api/v1/inventory/receipts", `{"sku":"OIL-5","qty":"1"}`); status != 400 {
 			t.Errorf("unknown field: %d", status)
+		}
+		// A member sent twice is refused: a proxy reading the first and
+		// the decoder keeping the last would see two different requests.
+		for _, body := range []string{
+			`{"sku":"OIL-5","location":"WH1/A","quantity":"1","quantity":"999"}`,
+			`{"movements":[{"type":"receipt","sku":"OIL-5","sku":"OIL-5","location":"WH1/A","quantity":"1"}]}`,
+		} {
+			path := "/api/v1/inventory/receipts"
+			if strings.Contains(body, "movements") {
+				path = "/api/v1/inventory/movements"
+			}
+			status, b := c.do("POST", path, body)
+			if status != 400 || !strings.Contains(string(b), "appears twice") {
+				t.Errorf("duplicate member %s: %d %s", body, status, b)
+			}
+		}
+		// One decimal grammar: digits, an optional point with digits after.
+		for _, q := range []string{`" 1"`, `"+1"`, `".5"`, `"1."`, `"1e3"`, `"1,5"`} {
+			status, b := c.do("POST", "/api/v1/inventory/receipts", `{"sku":"OIL-5","location":"WH1/A","quantity":`+q+`}`)
+			if status != 422 || !strings.Contains(string(b), "quantity") {
+				t.Errorf("quantity %s: %d %s", q, status, b)
+			}
 		}
 		batch := `{"movements":[{"type":"receipt","sku":"OIL-5","location":"WH1/A","quantity":"1"},{"type":"move","record_id":` + recordID + `,"to_location":"WH1","quantity":"0.5"}]}`
 		batchRes := c.ok("POST", "/api/v1/inventory/movements", batch, 201)

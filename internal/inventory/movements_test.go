@@ -392,9 +392,29 @@ func TestItemsCatalogue(t *testing.T) {
 		if err := inventory.DeleteItem(w.ctx, db, w.bolt.ID); !fault.Is(err, fault.Conflict) {
 			t.Errorf("delete item with stock: %v", err)
 		}
-		renamed, err := inventory.UpdateItem(w.ctx, db, w.bolt.ID, inventory.ItemInput{SKU: "BOLT-M8X", Name: "Bolt", Unit: "pcs"})
+		before, err := inventory.GetItem(w.ctx, db, w.bolt.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sku := "BOLT-M8X"
+		renamed, err := inventory.UpdateItem(w.ctx, db, w.bolt.ID, inventory.ItemChange{SKU: &sku})
 		if err != nil || renamed.SKU != "BOLT-M8X" {
 			t.Fatalf("rename: %v", err)
+		}
+		// A partial edit changes only what it names.
+		if renamed.Name != before.Name || renamed.Kind != before.Kind || renamed.Unit != before.Unit || renamed.Scale != before.Scale {
+			t.Errorf("renaming changed other fields: %+v → %+v", before, renamed)
+		}
+		// An item with stock and history keeps its unit and scale.
+		kg, three := "kg", 3
+		for _, c := range []inventory.ItemChange{{Unit: &kg}, {Scale: &three}} {
+			if _, err := inventory.UpdateItem(w.ctx, db, w.bolt.ID, c); !fault.Is(err, fault.Conflict) {
+				t.Errorf("unit/scale change of an item with history: %v", err)
+			}
+		}
+		bad := ""
+		if _, err := inventory.UpdateItem(w.ctx, db, w.bolt.ID, inventory.ItemChange{Name: &bad}); !fault.Is(err, fault.Invalid) {
+			t.Errorf("empty name: %v", err)
 		}
 		// The log keeps the SKU as it was.
 		page, err := inventory.ListLog(w.ctx, db, inventory.LogFilter{ItemID: w.bolt.ID})

@@ -198,7 +198,7 @@ func (r *Runner) runAll(ctx context.Context) {
 		}
 		start := time.Now()
 		if err := j.Run(ctx); err != nil && ctx.Err() == nil {
-			r.Logger.ErrorContext(ctx, "job failed", "job", j.Name, "err", err, "duration", time.Since(start))
+			r.Logger.ErrorContext(ctx, "job failed", "job", j.Name, "err", err, "took_ms", time.Since(start).Milliseconds())
 		}
 	}
 }

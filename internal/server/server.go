@@ -96,13 +96,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
+	// Anyone may ask, so the answer names the part that is not ready and
+	// the log keeps the detail (a database error can name hosts and roles).
 	if err := s.cfg.DB.Ready(ctx); err != nil {
-		http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+		s.cfg.Logger.ErrorContext(ctx, "not ready: database", "err", err)
+		http.Error(w, "not ready: the database does not answer", http.StatusServiceUnavailable)
 		return
 	}
 	if s.cfg.LedgerMonitor != nil {
 		if err := s.cfg.LedgerMonitor.Err(); err != nil {
-			http.Error(w, "not ready: ledger: "+err.Error(), http.StatusServiceUnavailable)
+			s.cfg.Logger.ErrorContext(ctx, "not ready: ledger", "err", err)
+			http.Error(w, "not ready: the ledger does not verify (see the server log or stocktrail verify)", http.StatusServiceUnavailable)
 			return
 		}
 	}
@@ -168,7 +172,7 @@ func (s *Server) requestFacts(next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w, status: 200}
 		next.ServeHTTP(rec, r.WithContext(ctx))
 		s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", rec.status), slog.Duration("took", time.Since(start)), slog.String("ip", ip), slog.String("request_id", id))
+			slog.Int("status", rec.status), slog.Float64("took_ms", float64(time.Since(start).Microseconds())/1000), slog.String("ip", ip), slog.String("request_id", id))
 	})
 }
 

@@ -6,6 +6,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"errors"
@@ -225,12 +226,21 @@ func (wb *Web) render(w http.ResponseWriter, r *http.Request, status int, page, 
 	if !ok {
 		panic("no template " + page)
 	}
+	// Rendered whole before anything is sent: a template that fails half
+	// way must not leave the browser a half page with a 200.
+	var body bytes.Buffer
+	if err := t.Execute(&body, v); err != nil {
+		wb.cfg.Logger.ErrorContext(r.Context(), "render", "page", page, "err", err)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusInternalServerError)
+		w.Write([]byte("Something went wrong on our side while showing this page; it has been logged. Please try again.\n"))
+		return
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	if err := t.Execute(w, v); err != nil {
-		wb.cfg.Logger.ErrorContext(r.Context(), "render", "page", page, "err", err)
-	}
+	w.Write(body.Bytes())
 }
 
 // show renders a page with 200, or with the status of err (a form that did
