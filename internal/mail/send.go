@@ -109,7 +109,7 @@ func (s *Sender) SendDue(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	sent := 0
-	for _, m := range list {
+	for i, m := range list {
 		if ctx.Err() != nil {
 			break
 		}
@@ -124,11 +124,35 @@ func (s *Sender) SendDue(ctx context.Context) (int, error) {
 		}
 		if sendErr == nil {
 			sent++
-		} else {
-			s.logger().WarnContext(ctx, "e-mail not delivered", "message", m.id, "workspace", m.ws, "attempt", m.attempts+1, "err", sendErr)
+			continue
+		}
+		s.logger().WarnContext(ctx, "e-mail not delivered", "message", m.id, "workspace", m.ws, "attempt", m.attempts+1, "err", sendErr)
+		if code == 0 {
+			// No SMTP reply: the server is unreachable, stalled or refused
+			// the login, and would be for the rest of the batch too. They
+			// are handed back untried (no attempt counted), so one call
+			// costs at most one time limit while the server is down.
+			return sent, s.release(context.WithoutCancel(ctx), list[i+1:])
 		}
 	}
 	return sent, nil
+}
+
+// release hands claimed messages back, due again at once.
+func (s *Sender) release(ctx context.Context, list []due) error {
+	if len(list) == 0 {
+		return nil
+	}
+	now := store.Micros(s.now())
+	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+		for _, m := range list {
+			if _, err := tx.ExecContext(ctx, `UPDATE email_outbox SET next_attempt_at = $3 WHERE workspace_id = $1 AND id = $2 AND status = 'pending'`,
+				m.ws, m.id, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func (s *Sender) logger() *slog.Logger {
