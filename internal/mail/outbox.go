@@ -65,7 +65,7 @@ func (m Message) StatusText() string {
 	case Sent:
 		return "Sent"
 	case Failed:
-		return fmt.Sprintf("Gave up after %d attempts", m.AttemptCount)
+		return fmt.Sprintf("Gave up after %d %s", m.AttemptCount, plural(m.AttemptCount, "attempt", "attempts"))
 	}
 	if m.AttemptCount == 0 {
 		return "Waiting to be sent"

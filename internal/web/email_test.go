@@ -87,6 +87,33 @@ func TestEmailPage(t *testing.T) {
 			t.Fatalf("after delivery:\n%s", page)
 		}
 
+		// A message given up on is sent again at an admin's word.
+		smtpd.Refuse(550, smtp.EnhancedCode{5, 1, 1}, "No such user")
+		if _, err := mail.QueueTest(f.Ctx, db, cfg, "gone@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		once := &mail.Sender{DB: db, Config: cfg, MaxAttempts: 1}
+		if _, err := once.SendDue(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		_, page = admin.get("/notifications/email")
+		if !strings.Contains(page, "Gave up after 1 attempt</strong>") || !strings.Contains(page, "Send again") {
+			t.Fatalf("after giving up:\n%s", page)
+		}
+		gone := 0
+		if list, err := mail.Messages(f.Ctx, db, 10); err == nil {
+			for _, m := range list {
+				if m.Recipient == "gone@example.com" {
+					gone = int(m.ID)
+				}
+			}
+		}
+		status, page = admin.post("/notifications/email/messages/"+itoa(int64(gone))+"/retry", url.Values{})
+		if status != 200 || !strings.Contains(page, "The e-mail will be sent again") || !strings.Contains(page, "Will retry (attempt 1 failed)") {
+			t.Fatalf("retry: %d\n%s", status, page)
+		}
+		smtpd.Accept()
+
 		// An auditor sees and changes nothing; an operator does not see it.
 		auditor := loginAs(t, srv.URL, "audrey@example.com", testPassword)
 		status, page = auditor.get("/notifications/email")
