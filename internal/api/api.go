@@ -41,6 +41,9 @@ type Config struct {
 	// them): how often it looks for newly sealed entries, and after how
 	// long a quiet feed sends a keep-alive comment.
 	StreamPoll, StreamHeartbeat time.Duration
+	// StreamLifetime is how long one live feed connection lasts before the
+	// client is asked to reconnect (and so to authenticate again).
+	StreamLifetime time.Duration
 }
 
 // API is the JSON API.

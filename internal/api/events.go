@@ -25,6 +25,11 @@ const (
 	streamBatch = 200
 	// streamWriteTimeout ends a feed whose client stopped reading.
 	streamWriteTimeout = 30 * time.Second
+	// defaultStreamLifetime ends each connection after a while: the client
+	// reconnects with Last-Event-ID and missing nothing, and its credential
+	// is checked again, so a revoked key or a changed role stops reading
+	// within this time.
+	defaultStreamLifetime = 5 * time.Minute
 )
 
 func (a *API) registerEvents(mux *http.ServeMux) {
@@ -105,6 +110,12 @@ func (a *API) eventStream(w http.ResponseWriter, r *http.Request) error {
 	if beat <= 0 {
 		beat = defaultStreamHeartbeat
 	}
+	lifetime := a.cfg.StreamLifetime
+	if lifetime <= 0 {
+		lifetime = defaultStreamLifetime
+	}
+	end := time.NewTimer(lifetime)
+	defer end.Stop()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	lastWrite := time.Now()
@@ -116,6 +127,10 @@ func (a *API) eventStream(w http.ResponseWriter, r *http.Request) error {
 			// The client reconnects (to this node once it is back, or to
 			// another) with Last-Event-ID and misses nothing.
 			out.WriteString(": server shutting down; reconnect with Last-Event-ID\n\n")
+			flush()
+			return nil
+		case <-end.C:
+			out.WriteString(": connection lifetime reached; reconnect with Last-Event-ID\n\n")
 			flush()
 			return nil
 		case <-timer.C:

@@ -36,6 +36,12 @@ type feedEnv struct {
 
 func newFeedEnv(t *testing.T, db *store.DB) *feedEnv {
 	t.Helper()
+	return newFeedEnvLasting(t, db, time.Minute)
+}
+
+// newFeedEnvLasting is newFeedEnv whose feeds last the given time.
+func newFeedEnvLasting(t *testing.T, db *store.DB, lifetime time.Duration) *feedEnv {
+	t.Helper()
 	f := storetest.NewFixture(t, db)
 	e := &feedEnv{t: t, f: f, db: db, keys: map[actor.Role]string{}, sealer: ledgertest.NewSealer(t, db), shutdown: make(chan struct{})}
 	for _, role := range actor.Roles() {
@@ -46,7 +52,7 @@ func newFeedEnv(t *testing.T, db *store.DB) *feedEnv {
 		e.keys[role] = k.Secret
 	}
 	srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth, Shutdown: e.shutdown,
-		StreamPoll: 20 * time.Millisecond, StreamHeartbeat: 300 * time.Millisecond}))
+		StreamPoll: 20 * time.Millisecond, StreamHeartbeat: 300 * time.Millisecond, StreamLifetime: lifetime}))
 	t.Cleanup(srv.Close)
 	e.url = srv.URL
 	two := 2
@@ -282,7 +288,7 @@ func TestEventStreamShowsOnlyWhatTheRoleMayRead(t *testing.T) {
 
 func TestEventStreamHeartbeatAndShutdown(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
-		e := newFeedEnv(t, db)
+		e := newFeedEnvLasting(t, db, 3*time.Second)
 		c := e.open(actor.Auditor, "")
 		deadline := time.After(5 * time.Second)
 		for beat := false; !beat; {
@@ -293,10 +299,22 @@ func TestEventStreamHeartbeatAndShutdown(t *testing.T) {
 				t.Fatal("no keep-alive comment on a quiet feed")
 			}
 		}
-		close(e.shutdown)
+		// A connection lasts a while, then asks the client to come back
+		// (and so to authenticate again).
+		start := time.Now()
 		select {
 		case <-c.ended:
-		case <-time.After(5 * time.Second):
+			if d := time.Since(start); d > 4*time.Second {
+				t.Fatalf("the feed outlived its lifetime: %v", d)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the feed did not end at its lifetime")
+		}
+		c2 := e.open(actor.Auditor, "")
+		close(e.shutdown)
+		select {
+		case <-c2.ended:
+		case <-time.After(2 * time.Second):
 			t.Fatal("the feed did not end on shutdown")
 		}
 	})

@@ -45,9 +45,9 @@ type Config struct {
 	Mail mail.Config
 	// Shutdown is closed when the server stops, ending live feeds.
 	Shutdown <-chan struct{}
-	// StreamPoll and StreamHeartbeat pace live feeds (api.Config); zero
-	// takes the defaults.
-	StreamPoll, StreamHeartbeat time.Duration
+	// StreamPoll, StreamHeartbeat and StreamLifetime pace live feeds
+	// (api.Config); zero takes the defaults.
+	StreamPoll, StreamHeartbeat, StreamLifetime time.Duration
 }
 
 // Server is stocktrail's HTTP handler.
@@ -71,7 +71,7 @@ func New(cfg Config) *Server {
 	})
 	s.mux.HandleFunc("GET /readyz", s.ready)
 	s.API = api.New(api.Config{DB: cfg.DB, Auth: cfg.Auth, Logger: cfg.Logger, Shutdown: cfg.Shutdown,
-		StreamPoll: cfg.StreamPoll, StreamHeartbeat: cfg.StreamHeartbeat})
+		StreamPoll: cfg.StreamPoll, StreamHeartbeat: cfg.StreamHeartbeat, StreamLifetime: cfg.StreamLifetime})
 	s.API.Register(s.mux)
 	web.New(web.Config{DB: cfg.DB, Auth: cfg.Auth, Logger: cfg.Logger, Ledger: cfg.Ledger, LedgerMonitor: cfg.LedgerMonitor, Mail: cfg.Mail}).Register(s.mux)
 
