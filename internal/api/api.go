@@ -23,6 +23,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/param"
+	"github.com/stocktrail/stocktrail/internal/plaintext"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
@@ -162,7 +163,7 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if err != nil {
 		return fault.New(fault.Malformed, "could not read the request body")
 	}
-	if err := refuseDuplicateNames(body); err != nil {
+	if err := checkTokens(body); err != nil {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -176,14 +177,16 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	return nil
 }
 
-// refuseDuplicateNames refuses an object that names a member twice
-// ({"quantity":"1","quantity":"999"}): encoding/json keeps the last, a
-// proxy or log reader may keep the first, and the two would see different
-// requests (RFC 7493 I-JSON forbids it). jsontext checks names by default.
-func refuseDuplicateNames(body []byte) error {
+// checkTokens refuses, before decoding, what encoding/json would let
+// through: an object naming a member twice ({"quantity":"1","quantity":"999"}:
+// encoding/json keeps the last, a proxy or log reader may keep the first,
+// and the two would see different requests; RFC 7493 I-JSON forbids it;
+// jsontext checks names by default), and strings holding control
+// characters, which reach exports and terminals.
+func checkTokens(body []byte) error {
 	dec := jsontext.NewDecoder(bytes.NewReader(body))
 	for {
-		_, err := dec.ReadToken()
+		tok, err := dec.ReadToken()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
@@ -195,6 +198,12 @@ func refuseDuplicateNames(body []byte) error {
 		}
 		if err != nil {
 			return nil // other syntax errors are reported by the decoder below
+		}
+		if tok.Kind() == '"' {
+			field := strings.TrimPrefix(string(dec.StackPointer()), "/")
+			if err := plaintext.Check(field, tok.String()); err != nil {
+				return err
+			}
 		}
 	}
 }

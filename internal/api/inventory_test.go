@@ -135,6 +135,23 @@ func TestInventoryAPI(t *testing.T) {
 				t.Errorf("duplicate member %s: %d %s", body, status, b)
 			}
 		}
+		// Control characters never reach the database (or exports and
+		// terminals later): in any string of any body, and line breaks in
+		// one-line fields such as lots and names.
+		for _, tt := range []struct{ path, body, field string }{
+			{"/api/v1/inventory/receipts", `{"sku":"OIL-5","location":"WH1/A","quantity":"1","lot":"L\u0000"}`, "lot"},
+			{"/api/v1/inventory/receipts", `{"sku":"OIL-5","location":"WH1/A","quantity":"1","reason":"\u001b[31mred"}`, "reason"},
+			{"/api/v1/inventory/receipts", `{"sku":"OIL-5","location":"WH1/A","quantity":"1","lot":"two\nlines"}`, "lot"},
+			{"/api/v1/items", `{"sku":"ESC-1","name":"\u001b[2Jcleared"}`, "name"},
+			{"/api/v1/items", `{"sku":"ESC-1","name":"line\nbreak"}`, "name"},
+		} {
+			status, b := c.do("POST", tt.path, tt.body)
+			var p api.Problem
+			json.Unmarshal(b, &p)
+			if status != 422 || p.Errors[tt.field] == "" {
+				t.Errorf("%s %s: %d %s", tt.path, tt.body, status, b)
+			}
+		}
 		// One decimal grammar: digits, an optional point with digits after.
 		for _, q := range []string{`" 1"`, `"+1"`, `".5"`, `"1."`, `"1e3"`, `"1,5"`} {
 			status, b := c.do("POST", "/api/v1/inventory/receipts", `{"sku":"OIL-5","location":"WH1/A","quantity":`+q+`}`)

@@ -196,11 +196,11 @@ func (k *Keeper) Begin(ctx context.Context, scope Scope, req Request) (*Claim, *
 
 		var (
 			hash, method, path, state, oldToken, requestID, oldOwner string
-			status                                         sql.NullInt64
-			contentType                                    sql.NullString
-			body                                           []byte
-			createdAt, claimedAt                           int64
-			committedAt                                    sql.NullInt64
+			status                                                   sql.NullInt64
+			contentType                                              sql.NullString
+			body                                                     []byte
+			createdAt, claimedAt                                     int64
+			committedAt                                              sql.NullInt64
 		)
 		err = k.cfg.DB.Read().QueryRowContext(ctx, `SELECT request_hash, method, path, state, token, request_id,
 			status, content_type, body, created_at, claimed_at, committed_at, owner

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/export"
+	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/inventory"
 	"github.com/stocktrail/stocktrail/internal/ledger"
 	"github.com/stocktrail/stocktrail/internal/ledgertest"
@@ -50,9 +51,14 @@ func TestExportLogMatchesEntries(t *testing.T) {
 			Options: inventory.Options{Reason: "spilt,\nmopped", Reference: "-1+1"}}); err != nil {
 			t.Fatal(err)
 		}
-		// Text holding the separator the SQLite read joins texts with.
+		// Text holding the separator the SQLite read joins texts with can
+		// no longer be written (control characters are refused).
 		if _, err := inventory.Correct(w.ctx, db, inventory.Correction{RecordRef: inventory.RecordRef{RecordID: bolt.ID}, Change: "2",
-			Options: inventory.Options{Reason: "unit\x1fseparator", Reference: "\x1f"}}); err != nil {
+			Options: inventory.Options{Reason: "unit\x1fseparator", Reference: "\x1f"}}); !fault.Is(err, fault.Invalid) {
+			t.Fatalf("a control character in a reason: %v", err)
+		}
+		if _, err := inventory.Correct(w.ctx, db, inventory.Correction{RecordRef: inventory.RecordRef{RecordID: bolt.ID}, Change: "2",
+			Options: inventory.Options{Reason: "unit separator", Reference: "US"}}); err != nil {
 			t.Fatal(err)
 		}
 		sealer := ledgertest.NewSealer(t, db)

@@ -11,6 +11,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/plaintext"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
@@ -61,6 +62,8 @@ func (in *ItemInput) validate() error {
 	}
 	if in.Name == "" {
 		f.Add("name", "required")
+	} else if err := plaintext.Line("name", in.Name); err != nil {
+		f.Add("name", err.(*fault.Error).Fields["name"])
 	} else if len(in.Name) > 200 {
 		f.Add("name", "at most 200 characters")
 	}

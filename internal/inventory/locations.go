@@ -11,6 +11,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/plaintext"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
@@ -70,6 +71,8 @@ func CreateLocation(ctx context.Context, db *store.DB, n LocationInput) (Locatio
 	}
 	if len(n.Name) > 200 {
 		f.Add("name", "at most 200 characters")
+	} else if err := plaintext.Line("name", n.Name); err != nil {
+		f.Add("name", err.(*fault.Error).Fields["name"])
 	}
 	if n.Kind == "" {
 		n.Kind = Other

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/plaintext"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
@@ -277,6 +278,10 @@ func cleanLot(field, lot string) (string, error) {
 	lot = strings.TrimSpace(lot)
 	if len(lot) > 64 {
 		return "", fault.Field(field, "at most 64 characters")
+	}
+	// Lots come from forms, the API and imported files alike: all one line.
+	if err := plaintext.Line(field, lot); err != nil {
+		return "", err
 	}
 	return lot, nil
 }

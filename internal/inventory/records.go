@@ -11,6 +11,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/plaintext"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/workspace"
 )
@@ -175,9 +176,13 @@ func validateOptions(o *Options, f fault.Fields) {
 	o.Reason, o.Reference = strings.TrimSpace(o.Reason), strings.TrimSpace(o.Reference)
 	if len(o.Reason) > 1000 {
 		f.Add("reason", "at most 1000 characters")
+	} else if p := plaintext.Problem(o.Reason); p != "" {
+		f.Add("reason", p)
 	}
 	if len(o.Reference) > 200 {
 		f.Add("reference", "at most 200 characters")
+	} else if err := plaintext.Line("reference", o.Reference); err != nil {
+		f.Add("reference", err.(*fault.Error).Fields["reference"])
 	}
 	if !o.EffectiveAt.IsZero() && o.EffectiveAt.After(time.Now().Add(time.Minute)) {
 		f.Add("effective_at", "may not lie in the future")

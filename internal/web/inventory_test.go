@@ -160,6 +160,9 @@ func TestInventoryPages(t *testing.T) {
 		if status != 422 || !strings.Contains(body, "say why") {
 			t.Fatalf("delete without reason: %d", status)
 		}
+		if status, body := b.post("/inventory/records/"+itoa(other.ID)+"/delete", url.Values{"reason": {"\x1b[31memptied"}}); status != 422 || !strings.Contains(body, "control character") {
+			t.Fatalf("a control character in a form: %d", status)
+		}
 		status, body = b.post("/inventory/records/"+itoa(other.ID)+"/delete", url.Values{"reason": {"bin emptied"}})
 		if status != 200 || !strings.Contains(body, "deleted") {
 			t.Fatalf("delete: %d", status)

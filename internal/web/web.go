@@ -25,6 +25,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/ledger"
 	"github.com/stocktrail/stocktrail/internal/mail"
+	"github.com/stocktrail/stocktrail/internal/plaintext"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
@@ -305,6 +306,15 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err != nil {
 		return fault.New(fault.Malformed, "the form could not be read")
+	}
+	// Control characters typed or pasted into any field are refused here,
+	// once for every form, before they can reach an export or a terminal.
+	for name, values := range r.Form {
+		for _, v := range values {
+			if err := plaintext.Check(name, v); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
