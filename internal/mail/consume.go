@@ -113,7 +113,9 @@ func alertMessage(cfg Config, ws workspace.Workspace, a alertRaised) (subject, b
 	if name == "" {
 		name = kindText[a.Kind]
 	}
-	subject = fmt.Sprintf("stocktrail alert: %s (%s)", name, ws.Name)
+	// One line whatever the names hold: a line break in a header is how
+	// headers are forged.
+	subject = strings.Join(strings.Fields(fmt.Sprintf("stocktrail alert: %s (%s)", name, ws.Name)), " ")
 	loc := ws.Settings.Location()
 	var b strings.Builder
 	fmt.Fprintf(&b, "An alert was raised in the stocktrail workspace %q.\n\n", ws.Name)
