@@ -24,6 +24,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/idempotency"
 	"github.com/stocktrail/stocktrail/internal/jobs"
 	"github.com/stocktrail/stocktrail/internal/ledger"
+	"github.com/stocktrail/stocktrail/internal/mail"
 	"github.com/stocktrail/stocktrail/internal/server"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
@@ -33,6 +34,8 @@ const usage = `stocktrail: inventory with an audit trail people can trust.
 Usage:
   stocktrail serve   [--addr 127.0.0.1:8080] [--data DIR | --db URL] [--trusted-proxy CIDR,...]
                      [--ledger-key FILE] [--checkpoint-log FILE] [--checkpoint-webhook URL]
+                     [--base-url https://stock.example.com] [--smtp-url smtp://user:pass@host:587 | smtps://…]
+                     [--smtp-from ADDRESS] [--smtp-starttls required|opportunistic|none] [--smtp-timeout 30s]
   stocktrail migrate [--data DIR | --db URL] [--grant-to ROLE,...]
   stocktrail user create --email E --name N --role ROLE [--password P] [--workspace ID] [--data DIR | --db URL]
   stocktrail user list   [--workspace ID] [--data DIR | --db URL]
@@ -189,10 +192,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	l.register(fs)
 	addr := fs.String("addr", envOr("STOCKTRAIL_ADDR", "127.0.0.1:8080"), "address to listen on")
 	proxies := fs.String("trusted-proxy", os.Getenv("STOCKTRAIL_TRUSTED_PROXIES"), "comma-separated CIDRs of reverse proxies whose X-Forwarded-* headers are trusted")
+	var ms mail.Settings
+	fs.StringVar(&ms.BaseURL, "base-url", os.Getenv("STOCKTRAIL_BASE_URL"), "the install's public address, for links in e-mails (https://stock.example.com)")
+	fs.StringVar(&ms.URL, "smtp-url", os.Getenv("STOCKTRAIL_SMTP_URL"), "SMTP server for e-mail notifications: smtp://user:password@host:587 (STARTTLS) or smtps://…:465; empty: no e-mail")
+	fs.StringVar(&ms.From, "smtp-from", os.Getenv("STOCKTRAIL_SMTP_FROM"), "sender address of e-mail notifications")
+	fs.StringVar(&ms.StartTLS, "smtp-starttls", os.Getenv("STOCKTRAIL_SMTP_STARTTLS"), "for smtp://: required (default), opportunistic or none")
+	fs.StringVar(&ms.Timeout, "smtp-timeout", os.Getenv("STOCKTRAIL_SMTP_TIMEOUT"), "time limit of one delivery attempt (default 30s)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	trusted, err := parsePrefixes(*proxies)
+	if err != nil {
+		return err
+	}
+	mailConfig, err := mail.ParseConfig(ms)
 	if err != nil {
 		return err
 	}
@@ -215,10 +228,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// sealed since every two minutes.
 	monitor := &ledger.Monitor{DB: db, CheckpointLog: sealer.CheckpointLog, FullEvery: time.Hour, Logger: logger}
 	go monitor.Run(ctx, 2*time.Minute)
-	srv := server.New(server.Config{DB: db, Auth: authSvc, Logger: logger, TrustedProxies: trusted, Ledger: sealer, LedgerMonitor: monitor})
+	// Closed as shutdown begins: live feeds end, so Shutdown need not wait
+	// for them (their clients resume with Last-Event-ID).
+	streamsDone := make(chan struct{})
+	srv := server.New(server.Config{DB: db, Auth: authSvc, Logger: logger, TrustedProxies: trusted, Ledger: sealer, LedgerMonitor: monitor,
+		Mail: mailConfig, Shutdown: streamsDone})
 	go idempotency.CleanupEvery(ctx, db, time.Hour, logger)
 	go activity.IndexSearchEvery(ctx, db, time.Second, logger)
 	httpServer := &http.Server{Addr: *addr, Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	httpServer.RegisterOnShutdown(func() { close(streamsDone) })
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.ListenAndServe() }()
 	// Background jobs run on one elected node; stopped after the HTTP server.
@@ -231,9 +249,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// Alert rules read what was sealed, every second, on one elected node.
 	alertsDone := make(chan struct{})
 	go func() { defer close(alertsDone); jobs.Alerts(db, logger, time.Second).Run(jobsCtx) }()
-	defer func() { stopJobs(); <-jobsDone; <-sealDone; <-alertsDone }()
+	// E-mail is queued from the sealed sequence and sent by one elected node.
+	mailDone := make(chan struct{})
+	if mailConfig.Configured() {
+		sender := &mail.Sender{DB: db, Config: mailConfig, Logger: logger}
+		go func() { defer close(mailDone); jobs.Mail(db, logger, sender, 2*time.Second).Run(jobsCtx) }()
+	} else {
+		close(mailDone)
+	}
+	defer func() { stopJobs(); <-jobsDone; <-sealDone; <-alertsDone; <-mailDone }()
 
 	fmt.Fprintf(stdout, "stocktrail is running on http://%s (database: %s, %s)\n", *addr, db.Engine(), db.Location)
+	if mailConfig.Configured() {
+		fmt.Fprintf(stdout, "E-mail notifications go out through %s:%d (%s) from %s.\n", mailConfig.Host, mailConfig.Port, mailConfig.Security(), mailConfig.From)
+	}
 	if created {
 		email := envOr("STOCKTRAIL_ADMIN_EMAIL", "admin@stocktrail.local")
 		if os.Getenv("STOCKTRAIL_ADMIN_PASSWORD") != "" {

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -34,6 +35,16 @@ type Config struct {
 	DB     *store.DB
 	Auth   *auth.Service
 	Logger *slog.Logger
+	// Shutdown is closed when the server stops: live feeds end then
+	// (http.Server.Shutdown waits for them otherwise). Nil never closes.
+	Shutdown <-chan struct{}
+	// StreamPoll and StreamHeartbeat pace the live feed (tests shorten
+	// them): how often it looks for newly sealed entries, and after how
+	// long a quiet feed sends a keep-alive comment.
+	StreamPoll, StreamHeartbeat time.Duration
+	// StreamLifetime is how long one live feed connection lasts before the
+	// client is asked to reconnect (and so to authenticate again).
+	StreamLifetime time.Duration
 }
 
 // API is the JSON API.
@@ -70,6 +81,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerAssets(mux)
 	a.registerLedger(mux)
 	a.registerAlerts(mux)
+	a.registerEvents(mux)
 	// Anything else under the prefix is a JSON 404, not the web's HTML page.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, r, a.cfg.Logger, fault.New(fault.NotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))

@@ -15,6 +15,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/assets"
 	"github.com/stocktrail/stocktrail/internal/ledger"
+	"github.com/stocktrail/stocktrail/internal/mail"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
@@ -25,6 +26,10 @@ const LeaderLockKey int64 = 0x5374_4a6f_6273 // "StJobs"
 // own so that sealing, which runs every fraction of a second, never waits
 // behind a long job.
 const SealerLockKey int64 = 0x5374_5365_616c // "StSeal"
+
+// MailLockKey elects the node that queues and sends e-mail: a lock of its
+// own, so a slow SMTP server never delays the other jobs.
+const MailLockKey int64 = 0x5374_4d61_696c // "StMail"
 
 // Job is one piece of background work, run every tick on the leader.
 type Job struct {
@@ -64,6 +69,30 @@ func Sealing(db *store.DB, logger *slog.Logger, sealer *ledger.Sealer, interval 
 		_, err := sealer.Seal(ctx)
 		return err
 	}}}}
+}
+
+// mailFollowBatch is how many sealed entries the mail consumer reads per
+// transaction.
+const mailFollowBatch = 200
+
+// Mail returns the runner that, every interval on the node elected for it,
+// queues an e-mail for each newly sealed ALERT_RAISED event (the "mail"
+// consumer of the sealed sequence) and sends the outbox's due messages.
+func Mail(db *store.DB, logger *slog.Logger, sender *mail.Sender, interval time.Duration) *Runner {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	consume := mail.Consume(sender.Config, time.Now)
+	return &Runner{DB: db, Logger: logger, Tick: interval, LockKey: MailLockKey, Jobs: []Job{
+		{Name: "mail-queue", Run: func(ctx context.Context) error {
+			_, err := ledger.Follow(ctx, db, mail.ConsumerName, mailFollowBatch, consume)
+			return err
+		}},
+		{Name: "mail-send", Run: func(ctx context.Context) error {
+			_, err := sender.SendDue(ctx)
+			return err
+		}},
+	}}
 }
 
 // InventorySchedules creates the due sessions of every schedule.

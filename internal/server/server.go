@@ -21,6 +21,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/idempotency"
 	"github.com/stocktrail/stocktrail/internal/ledger"
+	"github.com/stocktrail/stocktrail/internal/mail"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/web"
 )
@@ -39,6 +40,14 @@ type Config struct {
 	// LedgerMonitor is this node's check of the ledger, if it runs one: a
 	// failure turns /readyz red and shows admins a banner.
 	LedgerMonitor *ledger.Monitor
+	// Mail is the install's e-mail configuration (the zero Config when
+	// e-mail is off): the e-mail page shows it and queues test messages.
+	Mail mail.Config
+	// Shutdown is closed when the server stops, ending live feeds.
+	Shutdown <-chan struct{}
+	// StreamPoll, StreamHeartbeat and StreamLifetime pace live feeds
+	// (api.Config); zero takes the defaults.
+	StreamPoll, StreamHeartbeat, StreamLifetime time.Duration
 }
 
 // Server is stocktrail's HTTP handler.
@@ -61,9 +70,10 @@ func New(cfg Config) *Server {
 		w.Write([]byte("ok\n"))
 	})
 	s.mux.HandleFunc("GET /readyz", s.ready)
-	s.API = api.New(api.Config{DB: cfg.DB, Auth: cfg.Auth, Logger: cfg.Logger})
+	s.API = api.New(api.Config{DB: cfg.DB, Auth: cfg.Auth, Logger: cfg.Logger, Shutdown: cfg.Shutdown,
+		StreamPoll: cfg.StreamPoll, StreamHeartbeat: cfg.StreamHeartbeat, StreamLifetime: cfg.StreamLifetime})
 	s.API.Register(s.mux)
-	web.New(web.Config{DB: cfg.DB, Auth: cfg.Auth, Logger: cfg.Logger, Ledger: cfg.Ledger, LedgerMonitor: cfg.LedgerMonitor}).Register(s.mux)
+	web.New(web.Config{DB: cfg.DB, Auth: cfg.Auth, Logger: cfg.Logger, Ledger: cfg.Ledger, LedgerMonitor: cfg.LedgerMonitor, Mail: cfg.Mail}).Register(s.mux)
 
 	// Browsers send Sec-Fetch-Site/Origin; cross-site unsafe requests are
 	// refused before anything else runs (login CSRF included). The per-session

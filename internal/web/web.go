@@ -24,6 +24,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/ledger"
+	"github.com/stocktrail/stocktrail/internal/mail"
 	"github.com/stocktrail/stocktrail/internal/plaintext"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
@@ -53,6 +54,8 @@ type Config struct {
 	Ledger *ledger.Sealer
 	// LedgerMonitor is this node's check of the ledger, if it runs one.
 	LedgerMonitor *ledger.Monitor
+	// Mail is the install's e-mail configuration (zero when e-mail is off).
+	Mail mail.Config
 }
 
 // Web is the set of pages.
@@ -133,6 +136,7 @@ func (wb *Web) Register(mux *http.ServeMux) {
 	wb.registerAssets(mux)
 	wb.registerStation(mux)
 	wb.registerAlerts(mux)
+	wb.registerEmail(mux)
 	mux.HandleFunc("/", wb.page(func(w http.ResponseWriter, r *http.Request) error {
 		return fault.New(fault.NotFound, "there is no page at %s", r.URL.Path)
 	}))
