@@ -25,6 +25,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/jobs"
 	"github.com/stocktrail/stocktrail/internal/ledger"
 	"github.com/stocktrail/stocktrail/internal/mail"
+	"github.com/stocktrail/stocktrail/internal/metrics"
 	"github.com/stocktrail/stocktrail/internal/server"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
@@ -191,6 +192,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	d.register(fs)
 	l.register(fs)
 	addr := fs.String("addr", envOr("STOCKTRAIL_ADDR", "127.0.0.1:8080"), "address to listen on")
+	metricsAddr := fs.String("metrics-addr", os.Getenv("STOCKTRAIL_METRICS_ADDR"), "serve Prometheus metrics at /metrics on this address of their own (e.g. 127.0.0.1:9090); empty: not served apart")
+	metricsToken := fs.String("metrics-token", os.Getenv("STOCKTRAIL_METRICS_TOKEN"), "serve Prometheus metrics at /metrics on the main address to callers sending this bearer token; empty: not served there")
 	proxies := fs.String("trusted-proxy", os.Getenv("STOCKTRAIL_TRUSTED_PROXIES"), "comma-separated CIDRs of reverse proxies whose X-Forwarded-* headers are trusted")
 	var ms mail.Settings
 	fs.StringVar(&ms.BaseURL, "base-url", os.Getenv("STOCKTRAIL_BASE_URL"), "the install's public address, for links in e-mails (https://stock.example.com)")
@@ -231,8 +234,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// Closed as shutdown begins: live feeds end, so Shutdown need not wait
 	// for them (their clients resume with Last-Event-ID).
 	streamsDone := make(chan struct{})
+	measured := metrics.New(db)
 	srv := server.New(server.Config{DB: db, Auth: authSvc, Logger: logger, TrustedProxies: trusted, Ledger: sealer, LedgerMonitor: monitor,
-		Mail: mailConfig, Shutdown: streamsDone})
+		Mail: mailConfig, Shutdown: streamsDone, Metrics: measured, MetricsToken: *metricsToken})
+	if *metricsAddr != "" {
+		metricsMux := http.NewServeMux()
+		metricsMux.Handle("GET /metrics", measured.Handler())
+		metricsServer := &http.Server{Addr: *metricsAddr, Handler: metricsMux, ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := metricsServer.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				logger.Error("metrics listener", "addr", *metricsAddr, "err", err)
+			}
+		}()
+		defer metricsServer.Close()
+	}
+	observed := func(r *jobs.Runner) *jobs.Runner { r.Observe = measured.ObserveJob; return r }
 	go idempotency.CleanupEvery(ctx, db, time.Hour, logger)
 	go activity.IndexSearchEvery(ctx, db, time.Second, logger)
 	httpServer := &http.Server{Addr: *addr, Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
@@ -242,18 +258,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// Background jobs run on one elected node; stopped after the HTTP server.
 	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	jobsDone := make(chan struct{})
-	go func() { defer close(jobsDone); jobs.New(db, logger).Run(jobsCtx) }()
+	go func() { defer close(jobsDone); observed(jobs.New(db, logger)).Run(jobsCtx) }()
 	// The ledger is sealed a few times a second, by one elected node.
 	sealDone := make(chan struct{})
-	go func() { defer close(sealDone); jobs.Sealing(db, logger, sealer, 250*time.Millisecond).Run(jobsCtx) }()
+	go func() { defer close(sealDone); observed(jobs.Sealing(db, logger, sealer, 250*time.Millisecond)).Run(jobsCtx) }()
 	// Alert rules read what was sealed, every second, on one elected node.
 	alertsDone := make(chan struct{})
-	go func() { defer close(alertsDone); jobs.Alerts(db, logger, time.Second).Run(jobsCtx) }()
+	go func() { defer close(alertsDone); observed(jobs.Alerts(db, logger, time.Second)).Run(jobsCtx) }()
 	// E-mail is queued from the sealed sequence and sent by one elected node.
 	mailDone := make(chan struct{})
 	if mailConfig.Configured() {
 		sender := &mail.Sender{DB: db, Config: mailConfig, Logger: logger}
-		go func() { defer close(mailDone); jobs.Mail(db, logger, sender, 2*time.Second).Run(jobsCtx) }()
+		go func() { defer close(mailDone); observed(jobs.Mail(db, logger, sender, 2*time.Second)).Run(jobsCtx) }()
 	} else {
 		close(mailDone)
 	}

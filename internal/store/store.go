@@ -417,3 +417,7 @@ func (db *DB) durable() error {
 	}
 	return db.group.makeDurable()
 }
+
+// PoolStats reports the connection pool that serves writes (on PostgreSQL,
+// every query): connections open, in use and idle, and waits for one.
+func (db *DB) PoolStats() sql.DBStats { return db.write.Stats() }
