@@ -261,7 +261,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	go func() { defer close(jobsDone); observed(jobs.New(db, logger)).Run(jobsCtx) }()
 	// The ledger is sealed a few times a second, by one elected node.
 	sealDone := make(chan struct{})
-	go func() { defer close(sealDone); observed(jobs.Sealing(db, logger, sealer, 250*time.Millisecond)).Run(jobsCtx) }()
+	go func() {
+		defer close(sealDone)
+		observed(jobs.Sealing(db, logger, sealer, 250*time.Millisecond)).Run(jobsCtx)
+	}()
 	// Alert rules read what was sealed, every second, on one elected node.
 	alertsDone := make(chan struct{})
 	go func() { defer close(alertsDone); observed(jobs.Alerts(db, logger, time.Second)).Run(jobsCtx) }()
