@@ -368,12 +368,31 @@ const (
 
 // runLogical runs one caller's work and its before-commit hooks, turning a
 // panic into a value the caller re-raises in its own goroutine.
-func runLogical(ctx context.Context, tx *Tx, fn func(tx *Tx) error) (res writeResult) {
-	defer func() {
-		if p := recover(); p != nil {
-			res = writeResult{panic: p}
-		}
+func runLogical(ctx context.Context, tx *Tx, fn func(tx *Tx) error) writeResult {
+	// fn runs on a goroutine of its own so that a runtime.Goexit in it (a
+	// test's t.FailNow, say) ends that goroutine, not the writer, which
+	// every later write of the process waits for.
+	done := make(chan writeResult, 1)
+	go func() {
+		returned := false
+		defer func() {
+			if p := recover(); p != nil {
+				done <- writeResult{panic: p}
+			} else if !returned {
+				done <- writeResult{err: errGoexit}
+			}
+		}()
+		res := runLogicalHere(ctx, tx, fn)
+		returned = true
+		done <- res
 	}()
+	return <-done
+}
+
+// errGoexit answers a transaction whose function stopped its goroutine.
+var errGoexit = errors.New("the transaction's function stopped its goroutine (runtime.Goexit) before returning; nothing it wrote was kept")
+
+func runLogicalHere(ctx context.Context, tx *Tx, fn func(tx *Tx) error) (res writeResult) {
 	if err := tx.settle(ctx, fn(tx)); err != nil {
 		return writeResult{err: err}
 	}
