@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/stocktrail/stocktrail/internal/activity"
+	"github.com/stocktrail/stocktrail/internal/api"
 	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/idempotency"
@@ -49,6 +50,7 @@ Usage:
   stocktrail verify [--data DIR | --db URL] [--workspace ID] [--checkpoint FILE] [--key VERIFIERKEY ...]
   stocktrail verify --bundle FILE --key VERIFIERKEY
   stocktrail ledger bundle --out FILE [--log inventory_log|activity_events|all] [--workspace ID] [--data DIR | --db URL]
+  stocktrail openapi  (prints the OpenAPI 3.1 description of /api/v1, as served at /api/v1/openapi.json)
   stocktrail bench [--entries N] [--items N] [--locations N] [--clients 16] [--seconds 10] [--data DIR | --db URL]
 
 With no --db (or STOCKTRAIL_DB), data lives in embedded SQLite in --data
@@ -92,6 +94,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return benchCommand(ctx, rest, stdout)
 	case "bench-load": // the benchmark's client process (see benchload.go)
 		return benchLoadCommand(ctx, rest, stdout)
+	case "openapi":
+		// The API description, for linters and client generators.
+		doc, err := api.OpenAPIDocument()
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "%s\n", doc)
+		return err
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
