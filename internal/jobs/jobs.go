@@ -14,6 +14,7 @@ import (
 
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/assets"
+	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/ledger"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
@@ -51,7 +52,7 @@ func New(db *store.DB, logger *slog.Logger) *Runner {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Runner{DB: db, Logger: logger, Tick: 30 * time.Second, Jobs: []Job{InventorySchedules(db, logger), ActivityRollups(db, logger)}}
+	return &Runner{DB: db, Logger: logger, Tick: 30 * time.Second, Jobs: []Job{InventorySchedules(db, logger), ActivityRollups(db, logger), LoginFailures(db, logger)}}
 }
 
 // Sealing returns the runner that seals the ledger every interval on the
@@ -95,6 +96,22 @@ func ActivityRollups(db *store.DB, logger *slog.Logger) Job {
 		n, err := activity.RollupDays(ctx, db, time.Now(), rollupDaysPerTick)
 		if n > 0 {
 			logger.InfoContext(ctx, "activity days rolled up", "days", n)
+		}
+		return err
+	}}
+}
+
+// LoginFailures writes the count of failed logins still pending in windows
+// that have ended (auth.FlushLoginFailures), so a flood that stopped is in
+// the log, with every attempt counted, within a window and a tick.
+func LoginFailures(db *store.DB, logger *slog.Logger) Job {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return Job{Name: "login-failures", Run: func(ctx context.Context) error {
+		n, err := auth.FlushLoginFailures(ctx, db, time.Now())
+		if n > 0 {
+			logger.InfoContext(ctx, "coalesced failed logins recorded", "events", n)
 		}
 		return err
 	}}
