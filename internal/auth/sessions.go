@@ -144,7 +144,9 @@ func (s *Service) failLogin(ctx context.Context, keys []string, email string, wo
 }
 
 func (s *Service) recordFailedLogin(ctx context.Context, email string, workspaceID, userID int64, reason string, now time.Time) {
-	_ = s.DB.InTx(ctx, func(tx *store.Tx) error { return s.recordFailedLoginTx(ctx, tx, email, workspaceID, userID, reason, now) })
+	_ = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		return s.recordFailedLoginTx(ctx, tx, email, workspaceID, userID, reason, now)
+	})
 }
 
 // recordFailedLoginTx counts LOGIN_FAILED in the account's workspace (see
