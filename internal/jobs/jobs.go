@@ -13,10 +13,12 @@ import (
 	"time"
 
 	"github.com/stocktrail/stocktrail/internal/activity"
+	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/assets"
 	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/ledger"
 	"github.com/stocktrail/stocktrail/internal/store"
+	"github.com/stocktrail/stocktrail/internal/workspace"
 )
 
 // LeaderLockKey is the advisory lock that elects the jobs node.
@@ -93,7 +95,7 @@ func ActivityRollups(db *store.DB, logger *slog.Logger) Job {
 		logger = slog.Default()
 	}
 	return Job{Name: "activity-rollups", Run: func(ctx context.Context) error {
-		n, err := activity.RollupDays(ctx, db, time.Now(), rollupDaysPerTick)
+		n, err := activity.RollupDays(ctx, db, time.Now(), rollupDaysPerTick, businessHours(db))
 		if n > 0 {
 			logger.InfoContext(ctx, "activity days rolled up", "days", n)
 		}
@@ -115,6 +117,19 @@ func LoginFailures(db *store.DB, logger *slog.Logger) Job {
 		}
 		return err
 	}}
+}
+
+// businessHours reads a workspace's business hours (its settings) for the
+// rollups' after-hours counts, as the system acting in that workspace.
+func businessHours(db *store.DB) activity.HoursOf {
+	return func(ctx context.Context, workspaceID int64) (activity.BusinessHours, error) {
+		ctx = actor.With(ctx, actor.Actor{WorkspaceID: workspaceID, Kind: actor.System, Name: "activity rollups"})
+		ws, err := workspace.Get(ctx, db)
+		if err != nil {
+			return nil, err
+		}
+		return ws.Settings, nil
+	}
 }
 
 // Run blocks until ctx is done, then returns once the job under way (if
