@@ -29,12 +29,12 @@ import (
 type ReportKind string
 
 const (
-	UserActivityReport   ReportKind = "user-activity"
-	DataAccessReport     ReportKind = "data-access"
-	ConfigChangesReport  ReportKind = "configuration-changes"
-	reportDefaultDays           = 30
-	reportEntity                = "audit_reports"
-	reportDefaultLimit          = 100
+	UserActivityReport  ReportKind = "user-activity"
+	DataAccessReport    ReportKind = "data-access"
+	ConfigChangesReport ReportKind = "configuration-changes"
+	reportDefaultDays              = 30
+	reportEntity                   = "audit_reports"
+	reportDefaultLimit             = 100
 )
 
 // ReportKinds lists the reports in the order the page offers them.
