@@ -530,11 +530,18 @@ func dataAccessStreams() []reportStream {
 	return []reportStream{{"action = ?", string(Read)}, {"action = ?", string(Export)}}
 }
 
-// configStreams select every configuration change: the configuration
-// category (workspace settings, API keys, stations, ledger keys, alert
-// rules) and role changes (the permissions a user holds).
+// configChangeCondition selects every configuration change: the
+// configuration category (workspace settings, stations, ledger keys, alert
+// rules), role changes (the permissions a user holds) and changes of API
+// keys and stations. It is the predicate of the partial index
+// activity_events_config_changes (migration 00025), word for word, so both
+// engines read the changes in time order from it.
+const configChangeCondition = `(category = 'configuration' OR action = 'ROLE_CHANGE'
+       OR (entity_type IN ('api_keys', 'stations') AND action IN ('CREATE', 'UPDATE', 'DELETE', 'REVOKE')))`
+
+// configStreams select every configuration change, from its own index.
 func configStreams() []reportStream {
-	return []reportStream{{"category = ?", string(Configuration)}, {"action = ?", string(RoleChange)}}
+	return []reportStream{{cond: configChangeCondition}}
 }
 
 // reportPage reads up to limit events of the streams in [in.from, in.until)
@@ -546,7 +553,13 @@ func reportPage(ctx context.Context, db *store.DB, workspaceID int64, in ReportI
 	}
 	var all []Event
 	for _, s := range streams {
-		w := store.NewWhere("workspace_id = ?", workspaceID).And(s.cond, s.value).
+		w := store.NewWhere("workspace_id = ?", workspaceID)
+		if s.value != nil {
+			w.And(s.cond, s.value)
+		} else {
+			w.And(s.cond)
+		}
+		w.
 			And("occurred_at >= ?", store.Micros(in.from)).And("occurred_at < ?", store.Micros(in.until))
 		if after != nil {
 			w.And("(occurred_at, id) > (?, ?)", after.At, after.ID)

@@ -62,6 +62,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerInventory(mux)
 	a.registerAuditLogs(mux)
 	a.registerActivity(mux)
+	a.registerReports(mux)
 	a.registerAssets(mux)
 	a.registerLedger(mux)
 	// Anything else under the prefix is a JSON 404, not the web's HTML page.
