@@ -31,6 +31,9 @@ type activityRow struct {
 	When     string
 	Sealed   bool
 	Sequence int64
+	// Coalesced says a LOGIN_FAILED event that counts several refused
+	// attempts in words, its times in the workspace zone.
+	Coalesced string
 }
 
 type activityPage struct {
@@ -110,7 +113,11 @@ func (wb *Web) activityLog(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, ev := range res.Events {
 		seq, sealed := seqs[ev.ID]
-		page.Rows = append(page.Rows, activityRow{Event: ev, When: ev.OccurredAt.In(loc).Format("2006-01-02 15:04:05"), Sealed: sealed, Sequence: seq})
+		row := activityRow{Event: ev, When: ev.OccurredAt.In(loc).Format("2006-01-02 15:04:05"), Sealed: sealed, Sequence: seq}
+		if run, ok := ev.FailedLoginRun(); ok {
+			row.Coalesced = run.Text(loc)
+		}
+		page.Rows = append(page.Rows, row)
 	}
 	if res.Next != nil {
 		next := filterQuery(r.URL.Query())

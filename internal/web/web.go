@@ -128,6 +128,7 @@ func (wb *Web) Register(mux *http.ServeMux) {
 	wb.registerInventory(mux)
 	wb.registerLocations(mux)
 	wb.registerActivity(mux)
+	wb.registerReports(mux)
 	wb.registerAssets(mux)
 	wb.registerStation(mux)
 	mux.HandleFunc("/", wb.page(func(w http.ResponseWriter, r *http.Request) error {
