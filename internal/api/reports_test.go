@@ -2,10 +2,12 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/storetest"
@@ -79,6 +81,47 @@ func TestAuditReportsAPI(t *testing.T) {
 		_, body = e.call(actor.Admin, "GET", "/api/v1/audit-logs?table_name=audit_reports", "")
 		if n, _ := body["count"].(float64); n != 5 {
 			t.Errorf("%v report reads recorded, want 5: %v", n, body)
+		}
+	})
+}
+
+// TestAuditLogsSeedTableNames: the seed's table names filter the audit-log
+// API's list and summary; the entries keep their shape and stored names.
+func TestAuditLogsSeedTableNames(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		e := newAuditEnv(t, db)
+		err := db.InTx(context.Background(), func(tx *store.Tx) error {
+			_, err := activity.Record(context.Background(), tx, activity.Event{WorkspaceID: e.f.Workspace.ID, ActorKind: "user", ActorID: 501,
+				ActorName: "Alice", OccurredAt: time.Date(2026, 3, 5, 9, 0, 0, 0, time.UTC), Action: activity.Create,
+				Category: activity.Inventory, EntityType: "items", EntityID: "12", Description: "item GEAR-9 created"})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, body := e.call(actor.Admin, "GET", "/api/v1/audit-logs?table_name=products", "")
+		data, _ := body["data"].([]any)
+		if code != 200 || body["status"] != "success" || body["count"] != float64(3) || len(data) != 3 {
+			t.Fatalf("table_name=products: %d %v", code, body)
+		}
+		newest := data[0].(map[string]any)
+		if newest["table_name"] != "items" || newest["record_id"] != "12" || newest["category"] != "inventory" {
+			t.Errorf("entry %v", newest)
+		}
+		if _, body := e.call(actor.Admin, "GET", "/api/v1/audit-logs?category=products", ""); body["count"] != float64(3) {
+			t.Errorf("category=products: %v", body)
+		}
+		if _, body := e.call(actor.Admin, "GET", "/api/v1/audit-logs?table_name=items", ""); body["count"] != float64(1) {
+			t.Errorf("table_name=items: %v", body)
+		}
+		code, body = e.call(actor.Admin, "GET", "/api/v1/audit-logs/summary?table_name=products", "")
+		s, _ := body["data"].(map[string]any)
+		byTable, _ := s["by_table"].(map[string]any)
+		if code != 200 || s["total"] != float64(3) || byTable["items"] != float64(1) || byTable["products"] != float64(2) {
+			t.Errorf("summary: %d %v", code, body)
+		}
+		if _, body := e.call(actor.Admin, "GET", "/api/v1/audit-logs?table_name=warehouses", ""); body["count"] != float64(1) {
+			t.Errorf("table_name=warehouses: %v", body)
 		}
 	})
 }
