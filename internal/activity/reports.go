@@ -3,6 +3,7 @@ package activity
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -380,7 +381,20 @@ func userActivity(ctx context.Context, db *store.DB, workspaceID int64, in Repor
 			}
 		}
 	}
+	// The edges are counted day by day, and asking the business hours costs
+	// ~25 ms a day, so they are first cut to the days that hold events: a
+	// range reaching back decades or into the future costs no more than the
+	// log's own span.
+	var first, last sql.NullInt64
+	if err := db.Read().QueryRowContext(ctx, `SELECT MIN(occurred_at), MAX(occurred_at) FROM activity_events WHERE workspace_id = $1`,
+		workspaceID).Scan(&first, &last); err != nil {
+		return nil, UnknownAccountFailures{}, err
+	}
 	for _, e := range edges {
+		if !first.Valid {
+			break
+		}
+		e.from, e.until = max(e.from, first.Int64), min(e.until, last.Int64+1)
 		// Day by day, so the after-hours spans of each query stay few.
 		for lo := e.from; lo < e.until; {
 			hi := min(e.until, (floorDiv(lo, dayMicros)+1)*dayMicros)
