@@ -149,15 +149,15 @@ func reportColumns(kind ReportKind) (csvCols, pdfCols []export.Column) {
 		pdfCols = append(pdfCols, export.Column{Title: "Logins", Kind: export.Integer, Width: 7},
 			export.Column{Title: "Failed logins", Kind: export.Integer, Width: 7}, export.Column{Title: "Exports", Kind: export.Integer, Width: 7},
 			export.Column{Title: "Actions", Kind: export.Integer, Width: 7}, export.Column{Title: "Actions by type", Kind: export.Text, Width: 30},
-			export.Column{Title: "After hours", Kind: export.Integer, Width: 7}, export.Column{Title: "Last active", Kind: export.Time, Width: 16})
+			export.Column{Title: "After hours", Kind: export.Integer, Width: 7}, export.Column{Title: "Last active", Kind: export.Time, Width: 19})
 	case DataAccessReport:
-		csvCols = []export.Column{{Title: "Time", Kind: export.Time, Width: 16}, who[0], who[1], {Title: "Action", Kind: export.Text, Width: 8},
+		csvCols = []export.Column{{Title: "Time", Kind: export.Time, Width: 19}, who[0], who[1], {Title: "Action", Kind: export.Text, Width: 8},
 			{Title: "Table", Kind: export.Text, Width: 14}, {Title: "Record", Kind: export.Text, Width: 8},
 			{Title: "Description", Kind: export.Text, Width: 36}, {Title: "Rows", Kind: export.Integer, Width: 7},
 			{Title: "Format", Kind: export.Text, Width: 6}, {Title: "IP address", Kind: export.Text, Width: 12}, {Title: "Event ID", Kind: export.Integer, Width: 8}}
 		pdfCols = csvCols
 	case ConfigChangesReport:
-		csvCols = []export.Column{{Title: "Time", Kind: export.Time, Width: 16}, who[0], who[1], {Title: "Action", Kind: export.Text, Width: 9},
+		csvCols = []export.Column{{Title: "Time", Kind: export.Time, Width: 19}, who[0], who[1], {Title: "Action", Kind: export.Text, Width: 16},
 			{Title: "Table", Kind: export.Text, Width: 12}, {Title: "Record", Kind: export.Text, Width: 7},
 			{Title: "Description", Kind: export.Text, Width: 26}, {Title: "Before → after", Kind: export.Text, Width: 40},
 			{Title: "IP address", Kind: export.Text, Width: 12}, {Title: "Event ID", Kind: export.Integer, Width: 8}}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"io"
 	"net/http"
 	"net/url"
@@ -53,8 +54,9 @@ type activityPage struct {
 	Older string
 	// Filtered says whether any filter is applied (for the empty message).
 	Filtered bool
-	// ExportQuery is the filter part of the query, for the export links.
-	ExportQuery string
+	// ExportQuery is the filter part of the query, for the export links
+	// (typed, or html/template would escape its = and & as data).
+	ExportQuery template.URL
 }
 
 // activityFilter reads the page's filter, with dates in the workspace's
@@ -96,7 +98,7 @@ func (wb *Web) activityLog(w http.ResponseWriter, r *http.Request) error {
 	}
 	selection := filterQuery(r.URL.Query())
 	page := activityPage{Query: r.URL.Query(), People: people, Actions: activity.Actions(), Categories: activity.Categories(),
-		SearchFields: activity.SearchFields(), Tables: activity.SeedTables(), TimeZone: loc.String(), Filtered: len(selection) > 0, ExportQuery: selection.Encode()}
+		SearchFields: activity.SearchFields(), Tables: activity.SeedTables(), TimeZone: loc.String(), Filtered: len(selection) > 0, ExportQuery: template.URL(selection.Encode())}
 	if filterErr != nil {
 		return wb.show(w, r, "activity.html", "Activity log", page, filterErr)
 	}

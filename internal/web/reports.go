@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"io"
 	"net/http"
 	"net/url"
@@ -46,9 +47,10 @@ type reportsPage struct {
 	Users   []reportUserRow
 	Access  []reportAccessRow
 	Changes []reportChangeRow
-	// Query strings of the downloads and of the next page.
-	FileQuery string
-	Next      string
+	// The downloads and the next page (built from url.Values, so already
+	// encoded; html/template would escape a bare query string's = and &).
+	CSV, PDF template.URL
+	Next     template.URL
 	// Errors lists the form's problems in field order, for the summary.
 	Errors []fieldProblem
 }
@@ -131,10 +133,11 @@ func (wb *Web) auditReports(w http.ResponseWriter, r *http.Request) error {
 		page.Changes = append(page.Changes, reportChangeRow{ConfigChange: c, When: c.At.In(loc).Format(layout)})
 	}
 	sel := url.Values{"report": {string(in.Kind)}, "from": {in.From}, "to": {in.To}}
-	page.FileQuery = sel.Encode()
+	page.CSV = template.URL("/reports/audit/export.csv?" + sel.Encode())
+	page.PDF = template.URL("/reports/audit/export.pdf?" + sel.Encode())
 	if rep.Next != nil {
 		sel.Set("cursor", rep.Next.String())
-		page.Next = "/reports/audit?" + sel.Encode()
+		page.Next = template.URL("/reports/audit?" + sel.Encode())
 	}
 	return wb.show(w, r, "reports.html", "Audit reports", page, nil)
 }
