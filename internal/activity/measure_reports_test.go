@@ -61,7 +61,7 @@ func TestMeasureReportsAtScale(t *testing.T) {
 // one configuration change and one role change per thousand events; one
 // coalesced failed login (2–40 attempts) per 500. The table's secondary
 // indexes are dropped during the load and created again after it.
-func loadReportEvents(t *testing.T, db *store.DB, workspaceID int64, n int) {
+func loadReportEvents(t testing.TB, db *store.DB, workspaceID int64, n int) {
 	t.Helper()
 	ctx := context.Background()
 	var defs []string
@@ -194,3 +194,31 @@ func measureReports(t *testing.T, db *store.DB, f *storetest.Fixture, n int, set
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// BenchmarkReports builds each report over 200,000 loaded and rolled-up
+// events on SQLite (go test ./internal/activity -run X -bench Reports): one
+// iteration is one report of 30 New York days, READ event included.
+func BenchmarkReports(b *testing.B) {
+	db := storetest.Open(b, store.SQLite)
+	f := storetest.NewFixture(b, db)
+	loadReportEvents(b, db, f.Workspace.ID, 200_000)
+	settings := workspace.Settings{TimeZone: "America/New_York", BusinessHoursStart: "08:00", BusinessHoursEnd: "18:00"}
+	hoursOf := func(context.Context, int64) (activity.BusinessHours, error) { return settings, nil }
+	if _, err := activity.RollupDays(context.Background(), db, time.Now(), 0, hoursOf); err != nil {
+		b.Fatal(err)
+	}
+	q := url.Values{"from": {"2025-06-01"}, "to": {"2025-06-30"}}
+	for _, kind := range activity.ReportKinds() {
+		b.Run(string(kind), func(b *testing.B) {
+			in, err := activity.ParseReportInput(string(kind), q, settings.Location(), time.Now())
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := 0; i < b.N; i++ {
+				if _, err := activity.BuildReport(f.Ctx, db, in, settings); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
