@@ -33,9 +33,15 @@ const (
 	UserActivityReport  ReportKind = "user-activity"
 	DataAccessReport    ReportKind = "data-access"
 	ConfigChangesReport ReportKind = "configuration-changes"
-	reportDefaultDays              = 30
-	reportEntity                   = "audit_reports"
-	reportDefaultLimit             = 100
+)
+
+const (
+	// reportDefaultDays is the range when no start is given, ending today.
+	reportDefaultDays = 30
+	// reportEntity is the entity type of the READ and EXPORT events of
+	// reports (their entity id is the report's kind).
+	reportEntity       = "audit_reports"
+	reportDefaultLimit = 100
 )
 
 // ReportKinds lists the reports in the order the page offers them.
