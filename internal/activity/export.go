@@ -132,9 +132,12 @@ func pdfRow(ev Event, seq sequence) []any {
 }
 
 // changesText is an event's changes as "field: before → after" lines.
-func changesText(ev Event) string {
+func changesText(ev Event) string { return fieldChangesText(ev.FieldChanges()) }
+
+// fieldChangesText is changes as "field: before → after" lines.
+func fieldChangesText(changes []FieldChange) string {
 	var lines []string
-	for _, c := range ev.FieldChanges() {
+	for _, c := range changes {
 		switch {
 		case c.Field == "" && c.Before == "" && c.After == "":
 		case c.Field == "":

@@ -260,10 +260,16 @@ func (f Filter) andCounted(w *store.Where) {
 		w.And("action = ?", string(f.Action))
 	}
 	if f.Category != "" {
-		w.And("category = ?", string(f.Category))
+		if extra := seedCategoryTables[f.Category]; len(extra) > 0 {
+			w.And("(category = ? OR "+inList("entity_type", len(extra))+")", append([]any{string(f.Category)}, anySlice(extra)...)...)
+		} else {
+			w.And("category = ?", string(f.Category))
+		}
 	}
 	if f.EntityType != "" {
-		w.And("entity_type = ?", f.EntityType)
+		// A seed table name selects the stored types it means (vocabulary.go).
+		types := EntityTypesFor(f.EntityType)
+		w.And(inList("entity_type", len(types)), anySlice(types)...)
 	}
 }
 

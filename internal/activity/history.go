@@ -8,12 +8,13 @@ import (
 
 // FieldChange is one field of an event shown as before → after.
 type FieldChange struct {
-	Field  string
-	Before string
-	After  string
+	Field  string `json:"field"`
+	Before string `json:"before"`
+	After  string `json:"after"`
 	// HadBefore and HasAfter tell "was empty" from "did not exist" (a
 	// created record has no before, a deleted one no after).
-	HadBefore, HasAfter bool
+	HadBefore bool `json:"had_before"`
+	HasAfter  bool `json:"has_after"`
 }
 
 // FieldChanges lists the fields an event's old and new values name, sorted,

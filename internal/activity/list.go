@@ -124,7 +124,7 @@ func Get(ctx context.Context, db *store.DB, id int64) (Event, error) {
 		return Event{}, store.NotFound(err, "audit log entry")
 	}
 	err = RecordNow(ctx, db, Event{Action: Read, Category: Audit, EntityType: "activity_events", EntityID: strconv.FormatInt(id, 10),
-		Description: fmt.Sprintf("viewed audit log entry %d", id)})
+		New: map[string]any{"rows": 1}, Description: fmt.Sprintf("viewed audit log entry %d", id)})
 	return ev, err
 }
 

@@ -43,7 +43,7 @@ func TestMeasureAtScale(t *testing.T) {
 			// The same summaries once the closed days are rolled up (the
 			// figures above are the events-only path: no watermark yet).
 			start = time.Now()
-			days, err := activity.RollupDays(context.Background(), db, time.Now(), 0)
+			days, err := activity.RollupDays(context.Background(), db, time.Now(), 0, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

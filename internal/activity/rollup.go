@@ -57,7 +57,10 @@ func lastClosedDay(now time.Time) int64 {
 // spread over several ticks, and returns how many days it rolled up. Each day
 // is one transaction that replaces that day's rows and moves the watermark,
 // so a run stopped midway (or run twice, by two nodes) leaves complete days.
-func RollupDays(ctx context.Context, db *store.DB, now time.Time, maxDays int) (int, error) {
+//
+// hours gives each workspace's business hours, by which each row also counts
+// its events after hours (nil: none are).
+func RollupDays(ctx context.Context, db *store.DB, now time.Time, maxDays int, hours HoursOf) (int, error) {
 	closed := lastClosedDay(now)
 	rows, err := db.Read().QueryContext(ctx, `SELECT id FROM workspaces ORDER BY id`)
 	if err != nil {
@@ -85,11 +88,17 @@ func RollupDays(ctx context.Context, db *store.DB, now time.Time, maxDays int) (
 		if !ok {
 			continue
 		}
+		var within BusinessHours
+		if hours != nil {
+			if within, err = hours(ctx, ws); err != nil {
+				return done, fmt.Errorf("business hours of workspace %d: %w", ws, err)
+			}
+		}
 		for day := from; day <= closed && (maxDays <= 0 || day < from+int64(maxDays)); day++ {
 			if ctx.Err() != nil {
 				return done, ctx.Err()
 			}
-			if err := RollupDay(ctx, db, ws, day); err != nil {
+			if err := RollupDay(ctx, db, ws, day, within); err != nil {
 				return done, err
 			}
 			done++
@@ -127,40 +136,11 @@ func nextRollupDay(ctx context.Context, db *store.DB, ws, closed int64) (int64, 
 // pass closed days (RollupDays does): the day is counted before the
 // transaction, from the read pool, so the write transaction (on SQLite the
 // one writer every recorded event waits for) only writes a few hundred rows.
-func RollupDay(ctx context.Context, db *store.DB, workspaceID, day int64) error {
-	type key struct {
-		table, action, category, kind string
-		id                            int64
-		name                          string
-	}
-	type count struct {
-		key
-		n int64
-	}
-	rows, err := db.Read().QueryContext(ctx, `SELECT entity_type, action, category, actor_kind, COALESCE(actor_id, 0), actor_name, COUNT(*)
-		FROM activity_events WHERE workspace_id = $1 AND occurred_at >= $2 AND occurred_at < $3
-		GROUP BY entity_type, action, category, actor_kind, actor_id, actor_name`,
-		workspaceID, day*dayMicros, (day+1)*dayMicros)
+// within decides which events were after hours (nil: none).
+func RollupDay(ctx context.Context, db *store.DB, workspaceID, day int64, within BusinessHours) error {
+	counts, err := countRange(ctx, db, workspaceID, day*dayMicros, (day+1)*dayMicros, within)
 	if err != nil {
 		return fmt.Errorf("count day %d of workspace %d: %w", day, workspaceID, err)
-	}
-	// A NULL and a 0 actor id are the same party here; merge them.
-	merged := map[key]int64{}
-	var counts []count
-	for rows.Next() {
-		var c count
-		if err := rows.Scan(&c.table, &c.action, &c.category, &c.kind, &c.id, &c.name, &c.n); err != nil {
-			rows.Close()
-			return err
-		}
-		if _, seen := merged[c.key]; !seen {
-			counts = append(counts, count{key: c.key})
-		}
-		merged[c.key] += c.n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	err = db.InTx(ctx, func(tx *store.Tx) error {
 		// The watermark first: its row lock makes a second node rolling up
@@ -179,9 +159,9 @@ func RollupDay(ctx context.Context, db *store.DB, workspaceID, day int64) error 
 		}
 		for _, c := range counts {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO activity_daily_counts
-				(workspace_id, day, entity_type, action, category, actor_kind, actor_id, actor_name, n)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-				workspaceID, day, c.table, c.action, c.category, c.kind, c.id, c.name, merged[c.key]); err != nil {
+				(workspace_id, day, entity_type, action, category, actor_kind, actor_id, actor_name, n, after_hours, last_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+				workspaceID, day, c.table, c.action, c.category, c.kind, c.id, c.name, c.n, c.afterHours, c.lastAt); err != nil {
 				return err
 			}
 		}
@@ -191,6 +171,66 @@ func RollupDay(ctx context.Context, db *store.DB, workspaceID, day int64) error 
 		return fmt.Errorf("roll up day %d of workspace %d: %w", day, workspaceID, err)
 	}
 	return nil
+}
+
+// rollupKey is what a rollup row counts by.
+type rollupKey struct {
+	table, action, category, kind string
+	id                            int64
+	name                          string
+}
+
+// rollupCount is one rollup row: the events of a key, how many of them were
+// after hours, and the time of the last.
+type rollupCount struct {
+	rollupKey
+	n, afterHours, lastAt int64
+}
+
+// countRange counts the events of [from, until) (µs) per rollup key, the
+// after-hours ones by the spans outside within's business hours (see
+// afterHoursSpans), in one pass over the range.
+func countRange(ctx context.Context, db *store.DB, workspaceID, from, until int64, within BusinessHours) ([]rollupCount, error) {
+	w := store.NewWhere("workspace_id = ?", workspaceID).And("occurred_at >= ?", from).And("occurred_at < ?", until)
+	if within != nil {
+		// Asking the business hours costs more than finding out that a day
+		// holds no events.
+		var one int
+		err := db.Read().QueryRowContext(ctx, `SELECT 1 FROM activity_events WHERE `+w.String()+` LIMIT 1`, w.Args...).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	after := afterHoursCase(w, afterHoursSpans(from, until, within))
+	rows, err := db.Read().QueryContext(ctx, `SELECT entity_type, action, category, actor_kind, COALESCE(actor_id, 0), actor_name,
+		COUNT(*), CAST(SUM(`+after+`) AS BIGINT), MAX(occurred_at)
+		FROM activity_events WHERE `+w.String()+`
+		GROUP BY entity_type, action, category, actor_kind, actor_id, actor_name`, w.Args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	// A NULL and a 0 actor id are the same party here; merge them.
+	merged := map[rollupKey]int{}
+	var counts []rollupCount
+	for rows.Next() {
+		var c rollupCount
+		if err := rows.Scan(&c.table, &c.action, &c.category, &c.kind, &c.id, &c.name, &c.n, &c.afterHours, &c.lastAt); err != nil {
+			return nil, err
+		}
+		if i, seen := merged[c.rollupKey]; seen {
+			counts[i].n += c.n
+			counts[i].afterHours += c.afterHours
+			counts[i].lastAt = max(counts[i].lastAt, c.lastAt)
+			continue
+		}
+		merged[c.rollupKey] = len(counts)
+		counts = append(counts, c)
+	}
+	return counts, rows.Err()
 }
 
 // rollupWatermark is the last day of ws whose rollups are complete (ok false:

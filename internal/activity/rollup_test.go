@@ -95,7 +95,7 @@ func TestRollupSummaryMatchesEvents(t *testing.T) {
 		insertRollupEvents(t, db, ws, syntheticEvents(now, 3000))
 		ctx := context.Background()
 
-		n, err := activity.RollupDays(ctx, db, now, 3)
+		n, err := activity.RollupDays(ctx, db, now, 3, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,10 +103,10 @@ func TestRollupSummaryMatchesEvents(t *testing.T) {
 			t.Fatalf("first run rolled up %d days, want 3 (capped)", n)
 		}
 		compareAll(t, db, ws, now, "partial backfill", 2)
-		if _, err := activity.RollupDays(ctx, db, now, 0); err != nil {
+		if _, err := activity.RollupDays(ctx, db, now, 0, nil); err != nil {
 			t.Fatal(err)
 		}
-		if n, err := activity.RollupDays(ctx, db, now, 0); err != nil || n != 0 {
+		if n, err := activity.RollupDays(ctx, db, now, 0, nil); err != nil || n != 0 {
 			t.Fatalf("second run rolled up %d days (%v), want 0", n, err)
 		}
 		var through int64
@@ -121,7 +121,7 @@ func TestRollupSummaryMatchesEvents(t *testing.T) {
 		// Recomputing a day replaces its rows: same rows, same summaries.
 		var rowsBefore int
 		db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM activity_daily_counts WHERE workspace_id = $1`, ws).Scan(&rowsBefore)
-		if err := activity.RollupDay(ctx, db, ws, through-1); err != nil {
+		if err := activity.RollupDay(ctx, db, ws, through-1, nil); err != nil {
 			t.Fatal(err)
 		}
 		var rowsAfter int

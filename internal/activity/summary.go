@@ -42,6 +42,9 @@ func Summarize(ctx context.Context, db *store.DB, f Filter) (Summary, error) {
 	}
 	vals := f.values()
 	vals["total"] = s.Total
+	// The rows looked at, as the data access report reads them: the events
+	// the summary counted.
+	vals["rows"] = s.Total
 	err = RecordNow(ctx, db, Event{Action: Read, Category: Audit, EntityType: "activity_events", New: vals,
 		Description: fmt.Sprintf("viewed the activity summary (%d events)", s.Total)})
 	return s, err

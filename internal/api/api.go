@@ -78,6 +78,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerInventory(mux)
 	a.registerAuditLogs(mux)
 	a.registerActivity(mux)
+	a.registerReports(mux)
 	a.registerAssets(mux)
 	a.registerLedger(mux)
 	a.registerAlerts(mux)

@@ -45,25 +45,29 @@ func (s *Service) Login(ctx context.Context, email, password string) (Session, e
 	if wait, err := s.lockedFor(ctx, keys, now); err != nil {
 		return Session{}, err
 	} else if wait > 0 {
-		s.recordFailedLogin(ctx, email, 0, "locked out after repeated failures")
+		var workspaceID, userID int64
+		if u, _, err := userByEmail(ctx, s.DB.Read(), email); err == nil {
+			workspaceID, userID = u.WorkspaceID, u.ID
+		}
+		s.recordFailedLogin(ctx, email, workspaceID, userID, "locked out after repeated failures", now)
 		return Session{}, &fault.Error{Kind: fault.TooManyRequests, RetryAfter: int(wait.Seconds()) + 1,
 			Message: fmt.Sprintf("too many failed logins; try again in %d minutes", int(wait.Minutes())+1)}
 	}
 	u, hash, err := userByEmail(ctx, s.DB.Read(), email)
 	if errors.Is(err, sql.ErrNoRows) {
 		verifyPassword(password, dummyHash)
-		s.failLogin(ctx, keys, email, 0, "unknown account", now)
+		s.failLogin(ctx, keys, email, 0, 0, "unknown account", now)
 		return Session{}, fault.New(fault.Unauthorized, errBadCredentialMsg)
 	}
 	if err != nil {
 		return Session{}, err
 	}
 	if !verifyPassword(password, hash) {
-		s.failLogin(ctx, keys, email, u.WorkspaceID, "wrong password", now)
+		s.failLogin(ctx, keys, email, u.WorkspaceID, u.ID, "wrong password", now)
 		return Session{}, fault.New(fault.Unauthorized, errBadCredentialMsg)
 	}
 	if u.Disabled {
-		s.failLogin(ctx, keys, email, u.WorkspaceID, "account disabled", now)
+		s.failLogin(ctx, keys, email, u.WorkspaceID, u.ID, "account disabled", now)
 		return Session{}, fault.New(fault.Unauthorized, "this account is disabled; ask an admin")
 	}
 	sess := Session{Token: randomToken(32), CSRFToken: randomToken(32), User: u, ExpiresAt: now.Add(s.SessionIdle)}
@@ -75,6 +79,10 @@ func (s *Service) Login(ctx context.Context, email, password string) (Session, e
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM login_throttle WHERE key = $1`, keys[0]); err != nil {
+			return err
+		}
+		// The failures before this login are recorded before it.
+		if err := flushLoginFailuresTx(ctx, tx, u.WorkspaceID, email, req.IP); err != nil {
 			return err
 		}
 		_, err := activity.Record(ctx, tx, activity.Event{Action: activity.Login, Category: activity.Authentication,
@@ -106,7 +114,7 @@ func (s *Service) lockedFor(ctx context.Context, keys []string, now time.Time) (
 
 // failLogin counts a failure against the account and the address, locking
 // either once it passes its limit, and records the event.
-func (s *Service) failLogin(ctx context.Context, keys []string, email string, workspaceID int64, reason string, now time.Time) {
+func (s *Service) failLogin(ctx context.Context, keys []string, email string, workspaceID, userID int64, reason string, now time.Time) {
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 		for i, key := range keys {
 			limit := maxAccountFailures
@@ -126,7 +134,7 @@ func (s *Service) failLogin(ctx context.Context, keys []string, email string, wo
 				return err
 			}
 		}
-		return s.recordFailedLoginTx(ctx, tx, email, workspaceID, reason)
+		return s.recordFailedLoginTx(ctx, tx, email, workspaceID, userID, reason, now)
 	})
 	if err != nil {
 		// The caller still answers "wrong password"; losing the count must
@@ -135,23 +143,24 @@ func (s *Service) failLogin(ctx context.Context, keys []string, email string, wo
 	}
 }
 
-func (s *Service) recordFailedLogin(ctx context.Context, email string, workspaceID int64, reason string) {
-	_ = s.DB.InTx(ctx, func(tx *store.Tx) error { return s.recordFailedLoginTx(ctx, tx, email, workspaceID, reason) })
+func (s *Service) recordFailedLogin(ctx context.Context, email string, workspaceID, userID int64, reason string, now time.Time) {
+	_ = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		return s.recordFailedLoginTx(ctx, tx, email, workspaceID, userID, reason, now)
+	})
 }
 
-// recordFailedLoginTx records LOGIN_FAILED in the account's workspace; a
-// name that matches no account goes to the first workspace, since an install
-// normally has one and its admins need to see who tried.
-func (s *Service) recordFailedLoginTx(ctx context.Context, tx *store.Tx, email string, workspaceID int64, reason string) error {
+// recordFailedLoginTx counts LOGIN_FAILED in the account's workspace (see
+// noteFailedLogin: repeated refusals of one e-mail from one address become
+// one event per window with their count); a name that matches no account
+// goes to the first workspace, since an install normally has one and its
+// admins need to see who tried.
+func (s *Service) recordFailedLoginTx(ctx context.Context, tx *store.Tx, email string, workspaceID, userID int64, reason string, now time.Time) error {
 	if workspaceID == 0 {
 		if err := tx.QueryRowContext(ctx, `SELECT id FROM workspaces ORDER BY id LIMIT 1`).Scan(&workspaceID); err != nil {
 			return err
 		}
 	}
-	_, err := activity.Record(ctx, tx, activity.Event{WorkspaceID: workspaceID, ActorKind: "anonymous", ActorName: email,
-		Action: activity.LoginFailed, Category: activity.Authentication, EntityType: "users",
-		New: map[string]any{"email": email, "reason": reason}, Description: "failed login for " + email + ": " + reason})
-	return err
+	return noteFailedLogin(ctx, tx, workspaceID, userID, email, actor.RequestFrom(ctx).IP, reason, now)
 }
 
 // Logout ends the session with the given token.

@@ -13,10 +13,13 @@ import (
 	"time"
 
 	"github.com/stocktrail/stocktrail/internal/activity"
+	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/assets"
+	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/ledger"
 	"github.com/stocktrail/stocktrail/internal/mail"
 	"github.com/stocktrail/stocktrail/internal/store"
+	"github.com/stocktrail/stocktrail/internal/workspace"
 )
 
 // LeaderLockKey is the advisory lock that elects the jobs node.
@@ -58,7 +61,7 @@ func New(db *store.DB, logger *slog.Logger) *Runner {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Runner{DB: db, Logger: logger, Tick: 30 * time.Second, Jobs: []Job{InventorySchedules(db, logger), ActivityRollups(db, logger)}}
+	return &Runner{DB: db, Logger: logger, Tick: 30 * time.Second, Jobs: []Job{InventorySchedules(db, logger), ActivityRollups(db, logger), LoginFailures(db, logger)}}
 }
 
 // Sealing returns the runner that seals the ledger every interval on the
@@ -123,12 +126,41 @@ func ActivityRollups(db *store.DB, logger *slog.Logger) Job {
 		logger = slog.Default()
 	}
 	return Job{Name: "activity-rollups", Run: func(ctx context.Context) error {
-		n, err := activity.RollupDays(ctx, db, time.Now(), rollupDaysPerTick)
+		n, err := activity.RollupDays(ctx, db, time.Now(), rollupDaysPerTick, businessHours(db))
 		if n > 0 {
 			logger.InfoContext(ctx, "activity days rolled up", "days", n)
 		}
 		return err
 	}}
+}
+
+// LoginFailures writes the count of failed logins still pending in windows
+// that have ended (auth.FlushLoginFailures), so a flood that stopped is in
+// the log, with every attempt counted, within a window and a tick.
+func LoginFailures(db *store.DB, logger *slog.Logger) Job {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return Job{Name: "login-failures", Run: func(ctx context.Context) error {
+		n, err := auth.FlushLoginFailures(ctx, db, time.Now())
+		if n > 0 {
+			logger.InfoContext(ctx, "coalesced failed logins recorded", "events", n)
+		}
+		return err
+	}}
+}
+
+// businessHours reads a workspace's business hours (its settings) for the
+// rollups' after-hours counts, as the system acting in that workspace.
+func businessHours(db *store.DB) activity.HoursOf {
+	return func(ctx context.Context, workspaceID int64) (activity.BusinessHours, error) {
+		ctx = actor.With(ctx, actor.Actor{WorkspaceID: workspaceID, Kind: actor.System, Name: "activity rollups"})
+		ws, err := workspace.Get(ctx, db)
+		if err != nil {
+			return nil, err
+		}
+		return ws.Settings, nil
+	}
 }
 
 // Run blocks until ctx is done, then returns once the job under way (if

@@ -15,6 +15,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/pgtest"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/storetest"
+	"github.com/stocktrail/stocktrail/internal/workspace"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -150,6 +151,44 @@ func TestActivityRollupsJob(t *testing.T) {
 			WHERE workspace_id = $1 AND actor_name = 'someone'`, f.Workspace.ID).Scan(&n)
 		if n < 4 || n > 5 { // the newest may fall on a day not yet closed
 			t.Fatalf("%d events rolled up, want 4 or 5", n)
+		}
+	})
+}
+
+// TestActivityRollupsAfterHours: the rollup job counts each workspace's
+// events outside its business hours (read from its settings), and the
+// standard runner flushes coalesced failed logins.
+func TestActivityRollupsAfterHours(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := storetest.NewFixture(t, db)
+		var names []string
+		for _, j := range jobs.New(db, nil).Jobs {
+			names = append(names, j.Name)
+		}
+		if !slices.Contains(names, "login-failures") {
+			t.Fatalf("standard jobs %v lack login-failures", names)
+		}
+		// One business minute a week: every event below is after hours.
+		start, end, days := "03:00", "03:01", []string{"sunday"}
+		if _, err := workspace.Update(f.Ctx, db, workspace.Change{BusinessHoursStart: &start, BusinessHoursEnd: &end, BusinessDays: &days}); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now().Truncate(time.Hour).Add(30 * time.Minute)
+		for d := 2; d <= 6; d++ {
+			if _, err := db.Exec(f.Ctx, `INSERT INTO activity_events (workspace_id, occurred_at, actor_kind, actor_id, actor_name,
+				action, category, entity_type) VALUES ($1, $2, 'user', 1, 'night owl', 'UPDATE', 'products', 'products')`,
+				f.Workspace.ID, store.Micros(now.AddDate(0, 0, -d))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := jobs.ActivityRollups(db, nil).Run(f.Ctx); err != nil {
+			t.Fatal(err)
+		}
+		var n, after int64
+		db.Read().QueryRowContext(f.Ctx, `SELECT COALESCE(SUM(n), 0), COALESCE(SUM(after_hours), 0) FROM activity_daily_counts
+			WHERE workspace_id = $1 AND actor_name = 'night owl'`, f.Workspace.ID).Scan(&n, &after)
+		if n != 5 || after != 5 {
+			t.Fatalf("%d events rolled up, %d after hours; want 5 and 5", n, after)
 		}
 	})
 }

@@ -54,6 +54,10 @@ func intendedDifferences() map[string]string {
 		"only on sqlite: column activity_search_progress.indexed_through: integer not null": "deferred FTS5 indexing",
 		"only on sqlite: primary key activity_search_progress: (id)":                        "deferred FTS5 indexing",
 
+		// The same partial-index predicate (00025), as PostgreSQL prints it
+		// back: its own parentheses and = ANY (ARRAY[…]) for IN lists.
+		`differs: index activity_events_config_changes: sqlite "on activity_events (workspace_id, occurred_at, id) where category = 'configuration' or action = 'role_change' or (entity_type in ('api_keys', 'stations') and action in ('create', 'update', 'delete', 'revoke'))", postgres "on activity_events (workspace_id, occurred_at, id) where category = 'configuration') or (action = 'role_change') or ((entity_type = any (array['api_keys', 'stations'])) and (action = any (array['create', 'update', 'delete', 'revoke']))"`: "predicate printed by each engine",
+
 		// Index-only scans: SQLite has no INCLUDE, so its covering indexes
 		// carry the columns as trailing keys (00020); the listed columns are
 		// the same. The checkpoints table is WITHOUT ROWID on SQLite (its

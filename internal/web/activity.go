@@ -32,6 +32,11 @@ type activityRow struct {
 	When     string
 	Sealed   bool
 	Sequence int64
+	// Table is the entity type in the seed's words ("products" for items).
+	Table string
+	// Coalesced says a LOGIN_FAILED event that counts several refused
+	// attempts in words, its times in the workspace zone.
+	Coalesced string
 }
 
 type activityPage struct {
@@ -40,6 +45,8 @@ type activityPage struct {
 	People     []activity.Person
 	Actions    []activity.Action
 	Categories []activity.Category
+	// Tables are the seed's table names the entity type field suggests.
+	Tables []string
 	// SearchFields are what the search can be narrowed to.
 	SearchFields []string
 	TimeZone     string
@@ -92,7 +99,7 @@ func (wb *Web) activityLog(w http.ResponseWriter, r *http.Request) error {
 	}
 	selection := filterQuery(r.URL.Query())
 	page := activityPage{Query: r.URL.Query(), People: people, Actions: activity.Actions(), Categories: activity.Categories(),
-		SearchFields: activity.SearchFields(), TimeZone: loc.String(), Filtered: len(selection) > 0, ExportQuery: template.URL(selection.Encode())}
+		SearchFields: activity.SearchFields(), Tables: activity.SeedTables(), TimeZone: loc.String(), Filtered: len(selection) > 0, ExportQuery: template.URL(selection.Encode())}
 	if filterErr != nil {
 		return wb.show(w, r, "activity.html", "Activity log", page, filterErr)
 	}
@@ -113,7 +120,12 @@ func (wb *Web) activityLog(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, ev := range res.Events {
 		seq, sealed := seqs[ev.ID]
-		page.Rows = append(page.Rows, activityRow{Event: ev, When: ev.OccurredAt.In(loc).Format("2006-01-02 15:04:05"), Sealed: sealed, Sequence: seq})
+		row := activityRow{Event: ev, When: ev.OccurredAt.In(loc).Format("2006-01-02 15:04:05"), Sealed: sealed, Sequence: seq,
+			Table: activity.TableLabel(ev.EntityType)}
+		if run, ok := ev.FailedLoginRun(); ok {
+			row.Coalesced = run.Text(loc)
+		}
+		page.Rows = append(page.Rows, row)
 	}
 	if res.Next != nil {
 		next := filterQuery(r.URL.Query())

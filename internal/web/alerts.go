@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -140,26 +139,9 @@ type ruleForm struct {
 	BusinessHours string
 }
 
-type fieldProblem struct{ Field, Message string }
-
 // ruleFieldOrder is the order of every field on the rule forms.
 var ruleFieldOrder = []string{"kind", "name", "attempts", "per", "actions", "rows_above", "exports_above", "quantity_above",
 	"percent_above", "window_minutes", "email_to"}
-
-func problems(fields map[string]string) []fieldProblem {
-	var out []fieldProblem
-	for _, f := range ruleFieldOrder {
-		if msg, ok := fields[f]; ok {
-			out = append(out, fieldProblem{f, msg})
-		}
-	}
-	for f, msg := range fields {
-		if !slices.Contains(ruleFieldOrder, f) {
-			out = append(out, fieldProblem{f, msg})
-		}
-	}
-	return out
-}
 
 // ruleValues are a rule's values as the form shows them.
 func ruleValues(name string, enabled bool, t alerts.Thresholds, to []string) map[string]string {
@@ -195,7 +177,7 @@ func (wb *Web) newAlertRule(w http.ResponseWriter, r *http.Request) error {
 	if kind != "" && !kind.Valid() {
 		form.Kind = ""
 		form.Fields = map[string]string{"kind": "Choose what the rule watches for"}
-		form.Errors = problems(form.Fields)
+		form.Errors = errorSummary(form.Fields, ruleFieldOrder, nil)
 	}
 	if form.Kind != "" {
 		form.Values = ruleValues(form.Kind.Label(), true, alerts.DefaultThresholds(form.Kind), nil)
@@ -292,7 +274,7 @@ func (wb *Web) createAlertRule(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	form := ruleForm{Kind: kind, Kinds: alerts.Kinds(), Values: values, Fields: fields, Errors: problems(fields)}
+	form := ruleForm{Kind: kind, Kinds: alerts.Kinds(), Values: values, Fields: fields, Errors: errorSummary(fields, ruleFieldOrder, nil)}
 	if !kind.Valid() {
 		form.Kind = ""
 	}
@@ -365,13 +347,13 @@ func (wb *Web) updateAlertRule(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		return wb.finishRuleForm(w, r, http.StatusUnprocessableEntity, ruleForm{Rule: rule, Kind: rule.Kind, Values: values, Fields: bad2, Errors: problems(bad2)})
+		return wb.finishRuleForm(w, r, http.StatusUnprocessableEntity, ruleForm{Rule: rule, Kind: rule.Kind, Values: values, Fields: bad2, Errors: errorSummary(bad2, ruleFieldOrder, nil)})
 	}
 	fields, err := ruleError(bad, in.Validate())
 	if err != nil {
 		return err
 	}
-	return wb.finishRuleForm(w, r, http.StatusUnprocessableEntity, ruleForm{Rule: rule, Kind: rule.Kind, Values: values, Fields: fields, Errors: problems(fields)})
+	return wb.finishRuleForm(w, r, http.StatusUnprocessableEntity, ruleForm{Rule: rule, Kind: rule.Kind, Values: values, Fields: fields, Errors: errorSummary(fields, ruleFieldOrder, nil)})
 }
 
 func (wb *Web) switchAlertRule(w http.ResponseWriter, r *http.Request) error {

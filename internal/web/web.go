@@ -16,6 +16,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -135,6 +137,7 @@ func (wb *Web) Register(mux *http.ServeMux) {
 	wb.registerInventory(mux)
 	wb.registerLocations(mux)
 	wb.registerActivity(mux)
+	wb.registerReports(mux)
 	wb.registerAssets(mux)
 	wb.registerStation(mux)
 	wb.registerAlerts(mux)
@@ -295,6 +298,32 @@ func pathID(r *http.Request) (int64, error) {
 }
 
 // parseForm reads a urlencoded or multipart form within MaxFormBytes.
+// fieldProblem is one line of a form's error summary (GOV.UK style: each
+// a link to its field); Label is how the form names the field, if set.
+type fieldProblem struct{ Field, Label, Message string }
+
+// errorSummary lists the problems of fields in the form's order, then any
+// others, for the summary at the top of a form that did not validate.
+func errorSummary(fields map[string]string, order []string, labels map[string]string) []fieldProblem {
+	var out []fieldProblem
+	for _, f := range order {
+		if msg, ok := fields[f]; ok {
+			out = append(out, fieldProblem{Field: f, Label: labels[f], Message: msg})
+		}
+	}
+	var rest []string
+	for f := range fields {
+		if !slices.Contains(order, f) {
+			rest = append(rest, f)
+		}
+	}
+	sort.Strings(rest)
+	for _, f := range rest {
+		out = append(out, fieldProblem{Field: f, Label: labels[f], Message: fields[f]})
+	}
+	return out
+}
+
 func parseForm(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, MaxFormBytes)
 	var err error

@@ -1,0 +1,84 @@
+package activity
+
+import "strings"
+
+// The seeds' vocabulary. Seeds 001 and 002 speak of the tables products,
+// inventory, warehouses, users, movements and transactions, and of a
+// products category; stocktrail files its events by what it stores: items,
+// locations, inventory records, batches of movements. A filter by a seed
+// name finds the events of the tables it means (and any manual entry filed
+// under the seed name itself); a stored name still finds exactly itself.
+
+// seedTables maps each seed table name to the entity types it means, the
+// name itself first.
+var seedTables = map[string][]string{
+	// Items are the products (materials, parts, products) of seed 000.
+	"products": {"products", "items"},
+	// Stock levels: each record's quantity before and after, batches of
+	// movements, and exports of the change log.
+	"inventory": {"inventory", "inventory_records", "inventory_batch", "inventory_log"},
+	// Locations are warehouse → zone → bin.
+	"warehouses": {"warehouses", "locations"},
+	"users":      {"users"},
+	// A single movement is recorded on its inventory record, a request of
+	// several on its batch; each request commits as one transaction, so
+	// movements and transactions are the same events.
+	"movements":    {"movements", "inventory_records", "inventory_batch"},
+	"transactions": {"transactions", "inventory_records", "inventory_batch"},
+}
+
+// seedCategoryTables are the entity types a seed category also means
+// beyond its own events: seed 001's Products category holds item events,
+// which stocktrail files under inventory.
+var seedCategoryTables = map[Category][]string{
+	Products: {"items"},
+}
+
+// SeedTables lists the seed's table names, for forms to offer.
+func SeedTables() []string {
+	return []string{"products", "inventory", "warehouses", "users", "movements", "transactions"}
+}
+
+// EntityTypesFor returns the entity types a table_name filter selects: the
+// types a seed name means, or the name alone. Case is ignored for seed
+// names.
+func EntityTypesFor(name string) []string {
+	if types, ok := seedTables[strings.ToLower(name)]; ok {
+		return types
+	}
+	return []string{name}
+}
+
+// tableLabels name stored entity types in the seed's words.
+var tableLabels = map[string]string{
+	"items":             "products",
+	"locations":         "warehouses",
+	"inventory_records": "inventory",
+	"inventory_batch":   "movements",
+}
+
+// TableLabel is the seed's name of a stored entity type ("items" →
+// "products"), or the type itself when the seed has no other name for it.
+func TableLabel(entityType string) string {
+	if l, ok := tableLabels[entityType]; ok {
+		return l
+	}
+	return entityType
+}
+
+// inList is "column IN (?, ?, …)" for n values. The lists are the few
+// fixed ones above, so each text is prepared at most once per length.
+func inList(column string, n int) string {
+	if n == 1 {
+		return column + " = ?"
+	}
+	return column + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
+}
+
+func anySlice(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
