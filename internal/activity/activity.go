@@ -43,6 +43,13 @@ const (
 	Export         Action = "EXPORT"
 	APICall        Action = "API_CALL"
 	APIError       Action = "API_ERROR"
+	// AlertRaised and AlertAcknowledged record an alert rule firing and an
+	// admin acknowledging the alert (internal/alerts); webhooks and e-mail
+	// deliver them.
+	AlertRaised       Action = "ALERT_RAISED"
+	AlertAcknowledged Action = "ALERT_ACKNOWLEDGED"
+	// EmailTest records a test e-mail an admin sent (internal/mail).
+	EmailTest Action = "EMAIL_TEST"
 )
 
 // Category groups events the way the seed's table does.

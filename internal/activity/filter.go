@@ -17,7 +17,7 @@ import (
 // Actions lists every action the log records, for validating filters.
 func Actions() []Action {
 	return []Action{Create, Update, Delete, Read, Login, Logout, LoginFailed, SessionExpired, PasswordChange,
-		RoleChange, Revoke, Export, APICall, APIError}
+		RoleChange, Revoke, Export, APICall, APIError, AlertRaised, AlertAcknowledged, EmailTest}
 }
 
 // Categories lists every category, for validating filters.

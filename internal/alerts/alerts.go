@@ -23,8 +23,8 @@ const (
 // ActionRaised and ActionAcknowledged are the activity actions of alerts
 // (the contract with the webhook and e-mail senders).
 const (
-	ActionRaised       activity.Action = "ALERT_RAISED"
-	ActionAcknowledged activity.Action = "ALERT_ACKNOWLEDGED"
+	ActionRaised       = activity.AlertRaised
+	ActionAcknowledged = activity.AlertAcknowledged
 )
 
 // maxNoteLength bounds an acknowledgement's note.

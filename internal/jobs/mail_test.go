@@ -40,7 +40,7 @@ func TestMailRunnerMailsRaisedAlerts(t *testing.T) {
 		ticks <- time.Now() // (a tick is taken only once the previous one is done)
 
 		sys := actor.With(context.Background(), actor.SystemActor(f.Workspace.ID, "alerts"))
-		if err := activity.RecordNow(sys, db, activity.Event{Action: mail.AlertRaised, Category: activity.Audit, EntityType: "alerts",
+		if err := activity.RecordNow(sys, db, activity.Event{Action: activity.AlertRaised, Category: activity.Audit, EntityType: "alerts",
 			EntityID: "4", Description: "Alert raised",
 			New: map[string]any{"alert_id": 4, "rule_name": "Bulk export", "kind": "bulk_export", "summary": "12,000 rows exported in one export",
 				"evidence_count": 1, "first_at": "2026-12-07T08:00:00Z", "last_at": "2026-12-07T08:00:00Z",

@@ -13,11 +13,6 @@ import (
 	"github.com/stocktrail/stocktrail/internal/workspace"
 )
 
-// AlertRaised is the action of the event the alerts area records when a rule
-// fires; its new values are alertRaised (the contract in the lead's
-// FOLLOW.md).
-const AlertRaised activity.Action = "ALERT_RAISED"
-
 type alertRaised struct {
 	AlertID       int64    `json:"alert_id"`
 	RuleID        int64    `json:"rule_id"`
@@ -49,7 +44,7 @@ func queueAlerts(ctx context.Context, tx *store.Tx, cfg Config, ws int64, events
 	loaded := false
 	queued := 0
 	for _, ev := range events {
-		if ev.Action != AlertRaised {
+		if ev.Action != activity.AlertRaised {
 			continue
 		}
 		if !loaded {

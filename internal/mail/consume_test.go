@@ -22,7 +22,7 @@ import (
 func raiseAlert(t *testing.T, db *store.DB, ws int64, alertID int64, emailTo []string) {
 	t.Helper()
 	ctx := actor.With(context.Background(), actor.SystemActor(ws, "alerts"))
-	err := activity.RecordNow(ctx, db, activity.Event{Action: mail.AlertRaised, Category: activity.Audit, EntityType: "alerts",
+	err := activity.RecordNow(ctx, db, activity.Event{Action: activity.AlertRaised, Category: activity.Audit, EntityType: "alerts",
 		EntityID: itoa(alertID), Description: "Alert raised: repeated failed logins",
 		New: map[string]any{"alert_id": alertID, "rule_id": 3, "rule_name": "Failed logins", "kind": "failed_logins",
 			"summary": "6 failed logins for ann@example.com from 203.0.113.9 within 5 minutes", "evidence_count": 6,

@@ -135,7 +135,7 @@ func Messages(ctx context.Context, r store.Reader, limit int) ([]Message, error)
 }
 
 // EmailTest is the action of the event recorded when an admin sends a test e-mail.
-const EmailTest activity.Action = "EMAIL_TEST"
+const EmailTest = activity.EmailTest
 
 // QueueTest puts a test message to the given address (form field "to") in
 // the outbox; the sender delivers it like any other, so the page shows its
