@@ -34,6 +34,10 @@ Usage:
   stocktrail serve   [--addr 127.0.0.1:8080] [--data DIR | --db URL] [--trusted-proxy CIDR,...]
                      [--ledger-key FILE] [--checkpoint-log FILE] [--checkpoint-webhook URL]
   stocktrail migrate [--data DIR | --db URL] [--grant-to ROLE,...]
+  stocktrail workspace create --name N --plan starter|business|enterprise --admin-email E [--admin-name N] [--data DIR | --db URL]
+  stocktrail workspace list [--data DIR | --db URL]
+  stocktrail workspace set-plan --workspace ID --plan P [--data DIR | --db URL]
+  stocktrail workspace legal-hold --workspace ID --on|--off --reason TEXT [--data DIR | --db URL]
   stocktrail user create --email E --name N --role ROLE [--password P] [--workspace ID] [--data DIR | --db URL]
   stocktrail user list   [--workspace ID] [--data DIR | --db URL]
   stocktrail user set-password --email E [--password P] [--data DIR | --db URL]
@@ -72,6 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, rest, stdout, stderr)
 	case "migrate":
 		return migrate(ctx, rest, stdout)
+	case "workspace":
+		return workspaceCommand(ctx, rest, stdout)
 	case "user":
 		return userCommand(ctx, rest, stdout)
 	case "apikey":

@@ -124,7 +124,7 @@ func VerifySince(ctx context.Context, db *store.DB, since map[int64]int64) (Repo
 }
 
 // appendOnlyTables are the tables whose guards Verify requires.
-var appendOnlyTables = []string{string(InventoryLog), string(ActivityEvents), "ledger_leaves", "ledger_hashes", "ledger_checkpoints"}
+var appendOnlyTables = []string{string(InventoryLog), string(ActivityEvents), "ledger_leaves", "ledger_hashes", "ledger_checkpoints", "ledger_purges"}
 
 // Verify checks the ledger of a live database: every sealed entry against
 // its leaf hash, the tree recomputed from the leaves against every stored
