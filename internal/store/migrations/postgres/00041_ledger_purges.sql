@@ -60,10 +60,9 @@ CREATE TRIGGER activity_events_append_only BEFORE UPDATE OR DELETE ON activity_e
 -- owner, so the runtime role needs no DELETE grant; what it may delete is
 -- still only what the trigger above lets through.
 -- +goose StatementBegin
-CREATE FUNCTION stocktrail_purge_activity(p_workspace BIGINT, p_ids BIGINT[]) RETURNS BIGINT
+CREATE FUNCTION stocktrail_purge_activity(p_workspace BIGINT, p_ids BIGINT[]) RETURNS SETOF BIGINT
 LANGUAGE sql SECURITY DEFINER SET search_path FROM CURRENT AS $$
-    WITH gone AS (DELETE FROM activity_events WHERE workspace_id = p_workspace AND id = ANY (p_ids) RETURNING 1)
-    SELECT count(*) FROM gone
+    DELETE FROM activity_events WHERE workspace_id = p_workspace AND id = ANY (p_ids) RETURNING id
 $$;
 -- +goose StatementEnd
 -- Functions are executable by PUBLIC by default; only the runtime role gets
