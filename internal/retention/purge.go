@@ -49,8 +49,9 @@ type Batch struct {
 	OldestAt, NewestAt time.Time
 	Cutoff             time.Time
 	Rule               string
-	RollupDaysBefore   int64
-	RollupsDeleted     int64
+	// DaysEmptied are the UTC days the batch took the last events of,
+	// whose RollupRows were deleted with them.
+	DaysEmptied, RollupRows int64
 }
 
 // actorName is the responsible party of every purge.
@@ -115,18 +116,18 @@ func PurgeBatch(ctx context.Context, db *store.DB, ws int64, now time.Time, limi
 		// The workspace row is read under a share lock: a legal hold or a
 		// plan change waits for this batch, and this batch sees theirs.
 		var plan workspace.Plan
-		var days, hold int
+		var retentionDays, hold int
 		err := tx.QueryRowContext(ctx, `SELECT w.plan, w.activity_retention_days, w.legal_hold FROM workspaces w WHERE w.id = $1`+tx.ForShare("w"), ws).
-			Scan(&plan, &days, &hold)
+			Scan(&plan, &retentionDays, &hold)
 		if err != nil {
 			return store.NotFound(err, "workspace")
 		}
 		if hold != 0 {
 			return nil
 		}
-		w := workspace.Workspace{Plan: plan, ActivityRetentionDays: days}
+		w := workspace.Workspace{Plan: plan, ActivityRetentionDays: retentionDays}
 		b.Rule = w.RetentionRule()
-		b.Cutoff = now.Add(-time.Duration(days) * 24 * time.Hour)
+		b.Cutoff = now.Add(-time.Duration(retentionDays) * 24 * time.Hour)
 		// Oldest first, sealed only: an event not sealed yet is taken by a
 		// later batch, once its leaf hash is in the tree.
 		rows, err := tx.QueryContext(ctx, `SELECT e.id, e.occurred_at, l.seq FROM activity_events e
@@ -135,7 +136,7 @@ func PurgeBatch(ctx context.Context, db *store.DB, ws int64, now time.Time, limi
 		if err != nil {
 			return fmt.Errorf("expired events: %w", err)
 		}
-		var ids []int64
+		var ids, days []int64
 		var oldest, newest int64
 		for rows.Next() {
 			var id, at, seq int64
@@ -149,6 +150,9 @@ func PurgeBatch(ctx context.Context, db *store.DB, ws int64, now time.Time, limi
 			newest = at
 			b.FirstSeq, b.LastSeq = min(b.FirstSeq, seq), max(b.LastSeq, seq)
 			ids = append(ids, id)
+			if d := dayOf(at); len(days) == 0 || days[len(days)-1] != d {
+				days = append(days, d)
+			}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -183,18 +187,26 @@ func PurgeBatch(ctx context.Context, db *store.DB, ws int64, now time.Time, limi
 		if b.Count != int64(len(ids)) {
 			return fmt.Errorf("purge of workspace %d deleted %d of %d events", ws, b.Count, len(ids))
 		}
-		// Rollups of the days now empty: every day before the oldest event
-		// left (or, with none left, through the newest purged one).
-		var left *int64
-		if err := tx.QueryRowContext(ctx, `SELECT MIN(occurred_at) FROM activity_events WHERE workspace_id = $1`, ws).Scan(&left); err != nil {
-			return err
-		}
-		b.RollupDaysBefore = dayOf(newest) + 1
-		if left != nil {
-			b.RollupDaysBefore = dayOf(*left)
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM activity_daily_counts WHERE workspace_id = $1 AND day < $2`, ws, b.RollupDaysBefore); err != nil {
-			return fmt.Errorf("delete rollups: %w", err)
+		// Rollups of the days this batch emptied: a day the batch touched
+		// with no event left. A day purged over several batches goes with
+		// the batch that takes its last event.
+		for _, d := range days {
+			var left bool
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM activity_events WHERE workspace_id = $1 AND occurred_at >= $2 AND occurred_at < $3)`,
+				ws, d*microsPerDay, (d+1)*microsPerDay).Scan(&left); err != nil {
+				return err
+			}
+			if left {
+				continue
+			}
+			res, err := tx.ExecContext(ctx, `DELETE FROM activity_daily_counts WHERE workspace_id = $1 AND day = $2`, ws, d)
+			if err != nil {
+				return fmt.Errorf("delete rollups: %w", err)
+			}
+			b.DaysEmptied++
+			if n, err := res.RowsAffected(); err == nil {
+				b.RollupRows += n
+			}
 		}
 		_, err = activity.Record(ctx, tx, activity.Event{WorkspaceID: ws, Action: activity.Delete, Category: activity.Audit,
 			EntityType: "activity_events", EntityID: "retention",
@@ -208,12 +220,13 @@ func PurgeBatch(ctx context.Context, db *store.DB, ws int64, now time.Time, limi
 	return b, err
 }
 
+const microsPerDay = 86_400_000_000
+
 // dayOf is the UTC day (days since 1970-01-01) of a time in microseconds,
 // as activity_daily_counts numbers them.
 func dayOf(micros int64) int64 {
-	const perDay = 86_400_000_000
-	d := micros / perDay
-	if micros%perDay < 0 {
+	d := micros / microsPerDay
+	if micros%microsPerDay < 0 {
 		d--
 	}
 	return d

@@ -21,7 +21,7 @@ type settingsPage struct {
 	// InventoryLogRetention is shown beside the activity retention.
 	InventoryLogRetention string
 	Weekdays              []string
-	History   []activity.Event
+	History               []activity.Event
 }
 
 func (wb *Web) settings(w http.ResponseWriter, r *http.Request) error {

@@ -322,12 +322,12 @@ type Change struct {
 	// ActivityRetentionDays may be raised above the plan's minimum on the
 	// Enterprise plan; on the others it must stay the plan's.
 	ActivityRetentionDays *int      `json:"activity_retention_days"`
-	TimeZone           *string   `json:"time_zone"`
-	AllowNegativeStock *bool     `json:"allow_negative_stock"`
-	MarkUnscannedLost  *bool     `json:"mark_unscanned_lost"`
-	BusinessHoursStart *string   `json:"business_hours_start"`
-	BusinessHoursEnd   *string   `json:"business_hours_end"`
-	BusinessDays       *[]string `json:"business_days"`
+	TimeZone              *string   `json:"time_zone"`
+	AllowNegativeStock    *bool     `json:"allow_negative_stock"`
+	MarkUnscannedLost     *bool     `json:"mark_unscanned_lost"`
+	BusinessHoursStart    *string   `json:"business_hours_start"`
+	BusinessHoursEnd      *string   `json:"business_hours_end"`
+	BusinessDays          *[]string `json:"business_days"`
 }
 
 // Update applies c to the actor's workspace and records what changed.

@@ -1,0 +1,245 @@
+package retention_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stocktrail/stocktrail/internal/activity"
+	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/ledger"
+	"github.com/stocktrail/stocktrail/internal/ledgertest"
+	"github.com/stocktrail/stocktrail/internal/retention"
+	"github.com/stocktrail/stocktrail/internal/store"
+	"github.com/stocktrail/stocktrail/internal/storetest"
+	"github.com/stocktrail/stocktrail/internal/workspace"
+)
+
+const day = 24 * time.Hour
+
+// world is a Business workspace (90 days) with a sealer.
+type world struct {
+	t      *testing.T
+	db     *store.DB
+	f      *storetest.Fixture
+	sealer *ledger.Sealer
+	op     context.Context
+}
+
+func newWorld(t *testing.T, db *store.DB, plan workspace.Plan) *world {
+	t.Helper()
+	w := &world{t: t, db: db, f: storetest.NewFixture(t, db), sealer: ledgertest.NewSealer(t, db)}
+	w.op = actor.With(context.Background(), workspace.Operator("test operator"))
+	if _, err := workspace.SetPlan(w.op, db, w.f.Workspace.ID, plan); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// event records an activity event that happened at at.
+func (w *world) event(at time.Time, what string) int64 {
+	w.t.Helper()
+	var id int64
+	err := w.db.InTx(w.f.Ctx, func(tx *store.Tx) error {
+		var err error
+		id, err = activity.Record(w.f.Ctx, tx, activity.Event{Action: activity.Update, Category: activity.Inventory,
+			EntityType: "items", EntityID: what, Description: what, OccurredAt: at})
+		return err
+	})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return id
+}
+
+func (w *world) exists(id int64) bool {
+	w.t.Helper()
+	var n int
+	if err := w.db.Read().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM activity_events WHERE id = $1`, id).Scan(&n); err != nil {
+		w.t.Fatal(err)
+	}
+	return n == 1
+}
+
+func (w *world) count(query string, args ...any) int64 {
+	w.t.Helper()
+	var n int64
+	if err := w.db.Read().QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
+		w.t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+func (w *world) verify() ledger.Report {
+	w.t.Helper()
+	ledgertest.SealAll(w.t, w.sealer)
+	r, err := ledger.Verify(context.Background(), w.db, ledger.VerifyOptions{Keys: []string{w.sealer.Key.Verifier}})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return r
+}
+
+// withoutTriggers runs stmt with the activity log's guards off: what
+// someone who controls the database could do.
+func (w *world) withoutTriggers(stmt string) {
+	w.t.Helper()
+	ctx := context.Background()
+	exec := func(q string) {
+		w.t.Helper()
+		if _, err := w.db.Exec(ctx, q); err != nil {
+			w.t.Fatalf("%s: %v", q, err)
+		}
+	}
+	store.Pick(w.db, func() {
+		var sqlText string
+		if err := w.db.Read().QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'activity_events_no_delete'`).Scan(&sqlText); err != nil {
+			w.t.Fatal(err)
+		}
+		exec(`DROP TRIGGER activity_events_no_delete`)
+		exec(stmt)
+		exec(sqlText)
+	}, func() {
+		exec(`ALTER TABLE activity_events DISABLE TRIGGER activity_events_append_only`)
+		exec(stmt)
+		exec(`ALTER TABLE activity_events ENABLE TRIGGER activity_events_append_only`)
+	})()
+}
+
+func TestPurgeRemovesExactlyTheExpired(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db, workspace.Business)
+		ctx := context.Background()
+		ws := w.f.Workspace.ID
+		now := time.Now().UTC()
+		cutoff := now.Add(-90 * day)
+		var expired []int64
+		for i := range 5 {
+			expired = append(expired, w.event(now.Add(-200*day).Add(time.Duration(i)*time.Minute), fmt.Sprint("old ", i)))
+		}
+		for i := range 3 {
+			expired = append(expired, w.event(now.Add(-120*day).Add(time.Duration(i)*time.Minute), fmt.Sprint("older ", i)))
+		}
+		justOutside := w.event(cutoff.Add(-time.Minute), "just outside")
+		expired = append(expired, justOutside)
+		justInside := w.event(cutoff.Add(time.Minute), "just inside")
+		recent := w.event(now.Add(-day), "recent")
+		ledgertest.SealAll(t, w.sealer)
+		unsealed := w.event(now.Add(-300*day), "expired but not sealed yet")
+
+		if _, err := activity.RollupDays(ctx, db, now, 400); err != nil {
+			t.Fatal(err)
+		}
+		oldDay := now.Add(-200*day).UnixMicro() / 86_400_000_000
+		if n := w.count(`SELECT COUNT(*) FROM activity_daily_counts WHERE workspace_id = $1 AND day = $2`, ws, oldDay); n == 0 {
+			t.Fatal("no rollup of the oldest day to purge")
+		}
+
+		// A plain DELETE of an expired, sealed event is refused: no purge
+		// record covers it.
+		if _, err := db.Exec(ctx, `DELETE FROM activity_events WHERE id = $1`, expired[0]); err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Fatalf("plain delete of an expired event: %v", err)
+		}
+
+		res, err := retention.Purge(ctx, db, now, retention.Options{Batch: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Events != int64(len(expired)) || res.Batches != 3 || !res.Done {
+			t.Fatalf("purged %+v, want %d events in 3 batches", res, len(expired))
+		}
+		for _, id := range expired {
+			if w.exists(id) {
+				t.Errorf("expired event %d survived", id)
+			}
+		}
+		for _, id := range []int64{justInside, recent, unsealed} {
+			if !w.exists(id) {
+				t.Errorf("event %d was purged, but it is not expired or not sealed", id)
+			}
+		}
+		// The rollups of the days wholly purged went with them; the day of
+		// the boundary keeps its rows (one event of it is left).
+		insideDay := w.dayOf(justInside)
+		if n := w.count(`SELECT COUNT(*) FROM activity_daily_counts WHERE workspace_id = $1 AND day < $2 AND day <> $3`, ws, insideDay,
+			w.dayOf(unsealed)); n != 0 {
+			t.Errorf("%d rollup rows of purged days left", n)
+		}
+		if n := w.count(`SELECT COUNT(*) FROM activity_daily_counts WHERE workspace_id = $1 AND day = $2`, ws, insideDay); n == 0 {
+			t.Error("the rollup of a day with events left was deleted")
+		}
+		// Each batch is recorded, in the ledger's purge records and as a
+		// system event in the workspace's activity log.
+		if n := w.count(`SELECT COALESCE(SUM(entry_count), 0) FROM ledger_purges WHERE workspace_id = $1`, ws); n != int64(len(expired)) {
+			t.Errorf("purge records count %d events, want %d", n, len(expired))
+		}
+		rows, err := db.Read().QueryContext(ctx, `SELECT actor_kind, actor_name, new_values, description FROM activity_events
+			WHERE workspace_id = $1 AND entity_type = 'activity_events' AND entity_id = 'retention' AND action = 'DELETE' ORDER BY id`, ws)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var events int
+		for rows.Next() {
+			var kind, name, values, desc string
+			if err := rows.Scan(&kind, &name, &values, &desc); err != nil {
+				t.Fatal(err)
+			}
+			events++
+			if kind != "system" || !strings.Contains(values, `"rule":"Business plan: 90 days"`) || !strings.Contains(values, `"first_seq"`) ||
+				!strings.Contains(values, `"oldest_occurred_at"`) || !strings.Contains(desc, "retention purged 3 activity events") {
+				t.Errorf("purge event: %s %s %s %s", kind, name, values, desc)
+			}
+		}
+		rows.Close()
+		if events != 3 {
+			t.Errorf("%d purge events, want 3", events)
+		}
+
+		// Once sealed, the event that was not is purged too.
+		ledgertest.SealAll(t, w.sealer)
+		if res, err := retention.Purge(ctx, db, now, retention.Options{}); err != nil || res.Events != 1 || w.exists(unsealed) {
+			t.Errorf("pass after sealing: %+v %v", res, err)
+		}
+		expired = append(expired, unsealed)
+		if n := w.count(`SELECT COUNT(*) FROM activity_daily_counts WHERE workspace_id = $1 AND day < $2`, ws, insideDay); n != 0 {
+			t.Errorf("%d rollup rows of purged days left", n)
+		}
+
+		// What remains verifies, and verify says what was purged.
+		r := w.verify()
+		if !r.OK() {
+			t.Fatalf("verify after the purge: %s", r.Summary())
+		}
+		if p := r.Purged[ws]; p.Entries != int64(len(expired)) {
+			t.Errorf("verify counts %d purged, want %d", p.Entries, len(expired))
+		}
+		if want := fmt.Sprintf("workspace %d: %d entries purged by retention up to sequence", ws, len(expired)); !strings.Contains(r.Summary(), want) {
+			t.Errorf("summary %q does not say %q", r.Summary(), want)
+		}
+		// A proof of a purged entry says so.
+		_, err = ledger.ProveEntry(w.f.Ctx, db, ledger.ActivityEvents, justOutside)
+		if fault.KindOf(err) != fault.Gone || !strings.Contains(err.Error(), "purged by retention") {
+			t.Errorf("proof of a purged entry: %v", err)
+		}
+		// A second pass has nothing to do; an event still kept cannot be
+		// deleted by hand even now that purge records exist.
+		if res, err := retention.Purge(ctx, db, now, retention.Options{}); err != nil || res.Events != 0 {
+			t.Errorf("second pass: %+v %v", res, err)
+		}
+		if _, err := db.Exec(ctx, `DELETE FROM activity_events WHERE id = $1`, justInside); err == nil {
+			t.Error("plain delete of a kept event accepted")
+		}
+		if _, err := db.Exec(ctx, `UPDATE activity_events SET description = 'x' WHERE id = $1`, justInside); err == nil {
+			t.Error("update accepted")
+		}
+	})
+}
+
+// dayOf is the UTC day of event id.
+func (w *world) dayOf(id int64) int64 {
+	w.t.Helper()
+	return w.count(`SELECT occurred_at FROM activity_events WHERE id = $1`, id) / 86_400_000_000
+}
