@@ -165,8 +165,8 @@ func migrate(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return describe(err)
 		}
-		fmt.Fprintf(stdout, "granted to %s: SELECT, INSERT on %d append-only tables (%s); SELECT, INSERT, UPDATE, DELETE on %d other tables; SELECT only on %s; USAGE on %d sequences\n",
-			g.Role, len(g.AppendOnly), strings.Join(g.AppendOnly, ", "), len(g.ReadWrite), strings.Join(g.ReadOnly, ", "), len(g.Sequences))
+		fmt.Fprintf(stdout, "granted to %s: SELECT, INSERT on %d append-only tables (%s); SELECT, INSERT, UPDATE, DELETE on %d other tables; SELECT only on %s; USAGE on %d sequences; EXECUTE on %s\n",
+			g.Role, len(g.AppendOnly), strings.Join(g.AppendOnly, ", "), len(g.ReadWrite), strings.Join(g.ReadOnly, ", "), len(g.Sequences), strings.Join(g.Functions, ", "))
 	}
 	return nil
 }

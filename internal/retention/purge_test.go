@@ -12,6 +12,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/ledger"
 	"github.com/stocktrail/stocktrail/internal/ledgertest"
+	"github.com/stocktrail/stocktrail/internal/pgtest"
 	"github.com/stocktrail/stocktrail/internal/retention"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/storetest"
@@ -242,4 +243,171 @@ func TestPurgeRemovesExactlyTheExpired(t *testing.T) {
 func (w *world) dayOf(id int64) int64 {
 	w.t.Helper()
 	return w.count(`SELECT occurred_at FROM activity_events WHERE id = $1`, id) / 86_400_000_000
+}
+
+func TestLegalHoldStopsPurging(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db, workspace.Starter)
+		ctx := context.Background()
+		now := time.Now().UTC()
+		old := w.event(now.Add(-40*day), "old")
+		ledgertest.SealAll(t, w.sealer)
+		if _, err := workspace.SetLegalHold(w.op, db, w.f.Workspace.ID, true, ""); fault.KindOf(err) != fault.Invalid || !strings.Contains(err.Error(), "reason") {
+			t.Fatalf("hold without a reason: %v", err)
+		}
+		if _, err := workspace.SetLegalHold(w.f.Ctx, db, w.f.Workspace.ID, true, "case 12"); fault.KindOf(err) != fault.Forbidden {
+			t.Fatalf("a workspace admin placed a hold: %v", err)
+		}
+		held, err := workspace.SetLegalHold(w.op, db, w.f.Workspace.ID, true, "case 2026-114, litigation")
+		if err != nil || !held.LegalHold || held.LegalHoldSince == nil {
+			t.Fatalf("hold: %+v %v", held, err)
+		}
+		if res, err := retention.Purge(ctx, db, now, retention.Options{}); err != nil || res.Events != 0 || !w.exists(old) {
+			t.Fatalf("purge under a legal hold: %+v %v", res, err)
+		}
+		// Nor does the controlled path itself let it through: with a purge
+		// record in place the trigger still refuses while the hold lasts.
+		err = db.InTx(w.f.Ctx, func(tx *store.Tx) error {
+			var seq int64
+			if err := tx.QueryRowContext(ctx, `SELECT seq FROM ledger_leaves WHERE workspace_id = $1 AND log = 'activity_events' AND entry_id = $2`, w.f.Workspace.ID, old).Scan(&seq); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_purges (workspace_id, up_to_seq, entry_count, purged_at, rule) VALUES ($1, $2, 1, 0, 'test')`, w.f.Workspace.ID, seq); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `DELETE FROM activity_events WHERE id = $1`, old)
+			return err
+		})
+		if err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Fatalf("delete under a legal hold: %v", err)
+		}
+		lifted, err := workspace.SetLegalHold(w.op, db, w.f.Workspace.ID, false, "case closed")
+		if err != nil || lifted.LegalHold || lifted.LegalHoldReason != "" {
+			t.Fatalf("lift: %+v %v", lifted, err)
+		}
+		if res, err := retention.Purge(ctx, db, now, retention.Options{}); err != nil || res.Events != 1 || w.exists(old) {
+			t.Fatalf("purge after the hold: %+v %v", res, err)
+		}
+		// Placing and lifting are in the workspace's activity log, with why.
+		hist, err := activity.ForEntity(w.f.Ctx, db, "workspaces", fmt.Sprint(w.f.Workspace.ID), 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var saw []string
+		for _, e := range hist {
+			if e.ActorKind == "system" && e.Category == activity.Configuration {
+				saw = append(saw, e.Description)
+			}
+		}
+		joined := strings.Join(saw, " | ")
+		for _, want := range []string{"legal hold placed by the operator: case 2026-114, litigation", "legal hold lifted by the operator: case closed", "plan set to Starter"} {
+			if !strings.Contains(joined, want) {
+				t.Errorf("history lacks %q: %s", want, joined)
+			}
+		}
+	})
+}
+
+func TestDeletionOutsideThePurgeFailsVerify(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db, workspace.Starter)
+		ctx := context.Background()
+		now := time.Now().UTC()
+		w.event(now.Add(-60*day), "expired")
+		w.event(now.Add(-10*day), "kept")
+		ledgertest.SealAll(t, w.sealer)
+		if _, err := retention.Purge(ctx, db, now, retention.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if r := w.verify(); !r.OK() {
+			t.Fatalf("before tampering: %s", r.Summary())
+		}
+		later := w.event(now, "later")
+		ledgertest.SealAll(t, w.sealer)
+
+		// Deleted past the triggers, beyond every purge record.
+		w.withoutTriggers(fmt.Sprintf(`DELETE FROM activity_events WHERE id = %d`, later))
+		r := w.verify()
+		if r.OK() || !strings.Contains(r.Summary(), fmt.Sprintf("activity_events entry %d", later)) || !strings.Contains(r.Summary(), "no retention purge covers it") {
+			t.Fatalf("a deletion without a purge record: %s", r.Summary())
+		}
+
+		// Deleted past the triggers, below a purge record: the records do
+		// not account for it. Sealed in the order expired, kept, expired, so
+		// the purge's record covers the kept event's sequence number.
+		w2 := newWorld(t, storetest.Open(t, store.Pick(db, store.SQLite, store.Postgres)), workspace.Starter)
+		w2.event(now.Add(-60*day), "expired")
+		kept2 := w2.event(now.Add(-10*day), "kept")
+		w2.event(now.Add(-40*day), "expired")
+		ledgertest.SealAll(t, w2.sealer)
+		if res, err := retention.Purge(ctx, w2.db, now, retention.Options{}); err != nil || res.Events != 2 {
+			t.Fatalf("purge: %+v %v", res, err)
+		}
+		if r := w2.verify(); !r.OK() || r.Purged[w2.f.Workspace.ID].Entries != 2 {
+			t.Fatalf("after the purge: %s", r.Summary())
+		}
+		w2.withoutTriggers(fmt.Sprintf(`DELETE FROM activity_events WHERE id = %d`, kept2))
+		r = w2.verify()
+		if r.OK() || !strings.Contains(r.Summary(), "3 activity events are missing at or below sequence") || !strings.Contains(r.Summary(), "account for 2") {
+			t.Fatalf("a kept event deleted below a purge record: %s", r.Summary())
+		}
+	})
+}
+
+// TestRuntimeRoleDeletesOnlyThroughThePurge: on PostgreSQL, with the
+// tables owned by one role and serve running as another, the runtime role
+// holds no DELETE on the activity log; the purge still works, through the
+// owner's SECURITY DEFINER function, and nothing else it runs can delete.
+func TestRuntimeRoleDeletesOnlyThroughThePurge(t *testing.T) {
+	ctx := context.Background()
+	adminURL := pgtest.NewDatabase(t) // skips when there is no PostgreSQL
+	ownerName, ownerURL := pgtest.NewRole(t, adminURL, "owner")
+	appName, appURL := pgtest.NewRole(t, adminURL, "app")
+	pgtest.Exec(t, adminURL, `GRANT CREATE ON SCHEMA public TO "`+ownerName+`"`)
+	open := func(url string) *store.DB {
+		db, err := store.Open(ctx, store.Config{URL: url})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}
+	owner := open(ownerURL)
+	g, err := owner.GrantRuntime(ctx, appName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Functions) != 1 || !strings.HasPrefix(g.Functions[0], "stocktrail_purge_activity(") {
+		t.Fatalf("granted functions %v", g.Functions)
+	}
+	app := open(appURL)
+	w := newWorld(t, app, workspace.Starter)
+	now := time.Now().UTC()
+	old := w.event(now.Add(-40*day), "old")
+	ledgertest.SealAll(t, w.sealer)
+	if _, err := app.Exec(ctx, `DELETE FROM activity_events WHERE id = $1`, old); err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Fatalf("runtime role's plain delete: %v", err)
+	}
+	if _, err := app.Exec(ctx, `DELETE FROM ledger_purges`); err == nil {
+		t.Fatal("runtime role deleted purge records")
+	}
+	if res, err := retention.Purge(ctx, app, now, retention.Options{}); err != nil || res.Events != 1 || w.exists(old) {
+		t.Fatalf("purge as the runtime role: %+v %v", res, err)
+	}
+	if r := w.verify(); !r.OK() {
+		t.Fatal(r.Summary())
+	}
+	// Another login of the database may not call the function.
+	_, otherURL := pgtest.NewRole(t, adminURL, "other")
+	other, err := store.Open(ctx, store.Config{URL: otherURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.Exec(ctx, `SELECT stocktrail_purge_activity(1, ARRAY[1]::bigint[])`); err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Fatalf("a role without the grant called the purge function: %v", err)
+	}
 }
