@@ -1,6 +1,7 @@
 package retention_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -219,6 +220,42 @@ func TestPurgeRemovesExactlyTheExpired(t *testing.T) {
 		}
 		if want := fmt.Sprintf("workspace %d: %d entries purged by retention up to sequence", ws, len(expired)); !strings.Contains(r.Summary(), want) {
 			t.Errorf("summary %q does not say %q", r.Summary(), want)
+		}
+		// Bundles: the whole ledger keeps purged entries' places by their
+		// leaf hashes and still adds up to the signed root; a bundle of the
+		// activity log leaves them out and says how many.
+		var all bytes.Buffer
+		if _, err := ledger.WriteBundle(w.f.Ctx, db, &all, ledger.BundleSelection{}); err != nil {
+			t.Fatal(err)
+		}
+		br, err := ledger.VerifyBundle(bytes.NewReader(all.Bytes()), []string{w.sealer.Key.Verifier})
+		if err != nil || !br.OK() || !br.Complete || br.Purged != int64(len(expired)) || !strings.Contains(br.Summary(), "purged by retention, present by their leaf hashes only") {
+			t.Fatalf("whole-ledger bundle: %+v %v\n%s", br, err, br.Summary())
+		}
+		// One purged leaf hash altered: the root no longer adds up.
+		lines := strings.Split(all.String(), "\n")
+		for i, l := range lines {
+			if at := strings.Index(l, `"purged":"`); at >= 0 {
+				at += len(`"purged":"`)
+				flip := byte('A')
+				if l[at] == 'A' {
+					flip = 'B'
+				}
+				lines[i] = l[:at] + string(flip) + l[at+1:]
+				break
+			}
+		}
+		if br, _ := ledger.VerifyBundle(strings.NewReader(strings.Join(lines, "\n")), []string{w.sealer.Key.Verifier}); br.OK() ||
+			!strings.Contains(br.Summary(), "do not add up to the signed root") {
+			t.Error("a whole-ledger bundle with an altered purged leaf hash verified")
+		}
+		var logBundle bytes.Buffer
+		if _, err := ledger.WriteBundle(w.f.Ctx, db, &logBundle, ledger.BundleSelection{Log: ledger.ActivityEvents}); err != nil {
+			t.Fatal(err)
+		}
+		br, err = ledger.VerifyBundle(bytes.NewReader(logBundle.Bytes()), []string{w.sealer.Key.Verifier})
+		if err != nil || !br.OK() || br.Purged != int64(len(expired)) || strings.Contains(logBundle.String(), `"purged":"`) {
+			t.Fatalf("activity bundle: %+v %v", br, err)
 		}
 		// A proof of a purged entry says so.
 		_, err = ledger.ProveEntry(w.f.Ctx, db, ledger.ActivityEvents, justOutside)
