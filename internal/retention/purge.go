@@ -168,6 +168,9 @@ func PurgeBatch(ctx context.Context, db *store.DB, ws int64, now time.Time, limi
 			ws, b.LastSeq, len(ids), store.Micros(now), b.Rule); err != nil {
 			return fmt.Errorf("purge record: %w", err)
 		}
+		if err := activity.UnindexPurged(ctx, tx, ws, ids); err != nil {
+			return err
+		}
 		// The one delete the database accepts. On PostgreSQL the runtime
 		// role has no DELETE on the table; the function runs as its owner.
 		list := store.ListValue(tx, ids)

@@ -146,6 +146,9 @@ func TestPurgeRemovesExactlyTheExpired(t *testing.T) {
 			t.Fatalf("plain delete of an expired event: %v", err)
 		}
 
+		if _, err := activity.IndexSearch(ctx, db); err != nil {
+			t.Fatal(err)
+		}
 		res, err := retention.Purge(ctx, db, now, retention.Options{Batch: 3})
 		if err != nil {
 			t.Fatal(err)
@@ -161,6 +164,16 @@ func TestPurgeRemovesExactlyTheExpired(t *testing.T) {
 		for _, id := range []int64{justInside, recent, unsealed} {
 			if !w.exists(id) {
 				t.Errorf("event %d was purged, but it is not expired or not sealed", id)
+			}
+		}
+		// Their words left SQLite's full-text index (PostgreSQL's goes with
+		// the rows); the kept event's stayed.
+		if store.Pick(db, true, false) {
+			match := func(word string) int64 {
+				return w.count(`SELECT COUNT(*) FROM activity_events_fts WHERE activity_events_fts MATCH $1`, word)
+			}
+			if match("outside") != 0 || match("older") != 0 || match("inside") != 1 {
+				t.Errorf("full-text index after the purge: outside %d, older %d, inside %d", match("outside"), match("older"), match("inside"))
 			}
 		}
 		// The rollups of the days wholly purged went with them; the day of
