@@ -8,6 +8,7 @@
 package retention
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -20,15 +21,18 @@ import (
 
 // Options bound one purge pass.
 type Options struct {
-	// Batch is how many events one transaction deletes (default 2000): small
+	// Batch is how many events one transaction deletes (default 1000): small
 	// enough that writers waiting for SQLite's single writer, or for a
 	// PostgreSQL lock on the workspace row, wait a few milliseconds at most.
 	Batch int
 	// Budget is how long one pass may run before it leaves the rest to the
 	// next (default 10 s), so the jobs node's other jobs keep their pace.
 	Budget time.Duration
-	// Pause is a rest between batches that gives waiting writers the
-	// database (default none: each batch's commit already lets them in).
+	// Pause is a rest between batches that leaves the database to the
+	// writers that queued behind a batch (SQLite has one writer; each
+	// request records at least a READ event). Zero rests as long as the
+	// last batch took, so a purge takes at most half of the writer's time;
+	// negative does not rest.
 	Pause time.Duration
 }
 
@@ -63,7 +67,7 @@ const actorName = "retention"
 // install's own work: it takes no actor.
 func Purge(ctx context.Context, db *store.DB, now time.Time, opts Options) (Result, error) {
 	if opts.Batch <= 0 {
-		opts.Batch = 2000
+		opts.Batch = 1000
 	}
 	if opts.Budget <= 0 {
 		opts.Budget = 10 * time.Second
@@ -83,6 +87,7 @@ func Purge(ctx context.Context, db *store.DB, now time.Time, opts Options) (Resu
 				res.Done = false
 				return res, nil
 			}
+			began := time.Now()
 			b, err := PurgeBatch(ctx, db, w.ID, now, opts.Batch)
 			if err != nil {
 				return res, fmt.Errorf("purge workspace %d: %w", w.ID, err)
@@ -92,11 +97,11 @@ func Purge(ctx context.Context, db *store.DB, now time.Time, opts Options) (Resu
 			}
 			res.Events += b.Count
 			res.Batches++
-			if opts.Pause > 0 {
+			if pause := cmp.Or(opts.Pause, time.Since(began)); pause > 0 {
 				select {
 				case <-ctx.Done():
 					return res, ctx.Err()
-				case <-time.After(opts.Pause):
+				case <-time.After(pause):
 				}
 			}
 		}
