@@ -134,10 +134,14 @@ func PurgeBatch(ctx context.Context, db *store.DB, ws int64, now time.Time, limi
 		b.Rule = w.RetentionRule()
 		b.Cutoff = now.Add(-time.Duration(retentionDays) * 24 * time.Hour)
 		// Oldest first, sealed only: an event not sealed yet is taken by a
-		// later batch, once its leaf hash is in the tree.
+		// later batch, once its leaf hash is in the tree. The delete trigger
+		// judges expiry by the database's clock, so the cutoff is the
+		// earlier of this node's and the database's: a node whose clock runs
+		// ahead never picks an event the trigger would refuse.
 		rows, err := tx.QueryContext(ctx, `SELECT e.id, e.occurred_at, l.seq FROM activity_events e
 			JOIN ledger_leaves l ON l.workspace_id = e.workspace_id AND l.log = 'activity_events' AND l.entry_id = e.id
-			WHERE e.workspace_id = $1 AND e.occurred_at < $2 ORDER BY e.occurred_at, e.id LIMIT $3`, ws, store.Micros(b.Cutoff), limit)
+			WHERE e.workspace_id = $1 AND e.occurred_at < $2 AND e.occurred_at < `+databaseNow(tx)+` - $4
+			ORDER BY e.occurred_at, e.id LIMIT $3`, ws, store.Micros(b.Cutoff), limit, int64(retentionDays)*microsPerDay)
 		if err != nil {
 			return fmt.Errorf("expired events: %w", err)
 		}
@@ -229,6 +233,13 @@ func PurgeBatch(ctx context.Context, db *store.DB, ws int64, now time.Time, limi
 }
 
 const microsPerDay = 86_400_000_000
+
+// databaseNow is the database's clock in microseconds since the epoch, as
+// the delete trigger of migration 00041 reads it.
+func databaseNow(tx *store.Tx) string {
+	return store.Pick(tx, `CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)`,
+		`(extract(epoch FROM statement_timestamp()) * 1000000)::bigint`)
+}
 
 // dayOf is the UTC day (days since 1970-01-01) of a time in microseconds,
 // as activity_daily_counts numbers them.
