@@ -39,6 +39,10 @@ Usage:
                      [--base-url https://stock.example.com] [--smtp-url smtp://user:pass@host:587 | smtps://…]
                      [--smtp-from ADDRESS] [--smtp-starttls required|opportunistic|none] [--smtp-timeout 30s]
   stocktrail migrate [--data DIR | --db URL] [--grant-to ROLE,...]
+  stocktrail workspace create --name N --plan starter|business|enterprise --admin-email E [--admin-name N] [--data DIR | --db URL]
+  stocktrail workspace list [--data DIR | --db URL]
+  stocktrail workspace set-plan --workspace ID --plan P [--data DIR | --db URL]
+  stocktrail workspace legal-hold --workspace ID --on|--off --reason TEXT [--data DIR | --db URL]
   stocktrail user create --email E --name N --role ROLE [--password P] [--workspace ID] [--data DIR | --db URL]
   stocktrail user list   [--workspace ID] [--data DIR | --db URL]
   stocktrail user set-password --email E [--password P] [--data DIR | --db URL]
@@ -78,6 +82,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, rest, stdout, stderr)
 	case "migrate":
 		return migrate(ctx, rest, stdout)
+	case "workspace":
+		return workspaceCommand(ctx, rest, stdout)
 	case "user":
 		return userCommand(ctx, rest, stdout)
 	case "apikey":
@@ -173,8 +179,8 @@ func migrate(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return describe(err)
 		}
-		fmt.Fprintf(stdout, "granted to %s: SELECT, INSERT on %d append-only tables (%s); SELECT, INSERT, UPDATE, DELETE on %d other tables; SELECT only on %s; USAGE on %d sequences\n",
-			g.Role, len(g.AppendOnly), strings.Join(g.AppendOnly, ", "), len(g.ReadWrite), strings.Join(g.ReadOnly, ", "), len(g.Sequences))
+		fmt.Fprintf(stdout, "granted to %s: SELECT, INSERT on %d append-only tables (%s); SELECT, INSERT, UPDATE, DELETE on %d other tables; SELECT only on %s; USAGE on %d sequences; EXECUTE on %s\n",
+			g.Role, len(g.AppendOnly), strings.Join(g.AppendOnly, ", "), len(g.ReadWrite), strings.Join(g.ReadOnly, ", "), len(g.Sequences), strings.Join(g.Functions, ", "))
 	}
 	return nil
 }

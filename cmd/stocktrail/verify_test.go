@@ -7,11 +7,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/inventory"
 	"github.com/stocktrail/stocktrail/internal/ledger"
+	"github.com/stocktrail/stocktrail/internal/retention"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/workspace"
 )
@@ -107,4 +110,50 @@ func TestVerifyCommand(t *testing.T) {
 func lastLine(out string) string {
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	return lines[len(lines)-1]
+}
+
+// TestVerifyCommandReportsPurged: after the retention purge, verify passes
+// and its last line says what was purged.
+func TestVerifyCommandReportsPurged(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	if _, err := runCLI(t, "workspace", "create", "--name", "Shop", "--plan", "starter", "--admin-email", "a@example.com", "--data", dir); err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(ctx, store.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys := actor.With(ctx, actor.SystemActor(1, "test"))
+	for _, age := range []time.Duration{40, 35, 2} {
+		if err := activity.RecordNow(sys, db, activity.Event{Action: activity.Update, Category: activity.Inventory, EntityType: "items",
+			OccurredAt: time.Now().Add(-age * 24 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	key, err := ledger.LoadOrCreateKeyFile(filepath.Join(dir, "ledger.key"), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer := &ledger.Sealer{DB: db, Key: key}
+	if err := sealer.Register(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sealer.Seal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := retention.Purge(ctx, db, time.Now(), retention.Options{}); err != nil || res.Events != 2 {
+		t.Fatalf("purge: %+v %v", res, err)
+	}
+	if _, err := sealer.Seal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	var out bytes.Buffer
+	if err := run(ctx, []string{"verify", "--data", dir, "--key", key.Verifier}, &out, &bytes.Buffer{}); err != nil {
+		t.Fatalf("verify: %v\n%s", err, out.String())
+	}
+	if last := lastLine(out.String()); !strings.HasPrefix(last, "OK: ledger verified") || !strings.Contains(last, "workspace 1: 2 entries purged by retention up to sequence ") {
+		t.Fatalf("verify's last line: %s", last)
+	}
 }

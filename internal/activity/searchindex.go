@@ -113,3 +113,23 @@ func IndexSearchEvery(ctx context.Context, db *store.DB, interval time.Duration,
 		}
 	}
 }
+
+// UnindexPurged takes events about to be purged by retention out of the
+// full-text index, inside the purge's transaction and before the delete: a
+// contentless FTS5 index removes a row only given its indexed text, read
+// from the event itself, and would otherwise keep the words of events that
+// are no longer kept. Events the index has not reached yet need nothing.
+// A no-op where the database maintains the index (PostgreSQL).
+func UnindexPurged(ctx context.Context, tx *store.Tx, workspaceID int64, ids []int64) error {
+	if !store.Pick(tx, true, false) {
+		return nil
+	}
+	w := store.NewWhere("workspace_id = ?", workspaceID).And(store.In(tx, "id", ids))
+	_, err := tx.ExecContext(ctx, `INSERT INTO activity_events_fts (activity_events_fts, rowid, body)
+		SELECT 'delete', id, `+searchBody+` FROM activity_events
+		WHERE `+w.String()+` AND id <= (SELECT indexed_through FROM activity_search_progress WHERE id = 1)`, w.Args...)
+	if err != nil {
+		return fmt.Errorf("unindex purged events: %w", err)
+	}
+	return nil
+}

@@ -26,6 +26,9 @@ const (
 	TooLarge
 	UnsupportedMedia
 	TooManyRequests
+	// Gone is something that existed and was deleted on purpose (an
+	// activity event purged by retention): 410.
+	Gone
 )
 
 // Error is an error with a kind, a message safe to show to the caller, and
@@ -144,6 +147,8 @@ func HTTPStatus(kind Kind) int {
 		return 415
 	case TooManyRequests:
 		return 429
+	case Gone:
+		return 410
 	default:
 		return 500
 	}

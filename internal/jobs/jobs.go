@@ -1,5 +1,5 @@
-// Package jobs runs background work (inventory schedules, activity rollups;
-// retention, alerts and sealing can join) on one elected node. On PostgreSQL a node
+// Package jobs runs background work (inventory schedules, activity rollups,
+// activity retention; alerts and sealing can join) on one elected node. On PostgreSQL a node
 // becomes the runner by taking a session advisory lock
 // (pg_try_advisory_lock); the others keep trying, so when the leader stops
 // or loses its connection another takes over within a tick. On SQLite there
@@ -18,6 +18,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/ledger"
 	"github.com/stocktrail/stocktrail/internal/mail"
+	"github.com/stocktrail/stocktrail/internal/retention"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/workspace"
 )
@@ -61,7 +62,7 @@ func New(db *store.DB, logger *slog.Logger) *Runner {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Runner{DB: db, Logger: logger, Tick: 30 * time.Second, Jobs: []Job{InventorySchedules(db, logger), ActivityRollups(db, logger), LoginFailures(db, logger)}}
+	return &Runner{DB: db, Logger: logger, Tick: 30 * time.Second, Jobs: []Job{InventorySchedules(db, logger), ActivityRollups(db, logger), ActivityRetention(db, logger), LoginFailures(db, logger)}}
 }
 
 // Sealing returns the runner that seals the ledger every interval on the
@@ -145,6 +146,23 @@ func LoginFailures(db *store.DB, logger *slog.Logger) Job {
 		n, err := auth.FlushLoginFailures(ctx, db, time.Now())
 		if n > 0 {
 			logger.InfoContext(ctx, "coalesced failed logins recorded", "events", n)
+		}
+		return err
+	}}
+}
+
+// ActivityRetention purges the activity events each workspace's plan no
+// longer keeps (retention.Purge), after the rollups so a day is rolled up
+// before its events go. A long backlog is spread over ticks by the pass's
+// time budget.
+func ActivityRetention(db *store.DB, logger *slog.Logger) Job {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return Job{Name: "activity-retention", Run: func(ctx context.Context) error {
+		res, err := retention.Purge(ctx, db, time.Now(), retention.Options{})
+		if res.Events > 0 {
+			logger.InfoContext(ctx, "expired activity events purged", "events", res.Events, "batches", res.Batches, "done", res.Done)
 		}
 		return err
 	}}

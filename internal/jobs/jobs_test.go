@@ -12,6 +12,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/assets"
 	"github.com/stocktrail/stocktrail/internal/jobs"
+	"github.com/stocktrail/stocktrail/internal/ledgertest"
 	"github.com/stocktrail/stocktrail/internal/pgtest"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/storetest"
@@ -189,6 +190,38 @@ func TestActivityRollupsAfterHours(t *testing.T) {
 			WHERE workspace_id = $1 AND actor_name = 'night owl'`, f.Workspace.ID).Scan(&n, &after)
 		if n != 5 || after != 5 {
 			t.Fatalf("%d events rolled up, %d after hours; want 5 and 5", n, after)
+		}
+	})
+}
+
+// TestActivityRetentionJob: the standard runner has the retention job,
+// after the rollups, and it purges the expired, sealed events.
+func TestActivityRetentionJob(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := storetest.NewFixture(t, db) // Enterprise: 365 days
+		var names []string
+		for _, j := range jobs.New(db, nil).Jobs {
+			names = append(names, j.Name)
+		}
+		if r, p := slices.Index(names, "activity-rollups"), slices.Index(names, "activity-retention"); p < 0 || p < r {
+			t.Fatalf("standard jobs %v lack activity-retention after activity-rollups", names)
+		}
+		now := time.Now()
+		for _, age := range []int{400, 370, 300} {
+			if _, err := db.Exec(f.Ctx, `INSERT INTO activity_events (workspace_id, occurred_at, actor_kind, actor_id, actor_name,
+				action, category, entity_type) VALUES ($1, $2, 'user', 1, 'someone', 'UPDATE', 'products', 'products')`,
+				f.Workspace.ID, store.Micros(now.AddDate(0, 0, -age))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ledgertest.SealAll(t, ledgertest.NewSealer(t, db))
+		if err := jobs.ActivityRetention(db, nil).Run(f.Ctx); err != nil {
+			t.Fatal(err)
+		}
+		var left int
+		db.Read().QueryRowContext(f.Ctx, `SELECT COUNT(*) FROM activity_events WHERE workspace_id = $1 AND actor_name = 'someone'`, f.Workspace.ID).Scan(&left)
+		if left != 1 {
+			t.Fatalf("%d of the three events left, want the one of 300 days ago", left)
 		}
 	})
 }

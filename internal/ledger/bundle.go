@@ -30,7 +30,8 @@ import (
 //	{"format":"stocktrail-ledger-bundle/v1","selection":"all","workspace":1,"checkpoint":"<signed note>","verifier_keys":["…"]}
 //	{"seq":0,"entry":{"v":"stocktrail-leaf-v1","log":"activity_events",…}}
 //	{"seq":7,"proof":["<base64 hash>",…],"entry":{…}}
-//	{"end":2,"unsealed":0}
+//	{"seq":8,"purged":"<base64 leaf hash>"}
+//	{"end":3,"unsealed":0}
 //
 // The header carries the workspace's latest signed checkpoint and the keys
 // the install says signed it (informational: only a pinned key proves
@@ -39,8 +40,12 @@ import (
 // number and, in a selection of entries, its RFC 6962 inclusion proof
 // against the checkpoint. A whole-ledger bundle ("selection":"all") holds
 // every leaf in sequence order without proofs: verification recomputes the
-// root. The last line counts the entry lines (a cut file shows) and the
-// selected entries left out because they were not sealed yet.
+// root. An activity event purged by retention appears in a whole-ledger
+// bundle as its leaf hash alone ("purged"), so the root still adds up, and
+// is left out of a one-log bundle. The last line counts the entry lines (a
+// cut file shows), the selected entries left out because they were not
+// sealed yet and, when there are any, those left out or reduced to their
+// leaf hash because retention purged them.
 const bundleFormat = "stocktrail-ledger-bundle/v1"
 
 // bundleAll is the selection of a whole-ledger bundle.
@@ -70,13 +75,17 @@ type bundleHeader struct {
 type bundleTrailer struct {
 	End      *int64 `json:"end"`
 	Unsealed int64  `json:"unsealed"`
+	Purged   int64  `json:"purged"`
 }
 
 // BundleStats say what WriteBundle wrote.
 type BundleStats struct {
 	Entries  int64
 	Unsealed int64
-	Size     int64 // the checkpoint's tree size
+	// Purged are the activity events retention purged: their leaf hashes
+	// alone in a whole-ledger bundle, left out of a one-log bundle.
+	Purged int64
+	Size   int64 // the checkpoint's tree size
 }
 
 // ParseBundleLog reads which log a bundle holds as a person or a URL names
@@ -138,6 +147,9 @@ func WriteBundle(ctx context.Context, db *store.DB, w io.Writer, sel BundleSelec
 	}
 	bw.Write(header)
 	bs := &bundleWriter{ctx: ctx, db: db, q: q, ws: ws, size: cp.Size, w: bw, stats: &stats}
+	if err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(up_to_seq), -1) FROM ledger_purges WHERE workspace_id = $1`, ws).Scan(&bs.purgedUpTo); err != nil {
+		return stats, fmt.Errorf("purge records: %w", err)
+	}
 	switch {
 	case sel.Log == "":
 		err = bs.everyLeaf()
@@ -149,7 +161,11 @@ func WriteBundle(ctx context.Context, db *store.DB, w io.Writer, sel BundleSelec
 	if err != nil {
 		return stats, err
 	}
-	fmt.Fprintf(bw, "{\"end\":%d,\"unsealed\":%d}\n", stats.Entries, stats.Unsealed)
+	if stats.Purged > 0 {
+		fmt.Fprintf(bw, "{\"end\":%d,\"unsealed\":%d,\"purged\":%d}\n", bs.lines, stats.Unsealed, stats.Purged)
+	} else {
+		fmt.Fprintf(bw, "{\"end\":%d,\"unsealed\":%d}\n", bs.lines, stats.Unsealed)
+	}
 	if err := bw.Flush(); err != nil {
 		return stats, err
 	}
@@ -169,6 +185,10 @@ type bundleWriter struct {
 	size  int64
 	w     *bufio.Writer
 	stats *BundleStats
+	// purgedUpTo is the largest sequence number a retention purge covered
+	// (-1: none); lines counts the entry lines written.
+	purgedUpTo int64
+	lines      int64
 }
 
 const bundleBatch = 2000
@@ -246,7 +266,7 @@ func (b *bundleWriter) entries(log Log, ids []int64) error {
 
 func (b *bundleWriter) leaves(cond string, vals ...any) ([]leafRow, error) {
 	w := store.NewWhere("workspace_id = ?", b.ws).And(cond, vals...)
-	rows, err := b.q.QueryContext(b.ctx, `SELECT seq, log, entry_id FROM ledger_leaves WHERE `+w.String()+` ORDER BY seq LIMIT `+w.Add(bundleBatch), w.Args...)
+	rows, err := b.q.QueryContext(b.ctx, `SELECT seq, log, entry_id, leaf_hash FROM ledger_leaves WHERE `+w.String()+` ORDER BY seq LIMIT `+w.Add(bundleBatch), w.Args...)
 	if err != nil {
 		return nil, fmt.Errorf("read leaves: %w", err)
 	}
@@ -254,9 +274,11 @@ func (b *bundleWriter) leaves(cond string, vals ...any) ([]leafRow, error) {
 	var out []leafRow
 	for rows.Next() {
 		var l leafRow
-		if err := rows.Scan(&l.seq, &l.log, &l.entryID); err != nil {
+		var h []byte
+		if err := rows.Scan(&l.seq, &l.log, &l.entryID, &h); err != nil {
 			return nil, err
 		}
+		copy(l.hash[:], h)
 		out = append(out, l)
 	}
 	return out, rows.Err()
@@ -289,6 +311,21 @@ func (b *bundleWriter) write(leaves []leafRow, proofs bool) error {
 	}
 	for _, l := range leaves {
 		d, ok := data[l.log][l.entryID]
+		if !ok && l.log == ActivityEvents && l.seq <= b.purgedUpTo {
+			// Purged by retention: a whole-ledger bundle keeps its place
+			// with the leaf hash, so the root still adds up; a bundle of
+			// entries with proofs leaves it out. Both count it.
+			b.stats.Purged++
+			if !proofs {
+				b.w.WriteString(`{"seq":`)
+				b.w.WriteString(strconv.FormatInt(l.seq, 10))
+				b.w.WriteString(`,"purged":"`)
+				b.w.WriteString(base64.StdEncoding.EncodeToString(l.hash[:]))
+				b.w.WriteString("\"}\n")
+				b.lines++
+			}
+			continue
+		}
 		if !ok {
 			continue
 		}
@@ -314,6 +351,7 @@ func (b *bundleWriter) write(leaves []leafRow, proofs bool) error {
 		b.w.Write(d)
 		b.w.WriteString("}\n")
 		b.stats.Entries++
+		b.lines++
 	}
 	return nil
 }
@@ -383,6 +421,10 @@ type BundleReport struct {
 	// of the bundle were proved into it.
 	Size    int64
 	Entries int64
+	// Purged are the entries retention purged: in a whole-ledger bundle
+	// their leaf hashes alone, counted into the root; in a one-log bundle
+	// left out (the last line says how many).
+	Purged int64
 	// Complete: the bundle holds every entry 0..Size-1 and they add up to
 	// the signed root, so nothing was left out.
 	Complete bool
@@ -400,6 +442,14 @@ func (r BundleReport) Summary() string {
 	complete := "not complete: the bundle holds a selection"
 	if r.Complete {
 		complete = "complete: it holds every entry"
+	}
+	if r.Purged > 0 {
+		complete += fmt.Sprintf("; %d entries purged by retention", r.Purged)
+		if r.Complete {
+			complete += ", present by their leaf hashes only"
+		} else {
+			complete += ", left out"
+		}
 	}
 	return fmt.Sprintf("OK: bundle verified: %d entries of workspace %d are in the log signed at size %d (%s)", r.Entries, r.Workspace, r.Size, complete)
 }
@@ -471,12 +521,23 @@ func VerifyBundle(r io.Reader, keys []string) (BundleReport, error) {
 				if *t.End != lines {
 					problem(Problem{Seq: -1, What: fmt.Sprintf("the bundle says it holds %d entries, it holds %d", *t.End, lines)})
 				}
+				if h.Selection != bundleAll {
+					rep.Purged = t.Purged
+				}
 				continue
 			}
 			problem(Problem{Seq: -1, What: fmt.Sprintf("line %d: %v", lines+1, err)})
 			continue
 		}
-		leaf := hasher.leaf(e.entry)
+		leaf := e.leaf
+		if !e.purged {
+			leaf = hasher.leaf(e.entry)
+		} else if h.Selection != bundleAll {
+			problem(Problem{Seq: e.seq, What: "a purged entry's leaf hash in a bundle of entries with proofs: only whole-ledger bundles carry them"})
+			continue
+		} else {
+			rep.Purged++
+		}
 		if e.seq != next {
 			contiguous = false
 		}
@@ -516,10 +577,14 @@ func VerifyBundle(r io.Reader, keys []string) (BundleReport, error) {
 	case h.Selection == bundleAll && all && fold.root() != cp.Root:
 		problem(Problem{Seq: -1, What: "the entries do not add up to the signed root: an entry was altered, swapped, added or left out"})
 	case h.Selection == bundleAll && all:
-		proved = fold.size
+		proved = fold.size - rep.Purged
 	}
 	rep.Entries = proved
-	rep.Complete = rep.OK() && contiguous && proved == cp.Size
+	held := proved // every seq 0..size-1, purged ones by their leaf hash
+	if h.Selection == bundleAll {
+		held += rep.Purged
+	}
+	rep.Complete = rep.OK() && contiguous && held == cp.Size
 	return rep, nil
 }
 
@@ -563,13 +628,18 @@ type bundleEntry struct {
 	seq   int64
 	proof []tlog.Hash
 	entry []byte
+	// purged: a whole-ledger bundle's line for an entry retention purged,
+	// with its leaf hash alone.
+	purged bool
+	leaf   tlog.Hash
 }
 
 var (
-	lineSeq   = []byte(`{"seq":`)
-	lineProof = []byte(`,"proof":[`)
-	lineEntry = []byte(`,"entry":`)
-	leafHead  = []byte(`{"v":"` + LeafVersion + `",`)
+	lineSeq    = []byte(`{"seq":`)
+	lineProof  = []byte(`,"proof":[`)
+	lineEntry  = []byte(`,"entry":`)
+	linePurged = []byte(`,"purged":"`)
+	leafHead   = []byte(`{"v":"` + LeafVersion + `",`)
 )
 
 // parseBundleLine reads an entry line by hand, strictly in the shape
@@ -591,6 +661,18 @@ func parseBundleLine(line []byte) (bundleEntry, error) {
 		return e, errors.New("bad sequence number")
 	}
 	e.seq, rest = seq, rest[i:]
+	if r, ok := bytes.CutPrefix(rest, linePurged); ok {
+		s, ok := bytes.CutSuffix(r, []byte(`"}`))
+		var buf [tlog.HashSize + 1]byte
+		if !ok || len(s) != base64.StdEncoding.EncodedLen(tlog.HashSize) {
+			return e, errors.New("bad purged leaf hash")
+		}
+		if n, err := base64.StdEncoding.Strict().Decode(buf[:], s); err != nil || n != tlog.HashSize {
+			return e, errors.New("bad purged leaf hash")
+		}
+		e.purged, e.leaf = true, tlog.Hash(buf[:tlog.HashSize])
+		return e, nil
+	}
 	if r, ok := bytes.CutPrefix(rest, lineProof); ok {
 		end := bytes.IndexByte(r, ']')
 		if end < 0 {

@@ -147,7 +147,11 @@ func ProveEntry(ctx context.Context, db *store.DB, log Log, id int64) (Inclusion
 	if err != nil {
 		return InclusionProof{}, err
 	}
-	p.Entry = string(data[id])
+	d, ok := data[id]
+	if !ok {
+		return InclusionProof{}, purgedOrGone(ctx, q, who.WorkspaceID, log, id, p.Sequence)
+	}
+	p.Entry = string(d)
 	if p.Checkpoint, err = latestCheckpoint(ctx, q, who.WorkspaceID); err != nil {
 		return InclusionProof{}, err
 	}
@@ -159,6 +163,20 @@ func ProveEntry(ctx context.Context, db *store.DB, log Log, id int64) (Inclusion
 		return InclusionProof{}, fmt.Errorf("prove %s entry %d: %w", log, id, err)
 	}
 	return p, nil
+}
+
+// purgedOrGone says why a sealed entry has no row: purged by retention (the
+// purge records cover its leaf), or deleted against the rules.
+func purgedOrGone(ctx context.Context, q store.Querier, ws int64, log Log, id, seq int64) error {
+	var upTo int64
+	err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(up_to_seq), -1) FROM ledger_purges WHERE workspace_id = $1`, ws).Scan(&upTo)
+	if err != nil {
+		return fmt.Errorf("purge records: %w", err)
+	}
+	if log == ActivityEvents && seq <= upTo {
+		return fault.New(fault.Gone, "%s entry %d (sequence %d) was purged by retention: its leaf hash stays in the ledger, so the rest still verifies, but the entry itself is no longer kept", log, id, seq)
+	}
+	return fmt.Errorf("%s entry %d (sequence %d) is sealed but missing: run stocktrail verify", log, id, seq)
 }
 
 // ConsistencyProof proves that the tree of size Old is a prefix of the tree

@@ -88,11 +88,12 @@ type Report struct {
 	// Sizes is each checked workspace's tree size, for the next incremental
 	// check (VerifyOptions.Since).
 	Sizes map[int64]int64
-	// Purged is, per workspace, the sequence number below which retention
-	// has purged entries (their leaf hashes stay): such entries are
-	// reported as purged, not as deleted. Retention does not exist yet, so
-	// it is always empty; see purgedBelow.
-	Purged map[int64]int64
+	// Purged is, per workspace, what retention has purged (their leaf
+	// hashes stay): activity events at or below UpToSeq that the purge
+	// records (ledger_purges) account for are reported as purged, not as
+	// deleted. A full check counts them; an incremental one only reads the
+	// records.
+	Purged map[int64]Purged
 	// Problems in the order found: per workspace the triggers, then the
 	// leaves in sequence order, then the checkpoints.
 	Problems []Problem
@@ -110,10 +111,40 @@ func (r Report) Summary() string {
 	}
 	checked := fmt.Sprintf("%d workspaces, %d entries, %d checkpoints (%d kept outside), signatures against %s",
 		r.Workspaces, r.Entries, r.Checkpoints, r.OutsideCheckpoints, keys)
+	if p := r.PurgedLine(); p != "" {
+		checked += "; " + p
+	}
 	if r.OK() {
 		return "OK: ledger verified: " + checked
 	}
 	return fmt.Sprintf("FAILED: %d problems, first: %s; checked %s", len(r.Problems), r.Problems[0], checked)
+}
+
+// Purged is what retention purged in one workspace.
+type Purged struct {
+	// Entries is how many purged entries the check found missing (a full
+	// check), or the purge records' total (an incremental one).
+	Entries int64
+	// UpToSeq is the largest sequence number a purge covered.
+	UpToSeq int64
+}
+
+// PurgedLine says what retention purged, one clause per workspace:
+// "workspace 1: 1200 entries purged by retention up to sequence 4711".
+func (r Report) PurgedLine() string {
+	var ws []int64
+	for id, p := range r.Purged {
+		if p.Entries > 0 {
+			ws = append(ws, id)
+		}
+	}
+	sort.Slice(ws, func(i, j int) bool { return ws[i] < ws[j] })
+	var parts []string
+	for _, id := range ws {
+		p := r.Purged[id]
+		parts = append(parts, fmt.Sprintf("workspace %d: %d entries purged by retention up to sequence %d", id, p.Entries, p.UpToSeq))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // VerifySince checks only what was sealed since an earlier check (sizes
@@ -124,7 +155,7 @@ func VerifySince(ctx context.Context, db *store.DB, since map[int64]int64) (Repo
 }
 
 // appendOnlyTables are the tables whose guards Verify requires.
-var appendOnlyTables = []string{string(InventoryLog), string(ActivityEvents), "ledger_leaves", "ledger_hashes", "ledger_checkpoints"}
+var appendOnlyTables = []string{string(InventoryLog), string(ActivityEvents), "ledger_leaves", "ledger_hashes", "ledger_checkpoints", "ledger_purges"}
 
 // Verify checks the ledger of a live database: every sealed entry against
 // its leaf hash, the tree recomputed from the leaves against every stored
@@ -135,7 +166,7 @@ var appendOnlyTables = []string{string(InventoryLog), string(ActivityEvents), "l
 // the ledger. It is the install's own check (command line, server): it
 // takes no actor and reports ids and sequence numbers, never contents.
 func Verify(ctx context.Context, db *store.DB, opts VerifyOptions) (Report, error) {
-	r := Report{Sizes: map[int64]int64{}, Purged: map[int64]int64{}}
+	r := Report{Sizes: map[int64]int64{}, Purged: map[int64]Purged{}}
 	if opts.Batch <= 0 {
 		opts.Batch = 5000
 	}
@@ -351,13 +382,32 @@ func ParseCheckpointLog(data []byte) ([][]byte, error) {
 	return notes, nil
 }
 
-// purgedBelow is the sequence number below which retention has purged the
-// workspace's entries, keeping their leaf hashes. Retention is a later
-// issue: when it exists it records the purged range (append-only, like the
-// leaves), this returns it, and the leaf walk reports a missing entry below
-// it as purged instead of deleted; the tree, built from the leaf hashes,
-// still verifies. Until then nothing is purged.
-func (v *verifier) purgedBelow(ws int64) (int64, error) { return 0, nil }
+// purgeRecords sums a workspace's purge records (ledger_purges, written by
+// the retention purge in the transaction of each delete): how many activity
+// events were purged and the largest sequence number a purge covered.
+func (v *verifier) purgeRecords(ws int64) (purgeTotals, error) {
+	var t purgeTotals
+	err := v.q.QueryRowContext(v.ctx, `SELECT COALESCE(MAX(up_to_seq), -1), COALESCE(SUM(entry_count), 0), COUNT(*) FROM ledger_purges WHERE workspace_id = $1`, ws).
+		Scan(&t.upToSeq, &t.entries, &t.records)
+	if err != nil {
+		return t, fmt.Errorf("purge records: %w", err)
+	}
+	return t, nil
+}
+
+type purgeTotals struct{ upToSeq, entries, records int64 }
+
+// purgeTally follows the missing activity events of one full check against
+// the purge records: each must lie at or below a purged sequence, and
+// together they must be what the records count.
+type purgeTally struct {
+	at     purgeTotals // read before the leaves
+	found  int64       // missing events covered by at
+	maxSeq int64
+	// late are missing events beyond at.upToSeq: a purge that committed
+	// during the check, or deletions without a record. Decided at the end.
+	late []leafRow
+}
 
 // leafRow is one row of ledger_leaves.
 type leafRow struct {
@@ -380,13 +430,11 @@ func (v *verifier) workspace(ws int64, outside []signedCheckpoint) error {
 		v.problem(Problem{Workspace: ws, Seq: size, What: fmt.Sprintf("an earlier check saw %d leaves, the tree now holds %d: leaves were deleted", start, size)})
 		start = 0
 	}
-	purged, err := v.purgedBelow(ws)
+	records, err := v.purgeRecords(ws)
 	if err != nil {
 		return err
 	}
-	if purged > 0 {
-		v.r.Purged[ws] = purged
-	}
+	tally := &purgeTally{at: records, maxSeq: -1}
 	if err := v.checkpointsBeyond(ws); err != nil {
 		return err
 	}
@@ -438,13 +486,16 @@ func (v *verifier) workspace(ws int64, outside []signedCheckpoint) error {
 			v.problem(Problem{Workspace: ws, Seq: next, What: fmt.Sprintf("leaves %d to %d are missing (deleted leaf rows)", next, size-1)})
 			break
 		}
-		if err := v.checkEntries(ws, leaves, purged); err != nil {
+		if err := v.checkEntries(ws, leaves, tally); err != nil {
 			return err
 		}
 		for _, l := range leaves {
 			if l.seq != next {
 				v.problem(Problem{Workspace: ws, Seq: next, What: fmt.Sprintf("leaves %d to %d are missing (deleted leaf rows)", next, l.seq-1)})
 				// The tree cannot be recomputed past a gap.
+				if err := v.settlePurges(ws, start, tally); err != nil {
+					return err
+				}
 				return v.orphans(ws, start)
 			}
 			fold.add(l.hash)
@@ -476,7 +527,48 @@ func (v *verifier) workspace(ws int64, outside []signedCheckpoint) error {
 			v.problem(Problem{Workspace: ws, Seq: -1, What: what})
 		}
 	}
+	if err := v.settlePurges(ws, start, tally); err != nil {
+		return err
+	}
 	return v.orphans(ws, start)
+}
+
+// settlePurges decides the missing activity events the leaf walk could not
+// place, and holds the purged count against the purge records. Records are
+// read again at the end: a purge that committed during the walk explains
+// events missing beyond the first reading, and may have deleted events the
+// walk had already seen (so then the count may fall short, never exceed).
+func (v *verifier) settlePurges(ws, start int64, t *purgeTally) error {
+	end, err := v.purgeRecords(ws)
+	if err != nil {
+		return err
+	}
+	for _, l := range t.late {
+		if l.seq <= end.upToSeq {
+			t.found++
+			t.maxSeq = max(t.maxSeq, l.seq)
+			continue
+		}
+		v.problem(Problem{Workspace: ws, Log: l.log, EntryID: l.entryID, Seq: l.seq,
+			What: "the entry is gone: deleted after it was sealed, and no retention purge covers it"})
+	}
+	if start > 0 {
+		// An incremental check does not walk the purged leaves.
+		if end.entries > 0 {
+			v.r.Purged[ws] = Purged{Entries: end.entries, UpToSeq: end.upToSeq}
+		}
+		return nil
+	}
+	switch {
+	case t.found > end.entries, end == t.at && t.found != end.entries:
+		v.problem(Problem{Workspace: ws, Log: ActivityEvents, Seq: -1, What: fmt.Sprintf(
+			"%d activity events are missing at or below sequence %d, but the retention purge records account for %d: events were deleted outside the purge",
+			t.found, end.upToSeq, end.entries)})
+	}
+	if t.found > 0 {
+		v.r.Purged[ws] = Purged{Entries: t.found, UpToSeq: end.upToSeq}
+	}
+	return nil
 }
 
 // checkpointsBeyond reports a stored checkpoint larger than the tree: its
@@ -573,7 +665,7 @@ func (v *verifier) readLeaves(ws, from, upTo int64) ([]leafRow, error) {
 
 // checkEntries reads the entries of a batch of leaves back and compares
 // their leaf hashes.
-func (v *verifier) checkEntries(ws int64, leaves []leafRow, purged int64) error {
+func (v *verifier) checkEntries(ws int64, leaves []leafRow, purged *purgeTally) error {
 	byLog := map[Log][]int64{}
 	for _, l := range leaves {
 		if l.log.Valid() {
@@ -596,8 +688,13 @@ func (v *verifier) checkEntries(ws int64, leaves []leafRow, purged int64) error 
 		}
 		d, ok := data[l.log][l.entryID]
 		switch {
-		case !ok && l.seq < purged:
+		case !ok && l.log == ActivityEvents && l.seq <= purged.at.upToSeq:
 			// Purged by retention: the leaf hash alone carries the tree.
+			purged.found++
+			purged.maxSeq = max(purged.maxSeq, l.seq)
+		case !ok && l.log == ActivityEvents:
+			// Perhaps purged while this check ran: decided at the end.
+			purged.late = append(purged.late, l)
 		case !ok:
 			p.What = "the entry is gone: deleted after it was sealed"
 			v.problem(p)

@@ -30,6 +30,14 @@ import (
 // any other stocktrail_refuse_… an area declares for its own logs.
 const refuseFunctions = `stocktrail\_refuse\_%`
 
+// purgeFunctions matches (LIKE) the SECURITY DEFINER functions through
+// which the runtime role may delete from an append-only table it holds no
+// DELETE on: stocktrail_purge_activity, the retention purge
+// (migrations/postgres/00041_ledger_purges.sql). They run as the owner and
+// delete only what the table's trigger lets through; the runtime role gets
+// EXECUTE on them and nothing else does (the migration revokes PUBLIC's).
+const purgeFunctions = `stocktrail\_purge\_%`
+
 // maxIdentifierBytes is PostgreSQL's NAMEDATALEN-1: a longer name is cut
 // silently, which would grant to another role than the one named.
 const maxIdentifierBytes = 63
@@ -45,6 +53,37 @@ type RuntimeGrants struct {
 	ReadOnly []string
 	// Sequences get USAGE.
 	Sequences []string
+	// Functions get EXECUTE: the purge paths (purgeFunctions), by signature.
+	Functions []string
+}
+
+// purgeFunction is one of purgeFunctions, by signature, and whether the
+// connected role may execute it.
+type purgeFunction struct {
+	signature string
+	can       bool
+}
+
+// schemaPurgeFunctions lists the purge functions of the current schema.
+func schemaPurgeFunctions(ctx context.Context, q Querier, role string) ([]purgeFunction, error) {
+	rows, err := q.QueryContext(ctx, `
+SELECT p.oid::regprocedure::text, has_function_privilege($2, p.oid, 'EXECUTE')
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname = current_schema() AND p.proname LIKE $1
+ ORDER BY 1`, purgeFunctions, role)
+	if err != nil {
+		return nil, fmt.Errorf("list purge functions: %w", err)
+	}
+	defer rows.Close()
+	var out []purgeFunction
+	for rows.Next() {
+		var f purgeFunction
+		if err := rows.Scan(&f.signature, &f.can); err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
 }
 
 // relation is a table, view or sequence of the schema and the privileges
@@ -187,6 +226,15 @@ func (db *DB) checkRuntimeAccess(ctx context.Context) error {
 			missing = append(missing, r.name+" ("+strings.Join(lacks, ", ")+")")
 		}
 	}
+	funcs, err := schemaPurgeFunctions(ctx, db.write, role)
+	if err != nil {
+		return err
+	}
+	for _, f := range funcs {
+		if !f.can {
+			missing = append(missing, "function "+f.signature+" (EXECUTE)")
+		}
+	}
 	if len(missing) > 0 {
 		return fmt.Errorf("role %q lacks privileges on %s: %s", role, strings.Join(abbreviate(missing), ", "), fix)
 	}
@@ -289,6 +337,16 @@ SELECT r.rolsuper, r.rolcreaterole,
 			stmts = append(stmts,
 				"REVOKE ALL ON "+object+" FROM "+to,
 				"GRANT "+strings.Join(r.runtimePrivileges(), ", ")+" ON "+object+" TO "+to)
+		}
+		funcs, err := schemaPurgeFunctions(ctx, tx, role)
+		if err != nil {
+			return err
+		}
+		for _, f := range funcs {
+			// The signature comes from the catalog (regprocedure), quoted
+			// as the catalog quotes it.
+			grants.Functions = append(grants.Functions, f.signature)
+			stmts = append(stmts, "GRANT EXECUTE ON FUNCTION "+f.signature+" TO "+to)
 		}
 		for _, s := range stmts {
 			if _, err := tx.ExecContext(ctx, s); err != nil {

@@ -73,7 +73,7 @@ func wantRuntime(t *testing.T, super *store.DB) map[string]string {
 	rows, err := super.Read().QueryContext(context.Background(), `
 SELECT c.relname, c.relkind::text,
        EXISTS (SELECT 1 FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
-                WHERE t.tgrelid = c.oid AND p.proname IN ('stocktrail_refuse_change', 'stocktrail_refuse_ledger_change', 'stocktrail_refuse_later_change'))
+                WHERE t.tgrelid = c.oid AND p.proname IN ('stocktrail_refuse_change', 'stocktrail_refuse_ledger_change', 'stocktrail_refuse_later_change', 'stocktrail_refuse_activity_change'))
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'S', 'v', 'm')`)
 	if err != nil {

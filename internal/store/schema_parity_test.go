@@ -17,7 +17,7 @@ import (
 // triggers of its engine's own making: SQLite raises in one trigger per
 // statement kind; PostgreSQL shares one function for UPDATE and DELETE and
 // adds a statement trigger, as TRUNCATE fires no row triggers.
-var appendOnlyLogs = []string{"activity_events", "inventory_log", "ledger_leaves", "ledger_hashes", "ledger_checkpoints"}
+var appendOnlyLogs = []string{"activity_events", "inventory_log", "ledger_leaves", "ledger_hashes", "ledger_checkpoints", "ledger_purges"}
 
 // intendedDifferences lists every way the two engines' migrated schemas may
 // differ, each line as TestSchemaParity reports it. Anything else is drift:

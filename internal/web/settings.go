@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
@@ -16,9 +18,10 @@ func (wb *Web) registerSettings(mux *http.ServeMux) {
 
 type settingsPage struct {
 	Workspace workspace.Workspace
-	Plans     []workspace.Plan
-	Weekdays  []string
-	History   []activity.Event
+	// InventoryLogRetention is shown beside the activity retention.
+	InventoryLogRetention string
+	Weekdays              []string
+	History               []activity.Event
 }
 
 func (wb *Web) settings(w http.ResponseWriter, r *http.Request) error {
@@ -34,8 +37,7 @@ func (wb *Web) showSettings(w http.ResponseWriter, r *http.Request, formErr erro
 	if err != nil {
 		return err
 	}
-	page := settingsPage{Workspace: ws, Plans: []workspace.Plan{workspace.Starter, workspace.Business, workspace.Enterprise},
-		Weekdays: workspace.Weekdays}
+	page := settingsPage{Workspace: ws, InventoryLogRetention: workspace.InventoryLogRetention, Weekdays: workspace.Weekdays}
 	if a.Can(actor.ViewActivity) {
 		if page.History, err = activity.ForEntity(r.Context(), wb.cfg.DB, "workspaces", itoa64(ws.ID), 50); err != nil {
 			return err
@@ -53,15 +55,24 @@ func (wb *Web) saveSettings(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := r.PostForm
 	name, tz, start, end := f.Get("name"), f.Get("time_zone"), f.Get("business_hours_start"), f.Get("business_hours_end")
-	plan := workspace.Plan(f.Get("plan"))
 	negative, lost := f.Get("allow_negative_stock") == "on", f.Get("mark_unscanned_lost") == "on"
 	days := f["business_days"]
 	if days == nil {
 		days = []string{}
 	}
-	_, err := workspace.Update(r.Context(), wb.cfg.DB, workspace.Change{Name: &name, Plan: &plan, TimeZone: &tz,
+	change := workspace.Change{Name: &name, TimeZone: &tz,
 		AllowNegativeStock: &negative, MarkUnscannedLost: &lost, BusinessHoursStart: &start, BusinessHoursEnd: &end,
-		BusinessDays: &days})
+		BusinessDays: &days}
+	// Only an Enterprise workspace shows the field; a number that is not one
+	// is named like any other bad value.
+	if v, ok := f["activity_retention_days"]; ok {
+		days, err := strconv.Atoi(strings.TrimSpace(v[0]))
+		if err != nil {
+			return wb.showSettings(w, r, fault.Field("activity_retention_days", "enter a whole number of days, e.g. 400"))
+		}
+		change.ActivityRetentionDays = &days
+	}
+	_, err := workspace.Update(r.Context(), wb.cfg.DB, change)
 	if err != nil {
 		if fault.KindOf(err) == fault.Internal {
 			return err

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/assets"
 	"github.com/stocktrail/stocktrail/internal/browsertest"
 	"github.com/stocktrail/stocktrail/internal/inventory"
@@ -18,6 +20,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/server"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/storetest"
+	"github.com/stocktrail/stocktrail/internal/workspace"
 )
 
 // TestPagesAtDesktopAndPhone opens the main pages in a real Chromium at a
@@ -65,6 +68,11 @@ func TestPagesAtDesktopAndPhone(t *testing.T) {
 		fail("log in", err)
 	}
 	ledgertest.SealAll(t, sealer)
+	// A legal hold, so Settings shows one.
+	if _, err := workspace.SetLegalHold(actor.With(context.Background(), workspace.Operator("operator")), db, f.Workspace.ID, true,
+		"Case 2026-114: records requested by counsel"); err != nil {
+		t.Fatal(err)
+	}
 	pages := []struct {
 		name, path string
 		want       string // text the page must show
@@ -75,6 +83,7 @@ func TestPagesAtDesktopAndPhone(t *testing.T) {
 		{"change-log", "/inventory/log", "sealed", ""},
 		{"activity", "/activity", "sealed", ""},
 		{"ledger", "/settings/ledger", "Verifier key", ""},
+		{"settings", "/settings", "Activity log kept", ""},
 		{"assets", "/assets", "LAP-0001", ""},
 		{"assets-bad-offset", "/assets?offset=-5", "", "offset must be a non-negative whole number"},
 		{"sessions", "/inventory-checks", "December count", ""},

@@ -30,7 +30,29 @@ const (
 // Valid reports whether p is a known plan.
 func (p Plan) Valid() bool { return p == Starter || p == Business || p == Enterprise }
 
-// RetentionDays is how long the plan keeps activity events (seed 001).
+// Title is the plan's name as people read it ("Business").
+func (p Plan) Title() string {
+	if p == "" {
+		return ""
+	}
+	return strings.ToUpper(string(p[:1])) + string(p[1:])
+}
+
+// ParsePlan reads a plan's name (any case), naming the field when unknown.
+func ParsePlan(name string) (Plan, error) {
+	p := Plan(strings.ToLower(strings.TrimSpace(name)))
+	if !p.Valid() {
+		return "", fault.Field("plan", "must be starter, business or enterprise")
+	}
+	return p, nil
+}
+
+// MaxRetentionDays bounds a longer retention an Enterprise workspace may
+// choose (a hundred years): beyond it, a typo rather than a wish.
+const MaxRetentionDays = 36500
+
+// RetentionDays is how long the plan keeps activity events at least (seed
+// 001); only Enterprise may keep them longer (Workspace.ActivityRetentionDays).
 func (p Plan) RetentionDays() int {
 	switch p {
 	case Starter:
@@ -157,16 +179,46 @@ func (s Settings) Validate() error {
 
 // Workspace is a tenant.
 type Workspace struct {
-	ID        int64     `json:"id"`
-	Name      string    `json:"name"`
-	Plan      Plan      `json:"plan"`
-	Settings  Settings  `json:"settings"`
-	CreatedAt time.Time `json:"created_at"`
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	// Plan is set by the install's operator (SetPlan), never by the
+	// workspace's own admins.
+	Plan Plan `json:"plan"`
+	// ActivityRetentionDays is how long activity events are kept before the
+	// retention purge deletes them: the plan's minimum, or longer on
+	// Enterprise. The database's delete trigger reads the same column.
+	ActivityRetentionDays int `json:"activity_retention_days"`
+	// LegalHold stops every purge until the operator lifts it.
+	LegalHold       bool       `json:"legal_hold"`
+	LegalHoldReason string     `json:"legal_hold_reason,omitempty"`
+	LegalHoldSince  *time.Time `json:"legal_hold_since,omitempty"`
+	Settings        Settings   `json:"settings"`
+	CreatedAt       time.Time  `json:"created_at"`
 }
+
+// InventoryLogRetention is how long the inventory change log is kept: for
+// ever, because stock at any past moment is rebuilt from it (as-of stock)
+// and current levels are checked against it. No setting shortens it.
+const InventoryLogRetention = "forever"
+
+// RetentionRule says the rule that applies, as people read it: "Business
+// plan: 90 days", "Enterprise plan: 400 days (plan minimum 365)".
+func (w Workspace) RetentionRule() string {
+	rule := fmt.Sprintf("%s plan: %d days", w.Plan.Title(), w.ActivityRetentionDays)
+	if w.ActivityRetentionDays != w.Plan.RetentionDays() {
+		rule += fmt.Sprintf(" (plan minimum %d)", w.Plan.RetentionDays())
+	}
+	return rule
+}
+
+// MayExtendRetention reports whether the workspace's admins may choose a
+// retention longer than the plan's minimum (Enterprise only).
+func (w Workspace) MayExtendRetention() bool { return w.Plan == Enterprise }
 
 func (w Workspace) values() map[string]any {
 	return map[string]any{
-		"name": w.Name, "plan": string(w.Plan), "time_zone": w.Settings.TimeZone,
+		"name": w.Name, "plan": string(w.Plan), "activity_retention_days": w.ActivityRetentionDays,
+		"legal_hold": w.LegalHold, "time_zone": w.Settings.TimeZone,
 		"allow_negative_stock": w.Settings.AllowNegativeStock, "mark_unscanned_lost": w.Settings.MarkUnscannedLost,
 		"business_hours_start": w.Settings.BusinessHoursStart, "business_hours_end": w.Settings.BusinessHoursEnd,
 		"business_days": strings.Join(w.Settings.Days(), ","),
@@ -192,10 +244,11 @@ func Create(ctx context.Context, tx *store.Tx, name string, plan Plan) (Workspac
 	if !plan.Valid() {
 		return Workspace{}, fault.Field("plan", "must be starter, business or enterprise")
 	}
-	w := Workspace{Name: strings.TrimSpace(name), Plan: plan, Settings: DefaultSettings(), CreatedAt: time.Now().UTC()}
+	w := Workspace{Name: strings.TrimSpace(name), Plan: plan, ActivityRetentionDays: plan.RetentionDays(),
+		Settings: DefaultSettings(), CreatedAt: time.Now().UTC()}
 	settings, _ := json.Marshal(w.Settings)
-	err := tx.QueryRowContext(ctx, `INSERT INTO workspaces (name, plan, settings, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-		w.Name, string(w.Plan), string(settings), store.Micros(w.CreatedAt)).Scan(&w.ID)
+	err := tx.QueryRowContext(ctx, `INSERT INTO workspaces (name, plan, activity_retention_days, settings, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+		w.Name, string(w.Plan), w.ActivityRetentionDays, string(settings), store.Micros(w.CreatedAt)).Scan(&w.ID)
 	if err != nil {
 		return Workspace{}, fmt.Errorf("create workspace: %w", err)
 	}
@@ -213,19 +266,34 @@ func Get(ctx context.Context, r store.Reader) (Workspace, error) {
 	return get(ctx, r.Read(), who.WorkspaceID)
 }
 
+const workspaceColumns = `id, name, plan, activity_retention_days, legal_hold, legal_hold_reason, legal_hold_since, settings, created_at`
+
 func get(ctx context.Context, q store.Querier, id int64) (Workspace, error) {
+	w, err := scanWorkspace(q.QueryRowContext(ctx, `SELECT `+workspaceColumns+` FROM workspaces WHERE id = $1`, id))
+	if err != nil {
+		return Workspace{}, store.NotFound(err, "workspace")
+	}
+	return w, nil
+}
+
+func scanWorkspace(row interface{ Scan(...any) error }) (Workspace, error) {
 	var w Workspace
 	var settings string
 	var created int64
-	err := q.QueryRowContext(ctx, `SELECT id, name, plan, settings, created_at FROM workspaces WHERE id = $1`, id).
-		Scan(&w.ID, &w.Name, &w.Plan, &settings, &created)
-	if err != nil {
-		return Workspace{}, store.NotFound(err, "workspace")
+	var hold int
+	var since sql.NullInt64
+	if err := row.Scan(&w.ID, &w.Name, &w.Plan, &w.ActivityRetentionDays, &hold, &w.LegalHoldReason, &since, &settings, &created); err != nil {
+		return Workspace{}, err
+	}
+	w.LegalHold = hold != 0
+	if since.Valid {
+		t := store.Time(since.Int64)
+		w.LegalHoldSince = &t
 	}
 	w.CreatedAt = store.Time(created)
 	w.Settings = DefaultSettings()
 	if err := json.Unmarshal([]byte(settings), &w.Settings); err != nil {
-		return Workspace{}, fmt.Errorf("workspace %d settings: %w", id, err)
+		return Workspace{}, fmt.Errorf("workspace %d settings: %w", w.ID, err)
 	}
 	return w, nil
 }
@@ -251,14 +319,16 @@ func First(ctx context.Context, q store.Querier) (Workspace, error) {
 
 // Change is an edit of a workspace; nil fields stay as they are.
 type Change struct {
-	Name               *string   `json:"name"`
-	Plan               *Plan     `json:"plan"`
-	TimeZone           *string   `json:"time_zone"`
-	AllowNegativeStock *bool     `json:"allow_negative_stock"`
-	MarkUnscannedLost  *bool     `json:"mark_unscanned_lost"`
-	BusinessHoursStart *string   `json:"business_hours_start"`
-	BusinessHoursEnd   *string   `json:"business_hours_end"`
-	BusinessDays       *[]string `json:"business_days"`
+	Name *string `json:"name"`
+	// ActivityRetentionDays may be raised above the plan's minimum on the
+	// Enterprise plan; on the others it must stay the plan's.
+	ActivityRetentionDays *int      `json:"activity_retention_days"`
+	TimeZone              *string   `json:"time_zone"`
+	AllowNegativeStock    *bool     `json:"allow_negative_stock"`
+	MarkUnscannedLost     *bool     `json:"mark_unscanned_lost"`
+	BusinessHoursStart    *string   `json:"business_hours_start"`
+	BusinessHoursEnd      *string   `json:"business_hours_end"`
+	BusinessDays          *[]string `json:"business_days"`
 }
 
 // Update applies c to the actor's workspace and records what changed.
@@ -280,11 +350,11 @@ func Update(ctx context.Context, db *store.DB, c Change) (Workspace, error) {
 			}
 			w.Name = strings.TrimSpace(*c.Name)
 		}
-		if c.Plan != nil {
-			if !c.Plan.Valid() {
-				return fault.Field("plan", "must be starter, business or enterprise")
+		if c.ActivityRetentionDays != nil {
+			if err := w.checkRetention(*c.ActivityRetentionDays); err != nil {
+				return err
 			}
-			w.Plan = *c.Plan
+			w.ActivityRetentionDays = *c.ActivityRetentionDays
 		}
 		if c.TimeZone != nil {
 			w.Settings.TimeZone = strings.TrimSpace(*c.TimeZone)
@@ -313,8 +383,8 @@ func Update(ctx context.Context, db *store.DB, c Change) (Workspace, error) {
 			return nil
 		}
 		settings, _ := json.Marshal(w.Settings)
-		if _, err := tx.ExecContext(ctx, `UPDATE workspaces SET name = $1, plan = $2, settings = $3 WHERE id = $4`,
-			w.Name, string(w.Plan), string(settings), w.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE workspaces SET name = $1, activity_retention_days = $2, settings = $3 WHERE id = $4`,
+			w.Name, w.ActivityRetentionDays, string(settings), w.ID); err != nil {
 			return err
 		}
 		out = w
@@ -323,4 +393,22 @@ func Update(ctx context.Context, db *store.DB, c Change) (Workspace, error) {
 		return err
 	})
 	return out, err
+}
+
+// checkRetention says why days cannot be the workspace's activity
+// retention: below the plan's minimum, or above it on a plan that does not
+// allow longer.
+func (w Workspace) checkRetention(days int) error {
+	min := w.Plan.RetentionDays()
+	switch {
+	case days == min:
+		return nil
+	case days < min:
+		return fault.Field("activity_retention_days", fmt.Sprintf("the %s plan keeps activity at least %d days: enter %d or more", w.Plan.Title(), min, min))
+	case !w.MayExtendRetention():
+		return fault.Field("activity_retention_days", fmt.Sprintf("the %s plan keeps activity %d days; only the Enterprise plan may keep it longer (ask the install's operator)", w.Plan.Title(), min))
+	case days > MaxRetentionDays:
+		return fault.Field("activity_retention_days", fmt.Sprintf("at most %d days", MaxRetentionDays))
+	}
+	return nil
 }

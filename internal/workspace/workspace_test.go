@@ -1,6 +1,7 @@
 package workspace_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -100,5 +101,22 @@ func TestBusinessDaysValidate(t *testing.T) {
 	s.BusinessDays = []string{"saturday", "sunday"}
 	if err := s.Validate(); err != nil {
 		t.Error(err)
+	}
+}
+
+func TestRetentionRuleAndPlanNames(t *testing.T) {
+	w := workspace.Workspace{Plan: workspace.Business, ActivityRetentionDays: 90}
+	if got := w.RetentionRule(); got != "Business plan: 90 days" {
+		t.Errorf("rule %q", got)
+	}
+	w = workspace.Workspace{Plan: workspace.Enterprise, ActivityRetentionDays: 400}
+	if got := w.RetentionRule(); got != "Enterprise plan: 400 days (plan minimum 365)" {
+		t.Errorf("rule %q", got)
+	}
+	if p, err := workspace.ParsePlan(" Enterprise "); err != nil || p != workspace.Enterprise {
+		t.Errorf("parse: %v %v", p, err)
+	}
+	if _, err := workspace.ParsePlan("gold"); err == nil || !strings.Contains(err.Error(), "plan") {
+		t.Errorf("unknown plan: %v", err)
 	}
 }
