@@ -127,3 +127,40 @@ func Get(ctx context.Context, db *store.DB, id int64) (Event, error) {
 		Description: fmt.Sprintf("viewed audit log entry %d", id)})
 	return ev, err
 }
+
+// EventsByID returns the actor's workspace's events with the given ids, in
+// the order of ids; ids that name no event there are skipped. For
+// consumers of the sealed sequence (alerts, notifications, live feeds).
+func EventsByID(ctx context.Context, r store.Reader, ids []int64) ([]Event, error) {
+	who, err := actor.Require(ctx, actor.ViewActivity)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	w := store.NewWhere("workspace_id = ?", who.WorkspaceID).And(store.In(r, "id", ids))
+	rows, err := r.Read().QueryContext(ctx, `SELECT `+eventColumns+` FROM activity_events WHERE `+w.String(), w.Args...)
+	if err != nil {
+		return nil, fmt.Errorf("activity events by id: %w", err)
+	}
+	defer rows.Close()
+	byID := make(map[int64]Event, len(ids))
+	for rows.Next() {
+		ev, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		byID[ev.ID] = ev
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]Event, 0, len(byID))
+	for _, id := range ids {
+		if ev, ok := byID[id]; ok {
+			out = append(out, ev)
+		}
+	}
+	return out, nil
+}

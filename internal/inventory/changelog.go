@@ -343,3 +343,40 @@ func ItemHistory(ctx context.Context, db *store.DB, itemID int64, before int64, 
 // Backdated reports whether the entry was recorded at another time than it
 // took effect (a movement entered late).
 func (e Entry) Backdated() bool { return !e.EffectiveAt.Equal(e.RecordedAt) }
+
+// EntriesByID returns the actor's workspace's change-log entries with the
+// given ids, in the order of ids; ids that name no entry there are skipped.
+// For consumers of the sealed sequence (alerts, notifications, live feeds).
+func EntriesByID(ctx context.Context, r store.Reader, ids []int64) ([]Entry, error) {
+	who, err := actor.Require(ctx, actor.ViewInventory)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	w := store.NewWhere("workspace_id = ?", who.WorkspaceID).And(store.In(r, "id", ids))
+	rows, err := r.Read().QueryContext(ctx, `SELECT `+entryColumns+` FROM inventory_log WHERE `+w.String(), w.Args...)
+	if err != nil {
+		return nil, fmt.Errorf("change-log entries by id: %w", err)
+	}
+	defer rows.Close()
+	byID := make(map[int64]Entry, len(ids))
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return nil, err
+		}
+		byID[e.ID] = e
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]Entry, 0, len(byID))
+	for _, id := range ids {
+		if e, ok := byID[id]; ok {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}

@@ -189,7 +189,10 @@ func (db *DB) Read() Querier { return db.read }
 // Reader is where an area's exported read runs: a *DB reads from its read
 // pool, a *Tx inside the transaction (seeing its writes, holding its locks),
 // for a caller that reads another area's rows as part of its own change.
-type Reader interface{ Read() Querier }
+type Reader interface {
+	Read() Querier
+	Engine() Engine
+}
 
 // Read returns the transaction itself, so that a *Tx is a Reader.
 func (tx *Tx) Read() Querier { return tx }
