@@ -24,6 +24,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/idempotency"
 	"github.com/stocktrail/stocktrail/internal/jobs"
 	"github.com/stocktrail/stocktrail/internal/ledger"
+	"github.com/stocktrail/stocktrail/internal/notify"
 	"github.com/stocktrail/stocktrail/internal/server"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
@@ -189,6 +190,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	l.register(fs)
 	addr := fs.String("addr", envOr("STOCKTRAIL_ADDR", "127.0.0.1:8080"), "address to listen on")
 	proxies := fs.String("trusted-proxy", os.Getenv("STOCKTRAIL_TRUSTED_PROXIES"), "comma-separated CIDRs of reverse proxies whose X-Forwarded-* headers are trusted")
+	allowPrivate := fs.Bool("webhook-allow-private", os.Getenv("STOCKTRAIL_WEBHOOK_ALLOW_PRIVATE") == "1",
+		"let webhooks reach loopback and private network addresses (link-local and cloud metadata addresses stay refused)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -215,7 +218,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// sealed since every two minutes.
 	monitor := &ledger.Monitor{DB: db, CheckpointLog: sealer.CheckpointLog, FullEvery: time.Hour, Logger: logger}
 	go monitor.Run(ctx, 2*time.Minute)
-	srv := server.New(server.Config{DB: db, Auth: authSvc, Logger: logger, TrustedProxies: trusted, Ledger: sealer, LedgerMonitor: monitor})
+	webhooks, err := notify.New(db, notify.Options{Policy: notify.AddressPolicy{AllowPrivate: *allowPrivate}, Logger: logger})
+	if err != nil {
+		return err
+	}
+	srv := server.New(server.Config{DB: db, Auth: authSvc, Logger: logger, TrustedProxies: trusted, Ledger: sealer, LedgerMonitor: monitor, Webhooks: webhooks})
 	go idempotency.CleanupEvery(ctx, db, time.Hour, logger)
 	go activity.IndexSearchEvery(ctx, db, time.Second, logger)
 	httpServer := &http.Server{Addr: *addr, Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
@@ -228,7 +235,26 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// The ledger is sealed a few times a second, by one elected node.
 	sealDone := make(chan struct{})
 	go func() { defer close(sealDone); jobs.Sealing(db, logger, sealer, 250*time.Millisecond).Run(jobsCtx) }()
-	defer func() { stopJobs(); <-jobsDone; <-sealDone }()
+	// Webhook deliveries: written by one elected node after each seal, sent
+	// by River on every node (each attempt bounded by its timeout).
+	fanoutDone := make(chan struct{})
+	go func() {
+		defer close(fanoutDone)
+		jobs.WebhookFanout(logger, webhooks, 500*time.Millisecond).Run(jobsCtx)
+	}()
+	if err := webhooks.Start(jobsCtx); err != nil {
+		stopJobs()
+		return fmt.Errorf("webhook deliveries: %w", err)
+	}
+	defer func() {
+		stopJobs()
+		<-jobsDone
+		<-sealDone
+		<-fanoutDone
+		stopCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		webhooks.Stop(stopCtx)
+	}()
 
 	fmt.Fprintf(stdout, "stocktrail is running on http://%s (database: %s, %s)\n", *addr, db.Engine(), db.Location)
 	if created {

@@ -19,6 +19,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/notify"
 	"github.com/stocktrail/stocktrail/internal/param"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
@@ -31,6 +32,8 @@ type Config struct {
 	DB     *store.DB
 	Auth   *auth.Service
 	Logger *slog.Logger
+	// Webhooks is the webhook service (nil when not configured).
+	Webhooks *notify.Webhooks
 }
 
 // API is the JSON API.

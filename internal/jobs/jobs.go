@@ -15,6 +15,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/assets"
 	"github.com/stocktrail/stocktrail/internal/ledger"
+	"github.com/stocktrail/stocktrail/internal/notify"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
@@ -25,6 +26,11 @@ const LeaderLockKey int64 = 0x5374_4a6f_6273 // "StJobs"
 // own so that sealing, which runs every fraction of a second, never waits
 // behind a long job.
 const SealerLockKey int64 = 0x5374_5365_616c // "StSeal"
+
+// WebhooksLockKey elects the node that fans newly sealed entries out to
+// webhook deliveries; a lock of its own so deliveries follow the seal
+// within a second, whatever the other jobs are doing.
+const WebhooksLockKey int64 = 0x5374_5768_6b73 // "StWhks"
 
 // Job is one piece of background work, run every tick on the leader.
 type Job struct {
@@ -62,6 +68,19 @@ func Sealing(db *store.DB, logger *slog.Logger, sealer *ledger.Sealer, interval 
 	}
 	return &Runner{DB: db, Logger: logger, Tick: interval, LockKey: SealerLockKey, Jobs: []Job{{Name: "ledger-seal", Run: func(ctx context.Context) error {
 		_, err := sealer.Seal(ctx)
+		return err
+	}}}}
+}
+
+// WebhookFanout returns the runner that writes the webhook deliveries of
+// newly sealed entries every interval, on the node elected for it (the
+// deliveries themselves are sent by River on every node).
+func WebhookFanout(logger *slog.Logger, webhooks *notify.Webhooks, interval time.Duration) *Runner {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Runner{DB: webhooks.DB(), Logger: logger, Tick: interval, LockKey: WebhooksLockKey, Jobs: []Job{{Name: "webhook-fanout", Run: func(ctx context.Context) error {
+		_, err := webhooks.Fanout(ctx)
 		return err
 	}}}}
 }

@@ -118,6 +118,9 @@ func New(db *store.DB, opts Options) (*Webhooks, error) {
 	return w, nil
 }
 
+// DB is the database the service works on.
+func (w *Webhooks) DB() *store.DB { return w.db }
+
 // Start makes this node send deliveries until ctx ends or Stop.
 func (w *Webhooks) Start(ctx context.Context) error { return w.queue.Start(ctx) }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/ledger"
+	"github.com/stocktrail/stocktrail/internal/notify"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
@@ -51,6 +52,8 @@ type Config struct {
 	Ledger *ledger.Sealer
 	// LedgerMonitor is this node's check of the ledger, if it runs one.
 	LedgerMonitor *ledger.Monitor
+	// Webhooks is the webhook service (nil when not configured).
+	Webhooks *notify.Webhooks
 }
 
 // Web is the set of pages.
@@ -125,6 +128,7 @@ func (wb *Web) Register(mux *http.ServeMux) {
 	wb.registerAccounts(mux)
 	wb.registerSettings(mux)
 	wb.registerLedger(mux)
+	wb.registerWebhooks(mux)
 	wb.registerInventory(mux)
 	wb.registerLocations(mux)
 	wb.registerActivity(mux)
