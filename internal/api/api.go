@@ -67,6 +67,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerActivity(mux)
 	a.registerAssets(mux)
 	a.registerLedger(mux)
+	a.registerWebhooks(mux)
 	// Anything else under the prefix is a JSON 404, not the web's HTML page.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, r, a.cfg.Logger, fault.New(fault.NotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))

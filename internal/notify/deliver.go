@@ -91,11 +91,31 @@ type Attempt struct {
 	Response string `json:"response,omitempty"`
 }
 
+// Label names the delivered event for people: "Alert raised", "Login",
+// "Stock change: user_correction".
+func (d Delivery) Label() string {
+	kind, what, _ := strings.Cut(d.EventType, ".")
+	words := strings.ReplaceAll(what, "_", " ")
+	if words != "" {
+		words = strings.ToUpper(words[:1]) + words[1:]
+	}
+	switch kind {
+	case "alert":
+		return "Alert " + strings.ToLower(words)
+	case "change":
+		return "Stock change: " + what
+	}
+	return words
+}
+
 // Succeeded reports whether the receiver took the delivery.
 func (a Attempt) Succeeded() bool { return a.StatusCode >= 200 && a.StatusCode < 300 }
 
 // DurationText is the duration for people.
 func (a Attempt) DurationText() string {
+	if a.Duration < time.Millisecond {
+		return "under 1 ms"
+	}
 	if a.Duration < time.Second {
 		return fmt.Sprintf("%d ms", a.Duration.Milliseconds())
 	}

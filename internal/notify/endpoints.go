@@ -250,7 +250,7 @@ func (w *Webhooks) CreateEndpoint(ctx context.Context, in EndpointInput, subs []
 		}
 		_, err := activity.Record(ctx, tx, activity.Event{Action: activity.Create, Category: activity.Configuration,
 			EntityType: EntityType, EntityID: fmt.Sprint(id),
-			New:         map[string]any{"name": in.Name, "url": in.URL, "enabled": true, "subscriptions": described},
+			New:         map[string]any{"name": in.Name, "url": in.URL, "enabled": true, "subscriptions": strings.Join(described, "; ")},
 			Description: "Webhook endpoint “" + in.Name + "” created"})
 		return err
 	})
@@ -295,69 +295,90 @@ func endpointForUpdate(ctx context.Context, tx *store.Tx, ws, id int64) (Endpoin
 	return e, secret, nil
 }
 
-// UpdateEndpoint changes an endpoint's name and URL.
-func (w *Webhooks) UpdateEndpoint(ctx context.Context, id int64, in EndpointInput) (Endpoint, error) {
+// EndpointChange is a change to an endpoint; nil fields stay as they are.
+type EndpointChange struct {
+	Name    *string `json:"name,omitempty"`
+	URL     *string `json:"url,omitempty"`
+	Enabled *bool   `json:"enabled,omitempty"`
+}
+
+// UpdateEndpoint changes an endpoint's name, URL or state in one audited
+// change. A disabled endpoint gets no new deliveries, and its waiting ones
+// are not sent (they fail, and can be redelivered once it is enabled).
+func (w *Webhooks) UpdateEndpoint(ctx context.Context, id int64, c EndpointChange) (Endpoint, error) {
 	who, err := actor.Require(ctx, actor.ManageAlerts)
 	if err != nil {
 		return Endpoint{}, err
 	}
-	if in, err = w.checkEndpoint(ctx, in); err != nil {
-		return Endpoint{}, err
+	var checked EndpointInput
+	if c.Name != nil || c.URL != nil {
+		// Fields not given are checked as they are stored.
+		current, err := w.GetEndpoint(ctx, id)
+		if err != nil {
+			return Endpoint{}, err
+		}
+		in := EndpointInput{Name: current.Name, URL: current.URL}
+		if c.Name != nil {
+			in.Name = *c.Name
+		}
+		if c.URL != nil {
+			in.URL = *c.URL
+		}
+		if checked, err = w.checkEndpoint(ctx, in); err != nil {
+			return Endpoint{}, err
+		}
 	}
 	err = w.db.InTx(ctx, func(tx *store.Tx) error {
 		old, _, err := endpointForUpdate(ctx, tx, who.WorkspaceID, id)
 		if err != nil {
 			return err
 		}
-		if old.Name == in.Name && old.URL == in.URL {
+		now := store.Micros(time.Now())
+		before, after := map[string]any{}, map[string]any{}
+		var said []string
+		if c.Name != nil || c.URL != nil {
+			if old.Name != checked.Name {
+				before["name"], after["name"] = old.Name, checked.Name
+			}
+			if old.URL != checked.URL {
+				before["url"], after["url"] = old.URL, checked.URL
+			}
+			if len(after) > 0 {
+				if _, err := tx.ExecContext(ctx, `UPDATE webhook_endpoints SET name = $1, url = $2, updated_at = $3 WHERE workspace_id = $4 AND id = $5`,
+					checked.Name, checked.URL, now, who.WorkspaceID, id); err != nil {
+					return fmt.Errorf("update webhook endpoint: %w", err)
+				}
+				said = append(said, "changed")
+			}
+		}
+		if c.Enabled != nil && *c.Enabled != old.Enabled {
+			if _, err := tx.ExecContext(ctx, `UPDATE webhook_endpoints SET enabled = $1, updated_at = $2 WHERE workspace_id = $3 AND id = $4`,
+				boolInt(*c.Enabled), now, who.WorkspaceID, id); err != nil {
+				return fmt.Errorf("switch webhook endpoint: %w", err)
+			}
+			before["enabled"], after["enabled"] = old.Enabled, *c.Enabled
+			if *c.Enabled {
+				said = append(said, "enabled")
+			} else {
+				said = append(said, "disabled")
+			}
+		}
+		if len(said) == 0 {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE webhook_endpoints SET name = $1, url = $2, updated_at = $3 WHERE workspace_id = $4 AND id = $5`,
-			in.Name, in.URL, store.Micros(time.Now()), who.WorkspaceID, id); err != nil {
-			return fmt.Errorf("update webhook endpoint: %w", err)
+		name := old.Name
+		if n, ok := after["name"].(string); ok {
+			name = n
 		}
 		_, err = activity.Record(ctx, tx, activity.Event{Action: activity.Update, Category: activity.Configuration,
-			EntityType: EntityType, EntityID: fmt.Sprint(id),
-			Old:         map[string]any{"name": old.Name, "url": old.URL},
-			New:         map[string]any{"name": in.Name, "url": in.URL},
-			Description: "Webhook endpoint “" + in.Name + "” changed"})
+			EntityType: EntityType, EntityID: fmt.Sprint(id), Old: before, New: after,
+			Description: "Webhook endpoint “" + name + "” " + strings.Join(said, " and ")})
 		return err
 	})
 	if err != nil {
 		return Endpoint{}, err
 	}
 	return w.GetEndpoint(ctx, id)
-}
-
-// SetEnabled switches an endpoint on or off. A disabled endpoint gets no
-// new deliveries, and its pending ones stop being sent.
-func (w *Webhooks) SetEnabled(ctx context.Context, id int64, enabled bool) error {
-	who, err := actor.Require(ctx, actor.ManageAlerts)
-	if err != nil {
-		return err
-	}
-	return w.db.InTx(ctx, func(tx *store.Tx) error {
-		old, _, err := endpointForUpdate(ctx, tx, who.WorkspaceID, id)
-		if err != nil {
-			return err
-		}
-		if old.Enabled == enabled {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE webhook_endpoints SET enabled = $1, updated_at = $2 WHERE workspace_id = $3 AND id = $4`,
-			boolInt(enabled), store.Micros(time.Now()), who.WorkspaceID, id); err != nil {
-			return fmt.Errorf("switch webhook endpoint: %w", err)
-		}
-		verb := "disabled"
-		if enabled {
-			verb = "enabled"
-		}
-		_, err = activity.Record(ctx, tx, activity.Event{Action: activity.Update, Category: activity.Configuration,
-			EntityType: EntityType, EntityID: fmt.Sprint(id),
-			Old: map[string]any{"enabled": old.Enabled}, New: map[string]any{"enabled": enabled},
-			Description: "Webhook endpoint “" + old.Name + "” " + verb})
-		return err
-	})
 }
 
 func boolInt(b bool) int {

@@ -504,7 +504,8 @@ func TestRefusedURLsNameTheFieldAndChangeNothing(t *testing.T) {
 		if err != nil || !strings.HasPrefix(secret, "whsec_") {
 			t.Fatalf("create: %v", err)
 		}
-		if _, err := wh.UpdateEndpoint(f.Ctx, e.ID, notify.EndpointInput{Name: "ERP", URL: "http://169.254.169.254/"}); !fault.Is(err, fault.Invalid) {
+		bad := "http://169.254.169.254/"
+		if _, err := wh.UpdateEndpoint(f.Ctx, e.ID, notify.EndpointChange{URL: &bad}); !fault.Is(err, fault.Invalid) {
 			t.Fatalf("update to metadata: %v", err)
 		}
 		if got, _ := wh.GetEndpoint(f.Ctx, e.ID); got.URL != "https://erp.example.com/in" {

@@ -208,7 +208,8 @@ func (wb *Web) updateWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := svc.UpdateEndpoint(r.Context(), id, notify.EndpointInput{Name: r.PostFormValue("name"), URL: r.PostFormValue("url")}); err != nil {
+	name, url := r.PostFormValue("name"), r.PostFormValue("url")
+	if _, err := svc.UpdateEndpoint(r.Context(), id, notify.EndpointChange{Name: &name, URL: &url}); err != nil {
 		return wb.showWebhook(w, r, id, "", "", err)
 	}
 	return redirect(w, r, fmt.Sprintf("/notifications/webhooks/%d", id), "Saved")
@@ -239,7 +240,7 @@ func (wb *Web) switchWebhook(enabled bool) handler {
 		if err != nil {
 			return err
 		}
-		if err := svc.SetEnabled(r.Context(), id, enabled); err != nil {
+		if _, err := svc.UpdateEndpoint(r.Context(), id, notify.EndpointChange{Enabled: &enabled}); err != nil {
 			return wb.showWebhook(w, r, id, "", "", err)
 		}
 		msg := "Endpoint disabled: it receives nothing until enabled again"
