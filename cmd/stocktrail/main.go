@@ -242,18 +242,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer close(fanoutDone)
 		jobs.WebhookFanout(logger, webhooks, 500*time.Millisecond).Run(jobsCtx)
 	}()
-	if err := webhooks.Start(jobsCtx); err != nil {
+	// Started on a context of its own: at shutdown Stop lets the attempts
+	// under way finish (each bounded by its timeout) instead of cutting them.
+	if err := webhooks.Start(context.WithoutCancel(jobsCtx)); err != nil {
 		stopJobs()
 		return fmt.Errorf("webhook deliveries: %w", err)
 	}
 	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		webhooks.Stop(stopCtx)
 		stopJobs()
 		<-jobsDone
 		<-sealDone
 		<-fanoutDone
-		stopCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		webhooks.Stop(stopCtx)
 	}()
 
 	fmt.Fprintf(stdout, "stocktrail is running on http://%s (database: %s, %s)\n", *addr, db.Engine(), db.Location)

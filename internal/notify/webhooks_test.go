@@ -530,3 +530,52 @@ func TestRefusedURLsNameTheFieldAndChangeNothing(t *testing.T) {
 		}
 	})
 }
+
+// TestDisabledEndpointsReceiveNothing: a disabled endpoint gets no new
+// deliveries, and the ones already waiting fail without an attempt; once
+// enabled again, Redeliver sends them.
+func TestDisabledEndpointsReceiveNothing(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db, notify.Options{})
+		rc := newReceiver(t)
+		srv := httptest.NewServer(rc)
+		defer srv.Close()
+		e := w.endpoint(t, srv.URL, rc, notify.SubscriptionInput{Stream: notify.ActivityStream, Filter: "assets"})
+		off, on := false, true
+		// Written while enabled, sent after it was disabled: fails unsent.
+		w.event(t, activity.Update, activity.Assets, "assets")
+		ledgertest.SealAll(t, w.sealer)
+		if err := w.wh.Stop(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.wh.Fanout(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.wh.UpdateEndpoint(w.f.Ctx, e.ID, notify.EndpointChange{Enabled: &off}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.wh.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		ds := w.waitDeliveries(t, e.ID, 1, 10*time.Second)
+		if ds[0].Status != notify.Failed || ds[0].Attempts != 0 || !strings.Contains(ds[0].LastError, "disabled") {
+			t.Fatalf("waiting delivery of a disabled endpoint: %+v", ds[0])
+		}
+		// Disabled: new events make no deliveries.
+		w.event(t, activity.Delete, activity.Assets, "assets")
+		w.pump(t)
+		if ds, _ := w.wh.ListDeliveries(w.f.Ctx, e.ID, notify.DeliveryFilter{}); len(ds) != 1 {
+			t.Fatalf("%d deliveries while disabled", len(ds))
+		}
+		if _, err := w.wh.UpdateEndpoint(w.f.Ctx, e.ID, notify.EndpointChange{Enabled: &on}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.wh.Redeliver(w.f.Ctx, ds[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		ds = w.waitDeliveries(t, e.ID, 1, 10*time.Second)
+		if ds[0].Status != notify.Delivered || len(rc.accepted()) != 1 {
+			t.Fatalf("after enabling and redelivering: %+v", ds[0])
+		}
+	})
+}
