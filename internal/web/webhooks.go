@@ -9,7 +9,6 @@ import (
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/fault"
-	"github.com/stocktrail/stocktrail/internal/inventory"
 	"github.com/stocktrail/stocktrail/internal/notify"
 )
 
@@ -39,12 +38,12 @@ func (wb *Web) webhookService() (*notify.Webhooks, error) {
 
 // webhookChoices are the streams a form offers.
 type webhookChoices struct {
-	Categories []activity.Category
-	Actions    []inventory.Action
+	Categories []notify.Choice
+	Actions    []notify.Choice
 }
 
 func choices() webhookChoices {
-	return webhookChoices{Categories: activity.Categories(), Actions: inventory.Actions()}
+	return webhookChoices{Categories: notify.CategoryChoices(), Actions: notify.ActionChoices()}
 }
 
 type webhooksPage struct {

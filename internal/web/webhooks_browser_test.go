@@ -194,7 +194,7 @@ func TestWebhookPagesInABrowser(t *testing.T) {
 		w, h int64
 	}{{"desktop", 1280, 900}, {"phone", 390, 844}} {
 		for _, p := range []struct{ name, url, want string }{
-			{"webhooks", srv.URL + "/notifications/webhooks", "Alerts (JSON)"},
+			{"webhooks", srv.URL + "/notifications/webhooks", "Alerts, JSON"},
 			{"webhook", detail, "alert.raised"},
 			{"webhook-delivery", delivery, "HTTP 503"},
 			{"webhook-new", srv.URL + "/notifications/webhooks/new", "What should it receive?"},
