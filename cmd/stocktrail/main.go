@@ -34,6 +34,7 @@ const usage = `stocktrail: inventory with an audit trail people can trust.
 Usage:
   stocktrail serve   [--addr 127.0.0.1:8080] [--data DIR | --db URL] [--trusted-proxy CIDR,...]
                      [--ledger-key FILE] [--checkpoint-log FILE] [--checkpoint-webhook URL]
+                     [--webhook-allow-private]
   stocktrail migrate [--data DIR | --db URL] [--grant-to ROLE,...]
   stocktrail user create --email E --name N --role ROLE [--password P] [--workspace ID] [--data DIR | --db URL]
   stocktrail user list   [--workspace ID] [--data DIR | --db URL]
