@@ -188,12 +188,21 @@ func (dw *deliveryWorker) Work(ctx context.Context, job *river.Job[deliveryArgs]
 	if !d.enabled {
 		return river.JobCancel(w.failDisabled(ctx, ws, id))
 	}
+	reserved, ok := w.take(d.endpointID)
+	if !ok {
+		// A slow or hanging receiver that already has its share of
+		// attempts under way: try later without counting an attempt, and
+		// leave the workers to the other endpoints.
+		return river.JobSnooze(time.Second)
+	}
 	started := time.Now()
 	code, snippet, sendErr := w.send(ctx, d.url, d.secret, d.messageID, started, []byte(d.payload))
 	took := time.Since(started)
+	w.release(d.endpointID, reserved)
 	if ctx.Err() != nil && sendErr != nil {
-		// Shutting down: this was no real attempt; River runs it again.
-		return ctx.Err()
+		// Shutting down: this was no real attempt; River runs it again
+		// without counting it.
+		return river.JobSnooze(0)
 	}
 	errText := ""
 	if sendErr != nil {

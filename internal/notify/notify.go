@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -47,7 +48,10 @@ type Options struct {
 	// PollInterval is how often idle workers look for due deliveries
 	// (default 1 s).
 	PollInterval time.Duration
-	// Workers is how many deliveries one node sends at once (default 4).
+	// Workers is how many deliveries one node sends at once (default 16).
+	// An endpoint that is slow to answer (an attempt under way for over a
+	// second) gets at most a quarter of them, so a hanging receiver with a
+	// backlog cannot hold up the others; fast endpoints are not capped.
 	Workers int
 	Logger  *slog.Logger
 }
@@ -59,6 +63,10 @@ type Webhooks struct {
 	opts   Options
 	client *http.Client
 	queue  *river.Client[*sql.Tx]
+	// inFlight holds the start times of this node's attempts under way,
+	// per endpoint.
+	mu       sync.Mutex
+	inFlight map[int64][]time.Time
 }
 
 // queueName is River's queue for webhook deliveries.
@@ -82,12 +90,12 @@ func New(db *store.DB, opts Options) (*Webhooks, error) {
 		opts.PollInterval = time.Second
 	}
 	if opts.Workers <= 0 {
-		opts.Workers = 4
+		opts.Workers = 16
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	w := &Webhooks{db: db, opts: opts, client: newHTTPClient(opts.Policy, opts.Timeout)}
+	w := &Webhooks{db: db, opts: opts, client: newHTTPClient(opts.Policy, opts.Timeout), inFlight: map[int64][]time.Time{}}
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &deliveryWorker{w: w}); err != nil {
 		return nil, err
@@ -164,4 +172,43 @@ func (h warningsOnly) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 func (h warningsOnly) WithGroup(name string) slog.Handler {
 	return warningsOnly{h.Handler.WithGroup(name)}
+}
+
+// slowAfter is how long an attempt may run before its endpoint counts as
+// slow, and is capped to slowShare of the workers.
+const slowAfter = time.Second
+
+// take reserves an attempt for the endpoint, unless it is slow and has its
+// share of attempts under way; it returns the reservation to release.
+func (w *Webhooks) take(endpointID int64) (time.Time, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	now := time.Now()
+	running := w.inFlight[endpointID]
+	if len(running) >= max(1, w.opts.Workers/4) {
+		for _, began := range running {
+			if now.Sub(began) > slowAfter {
+				return time.Time{}, false
+			}
+		}
+	}
+	w.inFlight[endpointID] = append(running, now)
+	return now, true
+}
+
+func (w *Webhooks) release(endpointID int64, began time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	running := w.inFlight[endpointID]
+	for i, t := range running {
+		if t.Equal(began) {
+			running = append(running[:i], running[i+1:]...)
+			break
+		}
+	}
+	if len(running) == 0 {
+		delete(w.inFlight, endpointID)
+	} else {
+		w.inFlight[endpointID] = running
+	}
 }
