@@ -24,6 +24,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/idempotency"
 	"github.com/stocktrail/stocktrail/internal/jobs"
 	"github.com/stocktrail/stocktrail/internal/ledger"
+	"github.com/stocktrail/stocktrail/internal/mail"
 	"github.com/stocktrail/stocktrail/internal/notify"
 	"github.com/stocktrail/stocktrail/internal/server"
 	"github.com/stocktrail/stocktrail/internal/store"
@@ -35,6 +36,8 @@ Usage:
   stocktrail serve   [--addr 127.0.0.1:8080] [--data DIR | --db URL] [--trusted-proxy CIDR,...]
                      [--ledger-key FILE] [--checkpoint-log FILE] [--checkpoint-webhook URL]
                      [--webhook-allow-private]
+                     [--base-url https://stock.example.com] [--smtp-url smtp://user:pass@host:587 | smtps://…]
+                     [--smtp-from ADDRESS] [--smtp-starttls required|opportunistic|none] [--smtp-timeout 30s]
   stocktrail migrate [--data DIR | --db URL] [--grant-to ROLE,...]
   stocktrail user create --email E --name N --role ROLE [--password P] [--workspace ID] [--data DIR | --db URL]
   stocktrail user list   [--workspace ID] [--data DIR | --db URL]
@@ -191,12 +194,22 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	l.register(fs)
 	addr := fs.String("addr", envOr("STOCKTRAIL_ADDR", "127.0.0.1:8080"), "address to listen on")
 	proxies := fs.String("trusted-proxy", os.Getenv("STOCKTRAIL_TRUSTED_PROXIES"), "comma-separated CIDRs of reverse proxies whose X-Forwarded-* headers are trusted")
+	var ms mail.Settings
+	fs.StringVar(&ms.BaseURL, "base-url", os.Getenv("STOCKTRAIL_BASE_URL"), "the install's public address, for links in e-mails (https://stock.example.com)")
+	fs.StringVar(&ms.URL, "smtp-url", os.Getenv("STOCKTRAIL_SMTP_URL"), "SMTP server for e-mail notifications: smtp://user:password@host:587 (STARTTLS) or smtps://…:465; empty: no e-mail")
+	fs.StringVar(&ms.From, "smtp-from", os.Getenv("STOCKTRAIL_SMTP_FROM"), "sender address of e-mail notifications")
+	fs.StringVar(&ms.StartTLS, "smtp-starttls", os.Getenv("STOCKTRAIL_SMTP_STARTTLS"), "for smtp://: required (default), opportunistic or none")
+	fs.StringVar(&ms.Timeout, "smtp-timeout", os.Getenv("STOCKTRAIL_SMTP_TIMEOUT"), "time limit of one delivery attempt (default 30s)")
 	allowPrivate := fs.Bool("webhook-allow-private", os.Getenv("STOCKTRAIL_WEBHOOK_ALLOW_PRIVATE") == "1",
 		"let webhooks reach loopback and private network addresses (link-local and cloud metadata addresses stay refused)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	trusted, err := parsePrefixes(*proxies)
+	if err != nil {
+		return err
+	}
+	mailConfig, err := mail.ParseConfig(ms)
 	if err != nil {
 		return err
 	}
@@ -223,10 +236,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := server.New(server.Config{DB: db, Auth: authSvc, Logger: logger, TrustedProxies: trusted, Ledger: sealer, LedgerMonitor: monitor, Webhooks: webhooks})
+	// Closed as shutdown begins: live feeds end, so Shutdown need not wait
+	// for them (their clients resume with Last-Event-ID).
+	streamsDone := make(chan struct{})
+	srv := server.New(server.Config{DB: db, Auth: authSvc, Logger: logger, TrustedProxies: trusted, Ledger: sealer, LedgerMonitor: monitor,
+		Mail: mailConfig, Shutdown: streamsDone, Webhooks: webhooks})
 	go idempotency.CleanupEvery(ctx, db, time.Hour, logger)
 	go activity.IndexSearchEvery(ctx, db, time.Second, logger)
 	httpServer := &http.Server{Addr: *addr, Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	httpServer.RegisterOnShutdown(func() { close(streamsDone) })
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.ListenAndServe() }()
 	// Background jobs run on one elected node; stopped after the HTTP server.
@@ -236,6 +254,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// The ledger is sealed a few times a second, by one elected node.
 	sealDone := make(chan struct{})
 	go func() { defer close(sealDone); jobs.Sealing(db, logger, sealer, 250*time.Millisecond).Run(jobsCtx) }()
+	// Alert rules read what was sealed, every second, on one elected node.
+	alertsDone := make(chan struct{})
+	go func() { defer close(alertsDone); jobs.Alerts(db, logger, time.Second).Run(jobsCtx) }()
+	// E-mail is queued from the sealed sequence and sent by one elected node.
+	mailDone := make(chan struct{})
+	if mailConfig.Configured() {
+		sender := &mail.Sender{DB: db, Config: mailConfig, Logger: logger}
+		go func() { defer close(mailDone); jobs.Mail(db, logger, sender, 2*time.Second).Run(jobsCtx) }()
+	} else {
+		close(mailDone)
+	}
 	// Webhook deliveries: written by one elected node after each seal, sent
 	// by River on every node (each attempt bounded by its timeout).
 	fanoutDone := make(chan struct{})
@@ -257,9 +286,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		<-jobsDone
 		<-sealDone
 		<-fanoutDone
+		<-alertsDone
+		<-mailDone
 	}()
 
 	fmt.Fprintf(stdout, "stocktrail is running on http://%s (database: %s, %s)\n", *addr, db.Engine(), db.Location)
+	if mailConfig.Configured() {
+		fmt.Fprintf(stdout, "E-mail notifications go out through %s:%d (%s) from %s.\n", mailConfig.Host, mailConfig.Port, mailConfig.Security(), mailConfig.From)
+	}
 	if created {
 		email := envOr("STOCKTRAIL_ADMIN_EMAIL", "admin@stocktrail.local")
 		if os.Getenv("STOCKTRAIL_ADMIN_PASSWORD") != "" {

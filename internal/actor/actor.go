@@ -92,9 +92,24 @@ func Require(ctx context.Context, p Permission) (Actor, error) {
 		return Actor{}, err
 	}
 	if !a.Can(p) {
-		return a, fault.New(fault.Forbidden, "your role (%s) does not allow this: %s", a.Role, p)
+		return a, fault.New(fault.Forbidden, "your role (%s) may not %s; %s", a.Role, p, whoMay(p))
 	}
 	return a, nil
+}
+
+// RequireAny is Require for reads that more than one permission allows
+// (an item lookup serves both the inventory pages and a station's screen).
+func RequireAny(ctx context.Context, ps ...Permission) (Actor, error) {
+	a, err := Current(ctx)
+	if err != nil {
+		return Actor{}, err
+	}
+	for _, p := range ps {
+		if a.Can(p) {
+			return a, nil
+		}
+	}
+	return a, fault.New(fault.Forbidden, "your role (%s) may not %s; %s", a.Role, ps[0], whoMay(ps[0]))
 }
 
 // Can reports whether the actor's role grants p. System actors may do anything.

@@ -1,6 +1,9 @@
 package actor
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // Role is what a user, API key or station is allowed to do.
 type Role string
@@ -11,6 +14,10 @@ const (
 	Operator Role = "operator"
 	// Auditor reads everything, including audit logs, and changes nothing.
 	Auditor Role = "auditor"
+	// StationRole is a scanning station's, never a person's or an API
+	// key's: the station's own operations at its bound location, and only
+	// the reads its screen needs.
+	StationRole Role = "station"
 )
 
 // Roles lists the roles in order of decreasing power.
@@ -42,6 +49,9 @@ const (
 	// (webhooks, e-mail, event subscriptions).
 	ViewAlerts   Permission = "view alerts"
 	ManageAlerts Permission = "manage alerts and notifications"
+	// UseStation covers what a station's screen reads: looking items and
+	// locations up, and its own recent entries.
+	UseStation Permission = "work at a scanning station"
 )
 
 // grants is the one table of who may do what.
@@ -51,7 +61,28 @@ var grants = map[Role][]Permission{
 	Manager:  {ViewInventory, MoveStock, ManageCatalog, ViewAssets, ManageAssets, RunSessions, ManageSessions, ManageStations, ViewSettings},
 	Operator: {ViewInventory, MoveStock, ViewAssets, RunSessions},
 	Auditor:  {ViewInventory, ViewAssets, ViewActivity, ViewSettings, ViewAlerts},
+	// Stations move stock and scan sessions (their areas narrow both to the
+	// bound location and the station's kinds of movement).
+	StationRole: {MoveStock, RunSessions, UseStation},
 }
 
 // Can reports whether the role grants p.
 func (r Role) Can(p Permission) bool { return slices.Contains(grants[r], p) }
+
+// whoMay says which roles grant p, for a refusal to point somewhere.
+func whoMay(p Permission) string {
+	var names []string
+	for _, r := range Roles() {
+		if r.Can(p) {
+			names = append(names, string(r))
+		}
+	}
+	switch len(names) {
+	case 0:
+		return "no role may"
+	case 1:
+		return "only the " + names[0] + " role may"
+	default:
+		return "the " + strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1] + " roles may"
+	}
+}

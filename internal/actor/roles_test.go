@@ -18,7 +18,8 @@ import (
 var allPermissions = []actor.Permission{
 	actor.ViewInventory, actor.MoveStock, actor.ManageCatalog, actor.ViewAssets, actor.ManageAssets,
 	actor.RunSessions, actor.ManageSessions, actor.ViewActivity, actor.ManageAuditLogs, actor.ManageUsers,
-	actor.ManageAPIKeys, actor.ManageStations, actor.ManageSettings, actor.ViewSettings,
+	actor.ManageAPIKeys, actor.ManageStations, actor.ManageSettings, actor.ViewSettings, actor.ViewAlerts,
+	actor.ManageAlerts, actor.UseStation,
 }
 
 // expected is who may do what, written out from README's Roles paragraph:
@@ -26,16 +27,20 @@ var allPermissions = []actor.Permission{
 // operator movements and scanning; auditor reads everything, including the
 // activity log, and changes nothing. The audit-log API is admin only.
 var expected = map[actor.Role][]actor.Permission{
-	actor.Admin: allPermissions,
+	actor.Admin: slices.DeleteFunc(slices.Clone(allPermissions), func(p actor.Permission) bool { return p == actor.UseStation }),
 	actor.Manager: {actor.ViewInventory, actor.MoveStock, actor.ManageCatalog, actor.ViewAssets, actor.ManageAssets,
 		actor.RunSessions, actor.ManageSessions, actor.ManageStations, actor.ViewSettings},
 	actor.Operator: {actor.ViewInventory, actor.MoveStock, actor.ViewAssets, actor.RunSessions},
-	actor.Auditor:  {actor.ViewInventory, actor.ViewAssets, actor.ViewActivity, actor.ViewSettings},
+	actor.Auditor:  {actor.ViewInventory, actor.ViewAssets, actor.ViewActivity, actor.ViewSettings, actor.ViewAlerts},
 }
+
+// stationGrants are a scanning station's: its own operations and the reads
+// its screen needs, nothing a person or an API key reads.
+var stationGrants = []actor.Permission{actor.MoveStock, actor.RunSessions, actor.UseStation}
 
 // reads are the permissions that change nothing.
 var reads = map[actor.Permission]bool{
-	actor.ViewInventory: true, actor.ViewAssets: true, actor.ViewActivity: true, actor.ViewSettings: true,
+	actor.ViewInventory: true, actor.ViewAssets: true, actor.ViewActivity: true, actor.ViewSettings: true, actor.ViewAlerts: true,
 }
 
 // TestMatrixCoversEveryPermission reads roles.go: a permission added there
@@ -95,6 +100,17 @@ func TestPermissionMatrix(t *testing.T) {
 	for _, p := range allPermissions {
 		if got := actor.Auditor.Can(p); got != reads[p] {
 			t.Errorf("auditor.Can(%q) = %v, want %v (reads only, all of them)", p, got, reads[p])
+		}
+	}
+}
+
+func TestStationRole(t *testing.T) {
+	if actor.StationRole.Valid() {
+		t.Error("the station role can be given to a user or an API key")
+	}
+	for _, p := range allPermissions {
+		if got, want := actor.StationRole.Can(p), slices.Contains(stationGrants, p); got != want {
+			t.Errorf("station.Can(%q) = %v, want %v", p, got, want)
 		}
 	}
 }
@@ -161,7 +177,7 @@ func TestRequire(t *testing.T) {
 	}
 
 	// Stations and API keys are bound by their role like users.
-	station := actor.Actor{WorkspaceID: 7, Kind: actor.Station, ID: 2, Name: "dock", Role: actor.Operator, LocationID: 4}
+	station := actor.Actor{WorkspaceID: 7, Kind: actor.Station, ID: 2, Name: "dock", Role: actor.StationRole, LocationID: 4}
 	if _, err := actor.Require(actor.With(bg, station), actor.ManageSettings); !fault.Is(err, fault.Forbidden) {
 		t.Errorf("station changing settings: %v", err)
 	}

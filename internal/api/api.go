@@ -15,12 +15,16 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/notify"
 	"github.com/stocktrail/stocktrail/internal/param"
+	"github.com/stocktrail/stocktrail/internal/plaintext"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
@@ -34,6 +38,16 @@ type Config struct {
 	Logger *slog.Logger
 	// Webhooks is the webhook service (nil when not configured).
 	Webhooks *notify.Webhooks
+	// Shutdown is closed when the server stops: live feeds end then
+	// (http.Server.Shutdown waits for them otherwise). Nil never closes.
+	Shutdown <-chan struct{}
+	// StreamPoll and StreamHeartbeat pace the live feed (tests shorten
+	// them): how often it looks for newly sealed entries, and after how
+	// long a quiet feed sends a keep-alive comment.
+	StreamPoll, StreamHeartbeat time.Duration
+	// StreamLifetime is how long one live feed connection lasts before the
+	// client is asked to reconnect (and so to authenticate again).
+	StreamLifetime time.Duration
 }
 
 // API is the JSON API.
@@ -42,6 +56,8 @@ type API struct {
 	// patterns lists every route registered, so a test can check that the
 	// OpenAPI document describes all of them.
 	patterns []string
+	// query holds the documented query parameters of every operation.
+	query queryParams
 }
 
 // New returns the API.
@@ -68,6 +84,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerAssets(mux)
 	a.registerLedger(mux)
 	a.registerWebhooks(mux)
+	a.registerAlerts(mux)
+	a.registerEvents(mux)
 	// Anything else under the prefix is a JSON 404, not the web's HTML page.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, r, a.cfg.Logger, fault.New(fault.NotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
@@ -80,7 +98,11 @@ func (a *API) Patterns() []string { return append([]string(nil), a.patterns...) 
 func (a *API) handle(mux *http.ServeMux, pattern string, h handler) {
 	a.patterns = append(a.patterns, pattern)
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		if err := h(w, r); err != nil {
+		err := a.query.check(pattern, r)
+		if err == nil {
+			err = h(w, r)
+		}
+		if err != nil {
 			WriteProblem(w, r, a.cfg.Logger, err)
 		}
 	})
@@ -152,6 +174,9 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if err != nil {
 		return fault.New(fault.Malformed, "could not read the request body")
 	}
+	if err := checkTokens(body); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -161,6 +186,37 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		return fault.New(fault.Malformed, "the body must hold exactly one JSON value")
 	}
 	return nil
+}
+
+// checkTokens refuses, before decoding, what encoding/json would let
+// through: an object naming a member twice ({"quantity":"1","quantity":"999"}:
+// encoding/json keeps the last, a proxy or log reader may keep the first,
+// and the two would see different requests; RFC 7493 I-JSON forbids it;
+// jsontext checks names by default), and strings holding control
+// characters, which reach exports and terminals.
+func checkTokens(body []byte) error {
+	dec := jsontext.NewDecoder(bytes.NewReader(body))
+	for {
+		tok, err := dec.ReadToken()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		var syn *jsontext.SyntacticError
+		if errors.As(err, &syn) && errors.Is(syn.Err, jsontext.ErrDuplicateName) {
+			name := strings.TrimPrefix(string(syn.JSONPointer), "/")
+			return &fault.Error{Kind: fault.Malformed, Message: fmt.Sprintf("the member %q appears twice in one object; send it once", name),
+				Fields: map[string]string{name: "appears twice"}}
+		}
+		if err != nil {
+			return nil // other syntax errors are reported by the decoder below
+		}
+		if tok.Kind() == '"' {
+			field := strings.TrimPrefix(string(dec.StackPointer()), "/")
+			if err := plaintext.Check(field, tok.String()); err != nil {
+				return err
+			}
+		}
+	}
 }
 
 func malformedJSON(err error) error {

@@ -30,7 +30,11 @@ func (a *API) registerAuditLogs(mux *http.ServeMux) {
 func (a *API) handleSeed(mux *http.ServeMux, pattern string, h handler) {
 	a.patterns = append(a.patterns, pattern)
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		if err := h(w, r); err != nil {
+		err := a.query.check(pattern, r)
+		if err == nil {
+			err = h(w, r)
+		}
+		if err != nil {
 			WriteSeedError(w, r, a, err)
 		}
 	})

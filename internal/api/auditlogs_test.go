@@ -323,6 +323,10 @@ func TestAuditLogsAdminOnly(t *testing.T) {
 				if code != want || body["status"] != "error" || body["data"] != nil {
 					t.Errorf("%q %s %s: %d %v", role, c.method, c.path, code, body)
 				}
+				// A refusal says who may, not just what was refused.
+				if msg, _ := body["message"].(string); want == 403 && !strings.Contains(msg, "only the admin role may") {
+					t.Errorf("%q %s %s: refusal %q does not say who may", role, c.method, c.path, msg)
+				}
 			}
 		}
 		if after := e.count(); after != before {

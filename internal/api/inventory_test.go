@@ -69,7 +69,7 @@ func TestInventoryAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := stockClient{t: t, url: srv.URL, token: key.Secret}
-		c.ok("POST", "/api/v1/items", `{"sku":"OIL-5","name":"Oil","kind":"material","unit":"l","scale":2}`, 201)
+		oil := c.ok("POST", "/api/v1/items", `{"sku":"OIL-5","name":"Oil","kind":"product","unit":"l","scale":2}`, 201)
 		wh := c.ok("POST", "/api/v1/locations", `{"kind":"warehouse","code":"WH1"}`, 201)
 		binA := c.ok("POST", "/api/v1/locations", `{"kind":"bin","code":"A","parent_id":`+jsonNum(wh["id"])+`}`, 201)
 		res := c.ok("POST", "/api/v1/inventory/receipts", `{"sku":"OIL-5","location":"WH1/A","quantity":"12.5","reference":"PO-1"}`, 201)
@@ -80,6 +80,25 @@ func TestInventoryAPI(t *testing.T) {
 		}
 		recordID := jsonNum(last["record_id"])
 		c.ok("POST", "/api/v1/inventory/issues", `{"record_id":`+recordID+`,"quantity":2}`, 201)
+		// PATCH changes only the fields sent: a rename keeps the kind, unit
+		// and scale (it once reset them to material, pcs and 0 decimals,
+		// changing how every past entry reads).
+		item := "/api/v1/items/" + jsonNum(oil["id"])
+		renamed := c.ok("PATCH", item, `{"name":"Engine oil"}`, 200)
+		if renamed["name"] != "Engine oil" || renamed["sku"] != "OIL-5" || renamed["kind"] != "product" || renamed["unit"] != "l" || jsonNum(renamed["scale"]) != "2" {
+			t.Errorf("partial update: %v", renamed)
+		}
+		for _, body := range []string{`{"unit":"kg"}`, `{"scale":3}`, `{"sku":"OIL-5","name":"Oil","unit":"pcs","scale":0}`} {
+			if status, b := c.do("PATCH", item, body); status != 409 {
+				t.Errorf("PATCH %s on an item with stock: %d %s", body, status, b)
+			}
+		}
+		if status, _ := c.do("PATCH", item, `{"name":""}`); status != 422 {
+			t.Errorf("empty name: %d", status)
+		}
+		if got := c.ok("GET", item, "", 200); got["name"] != "Engine oil" || got["unit"] != "l" || jsonNum(got["scale"]) != "2" {
+			t.Errorf("after refused edits: %v", got)
+		}
 		// Bad inputs: a clear problem naming the field, and nothing changed.
 		for _, tt := range []struct{ path, body, field string }{
 			{"/api/v1/inventory/issues", `{"record_id":` + recordID + `,"quantity":"100"}`, "quantity"},
@@ -100,6 +119,45 @@ func TestInventoryAPI(t *testing.T) {
 		}
 		if status, _ := c.do("POST", "/api/v1/inventory/receipts", `{"sku":"OIL-5","qty":"1"}`); status != 400 {
 			t.Errorf("unknown field: %d", status)
+		}
+		// A member sent twice is refused: a proxy reading the first and
+		// the decoder keeping the last would see two different requests.
+		for _, body := range []string{
+			`{"sku":"OIL-5","location":"WH1/A","quantity":"1","quantity":"999"}`,
+			`{"movements":[{"type":"receipt","sku":"OIL-5","sku":"OIL-5","location":"WH1/A","quantity":"1"}]}`,
+		} {
+			path := "/api/v1/inventory/receipts"
+			if strings.Contains(body, "movements") {
+				path = "/api/v1/inventory/movements"
+			}
+			status, b := c.do("POST", path, body)
+			if status != 400 || !strings.Contains(string(b), "appears twice") {
+				t.Errorf("duplicate member %s: %d %s", body, status, b)
+			}
+		}
+		// Control characters never reach the database (or exports and
+		// terminals later): in any string of any body, and line breaks in
+		// one-line fields such as lots and names.
+		for _, tt := range []struct{ path, body, field string }{
+			{"/api/v1/inventory/receipts", `{"sku":"OIL-5","location":"WH1/A","quantity":"1","lot":"L\u0000"}`, "lot"},
+			{"/api/v1/inventory/receipts", `{"sku":"OIL-5","location":"WH1/A","quantity":"1","reason":"\u001b[31mred"}`, "reason"},
+			{"/api/v1/inventory/receipts", `{"sku":"OIL-5","location":"WH1/A","quantity":"1","lot":"two\nlines"}`, "lot"},
+			{"/api/v1/items", `{"sku":"ESC-1","name":"\u001b[2Jcleared"}`, "name"},
+			{"/api/v1/items", `{"sku":"ESC-1","name":"line\nbreak"}`, "name"},
+		} {
+			status, b := c.do("POST", tt.path, tt.body)
+			var p api.Problem
+			json.Unmarshal(b, &p)
+			if status != 422 || p.Errors[tt.field] == "" {
+				t.Errorf("%s %s: %d %s", tt.path, tt.body, status, b)
+			}
+		}
+		// One decimal grammar: digits, an optional point with digits after.
+		for _, q := range []string{`" 1"`, `"+1"`, `".5"`, `"1."`, `"1e3"`, `"1,5"`} {
+			status, b := c.do("POST", "/api/v1/inventory/receipts", `{"sku":"OIL-5","location":"WH1/A","quantity":`+q+`}`)
+			if status != 422 || !strings.Contains(string(b), "quantity") {
+				t.Errorf("quantity %s: %d %s", q, status, b)
+			}
 		}
 		batch := `{"movements":[{"type":"receipt","sku":"OIL-5","location":"WH1/A","quantity":"1"},{"type":"move","record_id":` + recordID + `,"to_location":"WH1","quantity":"0.5"}]}`
 		batchRes := c.ok("POST", "/api/v1/inventory/movements", batch, 201)
@@ -310,7 +368,13 @@ func TestBackdatedIssueAPI(t *testing.T) {
 		}
 		// After the receipt it fits.
 		c.ok("POST", "/api/v1/inventory/issues", `{"record_id":`+recordID+`,"quantity":"5","effective_at":"2025-09-18T09:00:00Z"}`, 201)
-		stock := c.ok("GET", "/api/v1/inventory/stock?as_of=2025-09-16T00:00:00Z&sku=SKU-1", "", 200)
+		stock := c.ok("GET", "/api/v1/inventory/stock?as_of=2025-09-16T00:00:00Z", "", 200)
+		// A parameter the endpoint does not take is refused, not ignored:
+		// this client believed it filtered by SKU and got every row.
+		if status, b := c.do("GET", "/api/v1/inventory/stock?as_of=2025-09-16T00:00:00Z&sku=SKU-1", ""); status != 400 ||
+			!strings.Contains(string(b), `"sku":"unknown query parameter"`) || !strings.Contains(string(b), "item_id") {
+			t.Errorf("unknown parameter: %d %s", status, b)
+		}
 		if stock["count"].(float64) != 0 {
 			t.Fatalf("stock as of Tuesday %v", stock)
 		}

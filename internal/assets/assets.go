@@ -11,6 +11,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/inventory"
+	"github.com/stocktrail/stocktrail/internal/plaintext"
 	"github.com/stocktrail/stocktrail/internal/qrlabel"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
@@ -131,6 +132,8 @@ func (in AssetInput) apply(ctx context.Context, q *store.Tx, workspaceID int64, 
 	}
 	if a.Name == "" {
 		f.Add("name", "required")
+	} else if err := plaintext.Line("name", a.Name); err != nil {
+		f.Add("name", err.(*fault.Error).Fields["name"])
 	} else if len(a.Name) > 200 {
 		f.Add("name", "at most 200 characters")
 	}

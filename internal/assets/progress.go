@@ -41,7 +41,7 @@ func bumpProgress(ctx context.Context, tx *store.Tx, workspaceID, sessionID int6
 // GetSessionProgress returns scanned, total and percent: a handful of counter
 // rows, cheap enough to read after every scan and to poll.
 func GetSessionProgress(ctx context.Context, db *store.DB, sessionID int64) (Progress, error) {
-	who, err := actor.Require(ctx, actor.ViewAssets)
+	who, err := actor.RequireAny(ctx, actor.ViewAssets, actor.UseStation)
 	if err != nil {
 		return Progress{}, err
 	}

@@ -91,6 +91,9 @@ func ScanAsset(ctx context.Context, db *store.DB, sessionID int64, in ScanInput)
 		if err := lockInProgress(ctx, tx, who.WorkspaceID, sessionID, "scan"); err != nil {
 			return err
 		}
+		if err := checkStationReach(ctx, tx, who, sessionID); err != nil {
+			return err
+		}
 		var a struct {
 			id        int64
 			tag, name string
@@ -201,4 +204,28 @@ func randomID() string {
 	b := make([]byte, 12)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// checkStationReach refuses a scan by a station bound to a location into a
+// session that covers more than that location and what lies below it: a
+// station works at its own place.
+func checkStationReach(ctx context.Context, tx *store.Tx, who actor.Actor, sessionID int64) error {
+	if who.Kind != actor.Station || who.LocationID == 0 {
+		return nil
+	}
+	var home, covered sql.NullString
+	err := tx.QueryRowContext(ctx, `SELECT (SELECT path FROM locations WHERE workspace_id = $1 AND id = $2),
+		(SELECT l.path FROM inventory_sessions s JOIN locations l ON l.workspace_id = s.workspace_id AND l.id = s.location_id
+		 WHERE s.workspace_id = $1 AND s.id = $3)`, who.WorkspaceID, who.LocationID, sessionID).Scan(&home, &covered)
+	if err != nil {
+		return err
+	}
+	if covered.Valid && home.Valid && (covered.String == home.String || strings.HasPrefix(covered.String, home.String+"/")) {
+		return nil
+	}
+	where := "the whole workspace"
+	if covered.Valid {
+		where = covered.String
+	}
+	return fault.New(fault.Forbidden, "this station works at %s and below; this session covers %s", home.String, where)
 }

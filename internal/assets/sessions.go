@@ -102,7 +102,7 @@ func getSession(ctx context.Context, q store.Querier, workspaceID, id int64) (Se
 
 // GetSession returns one session with its progress.
 func GetSession(ctx context.Context, db *store.DB, id int64) (Session, error) {
-	who, err := actor.Require(ctx, actor.ViewAssets)
+	who, err := actor.RequireAny(ctx, actor.ViewAssets, actor.UseStation)
 	if err != nil {
 		return Session{}, err
 	}

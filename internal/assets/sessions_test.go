@@ -2,6 +2,7 @@ package assets_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"fmt"
 	"slices"
@@ -487,3 +488,33 @@ func TestSessionRoles(t *testing.T) {
 }
 
 func ignoreValue[T any](_ T, err error) error { return err }
+
+// TestStationScansOnlyAtItsPlace: a station bound to zone A scans into a
+// session of zone A, not into one covering all of WH1, nor another
+// warehouse, nor the whole workspace; and it reads no asset register.
+func TestStationScansOnlyAtItsPlace(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		station := actor.With(context.Background(), actor.Actor{WorkspaceID: w.Workspace.ID, Kind: actor.Station, ID: 9, Name: "Zone A scanner",
+			Role: actor.StationRole, LocationID: w.zoneA.ID})
+		start := func(name string, loc int64) assets.Session {
+			s, err := assets.CreateSession(w.Ctx, db, assets.SessionInput{Name: name, LocationID: loc})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := assets.StartSession(w.Ctx, db, s.ID); err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+		if _, err := assets.ScanAsset(station, db, start("zone A", w.zoneA.ID).ID, assets.ScanInput{Code: "LAP-2"}); err != nil {
+			t.Fatalf("scan at its own place: %v", err)
+		}
+		for _, s := range []assets.Session{start("all of WH1", w.wh1.ID), start("WH2", w.wh2.ID), start("everywhere", 0)} {
+			_, err := assets.ScanAsset(station, db, s.ID, assets.ScanInput{Code: "LAP-2"})
+			wantKind(t, err, fault.Forbidden, "scan into "+s.Name)
+		}
+		_, _, err := assets.ListAssets(station, db, assets.AssetFilter{})
+		wantKind(t, err, fault.Forbidden, "station lists the asset register")
+	})
+}

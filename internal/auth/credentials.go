@@ -274,7 +274,7 @@ func (s *Service) ResolveBearer(ctx context.Context, secret string) (actor.Actor
 		err = s.DB.Read().QueryRowContext(ctx, `SELECT workspace_id, id, name, role, last_used_at, revoked_at FROM api_keys WHERE key_hash = $1`,
 			hashToken(secret)).Scan(&a.WorkspaceID, &a.ID, &a.Name, &a.Role, &used, &revoked)
 	} else {
-		a.Kind, a.Role = actor.Station, actor.Operator
+		a.Kind, a.Role = actor.Station, actor.StationRole
 		err = s.DB.Read().QueryRowContext(ctx, `SELECT workspace_id, id, name, COALESCE(location_id, 0), last_used_at, revoked_at FROM stations WHERE token_hash = $1`,
 			hashToken(secret)).Scan(&a.WorkspaceID, &a.ID, &a.Name, &a.LocationID, &used, &revoked)
 	}

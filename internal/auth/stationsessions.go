@@ -93,7 +93,7 @@ func (s *Service) StationSignIn(ctx context.Context, token string) (StationSessi
 // stationActor is the responsible party of a station: the operator role, at
 // its bound location (as for its bearer token).
 func stationActor(workspaceID int64, st Station) actor.Actor {
-	return actor.Actor{WorkspaceID: workspaceID, Kind: actor.Station, ID: st.ID, Name: st.Name, Role: actor.Operator, LocationID: st.LocationID}
+	return actor.Actor{WorkspaceID: workspaceID, Kind: actor.Station, ID: st.ID, Name: st.Name, Role: actor.StationRole, LocationID: st.LocationID}
 }
 
 // ResolveStationSession returns the station actor and CSRF token of a

@@ -34,7 +34,7 @@ func TestStationSessions(t *testing.T) {
 			t.Fatalf("sign in: %+v %v", sess, err)
 		}
 		a, csrf, err := f.Auth.ResolveStationSession(ctx, sess.Token)
-		if err != nil || csrf != sess.CSRFToken || a.Kind != actor.Station || a.ID != st.ID || a.Name != "Dock 1" || a.Role != actor.Operator {
+		if err != nil || csrf != sess.CSRFToken || a.Kind != actor.Station || a.ID != st.ID || a.Name != "Dock 1" || a.Role != actor.StationRole {
 			t.Fatalf("resolve: %+v %v", a, err)
 		}
 		// A user session token is not a station session, nor the reverse.

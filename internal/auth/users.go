@@ -10,6 +10,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/plaintext"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
@@ -57,6 +58,9 @@ func validateUserName(name string) (string, error) {
 	}
 	if len(name) > 200 {
 		return "", fault.Field("name", "at most 200 characters")
+	}
+	if err := plaintext.Line("name", name); err != nil {
+		return "", err
 	}
 	return name, nil
 }

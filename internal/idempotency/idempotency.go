@@ -22,8 +22,11 @@
 // A retry that finds a claim committed but not done, with a lapsed lease (the
 // node died between COMMIT and storing the answer), is told the request was
 // already applied instead of applying it again. A pending claim whose attempt died is taken
-// over once its lease (renewed while the attempt runs) has lapsed; the token
-// in the row makes the stale attempt's COMMIT fail if it was only slow.
+// over once its lease (renewed while the attempt runs) has lapsed, or at once
+// when the process that held it has stopped (store.DB.Presence: on SQLite any
+// process but this one, on PostgreSQL a session advisory lock that ends with
+// its connection); the token in the row makes the stale attempt's COMMIT fail
+// if it was only slow.
 package idempotency
 
 import (
@@ -166,6 +169,10 @@ func (k *Keeper) Begin(ctx context.Context, scope Scope, req Request) (*Claim, *
 		return nil, nil, err
 	}
 	seal := newSealer(scope)
+	owner, err := k.cfg.DB.Presence(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
 	pk := []any{scope.WorkspaceID, string(scope.ActorKind), scope.ActorID, seal.id}
 	fingerprint := seal.fingerprint(req.Method, req.Target, req.Body)
 	// A few rounds: the row may vanish (released, expired) or be taken over
@@ -174,10 +181,10 @@ func (k *Keeper) Begin(ctx context.Context, scope Scope, req Request) (*Claim, *
 		now := k.cfg.Now()
 		token := newToken()
 		res, err := k.cfg.DB.Exec(ctx, `INSERT INTO idempotency_keys (workspace_id, actor_kind, actor_id, idem_key,
-			request_hash, method, path, state, token, request_id, created_at, claimed_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10, $10)
+			request_hash, method, path, state, token, request_id, created_at, claimed_at, owner)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10, $10, $11)
 			ON CONFLICT (workspace_id, actor_kind, actor_id, idem_key) DO NOTHING`,
-			append(pk, fingerprint, req.Method, truncate(req.Target, 2000), token, truncate(req.RequestID, 64), store.Micros(now))...)
+			append(pk, fingerprint, req.Method, truncate(req.Target, 2000), token, truncate(req.RequestID, 64), store.Micros(now), owner)...)
 		if err != nil {
 			return nil, nil, fmt.Errorf("claim idempotency key: %w", err)
 		}
@@ -188,17 +195,17 @@ func (k *Keeper) Begin(ctx context.Context, scope Scope, req Request) (*Claim, *
 		}
 
 		var (
-			hash, method, path, state, oldToken, requestID string
-			status                                         sql.NullInt64
-			contentType                                    sql.NullString
-			body                                           []byte
-			createdAt, claimedAt                           int64
-			committedAt                                    sql.NullInt64
+			hash, method, path, state, oldToken, requestID, oldOwner string
+			status                                                   sql.NullInt64
+			contentType                                              sql.NullString
+			body                                                     []byte
+			createdAt, claimedAt                                     int64
+			committedAt                                              sql.NullInt64
 		)
 		err = k.cfg.DB.Read().QueryRowContext(ctx, `SELECT request_hash, method, path, state, token, request_id,
-			status, content_type, body, created_at, claimed_at, committed_at
+			status, content_type, body, created_at, claimed_at, committed_at, owner
 			FROM idempotency_keys WHERE workspace_id = $1 AND actor_kind = $2 AND actor_id = $3 AND idem_key = $4`, pk...).
-			Scan(&hash, &method, &path, &state, &oldToken, &requestID, &status, &contentType, &body, &createdAt, &claimedAt, &committedAt)
+			Scan(&hash, &method, &path, &state, &oldToken, &requestID, &status, &contentType, &body, &createdAt, &claimedAt, &committedAt, &oldOwner)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue // released in between: claim it afresh
 		}
@@ -230,10 +237,21 @@ func (k *Keeper) Begin(ctx context.Context, scope Scope, req Request) (*Claim, *
 				ContentType: contentType.String, Body: plain, CommittedAt: store.NullTime(committedAt)}, nil
 		}
 		// A live attempt renews its lease until it has stored its answer, so
-		// a fresh lease means "wait for it", committed or not.
+		// a fresh lease means "wait for it", committed or not, unless the
+		// process that holds it has stopped (a crash or restart): then
+		// nothing will renew or finish it, and waiting out the lease only
+		// turns the client's retries away.
 		if !store.Time(claimedAt).Before(now.Add(-k.cfg.Lease)) {
-			return nil, nil, &fault.Error{Kind: fault.Conflict, RetryAfter: 1,
-				Message: fmt.Sprintf("a request with this %s is still being processed; retry shortly to get its answer", Header)}
+			alive := true
+			if oldOwner != "" {
+				if alive, err = k.cfg.DB.Present(ctx, oldOwner); err != nil {
+					return nil, nil, err
+				}
+			}
+			if alive {
+				return nil, nil, &fault.Error{Kind: fault.Conflict, RetryAfter: 1,
+					Message: fmt.Sprintf("a request with this %s is still being processed; retry shortly to get its answer", Header)}
+			}
 		}
 		if state == "committed" {
 			// Its change committed, then its attempt died before storing the
@@ -242,9 +260,9 @@ func (k *Keeper) Begin(ctx context.Context, scope Scope, req Request) (*Claim, *
 		}
 		// The attempt holding the claim stopped renewing it: it died. Take the
 		// claim over; changing the token makes its commit fail if it lives.
-		res, err = k.cfg.DB.Exec(ctx, `UPDATE idempotency_keys SET token = $5, claimed_at = $6, request_id = $7
+		res, err = k.cfg.DB.Exec(ctx, `UPDATE idempotency_keys SET token = $5, claimed_at = $6, request_id = $7, owner = $9
 			WHERE workspace_id = $1 AND actor_kind = $2 AND actor_id = $3 AND idem_key = $4 AND token = $8 AND state = 'pending'`,
-			append(pk, token, store.Micros(now), truncate(req.RequestID, 64), oldToken)...)
+			append(pk, token, store.Micros(now), truncate(req.RequestID, 64), oldToken, owner)...)
 		if err != nil {
 			return nil, nil, fmt.Errorf("take over idempotency key: %w", err)
 		}

@@ -524,3 +524,69 @@ func TestReadsPassThrough(t *testing.T) {
 		}
 	})
 }
+
+// TestClaimOfAStoppedProcessIsTakenOverAtOnce: a request in flight when its
+// node died must not keep the key busy until the lease runs out (one crash
+// test saw 6,882 "still being processed" answers against 1,113 successes).
+func TestClaimOfAStoppedProcessIsTakenOverAtOnce(t *testing.T) {
+	for _, engine := range []store.Engine{store.SQLite, store.Postgres} {
+		t.Run(string(engine), func(t *testing.T) {
+			gone, stays := storetest.OpenTwice(t, engine)
+			f := storetest.NewFixture(t, gone)
+			ctx := context.Background()
+			req := func(email string) idempotency.Request {
+				return idempotency.Request{Method: "POST", Target: "/api/v1/users", Body: []byte(newUser(email))}
+			}
+			scope := func(key string) idempotency.Scope {
+				return idempotency.Scope{WorkspaceID: f.Workspace.ID, ActorKind: actor.User, ActorID: f.Admin.ID, Key: key}
+			}
+			dying := idempotency.New(idempotency.Config{DB: gone, Lease: time.Hour})
+			pending, _, err := dying.Begin(ctx, scope("k-pending"), req("a@example.com"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			committed, _, err := dying.Begin(ctx, scope("k-committed"), req("b@example.com"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var in auth.NewUser
+			json.Unmarshal([]byte(newUser("b@example.com")), &in)
+			if _, err := f.Auth.CreateUser(committed.Bind(f.Ctx), in); err != nil {
+				t.Fatal(err)
+			}
+			_ = pending
+
+			survivor := idempotency.New(idempotency.Config{DB: stays, Lease: time.Hour})
+			token, _ := gone.Presence(ctx)
+			if alive, _ := stays.Present(ctx, token); alive {
+				// While the first node lives (PostgreSQL: another node) its
+				// claims are honoured.
+				if _, _, err := survivor.Begin(ctx, scope("k-pending"), req("a@example.com")); !fault.Is(err, fault.Conflict) {
+					t.Fatalf("claim of a live node: %v, want 409", err)
+				}
+			}
+			gone.Close() // the node dies with both requests unanswered
+
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				claim, prior, err := survivor.Begin(ctx, scope("k-pending"), req("a@example.com"))
+				if err == nil {
+					if claim == nil || prior != nil {
+						t.Fatalf("pending claim of a stopped process: claim %v prior %v", claim, prior)
+					}
+					break
+				}
+				// PostgreSQL ends the dead session right after its
+				// connection goes, not necessarily before Close returns.
+				if !fault.Is(err, fault.Conflict) || time.Now().After(deadline) {
+					t.Fatalf("pending claim of a stopped process: %v", err)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			claim, prior, err := survivor.Begin(ctx, scope("k-committed"), req("b@example.com"))
+			if err != nil || claim != nil || prior == nil || prior.Done {
+				t.Fatalf("committed claim of a stopped process: claim %v prior %+v err %v (want: already applied)", claim, prior, err)
+			}
+		})
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/export"
+	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/inventory"
 	"github.com/stocktrail/stocktrail/internal/ledger"
 	"github.com/stocktrail/stocktrail/internal/ledgertest"
@@ -37,7 +38,7 @@ func TestExportLogMatchesEntries(t *testing.T) {
 			t.Fatal(err)
 		}
 		station := actor.With(context.Background(), actor.Actor{WorkspaceID: w.f.Workspace.ID, Kind: actor.Station, ID: 7, Name: "Dock 1",
-			Role: actor.Operator, LocationID: w.a1.ID})
+			Role: actor.StationRole, LocationID: w.a1.ID})
 		key := actor.With(context.Background(), actor.Actor{WorkspaceID: w.f.Workspace.ID, Kind: actor.APIKey, ID: 3, Name: "=erp", Role: actor.Manager})
 		key = actor.WithRequest(key, actor.Request{IdempotencyKey: "idem,\"1\""})
 		sys := actor.With(context.Background(), actor.SystemActor(w.f.Workspace.ID, "cli import"))
@@ -50,9 +51,14 @@ func TestExportLogMatchesEntries(t *testing.T) {
 			Options: inventory.Options{Reason: "spilt,\nmopped", Reference: "-1+1"}}); err != nil {
 			t.Fatal(err)
 		}
-		// Text holding the separator the SQLite read joins texts with.
+		// Text holding the separator the SQLite read joins texts with can
+		// no longer be written (control characters are refused).
 		if _, err := inventory.Correct(w.ctx, db, inventory.Correction{RecordRef: inventory.RecordRef{RecordID: bolt.ID}, Change: "2",
-			Options: inventory.Options{Reason: "unit\x1fseparator", Reference: "\x1f"}}); err != nil {
+			Options: inventory.Options{Reason: "unit\x1fseparator", Reference: "\x1f"}}); !fault.Is(err, fault.Invalid) {
+			t.Fatalf("a control character in a reason: %v", err)
+		}
+		if _, err := inventory.Correct(w.ctx, db, inventory.Correction{RecordRef: inventory.RecordRef{RecordID: bolt.ID}, Change: "2",
+			Options: inventory.Options{Reason: "unit separator", Reference: "US"}}); err != nil {
 			t.Fatal(err)
 		}
 		sealer := ledgertest.NewSealer(t, db)

@@ -11,6 +11,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/plaintext"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
@@ -61,6 +62,8 @@ func (in *ItemInput) validate() error {
 	}
 	if in.Name == "" {
 		f.Add("name", "required")
+	} else if err := plaintext.Line("name", in.Name); err != nil {
+		f.Add("name", err.(*fault.Error).Fields["name"])
 	} else if len(in.Name) > 200 {
 		f.Add("name", "at most 200 characters")
 	}
@@ -114,14 +117,23 @@ func CreateItem(ctx context.Context, db *store.DB, in ItemInput) (Item, error) {
 	return it, err
 }
 
-// UpdateItem changes an item's SKU, name, kind, unit or scale. Log entries
-// keep the SKU and unit as they were when written.
-func UpdateItem(ctx context.Context, db *store.DB, id int64, in ItemInput) (Item, error) {
+// ItemChange is a partial edit of an item: fields left nil keep their
+// value (PATCH semantics).
+type ItemChange struct {
+	SKU   *string   `json:"sku"`
+	Name  *string   `json:"name"`
+	Kind  *ItemKind `json:"kind"`
+	Unit  *string   `json:"unit"`
+	Scale *int      `json:"scale"`
+}
+
+// UpdateItem changes the fields c names of an item's SKU, name, kind, unit
+// and scale. Log entries keep the SKU and unit as they were when written.
+// The unit and scale say how every stored quantity of the item reads, so
+// they may only change while the item has no stock records and no history.
+func UpdateItem(ctx context.Context, db *store.DB, id int64, c ItemChange) (Item, error) {
 	a, err := actor.Require(ctx, actor.ManageCatalog)
 	if err != nil {
-		return Item{}, err
-	}
-	if err := in.validate(); err != nil {
 		return Item{}, err
 	}
 	var it Item
@@ -130,8 +142,37 @@ func UpdateItem(ctx context.Context, db *store.DB, id int64, in ItemInput) (Item
 		if err != nil {
 			return err
 		}
+		in := ItemInput{SKU: old.SKU, Name: old.Name, Kind: old.Kind, Unit: old.Unit, Scale: &old.Scale}
+		if c.SKU != nil {
+			in.SKU = *c.SKU
+		}
+		if c.Name != nil {
+			in.Name = *c.Name
+		}
+		if c.Kind != nil {
+			in.Kind = *c.Kind
+		}
+		if c.Unit != nil {
+			in.Unit = *c.Unit
+		}
+		if c.Scale != nil {
+			in.Scale = c.Scale
+		}
+		if err := in.validate(); err != nil {
+			return err
+		}
+		if in.Unit != old.Unit || *in.Scale != old.Scale {
+			if err := refuseUnitChange(ctx, tx, a.WorkspaceID, old, in); err != nil {
+				return err
+			}
+		}
 		it = old
-		it.SKU, it.Name, it.Kind, it.Unit, it.Scale, it.UpdatedAt = in.SKU, in.Name, in.Kind, in.Unit, *in.Scale, time.Now().UTC()
+		it.SKU, it.Name, it.Kind, it.Unit, it.Scale = in.SKU, in.Name, in.Kind, in.Unit, *in.Scale
+		before, after := activity.Changes(old.values(), it.values())
+		if len(after) == 0 {
+			return nil
+		}
+		it.UpdatedAt = time.Now().UTC()
 		_, err = tx.ExecContext(ctx, `UPDATE items SET sku = $3, name = $4, kind = $5, unit = $6, unit_scale = $7, updated_at = $8
 			WHERE workspace_id = $1 AND id = $2`, a.WorkspaceID, id, it.SKU, it.Name, string(it.Kind), it.Unit, it.Scale, store.Micros(it.UpdatedAt))
 		if store.IsUniqueViolation(err) {
@@ -140,12 +181,36 @@ func UpdateItem(ctx context.Context, db *store.DB, id int64, in ItemInput) (Item
 		if err != nil {
 			return err
 		}
-		before, after := activity.Changes(old.values(), it.values())
 		_, err = activity.Record(ctx, tx, activity.Event{Action: activity.Update, Category: activity.Inventory,
 			EntityType: "items", EntityID: fmt.Sprint(id), Old: before, New: after, Description: "item " + it.SKU + " updated"})
 		return err
 	})
 	return it, err
+}
+
+// refuseUnitChange refuses a new unit or scale for an item with stock
+// records or change-log entries: their stored quantities would silently
+// read as other amounts.
+func refuseUnitChange(ctx context.Context, tx *store.Tx, workspaceID int64, old Item, in ItemInput) error {
+	var used int
+	if err := tx.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM (SELECT 1 FROM inventory_records WHERE workspace_id = $1 AND item_id = $2 LIMIT 1) r) +
+		(SELECT COUNT(*) FROM (SELECT 1 FROM inventory_log WHERE workspace_id = $1 AND item_id = $2 LIMIT 1) l)`,
+		workspaceID, old.ID).Scan(&used); err != nil {
+		return err
+	}
+	if used == 0 {
+		return nil
+	}
+	f := fault.Fields{}
+	if in.Unit != old.Unit {
+		f.Add("unit", fmt.Sprintf("cannot change from %s: item %s has stock or history recorded in %s", old.Unit, old.SKU, old.Unit))
+	}
+	if *in.Scale != old.Scale {
+		f.Add("scale", fmt.Sprintf("cannot change from %d decimals: item %s has stock or history recorded with them", old.Scale, old.SKU))
+	}
+	return &fault.Error{Kind: fault.Conflict, Fields: f,
+		Message: "item " + old.SKU + " has stock or history, so its unit and scale can no longer change; create a new item instead"}
 }
 
 // DeleteItem removes an item from the catalogue; only an item without stock
@@ -193,7 +258,7 @@ func scanItem(row interface{ Scan(...any) error }) (Item, error) {
 // GetItem returns one item of the actor's workspace that has not been
 // deleted.
 func GetItem(ctx context.Context, r store.Reader, id int64) (Item, error) {
-	who, err := actor.Require(ctx, actor.ViewInventory)
+	who, err := actor.RequireAny(ctx, actor.ViewInventory, actor.UseStation)
 	if err != nil {
 		return Item{}, err
 	}
@@ -208,7 +273,7 @@ func getItem(ctx context.Context, q store.Querier, workspaceID, id int64) (Item,
 
 // ItemBySKU returns the item of the actor's workspace with the given SKU.
 func ItemBySKU(ctx context.Context, r store.Reader, sku string) (Item, error) {
-	who, err := actor.Require(ctx, actor.ViewInventory)
+	who, err := actor.RequireAny(ctx, actor.ViewInventory, actor.UseStation)
 	if err != nil {
 		return Item{}, err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/plaintext"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
@@ -70,6 +71,8 @@ func CreateLocation(ctx context.Context, db *store.DB, n LocationInput) (Locatio
 	}
 	if len(n.Name) > 200 {
 		f.Add("name", "at most 200 characters")
+	} else if err := plaintext.Line("name", n.Name); err != nil {
+		f.Add("name", err.(*fault.Error).Fields["name"])
 	}
 	if n.Kind == "" {
 		n.Kind = Other
@@ -140,7 +143,7 @@ func scanLocation(row interface{ Scan(...any) error }) (Location, error) {
 
 // GetLocation returns one location of the actor's workspace.
 func GetLocation(ctx context.Context, r store.Reader, id int64) (Location, error) {
-	who, err := actor.Require(ctx, actor.ViewInventory)
+	who, err := actor.RequireAny(ctx, actor.ViewInventory, actor.UseStation)
 	if err != nil {
 		return Location{}, err
 	}
@@ -155,7 +158,7 @@ func getLocation(ctx context.Context, q store.Querier, workspaceID, id int64) (L
 // ListLocations returns the workspace's locations in path order, so that
 // children follow their parent.
 func ListLocations(ctx context.Context, r store.Reader, includeArchived bool) ([]Location, error) {
-	who, err := actor.Require(ctx, actor.ViewInventory)
+	who, err := actor.RequireAny(ctx, actor.ViewInventory, actor.UseStation)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/plaintext"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
@@ -47,6 +48,9 @@ func Apply(ctx context.Context, db *store.DB, ms ...Movement) (Result, error) {
 		return Result{}, fault.Field("movements", fmt.Sprintf("at most %d movements in one batch", MaxBatch))
 	}
 	for i, m := range ms {
+		if err := refuseForStation(who, m); err != nil {
+			return Result{}, inBatch(err, i, len(ms))
+		}
 		f := fault.Fields{}
 		validateOptions(m.opts(), f)
 		if err := f.Err(); err != nil {
@@ -277,6 +281,10 @@ func cleanLot(field, lot string) (string, error) {
 	lot = strings.TrimSpace(lot)
 	if len(lot) > 64 {
 		return "", fault.Field(field, "at most 64 characters")
+	}
+	// Lots come from forms, the API and imported files alike: all one line.
+	if err := plaintext.Line(field, lot); err != nil {
+		return "", err
 	}
 	return lot, nil
 }

@@ -2,6 +2,7 @@ package inventory_test
 
 import (
 	"context"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -226,7 +227,7 @@ func TestActionTypeByParty(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(t, db)
 		station := actor.With(context.Background(), actor.Actor{WorkspaceID: w.f.Workspace.ID, Kind: actor.Station, ID: 7, Name: "Dock 1",
-			Role: actor.Operator, LocationID: w.a1.ID})
+			Role: actor.StationRole, LocationID: w.a1.ID})
 		res, err := inventory.Receive(station, db, inventory.Receipt{ItemRef: inventory.ItemRef{SKU: "BOLT-M8"}, Quantity: "5"})
 		if err != nil {
 			t.Fatal(err)
@@ -392,9 +393,29 @@ func TestItemsCatalogue(t *testing.T) {
 		if err := inventory.DeleteItem(w.ctx, db, w.bolt.ID); !fault.Is(err, fault.Conflict) {
 			t.Errorf("delete item with stock: %v", err)
 		}
-		renamed, err := inventory.UpdateItem(w.ctx, db, w.bolt.ID, inventory.ItemInput{SKU: "BOLT-M8X", Name: "Bolt", Unit: "pcs"})
+		before, err := inventory.GetItem(w.ctx, db, w.bolt.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sku := "BOLT-M8X"
+		renamed, err := inventory.UpdateItem(w.ctx, db, w.bolt.ID, inventory.ItemChange{SKU: &sku})
 		if err != nil || renamed.SKU != "BOLT-M8X" {
 			t.Fatalf("rename: %v", err)
+		}
+		// A partial edit changes only what it names.
+		if renamed.Name != before.Name || renamed.Kind != before.Kind || renamed.Unit != before.Unit || renamed.Scale != before.Scale {
+			t.Errorf("renaming changed other fields: %+v → %+v", before, renamed)
+		}
+		// An item with stock and history keeps its unit and scale.
+		kg, three := "kg", 3
+		for _, c := range []inventory.ItemChange{{Unit: &kg}, {Scale: &three}} {
+			if _, err := inventory.UpdateItem(w.ctx, db, w.bolt.ID, c); !fault.Is(err, fault.Conflict) {
+				t.Errorf("unit/scale change of an item with history: %v", err)
+			}
+		}
+		bad := ""
+		if _, err := inventory.UpdateItem(w.ctx, db, w.bolt.ID, inventory.ItemChange{Name: &bad}); !fault.Is(err, fault.Invalid) {
+			t.Errorf("empty name: %v", err)
 		}
 		// The log keeps the SKU as it was.
 		page, err := inventory.ListLog(w.ctx, db, inventory.LogFilter{ItemID: w.bolt.ID})
@@ -409,4 +430,77 @@ func TestItemsCatalogue(t *testing.T) {
 			t.Errorf("operator created an item: %v", err)
 		}
 	})
+}
+
+// TestStationScope: a station token once read and exported the whole
+// change log, received at locations it was not bound to, and posted
+// corrections logged as scans. A station makes its own kinds of movement at
+// its bound location and below, and reads only its own recent entries.
+func TestStationScope(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		other := w.receive(t, "BOLT-M8", w.a2, "", "10") // someone else's entry, elsewhere
+		station := actor.With(context.Background(), actor.Actor{WorkspaceID: w.f.Workspace.ID, Kind: actor.Station, ID: 7, Name: "Dock 1",
+			Role: actor.StationRole, LocationID: w.a1.ID})
+		res, err := inventory.Receive(station, db, inventory.Receipt{ItemRef: inventory.ItemRef{SKU: "BOLT-M8"}, LocationRef: inventory.LocationRef{LocationID: w.a1.ID}, Quantity: "5"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mine := res.Entries[len(res.Entries)-1]
+		before := countEntries(t, w)
+		for name, try := range map[string]func() error{
+			"receive elsewhere": func() error {
+				_, err := inventory.Receive(station, db, inventory.Receipt{ItemRef: inventory.ItemRef{SKU: "BOLT-M8"}, LocationRef: inventory.LocationRef{LocationID: w.a2.ID}, Quantity: "1"})
+				return err
+			},
+			"issue elsewhere": func() error {
+				_, err := inventory.IssueStock(station, db, inventory.Issue{RecordRef: inventory.RecordRef{RecordID: other.ID}, Quantity: "1"})
+				return err
+			},
+			"move out of its reach": func() error {
+				_, err := inventory.MoveStock(station, db, inventory.Move{RecordRef: inventory.RecordRef{RecordID: mine.RecordID}, ToLocationID: w.a2.ID, Quantity: "1"})
+				return err
+			},
+			"correct": func() error {
+				_, err := inventory.Correct(station, db, inventory.Correction{RecordRef: inventory.RecordRef{RecordID: mine.RecordID}, Change: "1", Options: inventory.Options{Reason: "found"}})
+				return err
+			},
+			"read stock": func() error {
+				_, err := inventory.ListRecords(station, db, inventory.RecordFilter{})
+				return err
+			},
+			"export the log": func() error {
+				_, err := inventory.ExportLog(station, db, inventory.LogFilter{}, inventory.CSV, io.Discard)
+				return err
+			},
+		} {
+			if err := try(); !fault.Is(err, fault.Forbidden) {
+				t.Errorf("station may %s: %v", name, err)
+			}
+		}
+		if after := countEntries(t, w); after != before {
+			t.Fatalf("refused station operations wrote %d entries", after-before)
+		}
+		page, err := inventory.ListLog(station, db, inventory.LogFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range page.Entries {
+			if e.ActorKind != "station" || e.ActorID != 7 {
+				t.Fatalf("the station read another party's entry: %+v", e)
+			}
+		}
+		if len(page.Entries) == 0 {
+			t.Fatal("the station does not see its own entries")
+		}
+	})
+}
+
+func countEntries(t *testing.T, w *world) int {
+	t.Helper()
+	var n int
+	if err := w.db.Read().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM inventory_log`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

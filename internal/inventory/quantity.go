@@ -29,27 +29,27 @@ const microsPerUnit = 1_000_000
 // MaxScale is the largest precision a unit may declare.
 const MaxScale = QuantityScale
 
-// ParseQuantity reads decimal text ("12", "-0.25", "+3.500") allowing at most
-// scale decimals. Trailing zeros beyond scale are accepted ("3.500" for a
-// scale of 1) because they do not change the value.
+// ParseQuantity reads a quantity in the one decimal grammar of the
+// product, the same in forms, the API, imports and query filters:
+//
+//	quantity = ["-"] digits ["." digits]     digits = 1*("0"-"9")
+//
+// so "12", "-0.25" and "3.500" are quantities, and " 1", "+1", ".5", "1.",
+// "1e3" and "1,5" are not (each could be read two ways by two programs).
+// At most scale decimals are allowed; trailing zeros beyond scale are
+// accepted ("3.500" for a scale of 1) because they do not change the value.
 func ParseQuantity(text string, scale int) (Quantity, error) {
-	s := strings.TrimSpace(text)
+	s := text
 	if s == "" {
 		return 0, fmt.Errorf("required")
 	}
 	neg := false
-	switch s[0] {
-	case '-':
+	if s[0] == '-' {
 		neg, s = true, s[1:]
-	case '+':
-		s = s[1:]
 	}
 	whole, frac, hasPoint := strings.Cut(s, ".")
-	if whole == "" && frac == "" || hasPoint && frac == "" && whole == "" {
-		return 0, fmt.Errorf("must be a decimal number such as 12 or 3.5")
-	}
-	if !digitsOnly(whole) || !digitsOnly(frac) || (hasPoint && frac == "") {
-		return 0, fmt.Errorf("must be a decimal number such as 12 or 3.5")
+	if whole == "" || !digitsOnly(whole) || !digitsOnly(frac) || (hasPoint && frac == "") {
+		return 0, fmt.Errorf("must be a decimal number such as 12 or 3.5 (digits, an optional point with digits after it, no spaces or signs but a leading -)")
 	}
 	trimmed := strings.TrimRight(frac, "0")
 	if len(trimmed) > scale {

@@ -11,6 +11,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/plaintext"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/workspace"
 )
@@ -175,9 +176,13 @@ func validateOptions(o *Options, f fault.Fields) {
 	o.Reason, o.Reference = strings.TrimSpace(o.Reason), strings.TrimSpace(o.Reference)
 	if len(o.Reason) > 1000 {
 		f.Add("reason", "at most 1000 characters")
+	} else if p := plaintext.Problem(o.Reason); p != "" {
+		f.Add("reason", p)
 	}
 	if len(o.Reference) > 200 {
 		f.Add("reference", "at most 200 characters")
+	} else if err := plaintext.Line("reference", o.Reference); err != nil {
+		f.Add("reference", err.(*fault.Error).Fields["reference"])
 	}
 	if !o.EffectiveAt.IsZero() && o.EffectiveAt.After(time.Now().Add(time.Minute)) {
 		f.Add("effective_at", "may not lie in the future")
@@ -201,6 +206,8 @@ type txState struct {
 	// held is a PostgreSQL batch's held writes (nil when writes go one by
 	// one).
 	held *held
+	// stationPath is the acting station's bound location (stations.go).
+	stationPath string
 }
 
 func newTxState(ctx context.Context, tx *store.Tx, workspaceID int64) *txState {
@@ -367,6 +374,9 @@ func (c *change) entry(r *Record, delta Quantity, movement string, action Action
 // write stores r's new quantity when setRecord is true, and appends its log
 // entry with the level and checkpoint changes that go with it.
 func (c *change) write(r *Record, delta Quantity, movement string, action Action, setRecord bool) error {
+	if err := c.checkStationReach(r); err != nil {
+		return err
+	}
 	if time.Since(c.recorded) > maxWriteDelay {
 		// Recorded-time queries rely on entries being written promptly.
 		return fault.New(fault.Conflict, "the movement took too long to write; try again")

@@ -15,6 +15,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/assets"
 	"github.com/stocktrail/stocktrail/internal/ledger"
+	"github.com/stocktrail/stocktrail/internal/mail"
 	"github.com/stocktrail/stocktrail/internal/notify"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
@@ -31,6 +32,9 @@ const SealerLockKey int64 = 0x5374_5365_616c // "StSeal"
 // webhook deliveries; a lock of its own so deliveries follow the seal
 // within a second, whatever the other jobs are doing.
 const WebhooksLockKey int64 = 0x5374_5768_6b73 // "StWhks"
+// MailLockKey elects the node that queues and sends e-mail: a lock of its
+// own, so a slow SMTP server never delays the other jobs.
+const MailLockKey int64 = 0x5374_4d61_696c // "StMail"
 
 // Job is one piece of background work, run every tick on the leader.
 type Job struct {
@@ -83,6 +87,30 @@ func WebhookFanout(logger *slog.Logger, webhooks *notify.Webhooks, interval time
 		_, err := webhooks.Fanout(ctx)
 		return err
 	}}}}
+}
+
+// mailFollowBatch is how many sealed entries the mail consumer reads per
+// transaction.
+const mailFollowBatch = 200
+
+// Mail returns the runner that, every interval on the node elected for it,
+// queues an e-mail for each newly sealed ALERT_RAISED event (the "mail"
+// consumer of the sealed sequence) and sends the outbox's due messages.
+func Mail(db *store.DB, logger *slog.Logger, sender *mail.Sender, interval time.Duration) *Runner {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	consume := mail.Consume(sender.Config, time.Now)
+	return &Runner{DB: db, Logger: logger, Tick: interval, LockKey: MailLockKey, Jobs: []Job{
+		{Name: "mail-queue", Run: func(ctx context.Context) error {
+			_, err := ledger.Follow(ctx, db, mail.ConsumerName, mailFollowBatch, consume)
+			return err
+		}},
+		{Name: "mail-send", Run: func(ctx context.Context) error {
+			_, err := sender.SendDue(ctx)
+			return err
+		}},
+	}}
 }
 
 // InventorySchedules creates the due sessions of every schedule.
@@ -188,7 +216,7 @@ func (r *Runner) runAll(ctx context.Context) {
 		}
 		start := time.Now()
 		if err := j.Run(ctx); err != nil && ctx.Err() == nil {
-			r.Logger.ErrorContext(ctx, "job failed", "job", j.Name, "err", err, "duration", time.Since(start))
+			r.Logger.ErrorContext(ctx, "job failed", "job", j.Name, "err", err, "took_ms", time.Since(start).Milliseconds())
 		}
 	}
 }

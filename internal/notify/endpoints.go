@@ -12,6 +12,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/inventory"
+	"github.com/stocktrail/stocktrail/internal/plaintext"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
@@ -168,6 +169,10 @@ func (w *Webhooks) checkEndpoint(ctx context.Context, in EndpointInput) (Endpoin
 	bad := fault.Fields{}
 	in.Name = strings.TrimSpace(in.Name)
 	switch {
+	case plaintext.Problem(in.Name) != "":
+		bad.Add("name", "the name "+plaintext.Problem(in.Name))
+	case strings.ContainsAny(in.Name, "\t\r\n"):
+		bad.Add("name", "use one line")
 	case in.Name == "":
 		bad.Add("name", "enter a name that says who receives the events, such as “Splunk” or “ERP”")
 	case utf8.RuneCountInString(in.Name) > maxNameLength:

@@ -491,6 +491,8 @@ func TestRefusedURLsNameTheFieldAndChangeNothing(t *testing.T) {
 			field string
 		}{
 			{"", notify.SubscriptionInput{Stream: notify.ActivityStream}, "name"},
+			{"SIEM\x1b[31m", notify.SubscriptionInput{Stream: notify.ActivityStream}, "name"},
+			{"SIEM\nERP", notify.SubscriptionInput{Stream: notify.ActivityStream}, "name"},
 			{"x", notify.SubscriptionInput{Stream: "everything"}, "stream"},
 			{"x", notify.SubscriptionInput{Stream: notify.ActivityStream, Filter: "shoes"}, "filter"},
 			{"x", notify.SubscriptionInput{Stream: notify.ChangesStream, Filter: "teleport"}, "filter"},

@@ -56,7 +56,8 @@ func TestNotReadyWhenTheLedgerDoesNotVerify(t *testing.T) {
 	}
 	monitor.Check(ctx)
 	code, body := readyz()
-	if code != http.StatusServiceUnavailable || !strings.Contains(body, "ledger") || !strings.Contains(body, "activity_events") {
+	// Anyone may ask /readyz: it says what is not ready, not the detail.
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "ledger") || strings.Contains(body, "activity_events") {
 		t.Fatalf("readyz after tampering: %d %s", code, body)
 	}
 	br := a.browser(t)
@@ -66,5 +67,32 @@ func TestNotReadyWhenTheLedgerDoesNotVerify(t *testing.T) {
 	page := br.get("/inventory")
 	if page.status != 200 || !strings.Contains(string(page.body), "The ledger does not verify") {
 		t.Fatalf("no banner for the admin: %d\n%s", page.status, page.body)
+	}
+}
+
+// TestNotReadyKeepsTheDetailInTheLog: /readyz is public, so a database
+// problem is named, and its error (which can name hosts, roles or files)
+// goes to the log only.
+func TestNotReadyKeepsTheDetailInTheLog(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	f := storetest.NewFixture(t, db)
+	var logged strings.Builder
+	h := server.New(server.Config{DB: db, Auth: f.Auth, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	if _, err := db.Exec(context.Background(), `DELETE FROM goose_db_version WHERE version_id = 2`); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(srv.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), "database") || strings.Contains(string(b), "migrat") {
+		t.Fatalf("readyz with a migration missing: %d %s", resp.StatusCode, b)
+	}
+	if !strings.Contains(logged.String(), "migrations pending") {
+		t.Errorf("the detail is not in the log:\n%s", logged.String())
 	}
 }

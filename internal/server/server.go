@@ -21,6 +21,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/idempotency"
 	"github.com/stocktrail/stocktrail/internal/ledger"
+	"github.com/stocktrail/stocktrail/internal/mail"
 	"github.com/stocktrail/stocktrail/internal/notify"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/web"
@@ -43,6 +44,14 @@ type Config struct {
 	// Webhooks changes webhook endpoints and redelivers (nil: the pages and
 	// API say webhooks are not available on this node).
 	Webhooks *notify.Webhooks
+	// Mail is the install's e-mail configuration (the zero Config when
+	// e-mail is off): the e-mail page shows it and queues test messages.
+	Mail mail.Config
+	// Shutdown is closed when the server stops, ending live feeds.
+	Shutdown <-chan struct{}
+	// StreamPoll, StreamHeartbeat and StreamLifetime pace live feeds
+	// (api.Config); zero takes the defaults.
+	StreamPoll, StreamHeartbeat, StreamLifetime time.Duration
 }
 
 // Server is stocktrail's HTTP handler.
@@ -74,9 +83,10 @@ func New(cfg Config) *Server {
 		w.Write([]byte("ok\n"))
 	})
 	s.mux.HandleFunc("GET /readyz", s.ready)
-	s.API = api.New(api.Config{DB: cfg.DB, Auth: cfg.Auth, Logger: cfg.Logger, Webhooks: cfg.Webhooks})
+	s.API = api.New(api.Config{DB: cfg.DB, Auth: cfg.Auth, Logger: cfg.Logger, Shutdown: cfg.Shutdown,
+		StreamPoll: cfg.StreamPoll, StreamHeartbeat: cfg.StreamHeartbeat, StreamLifetime: cfg.StreamLifetime, Webhooks: cfg.Webhooks})
 	s.API.Register(s.mux)
-	web.New(web.Config{DB: cfg.DB, Auth: cfg.Auth, Logger: cfg.Logger, Ledger: cfg.Ledger, LedgerMonitor: cfg.LedgerMonitor, Webhooks: cfg.Webhooks}).Register(s.mux)
+	web.New(web.Config{DB: cfg.DB, Auth: cfg.Auth, Logger: cfg.Logger, Ledger: cfg.Ledger, LedgerMonitor: cfg.LedgerMonitor, Mail: cfg.Mail, Webhooks: cfg.Webhooks}).Register(s.mux)
 
 	// Browsers send Sec-Fetch-Site/Origin; cross-site unsafe requests are
 	// refused before anything else runs (login CSRF included). The per-session
@@ -99,13 +109,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
+	// Anyone may ask, so the answer names the part that is not ready and
+	// the log keeps the detail (a database error can name hosts and roles).
 	if err := s.cfg.DB.Ready(ctx); err != nil {
-		http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+		s.cfg.Logger.ErrorContext(ctx, "not ready: database", "err", err)
+		http.Error(w, "not ready: the database does not answer", http.StatusServiceUnavailable)
 		return
 	}
 	if s.cfg.LedgerMonitor != nil {
 		if err := s.cfg.LedgerMonitor.Err(); err != nil {
-			http.Error(w, "not ready: ledger: "+err.Error(), http.StatusServiceUnavailable)
+			s.cfg.Logger.ErrorContext(ctx, "not ready: ledger", "err", err)
+			http.Error(w, "not ready: the ledger does not verify (see the server log or stocktrail verify)", http.StatusServiceUnavailable)
 			return
 		}
 	}
@@ -171,7 +185,7 @@ func (s *Server) requestFacts(next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w, status: 200}
 		next.ServeHTTP(rec, r.WithContext(ctx))
 		s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", rec.status), slog.Duration("took", time.Since(start)), slog.String("ip", ip), slog.String("request_id", id))
+			slog.Int("status", rec.status), slog.Float64("took_ms", float64(time.Since(start).Microseconds())/1000), slog.String("ip", ip), slog.String("request_id", id))
 	})
 }
 

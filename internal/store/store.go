@@ -67,6 +67,8 @@ type DB struct {
 	closeErr  error
 	// Location is a human description (file path or host/db) for logs.
 	Location string
+	// presence names this process to other nodes (presence.go).
+	presence presence
 }
 
 // Config says which database to open.
@@ -204,6 +206,7 @@ func (db *DB) Close() error {
 }
 
 func (db *DB) close() error {
+	db.presence.close()
 	if db.group != nil {
 		db.group.close()
 	}

@@ -46,6 +46,30 @@ func Open(t testing.TB, engine store.Engine) *store.DB {
 	return db
 }
 
+// OpenTwice returns two handles on one fresh, migrated database of the
+// given engine, as two processes (or two PostgreSQL nodes) would hold it;
+// both are closed at the end of the test, or earlier by the caller to play
+// a process that stops.
+func OpenTwice(t testing.TB, engine store.Engine) (first, second *store.DB) {
+	t.Helper()
+	cfg := store.Config{DataDir: t.TempDir()}
+	cfg.URL = store.Pick(engine, func() string { return "" }, func() string { return pgtest.NewDatabase(t) })()
+	ctx := context.Background()
+	open := func() *store.DB {
+		db, err := store.Open(ctx, cfg)
+		if err != nil {
+			t.Fatalf("open %s: %v", engine, err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	first = open()
+	if err := first.Migrate(ctx); err != nil {
+		t.Fatalf("migrate %s: %v", engine, err)
+	}
+	return first, open()
+}
+
 // FastHashing are Argon2id parameters cheap enough for tests that create
 // many users; production keeps argon2id.DefaultParams.
 var FastHashing = &argon2id.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}

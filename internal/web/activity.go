@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"io"
 	"net/http"
 	"net/url"
@@ -46,8 +47,10 @@ type activityPage struct {
 	Older string
 	// Filtered says whether any filter is applied (for the empty message).
 	Filtered bool
-	// ExportQuery is the filter part of the query, for the export links.
-	ExportQuery string
+	// ExportQuery is the filter part of the query, for the export links:
+	// typed as a URL so the template keeps its = and & instead of escaping
+	// them into one meaningless parameter (which exported the whole log).
+	ExportQuery template.URL
 }
 
 // activityFilter reads the page's filter, with dates in the workspace's
@@ -89,7 +92,7 @@ func (wb *Web) activityLog(w http.ResponseWriter, r *http.Request) error {
 	}
 	selection := filterQuery(r.URL.Query())
 	page := activityPage{Query: r.URL.Query(), People: people, Actions: activity.Actions(), Categories: activity.Categories(),
-		SearchFields: activity.SearchFields(), TimeZone: loc.String(), Filtered: len(selection) > 0, ExportQuery: selection.Encode()}
+		SearchFields: activity.SearchFields(), TimeZone: loc.String(), Filtered: len(selection) > 0, ExportQuery: template.URL(selection.Encode())}
 	if filterErr != nil {
 		return wb.show(w, r, "activity.html", "Activity log", page, filterErr)
 	}

@@ -52,6 +52,24 @@ func TestActivityLogInBrowser(t *testing.T) {
 	if err != nil || !strings.Contains(url, "action=ROLE_CHANGE") {
 		t.Errorf("filter is not in the URL (%s): %v", url, err)
 	}
+	// The export links carry the filter: following each gives only the
+	// filtered events (they once escaped it into one meaningless parameter
+	// and exported the whole log).
+	for _, link := range []string{"export-csv", "export-pdf"} {
+		href, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("`+link+`").href`))
+		if err != nil || !strings.Contains(href, "action=ROLE_CHANGE") {
+			t.Errorf("%s link %q does not carry the filter (%v)", link, href, err)
+		}
+	}
+	csvText, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`fetch(document.getElementById("export-csv").href).then(r => r.text())`,
+		chromedp.EvalAwaitPromise))
+	if err != nil {
+		fail(err)
+	}
+	if lines := strings.Split(strings.TrimSpace(csvText), "\n"); len(lines) != 2 || !strings.Contains(lines[1], "ROLE_CHANGE") {
+		t.Errorf("the CSV link exported %d lines:\n%s", len(lines), csvText)
+	}
 
 	// Full-text search.
 	if err := chromedp.Do(ctx,

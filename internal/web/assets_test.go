@@ -33,7 +33,7 @@ func TestSessionReportCSVSameOnPageAndAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		ids := map[string]int64{}
-		for tag, name := range map[string]string{"LAP-1": `Laptop, 14" "pro"`, "LAP-2": "Laptop\nsecond line", "LAP-3": "Missing one", "LAP-4": "Excluded one"} {
+		for tag, name := range map[string]string{"LAP-1": `Laptop, 14" "pro"`, "LAP-2": "Laptop; =second", "LAP-3": "Missing one", "LAP-4": "Excluded one"} {
 			a, err := assets.CreateAsset(ctx, db, assets.AssetInput{Tag: ptr(tag), Name: ptr(name), LocationID: ptr(wh.ID)})
 			if err != nil {
 				t.Fatal(err)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"html/template"
 	"io"
 	"net/http"
 	"net/url"
@@ -164,12 +165,14 @@ func (wb *Web) createLocation(w http.ResponseWriter, r *http.Request) error {
 
 type itemView struct {
 	catalogue
-	Item     inventory.Item
-	Records  []inventory.Record
-	Entries  []logRow
-	Next     string
-	History  []activity.Event
-	LogQuery string
+	Item    inventory.Item
+	Records []inventory.Record
+	Entries []logRow
+	Next    string
+	History []activity.Event
+	// LogQuery filters the change log to the item; typed as a URL so the
+	// template keeps its "=" (escaped, it filtered nothing).
+	LogQuery template.URL
 }
 
 func (wb *Web) itemPage(w http.ResponseWriter, r *http.Request) error {
@@ -204,7 +207,7 @@ func (wb *Web) showItem(w http.ResponseWriter, r *http.Request, id int64, formEr
 		return err
 	}
 	v.Next = page.NextCursor
-	v.LogQuery = "sku=" + url.QueryEscape(v.Item.SKU)
+	v.LogQuery = template.URL("sku=" + url.QueryEscape(v.Item.SKU))
 	if a.Can(actor.ViewActivity) {
 		if v.History, err = activity.ForEntity(r.Context(), wb.cfg.DB, "items", itoa64(id), 20); err != nil {
 			return err

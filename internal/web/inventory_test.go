@@ -160,6 +160,9 @@ func TestInventoryPages(t *testing.T) {
 		if status != 422 || !strings.Contains(body, "say why") {
 			t.Fatalf("delete without reason: %d", status)
 		}
+		if status, body := b.post("/inventory/records/"+itoa(other.ID)+"/delete", url.Values{"reason": {"\x1b[31memptied"}}); status != 422 || !strings.Contains(body, "control character") {
+			t.Fatalf("a control character in a form: %d", status)
+		}
 		status, body = b.post("/inventory/records/"+itoa(other.ID)+"/delete", url.Values{"reason": {"bin emptied"}})
 		if status != 200 || !strings.Contains(body, "deleted") {
 			t.Fatalf("delete: %d", status)
@@ -179,6 +182,9 @@ func TestInventoryPages(t *testing.T) {
 			if status, body := b.get(path); status != 200 || !strings.Contains(body, "</main>") {
 				t.Errorf("GET %s: %d %s", path, status, body)
 			}
+		}
+		if _, body := b.get("/inventory/items/" + itoa(it.ID)); !strings.Contains(body, `href="/inventory/log?sku=OIL-5"`) {
+			t.Error("the item page's link to its log does not filter by its SKU")
 		}
 		if status, body := b.get("/inventory/log?from=yesterday"); status != 422 || !strings.Contains(body, "use a date") {
 			t.Errorf("bad filter: %d", status)

@@ -294,7 +294,7 @@ func TestStationRevokedCheckedPerRequest(t *testing.T) {
 			t.Fatal(err)
 		}
 		a, _, err := f.Auth.ResolveStationSession(context.Background(), sess.Token)
-		if err != nil || a.Kind != actor.Station || a.ID != st.ID || a.LocationID != st.LocationID || a.Role != actor.Operator {
+		if err != nil || a.Kind != actor.Station || a.ID != st.ID || a.LocationID != st.LocationID || a.Role != actor.StationRole {
 			t.Fatalf("resolve: %+v %v", a, err)
 		}
 		if _, err := db.Exec(context.Background(), `UPDATE stations SET revoked_at = 1 WHERE id = $1`, st.ID); err != nil {

@@ -6,6 +6,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"errors"
@@ -23,7 +24,9 @@ import (
 	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/ledger"
+	"github.com/stocktrail/stocktrail/internal/mail"
 	"github.com/stocktrail/stocktrail/internal/notify"
+	"github.com/stocktrail/stocktrail/internal/plaintext"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
@@ -54,6 +57,8 @@ type Config struct {
 	LedgerMonitor *ledger.Monitor
 	// Webhooks is the webhook service (nil when not configured).
 	Webhooks *notify.Webhooks
+	// Mail is the install's e-mail configuration (zero when e-mail is off).
+	Mail mail.Config
 }
 
 // Web is the set of pages.
@@ -134,6 +139,8 @@ func (wb *Web) Register(mux *http.ServeMux) {
 	wb.registerActivity(mux)
 	wb.registerAssets(mux)
 	wb.registerStation(mux)
+	wb.registerAlerts(mux)
+	wb.registerEmail(mux)
 	mux.HandleFunc("/", wb.page(func(w http.ResponseWriter, r *http.Request) error {
 		return fault.New(fault.NotFound, "there is no page at %s", r.URL.Path)
 	}))
@@ -225,12 +232,21 @@ func (wb *Web) render(w http.ResponseWriter, r *http.Request, status int, page, 
 	if !ok {
 		panic("no template " + page)
 	}
+	// Rendered whole before anything is sent: a template that fails half
+	// way must not leave the browser a half page with a 200.
+	var body bytes.Buffer
+	if err := t.Execute(&body, v); err != nil {
+		wb.cfg.Logger.ErrorContext(r.Context(), "render", "page", page, "err", err)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusInternalServerError)
+		w.Write([]byte("Something went wrong on our side while showing this page; it has been logged. Please try again.\n"))
+		return
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	if err := t.Execute(w, v); err != nil {
-		wb.cfg.Logger.ErrorContext(r.Context(), "render", "page", page, "err", err)
-	}
+	w.Write(body.Bytes())
 }
 
 // show renders a page with 200, or with the status of err (a form that did
@@ -295,6 +311,15 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err != nil {
 		return fault.New(fault.Malformed, "the form could not be read")
+	}
+	// Control characters typed or pasted into any field are refused here,
+	// once for every form, before they can reach an export or a terminal.
+	for name, values := range r.Form {
+		for _, v := range values {
+			if err := plaintext.Check(name, v); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/plaintext"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
@@ -180,7 +181,7 @@ func validateName(name string) error {
 	if len(name) > 200 {
 		return fault.Field("name", "at most 200 characters")
 	}
-	return nil
+	return plaintext.Line("name", name)
 }
 
 // Create makes a new workspace inside tx and records it.

@@ -1,0 +1,60 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stocktrail/stocktrail/internal/store"
+	"github.com/stocktrail/stocktrail/internal/storetest"
+)
+
+func TestPresenceEndsWithItsProcess(t *testing.T) {
+	for _, engine := range []store.Engine{store.SQLite, store.Postgres} {
+		t.Run(string(engine), func(t *testing.T) {
+			ctx := context.Background()
+			gone, stays := storetest.OpenTwice(t, engine)
+			token, err := gone.Presence(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again, _ := gone.Presence(ctx); again != token {
+				t.Fatalf("a process's token changed: %s, %s", token, again)
+			}
+			if own, err := gone.Present(ctx, token); err != nil || !own {
+				t.Fatalf("own token not present: %v", err)
+			}
+			alive, err := stays.Present(ctx, token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// On SQLite one process owns the file: another handle is a
+			// restarted process, for which any other token is gone.
+			if want := engine == store.Postgres; alive != want {
+				t.Fatalf("while its process lives, present = %v on %s", alive, engine)
+			}
+			gone.Close()
+			// The server ends the closed session (and its lock) right after
+			// the connection goes, not necessarily before Close returns.
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				alive, err := stays.Present(ctx, token)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !alive {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("still present 5 s after its process stopped")
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			for _, junk := range []string{"", "pg:x", "pg:42", "sqlite:zz"} {
+				if alive, _ := stays.Present(ctx, junk); alive {
+					t.Errorf("%q present", junk)
+				}
+			}
+		})
+	}
+}
