@@ -37,8 +37,24 @@ func (db *DB) QueueDriver() riverdriver.Driver[*sql.Tx] {
 	return riverdatabasesql.New(db.write)
 }
 
+// queueMigrationLockKey serializes River's migrations between PostgreSQL
+// nodes that start at once (goose's own lock is released by then).
+const queueMigrationLockKey int64 = 0x5374_5269_7665 // "StRive"
+
 // migrateQueue applies River's own migrations (idempotent).
 func (db *DB) migrateQueue(ctx context.Context) error {
+	if db.engine == Postgres {
+		conn, err := db.write.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("queue migrations: %w", err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, queueMigrationLockKey); err != nil {
+			return fmt.Errorf("queue migrations lock: %w", err)
+		}
+		// A fresh context: the lock must be given back even when ctx ended.
+		defer conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, queueMigrationLockKey)
+	}
 	m, err := rivermigrate.New(db.QueueDriver(), nil)
 	if err != nil {
 		return fmt.Errorf("queue migrations: %w", err)
