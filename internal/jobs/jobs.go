@@ -83,10 +83,28 @@ func WebhookFanout(logger *slog.Logger, webhooks *notify.Webhooks, interval time
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Runner{DB: webhooks.DB(), Logger: logger, Tick: interval, LockKey: WebhooksLockKey, Jobs: []Job{{Name: "webhook-fanout", Run: func(ctx context.Context) error {
-		_, err := webhooks.Fanout(ctx)
-		return err
-	}}}}
+	var pruned time.Time
+	return &Runner{DB: webhooks.DB(), Logger: logger, Tick: interval, LockKey: WebhooksLockKey, Jobs: []Job{
+		{Name: "webhook-fanout", Run: func(ctx context.Context) error {
+			_, err := webhooks.Fanout(ctx)
+			return err
+		}},
+		// Deliveries finished over 30 days ago go, a batch at a time, hourly
+		// until none is left.
+		{Name: "webhook-prune", Run: func(ctx context.Context) error {
+			if time.Since(pruned) < time.Hour {
+				return nil
+			}
+			n, err := webhooks.PruneDeliveries(ctx, time.Now())
+			if err == nil && n == 0 {
+				pruned = time.Now()
+			}
+			if n > 0 {
+				logger.InfoContext(ctx, "old webhook deliveries removed", "count", n)
+			}
+			return err
+		}},
+	}}
 }
 
 // mailFollowBatch is how many sealed entries the mail consumer reads per

@@ -165,3 +165,54 @@ func enabledTargets(ctx context.Context, q store.Querier, ws int64) ([]target, e
 	}
 	return out, rows.Err()
 }
+
+// keepFinished is how long delivered and failed deliveries, with their
+// bodies and attempts, stay visible; the events themselves stay in their
+// logs for as long as retention keeps them.
+const keepFinished = 30 * 24 * time.Hour
+
+// pruneBatch bounds one pruning transaction.
+const pruneBatch = 1000
+
+// PruneDeliveries deletes deliveries finished more than 30 days before now,
+// with their attempts, at most a batch per call; it returns how many.
+func (w *Webhooks) PruneDeliveries(ctx context.Context, now time.Time) (int, error) {
+	cutoff := store.Micros(now.Add(-keepFinished))
+	var n int
+	err := w.db.InTx(ctx, func(tx *store.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT workspace_id, id FROM webhook_deliveries
+			WHERE status <> 'pending' AND finished_at < $1 ORDER BY finished_at LIMIT $2`, cutoff, pruneBatch)
+		if err != nil {
+			return fmt.Errorf("finished webhook deliveries: %w", err)
+		}
+		byWorkspace := map[int64][]int64{}
+		for rows.Next() {
+			var ws, id int64
+			if err := rows.Scan(&ws, &id); err != nil {
+				rows.Close()
+				return err
+			}
+			byWorkspace[ws] = append(byWorkspace[ws], id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		n = 0
+		for ws, ids := range byWorkspace {
+			for _, table := range []string{"webhook_attempts", "webhook_deliveries"} {
+				column := "delivery_id"
+				if table == "webhook_deliveries" {
+					column = "id"
+				}
+				where := store.NewWhere("workspace_id = ?", ws).And(store.In(tx, column, ids))
+				if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE `+where.String(), where.Args...); err != nil {
+					return fmt.Errorf("prune %s: %w", table, err)
+				}
+			}
+			n += len(ids)
+		}
+		return nil
+	})
+	return n, err
+}

@@ -592,3 +592,38 @@ func TestDisabledEndpointsReceiveNothing(t *testing.T) {
 		}
 	})
 }
+
+// TestFinishedDeliveriesArePrunedAfter30Days: deliveries finished more
+// than 30 days ago go with their attempts; newer ones and waiting ones stay.
+func TestFinishedDeliveriesArePrunedAfter30Days(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db, notify.Options{})
+		rc := newReceiver(t)
+		srv := httptest.NewServer(rc)
+		defer srv.Close()
+		e := w.endpoint(t, srv.URL, rc, notify.SubscriptionInput{Stream: notify.ActivityStream, Filter: "orders"})
+		w.event(t, activity.Create, activity.Orders, "orders")
+		w.event(t, activity.Update, activity.Orders, "orders")
+		w.pump(t)
+		ds := w.waitDeliveries(t, e.ID, 2, 10*time.Second)
+		old := ds[1]
+		if _, err := db.Exec(context.Background(), `UPDATE webhook_deliveries SET finished_at = $1 WHERE id = $2`,
+			store.Micros(time.Now().Add(-31*24*time.Hour)), old.ID); err != nil {
+			t.Fatal(err)
+		}
+		n, err := w.wh.PruneDeliveries(context.Background(), time.Now())
+		if err != nil || n != 1 {
+			t.Fatalf("pruned %d (%v), want 1", n, err)
+		}
+		if _, _, err := w.wh.GetDelivery(w.f.Ctx, old.ID); !fault.Is(err, fault.NotFound) {
+			t.Fatalf("old delivery still there: %v", err)
+		}
+		var attempts int
+		if err := db.Read().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM webhook_attempts WHERE delivery_id = $1`, old.ID).Scan(&attempts); err != nil || attempts != 0 {
+			t.Fatalf("%d attempts of the pruned delivery left (%v)", attempts, err)
+		}
+		if _, got, err := w.wh.GetDelivery(w.f.Ctx, ds[0].ID); err != nil || len(got) != 1 {
+			t.Fatalf("recent delivery: %v %v", got, err)
+		}
+	})
+}

@@ -60,6 +60,8 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE UNIQUE INDEX webhook_deliveries_entry ON webhook_deliveries (workspace_id, endpoint_id, seq, format);
 CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (workspace_id, endpoint_id, id);
+-- Finished deliveries are pruned after 30 days (notify.PruneDeliveries).
+CREATE INDEX webhook_deliveries_finished ON webhook_deliveries (finished_at);
 
 CREATE TABLE webhook_attempts (
     workspace_id BIGINT  NOT NULL REFERENCES workspaces (id),
