@@ -19,12 +19,14 @@ import (
 	"time"
 
 	"github.com/stocktrail/stocktrail/internal/activity"
+	"github.com/stocktrail/stocktrail/internal/api"
 	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/idempotency"
 	"github.com/stocktrail/stocktrail/internal/jobs"
 	"github.com/stocktrail/stocktrail/internal/ledger"
 	"github.com/stocktrail/stocktrail/internal/mail"
+	"github.com/stocktrail/stocktrail/internal/metrics"
 	"github.com/stocktrail/stocktrail/internal/notify"
 	"github.com/stocktrail/stocktrail/internal/server"
 	"github.com/stocktrail/stocktrail/internal/store"
@@ -50,6 +52,7 @@ Usage:
   stocktrail verify [--data DIR | --db URL] [--workspace ID] [--checkpoint FILE] [--key VERIFIERKEY ...]
   stocktrail verify --bundle FILE --key VERIFIERKEY
   stocktrail ledger bundle --out FILE [--log inventory_log|activity_events|all] [--workspace ID] [--data DIR | --db URL]
+  stocktrail openapi  (prints the OpenAPI 3.1 description of /api/v1, as served at /api/v1/openapi.json)
   stocktrail bench [--entries N] [--items N] [--locations N] [--clients 16] [--seconds 10] [--data DIR | --db URL]
 
 With no --db (or STOCKTRAIL_DB), data lives in embedded SQLite in --data
@@ -93,6 +96,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return benchCommand(ctx, rest, stdout)
 	case "bench-load": // the benchmark's client process (see benchload.go)
 		return benchLoadCommand(ctx, rest, stdout)
+	case "openapi":
+		// The API description, for linters and client generators.
+		doc, err := api.OpenAPIDocument()
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "%s\n", doc)
+		return err
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -193,6 +204,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	d.register(fs)
 	l.register(fs)
 	addr := fs.String("addr", envOr("STOCKTRAIL_ADDR", "127.0.0.1:8080"), "address to listen on")
+	metricsAddr := fs.String("metrics-addr", os.Getenv("STOCKTRAIL_METRICS_ADDR"), "serve Prometheus metrics at /metrics on this address of their own (e.g. 127.0.0.1:9090); empty: not served apart")
+	metricsToken := fs.String("metrics-token", os.Getenv("STOCKTRAIL_METRICS_TOKEN"), "serve Prometheus metrics at /metrics on the main address to callers sending this bearer token; empty: not served there")
 	proxies := fs.String("trusted-proxy", os.Getenv("STOCKTRAIL_TRUSTED_PROXIES"), "comma-separated CIDRs of reverse proxies whose X-Forwarded-* headers are trusted")
 	var ms mail.Settings
 	fs.StringVar(&ms.BaseURL, "base-url", os.Getenv("STOCKTRAIL_BASE_URL"), "the install's public address, for links in e-mails (https://stock.example.com)")
@@ -239,8 +252,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// Closed as shutdown begins: live feeds end, so Shutdown need not wait
 	// for them (their clients resume with Last-Event-ID).
 	streamsDone := make(chan struct{})
+	measured := metrics.New(db)
 	srv := server.New(server.Config{DB: db, Auth: authSvc, Logger: logger, TrustedProxies: trusted, Ledger: sealer, LedgerMonitor: monitor,
-		Mail: mailConfig, Shutdown: streamsDone, Webhooks: webhooks})
+		Mail: mailConfig, Shutdown: streamsDone, Metrics: measured, MetricsToken: *metricsToken, Webhooks: webhooks})
+	if *metricsAddr != "" {
+		metricsMux := http.NewServeMux()
+		metricsMux.Handle("GET /metrics", measured.Handler())
+		metricsServer := &http.Server{Addr: *metricsAddr, Handler: metricsMux, ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := metricsServer.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				logger.Error("metrics listener", "addr", *metricsAddr, "err", err)
+			}
+		}()
+		defer metricsServer.Close()
+	}
+	observed := func(r *jobs.Runner) *jobs.Runner { r.Observe = measured.ObserveJob; return r }
 	go idempotency.CleanupEvery(ctx, db, time.Hour, logger)
 	go activity.IndexSearchEvery(ctx, db, time.Second, logger)
 	httpServer := &http.Server{Addr: *addr, Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
@@ -250,18 +276,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// Background jobs run on one elected node; stopped after the HTTP server.
 	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	jobsDone := make(chan struct{})
-	go func() { defer close(jobsDone); jobs.New(db, logger).Run(jobsCtx) }()
+	go func() { defer close(jobsDone); observed(jobs.New(db, logger)).Run(jobsCtx) }()
 	// The ledger is sealed a few times a second, by one elected node.
 	sealDone := make(chan struct{})
-	go func() { defer close(sealDone); jobs.Sealing(db, logger, sealer, 250*time.Millisecond).Run(jobsCtx) }()
+	go func() {
+		defer close(sealDone)
+		observed(jobs.Sealing(db, logger, sealer, 250*time.Millisecond)).Run(jobsCtx)
+	}()
 	// Alert rules read what was sealed, every second, on one elected node.
 	alertsDone := make(chan struct{})
-	go func() { defer close(alertsDone); jobs.Alerts(db, logger, time.Second).Run(jobsCtx) }()
+	go func() { defer close(alertsDone); observed(jobs.Alerts(db, logger, time.Second)).Run(jobsCtx) }()
 	// E-mail is queued from the sealed sequence and sent by one elected node.
 	mailDone := make(chan struct{})
 	if mailConfig.Configured() {
 		sender := &mail.Sender{DB: db, Config: mailConfig, Logger: logger}
-		go func() { defer close(mailDone); jobs.Mail(db, logger, sender, 2*time.Second).Run(jobsCtx) }()
+		go func() { defer close(mailDone); observed(jobs.Mail(db, logger, sender, 2*time.Second)).Run(jobsCtx) }()
 	} else {
 		close(mailDone)
 	}
@@ -270,7 +299,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fanoutDone := make(chan struct{})
 	go func() {
 		defer close(fanoutDone)
-		jobs.WebhookFanout(logger, webhooks, 500*time.Millisecond).Run(jobsCtx)
+		observed(jobs.WebhookFanout(logger, webhooks, 500*time.Millisecond)).Run(jobsCtx)
 	}()
 	// Started on a context of its own: at shutdown Stop lets the attempts
 	// under way finish (each bounded by its timeout) instead of cutting them.

@@ -74,7 +74,7 @@ type handler func(w http.ResponseWriter, r *http.Request) error
 
 // Register adds every API route to mux.
 func (a *API) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/v1/openapi.json", a.serveOpenAPI)
+	a.handle(mux, "GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) error { a.serveOpenAPI(w, r); return nil })
 	a.handle(mux, "GET /api/v1/me", a.me)
 	a.registerAccounts(mux)
 	a.registerWorkspace(mux)

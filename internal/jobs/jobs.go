@@ -51,6 +51,8 @@ type Runner struct {
 	Tick time.Duration
 	// LockKey is the election's advisory lock (LeaderLockKey when zero).
 	LockKey int64
+	// Observe, when set, hears of every job run (metrics).
+	Observe func(job string, took time.Duration, err error)
 	// Ticks, when set, replaces the clock: the runner works once for each
 	// value received, and not at start (tests drive it step by step).
 	Ticks <-chan time.Time
@@ -233,7 +235,11 @@ func (r *Runner) runAll(ctx context.Context) {
 			return
 		}
 		start := time.Now()
-		if err := j.Run(ctx); err != nil && ctx.Err() == nil {
+		err := j.Run(ctx)
+		if r.Observe != nil && ctx.Err() == nil {
+			r.Observe(j.Name, time.Since(start), err)
+		}
+		if err != nil && ctx.Err() == nil {
 			r.Logger.ErrorContext(ctx, "job failed", "job", j.Name, "err", err, "took_ms", time.Since(start).Milliseconds())
 		}
 	}

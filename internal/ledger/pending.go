@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
@@ -75,5 +76,46 @@ func PendingBacklog(ctx context.Context, db *store.DB) (Backlog, error) {
 		return Backlog{}, fmt.Errorf("time of %s entry %d: %w", log, entryID, err)
 	}
 	b.OldestAt = store.Time(at)
+	return b, nil
+}
+
+// InstallBacklog is the whole install's sealing backlog, for operators'
+// metrics: entries committed and not sealed yet, and when the oldest of
+// them was written. Only the system may read it (it spans workspaces).
+func InstallBacklog(ctx context.Context, db *store.DB) (Backlog, error) {
+	who, err := actor.Current(ctx)
+	if err != nil {
+		return Backlog{}, err
+	}
+	if who.Kind != actor.System {
+		return Backlog{}, fault.New(fault.Forbidden, "the install's sealing backlog is for operators' metrics")
+	}
+	q := db.Read()
+	var b Backlog
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM ledger_pending`).Scan(&b.Pending); err != nil || b.Pending == 0 {
+		return b, err
+	}
+	var ws int64
+	var log Log
+	var entryID int64
+	err = q.QueryRowContext(ctx, `SELECT workspace_id, log, entry_id FROM ledger_pending ORDER BY id LIMIT 1`).Scan(&ws, &log, &entryID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Backlog{}, nil
+	}
+	if err != nil {
+		return Backlog{}, err
+	}
+	column, ok := timeColumn[log]
+	if !ok {
+		return Backlog{}, fmt.Errorf("pending entry of unknown log %q", log)
+	}
+	var at int64
+	err = q.QueryRowContext(ctx, `SELECT `+column+` FROM `+string(log)+` WHERE workspace_id = $1 AND id = $2`, ws, entryID).Scan(&at)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return Backlog{}, err
+	}
+	if err == nil {
+		b.OldestAt = store.Time(at)
+	}
 	return b, nil
 }

@@ -7,6 +7,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"log/slog"
 	"net"
@@ -22,6 +23,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/idempotency"
 	"github.com/stocktrail/stocktrail/internal/ledger"
 	"github.com/stocktrail/stocktrail/internal/mail"
+	"github.com/stocktrail/stocktrail/internal/metrics"
 	"github.com/stocktrail/stocktrail/internal/notify"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/web"
@@ -52,6 +54,11 @@ type Config struct {
 	// StreamPoll, StreamHeartbeat and StreamLifetime pace live feeds
 	// (api.Config); zero takes the defaults.
 	StreamPoll, StreamHeartbeat, StreamLifetime time.Duration
+	// Metrics counts requests when set. MetricsToken, when set too, serves
+	// them at GET /metrics to a caller sending it as a bearer token (serve
+	// can instead serve them on a listen address of their own).
+	Metrics      *metrics.Metrics
+	MetricsToken string
 }
 
 // Server is stocktrail's HTTP handler.
@@ -99,7 +106,7 @@ func New(cfg Config) *Server {
 	// recordAPICalls sits outside idempotent: its event is written in a
 	// transaction of its own, and must not carry (and so mark) the request's
 	// idempotency claim, which belongs to the request's change.
-	s.handler = s.recoverPanics(s.requestFacts(cop.Handler(s.authenticate(s.recordAPICalls(s.idempotent(s.mux))))))
+	s.handler = s.recoverPanics(s.requestFacts(s.serveMetrics(cop.Handler(s.authenticate(s.recordAPICalls(s.idempotent(s.routed(s.mux))))))))
 	return s
 }
 
@@ -183,9 +190,53 @@ func (s *Server) requestFacts(next http.Handler) http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
 		rec := &statusRecorder{ResponseWriter: w, status: 200}
-		next.ServeHTTP(rec, r.WithContext(ctx))
+		route := new(string)
+		next.ServeHTTP(rec, r.WithContext(context.WithValue(ctx, routeKey{}, route)))
+		if s.cfg.Metrics != nil {
+			s.cfg.Metrics.ObserveRequest(*route, r.Method, rec.status, time.Since(start), rec.Header().Get(idempotency.ReplayedHeader) == "true")
+		}
 		s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status), slog.Float64("took_ms", float64(time.Since(start).Microseconds())/1000), slog.String("ip", ip), slog.String("request_id", id))
+	})
+}
+
+// routeKey carries, from requestFacts down to the mux, where the mux
+// writes the pattern that served the request (metrics label it by pattern,
+// never by raw path).
+type routeKey struct{}
+
+func (s *Server) routed(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(w, r)
+		if route, ok := r.Context().Value(routeKey{}).(*string); ok {
+			*route = r.Pattern
+		}
+	})
+}
+
+// serveMetrics answers GET /metrics for a caller holding the metrics token;
+// without a token configured, /metrics is an ordinary unknown page.
+func (s *Server) serveMetrics(next http.Handler) http.Handler {
+	if s.cfg.Metrics == nil || s.cfg.MetricsToken == "" {
+		return next
+	}
+	h := s.cfg.Metrics.Handler()
+	want := "Bearer " + s.cfg.MetricsToken
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/metrics" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte(want)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "metrics need the metrics token (Authorization: Bearer …)", http.StatusUnauthorized)
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			http.Error(w, "use GET", http.StatusMethodNotAllowed)
+			return
+		}
+		h.ServeHTTP(w, r)
 	})
 }
 

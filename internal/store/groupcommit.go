@@ -60,6 +60,12 @@ type groupCommitter struct {
 type committedGroup struct {
 	requests []*writeRequest
 	results  []writeResult
+	// failed are logical transactions that failed after others had
+	// succeeded in the group: their errors may rest on what those wrote,
+	// so they are answered only once the group is durable (or with the
+	// group's own error if it is not).
+	failed        []*writeRequest
+	failedResults []writeResult
 }
 
 // maxGroup bounds one physical transaction, so one batch cannot hold the
@@ -159,10 +165,8 @@ func (g *groupCommitter) run() {
 			<-g.syncerFree
 			free = true
 		}
-		if og.finish() {
-			g.groups.Add(1)
-			g.transactions.Add(int64(len(og.requests)))
-		} else if free {
+		// A finished group goes to the syncer, which counts it once durable.
+		if !og.finish() && free {
 			g.syncerFree <- struct{}{} // nothing went to the syncer
 		}
 		g.busy.Add(int64(og.busy))
@@ -180,11 +184,22 @@ func (g *groupCommitter) syncer() {
 		g.syncs.Add(1)
 		g.syncBusy.Add(int64(time.Since(began)))
 		g.syncerFree <- struct{}{}
+		if err == nil {
+			g.groups.Add(1)
+			g.transactions.Add(int64(len(cg.requests)))
+		}
 		for i, r := range cg.requests {
 			if err != nil {
 				r.result <- writeResult{err: err}
 			} else {
 				r.result <- cg.results[i]
+			}
+		}
+		for i, r := range cg.failed {
+			if err != nil {
+				r.result <- writeResult{err: err}
+			} else {
+				r.result <- cg.failedResults[i]
 			}
 		}
 	}
@@ -214,7 +229,7 @@ func (g *groupCommitter) brokenErr() error {
 // WriterStats describes the SQLite writer's work so far, for benchmarks:
 // when Busy is close to the elapsed time, the single writer is the limit.
 type WriterStats struct {
-	Groups       int64         // physical transactions committed (counted before their fsync)
+	Groups       int64         // physical transactions committed and made durable
 	Transactions int64         // logical transactions committed in them
 	Busy         time.Duration // time spent running and committing groups
 	Checkpoints  int64         // checkpoints tried beside the writer (failed or empty ones included)
@@ -242,8 +257,11 @@ type openGroup struct {
 	// requests and results are the logical transactions that succeeded.
 	requests []*writeRequest
 	results  []writeResult
-	size     int           // requests taken, failed ones included
-	busy     time.Duration // time spent running and committing
+	// failed and failedResults wait for the group's outcome (committedGroup).
+	failed        []*writeRequest
+	failedResults []writeResult
+	size          int           // requests taken, failed ones included
+	busy          time.Duration // time spent running and committing
 }
 
 func (g *groupCommitter) begin() *openGroup {
@@ -291,7 +309,13 @@ func (og *openGroup) add(r *writeRequest) bool {
 			r.result <- res
 			return og.abort(nil, fmt.Errorf("release savepoint: %w", err))
 		}
-		r.result <- res
+		if len(og.requests) == 0 {
+			// Nothing uncommitted was visible to it: its answer stands.
+			r.result <- res
+			return true
+		}
+		og.failed = append(og.failed, r)
+		og.failedResults = append(og.failedResults, res)
 		return true
 	}
 	if _, err := og.exec(releaseSavepoint); err != nil {
@@ -310,10 +334,10 @@ func (og *openGroup) abort(r *writeRequest, err error) bool {
 	if r != nil {
 		r.result <- writeResult{err: err}
 	}
-	for _, done := range og.requests {
+	for _, done := range append(og.requests, og.failed...) {
 		done.result <- writeResult{err: og.err}
 	}
-	og.requests, og.results = nil, nil
+	og.requests, og.results, og.failed, og.failedResults = nil, nil, nil, nil
 	return false
 }
 
@@ -343,12 +367,12 @@ func (og *openGroup) finish() bool {
 		// After some failures (a full disk, an I/O error) SQLite keeps the
 		// transaction open; end it, or the connection stays inside it.
 		og.g.db.ExecContext(context.Background(), `ROLLBACK`)
-		for _, r := range og.requests {
+		for _, r := range append(og.requests, og.failed...) {
 			r.result <- writeResult{err: fmt.Errorf("commit: %w", err)}
 		}
 		return false
 	}
-	og.g.committed <- committedGroup{requests: og.requests, results: og.results}
+	og.g.committed <- committedGroup{requests: og.requests, results: og.results, failed: og.failed, failedResults: og.failedResults}
 	return true
 }
 
@@ -368,12 +392,31 @@ const (
 
 // runLogical runs one caller's work and its before-commit hooks, turning a
 // panic into a value the caller re-raises in its own goroutine.
-func runLogical(ctx context.Context, tx *Tx, fn func(tx *Tx) error) (res writeResult) {
-	defer func() {
-		if p := recover(); p != nil {
-			res = writeResult{panic: p}
-		}
+func runLogical(ctx context.Context, tx *Tx, fn func(tx *Tx) error) writeResult {
+	// fn runs on a goroutine of its own so that a runtime.Goexit in it (a
+	// test's t.FailNow, say) ends that goroutine, not the writer, which
+	// every later write of the process waits for.
+	done := make(chan writeResult, 1)
+	go func() {
+		returned := false
+		defer func() {
+			if p := recover(); p != nil {
+				done <- writeResult{panic: p}
+			} else if !returned {
+				done <- writeResult{err: errGoexit}
+			}
+		}()
+		res := runLogicalHere(ctx, tx, fn)
+		returned = true
+		done <- res
 	}()
+	return <-done
+}
+
+// errGoexit answers a transaction whose function stopped its goroutine.
+var errGoexit = errors.New("the transaction's function stopped its goroutine (runtime.Goexit) before returning; nothing it wrote was kept")
+
+func runLogicalHere(ctx context.Context, tx *Tx, fn func(tx *Tx) error) (res writeResult) {
 	if err := tx.settle(ctx, fn(tx)); err != nil {
 		return writeResult{err: err}
 	}

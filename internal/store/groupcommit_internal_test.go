@@ -330,3 +330,39 @@ func TestGroupWaitingForFsyncFailsAfterExecsFsyncFailed(t *testing.T) {
 		t.Fatalf("the group waiting for its fsync: %v, want the failure", err)
 	}
 }
+
+// A logical transaction that fails after others succeeded in its group may
+// have failed on what they wrote (a uniqueness check seeing their row, say):
+// it is answered only with the group's outcome, and if the group is lost,
+// with that loss rather than an error that rests on it.
+func TestFailureInAGroupWaitsForTheGroup(t *testing.T) {
+	fail := errors.New("EIO")
+	db, let, first := heldFsync(t, fail)
+	ran, second := inNextGroup(context.Background(), db, `INSERT INTO t (v) VALUES (2)`)
+	<-ran // the second group is open, waiting for the syncer
+	own := errors.New("v = 2 is taken")
+	third := make(chan error, 1)
+	go func() {
+		third <- db.InTx(context.Background(), func(tx *Tx) error {
+			var n int
+			if err := tx.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM t WHERE v = 2`).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return own // rests on the second caller's uncommitted row
+			}
+			return nil
+		})
+	}()
+	select {
+	case err := <-third:
+		t.Fatalf("answered %v before its group's outcome", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	let()
+	<-first
+	<-second
+	if err := <-third; errors.Is(err, own) || !errors.Is(err, fail) {
+		t.Fatalf("third: %v, want the group's failure, not an error resting on a lost row", err)
+	}
+}

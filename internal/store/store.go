@@ -304,28 +304,40 @@ func (db *DB) inTxOnce(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		return fmt.Errorf("begin: %w", err)
 	}
 	tx := &Tx{Tx: sqlTx, engine: db.engine}
+	returned := false
 	defer func() {
 		if p := recover(); p != nil {
 			sqlTx.Rollback()
 			panic(p)
 		}
-		if err != nil {
+		// Neither returned nor panicked: fn called runtime.Goexit. Roll
+		// back, so the connection goes back to the pool instead of staying
+		// in an open transaction.
+		if err != nil || !returned {
 			sqlTx.Rollback()
 		}
 	}()
-	if err = tx.settle(ctx, fn(tx)); err != nil {
+	err = commitTx(ctx, tx, sqlTx, fn)
+	returned = true
+	return err
+}
+
+// commitTx runs fn in tx, then the before-commit hooks and deferred writes,
+// and commits.
+func commitTx(ctx context.Context, tx *Tx, sqlTx *sql.Tx, fn func(tx *Tx) error) error {
+	if err := tx.settle(ctx, fn(tx)); err != nil {
 		return err
 	}
 	hooks, _ := ctx.Value(beforeCommitKey{}).([]func(context.Context, *Tx) error)
 	for _, h := range append(tx.before, hooks...) {
-		if err = h(ctx, tx); err != nil {
+		if err := h(ctx, tx); err != nil {
 			return err
 		}
 	}
-	if err = tx.flushDeferred(ctx); err != nil {
+	if err := tx.flushDeferred(ctx); err != nil {
 		return err
 	}
-	if err = sqlTx.Commit(); err != nil {
+	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	for _, f := range tx.after {
@@ -417,3 +429,7 @@ func (db *DB) durable() error {
 	}
 	return db.group.makeDurable()
 }
+
+// PoolStats reports the connection pool that serves writes (on PostgreSQL,
+// every query): connections open, in use and idle, and waits for one.
+func (db *DB) PoolStats() sql.DBStats { return db.write.Stats() }

@@ -105,6 +105,8 @@ var funcs = template.FuncMap{
 		return fmt.Sprint(t)
 	},
 	"roles": actor.Roles,
+	// under reports whether path is prefix or a page below it.
+	"under": func(path, prefix string) bool { return path == prefix || strings.HasPrefix(path, prefix+"/") },
 	"contains": func(list []string, v string) bool {
 		for _, x := range list {
 			if x == v {
