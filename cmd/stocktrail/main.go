@@ -27,6 +27,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/ledger"
 	"github.com/stocktrail/stocktrail/internal/mail"
 	"github.com/stocktrail/stocktrail/internal/metrics"
+	"github.com/stocktrail/stocktrail/internal/notify"
 	"github.com/stocktrail/stocktrail/internal/server"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
@@ -36,6 +37,7 @@ const usage = `stocktrail: inventory with an audit trail people can trust.
 Usage:
   stocktrail serve   [--addr 127.0.0.1:8080] [--data DIR | --db URL] [--trusted-proxy CIDR,...]
                      [--ledger-key FILE] [--checkpoint-log FILE] [--checkpoint-webhook URL]
+                     [--webhook-allow-private]
                      [--base-url https://stock.example.com] [--smtp-url smtp://user:pass@host:587 | smtps://…]
                      [--smtp-from ADDRESS] [--smtp-starttls required|opportunistic|none] [--smtp-timeout 30s]
   stocktrail migrate [--data DIR | --db URL] [--grant-to ROLE,...]
@@ -217,6 +219,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&ms.From, "smtp-from", os.Getenv("STOCKTRAIL_SMTP_FROM"), "sender address of e-mail notifications")
 	fs.StringVar(&ms.StartTLS, "smtp-starttls", os.Getenv("STOCKTRAIL_SMTP_STARTTLS"), "for smtp://: required (default), opportunistic or none")
 	fs.StringVar(&ms.Timeout, "smtp-timeout", os.Getenv("STOCKTRAIL_SMTP_TIMEOUT"), "time limit of one delivery attempt (default 30s)")
+	allowPrivate := fs.Bool("webhook-allow-private", os.Getenv("STOCKTRAIL_WEBHOOK_ALLOW_PRIVATE") == "1",
+		"let webhooks reach loopback and private network addresses (link-local and cloud metadata addresses stay refused)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -247,12 +251,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// sealed since every two minutes.
 	monitor := &ledger.Monitor{DB: db, CheckpointLog: sealer.CheckpointLog, FullEvery: time.Hour, Logger: logger}
 	go monitor.Run(ctx, 2*time.Minute)
+	webhooks, err := notify.New(db, notify.Options{Policy: notify.AddressPolicy{AllowPrivate: *allowPrivate}, Logger: logger})
+	if err != nil {
+		return err
+	}
 	// Closed as shutdown begins: live feeds end, so Shutdown need not wait
 	// for them (their clients resume with Last-Event-ID).
 	streamsDone := make(chan struct{})
 	measured := metrics.New(db)
 	srv := server.New(server.Config{DB: db, Auth: authSvc, Logger: logger, TrustedProxies: trusted, Ledger: sealer, LedgerMonitor: monitor,
-		Mail: mailConfig, Shutdown: streamsDone, Metrics: measured, MetricsToken: *metricsToken})
+		Mail: mailConfig, Shutdown: streamsDone, Metrics: measured, MetricsToken: *metricsToken, Webhooks: webhooks})
 	if *metricsAddr != "" {
 		metricsMux := http.NewServeMux()
 		metricsMux.Handle("GET /metrics", measured.Handler())
@@ -292,7 +300,30 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	} else {
 		close(mailDone)
 	}
-	defer func() { stopJobs(); <-jobsDone; <-sealDone; <-alertsDone; <-mailDone }()
+	// Webhook deliveries: written by one elected node after each seal, sent
+	// by River on every node (each attempt bounded by its timeout).
+	fanoutDone := make(chan struct{})
+	go func() {
+		defer close(fanoutDone)
+		observed(jobs.WebhookFanout(logger, webhooks, 500*time.Millisecond)).Run(jobsCtx)
+	}()
+	// Started on a context of its own: at shutdown Stop lets the attempts
+	// under way finish (each bounded by its timeout) instead of cutting them.
+	if err := webhooks.Start(context.WithoutCancel(jobsCtx)); err != nil {
+		stopJobs()
+		return fmt.Errorf("webhook deliveries: %w", err)
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		webhooks.Stop(stopCtx)
+		stopJobs()
+		<-jobsDone
+		<-sealDone
+		<-fanoutDone
+		<-alertsDone
+		<-mailDone
+	}()
 
 	fmt.Fprintf(stdout, "stocktrail is running on http://%s (database: %s, %s)\n", *addr, db.Engine(), db.Location)
 	if mailConfig.Configured() {

@@ -22,6 +22,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/notify"
 	"github.com/stocktrail/stocktrail/internal/param"
 	"github.com/stocktrail/stocktrail/internal/plaintext"
 	"github.com/stocktrail/stocktrail/internal/store"
@@ -35,6 +36,8 @@ type Config struct {
 	DB     *store.DB
 	Auth   *auth.Service
 	Logger *slog.Logger
+	// Webhooks is the webhook service (nil when not configured).
+	Webhooks *notify.Webhooks
 	// Shutdown is closed when the server stops: live feeds end then
 	// (http.Server.Shutdown waits for them otherwise). Nil never closes.
 	Shutdown <-chan struct{}
@@ -81,6 +84,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerReports(mux)
 	a.registerAssets(mux)
 	a.registerLedger(mux)
+	a.registerWebhooks(mux)
 	a.registerAlerts(mux)
 	a.registerEvents(mux)
 	// Anything else under the prefix is a JSON 404, not the web's HTML page.

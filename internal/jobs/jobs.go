@@ -18,6 +18,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/ledger"
 	"github.com/stocktrail/stocktrail/internal/mail"
+	"github.com/stocktrail/stocktrail/internal/notify"
 	"github.com/stocktrail/stocktrail/internal/retention"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/workspace"
@@ -31,6 +32,10 @@ const LeaderLockKey int64 = 0x5374_4a6f_6273 // "StJobs"
 // behind a long job.
 const SealerLockKey int64 = 0x5374_5365_616c // "StSeal"
 
+// WebhooksLockKey elects the node that fans newly sealed entries out to
+// webhook deliveries; a lock of its own so deliveries follow the seal
+// within a second, whatever the other jobs are doing.
+const WebhooksLockKey int64 = 0x5374_5768_6b73 // "StWhks"
 // MailLockKey elects the node that queues and sends e-mail: a lock of its
 // own, so a slow SMTP server never delays the other jobs.
 const MailLockKey int64 = 0x5374_4d61_696c // "StMail"
@@ -75,6 +80,37 @@ func Sealing(db *store.DB, logger *slog.Logger, sealer *ledger.Sealer, interval 
 		_, err := sealer.Seal(ctx)
 		return err
 	}}}}
+}
+
+// WebhookFanout returns the runner that writes the webhook deliveries of
+// newly sealed entries every interval, on the node elected for it (the
+// deliveries themselves are sent by River on every node).
+func WebhookFanout(logger *slog.Logger, webhooks *notify.Webhooks, interval time.Duration) *Runner {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	var pruned time.Time
+	return &Runner{DB: webhooks.DB(), Logger: logger, Tick: interval, LockKey: WebhooksLockKey, Jobs: []Job{
+		{Name: "webhook-fanout", Run: func(ctx context.Context) error {
+			_, err := webhooks.Fanout(ctx)
+			return err
+		}},
+		// Deliveries finished over 30 days ago go, a batch at a time, hourly
+		// until none is left.
+		{Name: "webhook-prune", Run: func(ctx context.Context) error {
+			if time.Since(pruned) < time.Hour {
+				return nil
+			}
+			n, err := webhooks.PruneDeliveries(ctx, time.Now())
+			if err == nil && n == 0 {
+				pruned = time.Now()
+			}
+			if n > 0 {
+				logger.InfoContext(ctx, "old webhook deliveries removed", "count", n)
+			}
+			return err
+		}},
+	}}
 }
 
 // mailFollowBatch is how many sealed entries the mail consumer reads per

@@ -24,6 +24,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/ledger"
 	"github.com/stocktrail/stocktrail/internal/mail"
 	"github.com/stocktrail/stocktrail/internal/metrics"
+	"github.com/stocktrail/stocktrail/internal/notify"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/web"
 )
@@ -42,6 +43,9 @@ type Config struct {
 	// LedgerMonitor is this node's check of the ledger, if it runs one: a
 	// failure turns /readyz red and shows admins a banner.
 	LedgerMonitor *ledger.Monitor
+	// Webhooks changes webhook endpoints and redelivers (nil: the pages and
+	// API say webhooks are not available on this node).
+	Webhooks *notify.Webhooks
 	// Mail is the install's e-mail configuration (the zero Config when
 	// e-mail is off): the e-mail page shows it and queues test messages.
 	Mail mail.Config
@@ -71,6 +75,15 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Webhooks == nil {
+		// A node that does not send deliveries still changes endpoints and
+		// queues redeliveries; whichever node runs Start sends them.
+		wh, err := notify.New(cfg.DB, notify.Options{Logger: cfg.Logger})
+		if err != nil {
+			cfg.Logger.Error("webhooks unavailable", "err", err)
+		}
+		cfg.Webhooks = wh
+	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux()}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -78,9 +91,9 @@ func New(cfg Config) *Server {
 	})
 	s.mux.HandleFunc("GET /readyz", s.ready)
 	s.API = api.New(api.Config{DB: cfg.DB, Auth: cfg.Auth, Logger: cfg.Logger, Shutdown: cfg.Shutdown,
-		StreamPoll: cfg.StreamPoll, StreamHeartbeat: cfg.StreamHeartbeat, StreamLifetime: cfg.StreamLifetime})
+		StreamPoll: cfg.StreamPoll, StreamHeartbeat: cfg.StreamHeartbeat, StreamLifetime: cfg.StreamLifetime, Webhooks: cfg.Webhooks})
 	s.API.Register(s.mux)
-	web.New(web.Config{DB: cfg.DB, Auth: cfg.Auth, Logger: cfg.Logger, Ledger: cfg.Ledger, LedgerMonitor: cfg.LedgerMonitor, Mail: cfg.Mail}).Register(s.mux)
+	web.New(web.Config{DB: cfg.DB, Auth: cfg.Auth, Logger: cfg.Logger, Ledger: cfg.Ledger, LedgerMonitor: cfg.LedgerMonitor, Mail: cfg.Mail, Webhooks: cfg.Webhooks}).Register(s.mux)
 
 	// Browsers send Sec-Fetch-Site/Origin; cross-site unsafe requests are
 	// refused before anything else runs (login CSRF included). The per-session

@@ -246,6 +246,13 @@ func (db *DB) checkRuntimeAccess(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("check migrations: %w", err)
 	}
+	if !pending {
+		queue, err := db.queuePending(ctx)
+		if err != nil {
+			return err
+		}
+		pending = queue != ""
+	}
 	if pending {
 		return fmt.Errorf("migrations pending: run `stocktrail migrate --db OWNER_URL --grant-to %s` (role %q does not own the tables, so it cannot apply them)", role, role)
 	}

@@ -61,6 +61,9 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("apply migrations: %w", err)
 	}
+	if err := db.migrateQueue(ctx); err != nil {
+		return err
+	}
 	// The writer's commits wait for no fsync (walsync.go).
 	return db.durable()
 }

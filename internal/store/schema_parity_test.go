@@ -79,6 +79,31 @@ func intendedDifferences() map[string]string {
 		// on SQLite; PostgreSQL needs INCLUDE (seq) for index-only lookups.
 		`differs: index ledger_leaves_entry: sqlite "on ledger_leaves (workspace_id, log, entry_id) unique", postgres "on ledger_leaves (workspace_id, log, entry_id, seq) unique"`: "covering index",
 
+		// River's job queue (store/queue.go): rivermigrate creates its tables in
+		// each engine's own types and indexes; River maintains both schemas.
+		`differs: column river_job.args: sqlite "blob not null", postgres "jsonb not null"`:                                        "River's own schema",
+		`differs: column river_job.attempted_at: sqlite "timestamp null", postgres "timestamp with time zone null"`:                "River's own schema",
+		`differs: column river_job.attempted_by: sqlite "blob null", postgres "array null"`:                                        "River's own schema",
+		`differs: column river_job.created_at: sqlite "timestamp not null", postgres "timestamp with time zone not null"`:          "River's own schema",
+		`differs: column river_job.errors: sqlite "blob null", postgres "array null"`:                                              "River's own schema",
+		`differs: column river_job.finalized_at: sqlite "timestamp null", postgres "timestamp with time zone null"`:                "River's own schema",
+		`differs: column river_job.metadata: sqlite "blob not null", postgres "jsonb not null"`:                                    "River's own schema",
+		`differs: column river_job.scheduled_at: sqlite "timestamp not null", postgres "timestamp with time zone not null"`:        "River's own schema",
+		`differs: column river_job.state: sqlite "text not null", postgres "user-defined not null"`:                                "River's own schema",
+		`differs: column river_job.tags: sqlite "blob not null", postgres "array not null"`:                                        "River's own schema",
+		`differs: column river_job.unique_states: sqlite "integer null", postgres "bit null"`:                                      "River's own schema",
+		`differs: column river_leader.elected_at: sqlite "timestamp not null", postgres "timestamp with time zone not null"`:       "River's own schema",
+		`differs: column river_leader.expires_at: sqlite "timestamp not null", postgres "timestamp with time zone not null"`:       "River's own schema",
+		`differs: column river_migration.created_at: sqlite "timestamp not null", postgres "timestamp with time zone not null"`:    "River's own schema",
+		`differs: column river_notification.created_at: sqlite "timestamp not null", postgres "timestamp with time zone not null"`: "River's own schema",
+		`differs: column river_queue.created_at: sqlite "timestamp not null", postgres "timestamp with time zone not null"`:        "River's own schema",
+		`differs: column river_queue.metadata: sqlite "blob not null", postgres "jsonb not null"`:                                  "River's own schema",
+		`differs: column river_queue.paused_at: sqlite "timestamp null", postgres "timestamp with time zone null"`:                 "River's own schema",
+		`differs: column river_queue.updated_at: sqlite "timestamp not null", postgres "timestamp with time zone not null"`:        "River's own schema",
+		`differs: index river_job_unique_idx: sqlite "on river_job (unique_key) unique where unique_key is not null and unique_states is not null and case state when 'available' then unique_states & (1 << 0) when 'cancelled' then unique_states & (1 << 1) when 'completed' then unique_states & (1 << 2) when 'discarded' then unique_states & (1 << 3) when 'pending' then unique_states & (1 << 4) when 'retryable' then unique_states & (1 << 5) when 'running' then unique_states & (1 << 6) when 'scheduled' then unique_states & (1 << 7) else 0 end >= 1", postgres "on river_job (unique_key) unique where unique_key is not null) and (unique_states is not null) and river_job_state_in_bitmask(unique_states, state"`: "River's own schema",
+		`only on postgres: index river_job_args_index on river_job (args)`:         "River's own schema",
+		`only on postgres: index river_job_metadata_index on river_job (metadata)`: "River's own schema",
+
 		// goose creates its version table in each dialect's own types.
 		`differs: column goose_db_version.is_applied: sqlite "integer not null", postgres "boolean not null"`:               "goose's table",
 		`differs: column goose_db_version.tstamp: sqlite "timestamp null", postgres "timestamp without time zone not null"`: "goose's table",

@@ -27,6 +27,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/ledger"
 	"github.com/stocktrail/stocktrail/internal/mail"
+	"github.com/stocktrail/stocktrail/internal/notify"
 	"github.com/stocktrail/stocktrail/internal/plaintext"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
@@ -56,6 +57,8 @@ type Config struct {
 	Ledger *ledger.Sealer
 	// LedgerMonitor is this node's check of the ledger, if it runs one.
 	LedgerMonitor *ledger.Monitor
+	// Webhooks is the webhook service (nil when not configured).
+	Webhooks *notify.Webhooks
 	// Mail is the install's e-mail configuration (zero when e-mail is off).
 	Mail mail.Config
 }
@@ -134,6 +137,7 @@ func (wb *Web) Register(mux *http.ServeMux) {
 	wb.registerAccounts(mux)
 	wb.registerSettings(mux)
 	wb.registerLedger(mux)
+	wb.registerWebhooks(mux)
 	wb.registerInventory(mux)
 	wb.registerLocations(mux)
 	wb.registerActivity(mux)
