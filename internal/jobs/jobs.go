@@ -67,7 +67,7 @@ func New(db *store.DB, logger *slog.Logger) *Runner {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Runner{DB: db, Logger: logger, Tick: 30 * time.Second, Jobs: []Job{InventorySchedules(db, logger), ActivityRollups(db, logger), ActivityRetention(db, logger), LoginFailures(db, logger)}}
+	return &Runner{DB: db, Logger: logger, Tick: 30 * time.Second, Jobs: []Job{InventorySchedules(db, logger), ActivityRollups(db, logger), ActivityRetention(db, logger)}}
 }
 
 // Sealing returns the runner that seals the ledger every interval on the
@@ -173,7 +173,8 @@ func ActivityRollups(db *store.DB, logger *slog.Logger) Job {
 
 // LoginFailures writes the count of failed logins still pending in windows
 // that have ended (auth.FlushLoginFailures), so a flood that stopped is in
-// the log, with every attempt counted, within a window and a tick.
+// the log, with every attempt counted, within a window and a tick. It runs
+// on the alerts node (Alerts), whose rules read those counts.
 func LoginFailures(db *store.DB, logger *slog.Logger) Job {
 	if logger == nil {
 		logger = slog.Default()
