@@ -13,14 +13,14 @@ import (
 func (a *API) registerWebhooks(mux *http.ServeMux) {
 	a.handle(mux, "GET /api/v1/webhooks", a.listWebhooks)
 	a.handle(mux, "POST /api/v1/webhooks", a.createWebhook)
-	a.handle(mux, "GET /api/v1/webhooks/{id}", a.getWebhook)
-	a.handle(mux, "PATCH /api/v1/webhooks/{id}", a.updateWebhook)
-	a.handle(mux, "POST /api/v1/webhooks/{id}/rotate-secret", a.rotateWebhookSecret)
-	a.handle(mux, "POST /api/v1/webhooks/{id}/subscriptions", a.addWebhookSubscription)
-	a.handle(mux, "DELETE /api/v1/webhooks/{id}/subscriptions/{subscription_id}", a.removeWebhookSubscription)
-	a.handle(mux, "GET /api/v1/webhooks/{id}/deliveries", a.listWebhookDeliveries)
-	a.handle(mux, "GET /api/v1/webhooks/{id}/deliveries/{delivery_id}", a.getWebhookDelivery)
-	a.handle(mux, "POST /api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", a.redeliverWebhook)
+	a.handle(mux, "GET /api/v1/webhooks/{id}", a.onWebhook(actor.ViewAlerts, a.getWebhook))
+	a.handle(mux, "PATCH /api/v1/webhooks/{id}", a.onWebhook(actor.ManageAlerts, a.updateWebhook))
+	a.handle(mux, "POST /api/v1/webhooks/{id}/rotate-secret", a.onWebhook(actor.ManageAlerts, a.rotateWebhookSecret))
+	a.handle(mux, "POST /api/v1/webhooks/{id}/subscriptions", a.onWebhook(actor.ManageAlerts, a.addWebhookSubscription))
+	a.handle(mux, "DELETE /api/v1/webhooks/{id}/subscriptions/{subscription_id}", a.onWebhook(actor.ManageAlerts, a.removeWebhookSubscription))
+	a.handle(mux, "GET /api/v1/webhooks/{id}/deliveries", a.onWebhook(actor.ViewAlerts, a.listWebhookDeliveries))
+	a.handle(mux, "GET /api/v1/webhooks/{id}/deliveries/{delivery_id}", a.onWebhook(actor.ViewAlerts, a.getWebhookDelivery))
+	a.handle(mux, "POST /api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", a.onWebhook(actor.ManageAlerts, a.redeliverWebhook))
 }
 
 func (a *API) webhooks(r *http.Request, perm actor.Permission) (*notify.Webhooks, error) {
@@ -72,15 +72,23 @@ func (a *API) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	return WriteJSON(w, http.StatusCreated, webhookWithSecret{Endpoint: e, Secret: secret})
 }
 
-func (a *API) getWebhook(w http.ResponseWriter, r *http.Request) error {
-	svc, err := a.webhooks(r, actor.ViewAlerts)
-	if err != nil {
-		return err
+// onWebhook is an operation on the endpoint named by {id}: perm checked,
+// the service and the id read, the rest is call's.
+func (a *API) onWebhook(perm actor.Permission, call func(w http.ResponseWriter, r *http.Request, svc *notify.Webhooks, id int64) error) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		svc, err := a.webhooks(r, perm)
+		if err != nil {
+			return err
+		}
+		id, err := PathID(r, "id")
+		if err != nil {
+			return err
+		}
+		return call(w, r, svc, id)
 	}
-	id, err := PathID(r, "id")
-	if err != nil {
-		return err
-	}
+}
+
+func (a *API) getWebhook(w http.ResponseWriter, r *http.Request, svc *notify.Webhooks, id int64) error {
 	e, err := svc.GetEndpoint(r.Context(), id)
 	if err != nil {
 		return err
@@ -88,15 +96,7 @@ func (a *API) getWebhook(w http.ResponseWriter, r *http.Request) error {
 	return WriteJSON(w, http.StatusOK, e)
 }
 
-func (a *API) updateWebhook(w http.ResponseWriter, r *http.Request) error {
-	svc, err := a.webhooks(r, actor.ManageAlerts)
-	if err != nil {
-		return err
-	}
-	id, err := PathID(r, "id")
-	if err != nil {
-		return err
-	}
+func (a *API) updateWebhook(w http.ResponseWriter, r *http.Request, svc *notify.Webhooks, id int64) error {
 	var c notify.EndpointChange
 	if err := DecodeJSON(w, r, &c); err != nil {
 		return err
@@ -108,15 +108,7 @@ func (a *API) updateWebhook(w http.ResponseWriter, r *http.Request) error {
 	return WriteJSON(w, http.StatusOK, e)
 }
 
-func (a *API) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) error {
-	svc, err := a.webhooks(r, actor.ManageAlerts)
-	if err != nil {
-		return err
-	}
-	id, err := PathID(r, "id")
-	if err != nil {
-		return err
-	}
+func (a *API) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, svc *notify.Webhooks, id int64) error {
 	secret, err := svc.RotateSecret(r.Context(), id)
 	if err != nil {
 		return err
@@ -128,15 +120,7 @@ func (a *API) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) error 
 	return WriteJSON(w, http.StatusOK, webhookWithSecret{Endpoint: e, Secret: secret})
 }
 
-func (a *API) addWebhookSubscription(w http.ResponseWriter, r *http.Request) error {
-	svc, err := a.webhooks(r, actor.ManageAlerts)
-	if err != nil {
-		return err
-	}
-	id, err := PathID(r, "id")
-	if err != nil {
-		return err
-	}
+func (a *API) addWebhookSubscription(w http.ResponseWriter, r *http.Request, svc *notify.Webhooks, id int64) error {
 	var in notify.SubscriptionInput
 	if err := DecodeJSON(w, r, &in); err != nil {
 		return err
@@ -148,15 +132,7 @@ func (a *API) addWebhookSubscription(w http.ResponseWriter, r *http.Request) err
 	return WriteJSON(w, http.StatusCreated, s)
 }
 
-func (a *API) removeWebhookSubscription(w http.ResponseWriter, r *http.Request) error {
-	svc, err := a.webhooks(r, actor.ManageAlerts)
-	if err != nil {
-		return err
-	}
-	id, err := PathID(r, "id")
-	if err != nil {
-		return err
-	}
+func (a *API) removeWebhookSubscription(w http.ResponseWriter, r *http.Request, svc *notify.Webhooks, id int64) error {
 	sub, err := PathID(r, "subscription_id")
 	if err != nil {
 		return err
@@ -168,16 +144,9 @@ func (a *API) removeWebhookSubscription(w http.ResponseWriter, r *http.Request) 
 	return nil
 }
 
-func (a *API) listWebhookDeliveries(w http.ResponseWriter, r *http.Request) error {
-	svc, err := a.webhooks(r, actor.ViewAlerts)
-	if err != nil {
-		return err
-	}
-	id, err := PathID(r, "id")
-	if err != nil {
-		return err
-	}
+func (a *API) listWebhookDeliveries(w http.ResponseWriter, r *http.Request, svc *notify.Webhooks, id int64) error {
 	f := notify.DeliveryFilter{Status: notify.DeliveryStatus(r.URL.Query().Get("status"))}
+	var err error
 	if f.Before, err = queryInt(r, "before"); err != nil {
 		return err
 	}
@@ -204,25 +173,14 @@ type deliveryWithAttempts struct {
 	AttemptList []notify.Attempt `json:"attempt_list"`
 }
 
-func (a *API) getWebhookDelivery(w http.ResponseWriter, r *http.Request) error {
-	svc, err := a.webhooks(r, actor.ViewAlerts)
-	if err != nil {
-		return err
-	}
-	id, err := PathID(r, "id")
-	if err != nil {
-		return err
-	}
+func (a *API) getWebhookDelivery(w http.ResponseWriter, r *http.Request, svc *notify.Webhooks, id int64) error {
 	did, err := PathID(r, "delivery_id")
 	if err != nil {
 		return err
 	}
-	d, attempts, err := svc.GetDelivery(r.Context(), did)
+	d, attempts, err := svc.GetDelivery(r.Context(), id, did)
 	if err != nil {
 		return err
-	}
-	if d.EndpointID != id {
-		return fault.New(fault.NotFound, "webhook delivery not found")
 	}
 	if attempts == nil {
 		attempts = []notify.Attempt{}
@@ -230,30 +188,15 @@ func (a *API) getWebhookDelivery(w http.ResponseWriter, r *http.Request) error {
 	return WriteJSON(w, http.StatusOK, deliveryWithAttempts{Delivery: d, AttemptList: attempts})
 }
 
-func (a *API) redeliverWebhook(w http.ResponseWriter, r *http.Request) error {
-	svc, err := a.webhooks(r, actor.ManageAlerts)
-	if err != nil {
-		return err
-	}
-	id, err := PathID(r, "id")
-	if err != nil {
-		return err
-	}
+func (a *API) redeliverWebhook(w http.ResponseWriter, r *http.Request, svc *notify.Webhooks, id int64) error {
 	did, err := PathID(r, "delivery_id")
 	if err != nil {
 		return err
 	}
-	d, _, err := svc.GetDelivery(r.Context(), did)
-	if err != nil {
+	if err := svc.Redeliver(r.Context(), id, did); err != nil {
 		return err
 	}
-	if d.EndpointID != id {
-		return fault.New(fault.NotFound, "webhook delivery not found")
-	}
-	if err := svc.Redeliver(r.Context(), did); err != nil {
-		return err
-	}
-	d, _, err = svc.GetDelivery(r.Context(), did)
+	d, _, err := svc.GetDelivery(r.Context(), id, did)
 	if err != nil {
 		return err
 	}

@@ -349,17 +349,16 @@ func unwrapAll(err error) string {
 
 // Redeliver sends a delivery again, whatever its state: a new job with a
 // fresh set of attempts; the earlier attempts stay on record.
-func (w *Webhooks) Redeliver(ctx context.Context, deliveryID int64) error {
+func (w *Webhooks) Redeliver(ctx context.Context, endpointID, deliveryID int64) error {
 	who, err := actor.Require(ctx, actor.ManageAlerts)
 	if err != nil {
 		return err
 	}
 	return w.db.InTx(ctx, func(tx *store.Tx) error {
-		var endpointID int64
 		var name, eventType, messageID, status string
-		err := tx.QueryRowContext(ctx, `SELECT d.endpoint_id, e.name, d.event_type, d.message_id, d.status
+		err := tx.QueryRowContext(ctx, `SELECT e.name, d.event_type, d.message_id, d.status
 			FROM webhook_deliveries d JOIN webhook_endpoints e ON e.workspace_id = d.workspace_id AND e.id = d.endpoint_id
-			WHERE d.workspace_id = $1 AND d.id = $2`, who.WorkspaceID, deliveryID).Scan(&endpointID, &name, &eventType, &messageID, &status)
+			WHERE d.workspace_id = $1 AND d.id = $2 AND d.endpoint_id = $3`, who.WorkspaceID, deliveryID, endpointID).Scan(&name, &eventType, &messageID, &status)
 		if err != nil {
 			return store.NotFound(err, "webhook delivery")
 		}
@@ -442,14 +441,14 @@ func (w *Webhooks) ListDeliveries(ctx context.Context, endpointID int64, f Deliv
 }
 
 // GetDelivery returns one delivery with its body and attempts, newest first.
-func (w *Webhooks) GetDelivery(ctx context.Context, id int64) (Delivery, []Attempt, error) {
+func (w *Webhooks) GetDelivery(ctx context.Context, endpointID, id int64) (Delivery, []Attempt, error) {
 	who, err := actor.Require(ctx, actor.ViewAlerts)
 	if err != nil {
 		return Delivery{}, nil, err
 	}
 	var payload string
-	d, err := scanDelivery(w.db.Read().QueryRowContext(ctx, `SELECT `+deliveryColumns+`, payload FROM webhook_deliveries WHERE workspace_id = $1 AND id = $2`,
-		who.WorkspaceID, id), &payload)
+	d, err := scanDelivery(w.db.Read().QueryRowContext(ctx, `SELECT `+deliveryColumns+`, payload FROM webhook_deliveries WHERE workspace_id = $1 AND id = $2 AND endpoint_id = $3`,
+		who.WorkspaceID, id, endpointID), &payload)
 	if err != nil {
 		return Delivery{}, nil, store.NotFound(err, "webhook delivery")
 	}

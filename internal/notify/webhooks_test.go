@@ -249,7 +249,7 @@ func TestDeliveriesAreSignedAndMatchTheirSubscriptions(t *testing.T) {
 			t.Errorf("an unsubscribed event was delivered: %v", types)
 		}
 		// Each attempt is on record with its answer.
-		_, attempts, err := w.wh.GetDelivery(w.f.Ctx, ds[0].ID)
+		_, attempts, err := w.wh.GetDelivery(w.f.Ctx, ds[0].EndpointID, ds[0].ID)
 		if err != nil || len(attempts) != 1 || attempts[0].StatusCode != 200 || attempts[0].Response != "answer 200" {
 			t.Fatalf("attempts %+v, %v", attempts, err)
 		}
@@ -278,7 +278,7 @@ func TestRetriesAfterErrorsThenFailsAndRedelivers(t *testing.T) {
 		if ds[0].Status != notify.Delivered || ds[0].Attempts != 3 {
 			t.Fatalf("after two 500s: %+v", ds[0])
 		}
-		_, attempts, _ := w.wh.GetDelivery(w.f.Ctx, ds[0].ID)
+		_, attempts, _ := w.wh.GetDelivery(w.f.Ctx, ds[0].EndpointID, ds[0].ID)
 		if len(attempts) != 3 || attempts[2].StatusCode != 500 || attempts[1].StatusCode != 500 || attempts[0].StatusCode != 200 ||
 			!strings.Contains(attempts[2].Error, "500") {
 			t.Fatalf("attempts %+v", attempts)
@@ -302,7 +302,7 @@ func TestRetriesAfterErrorsThenFailsAndRedelivers(t *testing.T) {
 		rc.mu.Lock()
 		rc.answer = func(string, int) int { return 200 }
 		rc.mu.Unlock()
-		if err := w.wh.Redeliver(w.f.Ctx, failed.ID); err != nil {
+		if err := w.wh.Redeliver(w.f.Ctx, failed.EndpointID, failed.ID); err != nil {
 			t.Fatal(err)
 		}
 		ds = w.waitDeliveries(t, e.ID, 2, 15*time.Second)
@@ -321,7 +321,7 @@ func TestRetriesAfterErrorsThenFailsAndRedelivers(t *testing.T) {
 		if _, err := w.wh.ListDeliveries(auditor, e.ID, notify.DeliveryFilter{}); err != nil {
 			t.Fatal(err)
 		}
-		if err := w.wh.Redeliver(auditor, failed.ID); !fault.Is(err, fault.Forbidden) {
+		if err := w.wh.Redeliver(auditor, failed.EndpointID, failed.ID); !fault.Is(err, fault.Forbidden) {
 			t.Fatalf("auditor redelivered: %v", err)
 		}
 	})
@@ -448,7 +448,7 @@ func TestAHangingReceiverCostsBoundedTime(t *testing.T) {
 		t.Logf("the other endpoint's %d deliveries took %s beside the hanging one", events, time.Since(started).Round(time.Millisecond))
 		hung := w.waitDeliveries(t, stuck.ID, events, 30*time.Second)
 		d := hung[0]
-		_, attempts, err := w.wh.GetDelivery(w.f.Ctx, d.ID)
+		_, attempts, err := w.wh.GetDelivery(w.f.Ctx, d.EndpointID, d.ID)
 		if err != nil || len(attempts) != 1 {
 			t.Fatalf("attempts %+v, %v", attempts, err)
 		}
@@ -583,7 +583,7 @@ func TestDisabledEndpointsReceiveNothing(t *testing.T) {
 		if _, err := w.wh.UpdateEndpoint(w.f.Ctx, e.ID, notify.EndpointChange{Enabled: &on}); err != nil {
 			t.Fatal(err)
 		}
-		if err := w.wh.Redeliver(w.f.Ctx, ds[0].ID); err != nil {
+		if err := w.wh.Redeliver(w.f.Ctx, ds[0].EndpointID, ds[0].ID); err != nil {
 			t.Fatal(err)
 		}
 		ds = w.waitDeliveries(t, e.ID, 1, 10*time.Second)
@@ -615,15 +615,22 @@ func TestFinishedDeliveriesArePrunedAfter30Days(t *testing.T) {
 		if err != nil || n != 1 {
 			t.Fatalf("pruned %d (%v), want 1", n, err)
 		}
-		if _, _, err := w.wh.GetDelivery(w.f.Ctx, old.ID); !fault.Is(err, fault.NotFound) {
+		if _, _, err := w.wh.GetDelivery(w.f.Ctx, old.EndpointID, old.ID); !fault.Is(err, fault.NotFound) {
 			t.Fatalf("old delivery still there: %v", err)
 		}
 		var attempts int
 		if err := db.Read().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM webhook_attempts WHERE delivery_id = $1`, old.ID).Scan(&attempts); err != nil || attempts != 0 {
 			t.Fatalf("%d attempts of the pruned delivery left (%v)", attempts, err)
 		}
-		if _, got, err := w.wh.GetDelivery(w.f.Ctx, ds[0].ID); err != nil || len(got) != 1 {
+		if _, got, err := w.wh.GetDelivery(w.f.Ctx, ds[0].EndpointID, ds[0].ID); err != nil || len(got) != 1 {
 			t.Fatalf("recent delivery: %v %v", got, err)
+		}
+		// A delivery is read and redelivered only through its own endpoint.
+		if _, _, err := w.wh.GetDelivery(w.f.Ctx, ds[0].EndpointID+1000, ds[0].ID); !fault.Is(err, fault.NotFound) {
+			t.Errorf("delivery read through another endpoint: %v", err)
+		}
+		if err := w.wh.Redeliver(w.f.Ctx, ds[0].EndpointID+1000, ds[0].ID); !fault.Is(err, fault.NotFound) {
+			t.Errorf("delivery redelivered through another endpoint: %v", err)
 		}
 	})
 }

@@ -317,12 +317,9 @@ func (wb *Web) webhookDelivery(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d, attempts, err := svc.GetDelivery(r.Context(), did)
+	d, attempts, err := svc.GetDelivery(r.Context(), e.ID, did)
 	if err != nil {
 		return err
-	}
-	if d.EndpointID != e.ID {
-		return fault.New(fault.NotFound, "webhook delivery not found")
 	}
 	return wb.show(w, r, "webhookdelivery.html", "Delivery "+d.MessageID, deliveryPage{Endpoint: e, Delivery: d, Attempts: attempts}, nil)
 }
@@ -336,7 +333,7 @@ func (wb *Web) redeliverWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fault.New(fault.NotFound, "webhook delivery not found")
 	}
-	if err := svc.Redeliver(r.Context(), did); err != nil {
+	if err := svc.Redeliver(r.Context(), id, did); err != nil {
 		return wb.showWebhook(w, r, id, "", "", err)
 	}
 	back := r.PostFormValue("back")

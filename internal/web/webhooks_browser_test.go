@@ -224,7 +224,7 @@ func TestWebhookPagesInABrowser(t *testing.T) {
 	}
 	deadline = time.Now().Add(15 * time.Second)
 	for {
-		d, attempts, err := wh.GetDelivery(f.Ctx, failed[0].ID)
+		d, attempts, err := wh.GetDelivery(f.Ctx, failed[0].EndpointID, failed[0].ID)
 		if err != nil {
 			t.Fatal(err)
 		}
