@@ -193,3 +193,26 @@ func (b *syncBuffer) tail(n int) []byte {
 	}
 	return out
 }
+
+// LogIn logs in through the login page at baseURL as a person would and
+// waits for the signed-in page.
+func LogIn(baseURL, email, password string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Navigate(baseURL+"/login"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name=email]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), email),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), password),
+		chromedp.Submit(chromedp.CSS(`input[name=password]`)),
+		chromedp.WaitVisible(chromedp.CSS(`header.top`)),
+	)
+}
+
+// Failer returns the fail of a browser test: it saves a screenshot of the
+// page as it is, then stops the test naming the step.
+func Failer(t testing.TB, ctx context.Context) func(step string, err error) {
+	return func(step string, err error) {
+		t.Helper()
+		Screenshot(t, ctx, filepath.Join(t.TempDir(), "failure.png"))
+		t.Fatalf("%s: %v", step, err)
+	}
+}

@@ -50,11 +50,7 @@ func TestAlertsInBrowser(t *testing.T) {
 	})
 	ctx := browsertest.New(t)
 	dir := os.Getenv("STOCKTRAIL_SCREENSHOTS")
-	fail := func(step string, err error) {
-		t.Helper()
-		browsertest.Screenshot(t, ctx, filepath.Join(t.TempDir(), "failure.png"))
-		t.Fatalf("%s: %v", step, err)
-	}
+	fail := browsertest.Failer(t, ctx)
 	shoot := func(name string) {
 		t.Helper()
 		if dir == "" {
@@ -80,12 +76,7 @@ func TestAlertsInBrowser(t *testing.T) {
 	}
 	if err := chromedp.Do(ctx,
 		chromedp.EmulateViewport(1280, 900),
-		chromedp.Navigate(srv.URL+"/login"),
-		chromedp.WaitVisible(chromedp.CSS(`input[name=email]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "admin@example.com"),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), f.AdminPassword),
-		chromedp.Submit(chromedp.CSS(`input[name=password]`)),
-		chromedp.WaitVisible(chromedp.CSS(`header.top`)),
+		browsertest.LogIn(srv.URL, "admin@example.com", f.AdminPassword),
 		chromedp.Click(chromedp.CSS(`header nav a[href="/notifications"]`)),
 		chromedp.WaitVisible(chromedp.ID("create-recommended")),
 	); err != nil {

@@ -28,18 +28,9 @@ func TestReceiptAndExportInBrowser(t *testing.T) {
 	srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth}))
 	t.Cleanup(srv.Close)
 	ctx := browsertest.New(t)
-	fail := func(step string, err error) {
-		t.Helper()
-		browsertest.Screenshot(t, ctx, filepath.Join(t.TempDir(), "failure.png"))
-		t.Fatalf("%s: %v", step, err)
-	}
+	fail := browsertest.Failer(t, ctx)
 	if err := chromedp.Do(ctx,
-		chromedp.Navigate(srv.URL+"/login"),
-		chromedp.WaitVisible(chromedp.CSS(`input[name=email]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "admin@example.com"),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), f.AdminPassword),
-		chromedp.Submit(chromedp.CSS(`input[name=password]`)),
-		chromedp.WaitVisible(chromedp.CSS(`header.top`)),
+		browsertest.LogIn(srv.URL, "admin@example.com", f.AdminPassword),
 		chromedp.Navigate(srv.URL+"/inventory"),
 		chromedp.WaitVisible(chromedp.ID("receipt-form")),
 		chromedp.SendKeys(chromedp.CSS(`#receipt-form input[name=sku]`), "OIL-5"),

@@ -31,11 +31,7 @@ func TestLedgerInBrowser(t *testing.T) {
 	srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth, Ledger: sealer}))
 	t.Cleanup(srv.Close)
 	ctx := browsertest.New(t)
-	fail := func(step string, err error) {
-		t.Helper()
-		browsertest.Screenshot(t, ctx, filepath.Join(t.TempDir(), "failure.png"))
-		t.Fatalf("%s: %v", step, err)
-	}
+	fail := browsertest.Failer(t, ctx)
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(srv.URL+"/login?next=/settings"),
 		chromedp.WaitVisible(chromedp.CSS(`input[name=email]`)),

@@ -28,11 +28,7 @@ func TestStationScreenInBrowser(t *testing.T) {
 	srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth}))
 	t.Cleanup(srv.Close)
 	ctx := browsertest.New(t)
-	fail := func(step string, err error) {
-		t.Helper()
-		browsertest.Screenshot(t, ctx, filepath.Join(t.TempDir(), "failure.png"))
-		t.Fatalf("%s: %v", step, err)
-	}
+	fail := browsertest.Failer(t, ctx)
 	if err := chromedp.Do(ctx,
 		chromedp.EmulateViewport(390, 844), // a phone-sized handheld
 		chromedp.Navigate(srv.URL+"/station"),

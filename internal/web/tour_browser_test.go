@@ -52,18 +52,9 @@ func TestPagesAtDesktopAndPhone(t *testing.T) {
 	t.Cleanup(srv.Close)
 	ctx := browsertest.New(t)
 	dir := os.Getenv("STOCKTRAIL_SCREENSHOTS")
-	fail := func(step string, err error) {
-		t.Helper()
-		browsertest.Screenshot(t, ctx, filepath.Join(t.TempDir(), "failure.png"))
-		t.Fatalf("%s: %v", step, err)
-	}
+	fail := browsertest.Failer(t, ctx)
 	if err := chromedp.Do(ctx,
-		chromedp.Navigate(srv.URL+"/login"),
-		chromedp.WaitVisible(chromedp.CSS(`input[name=email]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "admin@example.com"),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), f.AdminPassword),
-		chromedp.Submit(chromedp.CSS(`input[name=password]`)),
-		chromedp.WaitVisible(chromedp.CSS(`header.top`)),
+		browsertest.LogIn(srv.URL, "admin@example.com", f.AdminPassword),
 	); err != nil {
 		fail("log in", err)
 	}

@@ -70,11 +70,7 @@ func TestWebhookPagesInABrowser(t *testing.T) {
 			browsertest.Screenshot(t, ctx, filepath.Join(dir, name+".png"))
 		}
 	}
-	fail := func(step string, err error) {
-		t.Helper()
-		browsertest.Screenshot(t, ctx, filepath.Join(t.TempDir(), "failure.png"))
-		t.Fatalf("%s: %v", step, err)
-	}
+	fail := browsertest.Failer(t, ctx)
 	text := func(sel string) string {
 		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`Array.from(document.querySelectorAll('`+sel+`')).map(e => e.innerText).join(' | ')`))
 		if err != nil {
@@ -84,12 +80,7 @@ func TestWebhookPagesInABrowser(t *testing.T) {
 	}
 	if err := chromedp.Do(ctx,
 		chromedp.EmulateViewport(1280, 900),
-		chromedp.Navigate(srv.URL+"/login"),
-		chromedp.WaitVisible(chromedp.CSS(`input[name=email]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "admin@example.com"),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), f.AdminPassword),
-		chromedp.Submit(chromedp.CSS(`input[name=password]`)),
-		chromedp.WaitVisible(chromedp.CSS(`header.top`)),
+		browsertest.LogIn(srv.URL, "admin@example.com", f.AdminPassword),
 		chromedp.Navigate(srv.URL+"/notifications/webhooks"),
 		chromedp.WaitVisible(chromedp.CSS(`main h1`)),
 	); err != nil {
