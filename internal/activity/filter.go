@@ -69,16 +69,8 @@ func ParseFilter(v url.Values, loc *time.Location) (Filter, error) {
 	f := Filter{Limit: DefaultLimit}
 	bad := fault.Fields{}
 	day := func(name string) (time.Time, bool) {
-		raw := strings.TrimSpace(v.Get(name))
-		if raw == "" {
-			return time.Time{}, false
-		}
-		t, err := time.ParseInLocation("2006-01-02", raw, loc)
-		if err != nil {
-			bad.Add(name, "use a date as YYYY-MM-DD, e.g. 2026-01-31")
-			return time.Time{}, false
-		}
-		return t, true
+		t, _, ok := queryDay(v, name, loc, bad)
+		return t, ok
 	}
 	if t, ok := day("start_date"); ok {
 		f.StartDate, f.From = t.Format("2006-01-02"), t
@@ -303,4 +295,20 @@ func (f Filter) where(ctx context.Context, db *store.DB, workspaceID int64) (*st
 		}
 	}
 	return w, nil
+}
+
+// queryDay reads the day v names (YYYY-MM-DD, a day in loc). given says
+// whether it was sent at all; one that does not read as a day is added to
+// bad and is not valid.
+func queryDay(v url.Values, name string, loc *time.Location, bad fault.Fields) (day time.Time, given, valid bool) {
+	raw := strings.TrimSpace(v.Get(name))
+	if raw == "" {
+		return time.Time{}, false, false
+	}
+	t, err := time.ParseInLocation("2006-01-02", raw, loc)
+	if err != nil {
+		bad.Add(name, "enter a date as YYYY-MM-DD, e.g. 2026-01-31")
+		return time.Time{}, true, false
+	}
+	return t, true, true
 }

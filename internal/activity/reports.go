@@ -113,16 +113,8 @@ func ParseReportInput(kind string, v url.Values, loc *time.Location, now time.Ti
 		bad.Add("report", "choose a report: "+strings.Join(names, ", "))
 	}
 	day := func(name string) (time.Time, bool) {
-		raw := strings.TrimSpace(v.Get(name))
-		if raw == "" {
-			return time.Time{}, false
-		}
-		t, err := time.ParseInLocation("2006-01-02", raw, loc)
-		if err != nil {
-			bad.Add(name, "enter a date as YYYY-MM-DD, e.g. 2026-01-31")
-			return time.Time{}, true
-		}
-		return t, true
+		t, given, _ := queryDay(v, name, loc, bad)
+		return t, given
 	}
 	to, toGiven := day("to")
 	from, fromGiven := day("from")
