@@ -45,6 +45,9 @@ type Request struct {
 	// IdempotencyKey is the client's Idempotency-Key header, recorded as the
 	// reference of what the request changes.
 	IdempotencyKey string
+	// Device is the browser's device cookie, which a login from a browser
+	// that logged in to the account before presents (auth's throttling).
+	Device string
 }
 
 type actorKey struct{}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,22 +17,48 @@ import (
 	"github.com/stocktrail/stocktrail/internal/workspace"
 )
 
-// Throttling limits: an account locks after 5 failures in 15 minutes, an IP
-// address after 20, for 15 minutes.
+// Throttling (issue 14: an attacker could lock anyone out). Failures are
+// counted per account and address together, per address, per account, and
+// per trusted browser, over 15 minutes; past its limit a key is held back
+// for a minute, doubling with each further failure up to 15 minutes. A
+// browser that has logged in to the account before (a device cookie, as
+// OWASP recommends) is only held back by its own failures: guesses from
+// elsewhere, or from others behind the same proxy, never lock its person
+// out.
 const (
 	throttleWindow      = 15 * time.Minute
-	throttleLock        = 15 * time.Minute
-	maxAccountFailures  = 5
-	maxAddressFailures  = 20
+	throttleFirstHold   = time.Minute
+	throttleMaxHold     = 15 * time.Minute
 	errBadCredentialMsg = "wrong e-mail or password"
 )
+
+// throttleKey is one count of failures and its limit.
+type throttleKey struct {
+	key   string
+	limit int
+}
+
+// throttleKeys are the counts a login attempt is held back by and adds to:
+// a browser the account knows only by its own, any other by its pair of
+// account and address, its address and its account.
+func throttleKeys(email, ip, device string) []throttleKey {
+	if device != "" {
+		return []throttleKey{{"device:" + hex.EncodeToString(hashToken(device)), 10}}
+	}
+	return []throttleKey{{"pair:" + email + "|" + ip, 5}, {"ip:" + ip, 20}, {"email:" + email, 50}}
+}
 
 // Session is a logged-in browser.
 type Session struct {
 	Token     string // only set by Login; the database keeps its hash
 	CSRFToken string
-	User      User
-	ExpiresAt time.Time
+	// DeviceToken, when set, is a new device cookie for this browser: it
+	// logged in to the account, so the throttles others can trip for the
+	// account or the address no longer hold it back (the database keeps
+	// its hash).
+	DeviceToken string
+	User        User
+	ExpiresAt   time.Time
 }
 
 // Login checks an e-mail and password and opens a session. Every outcome is
@@ -41,7 +68,11 @@ func (s *Service) Login(ctx context.Context, email, password string) (Session, e
 	req := actor.RequestFrom(ctx)
 	email = strings.ToLower(strings.TrimSpace(email))
 	now := s.now()
-	keys := []string{"email:" + email, "ip:" + req.IP}
+	device, err := s.trustedDevice(ctx, email, req.Device)
+	if err != nil {
+		return Session{}, err
+	}
+	keys := throttleKeys(email, req.IP, device)
 	if wait, err := s.lockedFor(ctx, keys, now); err != nil {
 		return Session{}, err
 	} else if wait > 0 {
@@ -78,7 +109,18 @@ func (s *Service) Login(ctx context.Context, email, password string) (Session, e
 			store.Micros(now), store.Micros(sess.ExpiresAt), req.IP, truncate(req.UserAgent, 512)); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM login_throttle WHERE key = $1`, keys[0]); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_throttle WHERE key = $1`, keys[0].key); err != nil {
+			return err
+		}
+		if device == "" {
+			sess.DeviceToken = randomToken(32)
+			device = sess.DeviceToken
+			if _, err := tx.ExecContext(ctx, `INSERT INTO login_devices (workspace_id, token_hash, user_id, created_at, last_used_at)
+				VALUES ($1, $2, $3, $4, $4)`, u.WorkspaceID, hashToken(device), u.ID, store.Micros(now)); err != nil {
+				return err
+			}
+		} else if _, err := tx.ExecContext(ctx, `UPDATE login_devices SET last_used_at = $1 WHERE token_hash = $2`,
+			store.Micros(now), hashToken(device)); err != nil {
 			return err
 		}
 		// The failures before this login are recorded before it.
@@ -99,10 +141,14 @@ func truncate(s string, n int) string {
 	return s
 }
 
-func (s *Service) lockedFor(ctx context.Context, keys []string, now time.Time) (time.Duration, error) {
+func (s *Service) lockedFor(ctx context.Context, keys []throttleKey, now time.Time) (time.Duration, error) {
+	names := make([]string, len(keys))
+	for i, k := range keys {
+		names[i] = k.key
+	}
+	w := store.NewWhere(store.In(s.DB, "key", names))
 	var until int64
-	err := s.DB.Read().QueryRowContext(ctx, `SELECT COALESCE(MAX(locked_until), 0) FROM login_throttle WHERE key IN ($1, $2)`,
-		keys[0], keys[1]).Scan(&until)
+	err := s.DB.Read().QueryRowContext(ctx, `SELECT COALESCE(MAX(locked_until), 0) FROM login_throttle WHERE `+w.String(), w.Args...).Scan(&until)
 	if err != nil {
 		return 0, err
 	}
@@ -112,25 +158,45 @@ func (s *Service) lockedFor(ctx context.Context, keys []string, now time.Time) (
 	return 0, nil
 }
 
-// failLogin counts a failure against the account and the address, locking
-// either once it passes its limit, and records the event.
-func (s *Service) failLogin(ctx context.Context, keys []string, email string, workspaceID, userID int64, reason string, now time.Time) {
+// trustedDevice returns the device token of the request when it names a
+// browser that has logged in to email's account before, and "" otherwise.
+func (s *Service) trustedDevice(ctx context.Context, email, token string) (string, error) {
+	if token == "" || len(token) > 128 {
+		return "", nil
+	}
+	var n int
+	err := s.DB.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM login_devices d JOIN users u ON u.workspace_id = d.workspace_id AND u.id = d.user_id
+		WHERE d.token_hash = $1 AND u.email = $2 AND u.deleted_at IS NULL`, hashToken(token), email).Scan(&n)
+	if err != nil || n == 0 {
+		return "", err
+	}
+	return token, nil
+}
+
+// failLogin counts a failure against each of keys, holding a key back once
+// it passes its limit (a minute, doubling with each further failure, up to
+// 15 minutes), and records the event.
+func (s *Service) failLogin(ctx context.Context, keys []throttleKey, email string, workspaceID, userID int64, reason string, now time.Time) {
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		for i, key := range keys {
-			limit := maxAccountFailures
-			if i == 1 {
-				limit = maxAddressFailures
-			}
+		for _, k := range keys {
 			windowStart := store.Micros(now.Add(-throttleWindow))
-			if _, err := tx.ExecContext(ctx, `INSERT INTO login_throttle (key, failures, window_start, locked_until) VALUES ($1, 1, $2, 0)
+			var failures int
+			if err := tx.QueryRowContext(ctx, `INSERT INTO login_throttle (key, failures, window_start, locked_until) VALUES ($1, 1, $2, 0)
 				ON CONFLICT (key) DO UPDATE SET
 				  failures = CASE WHEN login_throttle.window_start < $3 THEN 1 ELSE login_throttle.failures + 1 END,
-				  window_start = CASE WHEN login_throttle.window_start < $3 THEN $2 ELSE login_throttle.window_start END`,
-				key, store.Micros(now), windowStart); err != nil {
+				  window_start = CASE WHEN login_throttle.window_start < $3 THEN $2 ELSE login_throttle.window_start END
+				RETURNING failures`, k.key, store.Micros(now), windowStart).Scan(&failures); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE login_throttle SET locked_until = $1 WHERE key = $2 AND failures >= $3`,
-				store.Micros(now.Add(throttleLock)), key, limit); err != nil {
+			if failures < k.limit {
+				continue
+			}
+			hold := throttleMaxHold
+			if over := failures - k.limit; over < 5 {
+				hold = min(throttleMaxHold, throttleFirstHold<<over)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE login_throttle SET locked_until = $1 WHERE key = $2`,
+				store.Micros(now.Add(hold)), k.key); err != nil {
 				return err
 			}
 		}

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -120,6 +121,14 @@ func TestLoginThrottling(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		a := newApp(t, db)
 		b := a.browser(t)
+		// The admin's own browser logged in once before.
+		known := a.browser(t)
+		if r := known.login("admin@example.com", a.AdminPassword); r.status != 303 || !strings.Contains(strings.Join(r.header.Values("Set-Cookie"), "\n"), "stocktrail_device=") {
+			t.Fatalf("first login sets no device cookie: %d %v", r.status, r.header.Values("Set-Cookie"))
+		}
+		if r := known.post("/logout", url.Values{"csrf_token": {known.csrf("/")}}); r.status != 303 {
+			t.Fatalf("logout: %d", r.status)
+		}
 		for i := 0; i < 5; i++ {
 			if r := b.login("admin@example.com", "wrong password!"); r.status != 401 {
 				t.Fatalf("attempt %d: %d", i, r.status)
@@ -129,6 +138,14 @@ func TestLoginThrottling(t *testing.T) {
 		r := b.login("admin@example.com", a.AdminPassword)
 		if r.status != 429 || r.header.Get("Retry-After") == "" || !strings.Contains(string(r.body), "too many failed logins") {
 			t.Fatalf("locked account: %d %v", r.status, r.header)
+		}
+		// The browser that logged in before keeps its way in, even from the
+		// same address, however many guesses others make.
+		for i := 0; i < 60; i++ {
+			b.postWithHeaders("/login", url.Values{"email": {"admin@example.com"}, "password": {"guess"}}, "X-Forwarded-For", fmt.Sprintf("203.0.113.%d", i))
+		}
+		if r := known.login("admin@example.com", a.AdminPassword); r.status != 303 {
+			t.Fatalf("the admin's browser was locked out by guesses from elsewhere: %d", r.status)
 		}
 		// Another account from the same address is not locked by this one.
 		a.User(t, "op@example.com", actor.Operator)

@@ -35,7 +35,13 @@ func (wb *Web) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	next := safeNext(r.PostFormValue("next"))
-	sess, err := wb.cfg.Auth.Login(r.Context(), r.PostFormValue("email"), r.PostFormValue("password"))
+	ctx := r.Context()
+	if c, err := r.Cookie(DeviceCookie); err == nil {
+		req := actor.RequestFrom(ctx)
+		req.Device = c.Value
+		ctx = actor.WithRequest(ctx, req)
+	}
+	sess, err := wb.cfg.Auth.Login(ctx, r.PostFormValue("email"), r.PostFormValue("password"))
 	if err != nil {
 		if k := fault.KindOf(err); k == fault.Unauthorized || k == fault.TooManyRequests {
 			if e, ok := fault.As(err); ok && e.RetryAfter > 0 {
@@ -47,9 +53,19 @@ func (wb *Web) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	setSessionCookie(w, sess.Token, isSecure(r.Context()), sess.ExpiresAt.Add(wb.cfg.Auth.SessionMax))
+	if sess.DeviceToken != "" {
+		// This browser has now logged in to the account: the throttles an
+		// attacker can trip elsewhere no longer hold it back (auth).
+		http.SetCookie(w, &http.Cookie{Name: DeviceCookie, Value: sess.DeviceToken, Path: "/login", HttpOnly: true,
+			Secure: isSecure(r.Context()), SameSite: http.SameSiteStrictMode, MaxAge: 365 * 24 * 3600})
+	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
 }
+
+// DeviceCookie marks a browser that has logged in before (sent only to
+// /login).
+const DeviceCookie = "stocktrail_device"
 
 func (wb *Web) logout(w http.ResponseWriter, r *http.Request) error {
 	if token := sessionToken(r.Context()); token != "" {
