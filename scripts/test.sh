@@ -34,3 +34,10 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 go test -count=1 -timeout 45m "$@" ./...
+
+# Fuzz: every target briefly (their seed corpora already ran as tests
+# above), in the whole suite only; the long form is `bash scripts/fuzz.sh
+# 10m` (README, "Tests").
+if [ $# -eq 0 ]; then
+  bash scripts/fuzz.sh 2s
+fi
