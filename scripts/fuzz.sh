@@ -13,8 +13,16 @@ for file in $files; do
   pkg=./$(dirname "$file")
   for target in $(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(f \*testing\.F).*/\1/p' "$file"); do
     # Minimizing a new input can take a minute by default; a short run
-    # keeps its time for trying inputs.
-    if ! out=$(go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -fuzzminimizetime 1s "$pkg" 2>&1); then
+    # keeps its time for trying inputs. -timeout 0: go test's default 10m
+    # would stop the long form at its end.
+    if ! out=$(go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -fuzzminimizetime 1s -timeout 0 "$pkg" 2>&1); then
+      # Go's coordinator can report its own -fuzztime deadline as a failure
+      # (go.dev/issue/75804, fixed in Go 1.27): no input failed then, and
+      # none was written. Anything else is a failure.
+      if ! grep -q 'Failing input written' <<<"$out" && [ "$(tail -4 <<<"$out" | grep -c '^    context deadline exceeded$')" -eq 1 ]; then
+        echo "fuzz: $pkg $target: stopped by Go's fuzztime deadline race (go.dev/issue/75804), no failing input"
+        continue
+      fi
       echo "$out"
       echo "fuzz: $pkg $target failed"
       exit 1
