@@ -43,3 +43,10 @@ go run ./cmd/stocktrail openapi > "$openapi_dir/openapi.json"
 npx --yes @redocly/cli@2.77.0 lint --config redocly.yaml "$openapi_dir/openapi.json" 2>&1 | grep -v -e '^ *[║╔╚]' -e '^$' || {
   echo "the OpenAPI description does not lint clean"; exit 1; }
 go test -count=1 -timeout 45m "$@" ./...
+
+# Fuzz: every target briefly (their seed corpora already ran as tests
+# above), in the whole suite only; the long form is `bash scripts/fuzz.sh
+# 10m` (README, "Tests").
+if [ $# -eq 0 ]; then
+  bash scripts/fuzz.sh 2s
+fi

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -183,7 +184,9 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return malformedJSON(err)
 	}
-	if dec.More() {
+	// Only JSON whitespace may follow the value: dec.More alone lets a
+	// stray "}" or "]" through ({"a":1}}), which is no JSON at all.
+	if rest := bytes.Trim(body[dec.InputOffset():], " \t\r\n"); len(rest) > 0 {
 		return fault.New(fault.Malformed, "the body must hold exactly one JSON value")
 	}
 	return nil
@@ -196,6 +199,11 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 // jsontext checks names by default), and strings holding control
 // characters, which reach exports and terminals.
 func checkTokens(body []byte) error {
+	// encoding/json turns invalid UTF-8 into U+FFFD where jsontext stops
+	// at it, so the strings after it would go unchecked: refuse it here.
+	if !utf8.Valid(body) {
+		return fault.New(fault.Malformed, "the body is not valid UTF-8 text")
+	}
 	dec := jsontext.NewDecoder(bytes.NewReader(body))
 	for {
 		tok, err := dec.ReadToken()

@@ -345,6 +345,9 @@ func (a *API) excludeAsset(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) scopeChange(w http.ResponseWriter, r *http.Request, change func(context.Context, *store.DB, int64, int64) error) error {
+	if _, err := actor.Require(r.Context(), actor.ManageSessions); err != nil {
+		return err // before reading the body: a forbidden caller learns nothing about validation
+	}
 	id, err := PathID(r, "id")
 	if err != nil {
 		return err
@@ -434,6 +437,9 @@ func (a *API) listSchedules(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) updateSchedule(w http.ResponseWriter, r *http.Request) error {
+	if _, err := actor.Require(r.Context(), actor.ManageSessions); err != nil {
+		return err
+	}
 	id, err := PathID(r, "id")
 	if err != nil {
 		return err

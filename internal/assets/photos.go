@@ -142,6 +142,15 @@ func ListAssetPhotos(ctx context.Context, db *store.DB, assetID int64) ([]Photo,
 	if err != nil {
 		return nil, err
 	}
+	// An asset that is not the workspace's is not found, as everywhere
+	// else, rather than an empty list.
+	var n int
+	if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM assets WHERE workspace_id = $1 AND id = $2`, who.WorkspaceID, assetID).Scan(&n); err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, fault.New(fault.NotFound, "asset not found")
+	}
 	rows, err := db.Read().QueryContext(ctx, `SELECT id, asset_id, COALESCE(session_id, 0), applied, content_type, size_bytes, uploaded_by, uploaded_at
 		FROM asset_photos WHERE workspace_id = $1 AND asset_id = $2 ORDER BY id`, who.WorkspaceID, assetID)
 	if err != nil {

@@ -92,35 +92,3 @@ func TestBulkUpdate(t *testing.T) {
 		w.entriesAreLogged(t, res.Entries)
 	})
 }
-
-// FuzzImportCSV feeds arbitrary bytes to the importer's parser: it must
-// never panic, and every refusal must be a fault with a message to show.
-func FuzzImportCSV(f *testing.F) {
-	for _, seed := range []string{
-		"sku,location,quantity\nA,WH1,1\n",
-		"sku;location;quantity;lot;reason\nA;WH1;1.5;L;r\n",
-		"sku,location,quantity\n\"A\",\"WH1\",\"1\"\n",
-		"\xef\xbb\xbfsku,location,quantity\n",
-		"PK\x03\x04",
-		"sku,location,quantity\nA,WH1,1\nA,WH1,1\n",
-	} {
-		f.Add([]byte(seed))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		rows, err := inventory.ParseBulkFile(bytes.NewReader(data))
-		if err != nil {
-			if _, ok := fault.As(err); !ok {
-				t.Fatalf("non-fault error %v", err)
-			}
-			return
-		}
-		if len(rows) == 0 {
-			t.Fatal("success without rows")
-		}
-		for _, r := range rows {
-			if r.SKU == "" || r.Location == "" || r.Quantity == "" || r.Row < 2 {
-				t.Fatalf("bad row accepted: %+v", r)
-			}
-		}
-	})
-}

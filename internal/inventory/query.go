@@ -62,10 +62,19 @@ func LogFilterFromQuery(q url.Values, loc *time.Location) (LogFilter, error) {
 	f.ItemID, f.LocationID, f.RecordID = num("item_id"), num("location_id"), num("record_id")
 	f.Action = Action(strings.TrimSpace(q.Get("action")))
 	f.ActorKind, f.ActorID = strings.TrimSpace(q.Get("actor_kind")), num("actor_id")
-	for kind, name := range map[string]string{"user": "user_id", "station": "station_id", "api_key": "api_key_id"} {
-		if id := num(name); id != 0 {
-			f.ActorKind, f.ActorID = kind, id
+	// Each of user_id, station_id and api_key_id names one party; one that
+	// disagrees with actor_kind, actor_id or another of them is refused
+	// rather than one of them picked.
+	for _, p := range []struct{ kind, name string }{{"user", "user_id"}, {"station", "station_id"}, {"api_key", "api_key_id"}} {
+		id := num(p.name)
+		if id <= 0 {
+			continue
 		}
+		if (f.ActorKind != "" && f.ActorKind != p.kind) || (f.ActorID != 0 && f.ActorID != id) {
+			fields.Add(p.name, "names another party than actor_kind, actor_id, user_id, station_id or api_key_id; give one")
+			continue
+		}
+		f.ActorKind, f.ActorID = p.kind, id
 	}
 	f.BatchID = strings.TrimSpace(q.Get("batch_id"))
 	var err error

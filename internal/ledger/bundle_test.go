@@ -13,7 +13,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/storetest"
 )
 
-func (w *world) bundle(t *testing.T, sel ledger.BundleSelection) ([]byte, ledger.BundleStats) {
+func (w *world) bundle(t testing.TB, sel ledger.BundleSelection) ([]byte, ledger.BundleStats) {
 	t.Helper()
 	var b bytes.Buffer
 	stats, err := ledger.WriteBundle(w.f.Ctx, w.db, &b, sel)

@@ -29,7 +29,7 @@ type world struct {
 	dir    string
 }
 
-func newWorld(t *testing.T, db *store.DB) *world {
+func newWorld(t testing.TB, db *store.DB) *world {
 	t.Helper()
 	f := storetest.NewFixture(t, db)
 	dir := t.TempDir()
@@ -52,7 +52,7 @@ func newWorld(t *testing.T, db *store.DB) *world {
 	return w
 }
 
-func (w *world) receive(t *testing.T, qty string) {
+func (w *world) receive(t testing.TB, qty string) {
 	t.Helper()
 	if _, err := inventory.Receive(w.f.Ctx, w.db, inventory.Receipt{ItemRef: inventory.ItemRef{SKU: "OIL-5"},
 		LocationRef: inventory.LocationRef{Location: "WH1"}, Quantity: inventory.DecimalText(qty)}); err != nil {
@@ -60,7 +60,7 @@ func (w *world) receive(t *testing.T, qty string) {
 	}
 }
 
-func (w *world) seal(t *testing.T) int {
+func (w *world) seal(t testing.TB) int {
 	t.Helper()
 	n, err := w.sealer.Seal(context.Background())
 	if err != nil {

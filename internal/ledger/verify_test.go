@@ -23,7 +23,7 @@ type leaf struct {
 }
 
 // sealedWorld is a world with three sealing rounds of receipts.
-func sealedWorld(t *testing.T, db *store.DB) *world {
+func sealedWorld(t testing.TB, db *store.DB) *world {
 	t.Helper()
 	w := newWorld(t, db)
 	for _, q := range []string{"4.5", "1", "2.25"} {

@@ -149,39 +149,3 @@ func TestPayloadRoundTrip(t *testing.T) {
 		}
 	}
 }
-
-func FuzzParse(f *testing.F) {
-	for _, s := range []string{
-		"", "ST1:7:LAP-00042", "st1:1:a", "LAP-00042", "ST1:0:x", "ST1:07:x",
-		"ST1:9223372036854775808:x", "ST2:1:x", "a:b:c:d", "\r\n", " x ", "\xff",
-		"ST1:1:" + strings.Repeat("A", 65), "LAP\x00", "ST1::", "https://x/y",
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		ws, tag, err := Parse(s)
-		if err != nil {
-			if ws != 0 || tag != "" {
-				t.Fatalf("Parse(%q) returned (%d, %q) with error %v", s, ws, tag, err)
-			}
-			for _, sentinel := range []error{ErrEmpty, ErrTooLong, ErrControlChar, ErrBadTag, ErrMalformed} {
-				if errors.Is(err, sentinel) {
-					return
-				}
-			}
-			t.Fatalf("Parse(%q) error %v wraps no sentinel", s, err)
-		}
-		if err := ValidTag(tag); err != nil {
-			t.Fatalf("Parse(%q) accepted tag %q that ValidTag rejects: %v", s, tag, err)
-		}
-		if ws < 0 {
-			t.Fatalf("Parse(%q) returned negative workspace %d", s, ws)
-		}
-		if ws > 0 {
-			ws2, tag2, err := Parse(Payload(ws, tag))
-			if err != nil || ws2 != ws || tag2 != tag {
-				t.Fatalf("Parse(Payload(%d, %q)) = (%d, %q, %v)", ws, tag, ws2, tag2, err)
-			}
-		}
-	})
-}
