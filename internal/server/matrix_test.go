@@ -198,6 +198,21 @@ var operationAccess = map[string]access{
 	"GET /api/v1/alerts":                   perm(actor.ViewAlerts),
 	"GET /api/v1/alerts/{id}":              perm(actor.ViewAlerts).of("alert"),
 	"POST /api/v1/alerts/{id}/acknowledge": perm(actor.ManageAlerts).of("alert"),
+
+	// Webhooks (internal/notify).
+	"GET /api/v1/webhooks":                                          perm(actor.ViewAlerts),
+	"POST /api/v1/webhooks":                                         perm(actor.ManageAlerts),
+	"GET /api/v1/webhooks/{id}":                                     perm(actor.ViewAlerts).of("webhook"),
+	"PATCH /api/v1/webhooks/{id}":                                   perm(actor.ManageAlerts).of("webhook"),
+	"POST /api/v1/webhooks/{id}/rotate-secret":                      perm(actor.ManageAlerts).of("webhook"),
+	"POST /api/v1/webhooks/{id}/subscriptions":                      perm(actor.ManageAlerts).of("webhook"),
+	"DELETE /api/v1/webhooks/{id}/subscriptions/{subscription_id}":  perm(actor.ManageAlerts).of("webhook"),
+	"GET /api/v1/webhooks/{id}/deliveries":                          perm(actor.ViewAlerts).of("webhook"),
+	"GET /api/v1/webhooks/{id}/deliveries/{delivery_id}":            perm(actor.ViewAlerts).of("webhook"),
+	"POST /api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver": perm(actor.ManageAlerts).of("webhook"),
+
+	// Compliance reports (internal/activity).
+	"GET /api/v1/reports/audit/{report}": perm(actor.ViewActivity),
 }
 
 // otherMarker is in the name of every record of the other workspace: no
@@ -292,6 +307,7 @@ func (m *matrixWorld) build(t *testing.T, base, adminKey, marker string, f *stor
 	m.ids["station"] = id(send("POST", "/api/v1/stations", map[string]any{"name": marker + " spare station", "location_id": loc}, jsonType))
 	m.ids["alert_rule"] = id(send("POST", "/api/v1/alert-rules", map[string]any{"kind": "failed_logins", "name": marker + " rule",
 		"thresholds": map[string]any{"attempts": 5, "per": "account", "window_minutes": 10}}, jsonType))
+	m.ids["webhook"] = id(send("POST", "/api/v1/webhooks", map[string]any{"name": marker + " hook", "url": "https://93.184.216.34/hooks/" + marker}, jsonType))
 	m.ids["event"] = id(send("POST", "/api/v1/audit-logs", map[string]any{"username": marker, "action": "UPDATE", "table_name": "orders",
 		"record_id": 1, "description": marker + " event"}, jsonType))
 
