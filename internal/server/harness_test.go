@@ -169,7 +169,7 @@ func (b *browser) csrf(path string) string {
 }
 
 func (b *browser) login(email, password string) reply {
-	return b.post("/login", url.Values{"email": {email}, "password": {password}})
+	return b.post("/login", url.Values{"email": {email}, "password": {password}, "csrf_token": {b.csrf("/login")}})
 }
 
 type httpCookie = http.Cookie

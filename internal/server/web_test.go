@@ -141,8 +141,9 @@ func TestLoginThrottling(t *testing.T) {
 		}
 		// The browser that logged in before keeps its way in, even from the
 		// same address, however many guesses others make.
+		token := b.csrf("/login")
 		for i := 0; i < 60; i++ {
-			b.postWithHeaders("/login", url.Values{"email": {"admin@example.com"}, "password": {"guess"}}, "X-Forwarded-For", fmt.Sprintf("203.0.113.%d", i))
+			b.postWithHeaders("/login", url.Values{"email": {"admin@example.com"}, "password": {"guess"}, "csrf_token": {token}}, "X-Forwarded-For", fmt.Sprintf("203.0.113.%d", i))
 		}
 		if r := known.login("admin@example.com", a.AdminPassword); r.status != 303 {
 			t.Fatalf("the admin's browser was locked out by guesses from elsewhere: %d", r.status)
@@ -229,7 +230,7 @@ func TestTrustedProxy(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			a := newAppWithProxies(t, db, c.trusted)
 			b := a.browser(t)
-			req := url.Values{"email": {"admin@example.com"}, "password": {a.AdminPassword}}
+			req := url.Values{"email": {"admin@example.com"}, "password": {a.AdminPassword}, "csrf_token": {b.csrf("/login")}}
 			r := b.postWithHeaders("/login", req, "X-Forwarded-For", "198.51.100.1, 203.0.113.7", "X-Forwarded-Proto", "https")
 			if r.status != 303 {
 				t.Fatalf("login: %d", r.status)
@@ -257,6 +258,24 @@ func TestStationLocationMustExist(t *testing.T) {
 			t.Fatalf("unknown location: %d %s", r.status, r.body)
 		}
 	})
+}
+
+// TestLoginFormToken: a login post without the login page's token (login
+// CSRF: another site making the browser log in to the attacker's account)
+// is refused, and no session starts.
+func TestLoginFormToken(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	a := newApp(t, db)
+	b := a.browser(t)
+	for _, token := range []string{"", "forged-token-forged-token-forged-token-1234"} {
+		r := b.post("/login", url.Values{"email": {"admin@example.com"}, "password": {a.AdminPassword}, "csrf_token": {token}})
+		if r.status != 403 || !strings.Contains(string(r.body), "log in again") || strings.Contains(strings.Join(r.header.Values("Set-Cookie"), ";"), "stocktrail_session=") {
+			t.Fatalf("login with token %q: %d %v", token, r.status, r.header.Values("Set-Cookie"))
+		}
+	}
+	if r := b.login("admin@example.com", a.AdminPassword); r.status != 303 {
+		t.Fatalf("login with the page's token: %d", r.status)
+	}
 }
 
 func TestCrossOriginFormRefused(t *testing.T) {

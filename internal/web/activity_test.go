@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -60,7 +61,12 @@ func (e *webEnv) client(t *testing.T, email string) *http.Client {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}
-	res, err := c.PostForm(e.srv.URL+"/login", url.Values{"email": {email}, "password": {testPassword}})
+	_, page := get(t, c, e.srv.URL+"/login")
+	m := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindSubmatch(page)
+	if m == nil {
+		t.Fatal("the login page has no form token")
+	}
+	res, err := c.PostForm(e.srv.URL+"/login", url.Values{"email": {email}, "password": {testPassword}, "csrf_token": {string(m[1])}})
 	if err != nil {
 		t.Fatal(err)
 	}

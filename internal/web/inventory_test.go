@@ -77,8 +77,12 @@ func (b browser) get(path string) (int, string) {
 
 func (b browser) post(path string, form url.Values) (int, string) {
 	b.t.Helper()
-	if form.Get("csrf_token") == "" && path != "/login" {
-		_, page := b.get("/inventory")
+	if form.Get("csrf_token") == "" {
+		page := "/inventory"
+		if path == "/login" {
+			page = "/login"
+		}
+		_, page = b.get(page)
 		if m := csrfPattern.FindStringSubmatch(page); m != nil {
 			form.Set("csrf_token", m[1])
 		}

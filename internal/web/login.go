@@ -1,6 +1,9 @@
 package web
 
 import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
 	"net/http"
 	"strconv"
 	"strings"
@@ -18,8 +21,35 @@ func (wb *Web) loginPage(w http.ResponseWriter, r *http.Request) error {
 	if msg := r.URL.Query().Get("msg"); msg != "" {
 		err = fault.New(fault.Unauthorized, "%s", msg)
 	}
-	wb.render(w, r, http.StatusOK, "login.html", "Log in", map[string]string{"Next": safeNext(r.URL.Query().Get("next"))}, err)
+	wb.render(w, r, http.StatusOK, "login.html", "Log in", map[string]string{"Next": safeNext(r.URL.Query().Get("next")),
+		"LoginToken": loginToken(w, r)}, err)
 	return nil
+}
+
+// LoginCookie carries the login form's token (login CSRF: without it, a
+// page elsewhere could post its own credentials to /login and have the
+// victim work, unknowingly, in the attacker's account).
+const LoginCookie = "stocktrail_login"
+
+// loginToken returns the login form's token: the browser's, or a new one
+// set as its cookie (sent only to /login).
+func loginToken(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(LoginCookie); err == nil && len(c.Value) == 43 {
+		return c.Value
+	}
+	b := make([]byte, 32)
+	rand.Read(b)
+	token := base64.RawURLEncoding.EncodeToString(b)
+	http.SetCookie(w, &http.Cookie{Name: LoginCookie, Value: token, Path: "/login", HttpOnly: true,
+		Secure: isSecure(r.Context()), SameSite: http.SameSiteStrictMode, MaxAge: 12 * 3600})
+	return token
+}
+
+// loginTokenValid reports whether the posted form carries the token of the
+// browser's login cookie.
+func loginTokenValid(r *http.Request) bool {
+	c, err := r.Cookie(LoginCookie)
+	return err == nil && len(c.Value) == 43 && subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf_token"))) == 1
 }
 
 // safeNext only follows local paths after login, never another site.
@@ -35,6 +65,11 @@ func (wb *Web) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	next := safeNext(r.PostFormValue("next"))
+	if !loginTokenValid(r) {
+		wb.render(w, r, http.StatusForbidden, "login.html", "Log in", map[string]string{"Next": next, "LoginToken": loginToken(w, r)},
+			fault.New(fault.Forbidden, "this login form has expired or came from another site; log in again"))
+		return nil
+	}
 	ctx := r.Context()
 	if c, err := r.Cookie(DeviceCookie); err == nil {
 		req := actor.RequestFrom(ctx)
@@ -47,7 +82,7 @@ func (wb *Web) login(w http.ResponseWriter, r *http.Request) error {
 			if e, ok := fault.As(err); ok && e.RetryAfter > 0 {
 				w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 			}
-			wb.render(w, r, fault.HTTPStatus(k), "login.html", "Log in", map[string]string{"Next": next}, err)
+			wb.render(w, r, fault.HTTPStatus(k), "login.html", "Log in", map[string]string{"Next": next, "LoginToken": loginToken(w, r)}, err)
 			return nil
 		}
 		return err
