@@ -48,5 +48,5 @@ go test -count=1 -timeout 45m "$@" ./...
 # above), in the whole suite only; the long form is `bash scripts/fuzz.sh
 # 10m` (README, "Tests").
 if [ $# -eq 0 ]; then
-  bash scripts/fuzz.sh 2s
+  bash scripts/fuzz.sh 5s
 fi
