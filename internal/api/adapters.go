@@ -73,10 +73,10 @@ func byIDFromBody[In, Out any](db *store.DB, perm actor.Permission, status int, 
 }
 
 // readByID answers with the record named by {id}, read by get from the
-// caller's workspace on a read connection once perm is checked.
-func readByID[Out any](db *store.DB, perm actor.Permission, get func(context.Context, store.Reader, int64) (Out, error)) handler {
+// caller's workspace on a read connection once one of perms is granted.
+func readByID[Out any](db *store.DB, get func(context.Context, store.Reader, int64) (Out, error), perms ...actor.Permission) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		_, err := actor.Require(r.Context(), perm)
+		_, err := actor.RequireAny(r.Context(), perms...)
 		if err != nil {
 			return err
 		}

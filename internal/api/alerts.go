@@ -15,10 +15,10 @@ func (a *API) registerAlerts(mux *http.ServeMux) {
 	db := a.cfg.DB
 	a.handle(mux, "GET /api/v1/alert-rules", a.listAlertRules)
 	a.handle(mux, "POST /api/v1/alert-rules", fromBody(db, actor.ManageAlerts, http.StatusCreated, alerts.CreateRule))
-	a.handle(mux, "GET /api/v1/alert-rules/{id}", readByID(db, actor.ViewAlerts, alerts.GetRule))
+	a.handle(mux, "GET /api/v1/alert-rules/{id}", readByID(db, alerts.GetRule, actor.ViewAlerts))
 	a.handle(mux, "PUT /api/v1/alert-rules/{id}", byIDFromBody(db, actor.ManageAlerts, http.StatusOK, alerts.UpdateRule))
 	a.handle(mux, "GET /api/v1/alerts", a.listAlerts)
-	a.handle(mux, "GET /api/v1/alerts/{id}", readByID(db, actor.ViewAlerts, alertWithEvidence))
+	a.handle(mux, "GET /api/v1/alerts/{id}", readByID(db, alertWithEvidence, actor.ViewAlerts))
 	a.handle(mux, "POST /api/v1/alerts/{id}/acknowledge", byIDFromBody(db, actor.ManageAlerts, http.StatusOK, acknowledgeAlert))
 }
 

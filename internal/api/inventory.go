@@ -20,16 +20,16 @@ import (
 func (a *API) registerInventory(mux *http.ServeMux) {
 	a.handle(mux, "GET /api/v1/items", a.listItems)
 	a.handle(mux, "POST /api/v1/items", fromBody(a.cfg.DB, actor.ManageCatalog, http.StatusCreated, inventory.CreateItem))
-	a.handle(mux, "GET /api/v1/items/{id}", readByID(a.cfg.DB, actor.ViewInventory, inventory.GetItem))
+	a.handle(mux, "GET /api/v1/items/{id}", readByID(a.cfg.DB, inventory.GetItem, actor.ViewInventory, actor.UseStation))
 	a.handle(mux, "PATCH /api/v1/items/{id}", byIDFromBody(a.cfg.DB, actor.ManageCatalog, http.StatusOK, inventory.UpdateItem))
 	a.handle(mux, "DELETE /api/v1/items/{id}", a.deleteItem)
 	a.handle(mux, "GET /api/v1/items/{id}/history", a.itemHistory)
 	a.handle(mux, "GET /api/v1/locations", a.listLocations)
 	a.handle(mux, "POST /api/v1/locations", fromBody(a.cfg.DB, actor.ManageCatalog, http.StatusCreated, inventory.CreateLocation))
-	a.handle(mux, "GET /api/v1/locations/{id}", readByID(a.cfg.DB, actor.ViewInventory, inventory.GetLocation))
+	a.handle(mux, "GET /api/v1/locations/{id}", readByID(a.cfg.DB, inventory.GetLocation, actor.ViewInventory, actor.UseStation))
 	a.handle(mux, "GET /api/v1/inventory/records", a.listRecords)
 	a.handle(mux, "POST /api/v1/inventory/records", fromBody(a.cfg.DB, actor.MoveStock, http.StatusCreated, inventory.CreateRecord))
-	a.handle(mux, "GET /api/v1/inventory/records/{id}", readByID(a.cfg.DB, actor.ViewInventory, inventory.GetRecord))
+	a.handle(mux, "GET /api/v1/inventory/records/{id}", readByID(a.cfg.DB, inventory.GetRecord, actor.ViewInventory))
 	a.handle(mux, "PATCH /api/v1/inventory/records/{id}", byIDFromBody(a.cfg.DB, actor.MoveStock, http.StatusOK, inventory.UpdateRecord))
 	a.handle(mux, "DELETE /api/v1/inventory/records/{id}", a.deleteRecord)
 	for path, kind := range movementPaths {
@@ -140,7 +140,7 @@ func (a *API) itemHistory(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) listLocations(w http.ResponseWriter, r *http.Request) error {
-	_, err := actor.Require(r.Context(), actor.ViewInventory)
+	_, err := actor.RequireAny(r.Context(), actor.ViewInventory, actor.UseStation)
 	if err != nil {
 		return err
 	}
