@@ -11,9 +11,12 @@ import (
 )
 
 // TestMain lets the test binary stand in for stocktrail as the benchmark's
-// client process, which the bench command starts from its own executable.
+// client process, which the bench command starts from its own executable,
+// and as the server the crash suite kills.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == "bench-load" {
+	// The crash suite (crash_test.go) runs the test binary as a server it
+	// can SIGKILL.
+	if len(os.Args) > 1 && (os.Args[1] == "bench-load" || os.Args[1] == "serve" && os.Getenv(crashServerEnv) == "1") {
 		if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
 			os.Stderr.WriteString(err.Error() + "\n")
 			os.Exit(1)
