@@ -26,7 +26,8 @@ import (
 const crashServerEnv = "STOCKTRAIL_CRASH_SERVER"
 
 // TestCrashesLoseNothing is the crash suite (issue 14): clients send
-// receipts with idempotency keys, retrying each until it is acknowledged,
+// receipts and audit-log entries with idempotency keys, retrying each until
+// it is acknowledged,
 // while the server is SIGKILLed at random moments and started again. After
 // the trials every acknowledged receipt is in the change log exactly once,
 // no key is applied twice, the levels equal the sum of their changes, and
@@ -102,12 +103,15 @@ func crashTrials(t *testing.T, where []string, trials int) {
 		t.Fatal(err)
 	}
 	secret := regexp.MustCompile(`(?m)^\S+_\S+$`).FindString(out)
-	if secret == "" {
+	// Manual audit-log entries are an admin's.
+	out, err = runCLI(t, append([]string{"apikey", "create", "--role", "admin", "--name", "crash suite auditor"}, where...)...)
+	adminSecret := regexp.MustCompile(`(?m)^\S+_\S+$`).FindString(out)
+	if err != nil || secret == "" || adminSecret == "" {
 		srv.kill()
-		t.Fatalf("no key in %q", out)
+		t.Fatalf("no keys: %v %q", err, out)
 	}
 	base := "http://" + srv.addr
-	post := func(path, body, key string) (int, error) {
+	postAs := func(secret, path, body, key string) (int, error) {
 		req, _ := http.NewRequest("POST", base+path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+secret)
 		req.Header.Set("Content-Type", "application/json")
@@ -122,6 +126,7 @@ func crashTrials(t *testing.T, where []string, trials int) {
 		io.Copy(io.Discard, resp.Body)
 		return resp.StatusCode, nil
 	}
+	post := func(path, body, key string) (int, error) { return postAs(secret, path, body, key) }
 	for _, c := range []struct{ path, body string }{
 		{"/api/v1/items", `{"sku":"CRASH-1","name":"Crash test bolt"}`},
 		{"/api/v1/locations", `{"kind":"warehouse","code":"WH1"}`},
@@ -143,15 +148,24 @@ func crashTrials(t *testing.T, where []string, trials int) {
 		ctx, done = context.WithCancel(context.Background())
 	)
 	defer done()
-	for c := 0; c < 4; c++ {
+	for c := 0; c < 5; c++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for n := 0; !stop.Load(); n++ {
-				key := fmt.Sprintf("crash-%d-%d", c, n)
+				// Four clients receive stock; the fifth posts audit-log
+				// entries (seed 002), each naming its key.
+				key, send := fmt.Sprintf("crash-%d-%d", c, n), post
+				path, body := "/api/v1/inventory/receipts", receipt
+				if c == 4 {
+					key = fmt.Sprintf("crash-audit-%d", n)
+					path = "/api/v1/audit-logs"
+					body = `{"action":"UPDATE","table_name":"orders","record_id":1,"description":"` + key + `"}`
+					send = func(path, body, key string) (int, error) { return postAs(adminSecret, path, body, key) }
+				}
 				for ctx.Err() == nil {
 					requests.Add(1)
-					status, err := post("/api/v1/inventory/receipts", receipt, key)
+					status, err := send(path, body, key)
 					if err == nil && (status == 201 || status == 200) {
 						mu.Lock()
 						acked[key] = true
@@ -199,6 +213,17 @@ func crashTrials(t *testing.T, where []string, trials int) {
 		logged[k] = n
 	}
 	rows.Close()
+	rows, err = db.Read().QueryContext(context.Background(), `SELECT description, COUNT(*) FROM activity_events WHERE description LIKE 'crash-audit-%' GROUP BY description`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var k string
+		var n int
+		rows.Scan(&k, &n)
+		logged[k] = n
+	}
+	rows.Close()
 	// (The first receipt also logs the record's creation, with the same
 	// key: only receipt entries count.)
 	var lost, doubled []string
@@ -212,8 +237,17 @@ func crashTrials(t *testing.T, where []string, trials int) {
 			doubled = append(doubled, k)
 		}
 	}
-	t.Logf("%d trials: %d requests, %d receipts acknowledged, %d in the log, %d lost, %d applied twice",
-		trials, requests.Load(), len(acked), len(logged), len(lost), len(doubled))
+	audits := 0
+	for k := range acked {
+		if strings.HasPrefix(k, "crash-audit-") {
+			audits++
+		}
+	}
+	t.Logf("%d trials: %d requests, %d receipts and %d audit entries acknowledged, %d in the logs, %d lost, %d applied twice",
+		trials, requests.Load(), len(acked)-audits, audits, len(logged), len(lost), len(doubled))
+	if audits == 0 || audits == len(acked) {
+		t.Fatalf("the clients did not get both kinds through (%d of %d acknowledged were audit entries)", audits, len(acked))
+	}
 	if len(lost) > 0 || len(doubled) > 0 {
 		t.Fatalf("lost %v, applied twice %v", lost, doubled)
 	}
