@@ -72,20 +72,9 @@ func (s *crashServer) start() {
 		s.t.Fatal(err)
 	}
 	s.cmd = cmd
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get("http://" + s.addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			s.kill()
-			s.t.Fatalf("server not ready after a restart: %v", err)
-		}
-		time.Sleep(30 * time.Millisecond)
+	if err := waitReady(s.addr, 30*time.Second); err != nil {
+		s.kill()
+		s.t.Fatalf("server not ready after a restart: %v", err)
 	}
 }
 

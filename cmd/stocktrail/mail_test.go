@@ -56,19 +56,8 @@ func TestServeEndsLiveFeedsOnShutdown(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:18932", "--data", dir}, &out, &bytes.Buffer{})
 	}()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get("http://127.0.0.1:18932/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server not ready: %v; output %s", err, out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := waitReady("127.0.0.1:18932", 20*time.Second); err != nil {
+		t.Fatalf("server not ready: %v; output %s", err, out.String())
 	}
 	key, err := runCLI(t, "apikey", "create", "--role", "auditor", "--name", "dashboard", "--data", dir)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -88,19 +89,8 @@ func TestServeStartsAndStops(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:18931", "--data", dir}, &out, &bytes.Buffer{})
 	}()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get("http://127.0.0.1:18931/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server not ready: %v; output %s", err, out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := waitReady("127.0.0.1:18931", 20*time.Second); err != nil {
+		t.Fatalf("server not ready: %v; output %s", err, out.String())
 	}
 	if s := out.String(); !strings.Contains(s, "log in as boss@example.com with password ") {
 		t.Fatalf("first start does not print the login: %q", s)
@@ -113,5 +103,25 @@ func TestServeStartsAndStops(t *testing.T) {
 		}
 	case <-time.After(35 * time.Second):
 		t.Fatal("serve did not stop")
+	}
+}
+
+// waitReady waits until the server at addr answers /readyz with 200, or
+// returns the last reason it did not once timeout has passed.
+func waitReady(addr string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("readyz answered %d", resp.StatusCode)
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(30 * time.Millisecond)
 	}
 }
