@@ -74,25 +74,32 @@ func New(db *store.DB) *Metrics {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "stocktrail_db_pool_waits_total",
 			Help: "Times a query waited for a free connection."}, func() float64 { return float64(db.PoolStats().WaitCount) }),
 	)
-	system := actor.With(context.Background(), actor.SystemActor(0, "metrics"))
-	backlog := func() ledger.Backlog {
-		ctx, cancel := context.WithTimeout(system, 2*time.Second)
-		defer cancel()
-		b, err := ledger.InstallBacklog(ctx, db)
-		if err != nil {
-			return ledger.Backlog{Pending: -1}
-		}
-		return b
-	}
-	m.registry.MustRegister(
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "stocktrail_ledger_pending_entries",
-			Help: "Entries committed and not sealed yet, in every workspace (-1 when it cannot be read)."},
-			func() float64 { return float64(backlog().Pending) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "stocktrail_ledger_seal_lag_seconds",
-			Help: "How long the oldest entry not sealed yet has waited (0 when all are sealed)."},
-			func() float64 { return backlog().Lag(time.Now()).Seconds() }),
-	)
+	m.registry.MustRegister(&backlogCollector{db: db})
 	return m
+}
+
+// backlogCollector reports the ledger's sealing backlog with one read per
+// scrape for both of its figures.
+type backlogCollector struct{ db *store.DB }
+
+var (
+	pendingDesc = prometheus.NewDesc("stocktrail_ledger_pending_entries",
+		"Entries committed and not sealed yet, in every workspace (-1 when it cannot be read).", nil, nil)
+	lagDesc = prometheus.NewDesc("stocktrail_ledger_seal_lag_seconds",
+		"How long the oldest entry not sealed yet has waited (0 when all are sealed).", nil, nil)
+)
+
+func (c *backlogCollector) Describe(ch chan<- *prometheus.Desc) { ch <- pendingDesc; ch <- lagDesc }
+
+func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(actor.With(context.Background(), actor.SystemActor(0, "metrics")), 2*time.Second)
+	defer cancel()
+	b, err := ledger.InstallBacklog(ctx, c.db)
+	if err != nil {
+		b = ledger.Backlog{Pending: -1}
+	}
+	ch <- prometheus.MustNewConstMetric(pendingDesc, prometheus.GaugeValue, float64(b.Pending))
+	ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, b.Lag(time.Now()).Seconds())
 }
 
 // ObserveRequest counts an answered request. route is the pattern that
