@@ -157,11 +157,7 @@ func ParseFilter(v url.Values, loc *time.Location) (Filter, error) {
 		}
 		f.Skip = n
 	}
-	if raw := strings.TrimSpace(v.Get("limit")); raw != "" {
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < 1 || n > MaxLimit {
-			bad.Add("limit", fmt.Sprintf("must be a whole number from 1 to %d", MaxLimit))
-		}
+	if n, given := queryLimit(v, bad); given {
 		f.Limit = n
 	}
 	if err := bad.Err(); err != nil {
@@ -311,4 +307,18 @@ func queryDay(v url.Values, name string, loc *time.Location, bad fault.Fields) (
 		return time.Time{}, true, false
 	}
 	return t, true, true
+}
+
+// queryLimit reads the page size v names, 1 to MaxLimit; given says
+// whether it was sent. One out of range is added to bad.
+func queryLimit(v url.Values, bad fault.Fields) (n int, given bool) {
+	raw := strings.TrimSpace(v.Get("limit"))
+	if raw == "" {
+		return 0, false
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 || n > MaxLimit {
+		bad.Add("limit", fmt.Sprintf("must be a whole number from 1 to %d", MaxLimit))
+	}
+	return n, true
 }

@@ -139,11 +139,7 @@ func ParseReportInput(kind string, v url.Values, loc *time.Location, now time.Ti
 		}
 		in.After = &c
 	}
-	if raw := strings.TrimSpace(v.Get("limit")); raw != "" {
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < 1 || n > MaxLimit {
-			bad.Add("limit", fmt.Sprintf("must be a whole number from 1 to %d", MaxLimit))
-		}
+	if n, given := queryLimit(v, bad); given {
 		in.Limit = n
 	}
 	if err := bad.Err(); err != nil {
