@@ -121,8 +121,10 @@ type Problem struct {
 	RequestID string            `json:"request_id,omitempty"`
 }
 
-// ProblemFor builds the problem detail for err, logging internal errors.
+// ProblemFor builds the problem detail for err, logging internal errors and
+// outages (the database away, the disk full: 503).
 func ProblemFor(r *http.Request, logger *slog.Logger, err error) Problem {
+	err = store.ClassifyOutage(err)
 	kind := fault.KindOf(err)
 	status := fault.HTTPStatus(kind)
 	p := Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: fault.PublicMessage(err),
@@ -130,7 +132,7 @@ func ProblemFor(r *http.Request, logger *slog.Logger, err error) Problem {
 	if e, ok := fault.As(err); ok {
 		p.Errors = e.Fields
 	}
-	if kind == fault.Internal {
+	if kind == fault.Internal || kind == fault.Unavailable {
 		logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err,
 			"request_id", p.RequestID)
 	}
@@ -139,6 +141,7 @@ func ProblemFor(r *http.Request, logger *slog.Logger, err error) Problem {
 
 // WriteProblem answers err as application/problem+json.
 func WriteProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
+	err = store.ClassifyOutage(err)
 	p := ProblemFor(r, logger, err)
 	if e, ok := fault.As(err); ok && e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))

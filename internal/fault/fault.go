@@ -29,6 +29,10 @@ const (
 	// Gone is something that existed and was deleted on purpose (an
 	// activity event purged by retention): 410.
 	Gone
+	// Unavailable is a passing condition of the server's own (its database
+	// does not answer, its disk is full): 503, with a Retry-After hint. The
+	// request changed nothing and may be sent again as it is.
+	Unavailable
 )
 
 // Error is an error with a kind, a message safe to show to the caller, and
@@ -38,7 +42,7 @@ type Error struct {
 	Message string
 	// Fields maps a field (or "row 12", "column B") to what is wrong with it.
 	Fields map[string]string
-	// RetryAfter is a hint in seconds for TooManyRequests.
+	// RetryAfter is a hint in seconds for TooManyRequests and Unavailable.
 	RetryAfter int
 	// Err is the underlying cause; it is never shown to the caller.
 	Err error
@@ -149,6 +153,8 @@ func HTTPStatus(kind Kind) int {
 		return 429
 	case Gone:
 		return 410
+	case Unavailable:
+		return 503
 	default:
 		return 500
 	}

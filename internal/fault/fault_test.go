@@ -22,6 +22,8 @@ func TestHTTPStatus(t *testing.T) {
 		fault.TooLarge:         413,
 		fault.UnsupportedMedia: 415,
 		fault.TooManyRequests:  429,
+		fault.Gone:             410,
+		fault.Unavailable:      503,
 		fault.Kind(99):         500, // an unknown kind is an internal error
 	}
 	for kind, status := range want {
@@ -29,9 +31,9 @@ func TestHTTPStatus(t *testing.T) {
 			t.Errorf("HTTPStatus(%d) = %d, want %d", kind, got, status)
 		}
 	}
-	// Every kind up to TooManyRequests has its own status.
+	// Every kind has its own status.
 	seen := map[int]fault.Kind{}
-	for k := fault.Internal; k <= fault.TooManyRequests; k++ {
+	for k := fault.Internal; k <= fault.Unavailable; k++ {
 		s := fault.HTTPStatus(k)
 		if other, dup := seen[s]; dup {
 			t.Errorf("kinds %d and %d share status %d", other, k, s)

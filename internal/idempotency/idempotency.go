@@ -88,6 +88,13 @@ type Config struct {
 // Keeper runs keyed requests at most once.
 type Keeper struct {
 	cfg Config
+	// running holds the tokens of the claims whose attempts run in this
+	// process, from Begin to Finish. A claim of this process's that is not
+	// among them belongs to an attempt that ended without settling it (the
+	// database went away before it could release the key): it is taken
+	// over at once rather than refused with 409 until its lease lapses.
+	mu      sync.Mutex
+	running map[string]struct{}
 }
 
 // New returns a Keeper.
@@ -104,7 +111,27 @@ func New(cfg Config) *Keeper {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Keeper{cfg: cfg}
+	return &Keeper{cfg: cfg, running: map[string]struct{}{}}
+}
+
+// started and ended keep Keeper.running.
+func (k *Keeper) started(token string) {
+	k.mu.Lock()
+	k.running[token] = struct{}{}
+	k.mu.Unlock()
+}
+
+func (k *Keeper) ended(token string) {
+	k.mu.Lock()
+	delete(k.running, token)
+	k.mu.Unlock()
+}
+
+func (k *Keeper) isRunning(token string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	_, ok := k.running[token]
+	return ok
 }
 
 // ValidKey checks a key: 1 to 255 printable ASCII characters.
@@ -191,6 +218,7 @@ func (k *Keeper) Begin(ctx context.Context, scope Scope, req Request) (*Claim, *
 		if n, err := res.RowsAffected(); err != nil {
 			return nil, nil, err
 		} else if n == 1 {
+			k.started(token)
 			return &Claim{k: k, scope: scope, seal: seal, token: token}, nil, nil
 		}
 
@@ -243,7 +271,11 @@ func (k *Keeper) Begin(ctx context.Context, scope Scope, req Request) (*Claim, *
 		// turns the client's retries away.
 		if !store.Time(claimedAt).Before(now.Add(-k.cfg.Lease)) {
 			alive := true
-			if oldOwner != "" {
+			switch {
+			case oldOwner == owner:
+				// Ours: alive while its attempt runs here.
+				alive = k.isRunning(oldToken)
+			case oldOwner != "":
 				if alive, err = k.cfg.DB.Present(ctx, oldOwner); err != nil {
 					return nil, nil, err
 				}
@@ -271,6 +303,7 @@ func (k *Keeper) Begin(ctx context.Context, scope Scope, req Request) (*Claim, *
 			// with, so only its stored hash is logged.
 			k.cfg.Logger.WarnContext(ctx, "took over a stale idempotency claim", "idem_key", seal.id[:16],
 				"previous_request_id", requestID)
+			k.started(token)
 			return &Claim{k: k, scope: scope, seal: seal, token: token}, nil, nil
 		}
 	}
@@ -348,6 +381,9 @@ type Response struct {
 // is not, so a retry hears that the request was applied rather than a stale
 // 5xx that invites yet another attempt.
 func (c *Claim) Finish(ctx context.Context, resp Response) error {
+	// Whatever happens here, the attempt is over: a claim it could not
+	// settle is free to be taken over.
+	defer c.k.ended(c.token)
 	// The client may have gone away; the bookkeeping must still happen.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()

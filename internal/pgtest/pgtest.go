@@ -95,6 +95,10 @@ type server struct {
 	logPath string        // the server's stderr
 	proc    *os.Process   // the postmaster
 	done    chan struct{} // closed when the postmaster has exited
+	// port is where the postmaster listens; keepPort makes a restart
+	// listen there again (a dedicated Server's clients keep their URL).
+	port     int
+	keepPort bool
 }
 
 // NewDatabase returns a connection URL (postgres://...) to a brand-new, empty
@@ -197,7 +201,38 @@ func externalServer(rawURL string) (*server, error) {
 // startServer runs initdb in a new temp folder and starts postgres on a free
 // loopback port, with durability switched off because test data is
 // disposable.
-func startServer() (_ *server, err error) {
+func startServer() (*server, error) {
+	c, err := initCluster()
+	if err != nil {
+		return nil, err
+	}
+	srv := c.srv
+	// The free port is found by binding :0 and closing, so another process
+	// can grab it before postgres binds; try a few ports before giving up.
+	for attempt := 1; ; attempt++ {
+		err = srv.start(c.postgres, c.dataDir, c.cred)
+		if err == nil || attempt == 3 || !errors.Is(err, errEarlyExit) {
+			break
+		}
+	}
+	if err != nil {
+		err = fmt.Errorf("%v%s", err, srv.logTail())
+		os.RemoveAll(srv.dir)
+		return nil, err
+	}
+	return srv, nil
+}
+
+// cluster is a data folder initdb has made, and how to start its server.
+type cluster struct {
+	srv      *server
+	postgres string // the server program
+	dataDir  string
+	cred     *syscall.Credential // nil unless running as root
+}
+
+// initCluster runs initdb in a new temp folder.
+func initCluster() (_ *cluster, err error) {
 	bin := os.Getenv(EnvBin)
 	if bin == "" {
 		bin = DefaultBin
@@ -249,30 +284,23 @@ func startServer() (_ *server, err error) {
 	}
 
 	srv := &server{dir: dir, logPath: filepath.Join(dir, "postgres.log")}
-	// The free port is found by binding :0 and closing, so another process
-	// can grab it before postgres binds; try a few ports before giving up.
-	for attempt := 1; ; attempt++ {
-		err = srv.start(filepath.Join(bin, "postgres"), dataDir, cred)
-		if err == nil || attempt == 3 || !errors.Is(err, errEarlyExit) {
-			break
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%v%s", err, srv.logTail())
-	}
-	return srv, nil
+	return &cluster{srv: srv, postgres: filepath.Join(bin, "postgres"), dataDir: dataDir, cred: cred}, nil
 }
 
 // errEarlyExit marks a postmaster that died before accepting connections,
 // typically because its port was taken meanwhile.
 var errEarlyExit = errors.New("postgres exited before accepting connections")
 
-// start launches the postmaster on a fresh free port and waits until it
-// accepts connections.
-func (s *server) start(postgres, dataDir string, cred *syscall.Credential) error {
-	port, err := freePort()
-	if err != nil {
-		return err
+// start launches the postmaster on a fresh free port (or on s.port, when
+// set: a restarted server keeps its address) and waits until it accepts
+// connections. settings are more -c name=value options.
+func (s *server) start(postgres, dataDir string, cred *syscall.Credential, settings ...string) error {
+	port := s.port
+	if port == 0 {
+		var err error
+		if port, err = freePort(); err != nil {
+			return err
+		}
 	}
 	// The socket path must fit in sun_path (107 bytes); with a very long
 	// TMPDIR go TCP-only rather than fail. Either way postgres must not use
@@ -287,18 +315,22 @@ func (s *server) start(postgres, dataDir string, cred *syscall.Credential) error
 	}
 	defer logFile.Close() // the child keeps its own descriptor
 
-	cmd := exec.Command(postgres,
+	args := []string{
 		"-D", dataDir,
 		"-h", "127.0.0.1",
 		"-p", strconv.Itoa(port),
-		"-c", "unix_socket_directories="+sockDir,
+		"-c", "unix_socket_directories=" + sockDir,
 		// Tests throw their data away: skip every flush to disk.
 		"-c", "fsync=off",
 		"-c", "synchronous_commit=off",
 		"-c", "full_page_writes=off",
 		// Parallel tests, each with its own pool, add up.
 		"-c", "max_connections=200",
-	)
+	}
+	for _, set := range settings {
+		args = append(args, "-c", set) // later settings win
+	}
+	cmd := exec.Command(postgres, args...)
 	cmd.Dir = s.dir
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
@@ -330,7 +362,7 @@ func (s *server) start(postgres, dataDir string, cred *syscall.Credential) error
 	if err := <-started; err != nil {
 		return fmt.Errorf("starting postgres: %w", err)
 	}
-	s.proc, s.done = cmd.Process, done
+	s.proc, s.done, s.port = cmd.Process, done, port
 	s.adminURL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
 	s.dbURL = func(name string) string {
 		return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", port, name)
@@ -348,6 +380,9 @@ func (s *server) start(postgres, dataDir string, cred *syscall.Credential) error
 		select {
 		case <-done:
 			s.proc, s.done = nil, nil
+			if s.port == port && !s.keepPort {
+				s.port = 0
+			}
 			return fmt.Errorf("%w (port %d)", errEarlyExit, port)
 		case <-time.After(50 * time.Millisecond):
 		}

@@ -181,6 +181,8 @@ func (wb *Web) fail(w http.ResponseWriter, r *http.Request, err error) {
 			return
 		}
 	}
+	err = store.ClassifyOutage(err)
+	setRetryAfter(w, err)
 	status := fault.HTTPStatus(fault.KindOf(err))
 	if status >= 500 {
 		wb.cfg.Logger.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err,
@@ -191,6 +193,8 @@ func (wb *Web) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 // WriteError shows err as a minimal page, for failures before a page runs.
 func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
+	err = store.ClassifyOutage(err)
+	setRetryAfter(w, err)
 	status := fault.HTTPStatus(fault.KindOf(err))
 	if status >= 500 {
 		logger.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "err", err)
@@ -199,6 +203,14 @@ func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	w.WriteHeader(status)
 	fmt.Fprintf(w, "<!doctype html><title>%d %s</title><link rel=stylesheet href=/static/app.css><main class=narrow><h1>%s</h1><p class=error>%s</p><p><a href=/>Back to stocktrail</a></p></main>",
 		status, http.StatusText(status), http.StatusText(status), template.HTMLEscapeString(fault.PublicMessage(err)))
+}
+
+// setRetryAfter passes on err's hint of when to try again (an outage, too
+// many attempts).
+func setRetryAfter(w http.ResponseWriter, err error) {
+	if e, ok := fault.As(err); ok && e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
 }
 
 // View is what every template receives.
