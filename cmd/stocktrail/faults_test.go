@@ -388,6 +388,12 @@ func (l *faultLoad) unavailableBetween(from, to time.Time) int {
 	return n
 }
 
+func (l *faultLoad) badCount() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.bad)
+}
+
 // readyz returns /readyz's status (0 when it did not answer).
 func readyz(addr string) int {
 	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + addr + "/readyz")
