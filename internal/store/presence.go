@@ -5,10 +5,12 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // presence is this process's mark of being alive, which other nodes can
@@ -17,8 +19,18 @@ import (
 type presence struct {
 	mu    sync.Mutex
 	token string
+	key   int64
 	conn  *sql.Conn // PostgreSQL: holds the advisory lock named by token
+	// checked is when conn was last known to hold the lock. A connection
+	// can die under it (the database restarted, the session was ended):
+	// the lock is then gone and other nodes take this process for
+	// stopped, so Presence tests it now and then and takes the lock again.
+	checked time.Time
 }
+
+// presenceCheckEvery bounds how often Presence tests its connection: a
+// round trip at most once a second, however many requests ask.
+const presenceCheckEvery = time.Second
 
 // Presence returns the token that names this process to other nodes for
 // as long as it lives. On SQLite one process owns the file, so every token
@@ -29,28 +41,74 @@ func (db *DB) Presence(ctx context.Context) (string, error) {
 	p := &db.presence
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.token != "" {
-		return p.token, nil
-	}
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	key := int64(binary.BigEndian.Uint64(b[:]) >> 1) // positive: readable in pg_locks
-	if db.engine != Postgres {
+	if p.token == "" && db.engine != Postgres {
+		key, err := newPresenceKey()
+		if err != nil {
+			return "", err
+		}
 		p.token = "sqlite:" + strconv.FormatInt(key, 36)
+	}
+	if db.engine != Postgres {
 		return p.token, nil
 	}
+	if p.conn != nil && time.Since(p.checked) >= presenceCheckEvery {
+		// A context of its own: a caller that gave up must not make a
+		// live connection look dead.
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		err := p.conn.PingContext(pctx)
+		cancel()
+		if err != nil {
+			p.conn.Close()
+			p.conn = nil
+		} else {
+			p.checked = time.Now()
+		}
+	}
+	if p.conn == nil {
+		if err := p.lock(ctx, db); err != nil {
+			return "", err
+		}
+	}
+	return p.token, nil
+}
+
+// lock takes the advisory lock that names this process on a connection of
+// its own: the same key again after a lost connection, so that the claims
+// of this process stay its own, or a new one while the lost session still
+// holds the old (its server has not noticed yet) rather than wait for it.
+func (p *presence) lock(ctx context.Context, db *DB) error {
 	conn, err := db.write.Conn(ctx)
 	if err != nil {
-		return "", fmt.Errorf("presence connection: %w", err)
+		return fmt.Errorf("presence connection: %w", err)
 	}
-	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
-		conn.Close()
-		return "", fmt.Errorf("presence lock: %w", err)
+	for range 3 {
+		if p.token == "" {
+			if p.key, err = newPresenceKey(); err != nil {
+				break
+			}
+		}
+		var got bool
+		if err = conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, p.key).Scan(&got); err != nil {
+			err = fmt.Errorf("presence lock: %w", err)
+			break
+		}
+		if got {
+			p.conn, p.checked, p.token = conn, time.Now(), "pg:"+strconv.FormatInt(p.key, 10)
+			return nil
+		}
+		p.token, err = "", errors.New("presence lock: held by another session")
 	}
-	p.conn, p.token = conn, "pg:"+strconv.FormatInt(key, 10)
-	return p.token, nil
+	conn.Close()
+	return err
+}
+
+// newPresenceKey returns a random positive key (readable in pg_locks).
+func newPresenceKey() (int64, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return 0, err
+	}
+	return int64(binary.BigEndian.Uint64(b[:]) >> 1), nil
 }
 
 // Present reports whether the process named by token (from Presence, on

@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,5 +58,43 @@ func TestPresenceEndsWithItsProcess(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPresenceOutlivesALostConnection: the database ends the session that
+// holds a process's presence (as a restart of PostgreSQL does). Before,
+// the process then looked stopped to every other node for as long as it
+// ran; now it takes its lock again, under the same token.
+func TestPresenceOutlivesALostConnection(t *testing.T) {
+	ctx := context.Background()
+	node, other := storetest.OpenTwice(t, store.Postgres)
+	token, err := node.Presence(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := strconv.ParseInt(strings.TrimPrefix(token, "pg:"), 10, 64)
+	var ended bool
+	if err := other.Read().QueryRowContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'
+		AND classid = $1::bigint::oid AND objid = $2::bigint::oid AND objsubid = 1`, key>>32, key&0xffffffff).Scan(&ended); err != nil || !ended {
+		t.Fatalf("ending the presence session: %v %v", ended, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		again, err := node.Presence(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again != token {
+			t.Fatalf("the token changed from %s to %s", token, again)
+		}
+		if alive, err := other.Present(ctx, token); err != nil {
+			t.Fatal(err)
+		} else if alive {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the process still looks stopped 10 s after losing its presence connection")
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
