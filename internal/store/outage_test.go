@@ -6,6 +6,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/store"
@@ -101,4 +102,34 @@ func TestClassifyOutage(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestConnectingIsBounded: a PostgreSQL that accepts connections and never
+// answers (a hung server, a half-open network) fails a request within the
+// connect timeout (5 s unless the URL sets connect_timeout), as an outage,
+// instead of holding it for the operating system's TCP timeout.
+func TestConnectingIsBounded(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer conn.Close() // accept, then say nothing
+		}
+	}()
+	began := time.Now()
+	_, err = store.Open(context.Background(), store.Config{URL: "postgres://nobody@" + l.Addr().String() + "/none?sslmode=disable"})
+	// Open itself gives up after 15 s.
+	if took := time.Since(began); err == nil || took > 10*time.Second {
+		t.Fatalf("open against a silent server: %v after %v", err, took)
+	}
+	if !fault.Is(store.ClassifyOutage(err), fault.Unavailable) {
+		t.Errorf("a connect timeout is not an outage: %v", err)
+	}
 }

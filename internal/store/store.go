@@ -151,7 +151,19 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	return db, nil
 }
 
+// defaultConnectTimeout bounds connecting to PostgreSQL (and so how long a
+// request waits for a connection to a server that does not answer) unless
+// the URL sets connect_timeout itself: without it a dropped network waits
+// for the operating system's TCP timeout, minutes.
+const defaultConnectTimeout = "5"
+
 func openPostgres(ctx context.Context, cfg Config) (*DB, error) {
+	if u, err := url.Parse(cfg.URL); err == nil && !u.Query().Has("connect_timeout") {
+		q := u.Query()
+		q.Set("connect_timeout", defaultConnectTimeout)
+		u.RawQuery = q.Encode()
+		cfg.URL = u.String()
+	}
 	pool, err := sql.Open("pgx", cfg.URL)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
