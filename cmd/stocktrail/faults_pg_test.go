@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"testing"
 	"time"
 
@@ -26,6 +27,9 @@ func TestDatabaseAway(t *testing.T) {
 	outage, rounds := faultsOutage(t)
 	pg, err := pgtest.NewServer(t)
 	if err != nil {
+		if os.Getenv(pgtest.EnvRequire) == "1" {
+			t.Fatalf("no PostgreSQL server of its own, and %s=1: %v", pgtest.EnvRequire, err)
+		}
 		missingPrerequisite(t, "no PostgreSQL server of its own: "+err.Error())
 	}
 	where := []string{"--db", pg.NewDatabase(t)}
