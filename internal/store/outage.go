@@ -40,11 +40,27 @@ func ClassifyOutage(err error) error {
 		return &fault.Error{Kind: fault.Unavailable, RetryAfter: diskFullRetryAfter, Err: err,
 			Message: "the server's disk is full, so nothing was saved; try again once space has been freed"}
 	case isDatabaseAway(err):
+		var commit *commitError
+		if errors.As(err, &commit) {
+			// The COMMIT went out and no answer came back: it may have
+			// been applied. A retry with the same key finds out (its claim
+			// commits with the change).
+			return &fault.Error{Kind: fault.Unavailable, RetryAfter: databaseAwayRetryAfter, Err: err,
+				Message: "the database went away while saving, so the change may or may not have been saved; " +
+					"send the same request again shortly with the same Idempotency-Key to learn which (it is never applied twice)"}
+		}
 		return &fault.Error{Kind: fault.Unavailable, RetryAfter: databaseAwayRetryAfter, Err: err,
 			Message: "the database is not available at the moment, so nothing was saved; try again shortly"}
 	}
 	return err
 }
+
+// commitError is a failed COMMIT on PostgreSQL. When the connection broke
+// during it, whether the transaction committed is unknown.
+type commitError struct{ err error }
+
+func (e *commitError) Error() string { return "commit: " + e.err.Error() }
+func (e *commitError) Unwrap() error { return e.err }
 
 // isDiskFull reports SQLite's SQLITE_FULL (any extended code) and
 // PostgreSQL's disk_full (53100).

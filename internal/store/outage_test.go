@@ -87,6 +87,17 @@ func TestClassifyOutage(t *testing.T) {
 			return err
 		})
 		unavailable(t, err, "database is not available")
+		// Cut during the COMMIT: whether it was applied is unknown, and
+		// the answer must not claim that nothing was saved.
+		err = node.InTx(ctx, func(tx *store.Tx) error {
+			var pid int
+			if err := tx.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+				return err
+			}
+			_, err := other.Exec(ctx, `SELECT pg_terminate_backend($1)`, pid)
+			return err
+		})
+		unavailable(t, err, "may or may not have been saved")
 	})
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		err := db.InTx(ctx, func(tx *store.Tx) error {

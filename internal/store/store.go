@@ -350,7 +350,7 @@ func commitTx(ctx context.Context, tx *Tx, sqlTx *sql.Tx, fn func(tx *Tx) error)
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return &commitError{err: err}
 	}
 	for _, f := range tx.after {
 		f()
