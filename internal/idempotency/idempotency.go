@@ -25,8 +25,10 @@
 // over once its lease (renewed while the attempt runs) has lapsed, or at once
 // when the process that held it has stopped (store.DB.Presence: on SQLite any
 // process but this one, on PostgreSQL a session advisory lock that ends with
-// its connection); the token in the row makes the stale attempt's COMMIT fail
-// if it was only slow.
+// its connection), or when it is this process's own and its attempt has
+// ended without settling it (the database went away before the key could be
+// released); the token in the row makes the stale attempt's COMMIT fail if
+// it was only slow.
 package idempotency
 
 import (
@@ -42,6 +44,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -88,8 +91,12 @@ type Config struct {
 // Keeper runs keyed requests at most once.
 type Keeper struct {
 	cfg Config
-	// running holds the tokens of the claims whose attempts run in this
-	// process, from Begin to Finish. A claim of this process's that is not
+	// instance tells this Keeper's claims from those of other Keepers of
+	// the process (tests run several): a claim's owner is the process's
+	// presence token, "#", and instance.
+	instance string
+	// running holds the tokens of this Keeper's claims whose attempts are
+	// running, from Begin to Finish. A claim of this Keeper's that is not
 	// among them belongs to an attempt that ended without settling it (the
 	// database went away before it could release the key): it is taken
 	// over at once rather than refused with 409 until its lease lapses.
@@ -111,7 +118,13 @@ func New(cfg Config) *Keeper {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Keeper{cfg: cfg, running: map[string]struct{}{}}
+	return &Keeper{cfg: cfg, instance: newToken()[:8], running: map[string]struct{}{}}
+}
+
+// presenceOf is the process part of a claim's owner.
+func presenceOf(owner string) string {
+	process, _, _ := strings.Cut(owner, "#")
+	return process
 }
 
 // started and ended keep Keeper.running.
@@ -196,10 +209,11 @@ func (k *Keeper) Begin(ctx context.Context, scope Scope, req Request) (*Claim, *
 		return nil, nil, err
 	}
 	seal := newSealer(scope)
-	owner, err := k.cfg.DB.Presence(ctx)
+	process, err := k.cfg.DB.Presence(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
+	owner := process + "#" + k.instance
 	pk := []any{scope.WorkspaceID, string(scope.ActorKind), scope.ActorID, seal.id}
 	fingerprint := seal.fingerprint(req.Method, req.Target, req.Body)
 	// A few rounds: the row may vanish (released, expired) or be taken over
@@ -276,7 +290,7 @@ func (k *Keeper) Begin(ctx context.Context, scope Scope, req Request) (*Claim, *
 				// Ours: alive while its attempt runs here.
 				alive = k.isRunning(oldToken)
 			case oldOwner != "":
-				if alive, err = k.cfg.DB.Present(ctx, oldOwner); err != nil {
+				if alive, err = k.cfg.DB.Present(ctx, presenceOf(oldOwner)); err != nil {
 					return nil, nil, err
 				}
 			}
