@@ -46,6 +46,7 @@ func missingPrerequisite(t *testing.T, why string) {
 	t.Skipf("%s (set %s=1 to fail instead)", why, requireFaultsEnv)
 }
 
+// faultsOutage reads how long each fault lasts and how many there are.
 func faultsOutage(t *testing.T) (time.Duration, int) {
 	outage, rounds := 3*time.Second, 1
 	if v := os.Getenv(faultsOutageEnv); v != "" {
