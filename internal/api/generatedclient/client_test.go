@@ -125,6 +125,9 @@ func generateClient(t *testing.T) string {
 	if err != nil {
 		t.Fatalf("kin-openapi (oapi-codegen's loader) cannot load the description: %v", err)
 	}
+	if err := spec.Validate(context.Background()); err != nil {
+		t.Fatalf("kin-openapi (oapi-codegen's loader) finds the description invalid: %v", err)
+	}
 	code, err := codegen.Generate(spec, codegen.Configuration{
 		PackageName: "stocktrailclient",
 		Generate:    codegen.GenerateOptions{Client: true, Models: true},
