@@ -70,6 +70,8 @@ func TestGeneratedClientCompilesAndCalls(t *testing.T) {
 			ReplayedID        int      `json:"replayed_id"`
 			Replayed          string   `json:"replayed"`
 			ReadBackTable     string   `json:"read_back_table"`
+			RefusedStatus     int      `json:"refused_status"`
+			RefusedFields     []string `json:"refused_fields"`
 		}
 		if err := json.Unmarshal(out, &seen); err != nil {
 			t.Fatalf("calls printed %q: %v", out, err)
@@ -79,6 +81,9 @@ func TestGeneratedClientCompilesAndCalls(t *testing.T) {
 		// one record: 12.5 kg, then 12.75 kg.
 		if want := []string{"12.5", "12.75"}; !slices.Equal(seen.ReceiptQuantities, want) {
 			t.Errorf("receipt answers gave quantities %v, want %v", seen.ReceiptQuantities, want)
+		}
+		if seen.RefusedStatus != 422 || !slices.Equal(seen.RefusedFields, []string{"quantity"}) {
+			t.Errorf("a receipt of 1e3 was answered %d with field errors %v, want 422 naming quantity", seen.RefusedStatus, seen.RefusedFields)
 		}
 		var level int64
 		if err := db.Read().QueryRowContext(context.Background(),

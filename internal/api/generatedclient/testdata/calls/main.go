@@ -24,6 +24,8 @@ type Seen struct {
 	ReplayedID        int      `json:"replayed_id"`
 	Replayed          string   `json:"replayed"`
 	ReadBackTable     string   `json:"read_back_table"`
+	RefusedStatus     int      `json:"refused_status"`
+	RefusedFields     []string `json:"refused_fields"`
 }
 
 func main() {
@@ -87,6 +89,23 @@ func call(ctx context.Context, base, token, sku string) (Seen, error) {
 			return seen, fmt.Errorf("receipt: %d %s", receipt.StatusCode(), receipt.Body)
 		}
 		seen.ReceiptQuantities = append(seen.ReceiptQuantities, *(*receipt.JSON201.Records)[0].Quantity)
+	}
+
+	// A quantity outside the decimal grammar is refused with a problem
+	// document the client decodes, naming the field.
+	var bad client.Receipt_Quantity
+	if err := bad.FromReceiptQuantity0("1e3"); err != nil {
+		return seen, err
+	}
+	refused, err := c.CreateInventoryReceiptWithResponse(ctx, &client.CreateInventoryReceiptParams{}, client.Receipt{Sku: &sku, Location: &where, Quantity: bad})
+	if err != nil {
+		return seen, fmt.Errorf("bad receipt: %w", err)
+	}
+	seen.RefusedStatus = refused.StatusCode()
+	if p := refused.ApplicationproblemJSON422; p != nil && p.Errors != nil {
+		for field := range *p.Errors {
+			seen.RefusedFields = append(seen.RefusedFields, field)
+		}
 	}
 
 	items, err := c.ListItemsWithResponse(ctx, &client.ListItemsParams{Q: &sku})
