@@ -22,8 +22,8 @@ import (
 	"golang.org/x/mod/modfile"
 
 	// The generated client imports these two; importing them here keeps
-	// their version pinned in go.mod and go.sum, so the client compiles
-	// offline against exactly that runtime.
+	// their version pinned in go.mod and go.sum (and in the module cache),
+	// so the client compiles against exactly that runtime.
 	_ "github.com/oapi-codegen/runtime"
 	_ "github.com/oapi-codegen/runtime/types"
 
@@ -146,7 +146,7 @@ func generateClient(t *testing.T) string {
 // buildCalls lays out a throwaway module holding the client and the calls
 // program, which requires this module (replaced by its folder) so that the
 // oapi-codegen runtime is the version go.mod pins; vets both packages and
-// compiles the program, offline, and returns the program's path.
+// compiles the program, and returns the program's path.
 func buildCalls(t *testing.T, code string) string {
 	t.Helper()
 	root := moduleRoot(t)
@@ -177,14 +177,14 @@ func buildCalls(t *testing.T, code string) string {
 	return program
 }
 
-// goCmd runs the go command offline: every module the client needs must
-// already be pinned by this module's go.mod and go.sum (-mod=mod only lets
-// the throwaway go.mod take those versions over).
+// goCmd runs the go command in the throwaway module. Versions come from this
+// module's go.mod through the requirement (-mod=mod lets the throwaway go.mod
+// take them over) and are checked against this module's go.sum.
 func goCmd(t *testing.T, dir string, args ...string) {
 	t.Helper()
 	cmd := exec.Command("go", args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOTOOLCHAIN=local", "GOWORK=off")
+	cmd.Env = append(os.Environ(), "GOFLAGS="+strings.TrimSpace(os.Getenv("GOFLAGS")+" -mod=mod"), "GOTOOLCHAIN=local", "GOWORK=off")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
