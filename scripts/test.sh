@@ -46,6 +46,13 @@ trap 'rm -rf "$openapi_dir"' EXIT
 go run ./cmd/stocktrail openapi > "$openapi_dir/openapi.json"
 npx --yes @redocly/cli@2.77.0 lint --config redocly.yaml "$openapi_dir/openapi.json" 2>&1 | grep -v -e '^ *[║╔╚]' -e '^$' || {
   echo "the OpenAPI description does not lint clean"; exit 1; }
+
+# Known vulnerabilities our code reaches, from a local copy of the Go
+# vulnerability database as of a pinned version (the script says how to bump
+# it); the whole suite only.
+if [ $# -eq 0 ]; then
+  bash scripts/vulncheck.sh
+fi
 go test -count=1 -timeout 45m "$@" ./...
 
 # Fuzz: every target briefly (their seed corpora already ran as tests

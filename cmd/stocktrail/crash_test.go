@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -26,12 +27,13 @@ import (
 const crashServerEnv = "STOCKTRAIL_CRASH_SERVER"
 
 // TestCrashesLoseNothing is the crash suite (issue 14): clients send
-// receipts and audit-log entries with idempotency keys, retrying each until
-// it is acknowledged,
-// while the server is SIGKILLed at random moments and started again. After
-// the trials every acknowledged receipt is in the change log exactly once,
-// no key is applied twice, the levels equal the sum of their changes, and
-// the ledger verifies. Short form here (STOCKTRAIL_CRASH_TRIALS, default 3
+// receipts, audit-log entries and asset scans into an inventory session with
+// idempotency keys, retrying each until it is acknowledged, while the server
+// is SIGKILLed at random moments and started again. After the trials every
+// acknowledged receipt is in the change log exactly once, every acknowledged
+// scan is recorded once for the asset it named, no key is applied twice, the
+// levels equal the sum of their changes, the session's progress equals the
+// assets scanned, and the ledger verifies. Short form here (STOCKTRAIL_CRASH_TRIALS, default 3
 // per engine); the long form is STOCKTRAIL_CRASH_TRIALS=100.
 func TestCrashesLoseNothing(t *testing.T) {
 	if testing.Short() {
@@ -125,11 +127,18 @@ func crashTrials(t *testing.T, where []string, trials int) {
 			t.Fatalf("setup %s: %d %v", c.path, status, err)
 		}
 	}
+	assetCount := crashAssets(trials)
+	sessionID, err := startScanSession(base, secret, assetCount)
+	if err != nil {
+		srv.kill()
+		t.Fatal(err)
+	}
 
 	// Clients: each receipt is retried with its key until acknowledged.
 	var (
 		mu        sync.Mutex
 		acked     = map[string]bool{}
+		scanned   = map[string]string{} // acknowledged scan key → the tag it scanned
 		requests  atomic.Int64
 		stop      atomic.Bool
 		wg        sync.WaitGroup
@@ -137,20 +146,27 @@ func crashTrials(t *testing.T, where []string, trials int) {
 		ctx, done = context.WithCancel(context.Background())
 	)
 	defer done()
-	for c := 0; c < 5; c++ {
+	for c := 0; c < 6; c++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for n := 0; !stop.Load(); n++ {
 				// Four clients receive stock; the fifth posts audit-log
-				// entries (seed 002), each naming its key.
-				key, send := fmt.Sprintf("crash-%d-%d", c, n), post
+				// entries (seed 002), each naming its key; the sixth scans
+				// assets in the session (seed 003), each asset twice under
+				// two keys (the second scan is a repeat that must not count).
+				key, send, tag := fmt.Sprintf("crash-%d-%d", c, n), post, ""
 				path, body := "/api/v1/inventory/receipts", receipt
-				if c == 4 {
+				switch c {
+				case 4:
 					key = fmt.Sprintf("crash-audit-%d", n)
 					path = "/api/v1/audit-logs"
 					body = `{"action":"UPDATE","table_name":"orders","record_id":1,"description":"` + key + `"}`
 					send = func(path, body, key string) (int, error) { return postAs(adminSecret, path, body, key) }
+				case 5:
+					key, tag = fmt.Sprintf("crash-scan-%d", n), crashAssetTag((n/2)%assetCount)
+					path = fmt.Sprintf("/api/v1/inventory-sessions/%d/scans", sessionID)
+					body = `{"code":"` + tag + `"}`
 				}
 				for ctx.Err() == nil {
 					requests.Add(1)
@@ -158,6 +174,9 @@ func crashTrials(t *testing.T, where []string, trials int) {
 					if err == nil && (status == 201 || status == 200) {
 						mu.Lock()
 						acked[key] = true
+						if tag != "" {
+							scanned[key] = tag
+						}
 						mu.Unlock()
 						break
 					}
@@ -213,6 +232,18 @@ func crashTrials(t *testing.T, where []string, trials int) {
 		logged[k] = n
 	}
 	rows.Close()
+	// A scan is recorded under its key, once (the key is the scan row's
+	// primary key within the session), for the asset the client scanned.
+	scanRows, err := readScans(db, sessionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, row := range scanRows {
+		if want, ok := scanned[k]; ok && row.tag != want {
+			t.Errorf("scan %s recorded for %s, but the client scanned %s", k, row.tag, want)
+		}
+		logged[k] = 1
+	}
 	// (The first receipt also logs the record's creation, with the same
 	// key: only receipt entries count.)
 	var lost, doubled []string
@@ -232,10 +263,14 @@ func crashTrials(t *testing.T, where []string, trials int) {
 			audits++
 		}
 	}
-	t.Logf("%d trials: %d requests, %d receipts and %d audit entries acknowledged, %d in the logs, %d lost, %d applied twice",
-		trials, requests.Load(), len(acked)-audits, audits, len(logged), len(lost), len(doubled))
-	if audits == 0 || audits == len(acked) {
-		t.Fatalf("the clients did not get both kinds through (%d of %d acknowledged were audit entries)", audits, len(acked))
+	scans, err := checkScanSession(db, sessionID, scanRows)
+	if err != nil {
+		t.Error(err)
+	}
+	t.Logf("%d trials: %d requests, %d receipts, %d audit entries and %d scans (%d of %d assets) acknowledged, %d in the logs, %d lost, %d applied twice",
+		trials, requests.Load(), len(acked)-audits-len(scanned), audits, len(scanned), scans, assetCount, len(logged), len(lost), len(doubled))
+	if audits == 0 || len(scanned) == 0 || audits+len(scanned) == len(acked) {
+		t.Fatalf("the clients did not get every kind through (%d audit entries and %d scans of %d acknowledged)", audits, len(scanned), len(acked))
 	}
 	if len(lost) > 0 || len(doubled) > 0 {
 		t.Fatalf("lost %v, applied twice %v", lost, doubled)
@@ -261,4 +296,108 @@ func openDB(t *testing.T, where []string) (*store.DB, error) {
 		}
 	}
 	return store.Open(context.Background(), cfg)
+}
+
+// crashAssets is how many assets the scanning client's session lists for a
+// number of trials: more than it scans (about 70 scans a trial here, two per
+// asset), so that scans keep finding new assets across all the crashes.
+func crashAssets(trials int) int { return 60 * trials }
+
+func crashAssetTag(i int) string { return fmt.Sprintf("CRASH-A-%04d", i) }
+
+// startScanSession creates the assets and starts an inventory session over
+// all of them, returning its id.
+func startScanSession(base, secret string, assets int) (int64, error) {
+	create := func(path, body string) (int64, error) {
+		req, _ := http.NewRequest("POST", base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+secret)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+		if err != nil {
+			return 0, err
+		}
+		defer resp.Body.Close()
+		var created struct {
+			ID int64 `json:"id"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&created); err != nil || resp.StatusCode/100 != 2 {
+			return 0, fmt.Errorf("setup %s: %d %v", path, resp.StatusCode, err)
+		}
+		return created.ID, nil
+	}
+	for i := range assets {
+		if _, err := create("/api/v1/assets", fmt.Sprintf(`{"tag":%q,"name":"Crash test laptop %d"}`, crashAssetTag(i), i)); err != nil {
+			return 0, err
+		}
+	}
+	id, err := create("/api/v1/inventory-sessions", `{"name":"Crash suite count"}`)
+	if err != nil {
+		return 0, err
+	}
+	_, err = create(fmt.Sprintf("/api/v1/inventory-sessions/%d/start", id), "")
+	return id, err
+}
+
+type scanRow struct{ tag, outcome string }
+
+// readScans returns the session's recorded scans by client scan id (the
+// Idempotency-Key the client sent).
+func readScans(db *store.DB, sessionID int64) (map[string]scanRow, error) {
+	rows, err := db.Read().QueryContext(context.Background(), `SELECT s.client_scan_id, a.tag, s.outcome FROM inventory_scans s
+		JOIN assets a ON a.workspace_id = s.workspace_id AND a.id = s.asset_id WHERE s.session_id = $1`, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]scanRow{}
+	for rows.Next() {
+		var k string
+		var r scanRow
+		if err := rows.Scan(&k, &r.tag, &r.outcome); err != nil {
+			return nil, err
+		}
+		out[k] = r
+	}
+	return out, rows.Err()
+}
+
+// checkScanSession checks that each asset was found once however often it
+// was scanned: one "found" scan and one logged event per scanned asset, the
+// session's items marked scanned for exactly those assets, and its progress
+// count equal to them. It returns how many assets were scanned.
+func checkScanSession(db *store.DB, sessionID int64, scans map[string]scanRow) (int, error) {
+	ctx := context.Background()
+	found, distinct := map[string]int{}, map[string]bool{}
+	for _, r := range scans {
+		distinct[r.tag] = true
+		if r.outcome == "found" {
+			found[r.tag]++
+		}
+	}
+	var problems []string
+	for tag := range distinct {
+		if found[tag] != 1 {
+			problems = append(problems, fmt.Sprintf("%s found %d times", tag, found[tag]))
+		}
+	}
+	var progress, items, events, eventAssets int
+	if err := db.Read().QueryRowContext(ctx, `SELECT COALESCE(SUM(scanned), 0) FROM inventory_session_progress WHERE session_id = $1`, sessionID).Scan(&progress); err != nil {
+		return 0, err
+	}
+	if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM inventory_session_items WHERE session_id = $1 AND scanned_at IS NOT NULL`, sessionID).Scan(&items); err != nil {
+		return 0, err
+	}
+	if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*), COUNT(DISTINCT description) FROM activity_events
+		WHERE entity_type = 'inventory_sessions' AND entity_id = $1 AND description LIKE 'asset CRASH-A-% found (scan)'`,
+		fmt.Sprint(sessionID)).Scan(&events, &eventAssets); err != nil {
+		return 0, err
+	}
+	if progress != len(distinct) || items != len(distinct) || events != len(distinct) || eventAssets != len(distinct) {
+		problems = append(problems, fmt.Sprintf("%d assets scanned, but progress counts %d, %d items are marked scanned, %d found events name %d assets",
+			len(distinct), progress, items, events, eventAssets))
+	}
+	if len(problems) > 0 {
+		return len(distinct), fmt.Errorf("session %d: %s", sessionID, strings.Join(problems, "; "))
+	}
+	return len(distinct), nil
 }
