@@ -2,6 +2,10 @@ module github.com/stocktrail/stocktrail
 
 go 1.26.8
 
+// The server is built with a Go that has this year's security fixes (see
+// scripts/vulncheck.sh); GOTOOLCHAIN=auto lets the go command fetch it.
+toolchain go1.26.10
+
 require (
 	codeberg.org/go-pdf/fpdf v0.12.0
 	github.com/alexedwards/argon2id v1.0.0

@@ -6,6 +6,9 @@
 # of skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Build and test with the toolchain go.mod names (it carries security fixes
+# the machine's Go may lack); Debian's Go defaults to GOTOOLCHAIN=local.
+export GOTOOLCHAIN=auto
 
 need=()
 [ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql-15)

@@ -17,6 +17,8 @@
 # one that is no longer found fails it too, so the list stays true.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Check the toolchain the server is built with (go.mod's toolchain line).
+export GOTOOLCHAIN=auto
 
 VULNDB_VERSION=v0.0.0-20261105234957-e22db6528018
 GOVULNCHECK_VERSION=v1.9.0
