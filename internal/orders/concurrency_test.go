@@ -18,7 +18,7 @@ import (
 func TestConcurrentAllocation(t *testing.T) {
 	run := func(t *testing.T, first, second *store.DB) {
 		w := newWorld(t, first)
-		for round := 0; round < 8; round++ {
+		for round := 0; round < 16; round++ {
 			// Rounds alternate: both want all 5 units, then 3 each.
 			want := "5"
 			if round%2 == 1 {
@@ -92,4 +92,3 @@ func TestConcurrentAllocation(t *testing.T) {
 		run(t, first, second)
 	})
 }
-
