@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/inventory"
 	"github.com/stocktrail/stocktrail/internal/orders"
 	"github.com/stocktrail/stocktrail/internal/store"
@@ -82,6 +83,63 @@ func TestConcurrentAllocation(t *testing.T) {
 			}
 			if r := w.record(t, rec.ID); r.Allocated.String() != "5" || r.Available() != 0 {
 				t.Fatalf("round %d: record %+v", round, r)
+			}
+			w.invariant(t)
+		}
+	}
+	storetest.Engines(t, func(t *testing.T, db *store.DB) { run(t, db, db) })
+	t.Run("postgres two handles", func(t *testing.T) {
+		first, second := storetest.OpenTwice(t, store.Postgres)
+		run(t, first, second)
+	})
+}
+
+// TestConcurrentRequestsOnOneOrder: two allocations of the same order at
+// once take turns on the order's lock; the second finds nothing left to
+// do, so the order holds what it asks for once.
+func TestConcurrentRequestsOnOneOrder(t *testing.T) {
+	run := func(t *testing.T, first, second *store.DB) {
+		w := newWorld(t, first)
+		w.receive(t, w.bolt, w.a, "", "100")
+		for round := 0; round < 5; round++ {
+			o, err := orders.Create(w.manager, first, orders.OrderInput{Kind: orders.Outbound, Party: "ACME",
+				Lines: []orders.LineInput{{SKU: "BOLT-M8", Quantity: "5"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := orders.Confirm(w.manager, first, o.ID); err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			var errs [2]error
+			for i, db := range []*store.DB{first, second} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					_, errs[i] = orders.Allocate(w.operator, db, o.ID, orders.AllocateInput{})
+				}()
+			}
+			close(start)
+			wg.Wait()
+			// The second to get the lock finds the order allocated: a
+			// workflow refusal, or (had it read first) nothing to do.
+			for _, err := range errs {
+				if err != nil && !fault.Is(err, fault.Conflict) {
+					t.Fatalf("round %d: %v", round, err)
+				}
+			}
+			got, err := orders.Get(w.manager, first, o.ID)
+			if err != nil || got.Lines[0].AllocatedText() != "5" || got.Status != orders.Allocated {
+				t.Fatalf("round %d: %+v %v", round, got, err)
+			}
+			var sum inventory.Quantity
+			for _, e := range w.entries(t, o.Number) {
+				sum += e.AllocatedChange
+			}
+			if sum.String() != "5" {
+				t.Fatalf("round %d: entries allocate %s", round, sum)
 			}
 			w.invariant(t)
 		}
