@@ -49,6 +49,13 @@ const (
 	// (webhooks, e-mail, event subscriptions).
 	ViewAlerts   Permission = "view alerts"
 	ManageAlerts Permission = "manage alerts and notifications"
+	// ViewOrders lets a role read outbound and inbound orders; ManageOrders
+	// create, edit, confirm, cancel and close them; FulfilOrders allocate,
+	// release, pick, ship and receive against them (a station only at its
+	// bound location: inventory's station reach applies to the stock).
+	ViewOrders   Permission = "view orders"
+	ManageOrders Permission = "manage orders"
+	FulfilOrders Permission = "fulfil orders"
 	// UseStation covers what a station's screen reads: looking items and
 	// locations up, and its own recent entries.
 	UseStation Permission = "work at a scanning station"
@@ -57,13 +64,16 @@ const (
 // grants is the one table of who may do what.
 var grants = map[Role][]Permission{
 	Admin: {ViewInventory, MoveStock, ManageCatalog, ViewAssets, ManageAssets, RunSessions, ManageSessions,
-		ViewActivity, ManageAuditLogs, ManageUsers, ManageAPIKeys, ManageStations, ManageSettings, ViewSettings, ViewAlerts, ManageAlerts},
-	Manager:  {ViewInventory, MoveStock, ManageCatalog, ViewAssets, ManageAssets, RunSessions, ManageSessions, ManageStations, ViewSettings},
-	Operator: {ViewInventory, MoveStock, ViewAssets, RunSessions},
-	Auditor:  {ViewInventory, ViewAssets, ViewActivity, ViewSettings, ViewAlerts},
-	// Stations move stock and scan sessions (their areas narrow both to the
-	// bound location and the station's kinds of movement).
-	StationRole: {MoveStock, RunSessions, UseStation},
+		ViewActivity, ManageAuditLogs, ManageUsers, ManageAPIKeys, ManageStations, ManageSettings, ViewSettings, ViewAlerts, ManageAlerts,
+		ViewOrders, ManageOrders, FulfilOrders},
+	Manager: {ViewInventory, MoveStock, ManageCatalog, ViewAssets, ManageAssets, RunSessions, ManageSessions, ManageStations, ViewSettings,
+		ViewOrders, ManageOrders, FulfilOrders},
+	Operator: {ViewInventory, MoveStock, ViewAssets, RunSessions, ViewOrders, FulfilOrders},
+	Auditor:  {ViewInventory, ViewAssets, ViewActivity, ViewSettings, ViewAlerts, ViewOrders},
+	// Stations move stock, scan sessions and pick, ship and receive orders
+	// (their areas narrow all of it to the bound location and the station's
+	// kinds of movement).
+	StationRole: {MoveStock, RunSessions, UseStation, FulfilOrders},
 }
 
 // Can reports whether the role grants p.

@@ -19,28 +19,32 @@ var allPermissions = []actor.Permission{
 	actor.ViewInventory, actor.MoveStock, actor.ManageCatalog, actor.ViewAssets, actor.ManageAssets,
 	actor.RunSessions, actor.ManageSessions, actor.ViewActivity, actor.ManageAuditLogs, actor.ManageUsers,
 	actor.ManageAPIKeys, actor.ManageStations, actor.ManageSettings, actor.ViewSettings, actor.ViewAlerts,
-	actor.ManageAlerts, actor.UseStation,
+	actor.ManageAlerts, actor.UseStation, actor.ViewOrders, actor.ManageOrders, actor.FulfilOrders,
 }
 
 // expected is who may do what, written out from README's Roles paragraph:
 // admin everything; manager inventory, assets, sessions and stations;
 // operator movements and scanning; auditor reads everything, including the
 // activity log, and changes nothing. The audit-log API is admin only.
+// Orders (issue 15): managers run them, operators fulfil them (allocate,
+// pick, ship, receive), auditors read them.
 var expected = map[actor.Role][]actor.Permission{
 	actor.Admin: slices.DeleteFunc(slices.Clone(allPermissions), func(p actor.Permission) bool { return p == actor.UseStation }),
 	actor.Manager: {actor.ViewInventory, actor.MoveStock, actor.ManageCatalog, actor.ViewAssets, actor.ManageAssets,
-		actor.RunSessions, actor.ManageSessions, actor.ManageStations, actor.ViewSettings},
-	actor.Operator: {actor.ViewInventory, actor.MoveStock, actor.ViewAssets, actor.RunSessions},
-	actor.Auditor:  {actor.ViewInventory, actor.ViewAssets, actor.ViewActivity, actor.ViewSettings, actor.ViewAlerts},
+		actor.RunSessions, actor.ManageSessions, actor.ManageStations, actor.ViewSettings,
+		actor.ViewOrders, actor.ManageOrders, actor.FulfilOrders},
+	actor.Operator: {actor.ViewInventory, actor.MoveStock, actor.ViewAssets, actor.RunSessions, actor.ViewOrders, actor.FulfilOrders},
+	actor.Auditor:  {actor.ViewInventory, actor.ViewAssets, actor.ViewActivity, actor.ViewSettings, actor.ViewAlerts, actor.ViewOrders},
 }
 
 // stationGrants are a scanning station's: its own operations and the reads
 // its screen needs, nothing a person or an API key reads.
-var stationGrants = []actor.Permission{actor.MoveStock, actor.RunSessions, actor.UseStation}
+var stationGrants = []actor.Permission{actor.MoveStock, actor.RunSessions, actor.UseStation, actor.FulfilOrders}
 
 // reads are the permissions that change nothing.
 var reads = map[actor.Permission]bool{
 	actor.ViewInventory: true, actor.ViewAssets: true, actor.ViewActivity: true, actor.ViewSettings: true, actor.ViewAlerts: true,
+	actor.ViewOrders: true,
 }
 
 // TestMatrixCoversEveryPermission reads roles.go: a permission added there

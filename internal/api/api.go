@@ -84,6 +84,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerActivity(mux)
 	a.registerReports(mux)
 	a.registerAssets(mux)
+	a.registerOrders(mux)
 	a.registerLedger(mux)
 	a.registerWebhooks(mux)
 	a.registerAlerts(mux)

@@ -33,17 +33,22 @@ type Entry struct {
 	Change   Quantity `json:"change"`
 	// RecordLevel and LocationLevel are the record's level and the item's
 	// level at the location right after this entry (in commit order).
-	RecordLevel    Quantity  `json:"record_level"`
-	LocationLevel  Quantity  `json:"location_level"`
-	ActorKind      string    `json:"actor_kind"`
-	ActorID        int64     `json:"actor_id,omitempty"`
-	ActorName      string    `json:"actor_name"`
-	RecordedAt     time.Time `json:"recorded_at"`
-	EffectiveAt    time.Time `json:"effective_at"`
-	Reason         string    `json:"reason,omitempty"`
-	Reference      string    `json:"reference,omitempty"`
-	IdempotencyKey string    `json:"idempotency_key,omitempty"`
-	BatchID        string    `json:"batch_id,omitempty"`
+	RecordLevel   Quantity `json:"record_level"`
+	LocationLevel Quantity `json:"location_level"`
+	// AllocatedChange is the change to the record's allocated quantity
+	// (non-zero only for allocate, release and ship); AllocatedLevel is the
+	// record's allocated quantity right after this entry.
+	AllocatedChange Quantity  `json:"allocated_change"`
+	AllocatedLevel  Quantity  `json:"allocated_level"`
+	ActorKind       string    `json:"actor_kind"`
+	ActorID         int64     `json:"actor_id,omitempty"`
+	ActorName       string    `json:"actor_name"`
+	RecordedAt      time.Time `json:"recorded_at"`
+	EffectiveAt     time.Time `json:"effective_at"`
+	Reason          string    `json:"reason,omitempty"`
+	Reference       string    `json:"reference,omitempty"`
+	IdempotencyKey  string    `json:"idempotency_key,omitempty"`
+	BatchID         string    `json:"batch_id,omitempty"`
 }
 
 // ChangeText and the other *Text methods format quantities with the unit's
@@ -51,17 +56,34 @@ type Entry struct {
 func (e Entry) ChangeText() string        { return e.Change.Format(e.Scale) }
 func (e Entry) RecordLevelText() string   { return e.RecordLevel.Format(e.Scale) }
 func (e Entry) LocationLevelText() string { return e.LocationLevel.Format(e.Scale) }
+func (e Entry) AllocatedChangeText() string {
+	return e.AllocatedChange.Format(e.Scale)
+}
+func (e Entry) AllocatedLevelText() string { return e.AllocatedLevel.Format(e.Scale) }
+
+// AllocatedChangeSigned is the allocated change with its sign, "+6" or
+// "-2", as a change log shows it.
+func (e Entry) AllocatedChangeSigned() string {
+	if e.AllocatedChange > 0 {
+		return "+" + e.AllocatedChangeText()
+	}
+	return e.AllocatedChangeText()
+}
+
+// ChangesAllocated reports whether the entry is an allocate, release or
+// ship: it changes what is allocated (a ship also what is on hand).
+func (e Entry) ChangesAllocated() bool { return e.AllocatedChange != 0 }
 
 const entryColumns = `id, item_id, sku, unit, unit_scale, record_id, location_id, location_path, lot, movement, action, change,
 	record_level, location_level, actor_kind, COALESCE(actor_id, 0), actor_name, recorded_at, effective_at, reason, reference,
-	idempotency_key, batch_id`
+	idempotency_key, batch_id, allocated_change, allocated_level`
 
 func scanEntry(row interface{ Scan(...any) error }) (Entry, error) {
 	var e Entry
 	var rec, eff int64
 	err := row.Scan(&e.ID, &e.ItemID, &e.SKU, &e.Unit, &e.Scale, &e.RecordID, &e.LocationID, &e.LocationPath, &e.Lot, &e.Movement,
 		&e.Action, &e.Change, &e.RecordLevel, &e.LocationLevel, &e.ActorKind, &e.ActorID, &e.ActorName, &rec, &eff, &e.Reason,
-		&e.Reference, &e.IdempotencyKey, &e.BatchID)
+		&e.Reference, &e.IdempotencyKey, &e.BatchID, &e.AllocatedChange, &e.AllocatedLevel)
 	e.RecordedAt, e.EffectiveAt = store.Time(rec), store.Time(eff)
 	return e, err
 }

@@ -14,8 +14,8 @@ import (
 )
 
 // Movement is one kind of stock change (receipt, issue, move, split, merge,
-// initialize, correction, reconciliation). Apply runs one or many in a
-// single transaction.
+// initialize, correction, reconciliation, allocate, release, ship). Apply
+// runs one or many in a single transaction.
 type Movement interface {
 	// Kind names the movement in log entries ("receipt", "issue", ...).
 	Kind() string
@@ -37,62 +37,93 @@ type Result struct {
 // their log entries and activity events, or none. A problem with the n-th of
 // several movements names its fields "movements[n].field".
 func Apply(ctx context.Context, db *store.DB, ms ...Movement) (Result, error) {
-	who, err := actor.Require(ctx, actor.MoveStock)
+	who, err := checkMovements(ctx, ms)
 	if err != nil {
 		return Result{}, err
 	}
+	var res Result
+	err = db.InTx(ctx, func(tx *store.Tx) error {
+		res, err = applyIn(ctx, tx, who, ms)
+		return err
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	return res, nil
+}
+
+// ApplyIn runs movements inside the caller's transaction, with the same
+// permission check and validation as Apply: orders use it so that the
+// order's own state, its activity event and the stock entries commit
+// together. An error leaves the transaction to the caller, who must roll it
+// back (return the error from db.InTx's function).
+func ApplyIn(ctx context.Context, tx *store.Tx, ms ...Movement) (Result, error) {
+	who, err := checkMovements(ctx, ms)
+	if err != nil {
+		return Result{}, err
+	}
+	return applyIn(ctx, tx, who, ms)
+}
+
+// checkMovements checks the permission and what can be checked of the
+// movements before the transaction.
+func checkMovements(ctx context.Context, ms []Movement) (actor.Actor, error) {
+	who, err := actor.Require(ctx, actor.MoveStock)
+	if err != nil {
+		return actor.Actor{}, err
+	}
 	if len(ms) == 0 {
-		return Result{}, fault.Field("movements", "send at least one movement")
+		return actor.Actor{}, fault.Field("movements", "send at least one movement")
 	}
 	if len(ms) > MaxBatch {
-		return Result{}, fault.Field("movements", fmt.Sprintf("at most %d movements in one batch", MaxBatch))
+		return actor.Actor{}, fault.Field("movements", fmt.Sprintf("at most %d movements in one batch", MaxBatch))
 	}
 	for i, m := range ms {
 		if err := refuseForStation(who, m); err != nil {
-			return Result{}, inBatch(err, i, len(ms))
+			return actor.Actor{}, inBatch(err, i, len(ms))
 		}
 		f := fault.Fields{}
 		validateOptions(m.opts(), f)
 		if err := f.Err(); err != nil {
-			return Result{}, inBatch(err, i, len(ms))
+			return actor.Actor{}, inBatch(err, i, len(ms))
 		}
 	}
+	return who, nil
+}
+
+func applyIn(ctx context.Context, tx *store.Tx, who actor.Actor, ms []Movement) (Result, error) {
 	var res Result
-	err = db.InTx(ctx, func(tx *store.Tx) error {
-		res = Result{}
-		state := newTxState(ctx, tx, who.WorkspaceID)
-		var batch *batchEvent
-		if len(ms) > 1 {
-			if err := state.prime(ms); err != nil {
-				return err
-			}
-			if err := state.readAhead(ms); err != nil {
-				return err
-			}
-			batch = newBatchEvent()
+	state := newTxState(ctx, tx, who.WorkspaceID)
+	var batch *batchEvent
+	if len(ms) > 1 {
+		if err := state.prime(ms); err != nil {
+			return Result{}, err
 		}
-		var c *change
-		for i, m := range ms {
-			c = begin(ctx, tx, who, state, *m.opts())
-			if batch != nil {
-				c.batchID = actor.RequestFrom(ctx).RequestID
-				c.batch = batch
-			}
-			if err := m.run(c); err != nil {
-				return inBatch(err, i, len(ms))
-			}
-			res.Entries = append(res.Entries, c.written...)
-			res.Records = append(res.Records, c.touched()...)
+		if err := state.readAhead(ms); err != nil {
+			return Result{}, err
 		}
-		if batch == nil {
-			return nil
+		batch = newBatchEvent()
+	}
+	var c *change
+	for i, m := range ms {
+		c = begin(ctx, tx, who, state, *m.opts())
+		if batch != nil {
+			c.batchID = actor.RequestFrom(ctx).RequestID
+			c.batch = batch
 		}
-		if err := state.finishHeld(&res); err != nil {
-			return err
+		if err := m.run(c); err != nil {
+			return Result{}, inBatch(err, i, len(ms))
 		}
-		return batch.note(c, "batch")
-	})
-	if err != nil {
+		res.Entries = append(res.Entries, c.written...)
+		res.Records = append(res.Records, c.touched()...)
+	}
+	if batch == nil {
+		return res, nil
+	}
+	if err := state.finishHeld(&res); err != nil {
+		return Result{}, err
+	}
+	if err := batch.note(c, "batch"); err != nil {
 		return Result{}, err
 	}
 	return res, nil

@@ -58,6 +58,12 @@ func (s *txState) readAhead(ms []Movement) error {
 			byRef(m.RecordRef)
 		case *Reconciliation:
 			byRef(m.RecordRef)
+		case *Allocate:
+			byRef(m.Record)
+		case *Release:
+			byRef(m.Record)
+		case *Ship:
+			byRef(m.Record)
 		case bulkSet:
 			byKey(ItemRef{SKU: m.row.SKU}, LocationRef{Location: m.row.Location}, m.row.Lot)
 		}

@@ -39,25 +39,36 @@ func (a Action) Valid() bool { return slices.Contains(Actions(), a) }
 
 // Record is a quantity of one item (optionally one lot) at one location.
 type Record struct {
-	ID           int64     `json:"id"`
-	ItemID       int64     `json:"item_id"`
-	SKU          string    `json:"sku"`
-	Unit         string    `json:"unit"`
-	Scale        int       `json:"-"`
-	LocationID   int64     `json:"location_id"`
-	LocationPath string    `json:"location_path"`
-	Lot          string    `json:"lot"`
-	Quantity     Quantity  `json:"quantity"`
-	Version      int64     `json:"version"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	ID           int64    `json:"id"`
+	ItemID       int64    `json:"item_id"`
+	SKU          string   `json:"sku"`
+	Unit         string   `json:"unit"`
+	Scale        int      `json:"-"`
+	LocationID   int64    `json:"location_id"`
+	LocationPath string   `json:"location_path"`
+	Lot          string   `json:"lot"`
+	Quantity     Quantity `json:"quantity"`
+	// Allocated is the part of Quantity reserved for holders (orders);
+	// Available is the rest.
+	Allocated Quantity  `json:"allocated"`
+	Version   int64     `json:"version"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // QuantityText is the quantity with the unit's decimals, for pages.
 func (r Record) QuantityText() string { return r.Quantity.Format(r.Scale) }
 
+// Available is what may still be allocated or taken out: on hand less
+// allocated.
+func (r Record) Available() Quantity { return r.Quantity - r.Allocated }
+
+// AllocatedText and AvailableText format with the unit's decimals.
+func (r Record) AllocatedText() string { return r.Allocated.Format(r.Scale) }
+func (r Record) AvailableText() string { return r.Available().Format(r.Scale) }
+
 const (
-	recordColumns = `r.id, r.item_id, i.sku, i.unit, i.unit_scale, r.location_id, l.path, r.lot, r.quantity, r.version,
+	recordColumns = `r.id, r.item_id, i.sku, i.unit, i.unit_scale, r.location_id, l.path, r.lot, r.quantity, r.allocated, r.version,
 	r.created_at, r.updated_at`
 	// recordJoins follows inventory_records r in a FROM.
 	recordJoins = `JOIN items i ON i.workspace_id = r.workspace_id AND i.id = r.item_id
@@ -68,7 +79,7 @@ const (
 func scanRecord(row interface{ Scan(...any) error }) (Record, error) {
 	var r Record
 	var created, updated int64
-	if err := row.Scan(&r.ID, &r.ItemID, &r.SKU, &r.Unit, &r.Scale, &r.LocationID, &r.LocationPath, &r.Lot, &r.Quantity, &r.Version,
+	if err := row.Scan(&r.ID, &r.ItemID, &r.SKU, &r.Unit, &r.Scale, &r.LocationID, &r.LocationPath, &r.Lot, &r.Quantity, &r.Allocated, &r.Version,
 		&created, &updated); err != nil {
 		return Record{}, err
 	}
@@ -313,9 +324,9 @@ func (c *change) ensureLocked(it Item, loc Location, lot string) (*Record, error
 	// The item and location are in hand: read the record alone.
 	r := Record{ItemID: it.ID, SKU: it.SKU, Unit: it.Unit, Scale: it.Scale, LocationID: loc.ID, LocationPath: loc.Path, Lot: lot}
 	var created, updated int64
-	err := c.tx.QueryRowContext(c.ctx, `SELECT id, quantity, version, created_at, updated_at FROM inventory_records
+	err := c.tx.QueryRowContext(c.ctx, `SELECT id, quantity, allocated, version, created_at, updated_at FROM inventory_records
 		WHERE workspace_id = $1 AND item_id = $2 AND location_id = $3 AND lot = $4 AND deleted_at IS NULL`+c.tx.ForUpdate(),
-		c.who.WorkspaceID, it.ID, loc.ID, lot).Scan(&r.ID, &r.Quantity, &r.Version, &created, &updated)
+		c.who.WorkspaceID, it.ID, loc.ID, lot).Scan(&r.ID, &r.Quantity, &r.Allocated, &r.Version, &created, &updated)
 	if err == nil {
 		r.CreatedAt, r.UpdatedAt = store.Time(created), store.Time(updated)
 		return &r, nil
@@ -343,9 +354,27 @@ func (c *change) ensureLevel(itemID, locationID int64) error {
 // apply changes a locked record by delta and logs it. field names the input
 // that a refusal is about.
 func (c *change) apply(r *Record, delta Quantity, movement string, action Action, field string) error {
+	return c.applyBoth(r, delta, 0, movement, action, field)
+}
+
+// applyBoth changes a locked record's quantity by delta and its allocated
+// quantity by allocDelta, and logs it. Stock that is allocated may leave
+// the record only by a ship (which takes it off allocated too), never by
+// another movement, whether or not the workspace allows negative stock.
+func (c *change) applyBoth(r *Record, delta, allocDelta Quantity, movement string, action Action, field string) error {
 	next, ok := r.Quantity.add(delta)
 	if !ok {
 		return fault.Field(field, "the level would be out of range")
+	}
+	nextAlloc, ok := r.Allocated.add(allocDelta)
+	if !ok || nextAlloc < 0 {
+		return fault.Field(field, "the allocated level would be out of range")
+	}
+	if nextAlloc > 0 && next < nextAlloc && (delta < 0 || allocDelta > 0) {
+		if allocDelta > 0 {
+			return c.shortfall(r, allocDelta, field)
+		}
+		return c.takesAllocated(r, field)
 	}
 	if next < 0 {
 		allowed, err := c.state.negativeAllowed()
@@ -360,20 +389,21 @@ func (c *change) apply(r *Record, delta Quantity, movement string, action Action
 	if err := c.checkPast(r, delta, movement, field); err != nil {
 		return err
 	}
-	r.Quantity = next
+	r.Quantity, r.Allocated = next, nextAlloc
 	r.Version++
-	return c.write(r, delta, movement, action, true)
+	return c.write(r, delta, allocDelta, movement, action, true)
 }
 
 // entry appends one log entry for r (already at its new level, stored) and
 // keeps the level of the item at the location and the checkpoint in step.
 func (c *change) entry(r *Record, delta Quantity, movement string, action Action) error {
-	return c.write(r, delta, movement, action, false)
+	return c.write(r, delta, 0, movement, action, false)
 }
 
-// write stores r's new quantity when setRecord is true, and appends its log
-// entry with the level and checkpoint changes that go with it.
-func (c *change) write(r *Record, delta Quantity, movement string, action Action, setRecord bool) error {
+// write stores r's new quantity and allocated quantity when setRecord is
+// true, and appends its log entry with the level and checkpoint changes
+// that go with it. allocDelta is the change to r's allocated quantity.
+func (c *change) write(r *Record, delta, allocDelta Quantity, movement string, action Action, setRecord bool) error {
 	if err := c.checkStationReach(r); err != nil {
 		return err
 	}
@@ -390,13 +420,14 @@ func (c *change) write(r *Record, delta Quantity, movement string, action Action
 		store.Micros(c.effective), c.reason, c.reference, c.idemKey, c.batchID}
 	var id, level int64
 	if c.tx.RoundTrips() {
-		if held, ok := c.state.hold(c, r, delta, movement, action, setRecord); ok {
+		if held, ok := c.state.hold(c, r, delta, allocDelta, movement, action, setRecord); ok {
 			// Sent with the batch's other writes; the id comes then.
 			level = held
 		} else {
 			// One round trip instead of four: each is a loopback exchange
 			// with a server process, and they were most of a movement's cost.
-			err := c.tx.QueryRowContext(c.ctx, pgWriteEntry, append(logArgs, setRecord, CheckpointPeriod(c.effective))...).Scan(&id, &level)
+			err := c.tx.QueryRowContext(c.ctx, pgWriteEntry, append(logArgs, setRecord, CheckpointPeriod(c.effective),
+				int64(allocDelta), int64(r.Allocated))...).Scan(&id, &level)
 			if err != nil {
 				return fmt.Errorf("append inventory log: %w", err)
 			}
@@ -405,35 +436,36 @@ func (c *change) write(r *Record, delta Quantity, movement string, action Action
 		}
 	} else {
 		if setRecord {
-			if _, err := c.tx.ExecContext(c.ctx, `UPDATE inventory_records SET quantity = $3, version = version + 1, updated_at = $4
-				WHERE workspace_id = $1 AND id = $2`, c.who.WorkspaceID, r.ID, int64(r.Quantity), store.Micros(c.recorded)); err != nil {
+			if _, err := c.tx.ExecContext(c.ctx, `UPDATE inventory_records SET quantity = $3, allocated = $5, version = version + 1, updated_at = $4
+				WHERE workspace_id = $1 AND id = $2`, c.who.WorkspaceID, r.ID, int64(r.Quantity), store.Micros(c.recorded), int64(r.Allocated)); err != nil {
 				return err
 			}
 		}
-		if err := c.tx.QueryRowContext(c.ctx, `UPDATE stock_levels SET quantity = quantity + $4
+		if err := c.tx.QueryRowContext(c.ctx, `UPDATE stock_levels SET quantity = quantity + $4, allocated = allocated + $5
 			WHERE workspace_id = $1 AND item_id = $2 AND location_id = $3 RETURNING quantity`,
-			c.who.WorkspaceID, r.ItemID, r.LocationID, int64(delta)).Scan(&level); err != nil {
+			c.who.WorkspaceID, r.ItemID, r.LocationID, int64(delta), int64(allocDelta)).Scan(&level); err != nil {
 			return fmt.Errorf("stock level of item %d at location %d: %w", r.ItemID, r.LocationID, err)
 		}
 		if err := c.tx.QueryRowContext(c.ctx, `INSERT INTO inventory_log (workspace_id, item_id, sku, unit, unit_scale, record_id, location_id,
 			location_path, lot, movement, action, change, record_level, actor_kind, actor_id, actor_name, recorded_at,
-			effective_at, reason, reference, idempotency_key, batch_id, location_level)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) RETURNING id`,
-			append(logArgs, level)...).Scan(&id); err != nil {
+			effective_at, reason, reference, idempotency_key, batch_id, location_level, allocated_change, allocated_level)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25) RETURNING id`,
+			append(logArgs, level, int64(allocDelta), int64(r.Allocated))...).Scan(&id); err != nil {
 			return fmt.Errorf("append inventory log: %w", err)
 		}
-		if delta != 0 {
-			if _, err := c.tx.ExecContext(c.ctx, `INSERT INTO inventory_checkpoints (workspace_id, item_id, location_id, period_start, change_sum)
-				VALUES ($1, $2, $3, $4, $5)
-				ON CONFLICT (workspace_id, item_id, location_id, period_start) DO UPDATE SET change_sum = inventory_checkpoints.change_sum + excluded.change_sum`,
-				c.who.WorkspaceID, r.ItemID, r.LocationID, CheckpointPeriod(c.effective), int64(delta)); err != nil {
+		if delta != 0 || allocDelta != 0 {
+			if _, err := c.tx.ExecContext(c.ctx, `INSERT INTO inventory_checkpoints (workspace_id, item_id, location_id, period_start, change_sum, allocated_sum)
+				VALUES ($1, $2, $3, $4, $5, $6)
+				ON CONFLICT (workspace_id, item_id, location_id, period_start) DO UPDATE SET change_sum = inventory_checkpoints.change_sum + excluded.change_sum,
+					allocated_sum = inventory_checkpoints.allocated_sum + excluded.allocated_sum`,
+				c.who.WorkspaceID, r.ItemID, r.LocationID, CheckpointPeriod(c.effective), int64(delta), int64(allocDelta)); err != nil {
 				return err
 			}
 		}
 	}
 	c.written = append(c.written, Entry{ID: id, ItemID: r.ItemID, SKU: r.SKU, Unit: r.Unit, Scale: r.Scale, RecordID: r.ID,
 		LocationID: r.LocationID, LocationPath: r.LocationPath, Lot: r.Lot, Movement: movement, Action: action, Change: delta,
-		RecordLevel: r.Quantity, LocationLevel: Quantity(level), ActorKind: string(c.who.Kind), ActorID: c.who.ID, ActorName: c.who.Name,
+		RecordLevel: r.Quantity, LocationLevel: Quantity(level), AllocatedChange: allocDelta, AllocatedLevel: r.Allocated, ActorKind: string(c.who.Kind), ActorID: c.who.ID, ActorName: c.who.Name,
 		RecordedAt: c.recorded, EffectiveAt: c.effective, Reason: c.reason, Reference: c.reference, IdempotencyKey: c.idemKey,
 		BatchID: c.batchID})
 	if c.recs == nil {
@@ -447,29 +479,35 @@ func (c *change) write(r *Record, delta Quantity, movement string, action Action
 }
 
 // pgWriteEntry is write's statement on PostgreSQL: the record's new
-// quantity (when $23), the item-location level, the month's checkpoint and
-// the log entry, which takes the level after from the level's update. Every
-// data-modifying WITH runs exactly once, referenced or not.
+// quantity and allocated quantity (when $23), the item-location level, the
+// month's checkpoint and the log entry, which takes the level after from
+// the level's update. $25 is the allocated change, $26 the record's
+// allocated level after. Every data-modifying WITH runs exactly once,
+// referenced or not.
 const pgWriteEntry = `WITH rec AS (
-		UPDATE inventory_records SET quantity = $13, version = version + 1, updated_at = $17
+		UPDATE inventory_records SET quantity = $13, allocated = $26, version = version + 1, updated_at = $17
 		WHERE $23 AND workspace_id = $1 AND id = $6
 	), lvl AS (
-		UPDATE stock_levels SET quantity = quantity + $12
+		UPDATE stock_levels SET quantity = quantity + $12, allocated = allocated + $25
 		WHERE workspace_id = $1 AND item_id = $2 AND location_id = $7 RETURNING quantity
 	), cp AS (
-		INSERT INTO inventory_checkpoints (workspace_id, item_id, location_id, period_start, change_sum)
-		SELECT $1, $2, $7, $24, $12 WHERE $12::bigint <> 0
-		ON CONFLICT (workspace_id, item_id, location_id, period_start) DO UPDATE SET change_sum = inventory_checkpoints.change_sum + excluded.change_sum
+		INSERT INTO inventory_checkpoints (workspace_id, item_id, location_id, period_start, change_sum, allocated_sum)
+		SELECT $1, $2, $7, $24, $12, $25 WHERE $12::bigint <> 0 OR $25::bigint <> 0
+		ON CONFLICT (workspace_id, item_id, location_id, period_start) DO UPDATE SET change_sum = inventory_checkpoints.change_sum + excluded.change_sum,
+			allocated_sum = inventory_checkpoints.allocated_sum + excluded.allocated_sum
 	)
 	INSERT INTO inventory_log (workspace_id, item_id, sku, unit, unit_scale, record_id, location_id,
 		location_path, lot, movement, action, change, record_level, actor_kind, actor_id, actor_name, recorded_at,
-		effective_at, reason, reference, idempotency_key, batch_id, location_level)
-	SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, lvl.quantity FROM lvl
+		effective_at, reason, reference, idempotency_key, batch_id, location_level, allocated_change, allocated_level)
+	SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, lvl.quantity, $25, $26 FROM lvl
 	RETURNING id, location_level`
 
 // remove marks a record deleted after logging delete_record with whatever
 // quantity it still held taken out.
 func (c *change) remove(r *Record, movement string) error {
+	if r.Allocated > 0 {
+		return c.takesAllocated(r, "record_id")
+	}
 	delta := -r.Quantity
 	if err := c.checkPast(r, delta, movement, "effective_at"); err != nil {
 		return err

@@ -9,11 +9,13 @@ import (
 )
 
 // stationKinds are the movements a scanning station makes: what its screen
-// offers (receive, issue, count, batch initialize) and moving stock between
-// its shelves. Corrections, record edits and bulk updates need a person
-// with the right role, so they are never logged as a station's scan.
+// offers (receive, issue, count, batch initialize), moving stock between
+// its shelves and shipping an order's allocated stock. Corrections, record
+// edits, bulk updates and allocating or releasing stock need a person with
+// the right role, so they are never logged as a station's scan.
 var stationKinds = map[string]bool{
 	"receipt": true, "issue": true, "move": true, "split": true, "merge": true, "initialize": true, "reconciliation": true,
+	"ship": true,
 }
 
 // refuseForStation refuses a movement a station may not make.

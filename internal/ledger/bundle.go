@@ -640,6 +640,7 @@ var (
 	lineEntry  = []byte(`,"entry":`)
 	linePurged = []byte(`,"purged":"`)
 	leafHead   = []byte(`{"v":"` + LeafVersion + `",`)
+	leafHead2  = []byte(`{"v":"` + LeafVersion2 + `",`)
 )
 
 // parseBundleLine reads an entry line by hand, strictly in the shape
@@ -701,8 +702,8 @@ func parseBundleLine(line []byte) (bundleEntry, error) {
 		return e, errors.New(`expected ,"entry":{…}} to end the line`)
 	}
 	e.entry = r[:len(r)-1]
-	if !bytes.HasPrefix(e.entry, leafHead) || e.entry[len(e.entry)-1] != '}' {
-		return e, fmt.Errorf("the entry is not a %s canonical entry", LeafVersion)
+	if !bytes.HasPrefix(e.entry, leafHead) && !bytes.HasPrefix(e.entry, leafHead2) || e.entry[len(e.entry)-1] != '}' {
+		return e, fmt.Errorf("the entry is not a %s or %s canonical entry", LeafVersion, LeafVersion2)
 	}
 	return e, nil
 }

@@ -52,7 +52,7 @@ func texts(names ...string) []column {
 // columns are every column of each log, in the order the leaf encodes them.
 // A column added to a log must be added here (TestLeafCoversEveryColumn
 // fails otherwise), at the end, with a new leaf version if old leaves would
-// read differently.
+// read differently (see laterColumns).
 var columns = map[Log][]column{
 	InventoryLog: concat(
 		ints("workspace_id", "id", "item_id"),
@@ -65,6 +65,8 @@ var columns = map[Log][]column{
 		texts("actor_name"),
 		ints("recorded_at", "effective_at"),
 		texts("reason", "reference", "idempotency_key", "batch_id"),
+		// Leaf v2 (allocations, migration 00015).
+		ints("allocated_change", "allocated_level"),
 	),
 	ActivityEvents: concat(
 		ints("workspace_id", "id", "occurred_at"),
@@ -86,20 +88,44 @@ func concat(parts ...[]column) []column {
 }
 
 // LeafVersion names the canonical encoding below; it is the first key of
-// every encoded entry.
-const LeafVersion = "stocktrail-leaf-v1"
+// every encoded entry. LeafVersion2 is the same encoding with the columns
+// a log gained later (laterColumns).
+const (
+	LeafVersion  = "stocktrail-leaf-v1"
+	LeafVersion2 = "stocktrail-leaf-v2"
+)
+
+// laterColumns is how many of a log's last columns are v2 columns: an
+// entry whose v2 columns all hold 0 is encoded as v1, without them, so every
+// leaf sealed before they existed (when every entry read 0 there) keeps
+// its hash; any other entry is encoded as v2, with them.
+var laterColumns = map[Log]int{InventoryLog: 2}
 
 // Encode is the canonical form of one entry, the data its leaf hash is the
 // RFC 6962 record hash of (tlog.RecordHash: SHA-256 of 0x00 and the data).
 // It is one JSON object on one line, keys in this fixed order: "v" (the
-// LeafVersion), "log" (the table), then every column of the log in the
-// order of the columns table above, integers as JSON integers, text as
-// JSON strings (UTF-8, no HTML escaping), NULL as null.
+// leaf version), "log" (the table), then every column of the log in the
+// order of the columns table above (a v1 entry without the v2 columns),
+// integers as JSON integers, text as JSON strings (UTF-8, no HTML
+// escaping), NULL as null.
 func encode(log Log, values []any) []byte {
 	var b bytes.Buffer
 	b.Grow(512)
-	b.WriteString(`{"v":"` + LeafVersion + `","log":"` + string(log) + `"`)
-	for i, c := range columns[log] {
+	cols, version := columns[log], LeafVersion
+	if n := laterColumns[log]; n > 0 {
+		v1 := len(cols) - n
+		version = LeafVersion
+		for _, v := range values[v1:] {
+			if v != nil && v != any(int64(0)) {
+				version = LeafVersion2
+			}
+		}
+		if version == LeafVersion {
+			cols = cols[:v1]
+		}
+	}
+	b.WriteString(`{"v":"` + version + `","log":"` + string(log) + `"`)
+	for i, c := range cols {
 		b.WriteString(`,"` + c.name + `":`)
 		switch v := values[i].(type) {
 		case nil:

@@ -79,7 +79,14 @@ type Settings struct {
 	// BusinessDays are the working weekdays, lower-case English names
 	// ("monday" … "sunday"); Monday to Friday when empty.
 	BusinessDays []string `json:"business_days,omitempty"`
+	// OverReceiptPercent is how far an inbound order line may be received
+	// beyond its ordered quantity, in percent of it (0: not at all).
+	OverReceiptPercent int `json:"over_receipt_percent"`
 }
+
+// MaxOverReceiptPercent bounds the over-receipt tolerance: beyond it, a typo
+// rather than a policy.
+const MaxOverReceiptPercent = 1000
 
 // Weekdays lists the names BusinessDays takes, Monday first.
 var Weekdays = []string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
@@ -158,6 +165,9 @@ func (s Settings) Validate() error {
 			f.Add(field, "use HH:MM, e.g. 07:30")
 		}
 	}
+	if s.OverReceiptPercent < 0 || s.OverReceiptPercent > MaxOverReceiptPercent {
+		f.Add("over_receipt_percent", fmt.Sprintf("must be a whole percentage from 0 to %d", MaxOverReceiptPercent))
+	}
 	seen := map[string]bool{}
 	for _, d := range s.BusinessDays {
 		known := false
@@ -221,7 +231,7 @@ func (w Workspace) values() map[string]any {
 		"legal_hold": w.LegalHold, "time_zone": w.Settings.TimeZone,
 		"allow_negative_stock": w.Settings.AllowNegativeStock, "mark_unscanned_lost": w.Settings.MarkUnscannedLost,
 		"business_hours_start": w.Settings.BusinessHoursStart, "business_hours_end": w.Settings.BusinessHoursEnd,
-		"business_days": strings.Join(w.Settings.Days(), ","),
+		"business_days": strings.Join(w.Settings.Days(), ","), "over_receipt_percent": w.Settings.OverReceiptPercent,
 	}
 }
 
@@ -329,6 +339,7 @@ type Change struct {
 	BusinessHoursStart    *string   `json:"business_hours_start"`
 	BusinessHoursEnd      *string   `json:"business_hours_end"`
 	BusinessDays          *[]string `json:"business_days"`
+	OverReceiptPercent    *int      `json:"over_receipt_percent"`
 }
 
 // Update applies c to the actor's workspace and records what changed.
@@ -373,6 +384,9 @@ func Update(ctx context.Context, db *store.DB, c Change) (Workspace, error) {
 		}
 		if c.BusinessDays != nil {
 			w.Settings.BusinessDays = *c.BusinessDays
+		}
+		if c.OverReceiptPercent != nil {
+			w.Settings.OverReceiptPercent = *c.OverReceiptPercent
 		}
 		if err := w.Settings.Validate(); err != nil {
 			return err

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/workspace"
 )
 
@@ -22,6 +23,9 @@ func TestSettingsValidate(t *testing.T) {
 		{"local is not a zone", func(s *workspace.Settings) { s.TimeZone = "Local" }, "time_zone"},
 		{"bad start", func(s *workspace.Settings) { s.BusinessHoursStart = "25:00" }, "business_hours_start"},
 		{"bad end", func(s *workspace.Settings) { s.BusinessHoursEnd = "7pm" }, "business_hours_end"},
+		{"over-receipt 10%", func(s *workspace.Settings) { s.OverReceiptPercent = 10 }, ""},
+		{"negative over-receipt", func(s *workspace.Settings) { s.OverReceiptPercent = -1 }, "over_receipt_percent"},
+		{"huge over-receipt", func(s *workspace.Settings) { s.OverReceiptPercent = 1001 }, "over_receipt_percent"},
 	}
 	for _, c := range cases {
 		s := ok
@@ -33,8 +37,8 @@ func TestSettingsValidate(t *testing.T) {
 			}
 			continue
 		}
-		if err == nil {
-			t.Errorf("%s: accepted", c.name)
+		if e, ok := fault.As(err); !ok || e.Fields[c.field] == "" {
+			t.Errorf("%s: %v, want a problem with %s", c.name, err, c.field)
 		}
 	}
 }
