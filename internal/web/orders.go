@@ -47,7 +47,7 @@ func kindTitle(k orders.Kind) string {
 type orderRow struct {
 	orders.Order
 	KindTitle, Created string
-	Items             string
+	Items              string
 }
 
 type orderListView struct {
