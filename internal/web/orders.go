@@ -219,9 +219,12 @@ func (wb *Web) createOrder(w http.ResponseWriter, r *http.Request) error {
 		if !k.Valid() {
 			k = orders.Outbound
 		}
-		labels := map[string]string{"party": title(k.PartyName()), "party_reference": title(k.PartyName()) + "’s reference", "note": "Note", "kind": "Kind"}
-		v := orderFormView{Kind: k, KindTitle: kindTitle(k), PartyName: k.PartyName(), Values: r.PostForm, Fields: e.Fields,
-			Errors: errorSummary(e.Fields, orderHeaderFields, labels)}
+		fields := map[string]string{}
+		for f, msg := range e.Fields {
+			fields[f] = sentence(msg)
+		}
+		v := orderFormView{Kind: k, KindTitle: kindTitle(k), PartyName: k.PartyName(), Values: r.PostForm, Fields: fields,
+			Errors: errorSummary(fields, orderHeaderFields, nil)}
 		return wb.renderForm(w, r, fault.HTTPStatus(e.Kind), "ordernew.html", "New "+strings.ToLower(kindTitle(k)), v)
 	}
 	return redirect(w, r, fmt.Sprintf("/orders/%d", o.ID), o.Number+" created: add its lines")
