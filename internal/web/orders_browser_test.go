@@ -158,6 +158,13 @@ func (b orderBrowser) shot(name string) {
 		if wide {
 			b.t.Errorf("%s at %s scrolls sideways", name, size.name)
 		}
+		inner, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`Array.from(document.querySelectorAll("main table")).some(t => t.scrollWidth > t.clientWidth + 1)`))
+		if err != nil {
+			b.fail("table width", err)
+		}
+		if inner {
+			b.t.Errorf("%s at %s: a table scrolls sideways", name, size.name)
+		}
 		if b.dir != "" {
 			browsertest.Screenshot(b.t, b.ctx, filepath.Join(b.dir, "order-"+name+"-"+size.name+"-"+b.name+".png"))
 		}
