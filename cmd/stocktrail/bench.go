@@ -151,7 +151,7 @@ func benchCommand(ctx context.Context, args []string, stdout io.Writer) error {
 		if err := inventory.CheckInvariant(ctx, db); err != nil {
 			return fmt.Errorf("inconsistent workspace: %w", err)
 		}
-		fmt.Fprintf(stdout, "%-34s ok in %v\n", "invariant (records, levels, checkpoints)", time.Since(began).Round(time.Millisecond))
+		fmt.Fprintf(stdout, "%-34s ok in %v\n", "invariant (records, levels, checkpoints, allocations)", time.Since(began).Round(time.Millisecond))
 	}
 	if parts["proofs"] {
 		if err := benchProofs(ctx, db, who.WorkspaceID, *queries, stdout); err != nil {

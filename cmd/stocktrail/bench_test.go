@@ -47,7 +47,7 @@ func TestBenchCommand(t *testing.T) {
 			}
 			for _, want := range []string{
 				`workspace holds 3000 log entries, 300 item-locations`,
-				`invariant \(records, levels, checkpoints\)\s+ok`,
+				`invariant \(records, levels, checkpoints, allocations\)\s+ok`,
 				`whole workspace as of \(300\)\s+p50 `,
 				`seal the pending entries\s+300\d entries in .*, \d+ entries/s`,
 				`inclusion proof \(tree of 300\d\)\s+p50 .* p99 `,
@@ -72,7 +72,7 @@ func TestBenchCommand(t *testing.T) {
 			// included.
 			// --seal=false leaves the ledger alone: no sealing, no proofs.
 			out, err = runCLI(t, append(append([]string{"bench"}, where...), "--entries", "0", "--only", "check,proofs", "--seal=false")...)
-			if err != nil || !regexp.MustCompile(`invariant \(records, levels, checkpoints\)\s+ok`).MatchString(out) {
+			if err != nil || !regexp.MustCompile(`invariant \(records, levels, checkpoints, allocations\)\s+ok`).MatchString(out) {
 				t.Fatalf("check after the bench: %v\n%s", err, out)
 			}
 			if strings.Contains(out, "seal") || strings.Contains(out, "proof") {

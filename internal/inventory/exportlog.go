@@ -48,7 +48,10 @@ func (f ExportFormat) ContentType() string {
 // type, User, Station, Timestamp) and the rest of each entry after them.
 // Timestamp is the recorded time; Effective at is when the movement happened.
 // Ledger sequence is the entry's place in its workspace's ledger, empty
-// until the sealer has sealed it.
+// until the sealer has sealed it. Allocated change and Allocated after are
+// the change to the record's allocated quantity (allocate, release, ship)
+// and the record's allocated quantity after the entry; they come last so
+// that the columns before keep their places.
 var exportColumns = []export.Column{
 	{Title: "SKU", Kind: export.Text, Width: 16},
 	{Title: "Quantity", Kind: export.Number},
@@ -70,6 +73,8 @@ var exportColumns = []export.Column{
 	{Title: "Record", Kind: export.Integer, Width: 10},
 	{Title: "Entry", Kind: export.Integer, Width: 10},
 	{Title: "Ledger sequence", Kind: export.Integer, Width: 10},
+	{Title: "Allocated change", Kind: export.Number},
+	{Title: "Allocated after", Kind: export.Number},
 }
 
 // ExportLog streams every entry matching f (newest first) to w as XLSX or
@@ -131,7 +136,7 @@ func ExportLog(ctx context.Context, db *store.DB, f LogFilter, format ExportForm
 // the unit separator U+001F (see splitJoined); that takes half the CPU of
 // reading them one by one.
 const (
-	exportInts  = `id, unit_scale, record_id, change, record_level, location_level, recorded_at, effective_at`
+	exportInts  = `id, unit_scale, record_id, change, record_level, location_level, recorded_at, effective_at, allocated_change, allocated_level`
 	exportTexts = `sku, unit, location_path, lot, movement, action, actor_kind, actor_name, reason, reference, idempotency_key`
 	// sealedSeq is the entry's ledger sequence, NULL until it is sealed:
 	// one probe of the unique index ledger_leaves_entry per row.
@@ -160,6 +165,8 @@ const (
 	xLocationLevel
 	xRecordedAt
 	xEffectiveAt
+	xAllocatedChange
+	xAllocatedLevel
 	xSeq // -1 (or NULL on PostgreSQL): not sealed yet
 	numInts
 )
@@ -517,6 +524,7 @@ func (rw *logRowWriter) write(v []any, sealed *sealedRange) error {
 	if seq >= 0 {
 		r[19] = export.Int(seq)
 	}
+	r[20], r[21] = quantityValue(ints[xAllocatedChange], scale), quantityValue(ints[xAllocatedLevel], scale)
 	return rw.w.WriteValues(r)
 }
 

@@ -73,7 +73,8 @@ func (w *world) entriesAreLogged(t *testing.T, entries []inventory.Entry) {
 	for i, e := range entries {
 		l, ok := logged[e.ID]
 		if !ok || e.RecordID != l.RecordID || e.Change != l.Change || e.RecordLevel != l.RecordLevel ||
-			e.LocationLevel != l.LocationLevel || e.Movement != l.Movement {
+			e.LocationLevel != l.LocationLevel || e.Movement != l.Movement || e.AllocatedChange != l.AllocatedChange ||
+			e.AllocatedLevel != l.AllocatedLevel {
 			t.Fatalf("entry %d returned %+v\nlogged %+v", i, e, l)
 		}
 		if i > 0 && e.ID <= entries[i-1].ID {
@@ -81,11 +82,17 @@ func (w *world) entriesAreLogged(t *testing.T, entries []inventory.Entry) {
 		}
 	}
 	recordSum, locationSum := map[int64]inventory.Quantity{}, map[[2]int64]inventory.Quantity{}
+	allocatedSum := map[int64]inventory.Quantity{}
 	for i := len(page.Entries) - 1; i >= 0; i-- { // the page is newest first
 		e := page.Entries[i]
 		k := [2]int64{e.ItemID, e.LocationID}
 		recordSum[e.RecordID] += e.Change
 		locationSum[k] += e.Change
+		allocatedSum[e.RecordID] += e.AllocatedChange
+		if e.AllocatedLevel != allocatedSum[e.RecordID] {
+			t.Fatalf("entry %d (%s %s): allocated after %s, the allocated changes sum to %s", e.ID, e.Movement, e.AllocatedChangeText(),
+				e.AllocatedLevel.Format(6), allocatedSum[e.RecordID].Format(6))
+		}
 		if e.RecordLevel != recordSum[e.RecordID] || e.LocationLevel != locationSum[k] {
 			t.Fatalf("entry %d (%s %s): levels after %s and %s, the changes sum to %s and %s", e.ID, e.Movement, e.ChangeText(),
 				e.RecordLevel.Format(6), e.LocationLevel.Format(6), recordSum[e.RecordID].Format(6), locationSum[k].Format(6))

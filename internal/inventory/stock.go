@@ -16,22 +16,29 @@ import (
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/store"
+	"github.com/stocktrail/stocktrail/internal/workspace"
 )
 
 // Level is the stock of one item at one location.
 type Level struct {
-	ItemID       int64    `json:"item_id"`
-	SKU          string   `json:"sku"`
-	Name         string   `json:"name"`
-	Unit         string   `json:"unit"`
-	Scale        int      `json:"-"`
-	LocationID   int64    `json:"location_id"`
-	LocationPath string   `json:"location_path"`
-	Quantity     Quantity `json:"quantity"`
+	ItemID       int64  `json:"item_id"`
+	SKU          string `json:"sku"`
+	Name         string `json:"name"`
+	Unit         string `json:"unit"`
+	Scale        int    `json:"-"`
+	LocationID   int64  `json:"location_id"`
+	LocationPath string `json:"location_path"`
+	// Quantity is on hand; Allocated the part of it reserved for holders
+	// (orders); Available the rest.
+	Quantity  Quantity `json:"quantity"`
+	Allocated Quantity `json:"allocated"`
+	Available Quantity `json:"available"`
 }
 
-// QuantityText formats the quantity with the unit's decimals.
-func (l Level) QuantityText() string { return l.Quantity.Format(l.Scale) }
+// QuantityText and the others format with the unit's decimals.
+func (l Level) QuantityText() string  { return l.Quantity.Format(l.Scale) }
+func (l Level) AllocatedText() string { return l.Allocated.Format(l.Scale) }
+func (l Level) AvailableText() string { return l.Available.Format(l.Scale) }
 
 // StockFilter narrows stock queries to one item and/or one location.
 type StockFilter struct {
@@ -61,9 +68,9 @@ func CurrentStock(ctx context.Context, db *store.DB, f StockFilter) ([]Level, er
 		return nil, err
 	}
 	args := store.Args{a.WorkspaceID}
-	query := `SELECT s.item_id, s.location_id, s.quantity FROM stock_levels s WHERE s.workspace_id = $1` + f.where("s.", &args)
+	query := `SELECT s.item_id, s.location_id, s.quantity, s.allocated FROM stock_levels s WHERE s.workspace_id = $1` + f.where("s.", &args)
 	if !f.WithEmpty {
-		query += ` AND s.quantity <> 0`
+		query += ` AND (s.quantity <> 0 OR s.allocated <> 0)`
 	}
 	return levels(ctx, db.Read(), a.WorkspaceID, query, args)
 }
@@ -72,6 +79,8 @@ func CurrentStock(ctx context.Context, db *store.DB, f StockFilter) ([]Level, er
 // effective time: a receipt entered late but effective earlier counts from
 // its effective time. It adds the monthly checkpoints before t's month to
 // the log entries of that month up to t, so it reads at most a month of log.
+// Allocated quantities are rebuilt the same way, from the checkpoints and
+// entries that changed them (partial indexes of their own).
 func StockAsOf(ctx context.Context, db *store.DB, t time.Time, f StockFilter) ([]Level, error) {
 	a, err := actor.Require(ctx, actor.ViewInventory)
 	if err != nil {
@@ -133,13 +142,13 @@ func stockAsOf(ctx context.Context, q store.Querier, workspaceID int64, t time.T
 	// byItem adds query, split by item when the whole workspace is read.
 	byItem := func(query, groupBy string, args store.Args) {
 		if !whole {
-			parts = append(parts, sumPart{query + groupBy, args})
+			parts = append(parts, sumPart{query: query + groupBy, args: args})
 			return
 		}
 		lower, upper := slices.Clip(args), slices.Clip(args)
 		parts = append(parts,
-			sumPart{query + " AND item_id <= " + lower.Add(itemSplit) + groupBy, lower},
-			sumPart{query + " AND item_id > " + upper.Add(itemSplit) + groupBy, upper})
+			sumPart{query: query + " AND item_id <= " + lower.Add(itemSplit) + groupBy, args: lower},
+			sumPart{query: query + " AND item_id > " + upper.Add(itemSplit) + groupBy, args: upper})
 	}
 	// byTime adds a query over the log's effective times from $2 to $3
 	// (the operators given), split at their midpoint.
@@ -148,13 +157,13 @@ func stockAsOf(ctx context.Context, q store.Querier, workspaceID int64, t time.T
 			return strings.NewReplacer("{from}", lo, "{to}", hi).Replace(query)
 		}
 		if !whole {
-			parts = append(parts, sumPart{sql(fromOp, toOp), append([]any{workspaceID, from, to}, args...)})
+			parts = append(parts, sumPart{query: sql(fromOp, toOp), args: append([]any{workspaceID, from, to}, args...)})
 			return
 		}
 		mid := from + (to-from)/2
 		parts = append(parts,
-			sumPart{sql(fromOp, "<="), append([]any{workspaceID, from, mid}, args...)},
-			sumPart{sql(">", toOp), append([]any{workspaceID, mid, to}, args...)})
+			sumPart{query: sql(fromOp, "<="), args: append([]any{workspaceID, from, mid}, args...)},
+			sumPart{query: sql(">", toOp), args: append([]any{workspaceID, mid, to}, args...)})
 	}
 
 	// Within t's month, likewise read the shorter side of t: the entries
@@ -189,6 +198,10 @@ func stockAsOf(ctx context.Context, q store.Querier, workspaceID int64, t time.T
 		byTime(`SELECT item_id, location_id, SUM(change) FROM inventory_log
 		WHERE workspace_id = $1 AND effective_at {from} $2 AND effective_at {to} $3`+cond+` GROUP BY item_id, location_id`, p, at, ">=", "<=", filter)
 	}
+	// Allocated as of t: always forward (checkpoints before t's month, then
+	// the month's allocation entries up to t). Only checkpoints and entries
+	// that changed allocated are read, along their partial indexes.
+	parts = append(parts, allocatedAt(workspaceID, t, f)...)
 	out, err := sumsAt(ctx, q, parts, pool, f.WithEmpty)
 	if err != nil {
 		return nil, err
@@ -196,11 +209,32 @@ func stockAsOf(ctx context.Context, q store.Querier, workspaceID int64, t time.T
 	return namedAndSorted(ctx, q, workspaceID, out)
 }
 
+// allocatedAt is the aggregates of the allocated quantities as of t:
+// always forward (the checkpoints before t's month, then the month's
+// allocation entries up to t), and only the checkpoints and entries that
+// changed allocated, along their partial indexes. Allocation entries are
+// never backdated (their effective time is their recorded time), so this
+// is also what was allocated as shown at t.
+func allocatedAt(workspaceID int64, t time.Time, f StockFilter) []sumPart {
+	p := CheckpointPeriod(t)
+	cpArgs := store.Args{workspaceID, p}
+	cpCond := f.where("", &cpArgs)
+	logArgs := store.Args{workspaceID, p, store.Micros(t)}
+	logCond := f.where("", &logArgs)
+	return []sumPart{{query: `SELECT item_id, location_id, SUM(allocated_sum) FROM inventory_checkpoints
+		WHERE workspace_id = $1 AND allocated_sum <> 0 AND period_start < $2` + cpCond + ` GROUP BY item_id, location_id`, args: cpArgs, allocated: true},
+		{query: `SELECT item_id, location_id, SUM(allocated_change) FROM inventory_log
+		WHERE workspace_id = $1 AND allocated_change <> 0 AND effective_at >= $2 AND effective_at <= $3` + logCond + ` GROUP BY item_id, location_id`,
+			args: logArgs, allocated: true}}
+}
+
 // sumPart is one aggregate of stockAsOf: rows of item, location and a
-// quantity to add.
+// quantity to add to the level's on-hand quantity, or to its allocated
+// quantity when allocated is set.
 type sumPart struct {
-	query string
-	args  []any
+	query     string
+	args      []any
+	allocated bool
 }
 
 // sumsAt runs the parts, at once when q is a pool (each on a connection of
@@ -208,7 +242,8 @@ type sumPart struct {
 // are dropped unless withEmpty.
 func sumsAt(ctx context.Context, q store.Querier, parts []sumPart, concurrent, withEmpty bool) ([]Level, error) {
 	type key struct{ item, loc int64 }
-	results := make([]map[key]Quantity, len(parts))
+	type sums struct{ quantity, allocated Quantity }
+	results := make([]map[key]sums, len(parts))
 	errs := make([]error, len(parts))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -217,7 +252,7 @@ func sumsAt(ctx context.Context, q store.Querier, parts []sumPart, concurrent, w
 		wg.Add(1)
 		run := func() {
 			defer wg.Done()
-			sums := map[key]Quantity{}
+			got := map[key]sums{}
 			errs[i] = func() error {
 				rows, err := q.QueryContext(ctx, part.query, part.args...)
 				if err != nil {
@@ -230,14 +265,20 @@ func sumsAt(ctx context.Context, q store.Querier, parts []sumPart, concurrent, w
 					if err := rows.Scan(&k.item, &k.loc, &v); err != nil {
 						return err
 					}
-					sums[k] += v
+					s := got[k]
+					if part.allocated {
+						s.allocated += v
+					} else {
+						s.quantity += v
+					}
+					got[k] = s
 				}
 				return rows.Err()
 			}()
 			if errs[i] != nil {
 				cancel()
 			}
-			results[i] = sums
+			results[i] = got
 		}
 		if concurrent {
 			go run()
@@ -255,13 +296,16 @@ func sumsAt(ctx context.Context, q store.Querier, parts []sumPart, concurrent, w
 			total, r = r, total
 		}
 		for k, v := range r {
-			total[k] += v
+			t := total[k]
+			t.quantity, t.allocated = t.quantity+v.quantity, t.allocated+v.allocated
+			total[k] = t
 		}
 	}
 	out := make([]Level, 0, len(total))
 	for k, v := range total {
-		if v != 0 || withEmpty {
-			out = append(out, Level{ItemID: k.item, LocationID: k.loc, Quantity: v})
+		if v.quantity != 0 || v.allocated != 0 || withEmpty {
+			out = append(out, Level{ItemID: k.item, LocationID: k.loc, Quantity: v.quantity, Allocated: v.allocated,
+				Available: v.quantity - v.allocated})
 		}
 	}
 	return out, nil
@@ -269,7 +313,9 @@ func sumsAt(ctx context.Context, q store.Querier, parts []sumPart, concurrent, w
 
 // StockAsShown answers "what did the system show at moment k": the level
 // after the last entry recorded by then, per item and location, whatever
-// effective times were entered later.
+// effective times were entered later. Allocated quantities are never
+// backdated, so what was allocated as shown at k is what was allocated as
+// of k (allocatedAt).
 func StockAsShown(ctx context.Context, db *store.DB, k time.Time, f StockFilter) ([]Level, error) {
 	a, err := actor.Require(ctx, actor.ViewInventory)
 	if err != nil {
@@ -295,11 +341,18 @@ func StockAsShown(ctx context.Context, db *store.DB, k time.Time, f StockFilter)
 	if !f.WithEmpty {
 		query += ` AND level <> 0`
 	}
-	return levels(ctx, db.Read(), a.WorkspaceID, query, args)
+	parts := append([]sumPart{{query: query, args: args}}, allocatedAt(a.WorkspaceID, k, f)...)
+	// Only the item-locations shown at k: every allocated one has a level
+	// then (stock is allocated only from stock on hand).
+	out, err := sumsAt(ctx, db.Read(), parts, false, f.WithEmpty)
+	if err != nil {
+		return nil, err
+	}
+	return namedAndSorted(ctx, db.Read(), a.WorkspaceID, out)
 }
 
-// levels runs a query yielding (item_id, location_id, quantity) and names
-// the items and locations.
+// levels runs a query yielding (item_id, location_id, quantity, allocated)
+// and names the items and locations.
 func levels(ctx context.Context, q store.Querier, workspaceID int64, query string, args []any) ([]Level, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -308,10 +361,11 @@ func levels(ctx context.Context, q store.Querier, workspaceID int64, query strin
 	var out []Level
 	for rows.Next() {
 		var l Level
-		if err := rows.Scan(&l.ItemID, &l.LocationID, &l.Quantity); err != nil {
+		if err := rows.Scan(&l.ItemID, &l.LocationID, &l.Quantity, &l.Allocated); err != nil {
 			rows.Close()
 			return nil, err
 		}
+		l.Available = l.Quantity - l.Allocated
 		out = append(out, l)
 	}
 	rows.Close()
@@ -404,21 +458,29 @@ func idsIn(set map[int64]bool) string {
 }
 
 // Difference is how the level of an item at a location changed between two
-// moments.
+// moments: on hand (From, To, Change) and allocated (FromAllocated,
+// ToAllocated, AllocatedChange). The embedded Level is the level at the
+// later moment.
 type Difference struct {
 	Level
-	From   Quantity `json:"from"`
-	To     Quantity `json:"to"`
-	Change Quantity `json:"change"`
+	From            Quantity `json:"from"`
+	To              Quantity `json:"to"`
+	Change          Quantity `json:"change"`
+	FromAllocated   Quantity `json:"from_allocated"`
+	ToAllocated     Quantity `json:"to_allocated"`
+	AllocatedChange Quantity `json:"allocated_change"`
 }
 
 // FromText and the others format with the unit's decimals.
-func (d Difference) FromText() string   { return d.From.Format(d.Scale) }
-func (d Difference) ToText() string     { return d.To.Format(d.Scale) }
-func (d Difference) ChangeText() string { return d.Change.Format(d.Scale) }
+func (d Difference) FromText() string            { return d.From.Format(d.Scale) }
+func (d Difference) ToText() string              { return d.To.Format(d.Scale) }
+func (d Difference) ChangeText() string          { return d.Change.Format(d.Scale) }
+func (d Difference) FromAllocatedText() string   { return d.FromAllocated.Format(d.Scale) }
+func (d Difference) ToAllocatedText() string     { return d.ToAllocated.Format(d.Scale) }
+func (d Difference) AllocatedChangeText() string { return d.AllocatedChange.Format(d.Scale) }
 
 // StockDiff compares stock as of two moments (by effective time) and lists
-// the item-locations whose level differs.
+// the item-locations whose level on hand or allocated differs.
 func StockDiff(ctx context.Context, db *store.DB, from, to time.Time, f StockFilter) ([]Difference, error) {
 	a, err := actor.Require(ctx, actor.ViewInventory)
 	if err != nil {
@@ -439,7 +501,7 @@ func StockDiff(ctx context.Context, db *store.DB, from, to time.Time, f StockFil
 	type key struct{ item, loc int64 }
 	diffs := map[key]*Difference{}
 	for _, l := range before {
-		diffs[key{l.ItemID, l.LocationID}] = &Difference{Level: l, From: l.Quantity}
+		diffs[key{l.ItemID, l.LocationID}] = &Difference{Level: l, From: l.Quantity, FromAllocated: l.Allocated}
 	}
 	for _, l := range after {
 		d, ok := diffs[key{l.ItemID, l.LocationID}]
@@ -447,13 +509,13 @@ func StockDiff(ctx context.Context, db *store.DB, from, to time.Time, f StockFil
 			d = &Difference{Level: l}
 			diffs[key{l.ItemID, l.LocationID}] = d
 		}
-		d.To = l.Quantity
+		d.To, d.ToAllocated = l.Quantity, l.Allocated
 	}
 	var out []Difference
 	for _, d := range diffs {
-		if d.From != d.To {
-			d.Change = d.To - d.From
-			d.Quantity = d.To
+		if d.From != d.To || d.FromAllocated != d.ToAllocated {
+			d.Change, d.AllocatedChange = d.To-d.From, d.ToAllocated-d.FromAllocated
+			d.Quantity, d.Allocated, d.Available = d.To, d.ToAllocated, d.To-d.ToAllocated
 			out = append(out, *d)
 		}
 	}
@@ -469,7 +531,12 @@ func StockDiff(ctx context.Context, db *store.DB, from, to time.Time, f StockFil
 // CheckInvariant verifies, for one workspace, that every record's quantity
 // equals the sum of its logged changes, that each item-location level equals
 // the sum of its records, and that the checkpoints equal the log grouped by
-// month. It returns a description of every mismatch, or nil.
+// month; likewise for allocated quantities: a record's allocated equals the
+// sum of its entries' allocated_change and the sum of its holders, and
+// each holder's share equals the sum of the allocation entries naming it
+// (their reference); and that no record has more allocated than on hand
+// unless the workspace allows negative stock. It returns a description of
+// every mismatch, or nil.
 func CheckInvariant(ctx context.Context, r store.Reader) error {
 	who, err := actor.Require(ctx, actor.ViewInventory)
 	if err != nil {
@@ -504,6 +571,59 @@ func CheckInvariant(ctx context.Context, r store.Reader) error {
 		WHERE sl.workspace_id = $1 AND sl.quantity <> COALESCE(r.total, 0)`); err != nil {
 		return err
 	}
+	// Allocations: along the partial index of allocation entries, which
+	// holds only those.
+	if err := check("record allocated", `SELECT r.id, 0, r.allocated, COALESCE(s.total, 0) FROM inventory_records r
+		LEFT JOIN (SELECT record_id, SUM(allocated_change) AS total FROM inventory_log WHERE workspace_id = $1 AND allocated_change <> 0
+			GROUP BY record_id) s ON s.record_id = r.id
+		WHERE r.workspace_id = $1 AND r.allocated <> COALESCE(s.total, 0)`); err != nil {
+		return err
+	}
+	if err := check("record holders", `SELECT r.id, 0, r.allocated, COALESCE(h.total, 0) FROM inventory_records r
+		LEFT JOIN (SELECT record_id, SUM(quantity) AS total FROM inventory_allocations WHERE workspace_id = $1 GROUP BY record_id) h
+			ON h.record_id = r.id
+		WHERE r.workspace_id = $1 AND r.allocated <> COALESCE(h.total, 0)`); err != nil {
+		return err
+	}
+	if err := check("item-location allocated", `SELECT sl.item_id, sl.location_id, sl.allocated, COALESCE(r.total, 0) FROM stock_levels sl
+		LEFT JOIN (SELECT item_id, location_id, SUM(allocated) AS total FROM inventory_records WHERE workspace_id = $1
+			GROUP BY item_id, location_id) r ON r.item_id = sl.item_id AND r.location_id = sl.location_id
+		WHERE sl.workspace_id = $1 AND sl.allocated <> COALESCE(r.total, 0)`); err != nil {
+		return err
+	}
+	if err := check("record last entry allocated", `SELECT id, 0, allocated, last FROM (SELECT r.id, r.allocated,
+			(SELECT l.allocated_level FROM inventory_log l WHERE l.workspace_id = r.workspace_id AND l.record_id = r.id
+				ORDER BY l.id DESC LIMIT 1) AS last
+		FROM inventory_records r WHERE r.workspace_id = $1 AND r.allocated <> 0) x
+		WHERE last IS NOT NULL AND allocated <> last`); err != nil {
+		return err
+	}
+	if err := checkHolders(ctx, q, workspaceID, &problems); err != nil {
+		return err
+	}
+	ws, err := workspace.Get(ctx, r)
+	if err != nil {
+		return err
+	}
+	if !ws.Settings.AllowNegativeStock {
+		rows, err := q.QueryContext(ctx, `SELECT id, quantity, allocated FROM inventory_records
+			WHERE workspace_id = $1 AND quantity < allocated`, workspaceID)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id, quantity, allocated int64
+			if err := rows.Scan(&id, &quantity, &allocated); err != nil {
+				rows.Close()
+				return err
+			}
+			problems = append(problems, fmt.Sprintf("record %d: %d on hand, %d allocated", id, quantity, allocated))
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
 	// The level-after of each record's last entry is its current quantity.
 	// One index seek per record (inventory_log_record): joining the log to
 	// a GROUP BY of it led SQLite, without statistics, to scan the whole
@@ -519,37 +639,43 @@ func CheckInvariant(ctx context.Context, r store.Reader) error {
 	// differ, which plain SQL on both engines cannot group by cheaply).
 	type key struct{ item, loc, period int64 }
 	sums := map[key]int64{}
-	rows, err := q.QueryContext(ctx, `SELECT item_id, location_id, effective_at, change FROM inventory_log WHERE workspace_id = $1`, workspaceID)
+	allocSums := map[key]int64{}
+	rows, err := q.QueryContext(ctx, `SELECT item_id, location_id, effective_at, change, allocated_change FROM inventory_log WHERE workspace_id = $1`, workspaceID)
 	if err != nil {
 		return err
 	}
 	for rows.Next() {
-		var item, loc, eff, ch int64
-		if err := rows.Scan(&item, &loc, &eff, &ch); err != nil {
+		var item, loc, eff, ch, alloc int64
+		if err := rows.Scan(&item, &loc, &eff, &ch, &alloc); err != nil {
 			rows.Close()
 			return err
 		}
-		if ch != 0 {
-			sums[key{item, loc, CheckpointPeriod(store.Time(eff))}] += ch
+		k := key{item, loc, CheckpointPeriod(store.Time(eff))}
+		if ch != 0 || alloc != 0 {
+			sums[k] += ch
+			allocSums[k] += alloc
 		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	rows, err = q.QueryContext(ctx, `SELECT item_id, location_id, period_start, change_sum FROM inventory_checkpoints WHERE workspace_id = $1`, workspaceID)
+	rows, err = q.QueryContext(ctx, `SELECT item_id, location_id, period_start, change_sum, allocated_sum FROM inventory_checkpoints WHERE workspace_id = $1`, workspaceID)
 	if err != nil {
 		return err
 	}
 	for rows.Next() {
 		var k key
-		var sum int64
-		if err := rows.Scan(&k.item, &k.loc, &k.period, &sum); err != nil {
+		var sum, allocSum int64
+		if err := rows.Scan(&k.item, &k.loc, &k.period, &sum, &allocSum); err != nil {
 			rows.Close()
 			return err
 		}
 		if sums[k] != sum {
 			problems = append(problems, fmt.Sprintf("checkpoint %d/%d@%d: stored %d, log says %d", k.item, k.loc, k.period, sum, sums[k]))
+		}
+		if allocSums[k] != allocSum {
+			problems = append(problems, fmt.Sprintf("checkpoint %d/%d@%d: stored allocated %d, log says %d", k.item, k.loc, k.period, allocSum, allocSums[k]))
 		}
 		delete(sums, k)
 	}
@@ -559,6 +685,60 @@ func CheckInvariant(ctx context.Context, r store.Reader) error {
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("inventory invariant broken:\n%s", strings.Join(problems, "\n"))
+	}
+	return nil
+}
+
+// checkHolders compares each holder's share of a record with the sum of
+// the allocation entries of that record naming it (their reference is the
+// holder).
+func checkHolders(ctx context.Context, q store.Querier, workspaceID int64, problems *[]string) error {
+	type key struct {
+		record int64
+		holder string
+	}
+	logged := map[key]int64{}
+	rows, err := q.QueryContext(ctx, `SELECT record_id, reference, SUM(allocated_change) FROM inventory_log
+		WHERE workspace_id = $1 AND allocated_change <> 0 GROUP BY record_id, reference`, workspaceID)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var k key
+		var sum int64
+		if err := rows.Scan(&k.record, &k.holder, &sum); err != nil {
+			rows.Close()
+			return err
+		}
+		if sum != 0 {
+			logged[k] = sum
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows, err = q.QueryContext(ctx, `SELECT record_id, holder, quantity FROM inventory_allocations WHERE workspace_id = $1`, workspaceID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k key
+		var held int64
+		if err := rows.Scan(&k.record, &k.holder, &held); err != nil {
+			return err
+		}
+		if logged[k] != held {
+			*problems = append(*problems, fmt.Sprintf("holder %q of record %d: holds %d, log says %d", k.holder, k.record, held, logged[k]))
+		}
+		delete(logged, k)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for k, v := range logged {
+		*problems = append(*problems, fmt.Sprintf("holder %q of record %d: holds nothing, log says %d", k.holder, k.record, v))
 	}
 	return nil
 }

@@ -274,9 +274,9 @@ func TestExportLog(t *testing.T) {
 		if rows[1][3] != "user_action" || rows[1][4] != "admin@example.com" && rows[1][4] == "" {
 			t.Fatalf("row %v", rows[1])
 		}
-		// The last column: every entry sealed, each with the ledger's
-		// sequence as a number.
-		if len(rows[0]) != 20 || rows[0][19] != "Ledger sequence" {
+		// Every entry sealed, each with the ledger's sequence as a number;
+		// the allocated columns last.
+		if len(rows[0]) != 22 || rows[0][19] != "Ledger sequence" || rows[0][21] != "Allocated after" {
 			t.Fatalf("header %v", rows[0])
 		}
 		checkSequences(t, w, rows[1:], 2)
@@ -291,7 +291,7 @@ func TestExportLog(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !strings.HasPrefix(buf.String(), "SKU,Quantity,Unit,Action type,User,Station,Timestamp,") ||
-			!strings.HasSuffix(strings.SplitN(buf.String(), "\r\n", 2)[0], ",Record,Entry,Ledger sequence") || strings.Count(buf.String(), "\r\n") != 5 {
+			!strings.HasSuffix(strings.SplitN(buf.String(), "\r\n", 2)[0], ",Record,Entry,Ledger sequence,Allocated change,Allocated after") || strings.Count(buf.String(), "\r\n") != 5 {
 			t.Fatalf("csv %q", buf.String())
 		}
 		records, err := csv.NewReader(&buf).ReadAll()

@@ -67,3 +67,50 @@ func TestCanonicalForm(t *testing.T) {
 		t.Errorf("canonical form changed:\n got %s\nwant %s", got, want)
 	}
 }
+
+// TestInventoryLeafVersions: an inventory entry that does not touch
+// allocations encodes byte for byte as before the allocated columns
+// existed (stocktrail-leaf-v1, the expected text is what the encoder wrote
+// then), so every sealed leaf keeps its hash; one that does is v2, with the
+// two columns at the end.
+func TestInventoryLeafVersions(t *testing.T) {
+	values := func(allocChange, allocLevel int64) []any {
+		out := make([]any, len(columns[InventoryLog]))
+		for i, c := range columns[InventoryLog] {
+			switch {
+			case c.name == "actor_id":
+				out[i] = nil
+			case c.name == "allocated_change":
+				out[i] = allocChange
+			case c.name == "allocated_level":
+				out[i] = allocLevel
+			case c.text:
+				out[i] = c.name
+			default:
+				out[i] = int64(i)
+			}
+		}
+		return out
+	}
+	v1 := `{"v":"stocktrail-leaf-v1","log":"inventory_log","workspace_id":0,"id":1,"item_id":2,"sku":"sku","unit":"unit","unit_scale":5,` +
+		`"record_id":6,"location_id":7,"location_path":"location_path","lot":"lot","movement":"movement","action":"action","change":12,` +
+		`"record_level":13,"location_level":14,"actor_kind":"actor_kind","actor_id":null,"actor_name":"actor_name","recorded_at":18,` +
+		`"effective_at":19,"reason":"reason","reference":"reference","idempotency_key":"idempotency_key","batch_id":"batch_id"}`
+	if got := string(encode(InventoryLog, values(0, 0))); got != v1 {
+		t.Errorf("v1 form changed:\n got %s\nwant %s", got, v1)
+	}
+	body := v1[len(`{"v":"stocktrail-leaf-v1"`) : len(v1)-1]
+	for _, c := range []struct {
+		change, level int64
+		tail          string
+	}{
+		{5, 5, `,"allocated_change":5,"allocated_level":5}`},
+		{0, 3, `,"allocated_change":0,"allocated_level":3}`}, // an issue of unallocated stock from a record with some allocated
+		{-2, 0, `,"allocated_change":-2,"allocated_level":0}`},
+	} {
+		want := `{"v":"stocktrail-leaf-v2"` + body + c.tail
+		if got := string(encode(InventoryLog, values(c.change, c.level))); got != want {
+			t.Errorf("v2 form (%d, %d):\n got %s\nwant %s", c.change, c.level, got, want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package orders
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -229,60 +230,201 @@ func inReach(l Line, path string) bool {
 // What cannot be had is the line's shortfall in the answer; the order is
 // allocated when no line is short, partially allocated when some stock is
 // held, and stays confirmed when none could be had.
+//
+// The allocations are planned from what the records show as available and
+// made in batches (one round trip per hundred on PostgreSQL). When another
+// order took some of that stock in the meantime, the batch is refused and
+// the whole allocation runs again, record by record, each reading what is
+// left under the record's lock.
 func Allocate(ctx context.Context, db *store.DB, id int64, in AllocateInput) (Order, error) {
-	return change(ctx, db, actor.FulfilOrders, id, func(w *work) error {
-		if err := w.expectKind(Outbound, "be allocated"); err != nil {
-			return err
-		}
-		if err := w.notForStations("allocating"); err != nil {
-			return err
-		}
-		if err := w.expect("be allocated", Confirmed, PartiallyAllocated); err != nil {
-			return err
-		}
-		plan := in.Lines
-		if len(plan) == 0 {
-			for _, l := range w.order.Lines {
-				if l.Shortfall > 0 {
-					plan = append(plan, LineAllocation{LineID: l.ID})
-				}
+	o, err := change(ctx, db, actor.FulfilOrders, id, func(w *work) error { return w.allocate(in, false) })
+	if errors.Is(err, errRaced) {
+		return change(ctx, db, actor.FulfilOrders, id, func(w *work) error { return w.allocate(in, true) })
+	}
+	return o, err
+}
+
+// errRaced aborts a batched allocation whose plan another transaction
+// overtook; Allocate runs it again record by record.
+var errRaced = errors.New("orders: available stock changed while allocating")
+
+// planned is one allocation of a request: q of rec for a line.
+type planned struct {
+	line *Line
+	rec  inventory.Record
+	q    inventory.Quantity
+	// field is the request's field of a chosen record's quantity ("" for a
+	// suggested record, which is never refused: it is planned again).
+	field string
+}
+
+func (w *work) allocate(in AllocateInput, recordByRecord bool) error {
+	if err := w.expectKind(Outbound, "be allocated"); err != nil {
+		return err
+	}
+	if err := w.notForStations("allocating"); err != nil {
+		return err
+	}
+	if err := w.expect("be allocated", Confirmed, PartiallyAllocated); err != nil {
+		return err
+	}
+	requests := in.Lines
+	if len(requests) == 0 {
+		for _, l := range w.order.Lines {
+			if l.Shortfall > 0 {
+				requests = append(requests, LineAllocation{LineID: l.ID})
 			}
 		}
-		ids := make([]int64, len(plan))
-		for i, p := range plan {
-			ids[i] = p.LineID
-		}
-		lines, err := w.pickLines(ids, nil)
-		if err != nil {
-			return err
-		}
-		before, after := map[string]any{}, map[string]any{}
-		for i, p := range plan {
-			l := lines[i]
-			p0 := fmt.Sprintf("line %d allocated", l.Number)
-			was := l.AllocatedText()
-			if len(p.Records) > 0 {
-				err = w.allocateChosen(&l, p.Records, i)
-			} else {
-				err = w.allocateSuggested(&l)
-			}
+	}
+	ids := make([]int64, len(requests))
+	for i, p := range requests {
+		ids[i] = p.LineID
+	}
+	lines, err := w.pickLines(ids, nil)
+	if err != nil {
+		return err
+	}
+	was := make([]string, len(lines))
+	for i := range lines {
+		was[i] = lines[i].AllocatedText()
+	}
+	var plan []planned
+	taken := map[int64]inventory.Quantity{}
+	for i, r := range requests {
+		l := &lines[i]
+		switch {
+		case len(r.Records) > 0:
+			chosen, err := w.planChosen(l, r.Records, i)
 			if err != nil {
 				return err
 			}
-			if l.AllocatedText() != was {
-				before[p0], after[p0] = was, l.AllocatedText()
+			if !recordByRecord {
+				plan = append(plan, chosen...)
+				continue
 			}
-			w.order.setLine(l)
+			for _, p := range chosen {
+				if _, err := w.allocateFrom(p.rec, p.q, true); err != nil {
+					return p.refused(err)
+				}
+				if err := w.holdAllocation(l, p.rec, p.q); err != nil {
+					return err
+				}
+			}
+		case recordByRecord:
+			if err := w.allocateSuggested(l); err != nil {
+				return err
+			}
+		default:
+			suggested, err := w.planSuggested(l, taken)
+			if err != nil {
+				return err
+			}
+			plan = append(plan, suggested...)
 		}
-		status := w.order.allocationStatus()
-		if status != w.order.Status {
-			before["status"], after["status"] = string(w.order.Status), string(status)
+	}
+	if err := w.allocatePlan(plan); err != nil {
+		return err
+	}
+	before, after := map[string]any{}, map[string]any{}
+	for i, l := range lines {
+		if l.AllocatedText() != was[i] {
+			key := fmt.Sprintf("line %d allocated", l.Number)
+			before[key], after[key] = was[i], l.AllocatedText()
 		}
-		if len(after) == 0 {
-			return nil // nothing to be had: the answer shows each line's shortfall
+		w.order.setLine(l)
+	}
+	status := w.order.allocationStatus()
+	if status != w.order.Status {
+		before["status"], after["status"] = string(w.order.Status), string(status)
+	}
+	if len(after) == 0 {
+		return nil // nothing to be had: the answer shows each line's shortfall
+	}
+	return w.note(activity.Update, status, before, after, w.allocationSummary(status))
+}
+
+// refused is inventory's refusal of a chosen record's allocation, named
+// by the request's field.
+func (p planned) refused(err error) error {
+	if e, ok := fault.As(err); ok && e.Kind == fault.Invalid {
+		for k, v := range e.Fields {
+			if k == "quantity" || strings.HasSuffix(k, ".quantity") {
+				return fault.Field(p.field, fmt.Sprintf("line %d: %s", p.line.Number, v))
+			}
 		}
-		return w.note(activity.Update, status, before, after, w.allocationSummary(status))
-	})
+	}
+	return err
+}
+
+// allocatePlan makes the planned allocations, a batch of movements at a
+// time, and records what each line now holds in one statement.
+func (w *work) allocatePlan(plan []planned) error {
+	if len(plan) == 0 {
+		return nil
+	}
+	for start := 0; start < len(plan); start += inventory.MaxBatch {
+		batch := plan[start:min(start+inventory.MaxBatch, len(plan))]
+		ms := make([]inventory.Movement, len(batch))
+		for i, p := range batch {
+			ms[i] = &inventory.Allocate{Record: inventory.RecordRef{RecordID: p.rec.ID}, Quantity: inventory.DecimalText(p.q.String()),
+				Holder: w.order.Number, Options: w.options("")}
+		}
+		if _, err := inventory.ApplyIn(w.ctx, w.tx, ms...); err != nil {
+			i, short := refusedMovement(err, len(batch))
+			if !short {
+				return err
+			}
+			if p := batch[i]; p.field != "" {
+				return p.refused(err)
+			}
+			return errRaced
+		}
+	}
+	// One upsert for all: a line may already hold part of a record.
+	type key struct{ line, record int64 }
+	sums := map[key]inventory.Quantity{}
+	var order []key
+	for _, p := range plan {
+		k := key{p.line.ID, p.rec.ID}
+		if _, ok := sums[k]; !ok {
+			order = append(order, k)
+		}
+		sums[k] += p.q
+		p.line.Allocated += p.q
+		p.line.Allocations = append(p.line.Allocations, Allocation{RecordID: p.rec.ID, LocationID: p.rec.LocationID,
+			LocationPath: p.rec.LocationPath, Lot: p.rec.Lot, Quantity: p.q})
+	}
+	var args store.Args
+	rows := make([]string, len(order))
+	for i, k := range order {
+		rows[i] = "(" + args.Add(w.who.WorkspaceID) + ", " + args.Add(k.line) + ", " + args.Add(k.record) + ", " + args.Add(w.order.ID) +
+			", " + args.Add(int64(sums[k])) + ")"
+	}
+	if _, err := w.tx.ExecContext(w.ctx, `INSERT INTO order_allocations (workspace_id, line_id, record_id, order_id, quantity) VALUES `+
+		strings.Join(rows, ", ")+` ON CONFLICT (workspace_id, line_id, record_id) DO UPDATE SET quantity = order_allocations.quantity + excluded.quantity`,
+		args...); err != nil {
+		return fmt.Errorf("hold allocations: %w", err)
+	}
+	return nil
+}
+
+// refusedMovement finds which of n movements inventory refused for want
+// of stock (a problem with its quantity).
+func refusedMovement(err error, n int) (int, bool) {
+	e, ok := fault.As(err)
+	if !ok || e.Kind != fault.Invalid {
+		return 0, false
+	}
+	for k := range e.Fields {
+		if n == 1 && k == "quantity" {
+			return 0, true
+		}
+		var i int
+		if _, err := fmt.Sscanf(k, "movements[%d].quantity", &i); err == nil && strings.HasSuffix(k, "].quantity") && i >= 0 && i < n {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 // allocationSummary describes an allocation for the order's event.
@@ -299,51 +441,72 @@ func (w *work) allocationSummary(status Status) string {
 	return status.Title() + ": " + strings.Join(short, ", ")
 }
 
-// allocateChosen allocates exactly the chosen records' quantities to l.
-func (w *work) allocateChosen(l *Line, chosen []RecordQuantity, i int) error {
+// planChosen checks the records a request chooses for line l (request
+// i): the line's item, inside its location subtree and lot, quantities
+// greater than zero that together do not exceed what the line lacks.
+func (w *work) planChosen(l *Line, chosen []RecordQuantity, i int) ([]planned, error) {
 	need := l.Quantity - l.Allocated - l.Shipped
 	var total inventory.Quantity
+	var out []planned
 	for j, c := range chosen {
 		field := func(name string) string { return fmt.Sprintf("lines[%d].records[%d].%s", i, j, name) }
 		rec, err := inventory.GetRecord(w.ctx, w.tx, c.RecordID)
 		if fault.Is(err, fault.NotFound) {
-			return fault.Field(field("record_id"), fmt.Sprintf("line %d: no such inventory record", l.Number))
+			return nil, fault.Field(field("record_id"), fmt.Sprintf("line %d: no such inventory record", l.Number))
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if rec.ItemID != l.ItemID {
-			return fault.Field(field("record_id"), fmt.Sprintf("line %d is for %s; record %d holds %s", l.Number, l.SKU, rec.ID, rec.SKU))
+			return nil, fault.Field(field("record_id"), fmt.Sprintf("line %d is for %s; record %d holds %s", l.Number, l.SKU, rec.ID, rec.SKU))
 		}
 		if !inReach(*l, rec.LocationPath) {
-			return fault.Field(field("record_id"), fmt.Sprintf("line %d allocates from %s; record %d is at %s", l.Number, l.LocationPath, rec.ID, rec.LocationPath))
+			return nil, fault.Field(field("record_id"), fmt.Sprintf("line %d allocates from %s; record %d is at %s", l.Number, l.LocationPath, rec.ID, rec.LocationPath))
 		}
 		if l.Lot != "" && rec.Lot != l.Lot {
-			return fault.Field(field("record_id"), fmt.Sprintf("line %d asks for lot %q; record %d is lot %q", l.Number, l.Lot, rec.ID, rec.Lot))
+			return nil, fault.Field(field("record_id"), fmt.Sprintf("line %d asks for lot %q; record %d is lot %q", l.Number, l.Lot, rec.ID, rec.Lot))
 		}
 		q, err := positive(c.Quantity, rec.Scale)
 		if err != nil {
-			return fault.Field(field("quantity"), fmt.Sprintf("line %d: %s", l.Number, err))
+			return nil, fault.Field(field("quantity"), fmt.Sprintf("line %d: %s", l.Number, err))
 		}
 		total += q
 		if total > need {
-			return fault.Field(field("quantity"), fmt.Sprintf("line %d needs %s %s more; %s chosen", l.Number, need.Format(l.Scale), l.Unit, total.Format(l.Scale)))
+			return nil, fault.Field(field("quantity"), fmt.Sprintf("line %d needs %s %s more; %s chosen", l.Number, need.Format(l.Scale), l.Unit, total.Format(l.Scale)))
 		}
-		if _, err := w.allocateFrom(rec, q, true); err != nil {
-			if e, ok := fault.As(err); ok && e.Kind == fault.Invalid && e.Fields["quantity"] != "" {
-				return fault.Field(field("quantity"), fmt.Sprintf("line %d: %s", l.Number, e.Fields["quantity"]))
-			}
-			return err
+		out = append(out, planned{line: l, rec: rec, q: q, field: field("quantity")})
+	}
+	return out, nil
+}
+
+// planSuggested plans what l still lacks from available records, oldest
+// first, as far as they go after what this request already took of them.
+func (w *work) planSuggested(l *Line, taken map[int64]inventory.Quantity) ([]planned, error) {
+	need := l.Quantity - l.Allocated - l.Shipped
+	if need <= 0 {
+		return nil, nil
+	}
+	recs, err := inventory.AvailableRecords(w.ctx, w.tx, l.ItemID, l.LocationID, l.Lot)
+	if err != nil {
+		return nil, err
+	}
+	var out []planned
+	for _, rec := range recs {
+		if need <= 0 {
+			break
 		}
-		if err := w.holdAllocation(l, rec, q); err != nil {
-			return err
+		if q := min(need, rec.Available()-taken[rec.ID]); q > 0 {
+			out = append(out, planned{line: l, rec: rec, q: q})
+			taken[rec.ID] += q
+			need -= q
 		}
 	}
-	return nil
+	return out, nil
 }
 
 // allocateSuggested allocates what l still lacks from available records,
-// oldest first, as far as they go.
+// oldest first, as far as they go, one record at a time (each allocation
+// reads the record again under its lock).
 func (w *work) allocateSuggested(l *Line) error {
 	need := l.Quantity - l.Allocated - l.Shipped
 	if need <= 0 {

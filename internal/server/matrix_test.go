@@ -43,9 +43,9 @@ type access struct {
 	// query is sent with the request, for operations that check their
 	// parameters before they can tell whose permission applies.
 	query string
-	// id and asset name the kind of record of the {id} and {asset} path
-	// values (see matrixWorld.ids).
-	id, asset string
+	// id, asset and line name the kind of record of the {id}, {asset} and
+	// {line} path values (see matrixWorld.ids).
+	id, asset, line string
 }
 
 func perm(p ...actor.Permission) access { return access{need: p} }
@@ -62,6 +62,7 @@ func anyOf(p ...actor.Permission) access { return access{anyOf: p} }
 func (a access) of(id string) access       { a.id = id; return a }
 func (a access) withQuery(q string) access { a.query = q; return a }
 func (a access) withAsset(k string) access { a.asset = k; return a }
+func (a access) withLine(k string) access  { a.line = k; return a }
 
 func (a access) allowsRole(role actor.Role) bool {
 	if a.public || a.member {
@@ -211,6 +212,23 @@ var operationAccess = map[string]access{
 	"GET /api/v1/webhooks/{id}/deliveries/{delivery_id}":            perm(actor.ViewAlerts).of("webhook"),
 	"POST /api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver": perm(actor.ManageAlerts).of("webhook"),
 
+	// Orders (internal/orders).
+	"GET /api/v1/orders":                      perm(actor.ViewOrders),
+	"POST /api/v1/orders":                     perm(actor.ManageOrders),
+	"GET /api/v1/orders/{id}":                 perm(actor.ViewOrders).orStation().of("order"),
+	"PATCH /api/v1/orders/{id}":               perm(actor.ManageOrders).of("order"),
+	"POST /api/v1/orders/{id}/lines":          perm(actor.ManageOrders).of("order"),
+	"PATCH /api/v1/orders/{id}/lines/{line}":  perm(actor.ManageOrders).of("order").withLine("order_line"),
+	"DELETE /api/v1/orders/{id}/lines/{line}": perm(actor.ManageOrders).of("order").withLine("order_line"),
+	"POST /api/v1/orders/{id}/confirm":        perm(actor.ManageOrders).of("order"),
+	"POST /api/v1/orders/{id}/allocate":       perm(actor.FulfilOrders).notForStations().of("order"),
+	"POST /api/v1/orders/{id}/release":        perm(actor.FulfilOrders).notForStations().of("order"),
+	"POST /api/v1/orders/{id}/pick":           perm(actor.FulfilOrders).of("order"),
+	"POST /api/v1/orders/{id}/ship":           perm(actor.FulfilOrders).of("order"),
+	"POST /api/v1/orders/{id}/receive":        perm(actor.FulfilOrders).of("order"),
+	"POST /api/v1/orders/{id}/close":          perm(actor.ManageOrders).of("order"),
+	"POST /api/v1/orders/{id}/cancel":         perm(actor.ManageOrders).of("order"),
+
 	// Compliance reports (internal/activity).
 	"GET /api/v1/reports/audit/{report}": perm(actor.ViewActivity),
 }
@@ -308,6 +326,10 @@ func (m *matrixWorld) build(t *testing.T, base, adminKey, marker string, f *stor
 	m.ids["alert_rule"] = id(send("POST", "/api/v1/alert-rules", map[string]any{"kind": "failed_logins", "name": marker + " rule",
 		"thresholds": map[string]any{"attempts": 5, "per": "account", "window_minutes": 10}}, jsonType))
 	m.ids["webhook"] = id(send("POST", "/api/v1/webhooks", map[string]any{"name": marker + " hook", "url": "https://93.184.216.34/hooks/" + marker}, jsonType))
+	order := send("POST", "/api/v1/orders", map[string]any{"kind": "outbound", "party": marker + " customer",
+		"lines": []map[string]any{{"item_id": m.ids["item"], "quantity": "2"}}}, jsonType)
+	m.ids["order"] = id(order)
+	m.ids["order_line"] = int64(order["lines"].([]any)[0].(map[string]any)["id"].(float64))
 	m.ids["event"] = id(send("POST", "/api/v1/audit-logs", map[string]any{"username": marker, "action": "UPDATE", "table_name": "orders",
 		"record_id": 1, "description": marker + " event"}, jsonType))
 
@@ -452,6 +474,7 @@ func TestRoleAndWorkspaceMatrix(t *testing.T) {
 			}
 			path = strings.ReplaceAll(path, "{id}", id(acc.id))
 			path = strings.ReplaceAll(path, "{asset}", id(acc.asset))
+			path = strings.ReplaceAll(path, "{line}", id(acc.line))
 			if acc.query != "" {
 				path += "?" + acc.query
 			}
@@ -463,7 +486,7 @@ func TestRoleAndWorkspaceMatrix(t *testing.T) {
 		var wrong []string
 		for _, op := range ops {
 			acc := operationAccess[op]
-			hasID := acc.id != "" || acc.asset != ""
+			hasID := acc.id != "" || acc.asset != "" || acc.line != ""
 			for _, party := range parties {
 				key := own.keys[party]
 				var want string
