@@ -307,6 +307,39 @@ func TestOutboundOrderInBrowser(t *testing.T) {
 		b.open("/orders/1")
 		b.submit("change log link", `.log-links a`)
 		b.see("change log", "SO-000001", "BOLT-M8")
+		// A second order finds only part of its stock: partially allocated,
+		// the shortfall on its line; cancelling it (through the check page,
+		// with a reason) gives the stock back.
+		so2, err := orders.Create(f.Ctx, db, orders.OrderInput{Kind: orders.Outbound, Party: "Brightside Cafe",
+			Lines: []orders.LineInput{{SKU: "BOLT-M8", Quantity: "5"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := orders.Confirm(f.Ctx, db, so2.ID); err != nil {
+			t.Fatal(err)
+		}
+		b.open(fmt.Sprintf("/orders/%d", so2.ID))
+		b.submit("allocate short", "#action-allocate")
+		b.see("partially allocated", "SO-000002 partially allocated: line 1 is short 3 pcs", "Allocated (partly)", "WH1/A2: 2 pcs", "3 pcs")
+		b.shot("partially-allocated")
+		b.submit("cancel check", "#action-cancel")
+		b.see("cancel check", "Cancel SO-000002?", "Brightside Cafe", "The stock it holds (1 allocation) is released in the same step.")
+		b.do("reason", chromedp.SendKeys(chromedp.ID("field-reason"), "Customer found another supplier"))
+		b.shot("cancel-check")
+		b.submit("cancel", "#confirm-cancel")
+		b.see("cancelled", "SO-000002 cancelled", "This order was cancelled", "nothing held")
+		b.waitFor("no actions when cancelled", `!document.getElementById("field-actions")`)
+		b.shot("cancelled")
+		if got := stockOf(t, f, "BOLT-M8"); got != "WH1/A2 2/0" {
+			t.Errorf("BOLT-M8 after cancelling: %s", got)
+		}
+		if got := logOf(t, f, "SO-000002"); strings.Join(got, "\n") != "allocate 0 2 BOLT-M8 WH1/A2\nrelease 0 -2 BOLT-M8 WH1/A2" {
+			t.Errorf("change log of SO-000002:\n%s", strings.Join(got, "\n"))
+		}
+		if got := orderEvents(t, f, "SO-000002"); got[len(got)-1] != "SO-000002 cancelled: Customer found another supplier" {
+			t.Errorf("events of SO-000002: %q", got)
+		}
+
 		b.open("/orders?q=acme")
 		b.see("list", "SO-000001", "Closed", "Acme Ltd", "ref. ACME-PO-77", "2 lines", "BOLT-M8, OIL-5")
 		b.shot("list")
