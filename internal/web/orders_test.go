@@ -5,8 +5,10 @@ import (
 	"html"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/orders"
@@ -211,6 +213,54 @@ func TestOrderPagesPermissions(t *testing.T) {
 		}
 		if _, page := operator.get(path + "/history"); !strings.Contains(page, "activity log, which your role cannot read") {
 			t.Errorf("operator's history tab:\n%s", page)
+		}
+	})
+}
+
+// TestOrderListFiltersAndPaging: the list's search and each filter keep
+// what they name, and the pages of a long list follow one another.
+func TestOrderListFiltersAndPaging(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := storetest.NewFixture(t, db)
+		seedOrderStock(t, f)
+		srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth}))
+		t.Cleanup(srv.Close)
+		b := login(t, srv.URL, f)
+		// 52 sales orders for Acme, one purchase order of OIL-5 from Oilco.
+		for i := range 52 {
+			if _, err := orders.Create(f.Ctx, db, orders.OrderInput{Kind: orders.Outbound, Party: "Acme Ltd", PartyReference: fmt.Sprintf("ACME-%d", i),
+				Lines: []orders.LineInput{{SKU: "BOLT-M8", Quantity: "1"}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		po, err := orders.Create(f.Ctx, db, orders.OrderInput{Kind: orders.Inbound, Party: "Oilco", Lines: []orders.LineInput{{SKU: "OIL-5", Quantity: "20"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := orders.Confirm(f.Ctx, db, po.ID); err != nil {
+			t.Fatal(err)
+		}
+		rows := func(page string) int { return strings.Count(page, `<td class="wide" data-label="Order">`) }
+		status, page := b.get("/orders")
+		if status != 200 || rows(page) != 50 || !strings.Contains(page, "PO-000001") || !strings.Contains(page, `id="older"`) {
+			t.Fatalf("first page: %d, %d rows", status, rows(page))
+		}
+		older := html.UnescapeString(regexp.MustCompile(`href="([^"]+)" rel="next" id="older"`).FindStringSubmatch(page)[1])
+		if _, page = b.get(older); rows(page) != 3 || strings.Contains(page, `id="older"`) || !strings.Contains(page, "SO-000001") {
+			t.Errorf("second page %s: %d rows", older, rows(page))
+		}
+		today := time.Now().UTC().Format("2006-01-02")
+		for q, want := range map[string]int{
+			"kind=inbound": 1, "kind=outbound&q=ACME-5": 3 /* ACME-5, ACME-50, ACME-51 */, "status=confirmed": 1,
+			"party=oilc": 1, "sku=OIL-5": 1, "q=po-000001": 1, "from=" + today + "&to=" + today + "&kind=inbound": 1, "to=2020-01-01": 0,
+		} {
+			status, page := b.get("/orders?" + q)
+			if status != 200 || rows(page) != want {
+				t.Errorf("/orders?%s: %d, %d rows, want %d", q, status, rows(page), want)
+			}
+			if want == 0 && !strings.Contains(page, "No orders match these filters.") {
+				t.Errorf("/orders?%s: no empty message", q)
+			}
 		}
 	})
 }
