@@ -110,6 +110,27 @@ func TestOrderPagesRefuseBadInput(t *testing.T) {
 		if got, _ := orders.Get(f.Ctx, db, o.ID); got.Lines[0].QuantityText() != "5" {
 			t.Errorf("line quantity %s after a refused change", got.Lines[0].QuantityText())
 		}
+		// The same form with a good quantity saves; the header form names its
+		// own problems; a line is removed.
+		status, page = b.post(fmt.Sprintf("%s/lines/%d", path, line.ID), url.Values{"quantity": {"7"}, "lot": {"L-2"}})
+		if status != 200 || !strings.Contains(page, "Line 1 saved") || !strings.Contains(page, "7 pcs") {
+			t.Errorf("line change: %d\n%s", status, page)
+		}
+		status, page = b.post(path, url.Values{"party": {""}, "party_reference": {"R-1"}, "note": {"n"}})
+		if status != 422 || !fieldShows(page, "field-header-party", "Name the customer") || !strings.Contains(page, `class="card order-edit" open`) {
+			t.Errorf("header without customer: %d\n%s", status, page)
+		}
+		if status, page = b.post(path, url.Values{"party": {"Acme Trading Ltd"}, "party_reference": {"R-1"}}); status != 200 ||
+			!strings.Contains(page, o.Number+" saved") || !strings.Contains(page, "Acme Trading Ltd") {
+			t.Errorf("header change: %d\n%s", status, page)
+		}
+		if o, err = orders.AddLine(f.Ctx, db, o.ID, orders.LineInput{SKU: "OIL-5", Quantity: "1"}); err != nil {
+			t.Fatal(err)
+		}
+		status, page = b.post(fmt.Sprintf("%s/lines/%d/remove", path, line.ID), url.Values{})
+		if status != 200 || !strings.Contains(page, "Line 1 removed (7 pcs BOLT-M8)") || lines(o.ID) != 1 {
+			t.Errorf("remove line: %d\n%s", status, page)
+		}
 		// Receiving is for purchase orders.
 		status, _ = b.post(path+"/receive", url.Values{"line_id": {fmt.Sprint(line.ID)}, fmt.Sprintf("receive-%d-quantity", line.ID): {"1"}})
 		if status != 409 {
