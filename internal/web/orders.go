@@ -733,11 +733,17 @@ func actionDone(action string, o orders.Order) string {
 	case "release":
 		return o.Number + ": allocations released"
 	case "pick":
-		return o.Number + ": picked lines marked"
+		if o.Status == orders.Picked {
+			return o.Number + " picked: ready to ship"
+		}
+		return o.Number + ": allocated lines marked picked"
 	case "ship":
 		return o.Number + " shipped"
 	case "receive":
-		return o.Number + ": receipt recorded (" + o.Status.Title() + ")"
+		if o.Status == orders.Received {
+			return o.Number + " received in full"
+		}
+		return o.Number + ": receipt recorded, more to come"
 	case "close":
 		return o.Number + " closed"
 	case "cancel":

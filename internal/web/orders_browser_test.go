@@ -269,7 +269,7 @@ func TestOutboundOrderInBrowser(t *testing.T) {
 		}
 		b.shot("allocated")
 		b.submit("pick", "#action-pick")
-		b.see("picked", "picked lines marked", "Ship…")
+		b.see("picked", "SO-000001 picked: ready to ship", "Ship…")
 		b.shot("picked")
 		b.submit("ship check", "#action-ship")
 		b.see("check page", "Check before you ship SO-000001", "Acme Ltd", "WH1/A2: 2 pcs", "cannot be undone")
@@ -379,7 +379,7 @@ func TestInboundOrderInBrowser(t *testing.T) {
 		// Receive 5 into the line's bin: partially received.
 		b.do("part", chromedp.SendKeys(chromedp.CSS(`input[name$="-quantity"]`), "5"))
 		b.submit("receive part", "#receive-submit")
-		b.see("partial", "receipt recorded (partially received)", "Received (partly)", "5 pcs", "15 pcs")
+		b.see("partial", "PO-000001: receipt recorded, more to come", "Received (partly)", "5 pcs", "15 pcs")
 		if got := stockOf(t, f, "BOLT-M8"); got != "WH1/A1 10/0, WH1/A2 9/0" {
 			t.Errorf("BOLT-M8 after the first receipt: %s", got)
 		}
@@ -396,7 +396,7 @@ func TestInboundOrderInBrowser(t *testing.T) {
 		b.do("rest", chromedp.SetValue(chromedp.CSS(`input[name$="-quantity"]`), "15"),
 			chromedp.SetValue(chromedp.CSS(`select[name$="-location_id"]`), fmt.Sprint(locs["WH1/A1"].ID)))
 		b.submit("receive rest", "#receive-submit")
-		b.see("received", "receipt recorded (received)", "Close order")
+		b.see("received", "PO-000001 received in full", "Close order")
 		b.shot("received")
 		if got := stockOf(t, f, "BOLT-M8"); got != "WH1/A1 25/0, WH1/A2 9/0" {
 			t.Errorf("BOLT-M8 after the second receipt: %s", got)
