@@ -222,11 +222,14 @@ func Changes(old, new map[string]any) (before, after map[string]any) {
 // ForEntity returns the events about one record of the actor's workspace,
 // newest first: the data of a History tab. Reading it takes the log's own
 // permission, except where the history is part of the record itself (an
-// asset's, which everyone who may see assets reads on its page).
+// asset's or an order's, which everyone who may see them reads on its page).
 func ForEntity(ctx context.Context, db *store.DB, entityType, entityID string, limit int) ([]Event, error) {
 	perm := ViewPermission
-	if entityType == "assets" {
+	switch entityType {
+	case "assets":
 		perm = actor.ViewAssets
+	case "orders":
+		perm = actor.ViewOrders
 	}
 	a, err := actor.Require(ctx, perm)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/inventory"
 	"github.com/stocktrail/stocktrail/internal/orders"
@@ -15,6 +16,9 @@ func (a *API) registerOrders(mux *http.ServeMux) {
 	a.handle(mux, "GET /api/v1/orders", a.listOrders)
 	a.handle(mux, "POST /api/v1/orders", fromBody(db, actor.ManageOrders, http.StatusCreated, orders.Create))
 	a.handle(mux, "GET /api/v1/orders/{id}", readByID(db, orders.Get, actor.ViewOrders, actor.UseStation))
+	a.handle(mux, "GET /api/v1/orders/{id}/history", byID(db, http.StatusOK, func(ctx context.Context, db *store.DB, id int64) ([]activity.Event, error) {
+		return orders.History(ctx, db, id, 0)
+	}))
 	a.handle(mux, "PATCH /api/v1/orders/{id}", byIDFromBody(db, actor.ManageOrders, http.StatusOK, orders.Update))
 	a.handle(mux, "POST /api/v1/orders/{id}/lines", byIDFromBody(db, actor.ManageOrders, http.StatusCreated, orders.AddLine))
 	a.handle(mux, "PATCH /api/v1/orders/{id}/lines/{line}", orderLine(db, orders.UpdateLine))

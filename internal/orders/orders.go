@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/inventory"
@@ -197,6 +198,20 @@ func Get(ctx context.Context, r store.Reader, id int64) (Order, error) {
 	return load(ctx, r.Read(), who.WorkspaceID, id, "")
 }
 
+// History returns the order's activity events, newest first: its History
+// tab. Everyone who may see the order may read it.
+func History(ctx context.Context, db *store.DB, id int64, limit int) ([]activity.Event, error) {
+	who, err := actor.Require(ctx, actor.ViewOrders)
+	if err != nil {
+		return nil, err
+	}
+	var one int
+	if err := db.Read().QueryRowContext(ctx, `SELECT 1 FROM orders WHERE workspace_id = $1 AND id = $2`, who.WorkspaceID, id).Scan(&one); err != nil {
+		return nil, store.NotFound(err, "order")
+	}
+	return activity.ForEntity(ctx, db, "orders", fmt.Sprint(id), limit)
+}
+
 // ByNumber returns the order with the given number (SO-000012), for
 // scanning stations and links from the change log's references.
 func ByNumber(ctx context.Context, r store.Reader, number string) (Order, error) {
@@ -320,8 +335,7 @@ type Page struct {
 // MaxPage bounds a page of List.
 const MaxPage = 500
 
-// List returns the orders matching f, newest first, without their lines'
-// allocations (Get has them) but with their lines.
+// List returns the orders matching f, newest first, with their lines.
 func List(ctx context.Context, db *store.DB, f Filter) (Page, error) {
 	who, err := actor.Require(ctx, actor.ViewOrders)
 	if err != nil {

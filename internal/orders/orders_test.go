@@ -152,6 +152,16 @@ func TestOutboundWorkflow(t *testing.T) {
 		if n := len(w.events(t, o.ID)); n != 10 {
 			t.Fatalf("%d events, want 10 (create, edit, 3 line changes, confirm, allocate, pick, ship, close)", n)
 		}
+		hist, err := orders.History(w.operator, db, o.ID, 0)
+		if err != nil || len(hist) != 10 || hist[0].Description != o.Number+" closed" {
+			t.Fatalf("history as an operator: %d events %v", len(hist), err)
+		}
+		if _, err := orders.History(w.manager, db, w.otherOrder, 0); !fault.Is(err, fault.NotFound) {
+			t.Fatalf("another workspace's history: %v", err)
+		}
+		if got, err := orders.ByNumber(w.station, db, "so-000001"); err != nil || got.ID != o.ID {
+			t.Fatalf("by number: %+v %v", got, err)
+		}
 		got, err := orders.Get(w.auditor, db, o.ID)
 		if err != nil || got.Status != orders.Closed || got.Version != o.Version {
 			t.Fatalf("auditor reads %+v %v", got, err)

@@ -216,6 +216,7 @@ var operationAccess = map[string]access{
 	"GET /api/v1/orders":                      perm(actor.ViewOrders),
 	"POST /api/v1/orders":                     perm(actor.ManageOrders),
 	"GET /api/v1/orders/{id}":                 perm(actor.ViewOrders).orStation().of("order"),
+	"GET /api/v1/orders/{id}/history":         perm(actor.ViewOrders).of("order"),
 	"PATCH /api/v1/orders/{id}":               perm(actor.ManageOrders).of("order"),
 	"POST /api/v1/orders/{id}/lines":          perm(actor.ManageOrders).of("order"),
 	"PATCH /api/v1/orders/{id}/lines/{line}":  perm(actor.ManageOrders).of("order").withLine("order_line"),
