@@ -349,7 +349,6 @@ type orderView struct {
 	Updated     string
 	Tab         string
 	History     []activity.Event
-	SeeHistory  bool
 	Items       []inventory.Item
 	Locations   []inventory.Location
 	LogLinks    []logLink
@@ -418,9 +417,8 @@ func (wb *Web) showOrder(w http.ResponseWriter, r *http.Request, id int64, formE
 			return err
 		}
 	}
-	v.SeeHistory = a.Can(actor.ViewActivity)
-	if v.Tab == "history" && v.SeeHistory {
-		if v.History, err = activity.ForEntity(r.Context(), wb.cfg.DB, "orders", itoa64(o.ID), 200); err != nil {
+	if v.Tab == "history" {
+		if v.History, err = orders.History(r.Context(), wb.cfg.DB, o.ID, 200); err != nil {
 			return err
 		}
 	}
