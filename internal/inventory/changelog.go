@@ -61,6 +61,15 @@ func (e Entry) AllocatedChangeText() string {
 }
 func (e Entry) AllocatedLevelText() string { return e.AllocatedLevel.Format(e.Scale) }
 
+// AllocatedChangeSigned is the allocated change with its sign, "+6" or
+// "-2", as a change log shows it.
+func (e Entry) AllocatedChangeSigned() string {
+	if e.AllocatedChange > 0 {
+		return "+" + e.AllocatedChangeText()
+	}
+	return e.AllocatedChangeText()
+}
+
 // ChangesAllocated reports whether the entry is an allocate, release or
 // ship: it changes what is allocated (a ship also what is on hand).
 func (e Entry) ChangesAllocated() bool { return e.AllocatedChange != 0 }

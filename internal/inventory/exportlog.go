@@ -48,10 +48,11 @@ func (f ExportFormat) ContentType() string {
 // type, User, Station, Timestamp) and the rest of each entry after them.
 // Timestamp is the recorded time; Effective at is when the movement happened.
 // Ledger sequence is the entry's place in its workspace's ledger, empty
-// until the sealer has sealed it. Allocated change and Allocated after are
-// the change to the record's allocated quantity (allocate, release, ship)
-// and the record's allocated quantity after the entry; they come last so
-// that the columns before keep their places.
+// until the sealer has sealed it; it is the last column, as in the Activity
+// Log's export. Allocated change and Allocated after are the change to the
+// record's allocated quantity (allocate, release, ship) and the record's
+// allocated quantity after the entry; added later, they come just before
+// it, so that the columns before them keep their places.
 var exportColumns = []export.Column{
 	{Title: "SKU", Kind: export.Text, Width: 16},
 	{Title: "Quantity", Kind: export.Number},
@@ -72,9 +73,9 @@ var exportColumns = []export.Column{
 	{Title: "Idempotency key", Kind: export.Text, Width: 20},
 	{Title: "Record", Kind: export.Integer, Width: 10},
 	{Title: "Entry", Kind: export.Integer, Width: 10},
-	{Title: "Ledger sequence", Kind: export.Integer, Width: 10},
 	{Title: "Allocated change", Kind: export.Number},
 	{Title: "Allocated after", Kind: export.Number},
+	{Title: "Ledger sequence", Kind: export.Integer, Width: 10},
 }
 
 // ExportLog streams every entry matching f (newest first) to w as XLSX or
@@ -516,15 +517,16 @@ func (rw *logRowWriter) write(v []any, sealed *sealedRange) error {
 	r[8], r[9], r[10] = export.Micros(ints[xEffectiveAt]), export.Str(texts[tLocation]), export.Str(texts[tLot])
 	r[11], r[12] = quantityValue(ints[xRecordLevel], scale), quantityValue(ints[xLocationLevel], scale)
 	r[13], r[14], r[15], r[16] = export.Str(texts[tMovement]), export.Str(texts[tReason]), export.Str(texts[tReference]), export.Str(texts[tIdempotencyKey])
-	r[17], r[18], r[19] = export.Int(ints[xRecord]), export.Int(ints[xID]), export.Value{}
+	r[17], r[18] = export.Int(ints[xRecord]), export.Int(ints[xID])
+	r[19], r[20] = quantityValue(ints[xAllocatedChange], scale), quantityValue(ints[xAllocatedLevel], scale)
+	r[21] = export.Value{}
 	seq := ints[xSeq]
 	if sealed != nil {
 		seq = sealed.at(ints[xID])
 	}
 	if seq >= 0 {
-		r[19] = export.Int(seq)
+		r[21] = export.Int(seq)
 	}
-	r[20], r[21] = quantityValue(ints[xAllocatedChange], scale), quantityValue(ints[xAllocatedLevel], scale)
 	return rw.w.WriteValues(r)
 }
 

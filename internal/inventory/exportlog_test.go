@@ -147,8 +147,8 @@ func exportFromEntries(t *testing.T, w *world, f inventory.LogFilter, format inv
 		{Title: "Location", Kind: export.Text, Width: 20}, {Title: "Lot", Kind: export.Text, Width: 12}, {Title: "Record level after", Kind: export.Number},
 		{Title: "Location level after", Kind: export.Number}, {Title: "Movement", Kind: export.Text, Width: 14}, {Title: "Reason", Kind: export.Text, Width: 30},
 		{Title: "Reference", Kind: export.Text, Width: 20}, {Title: "Idempotency key", Kind: export.Text, Width: 20}, {Title: "Record", Kind: export.Integer, Width: 10},
-		{Title: "Entry", Kind: export.Integer, Width: 10}, {Title: "Ledger sequence", Kind: export.Integer, Width: 10},
-		{Title: "Allocated change", Kind: export.Number}, {Title: "Allocated after", Kind: export.Number}}
+		{Title: "Entry", Kind: export.Integer, Width: 10}, {Title: "Allocated change", Kind: export.Number},
+		{Title: "Allocated after", Kind: export.Number}, {Title: "Ledger sequence", Kind: export.Integer, Width: 10}}
 	var buf bytes.Buffer
 	var tw export.TableWriter
 	if format == inventory.CSV {
@@ -191,8 +191,8 @@ func exportFromEntries(t *testing.T, w *world, f inventory.LogFilter, format inv
 				user = e.ActorName + " (system)"
 			}
 			row := []any{e.SKU, e.ChangeText(), e.Unit, string(e.Action), user, station, e.RecordedAt, key, e.EffectiveAt, e.LocationPath, e.Lot,
-				e.RecordLevelText(), e.LocationLevelText(), e.Movement, e.Reason, e.Reference, e.IdempotencyKey, e.RecordID, e.ID, seq,
-				e.AllocatedChangeText(), e.AllocatedLevelText()}
+				e.RecordLevelText(), e.LocationLevelText(), e.Movement, e.Reason, e.Reference, e.IdempotencyKey, e.RecordID, e.ID,
+				e.AllocatedChangeText(), e.AllocatedLevelText(), seq}
 			if err := tw.WriteRow(row); err != nil {
 				t.Fatal(err)
 			}
@@ -215,7 +215,7 @@ func exportFromEntries(t *testing.T, w *world, f inventory.LogFilter, format inv
 }
 
 // checkSequences checks that the exported rows (columns as exportColumns;
-// Entry is column 18) show in column 19 the ledger sequence that
+// Entry is column 18) show in their last column the ledger sequence that
 // ledger.Sequences gives their entry, or nothing for one not sealed, and
 // that sealed of them are sealed.
 func checkSequences(t *testing.T, w *world, rows [][]string, sealed int) {
@@ -243,8 +243,8 @@ func checkSequences(t *testing.T, w *world, rows [][]string, sealed int) {
 		if seq, ok := seqs[ids[i]]; ok {
 			want = strconv.FormatInt(seq, 10)
 		}
-		if r[19] != want {
-			t.Errorf("entry %d: ledger sequence %q, want %q", ids[i], r[19], want)
+		if r[21] != want {
+			t.Errorf("entry %d: ledger sequence %q, want %q", ids[i], r[21], want)
 		}
 	}
 }

@@ -274,13 +274,13 @@ func TestExportLog(t *testing.T) {
 		if rows[1][3] != "user_action" || rows[1][4] != "admin@example.com" && rows[1][4] == "" {
 			t.Fatalf("row %v", rows[1])
 		}
-		// Every entry sealed, each with the ledger's sequence as a number;
-		// the allocated columns last.
-		if len(rows[0]) != 22 || rows[0][19] != "Ledger sequence" || rows[0][21] != "Allocated after" {
+		// The last column: every entry sealed, each with the ledger's
+		// sequence as a number; the allocated columns just before it.
+		if len(rows[0]) != 22 || rows[0][21] != "Ledger sequence" || rows[0][19] != "Allocated change" {
 			t.Fatalf("header %v", rows[0])
 		}
 		checkSequences(t, w, rows[1:], 2)
-		if typ, err := f.GetCellType("Change log", "T2"); err != nil || typ != excelize.CellTypeNumber && typ != excelize.CellTypeUnset {
+		if typ, err := f.GetCellType("Change log", "V2"); err != nil || typ != excelize.CellTypeNumber && typ != excelize.CellTypeUnset {
 			t.Fatalf("sequence cell type %v %v", typ, err)
 		}
 		// A new record's two entries, not sealed yet: their sequences are
@@ -291,7 +291,7 @@ func TestExportLog(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !strings.HasPrefix(buf.String(), "SKU,Quantity,Unit,Action type,User,Station,Timestamp,") ||
-			!strings.HasSuffix(strings.SplitN(buf.String(), "\r\n", 2)[0], ",Record,Entry,Ledger sequence,Allocated change,Allocated after") || strings.Count(buf.String(), "\r\n") != 5 {
+			!strings.HasSuffix(strings.SplitN(buf.String(), "\r\n", 2)[0], ",Record,Entry,Allocated change,Allocated after,Ledger sequence") || strings.Count(buf.String(), "\r\n") != 5 {
 			t.Fatalf("csv %q", buf.String())
 		}
 		records, err := csv.NewReader(&buf).ReadAll()
@@ -299,7 +299,7 @@ func TestExportLog(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkSequences(t, w, records[1:], 2)
-		if records[1][19] != "" || records[2][19] != "" || records[3][19] == "" {
+		if records[1][21] != "" || records[2][21] != "" || records[3][21] == "" {
 			t.Fatalf("sequences of the unsealed and sealed entries: %q", records)
 		}
 	})

@@ -167,6 +167,8 @@ type itemView struct {
 	catalogue
 	Item    inventory.Item
 	Records []inventory.Record
+	// Holders are who holds each record's allocated units, by record id.
+	Holders map[int64][]inventory.Holding
 	Entries []logRow
 	Next    string
 	History []activity.Event
@@ -197,6 +199,15 @@ func (wb *Web) showItem(w http.ResponseWriter, r *http.Request, id int64, formEr
 	}
 	if v.Records, err = inventory.ListRecords(r.Context(), wb.cfg.DB, inventory.RecordFilter{ItemID: id}); err != nil {
 		return err
+	}
+	v.Holders = map[int64][]inventory.Holding{}
+	for _, rec := range v.Records {
+		if rec.Allocated == 0 {
+			continue
+		}
+		if v.Holders[rec.ID], err = inventory.Allocations(r.Context(), wb.cfg.DB, rec.ID); err != nil {
+			return err
+		}
 	}
 	before, _ := inventory.ParseCursor(r.URL.Query().Get("cursor"))
 	page, err := inventory.ItemHistory(r.Context(), wb.cfg.DB, id, before, 50)

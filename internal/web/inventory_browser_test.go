@@ -81,7 +81,7 @@ func TestReceiptAndExportInBrowser(t *testing.T) {
 	if err != nil {
 		fail("csv download", err)
 	}
-	if csv[0] != "200" || !strings.HasPrefix(csv[5], "SKU,Quantity,Unit,Action type,User,Station,Timestamp") || !strings.HasSuffix(csv[6], ",Entry,Ledger sequence") {
+	if csv[0] != "200" || !strings.HasPrefix(csv[5], "SKU,Quantity,Unit,Action type,User,Station,Timestamp") || !strings.HasSuffix(csv[6], ",Entry,Allocated change,Allocated after,Ledger sequence") {
 		t.Fatalf("csv download %q", csv)
 	}
 	// A file import is one event in the Activity Log; its link opens the

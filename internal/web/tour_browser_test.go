@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -37,6 +39,21 @@ func TestPagesAtDesktopAndPhone(t *testing.T) {
 		LocationRef: inventory.LocationRef{Location: "WH1/A1"}, Quantity: "12.5"}); err != nil {
 		t.Fatal(err)
 	}
+	// Part of it allocated to two orders, so the stock, item, as-of and log
+	// pages show on hand, allocated and available.
+	oil, err := inventory.ItemBySKU(f.Ctx, db, "OIL-5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []struct{ qty, holder string }{{"5", "SO-000012"}, {"2.5", "SO-000015"}} {
+		if _, err := inventory.Apply(f.Ctx, db, &inventory.Allocate{Record: inventory.RecordRef{ItemRef: inventory.ItemRef{SKU: "OIL-5"},
+			LocationRef: inventory.LocationRef{Location: "WH1/A1"}}, Quantity: inventory.DecimalText(a.qty), Holder: a.holder}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	zone := f.Workspace.Settings.Location()
+	asOfCompare := fmt.Sprintf("/inventory/as-of?at=%s&compare=%s", url.QueryEscape(time.Now().Add(-2*time.Minute).In(zone).Format("2006-01-02T15:04")),
+		url.QueryEscape(time.Now().Add(time.Minute).In(zone).Format("2006-01-02T15:04")))
 	tag, name := "LAP-0001", "Laptop"
 	if _, err := assets.CreateAsset(f.Ctx, db, assets.AssetInput{Tag: &tag, Name: &name}); err != nil {
 		t.Fatal(err)
@@ -70,6 +87,8 @@ func TestPagesAtDesktopAndPhone(t *testing.T) {
 		alert      string // the alert it must show, if any
 	}{
 		{"stock", "/inventory", "OIL-5", ""},
+		{"item-allocated", fmt.Sprintf("/inventory/items/%d", oil.ID), "SO-000012 (5.00), SO-000015 (2.50)", ""},
+		{"as-of-difference", asOfCompare, "7.50", ""},
 		{"stock-bad-location", "/inventory?location_id=abc", "No stock.", "location_id must be a non-negative whole number"},
 		{"change-log", "/inventory/log", "sealed", ""},
 		{"activity", "/activity", "sealed", ""},
