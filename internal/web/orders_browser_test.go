@@ -171,6 +171,28 @@ func (b orderBrowser) shot(name string) {
 	}
 }
 
+// path is the address of the page shown.
+func (b orderBrowser) path() string {
+	b.t.Helper()
+	p, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`location.pathname`))
+	if err != nil {
+		b.fail("path", err)
+	}
+	return p
+}
+
+// stockRows reads the stock page's table, a line per row, its cells
+// separated by " / ".
+func (b orderBrowser) stockRows() string {
+	b.t.Helper()
+	rows, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](
+		`Array.from(document.querySelectorAll("#stock tbody tr")).map(r => Array.from(r.cells).map(c => c.innerText.trim()).join(" / ")).join("\n")`))
+	if err != nil {
+		b.fail("stock rows", err)
+	}
+	return rows
+}
+
 func newOrderBrowser(t *testing.T, db *store.DB, f *storetest.Fixture) orderBrowser {
 	srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth}))
 	t.Cleanup(srv.Close)
@@ -268,6 +290,13 @@ func TestOutboundOrderInBrowser(t *testing.T) {
 			t.Errorf("BOLT-M8 after allocating: %s", got)
 		}
 		b.shot("allocated")
+		// The stock page says the same: on hand, allocated, available.
+		orderPath := b.path()
+		b.open("/inventory?sku=BOLT-M8")
+		if got := b.stockRows(); got != "BOLT-M8 / Hex bolt M8×40 / WH1/A1 / 10 pcs / 10 pcs / 0 pcs\nBOLT-M8 / Hex bolt M8×40 / WH1/A2 / 4 pcs / 2 pcs / 2 pcs" {
+			t.Errorf("stock page after allocating:\n%s", got)
+		}
+		b.open(orderPath)
 		b.submit("pick", "#action-pick")
 		b.see("picked", "SO-000001 picked: ready to ship", "Ship…")
 		b.shot("picked")
@@ -283,6 +312,11 @@ func TestOutboundOrderInBrowser(t *testing.T) {
 		if got := stockOf(t, f, "OIL-5"); got != "WH1/A1 10.00/0.00" {
 			t.Errorf("OIL-5 after shipping: %s", got)
 		}
+		b.open("/inventory?sku=BOLT-M8")
+		if got := b.stockRows(); got != "BOLT-M8 / Hex bolt M8×40 / WH1/A2 / 2 pcs / 0 pcs / 2 pcs" {
+			t.Errorf("stock page after shipping:\n%s", got)
+		}
+		b.open(orderPath)
 		b.submit("close", "#action-close")
 		b.see("closed", "SO-000001 closed")
 		b.waitFor("no actions when closed", `!document.getElementById("field-actions")`)
