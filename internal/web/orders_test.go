@@ -15,6 +15,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/server"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/storetest"
+	"github.com/stocktrail/stocktrail/internal/workspace"
 )
 
 // fieldShows reports whether page shows message inside the field block of
@@ -281,6 +282,17 @@ func TestOrderListFiltersAndPaging(t *testing.T) {
 			}
 			if want == 0 && !strings.Contains(page, "No orders match these filters.") {
 				t.Errorf("/orders?%s: no empty message", q)
+			}
+		}
+		// Times are the workspace's.
+		tz := "Europe/Berlin"
+		if _, err := workspace.Update(f.Ctx, db, workspace.Change{TimeZone: &tz}); err != nil {
+			t.Fatal(err)
+		}
+		created := po.CreatedAt.In(mustZone(t, tz)).Format("2006-01-02 15:04 MST")
+		for _, p := range []string{"/orders?kind=inbound", fmt.Sprintf("/orders/%d", po.ID)} {
+			if _, page := b.get(p); !strings.Contains(page, created) {
+				t.Errorf("%s does not show %s", p, created)
 			}
 		}
 	})
