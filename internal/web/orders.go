@@ -334,6 +334,9 @@ type lineView struct {
 	Outstanding string
 	// Key prefixes the ids of the line's fields ("line-12-").
 	Key string
+	// Available are the records a person may choose to allocate from
+	// (the line's location subtree and lot), oldest first.
+	Available []inventory.Record
 }
 
 func (l lineView) AllocationText(a orders.Allocation) string { return a.Quantity.Format(l.Scale) }
@@ -356,6 +359,7 @@ type orderView struct {
 	Errors      []fieldProblem
 	Values      url.Values
 	OpenLine    int64
+	OpenChoose  int64
 	TimeZone    string
 	ShowReceive bool
 }
@@ -409,6 +413,16 @@ func (wb *Web) showOrder(w http.ResponseWriter, r *http.Request, id int64, formE
 		}
 	}
 	v.ShowReceive = v.Can.Receive && len(o.Lines) > 0
+	if v.Can.Allocate && a.Can(actor.ViewInventory) {
+		for i, l := range v.Lines {
+			if l.Shortfall == 0 {
+				continue
+			}
+			if v.Lines[i].Available, err = inventory.AvailableRecords(r.Context(), wb.cfg.DB, l.ItemID, l.LocationID, l.Lot); err != nil {
+				return err
+			}
+		}
+	}
 	if a.Can(actor.ViewInventory) && (v.Can.EditLines || v.Can.Receive) {
 		if v.Items, err = inventory.ListItems(r.Context(), wb.cfg.DB, "", 1000); err != nil {
 			return err
@@ -448,6 +462,9 @@ func (wb *Web) showOrder(w http.ResponseWriter, r *http.Request, id int64, formE
 		v.Errors = errorSummary(v.Fields, append([]string{"actions"}, lineFormFields...), nil)
 		if line, _ := strconv.ParseInt(r.PathValue("line"), 10, 64); line > 0 {
 			v.OpenLine = line
+		}
+		if r.PostFormValue("choose") != "" {
+			v.OpenChoose, _ = strconv.ParseInt(r.PostFormValue("line_id"), 10, 64)
 		}
 	}
 	wb.render(w, r, status, "order.html", title, v, nil)
@@ -659,10 +676,16 @@ func (wb *Web) orderAction(action string) handler {
 			o, err = orders.Confirm(ctx, db, id)
 		case "allocate":
 			var in orders.AllocateInput
-			for _, l := range lines {
-				in.Lines = append(in.Lines, orders.LineAllocation{LineID: l})
+			if r.PostFormValue("choose") != "" {
+				in, rename, err = chosenFromForm(r, lines)
+			} else {
+				for _, l := range lines {
+					in.Lines = append(in.Lines, orders.LineAllocation{LineID: l})
+				}
 			}
-			o, err = orders.Allocate(ctx, db, id, in)
+			if err == nil {
+				o, err = orders.Allocate(ctx, db, id, in)
+			}
 		case "release":
 			o, err = orders.Release(ctx, db, id, orders.LinesInput{Lines: lines})
 		case "pick":
@@ -761,6 +784,45 @@ func formLines(r *http.Request) ([]int64, error) {
 		ids = append(ids, id)
 	}
 	return ids, nil
+}
+
+// chosenFromForm reads the form that allocates one line from records a
+// person chose: per record_id a quantity (empty: none of it). rename turns
+// the orders package's "lines[0].records[j].field" into the record's field
+// on the page.
+func chosenFromForm(r *http.Request, lines []int64) (orders.AllocateInput, func(string) string, error) {
+	var in orders.AllocateInput
+	if len(lines) != 1 {
+		return in, nil, fault.Field("actions", "The form named a line that is not on this order; reload the page")
+	}
+	line := orders.LineAllocation{LineID: lines[0]}
+	var keys []string
+	for _, raw := range r.PostForm["record_id"] {
+		id, err := strconv.ParseInt(strings.TrimSpace(raw), 10, 64)
+		if err != nil || id <= 0 {
+			return in, nil, fault.Field("actions", "The form named a record that is not on offer; reload the page")
+		}
+		key := fmt.Sprintf("choose-%d-%d-quantity", lines[0], id)
+		q := strings.TrimSpace(r.PostFormValue(key))
+		if q == "" {
+			continue
+		}
+		line.Records = append(line.Records, orders.RecordQuantity{RecordID: id, Quantity: inventory.DecimalText(q)})
+		keys = append(keys, key)
+	}
+	rename := func(k string) string {
+		for j, key := range keys {
+			if strings.HasPrefix(k, fmt.Sprintf("lines[0].records[%d].", j)) {
+				return key
+			}
+		}
+		return ""
+	}
+	if len(line.Records) == 0 {
+		return in, rename, fault.Field(fmt.Sprintf("choose-%d", lines[0]), "Enter how much to allocate from at least one record")
+	}
+	in.Lines = []orders.LineAllocation{line}
+	return in, rename, nil
 }
 
 // receiveFromForm reads the receive form: per line of the order, a

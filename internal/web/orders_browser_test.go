@@ -282,7 +282,8 @@ func TestOutboundOrderInBrowser(t *testing.T) {
 		b.shot("draft")
 
 		b.submit("confirm", "#action-confirm")
-		b.see("confirmed", "SO-000001 confirmed", "Allocate stock")
+		b.see("confirmed", "SO-000001 confirmed", "Allocate stock", "Choose the stock for line 1 yourself (12 pcs BOLT-M8 to allocate)")
+		b.do("open the choices", chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("details.choose").forEach(d => d.open = true)`))
 		b.shot("confirmed")
 		b.submit("allocate", "#action-allocate")
 		b.see("allocated", "SO-000001 allocated in full", "WH1/A1: 10 pcs", "WH1/A2: 2 pcs", "WH1/A1: 2.50 l", "Mark as picked")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/inventory"
 	"github.com/stocktrail/stocktrail/internal/orders"
 	"github.com/stocktrail/stocktrail/internal/server"
 	"github.com/stocktrail/stocktrail/internal/store"
@@ -294,6 +295,69 @@ func TestOrderListFiltersAndPaging(t *testing.T) {
 			if _, page := b.get(p); !strings.Contains(page, created) {
 				t.Errorf("%s does not show %s", p, created)
 			}
+		}
+	})
+}
+
+// TestOrderAllocationFromChosenRecords: a person chooses the records a line
+// is allocated from; too much from one record, more than the line needs, or
+// nothing at all is refused next to the record's field, nothing held.
+func TestOrderAllocationFromChosenRecords(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := storetest.NewFixture(t, db)
+		seedOrderStock(t, f)
+		srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth}))
+		t.Cleanup(srv.Close)
+		b := login(t, srv.URL, f)
+		o, err := orders.Create(f.Ctx, db, orders.OrderInput{Kind: orders.Outbound, Party: "Acme Ltd", Lines: []orders.LineInput{{SKU: "BOLT-M8", Quantity: "6"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o, err = orders.Confirm(f.Ctx, db, o.ID); err != nil {
+			t.Fatal(err)
+		}
+		line := o.Lines[0]
+		it, _ := inventory.ItemBySKU(f.Ctx, db, "BOLT-M8")
+		recs, err := inventory.ListRecords(f.Ctx, db, inventory.RecordFilter{ItemID: it.ID})
+		if err != nil || len(recs) != 2 {
+			t.Fatalf("records %v %v", recs, err)
+		}
+		a1, a2 := recs[0], recs[1] // WH1/A1 (10), WH1/A2 (4)
+		path := fmt.Sprintf("/orders/%d", o.ID)
+		_, page := b.get(path)
+		if !strings.Contains(page, "Choose the stock for line 1 yourself (6 pcs BOLT-M8 to allocate)") || !strings.Contains(page, "WH1/A2") {
+			t.Fatalf("no choice offered:\n%s", page)
+		}
+		field := func(r inventory.Record) string { return fmt.Sprintf("choose-%d-%d-quantity", line.ID, r.ID) }
+		form := func(q1, q2 string) url.Values {
+			return url.Values{"choose": {"1"}, "line_id": {fmt.Sprint(line.ID)}, "record_id": {fmt.Sprint(a1.ID), fmt.Sprint(a2.ID)}, field(a1): {q1}, field(a2): {q2}}
+		}
+		for _, c := range []struct {
+			name, q1, q2, field, want string
+		}{
+			{"nothing", "", "", fmt.Sprintf("choose-%d", line.ID), "Enter how much to allocate from at least one record"},
+			{"more than the record has", "", "5", "field-" + field(a2), "available"},
+			{"more than the line needs", "7", "", "field-" + field(a1), "Line 1 needs 6 pcs more; 7 chosen"},
+			{"zero", "0", "", "field-" + field(a1), "Line 1: must be greater than zero"},
+		} {
+			status, page := b.post(path+"/allocate", form(c.q1, c.q2))
+			text := html.UnescapeString(page)
+			if status != 422 || !strings.Contains(text, c.want) || !strings.Contains(page, fmt.Sprintf(`id="choose-line-%d" open`, line.ID)) {
+				t.Errorf("%s: %d, want 422 with %q\n%s", c.name, status, c.want, page)
+			}
+			if strings.HasPrefix(c.field, "field-") && !strings.Contains(text, `has-error" data-label="Allocate"><label class="visually-hidden" for="`+c.field+`"`) {
+				t.Errorf("%s: the message is not next to %s", c.name, c.field)
+			}
+			if got := stockOf(t, f, "BOLT-M8"); got != "WH1/A1 10/0, WH1/A2 4/0" {
+				t.Fatalf("%s: stock %s", c.name, got)
+			}
+		}
+		status, page := b.post(path+"/allocate", form("2", "4"))
+		if status != 200 || !strings.Contains(page, o.Number+" allocated in full") || !strings.Contains(page, "WH1/A1: <b>2 pcs</b>") || !strings.Contains(page, "WH1/A2: <b>4 pcs</b>") {
+			t.Errorf("chosen allocation: %d\n%s", status, page)
+		}
+		if got := stockOf(t, f, "BOLT-M8"); got != "WH1/A1 10/2, WH1/A2 4/4" {
+			t.Errorf("stock after the chosen allocation: %s", got)
 		}
 	})
 }
