@@ -445,8 +445,9 @@ func (w *work) lineOf(lineID int64) (Line, error) {
 }
 
 // UpdateLine changes a line's quantity, location, lot or note. On an
-// allocated outbound order the line's allocations are released first (the
-// change log records the release), so it is allocated again as it now reads.
+// allocated outbound order a new quantity, location or lot releases the
+// line's allocations first (the change log records the release), so it is
+// allocated again as it now reads.
 func UpdateLine(ctx context.Context, db *store.DB, id, lineID int64, c LineChange) (Order, error) {
 	return change(ctx, db, actor.ManageOrders, id, func(w *work) error {
 		if err := w.linesEditable(); err != nil {
@@ -479,11 +480,16 @@ func UpdateLine(ctx context.Context, db *store.DB, id, lineID int64, c LineChang
 		if len(after) == 0 {
 			return nil
 		}
-		released, err := w.releaseLines([]Line{l}, "line changed")
-		if err != nil {
-			return err
+		// What the line holds no longer fits a new quantity, location or
+		// lot; a new note changes nothing about it.
+		var released *release
+		if next.Quantity != l.Quantity || next.LocationID != l.LocationID || next.Lot != l.Lot {
+			released, err = w.releaseLines([]Line{l}, "line changed")
+			if err != nil {
+				return err
+			}
+			next.Allocated, next.Allocations, next.Picked = 0, []Allocation{}, false
 		}
-		next.Allocated, next.Allocations, next.Picked = 0, []Allocation{}, false
 		var loc any
 		if row.locationID != 0 {
 			loc = row.locationID

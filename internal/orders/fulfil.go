@@ -106,6 +106,9 @@ func linesField(i int, field string) string {
 // pickLines resolves the line ids of a request (all lines that want when
 // none are given), refusing unknown and repeated ones.
 func (w *work) pickLines(ids []int64, want func(Line) bool) ([]Line, error) {
+	if len(ids) == 0 && want == nil {
+		return nil, nil
+	}
 	if len(ids) == 0 {
 		var out []Line
 		for _, l := range w.order.Lines {
@@ -560,6 +563,9 @@ func Release(ctx context.Context, db *store.DB, id int64, in LinesInput) (Order,
 		if err != nil {
 			return err
 		}
+		if r == nil {
+			return fault.Field("lines", w.order.Number+" holds nothing to release")
+		}
 		status := w.order.afterPicking()
 		r.old["status"], r.new["status"] = string(w.order.Status), string(status)
 		return w.note(activity.Update, status, r.old, r.new, "allocations released")
@@ -696,12 +702,14 @@ func Ship(ctx context.Context, db *store.DB, id int64, in ShipInput) (Order, err
 			}
 			p := fmt.Sprintf("line %d shipped", l.Number)
 			before[p], after[p] = l.ShippedText(), (l.Shipped + l.Allocated).Format(l.Scale)
-			if _, err := w.tx.ExecContext(w.ctx, `UPDATE order_lines SET shipped = shipped + $1, updated_at = $2 WHERE workspace_id = $3 AND id = $4`,
-				int64(l.Allocated), store.Micros(w.now), w.who.WorkspaceID, l.ID); err != nil {
-				return err
-			}
 		}
 		if err := w.moves(ms); err != nil {
+			return err
+		}
+		// Each line has shipped what it held: one statement for all lines.
+		if _, err := w.tx.ExecContext(w.ctx, `UPDATE order_lines SET updated_at = $1, shipped = shipped +
+			(SELECT COALESCE(SUM(a.quantity), 0) FROM order_allocations a WHERE a.workspace_id = order_lines.workspace_id AND a.line_id = order_lines.id)
+			WHERE workspace_id = $2 AND order_id = $3`, store.Micros(w.now), w.who.WorkspaceID, w.order.ID); err != nil {
 			return err
 		}
 		if _, err := w.tx.ExecContext(w.ctx, `DELETE FROM order_allocations WHERE workspace_id = $1 AND order_id = $2`, w.who.WorkspaceID, w.order.ID); err != nil {

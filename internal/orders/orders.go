@@ -243,45 +243,84 @@ func load(ctx context.Context, q store.Querier, workspaceID, id int64, lock stri
 	return o, nil
 }
 
-const lineSelect = `SELECT ln.id, ln.line_no, ln.item_id, i.sku, i.name, i.unit, i.unit_scale, ln.quantity, ln.location_id,
+const lineSelect = `SELECT ln.order_id, ln.id, ln.line_no, ln.item_id, i.sku, i.name, i.unit, i.unit_scale, ln.quantity, ln.location_id,
 	COALESCE(l.path, ''), ln.lot, ln.note, ln.picked, ln.shipped, ln.received
 	FROM order_lines ln
 	JOIN items i ON i.workspace_id = ln.workspace_id AND i.id = ln.item_id
 	LEFT JOIN locations l ON l.workspace_id = ln.workspace_id AND l.id = ln.location_id`
 
 func loadLines(ctx context.Context, q store.Querier, workspaceID int64, o Order) ([]Line, error) {
-	rows, err := q.QueryContext(ctx, lineSelect+` WHERE ln.workspace_id = $1 AND ln.order_id = $2 ORDER BY ln.line_no`, workspaceID, o.ID)
+	byOrder, err := readLines(ctx, q, `ln.workspace_id = $1 AND ln.order_id = $2`, `a.workspace_id = $1 AND a.order_id = $2`, workspaceID, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	o.Lines = byOrder[o.ID]
+	o.settle()
+	return o.Lines, nil
+}
+
+// attachLines reads the lines of a page of orders in two statements.
+func attachLines(ctx context.Context, db *store.DB, workspaceID int64, page []Order) error {
+	if len(page) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(page))
+	for i, o := range page {
+		ids[i] = o.ID
+	}
+	lines := store.NewWhere(`ln.workspace_id = ?`, workspaceID).And(store.In(db, "ln.order_id", ids))
+	// The same conditions over the allocations, with the same arguments.
+	held := store.NewWhere(`a.workspace_id = ?`, workspaceID).And(store.In(db, "a.order_id", ids))
+	byOrder, err := readLines(ctx, db.Read(), lines.String(), held.String(), lines.Args...)
+	if err != nil {
+		return err
+	}
+	for i := range page {
+		page[i].Lines = byOrder[page[i].ID]
+		page[i].settle()
+	}
+	return nil
+}
+
+// readLines reads lines (lineWhere over order_lines ln) and their
+// allocations (heldWhere over order_allocations a, the same arguments),
+// by order, in line order.
+func readLines(ctx context.Context, q store.Querier, lineWhere, heldWhere string, args ...any) (map[int64][]Line, error) {
+	rows, err := q.QueryContext(ctx, lineSelect+` WHERE `+lineWhere+` ORDER BY ln.order_id, ln.line_no`, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	lines := []Line{}
+	out := map[int64][]Line{}
+	type at struct {
+		order int64
+		i     int
+	}
+	byID := map[int64]at{}
 	for rows.Next() {
 		var l Line
+		var orderID int64
 		var loc sql.NullInt64
 		var picked int
-		if err := rows.Scan(&l.ID, &l.Number, &l.ItemID, &l.SKU, &l.ItemName, &l.Unit, &l.Scale, &l.Quantity, &loc, &l.LocationPath,
+		if err := rows.Scan(&orderID, &l.ID, &l.Number, &l.ItemID, &l.SKU, &l.ItemName, &l.Unit, &l.Scale, &l.Quantity, &loc, &l.LocationPath,
 			&l.Lot, &l.Note, &picked, &l.Shipped, &l.Received); err != nil {
 			return nil, err
 		}
 		l.LocationID, l.Picked, l.Allocations = loc.Int64, picked != 0, []Allocation{}
-		lines = append(lines, l)
+		byID[l.ID] = at{orderID, len(out[orderID])}
+		out[orderID] = append(out[orderID], l)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if o.Kind != Outbound {
-		return lines, nil
-	}
-	byLine := map[int64]int{}
-	for i, l := range lines {
-		byLine[l.ID] = i
+	if len(byID) == 0 {
+		return out, nil
 	}
 	arows, err := q.QueryContext(ctx, `SELECT a.line_id, a.record_id, r.location_id, l.path, r.lot, a.quantity
 		FROM order_allocations a
 		JOIN inventory_records r ON r.workspace_id = a.workspace_id AND r.id = a.record_id
 		JOIN locations l ON l.workspace_id = r.workspace_id AND l.id = r.location_id
-		WHERE a.workspace_id = $1 AND a.order_id = $2 ORDER BY a.line_id, a.record_id`, workspaceID, o.ID)
+		WHERE `+heldWhere+` ORDER BY a.line_id, a.record_id`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -292,20 +331,28 @@ func loadLines(ctx context.Context, q store.Querier, workspaceID int64, o Order)
 		if err := arows.Scan(&lineID, &a.RecordID, &a.LocationID, &a.LocationPath, &a.Lot, &a.Quantity); err != nil {
 			return nil, err
 		}
-		if i, ok := byLine[lineID]; ok {
-			lines[i].Allocations = append(lines[i].Allocations, a)
-			lines[i].Allocated += a.Quantity
+		if p, ok := byID[lineID]; ok {
+			l := &out[p.order][p.i]
+			l.Allocations = append(l.Allocations, a)
+			l.Allocated += a.Quantity
 		}
 	}
-	if err := arows.Err(); err != nil {
-		return nil, err
+	return out, arows.Err()
+}
+
+// settle works out what each line of an open outbound order still lacks.
+func (o *Order) settle() {
+	if o.Lines == nil {
+		o.Lines = []Line{}
 	}
-	for i := range lines {
-		if short := lines[i].Quantity - lines[i].Allocated - lines[i].Shipped; short > 0 && o.Status != Shipped && o.Status.Open() {
-			lines[i].Shortfall = short
+	if o.Kind != Outbound || o.Status == Shipped || !o.Status.Open() {
+		return
+	}
+	for i := range o.Lines {
+		if short := o.Lines[i].Quantity - o.Lines[i].Allocated - o.Lines[i].Shipped; short > 0 {
+			o.Lines[i].Shortfall = short
 		}
 	}
-	return lines, nil
 }
 
 // Filter selects orders for List. Zero fields do not filter.
@@ -412,10 +459,8 @@ func List(ctx context.Context, db *store.DB, f Filter) (Page, error) {
 		page.Orders = page.Orders[:f.Limit]
 		page.Next = page.Orders[f.Limit-1].ID
 	}
-	for i := range page.Orders {
-		if page.Orders[i].Lines, err = loadLines(ctx, q, who.WorkspaceID, page.Orders[i]); err != nil {
-			return Page{}, err
-		}
+	if err := attachLines(ctx, db, who.WorkspaceID, page.Orders); err != nil {
+		return Page{}, err
 	}
 	return page, nil
 }

@@ -566,3 +566,100 @@ func TestPermissions(t *testing.T) {
 		w.invariant(t)
 	})
 }
+
+// TestListAndEdges: List's filters and paging; a note edit keeps what a
+// line holds; an order left without lines allocates nothing.
+func TestListAndEdges(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		w.receive(t, w.bolt, w.a, "", "10")
+		mk := func(kind orders.Kind, party string, lines ...orders.LineInput) orders.Order {
+			t.Helper()
+			o, err := orders.Create(w.manager, db, orders.OrderInput{Kind: kind, Party: party, Lines: lines})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return o
+		}
+		bolt := orders.LineInput{SKU: "BOLT-M8", Quantity: "2"}
+		oil := orders.LineInput{SKU: "OIL-5", Quantity: "1"}
+		so1 := mk(orders.Outbound, "ACME", bolt)
+		so2 := mk(orders.Outbound, "Globex", oil)
+		po1 := mk(orders.Inbound, "Bolts Inc", bolt, oil)
+		so1, _ = orders.Confirm(w.manager, db, so1.ID)
+		so1, err := orders.Allocate(w.operator, db, so1.ID, orders.AllocateInput{})
+		if err != nil || so1.Status != orders.Allocated {
+			t.Fatalf("allocate: %v %+v", err, so1)
+		}
+		numbers := func(f orders.Filter) string {
+			t.Helper()
+			page, err := orders.List(w.auditor, db, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, o := range page.Orders {
+				out = append(out, fmt.Sprintf("%s/%d", o.Number, len(o.Lines)))
+			}
+			return fmt.Sprint(out)
+		}
+		for _, c := range []struct {
+			f    orders.Filter
+			want string
+		}{
+			{orders.Filter{}, "[PO-000001/2 SO-000002/1 SO-000001/1]"},
+			{orders.Filter{Kind: orders.Outbound}, "[SO-000002/1 SO-000001/1]"},
+			{orders.Filter{Status: orders.Allocated}, "[SO-000001/1]"},
+			{orders.Filter{Search: "glob"}, "[SO-000002/1]"},
+			{orders.Filter{Search: "po-0"}, "[PO-000001/2]"},
+			{orders.Filter{Party: "INC"}, "[PO-000001/2]"},
+			{orders.Filter{ItemID: w.oil.ID}, "[PO-000001/2 SO-000002/1]"},
+			{orders.Filter{Search: "100%_"}, "[]"},
+			{orders.Filter{To: so1.CreatedAt}, "[]"},
+			{orders.Filter{From: so1.CreatedAt, Kind: orders.Outbound, Limit: 1}, "[SO-000002/1]"},
+			{orders.Filter{Before: po1.ID, Limit: 1}, "[SO-000002/1]"},
+		} {
+			if got := numbers(c.f); got != c.want {
+				t.Errorf("List(%+v) = %s, want %s", c.f, got, c.want)
+			}
+		}
+		page, err := orders.List(w.auditor, db, orders.Filter{Limit: 2})
+		if err != nil || len(page.Orders) != 2 || page.Next != page.Orders[1].ID {
+			t.Fatalf("first page %+v %v", page, err)
+		}
+		if l := lineOf(t, page.Orders[1], 1); page.Orders[1].ID != so2.ID || l.Shortfall.String() != "1" {
+			t.Fatalf("listed lines %+v", page.Orders[1])
+		}
+		for _, f := range []orders.Filter{{Kind: "x"}, {Status: "lost"}, {Limit: 501}, {From: so1.CreatedAt, To: so1.CreatedAt}} {
+			if _, err := orders.List(w.auditor, db, f); !fault.Is(err, fault.Invalid) {
+				t.Errorf("List(%+v): %v", f, err)
+			}
+		}
+
+		// A new note keeps the allocation; a new lot releases it.
+		note := "fragile"
+		so1, err = orders.UpdateLine(w.manager, db, so1.ID, so1.Lines[0].ID, orders.LineChange{Note: &note})
+		if err != nil || so1.Status != orders.Allocated || so1.Lines[0].AllocatedText() != "2" {
+			t.Fatalf("note edit: %v %+v", err, so1)
+		}
+		w.expectChange(t, so1, "line 1 note", "", "fragile")
+		lot := "L9"
+		if so1, err = orders.UpdateLine(w.manager, db, so1.ID, so1.Lines[0].ID, orders.LineChange{Lot: &lot}); err != nil || so1.Status != orders.Confirmed {
+			t.Fatalf("lot edit: %v %+v", err, so1)
+		}
+		w.expectChange(t, so1, "line 1 allocated", "2", "0")
+		// Allocating a lot nobody has: the whole line is short, nothing changes.
+		before := w.snapshot(t)
+		if so1, err = orders.Allocate(w.operator, db, so1.ID, orders.AllocateInput{}); err != nil || so1.Lines[0].ShortfallText() != "2" || w.snapshot(t) != before {
+			t.Fatalf("allocate a missing lot: %v %+v", err, so1)
+		}
+		// Without lines, a confirmed order has nothing to allocate.
+		if so1, err = orders.RemoveLine(w.manager, db, so1.ID, so1.Lines[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if so1, err = orders.Allocate(w.operator, db, so1.ID, orders.AllocateInput{}); err != nil || so1.Status != orders.Confirmed {
+			t.Fatalf("allocate without lines: %v %+v", err, so1)
+		}
+		w.invariant(t)
+	})
+}
