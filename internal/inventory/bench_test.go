@@ -202,3 +202,49 @@ func BenchmarkExportXLSX(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkAllocateOrder allocates one unit from each of 100 records in one
+// transaction (an order of 100 lines, as orders do it through ApplyIn) and
+// reports the p99.
+func BenchmarkAllocateOrder(b *testing.B) {
+	engines(b, func(b *testing.B, engine store.Engine) {
+		db := storetest.Open(b, engine)
+		w := &world{f: storetest.NewFixture(b, db), db: db}
+		w.ctx = w.f.Ctx
+		loc, err := inventory.CreateLocation(w.ctx, db, inventory.LocationInput{Code: "B"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var receipts []inventory.Movement
+		for i := 0; i < 100; i++ {
+			sku := "B-" + strconv.Itoa(i)
+			if _, err := inventory.CreateItem(w.ctx, db, inventory.ItemInput{SKU: sku, Name: sku}); err != nil {
+				b.Fatal(err)
+			}
+			receipts = append(receipts, &inventory.Receipt{ItemRef: inventory.ItemRef{SKU: sku}, LocationRef: inventory.LocationRef{LocationID: loc.ID},
+				Quantity: "1000000"})
+		}
+		res, err := inventory.Apply(w.ctx, db, receipts...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var took []time.Duration
+		b.ResetTimer()
+		for n := 0; n < b.N; n++ {
+			order := make([]inventory.Movement, 0, 100)
+			for _, r := range res.Records {
+				order = append(order, &inventory.Allocate{Record: inventory.RecordRef{RecordID: r.ID}, Quantity: "1", Holder: "SO-" + strconv.Itoa(n)})
+			}
+			began := time.Now()
+			if err := db.InTx(w.ctx, func(tx *store.Tx) error {
+				_, err := inventory.ApplyIn(w.ctx, tx, order...)
+				return err
+			}); err != nil {
+				b.Fatal(err)
+			}
+			took = append(took, time.Since(began))
+		}
+		b.StopTimer()
+		reportP99(b, took)
+	})
+}

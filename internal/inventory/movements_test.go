@@ -23,7 +23,7 @@ type world struct {
 	wh, a1, a2 inventory.Location
 }
 
-func newWorld(t *testing.T, db *store.DB) *world {
+func newWorld(t testing.TB, db *store.DB) *world {
 	t.Helper()
 	f := storetest.NewFixture(t, db)
 	w := &world{f: f, db: db, ctx: f.Ctx}
@@ -48,7 +48,7 @@ func newWorld(t *testing.T, db *store.DB) *world {
 	return w
 }
 
-func (w *world) checkInvariant(t *testing.T) {
+func (w *world) checkInvariant(t testing.TB) {
 	t.Helper()
 	if err := inventory.CheckInvariant(w.f.Ctx, w.db); err != nil {
 		t.Error(err)
