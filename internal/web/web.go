@@ -146,6 +146,7 @@ func (wb *Web) Register(mux *http.ServeMux) {
 	wb.registerStation(mux)
 	wb.registerAlerts(mux)
 	wb.registerEmail(mux)
+	wb.registerOrders(mux)
 	mux.HandleFunc("/", wb.page(func(w http.ResponseWriter, r *http.Request) error {
 		return fault.New(fault.NotFound, "there is no page at %s", r.URL.Path)
 	}))
