@@ -55,7 +55,7 @@ func (wb *Web) createUser(w http.ResponseWriter, r *http.Request) error {
 
 type userPage struct {
 	User    auth.User
-	History []activity.Event
+	History []activity.Readable
 }
 
 func (wb *Web) user(w http.ResponseWriter, r *http.Request) error {
@@ -73,7 +73,7 @@ func (wb *Web) showUser(w http.ResponseWriter, r *http.Request, formErr error) e
 	}
 	page := userPage{User: u}
 	if a, _ := actor.From(r.Context()); a.Can(actor.ViewActivity) {
-		if page.History, err = activity.ForEntity(r.Context(), wb.cfg.DB, "users", fmt.Sprint(u.ID), 100); err != nil {
+		if page.History, err = activity.History(r.Context(), wb.cfg.DB, "users", fmt.Sprint(u.ID), 100); err != nil {
 			return err
 		}
 	}

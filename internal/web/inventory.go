@@ -169,7 +169,7 @@ type itemView struct {
 	Records []inventory.Record
 	Entries []logRow
 	Next    string
-	History []activity.Event
+	History []activity.Readable
 	// LogQuery filters the change log to the item; typed as a URL so the
 	// template keeps its "=" (escaped, it filtered nothing).
 	LogQuery template.URL
@@ -209,7 +209,7 @@ func (wb *Web) showItem(w http.ResponseWriter, r *http.Request, id int64, formEr
 	v.Next = page.NextCursor
 	v.LogQuery = template.URL("sku=" + url.QueryEscape(v.Item.SKU))
 	if a.Can(actor.ViewActivity) {
-		if v.History, err = activity.ForEntity(r.Context(), wb.cfg.DB, "items", itoa64(id), 20); err != nil {
+		if v.History, err = activity.History(r.Context(), wb.cfg.DB, "items", itoa64(id), 20); err != nil {
 			return err
 		}
 	}
@@ -390,6 +390,10 @@ type asOfView struct {
 	SKU               string
 	Levels            []inventory.Level
 	Diffs             []inventory.Difference
+	// Compared says the two moments were compared; AtText and CompareText
+	// name them as the comparison's column headers.
+	Compared            bool
+	AtText, CompareText string
 }
 
 func (wb *Web) asOfPage(w http.ResponseWriter, r *http.Request) error {
@@ -427,6 +431,8 @@ func (wb *Web) asOfPage(w http.ResponseWriter, r *http.Request) error {
 	case at.IsZero():
 	case !compare.IsZero():
 		v.Diffs, pageErr = inventory.StockDiff(r.Context(), wb.cfg.DB, at, compare, f)
+		v.Compared = pageErr == nil
+		v.AtText, v.CompareText = at.In(zone).Format("2006-01-02 15:04"), compare.In(zone).Format("2006-01-02 15:04")
 	case v.Mode == "shown":
 		v.Levels, pageErr = inventory.StockAsShown(r.Context(), wb.cfg.DB, at, f)
 	default:
