@@ -225,6 +225,7 @@ func (n Names) Changes(ev Event) []FieldChange {
 		kind := referenceKind(ev.EntityType, c.Field)
 		c.Label = FieldLabel(c.Field)
 		if kind == "" {
+			c.Before, c.After = yesNo(c.Before), yesNo(c.After)
 			continue
 		}
 		c.Before, c.BeforeHref = n.nameOf(kind, c.Before)
@@ -289,4 +290,15 @@ func FieldLabel(field string) string {
 	}
 	s = strings.ReplaceAll(s, "_", " ")
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// yesNo reads a JSON boolean as a person says it.
+func yesNo(v string) string {
+	switch v {
+	case "true":
+		return "yes"
+	case "false":
+		return "no"
+	}
+	return v
 }

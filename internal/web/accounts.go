@@ -8,6 +8,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/auth"
+	"github.com/stocktrail/stocktrail/internal/inventory"
 )
 
 func (wb *Web) registerAccounts(mux *http.ServeMux) {
@@ -120,6 +121,8 @@ type credentialsPage[T any] struct {
 	// NewSecret is shown once, right after creation.
 	NewSecret string
 	NewName   string
+	// Locations are what a station can be bound to.
+	Locations []inventory.Location
 }
 
 func (wb *Web) apiKeys(w http.ResponseWriter, r *http.Request) error {
@@ -171,6 +174,9 @@ func (wb *Web) showStations(w http.ResponseWriter, r *http.Request, page credent
 		return err
 	}
 	page.Items = st
+	if page.Locations, err = inventory.ListLocations(r.Context(), wb.cfg.DB, false); err != nil {
+		return err
+	}
 	return wb.show(w, r, "stations.html", "Scanning stations", page, formErr)
 }
 

@@ -294,7 +294,7 @@ func (wb *Web) postMovement(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return back(err)
 	}
-	msg := fmt.Sprintf("%s recorded (%d log entries)", strings.ToUpper(m.Kind()[:1])+m.Kind()[1:], len(res.Entries))
+	msg := fmt.Sprintf("%s recorded (%s)", strings.ToUpper(m.Kind()[:1])+m.Kind()[1:], count(len(res.Entries), "log entry", "log entries"))
 	if itemPage > 0 {
 		return redirect(w, r, fmt.Sprintf("/inventory/items/%d", itemPage), msg)
 	}
@@ -482,7 +482,7 @@ func (wb *Web) postImport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fail(err)
 	}
-	return redirect(w, r, "/inventory/log", fmt.Sprintf("Bulk update applied: %d rows, %d log entries", len(rows), len(res.Entries)))
+	return redirect(w, r, "/inventory/log", fmt.Sprintf("Bulk update applied: %s, %s", count(len(rows), "row", "rows"), count(len(res.Entries), "log entry", "log entries")))
 }
 
 func truncateName(s string, n int) string {
