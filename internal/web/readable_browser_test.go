@@ -155,6 +155,14 @@ func dayOfWork(t *testing.T, f *storetest.Fixture) []mainPage {
 	if _, err := assets.FinishSession(ctx, db, sess.ID); err != nil {
 		t.Fatal(err)
 	}
+	// The session's CSV is read by people too: the applied changes in words.
+	var report strings.Builder
+	if _, err := assets.WriteSessionReportCSV(ctx, db, sess.ID, &report); err != nil {
+		t.Fatal(err)
+	}
+	if rawForms.MatchString(report.String()) || !strings.Contains(report.String(), "Location: WH1/A1") {
+		t.Errorf("session CSV:\n%s", report.String())
+	}
 	if _, err := assets.CreateSchedule(ctx, db, assets.ScheduleInput{Name: "Weekly laptops", Recurrence: assets.Weekly, Time: "07:30",
 		Weekdays: []int{1}, LocationID: a1}); err != nil {
 		t.Fatal(err)
