@@ -135,9 +135,16 @@ func pdfRow(ev Event, seq sequence) []any {
 func changesText(ev Event) string { return fieldChangesText(ev.FieldChanges()) }
 
 // fieldChangesText is changes as "field: before → after" lines.
-func fieldChangesText(changes []FieldChange) string {
+func fieldChangesText(changes []FieldChange) string { return ChangesText(changes, "\n") }
+
+// ChangesText is changes as "field: before → after" lines joined by sep,
+// each field in words when it has a Label.
+func ChangesText(changes []FieldChange, sep string) string {
 	var lines []string
 	for _, c := range changes {
+		if c.Label != "" {
+			c.Field = c.Label
+		}
 		switch {
 		case c.Field == "" && c.Before == "" && c.After == "":
 		case c.Field == "":
@@ -150,7 +157,7 @@ func fieldChangesText(changes []FieldChange) string {
 			lines = append(lines, c.Field+": "+c.Before+" → "+c.After)
 		}
 	}
-	return strings.Join(lines, "\n")
+	return strings.Join(lines, sep)
 }
 
 func exportPDF(ctx context.Context, db *store.DB, workspaceID int64, f Filter, loc *time.Location, w io.Writer) (int, error) {

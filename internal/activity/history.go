@@ -15,6 +15,12 @@ type FieldChange struct {
 	// created record has no before, a deleted one no after).
 	HadBefore bool `json:"had_before"`
 	HasAfter  bool `json:"has_after"`
+	// Label is the field in words ("Location" for location_id) and the
+	// hrefs the pages of the records Before and After name, when the
+	// field is a reference read through [Names.Changes]; empty otherwise.
+	Label      string `json:"-"`
+	BeforeHref string `json:"-"`
+	AfterHref  string `json:"-"`
 }
 
 // FieldChanges lists the fields an event's old and new values name, sorted,

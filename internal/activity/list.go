@@ -46,6 +46,8 @@ type Result struct {
 	Events []Event
 	// Next continues after the last event; nil on the last page.
 	Next *Cursor
+	// Names names the records the events point at (filled by List).
+	Names Names
 }
 
 // List returns one page of the actor's workspace's events matching f,
@@ -58,6 +60,9 @@ func List(ctx context.Context, db *store.DB, f Filter) (Result, error) {
 	}
 	res, err := query(ctx, db, a.WorkspaceID, f)
 	if err != nil {
+		return Result{}, err
+	}
+	if res.Names, err = lookUpNames(ctx, db, a.WorkspaceID, res.Events); err != nil {
 		return Result{}, err
 	}
 	vals := f.values()

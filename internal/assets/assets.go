@@ -430,14 +430,19 @@ type SessionVisit struct {
 	ScannedAt   *time.Time    `json:"scanned_at,omitempty"`
 	ScannedBy   string        `json:"scanned_by,omitempty"`
 	Applied     string        `json:"applied_changes,omitempty"`
-	StartedAt   *time.Time    `json:"started_at,omitempty"`
-	FinishedAt  *time.Time    `json:"finished_at,omitempty"`
+	// AppliedChanges is Applied in words, locations by path.
+	AppliedChanges []activity.FieldChange `json:"-"`
+	StartedAt      *time.Time             `json:"started_at,omitempty"`
+	FinishedAt     *time.Time             `json:"finished_at,omitempty"`
 }
 
 // History is an asset's past: its recorded changes and the sessions it was on.
 type History struct {
-	Changes  []activity.Event `json:"changes"`
-	Sessions []SessionVisit   `json:"sessions"`
+	Changes []activity.Event `json:"changes"`
+	// Readable is Changes as a person reads them: locations by path,
+	// fields in words.
+	Readable []activity.Readable `json:"-"`
+	Sessions []SessionVisit      `json:"sessions"`
 }
 
 // GetAssetHistory returns the history of one asset.
@@ -471,7 +476,26 @@ func GetAssetHistory(ctx context.Context, db *store.DB, id int64) (History, erro
 		v.ScannedAt, v.StartedAt, v.FinishedAt = timePtr(scanned), timePtr(started), timePtr(finished)
 		h.Sessions = append(h.Sessions, v)
 	}
-	return h, rows.Err()
+	if err := rows.Err(); err != nil {
+		return History{}, err
+	}
+	names, err := activity.LookUpNames(ctx, db, h.Changes)
+	if err != nil {
+		return History{}, err
+	}
+	h.Readable = names.ReadableAll(h.Changes)
+	applied := make([]string, len(h.Sessions))
+	for i, v := range h.Sessions {
+		applied[i] = v.Applied
+	}
+	named, err := nameApplied(ctx, db, applied)
+	if err != nil {
+		return History{}, err
+	}
+	for i := range h.Sessions {
+		h.Sessions[i].AppliedChanges = named[i]
+	}
+	return h, nil
 }
 
 func timePtr(v sql.NullInt64) *time.Time {

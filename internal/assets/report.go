@@ -3,6 +3,7 @@ package assets
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -37,6 +38,9 @@ type Item struct {
 	StagedPhotos       int     `json:"staged_photos"`
 	// AppliedChanges is the JSON of what the finish changed.
 	AppliedChanges string `json:"applied_changes,omitempty"`
+	// Applied is AppliedChanges in words: each field with its new value,
+	// locations by path.
+	Applied []activity.FieldChange `json:"-"`
 }
 
 // Found reports whether the item was scanned or checked.
@@ -81,7 +85,45 @@ func ListSessionItems(ctx context.Context, db *store.DB, sessionID int64) ([]Ite
 		}
 		out = append(out, it)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	applied := make([]string, len(out))
+	for i, it := range out {
+		applied[i] = it.AppliedChanges
+	}
+	named, err := nameApplied(ctx, db, applied)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Applied = named[i]
+	}
+	return out, nil
+}
+
+// nameApplied reads the JSON of changes a finish applied (one per asset,
+// "" for none) as field changes in words, with locations by path: what a
+// person reads on the session, the asset page and the session's CSV.
+func nameApplied(ctx context.Context, db *store.DB, applied []string) ([][]activity.FieldChange, error) {
+	events := make([]activity.Event, len(applied))
+	for i, raw := range applied {
+		events[i] = activity.Event{EntityType: "assets"}
+		if raw != "" {
+			events[i].New = json.RawMessage(raw)
+		}
+	}
+	names, err := activity.LookUpNames(ctx, db, events)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]activity.FieldChange, len(applied))
+	for i, ev := range events {
+		if ev.New != nil {
+			out[i] = names.Changes(ev)
+		}
+	}
+	return out, nil
 }
 
 // UnexpectedScan is an asset scanned in a session whose list did not have it.
@@ -209,7 +251,7 @@ func WriteSessionReportCSV(ctx context.Context, db *store.DB, sessionID int64, w
 		if it.ScannedAt != nil {
 			at = *it.ScannedAt
 		}
-		changes := it.AppliedChanges
+		changes := activity.ChangesText(it.Applied, "; ")
 		if changes == "" && r.Session.Status != Completed && it.HasStaged() {
 			changes = "(staged, not applied yet)"
 		}

@@ -30,13 +30,16 @@ type APIKey struct {
 
 // Station is a scanning station: a named identity bound to a location.
 type Station struct {
-	ID         int64      `json:"id"`
-	Name       string     `json:"name"`
-	LocationID int64      `json:"location_id,omitempty"`
-	Prefix     string     `json:"prefix"`
-	CreatedAt  time.Time  `json:"created_at"`
-	LastUsedAt *time.Time `json:"last_used_at"`
-	RevokedAt  *time.Time `json:"revoked_at"`
+	ID         int64  `json:"id"`
+	Name       string `json:"name"`
+	LocationID int64  `json:"location_id,omitempty"`
+	// LocationPath names the location for people ("WH1/A-01"); set by
+	// ListStations.
+	LocationPath string     `json:"-"`
+	Prefix       string     `json:"prefix"`
+	CreatedAt    time.Time  `json:"created_at"`
+	LastUsedAt   *time.Time `json:"last_used_at"`
+	RevokedAt    *time.Time `json:"revoked_at"`
 	// Token is only set in the answer to CreateStation.
 	Token string `json:"token,omitempty"`
 }
@@ -196,8 +199,9 @@ func (s *Service) ListStations(ctx context.Context) ([]Station, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.DB.Read().QueryContext(ctx, `SELECT id, name, COALESCE(location_id, 0), prefix, created_at, last_used_at, revoked_at
-		FROM stations WHERE workspace_id = $1 ORDER BY lower(name), id`, a.WorkspaceID)
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT s.id, s.name, COALESCE(s.location_id, 0), COALESCE(l.path, ''), s.prefix, s.created_at, s.last_used_at, s.revoked_at
+		FROM stations s LEFT JOIN locations l ON l.workspace_id = s.workspace_id AND l.id = s.location_id
+		WHERE s.workspace_id = $1 ORDER BY lower(s.name), s.id`, a.WorkspaceID)
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +211,7 @@ func (s *Service) ListStations(ctx context.Context) ([]Station, error) {
 		var st Station
 		var created int64
 		var used, revoked sql.NullInt64
-		if err := rows.Scan(&st.ID, &st.Name, &st.LocationID, &st.Prefix, &created, &used, &revoked); err != nil {
+		if err := rows.Scan(&st.ID, &st.Name, &st.LocationID, &st.LocationPath, &st.Prefix, &created, &used, &revoked); err != nil {
 			return nil, err
 		}
 		st.CreatedAt, st.LastUsedAt, st.RevokedAt = store.Time(created), optionalTime(used), optionalTime(revoked)

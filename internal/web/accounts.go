@@ -8,6 +8,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/auth"
+	"github.com/stocktrail/stocktrail/internal/inventory"
 )
 
 func (wb *Web) registerAccounts(mux *http.ServeMux) {
@@ -55,7 +56,7 @@ func (wb *Web) createUser(w http.ResponseWriter, r *http.Request) error {
 
 type userPage struct {
 	User    auth.User
-	History []activity.Event
+	History []activity.Readable
 }
 
 func (wb *Web) user(w http.ResponseWriter, r *http.Request) error {
@@ -73,7 +74,7 @@ func (wb *Web) showUser(w http.ResponseWriter, r *http.Request, formErr error) e
 	}
 	page := userPage{User: u}
 	if a, _ := actor.From(r.Context()); a.Can(actor.ViewActivity) {
-		if page.History, err = activity.ForEntity(r.Context(), wb.cfg.DB, "users", fmt.Sprint(u.ID), 100); err != nil {
+		if page.History, err = activity.History(r.Context(), wb.cfg.DB, "users", fmt.Sprint(u.ID), 100); err != nil {
 			return err
 		}
 	}
@@ -120,6 +121,8 @@ type credentialsPage[T any] struct {
 	// NewSecret is shown once, right after creation.
 	NewSecret string
 	NewName   string
+	// Locations are what a station can be bound to.
+	Locations []inventory.Location
 }
 
 func (wb *Web) apiKeys(w http.ResponseWriter, r *http.Request) error {
@@ -171,6 +174,9 @@ func (wb *Web) showStations(w http.ResponseWriter, r *http.Request, page credent
 		return err
 	}
 	page.Items = st
+	if page.Locations, err = inventory.ListLocations(r.Context(), wb.cfg.DB, false); err != nil {
+		return err
+	}
 	return wb.show(w, r, "stations.html", "Scanning stations", page, formErr)
 }
 

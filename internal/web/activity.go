@@ -28,7 +28,7 @@ func (wb *Web) registerActivity(mux *http.ServeMux) {
 // activityRow is an event with its time shown in the workspace time zone
 // and its place in the ledger, once sealed.
 type activityRow struct {
-	activity.Event
+	activity.Readable
 	When     string
 	Sealed   bool
 	Sequence int64
@@ -120,7 +120,7 @@ func (wb *Web) activityLog(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, ev := range res.Events {
 		seq, sealed := seqs[ev.ID]
-		row := activityRow{Event: ev, When: ev.OccurredAt.In(loc).Format("2006-01-02 15:04:05"), Sealed: sealed, Sequence: seq,
+		row := activityRow{Readable: res.Names.Readable(ev), When: ev.OccurredAt.In(loc).Format("2006-01-02 15:04:05"), Sealed: sealed, Sequence: seq,
 			Table: activity.TableLabel(ev.EntityType)}
 		if run, ok := ev.FailedLoginRun(); ok {
 			row.Coalesced = run.Text(loc)

@@ -100,7 +100,7 @@ func TestActivityLogInBrowser(t *testing.T) {
 	if err != nil {
 		fail(err)
 	}
-	for _, want := range []string{"ROLE_CHANGE", "role: operator → manager", "name: olga@example.com → Olga Petrova", "CREATE", "Administrator"} {
+	for _, want := range []string{"ROLE_CHANGE", "Role: operator → manager", "Name: olga@example.com → Olga Petrova", "CREATE", "Administrator"} {
 		if !strings.Contains(history, want) {
 			t.Errorf("history lacks %q:\n%s", want, history)
 		}

@@ -132,7 +132,7 @@ type ruleForm struct {
 	Values  map[string]string
 	Errors  []fieldProblem
 	Fields  map[string]string
-	History []activity.Event
+	History []activity.Readable
 	// Recent are the rule's latest alerts (when editing).
 	Recent []alertRow
 	// BusinessHours describes the workspace's hours, for the after-hours kinds.
@@ -315,7 +315,7 @@ func (wb *Web) finishRuleForm(w http.ResponseWriter, r *http.Request, status int
 	}
 	form.Recent = alertRows(recent, loc)
 	if a, _ := actor.From(r.Context()); a.Can(actor.ViewActivity) {
-		if form.History, err = activity.ForEntity(r.Context(), wb.cfg.DB, "alert_rules", itoa64(form.Rule.ID), 50); err != nil {
+		if form.History, err = activity.History(r.Context(), wb.cfg.DB, "alert_rules", itoa64(form.Rule.ID), 50); err != nil {
 			return err
 		}
 	}

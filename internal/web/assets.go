@@ -366,7 +366,7 @@ func (wb *Web) sessionAction(w http.ResponseWriter, r *http.Request) error {
 	case strings.HasSuffix(r.URL.Path, "/finish"):
 		var res assets.FinishResult
 		if res, err = assets.FinishSession(r.Context(), wb.cfg.DB, id); err == nil {
-			msg = fmt.Sprintf("Session completed: %d assets changed, %d marked Lost", res.Changed, res.MarkedLost)
+			msg = fmt.Sprintf("Session completed: %s changed, %d marked Lost", count(res.Changed, "asset", "assets"), res.MarkedLost)
 		}
 	default:
 		err, msg = ignore(assets.CancelSession(r.Context(), wb.cfg.DB, id)), "Session cancelled"

@@ -171,7 +171,7 @@ type itemView struct {
 	Holders map[int64][]inventory.Holding
 	Entries []logRow
 	Next    string
-	History []activity.Event
+	History []activity.Readable
 	// LogQuery filters the change log to the item; typed as a URL so the
 	// template keeps its "=" (escaped, it filtered nothing).
 	LogQuery template.URL
@@ -220,7 +220,7 @@ func (wb *Web) showItem(w http.ResponseWriter, r *http.Request, id int64, formEr
 	v.Next = page.NextCursor
 	v.LogQuery = template.URL("sku=" + url.QueryEscape(v.Item.SKU))
 	if a.Can(actor.ViewActivity) {
-		if v.History, err = activity.ForEntity(r.Context(), wb.cfg.DB, "items", itoa64(id), 20); err != nil {
+		if v.History, err = activity.History(r.Context(), wb.cfg.DB, "items", itoa64(id), 20); err != nil {
 			return err
 		}
 	}
@@ -305,7 +305,7 @@ func (wb *Web) postMovement(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return back(err)
 	}
-	msg := fmt.Sprintf("%s recorded (%d log entries)", strings.ToUpper(m.Kind()[:1])+m.Kind()[1:], len(res.Entries))
+	msg := fmt.Sprintf("%s recorded (%s)", strings.ToUpper(m.Kind()[:1])+m.Kind()[1:], count(len(res.Entries), "log entry", "log entries"))
 	if itemPage > 0 {
 		return redirect(w, r, fmt.Sprintf("/inventory/items/%d", itemPage), msg)
 	}
@@ -401,6 +401,10 @@ type asOfView struct {
 	SKU               string
 	Levels            []inventory.Level
 	Diffs             []inventory.Difference
+	// Compared says the two moments were compared; AtText and CompareText
+	// name them as the comparison's column headers.
+	Compared            bool
+	AtText, CompareText string
 }
 
 func (wb *Web) asOfPage(w http.ResponseWriter, r *http.Request) error {
@@ -438,6 +442,8 @@ func (wb *Web) asOfPage(w http.ResponseWriter, r *http.Request) error {
 	case at.IsZero():
 	case !compare.IsZero():
 		v.Diffs, pageErr = inventory.StockDiff(r.Context(), wb.cfg.DB, at, compare, f)
+		v.Compared = pageErr == nil
+		v.AtText, v.CompareText = at.In(zone).Format("2006-01-02 15:04"), compare.In(zone).Format("2006-01-02 15:04")
 	case v.Mode == "shown":
 		v.Levels, pageErr = inventory.StockAsShown(r.Context(), wb.cfg.DB, at, f)
 	default:
@@ -487,7 +493,7 @@ func (wb *Web) postImport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fail(err)
 	}
-	return redirect(w, r, "/inventory/log", fmt.Sprintf("Bulk update applied: %d rows, %d log entries", len(rows), len(res.Entries)))
+	return redirect(w, r, "/inventory/log", fmt.Sprintf("Bulk update applied: %s, %s", count(len(rows), "row", "rows"), count(len(res.Entries), "log entry", "log entries")))
 }
 
 func truncateName(s string, n int) string {

@@ -41,7 +41,7 @@ type locationView struct {
 	Parent   *inventory.Location
 	Children []inventory.Location
 	Records  []inventory.Record
-	History  []activity.Event
+	History  []activity.Readable
 }
 
 // locationPage shows one location: where it sits, what is under it, the
@@ -80,7 +80,7 @@ func (wb *Web) locationPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if a.Can(actor.ViewActivity) {
-		if v.History, err = activity.ForEntity(ctx, wb.cfg.DB, "locations", itoa64(id), 50); err != nil {
+		if v.History, err = activity.History(ctx, wb.cfg.DB, "locations", itoa64(id), 50); err != nil {
 			return err
 		}
 	}

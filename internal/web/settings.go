@@ -21,7 +21,7 @@ type settingsPage struct {
 	// InventoryLogRetention is shown beside the activity retention.
 	InventoryLogRetention string
 	Weekdays              []string
-	History               []activity.Event
+	History               []activity.Readable
 }
 
 func (wb *Web) settings(w http.ResponseWriter, r *http.Request) error {
@@ -39,7 +39,7 @@ func (wb *Web) showSettings(w http.ResponseWriter, r *http.Request, formErr erro
 	}
 	page := settingsPage{Workspace: ws, InventoryLogRetention: workspace.InventoryLogRetention, Weekdays: workspace.Weekdays}
 	if a.Can(actor.ViewActivity) {
-		if page.History, err = activity.ForEntity(r.Context(), wb.cfg.DB, "workspaces", itoa64(ws.ID), 50); err != nil {
+		if page.History, err = activity.History(r.Context(), wb.cfg.DB, "workspaces", itoa64(ws.ID), 50); err != nil {
 			return err
 		}
 	}

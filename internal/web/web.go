@@ -107,6 +107,7 @@ var funcs = template.FuncMap{
 		return fmt.Sprint(t)
 	},
 	"roles": actor.Roles,
+	"count": count,
 	// under reports whether path is prefix or a page below it.
 	"under": func(path, prefix string) bool { return path == prefix || strings.HasPrefix(path, prefix+"/") },
 	"contains": func(list []string, v string) bool {
@@ -425,3 +426,12 @@ func ClearSessionCookie(w http.ResponseWriter, secure bool) {
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// count says how many of a thing there are, in the singular for one:
+// "1 log entry", "3 log entries".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

@@ -161,7 +161,7 @@ func detailFormField(field string) string {
 type webhookPage struct {
 	Endpoint   notify.Endpoint
 	Deliveries []notify.Delivery
-	History    []activity.Event
+	History    []activity.Readable
 	// NewSecret is shown once, after creation or rotation.
 	NewSecret string
 	// Message confirms what was just done (with NewSecret, no redirect).
@@ -195,7 +195,7 @@ func (wb *Web) showWebhook(w http.ResponseWriter, r *http.Request, id int64, sec
 		return err
 	}
 	if a, _ := actor.From(r.Context()); a.Can(actor.ViewActivity) {
-		if page.History, err = activity.ForEntity(r.Context(), wb.cfg.DB, notify.EntityType, fmt.Sprint(id), 50); err != nil {
+		if page.History, err = activity.History(r.Context(), wb.cfg.DB, notify.EntityType, fmt.Sprint(id), 50); err != nil {
 			return err
 		}
 	}
