@@ -71,7 +71,9 @@ func asObject(v any) (map[string]json.RawMessage, bool) {
 }
 
 // valueText shows a JSON value plainly: strings without quotes, null as
-// empty, anything else as compact JSON.
+// empty, an object as "key: value" pairs in key order and an array as its
+// items, so that no raw JSON reaches a person (a batch's {"allocate":2}
+// reads "allocate: 2").
 func valueText(raw json.RawMessage) string {
 	if len(raw) == 0 || string(raw) == "null" {
 		return ""
@@ -80,6 +82,27 @@ func valueText(raw json.RawMessage) string {
 	if err := json.Unmarshal(raw, &s); err == nil {
 		return s
 	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err == nil && obj != nil {
+		keys := make([]string, 0, len(obj))
+		for k := range obj {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + ": " + valueText(obj[k])
+		}
+		return strings.Join(parts, ", ")
+	}
+	var list []json.RawMessage
+	if err := json.Unmarshal(raw, &list); err == nil {
+		parts := make([]string, len(list))
+		for i, v := range list {
+			parts[i] = valueText(v)
+		}
+		return strings.Join(parts, ", ")
+	}
 	return strings.TrimSpace(string(raw))
 }
 
@@ -87,9 +110,9 @@ func rawText(v any) string {
 	if v == nil {
 		return ""
 	}
-	if raw, ok := v.(json.RawMessage); ok {
-		return string(raw)
+	raw, ok := v.(json.RawMessage)
+	if !ok {
+		raw, _ = json.Marshal(v)
 	}
-	b, _ := json.Marshal(v)
-	return string(b)
+	return valueText(raw)
 }

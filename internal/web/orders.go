@@ -351,7 +351,7 @@ type orderView struct {
 	Created     string
 	Updated     string
 	Tab         string
-	History     []activity.Event
+	History     []activity.Readable
 	Items       []inventory.Item
 	Locations   []inventory.Location
 	LogLinks    []logLink
@@ -432,9 +432,15 @@ func (wb *Web) showOrder(w http.ResponseWriter, r *http.Request, id int64, formE
 		}
 	}
 	if v.Tab == "history" {
-		if v.History, err = orders.History(r.Context(), wb.cfg.DB, o.ID, 200); err != nil {
+		events, err := orders.History(r.Context(), wb.cfg.DB, o.ID, 200)
+		if err != nil {
 			return err
 		}
+		names, err := activity.LookUpNames(r.Context(), wb.cfg.DB, events)
+		if err != nil {
+			return err
+		}
+		v.History = names.ReadableAll(events)
 	}
 	title := o.Number
 	status := http.StatusOK

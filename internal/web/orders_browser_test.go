@@ -325,7 +325,7 @@ func TestOutboundOrderInBrowser(t *testing.T) {
 		// History tab: the order's events, before → after.
 		b.submit("history", "#tab-history")
 		b.see("history", "History", "SO-000001 created for customer Acme Ltd", "SO-000001 confirmed", "SO-000001 allocated in full",
-			"SO-000001 shipped", "SO-000001 closed", "status")
+			"SO-000001 shipped", "SO-000001 closed", "Status")
 		b.shot("history")
 		want := []string{"SO-000001 created for customer Acme Ltd with 0 line(s)", "SO-000001 line 1 added: 12 BOLT-M8", "SO-000001 line 2 added: 2.50 OIL-5",
 			"SO-000001 confirmed", "SO-000001 allocated in full", "SO-000001 2 line(s) picked", "SO-000001 shipped", "SO-000001 closed"}

@@ -17,6 +17,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/browsertest"
 	"github.com/stocktrail/stocktrail/internal/inventory"
+	"github.com/stocktrail/stocktrail/internal/orders"
 	"github.com/stocktrail/stocktrail/internal/server"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/storetest"
@@ -178,6 +179,23 @@ func dayOfWork(t *testing.T, f *storetest.Fixture) []mainPage {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A sales order holding stock and edited once, so its page, its
+	// History and the item's "allocated to" have something to show.
+	so, err := orders.Create(ctx, db, orders.OrderInput{Kind: orders.Outbound, Party: "Acme Ltd", PartyReference: "ACME-PO-77",
+		Lines: []orders.LineInput{{SKU: "BOLT-M6", Quantity: "40"}, {SKU: "OIL-5", Quantity: "2.5", LocationID: a1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := orders.Confirm(ctx, db, so.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := orders.Allocate(ctx, db, so.ID, orders.AllocateInput{}); err != nil {
+		t.Fatal(err)
+	}
+	note := "Deliver to dock 2"
+	if _, err := orders.Update(ctx, db, so.ID, orders.OrderChange{Note: &note}); err != nil {
+		t.Fatal(err)
+	}
 	at := before.UTC().Format("2006-01-02T15:04")
 	return []mainPage{
 		{"home", "/"},
@@ -206,5 +224,9 @@ func dayOfWork(t *testing.T, f *storetest.Fixture) []mainPage {
 		{"user", fmt.Sprintf("/users/%d", u.ID)},
 		{"api-keys", "/api-keys"},
 		{"stations", "/stations"},
+		{"orders", "/orders"},
+		{"new-order", "/orders/new?kind=outbound"},
+		{"order", fmt.Sprintf("/orders/%d", so.ID)},
+		{"order-history", fmt.Sprintf("/orders/%d/history", so.ID)},
 	}
 }
