@@ -483,6 +483,17 @@ func TestAllocationsInABatch(t *testing.T) {
 		if h := w.holdings(t, r2.ID); h["SO-000001"] != "2" {
 			t.Fatalf("holders of r2 %v", h)
 		}
+		// Shares reaching 0 in a batch: their rows go.
+		if _, err := inventory.Apply(w.ctx, db,
+			&inventory.Allocate{Record: inventory.RecordRef{RecordID: r2.ID}, Quantity: "1", Holder: "SO-000002"},
+			&inventory.Release{Record: inventory.RecordRef{RecordID: r2.ID}, Quantity: "2", Holder: "SO-000001"},
+			&inventory.Ship{Record: inventory.RecordRef{RecordID: r1.ID}, Quantity: "2", Holder: "SO-000001"},
+		); err != nil {
+			t.Fatal(err)
+		}
+		if h1, h2 := w.holdings(t, r1.ID), w.holdings(t, r2.ID); len(h1) != 0 || len(h2) != 1 || h2["SO-000002"] != "1" {
+			t.Fatalf("holders after the second batch: %v, %v", h1, h2)
+		}
 	})
 }
 
