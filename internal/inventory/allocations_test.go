@@ -539,3 +539,58 @@ func TestApplyInCommitsWithTheCaller(t *testing.T) {
 		}
 	})
 }
+
+func TestAvailableRecords(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		first := w.receive(t, "BOLT-M8", w.a2, "L1", "5")
+		time.Sleep(2 * time.Millisecond) // created_at orders the suggestions
+		full := w.receive(t, "BOLT-M8", w.a1, "L1", "3")
+		time.Sleep(2 * time.Millisecond)
+		last := w.receive(t, "BOLT-M8", w.a1, "L2", "4")
+		w.receive(t, "OIL-5", w.a1, "", "9")
+		w.allocate(t, full.ID, "3", "SO-000001")
+		w.allocate(t, last.ID, "1", "SO-000001")
+		ids := func(loc int64, lot string) []int64 {
+			t.Helper()
+			rs, err := inventory.AvailableRecords(w.ctx, db, w.bolt.ID, loc, lot)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []int64
+			for _, r := range rs {
+				out = append(out, r.ID)
+			}
+			return out
+		}
+		if got := ids(0, ""); !slices.Equal(got, []int64{first.ID, last.ID}) {
+			t.Fatalf("all: %v, want %v (oldest first, the fully allocated one left out)", got, []int64{first.ID, last.ID})
+		}
+		if got := ids(w.wh.ID, ""); !slices.Equal(got, []int64{first.ID, last.ID}) {
+			t.Fatalf("under WH1: %v", got)
+		}
+		if got := ids(w.a1.ID, ""); !slices.Equal(got, []int64{last.ID}) {
+			t.Fatalf("at WH1/A1: %v", got)
+		}
+		if got := ids(0, "L1"); !slices.Equal(got, []int64{first.ID}) {
+			t.Fatalf("lot L1: %v", got)
+		}
+		if rs, _ := inventory.AvailableRecords(w.ctx, db, w.bolt.ID, 0, ""); rs[1].AvailableText() != "3" {
+			t.Fatalf("available of the last %+v", rs[1])
+		}
+		if _, err := inventory.AvailableRecords(w.ctx, db, w.bolt.ID, 999999, ""); err == nil || !strings.Contains(err.Error(), "no such location") {
+			t.Fatalf("unknown location: %v", err)
+		}
+		// Reading needs the permission to view inventory; an auditor has it.
+		auditor := w.f.As(w.f.User(t, "auditor@example.com", actor.Auditor))
+		if rs, err := inventory.AvailableRecords(auditor, db, w.bolt.ID, 0, ""); err != nil || len(rs) != 2 {
+			t.Fatalf("auditor: %v %v", rs, err)
+		}
+		if hs, err := inventory.Allocations(auditor, db, last.ID); err != nil || len(hs) != 1 || hs[0].Holder != "SO-000001" {
+			t.Fatalf("auditor's view of the holders: %v %v", hs, err)
+		}
+		if _, err := inventory.Allocations(context.Background(), db, last.ID); !fault.Is(err, fault.Unauthorized) && !fault.Is(err, fault.Forbidden) {
+			t.Fatalf("no actor: %v", err)
+		}
+	})
+}
