@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -313,12 +314,31 @@ func Allocations(ctx context.Context, from store.Reader, recordID int64) ([]Hold
 	return holdings(ctx, from.Read(), who.WorkspaceID, recordID)
 }
 
+// AllocationsOf lists what one holder (an order) holds, by record: what a
+// cancellation or a shipment of the whole order releases or ships.
+func AllocationsOf(ctx context.Context, from store.Reader, holder string) ([]Holding, error) {
+	who, err := actor.Require(ctx, actor.ViewInventory)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := from.Read().QueryContext(ctx, `SELECT record_id, holder, quantity FROM inventory_allocations WHERE workspace_id = $1 AND holder = $2
+		ORDER BY record_id`, who.WorkspaceID, strings.TrimSpace(holder))
+	if err != nil {
+		return nil, err
+	}
+	return scanHoldings(rows)
+}
+
 func holdings(ctx context.Context, q store.Querier, workspaceID, recordID int64) ([]Holding, error) {
 	rows, err := q.QueryContext(ctx, `SELECT record_id, holder, quantity FROM inventory_allocations WHERE workspace_id = $1 AND record_id = $2
 		ORDER BY holder`, workspaceID, recordID)
 	if err != nil {
 		return nil, err
 	}
+	return scanHoldings(rows)
+}
+
+func scanHoldings(rows *sql.Rows) ([]Holding, error) {
 	defer rows.Close()
 	var out []Holding
 	for rows.Next() {

@@ -589,6 +589,14 @@ func TestAvailableRecords(t *testing.T) {
 		if hs, err := inventory.Allocations(auditor, db, last.ID); err != nil || len(hs) != 1 || hs[0].Holder != "SO-000001" {
 			t.Fatalf("auditor's view of the holders: %v %v", hs, err)
 		}
+		w.allocate(t, first.ID, "2", "SO-000001")
+		if hs, err := inventory.AllocationsOf(auditor, db, "SO-000001"); err != nil || len(hs) != 3 || hs[0].RecordID != first.ID ||
+			hs[0].Quantity.Format(0) != "2" || hs[1].RecordID != full.ID || hs[2].RecordID != last.ID {
+			t.Fatalf("what SO-000001 holds: %+v %v", hs, err)
+		}
+		if hs, err := inventory.AllocationsOf(auditor, db, "SO-404"); err != nil || len(hs) != 0 {
+			t.Fatalf("what nobody holds: %+v %v", hs, err)
+		}
 		if _, err := inventory.Allocations(context.Background(), db, last.ID); !fault.Is(err, fault.Unauthorized) && !fault.Is(err, fault.Forbidden) {
 			t.Fatalf("no actor: %v", err)
 		}
