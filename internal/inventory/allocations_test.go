@@ -179,6 +179,10 @@ func TestAllocationRefusals(t *testing.T) {
 			Lines: []inventory.InitializeLine{{ItemRef: inventory.ItemRef{ItemID: w.bolt.ID}, Quantity: "0"}}})
 		w.refused(t, r.ID, "record_ids", holders, &inventory.Merge{RecordIDs: []int64{r.ID}, IntoRecordID: other.ID})
 		before := w.logCount(t)
+		if _, err := inventory.BulkUpdate(w.ctx, db, []inventory.BulkRow{{Row: 2, SKU: "BOLT-M8", Location: "WH1/A1", Quantity: "4"}},
+			inventory.Options{Reason: "count"}); err == nil || !strings.Contains(err.Error(), "SO-000012, SO-000015") {
+			t.Fatalf("bulk update below allocated: %v", err)
+		}
 		if _, err := inventory.DeleteRecord(w.ctx, db, r.ID, inventory.Options{Reason: "gone"}); err == nil || !strings.Contains(err.Error(), "SO-000012, SO-000015") {
 			t.Fatalf("delete of an allocated record: %v", err)
 		}
