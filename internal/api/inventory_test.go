@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -211,6 +212,39 @@ func TestInventoryAPI(t *testing.T) {
 		}
 		c.ok("GET", "/api/v1/inventory/stock?as_of=2000-01-01", "", 200)
 		c.ok("GET", "/api/v1/inventory/stock/diff?from=2000-01-01", "", 200)
+		// Allocated stock: on hand, allocated and available in every stock
+		// read, and the allocation's entry in the log says what it changed.
+		rid, _ := strconv.ParseInt(recordID, 10, 64)
+		if _, err := inventory.Apply(f.Ctx, db, &inventory.Allocate{Record: inventory.RecordRef{RecordID: rid}, Quantity: "4", Holder: "SO-000012"}); err != nil {
+			t.Fatal(err)
+		}
+		atA := "location_id=" + jsonNum(binA["id"])
+		for _, path := range []string{"/api/v1/inventory/stock?" + atA, "/api/v1/inventory/stock?as_of=2999-01-01&" + atA,
+			"/api/v1/inventory/stock?shown_at=2999-01-01&" + atA} {
+			l := c.ok("GET", path, "", 200)["data"].([]any)[0].(map[string]any)
+			if l["quantity"] != "10" || l["allocated"] != "4" || l["available"] != "6" {
+				t.Errorf("%s: %v", path, l)
+			}
+		}
+		d := c.ok("GET", "/api/v1/inventory/stock/diff?from=2000-01-01&"+atA, "", 200)["data"].([]any)[0].(map[string]any)
+		if d["from_allocated"] != "0" || d["to_allocated"] != "4" || d["allocated_change"] != "4" || d["available"] != "6" {
+			t.Errorf("diff %v", d)
+		}
+		allocatedRec := c.ok("GET", "/api/v1/inventory/records/"+recordID, "", 200)
+		if allocatedRec["allocated"] != "4" {
+			t.Errorf("record %v", allocatedRec)
+		}
+		top := c.ok("GET", "/api/v1/inventory/log?limit=1", "", 200)["data"].([]any)[0].(map[string]any)
+		if top["movement"] != "allocate" || top["change"] != "0" || top["allocated_change"] != "4" || top["allocated_level"] != "4" || top["reference"] != "SO-000012" {
+			t.Errorf("allocation entry %v", top)
+		}
+		// Issuing more than is available names the holder.
+		if status, b := c.do("POST", "/api/v1/inventory/issues", `{"record_id":`+recordID+`,"quantity":"7"}`); status != 422 || !strings.Contains(string(b), "SO-000012") {
+			t.Errorf("issue of allocated stock: %d %s", status, b)
+		}
+		if _, err := inventory.Apply(f.Ctx, db, &inventory.Release{Record: inventory.RecordRef{RecordID: rid}, Quantity: "4", Holder: "SO-000012"}); err != nil {
+			t.Fatal(err)
+		}
 		c.ok("GET", "/api/v1/items/1/history", "", 200)
 		ledgertest.SealAll(t, ledgertest.NewSealer(t, db))
 		status, b = c.do("GET", "/api/v1/inventory/log/export?format=csv&sku=OIL-5", "")

@@ -34,6 +34,12 @@ type Synthetic struct {
 	// SQLite the write-ahead log grows to the size of the load) meanwhile,
 	// and the rebuild also covers entries that were there before.
 	RebuildIndexes bool
+	// Allocations mixes allocations into the history: about one entry in
+	// eight allocates available stock to a new holder (SO-000001, …), one
+	// in eight releases and one in eight ships the oldest open allocation of
+	// the item-location, and issues take only what is available. Without
+	// it the history is receipts and issues alone, as before.
+	Allocations bool
 }
 
 // LoadSynthetic writes a generated history straight into the tables, many
@@ -72,22 +78,28 @@ func LoadSynthetic(ctx context.Context, db *store.DB, s Synthetic) error {
 		}
 		phase = time.Now()
 	}
-	// Pass 1: final levels and checkpoints.
+	// Pass 1: final levels, holders and checkpoints.
 	type cpKey struct {
 		pair   int
 		period int64
 	}
-	levels := make([]int64, pairs)
-	checkpoints := map[cpKey]int64{}
+	type cpSums struct{ change, allocated int64 }
+	checkpoints := map[cpKey]cpSums{}
 	g := newSynthGen(s, pairs, start)
 	for {
-		pair, delta, at, ok := g.next()
+		ev, ok := g.next()
 		if !ok {
 			break
 		}
-		levels[pair] += delta
-		checkpoints[cpKey{pair, inventory.CheckpointPeriod(at)}] += delta
+		if ev.delta == 0 && ev.allocDelta == 0 {
+			continue
+		}
+		k := cpKey{ev.pair, inventory.CheckpointPeriod(ev.at)}
+		sums := checkpoints[k]
+		sums.change, sums.allocated = sums.change+ev.delta, sums.allocated+ev.allocDelta
+		checkpoints[k] = sums
 	}
+	levels, allocated, open := g.levels, g.allocated, g.open
 
 	logPhase(fmt.Sprintf("computed levels and %d checkpoints", len(checkpoints)))
 	// Catalogue, records, levels and checkpoints.
@@ -121,8 +133,8 @@ func LoadSynthetic(ctx context.Context, db *store.DB, s Synthetic) error {
 	levelRows := make([][]any, 0, pairs)
 	for p := 0; p < pairs; p++ {
 		item, loc := itemIDs[p%s.Items], locIDs[p/s.Items]
-		recordRows = append(recordRows, []any{ws, item, loc, levels[p], nowUS, nowUS})
-		levelRows = append(levelRows, []any{ws, item, loc, levels[p]})
+		recordRows = append(recordRows, []any{ws, item, loc, levels[p], allocated[p], nowUS, nowUS})
+		levelRows = append(levelRows, []any{ws, item, loc, levels[p], allocated[p]})
 	}
 	// Checkpoints in the order movements create them (month by month), not
 	// in map order: on PostgreSQL the heap order decides how many pages a
@@ -134,12 +146,12 @@ func LoadSynthetic(ctx context.Context, db *store.DB, s Synthetic) error {
 	slices.SortFunc(cpKeys, func(a, b cpKey) int { return cmp.Or(cmp.Compare(a.period, b.period), cmp.Compare(a.pair, b.pair)) })
 	cpRows := make([][]any, 0, len(checkpoints))
 	for _, k := range cpKeys {
-		cpRows = append(cpRows, []any{ws, itemIDs[k.pair%s.Items], locIDs[k.pair/s.Items], k.period, checkpoints[k]})
+		cpRows = append(cpRows, []any{ws, itemIDs[k.pair%s.Items], locIDs[k.pair/s.Items], k.period, checkpoints[k].change, checkpoints[k].allocated})
 	}
 	tables := []bulkTable{
-		{"inventory_records", []string{"workspace_id", "item_id", "location_id", "quantity", "created_at", "updated_at"}, recordRows},
-		{"stock_levels", []string{"workspace_id", "item_id", "location_id", "quantity"}, levelRows},
-		{"inventory_checkpoints", []string{"workspace_id", "item_id", "location_id", "period_start", "change_sum"}, cpRows},
+		{"inventory_records", []string{"workspace_id", "item_id", "location_id", "quantity", "allocated", "created_at", "updated_at"}, recordRows},
+		{"stock_levels", []string{"workspace_id", "item_id", "location_id", "quantity", "allocated"}, levelRows},
+		{"inventory_checkpoints", []string{"workspace_id", "item_id", "location_id", "period_start", "change_sum", "allocated_sum"}, cpRows},
 	}
 	if err := bulkInsert(ctx, db, tables); err != nil {
 		return err
@@ -176,6 +188,17 @@ func LoadSynthetic(ctx context.Context, db *store.DB, s Synthetic) error {
 	if err != nil {
 		return err
 	}
+	var holderRows [][]any
+	for p, holds := range open {
+		for _, h := range holds {
+			holderRows = append(holderRows, []any{ws, recIDs[p], h.holder, h.quantity})
+		}
+	}
+	if len(holderRows) > 0 {
+		if err := bulkInsert(ctx, db, []bulkTable{{"inventory_allocations", []string{"workspace_id", "record_id", "holder", "quantity"}, holderRows}}); err != nil {
+			return err
+		}
+	}
 
 	logPhase("wrote catalogue, records, levels, checkpoints")
 	// Pass 2: replay the same sequence into the log: COPY on PostgreSQL,
@@ -188,16 +211,14 @@ func LoadSynthetic(ctx context.Context, db *store.DB, s Synthetic) error {
 	}
 	g = newSynthGen(s, pairs, start)
 	next := func(row []any) {
-		pair, delta, at, _ := g.next()
-		mv := "receipt"
-		if delta < 0 {
-			mv = "issue"
-		}
-		us := store.Micros(at)
+		ev, _ := g.next()
+		pair := ev.pair
+		us := store.Micros(ev.at)
 		level := g.levels[pair] // one record per item-location: record level = location level
 		row[0], row[1], row[2], row[3], row[4] = ws, itemIDs[pair%s.Items], skus[pair%s.Items], recIDs[pair], locIDs[pair/s.Items]
-		row[5], row[6], row[7], row[8], row[9] = locPaths[pair/s.Items], mv, delta, level, level
+		row[5], row[6], row[7], row[8], row[9] = locPaths[pair/s.Items], ev.movement, ev.delta, level, level
 		row[10], row[11], row[12] = who.Name, us, us
+		row[17], row[18], row[19] = ev.allocDelta, g.allocated[pair], ev.holder
 	}
 	if err := loadSyntheticLog(ctx, db, s, next, logPhase); err != nil {
 		return err
@@ -215,43 +236,83 @@ func LoadSynthetic(ctx context.Context, db *store.DB, s Synthetic) error {
 }
 
 // synthGen yields the deterministic sequence of a Synthetic history:
-// receipts, and issues that never take a level below zero.
+// receipts, and issues that never take a level below what is allocated;
+// with allocations, also allocations of available stock and releases and
+// shipments of open ones.
 type synthGen struct {
-	rng    *rand.Rand
-	levels []int64
-	i, n   int
-	start  time.Time
-	span   time.Duration
+	rng         *rand.Rand
+	levels      []int64
+	i, n        int
+	start       time.Time
+	span        time.Duration
+	allocations bool
+	allocated   []int64
+	// open are each item-location's open allocations, oldest first.
+	open    [][]synthHold
+	holders int
+}
+
+// synthHold is one holder's allocation of an item-location's record.
+type synthHold struct {
+	holder   string
+	quantity int64
+}
+
+// synthEvent is one entry of the history.
+type synthEvent struct {
+	pair              int
+	delta, allocDelta int64
+	at                time.Time
+	movement, holder  string
 }
 
 func newSynthGen(s Synthetic, pairs int, start time.Time) *synthGen {
-	return &synthGen{rng: rand.New(rand.NewPCG(s.Seed, 7)), levels: make([]int64, pairs), n: s.Entries, start: start, span: s.Span}
+	return &synthGen{rng: rand.New(rand.NewPCG(s.Seed, 7)), levels: make([]int64, pairs), n: s.Entries, start: start, span: s.Span,
+		allocations: s.Allocations, allocated: make([]int64, pairs), open: make([][]synthHold, pairs)}
 }
 
-func (g *synthGen) next() (pair int, delta int64, at time.Time, ok bool) {
+func (g *synthGen) next() (synthEvent, bool) {
 	if g.i >= g.n {
-		return 0, 0, time.Time{}, false
+		return synthEvent{}, false
 	}
-	pair = g.rng.IntN(len(g.levels))
+	pair := g.rng.IntN(len(g.levels))
 	amount := int64(1+g.rng.IntN(100)) * oneUnit
-	delta = amount
-	if g.levels[pair] >= amount && g.rng.IntN(3) == 0 {
-		delta = -amount
-	}
-	g.levels[pair] += delta
-	at = g.start.Add(time.Duration(float64(g.span) * float64(g.i) / float64(g.n)))
+	ev := synthEvent{pair: pair, delta: amount, movement: "receipt",
+		at: g.start.Add(time.Duration(float64(g.span) * float64(g.i) / float64(g.n)))}
 	g.i++
-	return pair, delta, at, true
+	available := g.levels[pair] - g.allocated[pair]
+	kind := 3 // receipt or issue
+	if g.allocations {
+		kind = g.rng.IntN(8)
+	}
+	switch {
+	case kind == 0 && available >= amount:
+		g.holders++
+		ev.delta, ev.allocDelta, ev.movement, ev.holder = 0, amount, "allocate", fmt.Sprintf("SO-%06d", g.holders)
+		g.open[pair] = append(g.open[pair], synthHold{ev.holder, amount})
+	case (kind == 1 || kind == 2) && len(g.open[pair]) > 0:
+		h := g.open[pair][0]
+		g.open[pair] = g.open[pair][1:]
+		ev.delta, ev.allocDelta, ev.movement, ev.holder = 0, -h.quantity, "release", h.holder
+		if kind == 2 {
+			ev.delta, ev.movement = -h.quantity, "ship"
+		}
+	case available >= amount && g.rng.IntN(3) == 0:
+		ev.delta, ev.movement = -amount, "issue"
+	}
+	g.levels[pair] += ev.delta
+	g.allocated[pair] += ev.allocDelta
+	return ev, true
 }
 
 // logColumns are the columns loadSyntheticLog fills, in the order of its
 // rows.
 var logColumns = []string{"workspace_id", "item_id", "sku", "record_id", "location_id", "location_path", "movement",
 	"change", "record_level", "location_level", "actor_name", "recorded_at", "effective_at",
-	"unit", "unit_scale", "action", "actor_kind"}
+	"unit", "unit_scale", "action", "actor_kind", "allocated_change", "allocated_level", "reference"}
 
 // loadSyntheticLog writes s.Entries log rows, each filled by next (the
-// first thirteen columns), in one bulk load. With s.RebuildIndexes it
+// first thirteen columns and the last three), in one bulk load. With s.RebuildIndexes it
 // drops the log's secondary indexes first and creates them again from
 // their own definitions at the end, in the same transaction, so they exist
 // whatever happens.

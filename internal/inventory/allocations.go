@@ -3,7 +3,6 @@ package inventory
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -127,10 +126,8 @@ func (m *Allocate) run(c *change) error {
 	if err := c.applyBoth(r, 0, q, m.Kind(), actionFor(c.who, false), "quantity"); err != nil {
 		return err
 	}
-	if _, err := c.tx.ExecContext(c.ctx, `INSERT INTO inventory_allocations (workspace_id, record_id, holder, quantity) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (workspace_id, record_id, holder) DO UPDATE SET quantity = inventory_allocations.quantity + excluded.quantity`,
-		c.who.WorkspaceID, r.ID, holder, int64(q)); err != nil {
-		return fmt.Errorf("allocate to %s: %w", holder, err)
+	if err := c.addToHolding(r.ID, holder, q); err != nil {
+		return err
 	}
 	return c.allocationEvent(m.Kind(), r, old, holder, fmt.Sprintf("allocated %s %s of %s at %s to %s", q.Format(r.Scale), r.Unit, r.SKU,
 		r.LocationPath, holder))
@@ -179,14 +176,13 @@ func (m *Ship) run(c *change) error {
 // takeFromHolder returns what holder holds of the locked record r, and
 // refuses when it is less than q.
 func (c *change) takeFromHolder(r *Record, holder string, q Quantity) (Quantity, error) {
-	var held Quantity
-	err := c.tx.QueryRowContext(c.ctx, `SELECT quantity FROM inventory_allocations WHERE workspace_id = $1 AND record_id = $2 AND holder = $3`,
-		c.who.WorkspaceID, r.ID, holder).Scan(&held)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, fault.Field("quantity", fmt.Sprintf("%s holds none of %s at %s (lot %q)", holder, r.SKU, r.LocationPath, r.Lot))
-	}
+	shares, err := c.holderShares(r.ID)
 	if err != nil {
 		return 0, err
+	}
+	held, ok := shares[holder]
+	if !ok {
+		return 0, fault.Field("quantity", fmt.Sprintf("%s holds none of %s at %s (lot %q)", holder, r.SKU, r.LocationPath, r.Lot))
 	}
 	if q > held {
 		return 0, fault.Field("quantity", fmt.Sprintf("%s holds only %s %s of %s at %s (lot %q)", holder, held.Format(r.Scale), r.Unit,
@@ -195,15 +191,78 @@ func (c *change) takeFromHolder(r *Record, holder string, q Quantity) (Quantity,
 	return held, nil
 }
 
+// holderShares are the holders' shares of a locked record: read once per
+// transaction (a batch reads them with its records, readAhead), then kept
+// in step by this transaction's own writes, the only ones while the
+// record is locked.
+func (c *change) holderShares(recordID int64) (map[string]Quantity, error) {
+	if shares, ok := c.state.holders[recordID]; ok {
+		return shares, nil
+	}
+	hs, err := holdings(c.ctx, c.tx, c.who.WorkspaceID, recordID)
+	if err != nil {
+		return nil, err
+	}
+	shares := make(map[string]Quantity, len(hs))
+	for _, h := range hs {
+		shares[h.Holder] = h.Quantity
+	}
+	c.state.knowHolders(recordID, shares)
+	return shares, nil
+}
+
+func (s *txState) knowHolders(recordID int64, shares map[string]Quantity) {
+	if s.holders == nil {
+		s.holders = map[int64]map[string]Quantity{}
+	}
+	s.holders[recordID] = shares
+}
+
+// addToHolding adds q to holder's share of a locked record. Where the
+// shares are not known and the entry was written directly (a single
+// allocate), one upsert adds it without reading them.
+func (c *change) addToHolding(recordID int64, holder string, q Quantity) error {
+	shares, known := c.state.holders[recordID]
+	if !known && !c.heldLast {
+		_, err := c.tx.ExecContext(c.ctx, `INSERT INTO inventory_allocations (workspace_id, record_id, holder, quantity) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (workspace_id, record_id, holder) DO UPDATE SET quantity = inventory_allocations.quantity + excluded.quantity`,
+			c.who.WorkspaceID, recordID, holder, int64(q))
+		if err != nil {
+			return fmt.Errorf("allocate to %s: %w", holder, err)
+		}
+		return nil
+	}
+	if !known {
+		var err error
+		if shares, err = c.holderShares(recordID); err != nil {
+			return err
+		}
+	}
+	return c.setHolding(recordID, holder, shares[holder]+q)
+}
+
 // setHolding stores what holder now holds of a record; the row goes when
-// it reaches zero.
+// it reaches zero. When the entry that goes with it was held, so is this
+// write (heldwrites.go).
 func (c *change) setHolding(recordID int64, holder string, q Quantity) error {
+	if shares, ok := c.state.holders[recordID]; ok {
+		if q == 0 {
+			delete(shares, holder)
+		} else {
+			shares[holder] = q
+		}
+	}
+	if c.heldLast {
+		c.state.held.holders[holderKey{recordID, holder}] = int64(q)
+		return nil
+	}
 	var err error
 	if q == 0 {
 		_, err = c.tx.ExecContext(c.ctx, `DELETE FROM inventory_allocations WHERE workspace_id = $1 AND record_id = $2 AND holder = $3`,
 			c.who.WorkspaceID, recordID, holder)
 	} else {
-		_, err = c.tx.ExecContext(c.ctx, `UPDATE inventory_allocations SET quantity = $4 WHERE workspace_id = $1 AND record_id = $2 AND holder = $3`,
+		_, err = c.tx.ExecContext(c.ctx, `INSERT INTO inventory_allocations (workspace_id, record_id, holder, quantity) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (workspace_id, record_id, holder) DO UPDATE SET quantity = excluded.quantity`,
 			c.who.WorkspaceID, recordID, holder, int64(q))
 	}
 	if err != nil {
@@ -255,12 +314,31 @@ func Allocations(ctx context.Context, from store.Reader, recordID int64) ([]Hold
 	return holdings(ctx, from.Read(), who.WorkspaceID, recordID)
 }
 
+// AllocationsOf lists what one holder (an order) holds, by record: what a
+// cancellation or a shipment of the whole order releases or ships.
+func AllocationsOf(ctx context.Context, from store.Reader, holder string) ([]Holding, error) {
+	who, err := actor.Require(ctx, actor.ViewInventory)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := from.Read().QueryContext(ctx, `SELECT record_id, holder, quantity FROM inventory_allocations WHERE workspace_id = $1 AND holder = $2
+		ORDER BY record_id`, who.WorkspaceID, strings.TrimSpace(holder))
+	if err != nil {
+		return nil, err
+	}
+	return scanHoldings(rows)
+}
+
 func holdings(ctx context.Context, q store.Querier, workspaceID, recordID int64) ([]Holding, error) {
 	rows, err := q.QueryContext(ctx, `SELECT record_id, holder, quantity FROM inventory_allocations WHERE workspace_id = $1 AND record_id = $2
 		ORDER BY holder`, workspaceID, recordID)
 	if err != nil {
 		return nil, err
 	}
+	return scanHoldings(rows)
+}
+
+func scanHoldings(rows *sql.Rows) ([]Holding, error) {
 	defer rows.Close()
 	var out []Holding
 	for rows.Next() {

@@ -179,6 +179,10 @@ func TestAllocationRefusals(t *testing.T) {
 			Lines: []inventory.InitializeLine{{ItemRef: inventory.ItemRef{ItemID: w.bolt.ID}, Quantity: "0"}}})
 		w.refused(t, r.ID, "record_ids", holders, &inventory.Merge{RecordIDs: []int64{r.ID}, IntoRecordID: other.ID})
 		before := w.logCount(t)
+		if _, err := inventory.BulkUpdate(w.ctx, db, []inventory.BulkRow{{Row: 2, SKU: "BOLT-M8", Location: "WH1/A1", Quantity: "4"}},
+			inventory.Options{Reason: "count"}); err == nil || !strings.Contains(err.Error(), "SO-000012, SO-000015") {
+			t.Fatalf("bulk update below allocated: %v", err)
+		}
 		if _, err := inventory.DeleteRecord(w.ctx, db, r.ID, inventory.Options{Reason: "gone"}); err == nil || !strings.Contains(err.Error(), "SO-000012, SO-000015") {
 			t.Fatalf("delete of an allocated record: %v", err)
 		}
@@ -483,6 +487,17 @@ func TestAllocationsInABatch(t *testing.T) {
 		if h := w.holdings(t, r2.ID); h["SO-000001"] != "2" {
 			t.Fatalf("holders of r2 %v", h)
 		}
+		// Shares reaching 0 in a batch: their rows go.
+		if _, err := inventory.Apply(w.ctx, db,
+			&inventory.Allocate{Record: inventory.RecordRef{RecordID: r2.ID}, Quantity: "1", Holder: "SO-000002"},
+			&inventory.Release{Record: inventory.RecordRef{RecordID: r2.ID}, Quantity: "2", Holder: "SO-000001"},
+			&inventory.Ship{Record: inventory.RecordRef{RecordID: r1.ID}, Quantity: "2", Holder: "SO-000001"},
+		); err != nil {
+			t.Fatal(err)
+		}
+		if h1, h2 := w.holdings(t, r1.ID), w.holdings(t, r2.ID); len(h1) != 0 || len(h2) != 1 || h2["SO-000002"] != "1" {
+			t.Fatalf("holders after the second batch: %v, %v", h1, h2)
+		}
 	})
 }
 
@@ -525,6 +540,69 @@ func TestApplyInCommitsWithTheCaller(t *testing.T) {
 		}
 		if _, err := inventory.ApplyIn(w.ctx, nil); err == nil {
 			t.Fatal("no movements accepted")
+		}
+	})
+}
+
+func TestAvailableRecords(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		first := w.receive(t, "BOLT-M8", w.a2, "L1", "5")
+		time.Sleep(2 * time.Millisecond) // created_at orders the suggestions
+		full := w.receive(t, "BOLT-M8", w.a1, "L1", "3")
+		time.Sleep(2 * time.Millisecond)
+		last := w.receive(t, "BOLT-M8", w.a1, "L2", "4")
+		w.receive(t, "OIL-5", w.a1, "", "9")
+		w.allocate(t, full.ID, "3", "SO-000001")
+		w.allocate(t, last.ID, "1", "SO-000001")
+		ids := func(loc int64, lot string) []int64 {
+			t.Helper()
+			rs, err := inventory.AvailableRecords(w.ctx, db, w.bolt.ID, loc, lot)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []int64
+			for _, r := range rs {
+				out = append(out, r.ID)
+			}
+			return out
+		}
+		if got := ids(0, ""); !slices.Equal(got, []int64{first.ID, last.ID}) {
+			t.Fatalf("all: %v, want %v (oldest first, the fully allocated one left out)", got, []int64{first.ID, last.ID})
+		}
+		if got := ids(w.wh.ID, ""); !slices.Equal(got, []int64{first.ID, last.ID}) {
+			t.Fatalf("under WH1: %v", got)
+		}
+		if got := ids(w.a1.ID, ""); !slices.Equal(got, []int64{last.ID}) {
+			t.Fatalf("at WH1/A1: %v", got)
+		}
+		if got := ids(0, "L1"); !slices.Equal(got, []int64{first.ID}) {
+			t.Fatalf("lot L1: %v", got)
+		}
+		if rs, _ := inventory.AvailableRecords(w.ctx, db, w.bolt.ID, 0, ""); rs[1].AvailableText() != "3" {
+			t.Fatalf("available of the last %+v", rs[1])
+		}
+		if _, err := inventory.AvailableRecords(w.ctx, db, w.bolt.ID, 999999, ""); err == nil || !strings.Contains(err.Error(), "no such location") {
+			t.Fatalf("unknown location: %v", err)
+		}
+		// Reading needs the permission to view inventory; an auditor has it.
+		auditor := w.f.As(w.f.User(t, "auditor@example.com", actor.Auditor))
+		if rs, err := inventory.AvailableRecords(auditor, db, w.bolt.ID, 0, ""); err != nil || len(rs) != 2 {
+			t.Fatalf("auditor: %v %v", rs, err)
+		}
+		if hs, err := inventory.Allocations(auditor, db, last.ID); err != nil || len(hs) != 1 || hs[0].Holder != "SO-000001" {
+			t.Fatalf("auditor's view of the holders: %v %v", hs, err)
+		}
+		w.allocate(t, first.ID, "2", "SO-000001")
+		if hs, err := inventory.AllocationsOf(auditor, db, "SO-000001"); err != nil || len(hs) != 3 || hs[0].RecordID != first.ID ||
+			hs[0].Quantity.Format(0) != "2" || hs[1].RecordID != full.ID || hs[2].RecordID != last.ID {
+			t.Fatalf("what SO-000001 holds: %+v %v", hs, err)
+		}
+		if hs, err := inventory.AllocationsOf(auditor, db, "SO-404"); err != nil || len(hs) != 0 {
+			t.Fatalf("what nobody holds: %+v %v", hs, err)
+		}
+		if _, err := inventory.Allocations(context.Background(), db, last.ID); !fault.Is(err, fault.Unauthorized) && !fault.Is(err, fault.Forbidden) {
+			t.Fatalf("no actor: %v", err)
 		}
 	})
 }

@@ -18,8 +18,10 @@ import (
 )
 
 // Benchmarks load a synthetic history (STOCKTRAIL_BENCH_ENTRIES entries,
-// default 200,000, over 100 items × 10 locations and two years) and report
-// the p99 latency of each query as a metric next to ns/op.
+// default 200,000, over 100 items × 10 locations and two years; with
+// STOCKTRAIL_BENCH_ALLOCATIONS=1 about three entries in eight allocate,
+// release or ship) and report the p99 latency of each query as a metric
+// next to ns/op.
 
 func benchEnv(name string, def int) int {
 	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
@@ -43,7 +45,8 @@ func loadBench(b *testing.B, engine store.Engine, items, locations int) benchDat
 	entries := benchEnv("STOCKTRAIL_BENCH_ENTRIES", 200_000)
 	span := 2 * 365 * 24 * time.Hour
 	began := time.Now()
-	if err := benchdata.LoadSynthetic(sys, db, benchdata.Synthetic{Items: items, Locations: locations, Entries: entries, Span: span, Seed: 1}); err != nil {
+	if err := benchdata.LoadSynthetic(sys, db, benchdata.Synthetic{Items: items, Locations: locations, Entries: entries, Span: span, Seed: 1,
+		Allocations: os.Getenv("STOCKTRAIL_BENCH_ALLOCATIONS") == "1"}); err != nil {
 		b.Fatal(err)
 	}
 	b.Logf("%s: loaded %d entries over %d item-locations in %v", engine, entries, items*locations, time.Since(began).Round(time.Millisecond))

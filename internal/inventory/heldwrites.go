@@ -28,6 +28,12 @@ type levelKey struct{ item, loc int64 }
 
 type checkpointKey struct{ item, loc, period int64 }
 
+// holderKey names one holder's share of a record (inventory_allocations).
+type holderKey struct {
+	record int64
+	holder string
+}
+
 // heldRecord is a record's latest held quantity and allocated quantity.
 type heldRecord struct {
 	quantity, allocated, updated int64
@@ -56,9 +62,11 @@ type held struct {
 	// (sent as a change: readAhead reads quantities only).
 	allocated   map[levelKey]int64
 	checkpoints map[checkpointKey]heldSums
-	log         heldLog
-	rows        int
-	sentIDs     []int64
+	// holders are holders' new shares of records; 0 deletes the row.
+	holders map[holderKey]int64
+	log     heldLog
+	rows    int
+	sentIDs []int64
 }
 
 // knowLevel records an item-location's level in a batch whose writes may
@@ -148,6 +156,19 @@ func (s *txState) sendHeld(ctx context.Context, c *change) error {
 		cpItems, cpLocs, cpPeriods, cpSums = append(cpItems, k.item), append(cpLocs, k.loc), append(cpPeriods, k.period), append(cpSums, sums.change)
 		cpAlloc = append(cpAlloc, sums.allocated)
 	}
+	// Shares reaching 0 are deleted, the others written: disjoint keys,
+	// so one statement does both.
+	var delRecs, putRecs, putQty []int64
+	var delHolders, putHolders []string
+	for _, k := range slices.SortedFunc(maps.Keys(h.holders), func(a, b holderKey) int {
+		return cmp.Or(cmp.Compare(a.record, b.record), cmp.Compare(a.holder, b.holder))
+	}) {
+		if q := h.holders[k]; q == 0 {
+			delRecs, delHolders = append(delRecs, k.record), append(delHolders, k.holder)
+		} else {
+			putRecs, putHolders, putQty = append(putRecs, k.record), append(putHolders, k.holder), append(putQty, q)
+		}
+	}
 	var actorID any
 	if c.who.ID != 0 {
 		actorID = c.who.ID
@@ -160,7 +181,8 @@ func (s *txState) sendHeld(ctx context.Context, c *change) error {
 		string(c.who.Kind), actorID, c.who.Name,
 		l.item, l.sku, l.unit, l.scale, l.recordID, l.loc, l.path, l.lot, l.movement, l.action, l.change, l.recordLevel,
 		l.recorded, l.effective, l.reason, l.reference, l.idemKey, l.batch, l.locLevel,
-		recAlloc, lvlAlloc, cpAlloc, l.allocChange, l.allocLevel)
+		recAlloc, lvlAlloc, cpAlloc, l.allocChange, l.allocLevel,
+		delRecs, delHolders, putRecs, putHolders, putQty)
 	if err != nil {
 		return fmt.Errorf("write the batch's movements: %w", err)
 	}
@@ -196,6 +218,7 @@ func newHeld() *held {
 func (h *held) reset() {
 	h.records, h.changed, h.allocated = map[int64]*heldRecord{}, map[levelKey]bool{}, map[levelKey]int64{}
 	h.checkpoints, h.log, h.rows = map[checkpointKey]heldSums{}, heldLog{}, 0
+	h.holders = map[holderKey]int64{}
 }
 
 // finishHeld sends what the movements held and gives res's entries that
@@ -227,7 +250,8 @@ func (s *txState) finishHeld(res *Result) error {
 // log rows go in the order held (WITH ORDINALITY … ORDER BY), so their ids
 // follow it. The allocated quantities ride along: $35 the records' (new
 // values), $36 the levels' (changes), $37 the checkpoints' (changes), $38
-// and $39 the log rows' allocated change and level.
+// and $39 the log rows' allocated change and level. $40–$44 are the holders'
+// shares: deleted ($40, $41) and written ($42–$44).
 const pgSendHeld = `WITH rec AS (
 		UPDATE inventory_records r SET quantity = u.q, allocated = u.a, version = r.version + u.n, updated_at = u.t
 		FROM unnest($2::bigint[], $3::bigint[], $4::int[], $5::bigint[], $35::bigint[]) AS u (id, q, n, t, a)
@@ -242,6 +266,13 @@ const pgSendHeld = `WITH rec AS (
 		FROM unnest($9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $37::bigint[]) AS u (item_id, location_id, period_start, change_sum, allocated_sum)
 		ON CONFLICT (workspace_id, item_id, location_id, period_start) DO UPDATE SET change_sum = inventory_checkpoints.change_sum + excluded.change_sum,
 			allocated_sum = inventory_checkpoints.allocated_sum + excluded.allocated_sum
+	), hdel AS (
+		DELETE FROM inventory_allocations a USING unnest($40::bigint[], $41::text[]) AS u (record_id, holder)
+		WHERE a.workspace_id = $1 AND a.record_id = u.record_id AND a.holder = u.holder
+	), hput AS (
+		INSERT INTO inventory_allocations (workspace_id, record_id, holder, quantity)
+		SELECT $1, u.record_id, u.holder, u.quantity FROM unnest($42::bigint[], $43::text[], $44::bigint[]) AS u (record_id, holder, quantity)
+		ON CONFLICT (workspace_id, record_id, holder) DO UPDATE SET quantity = excluded.quantity
 	)
 	INSERT INTO inventory_log (workspace_id, item_id, sku, unit, unit_scale, record_id, location_id,
 		location_path, lot, movement, action, change, record_level, actor_kind, actor_id, actor_name, recorded_at,

@@ -28,6 +28,7 @@ import (
 func (s *txState) readAhead(ms []Movement) error {
 	var ids, keyItems, keyLocs []int64
 	var keyLots []string
+	allocating := false
 	byKey := func(itemRef ItemRef, locRef LocationRef, lot string) {
 		it, ok := s.resolveItem(itemRef)
 		if !ok {
@@ -60,10 +61,13 @@ func (s *txState) readAhead(ms []Movement) error {
 			byRef(m.RecordRef)
 		case *Allocate:
 			byRef(m.Record)
+			allocating = true
 		case *Release:
 			byRef(m.Record)
+			allocating = true
 		case *Ship:
 			byRef(m.Record)
+			allocating = true
 		case bulkSet:
 			byKey(ItemRef{SKU: m.row.SKU}, LocationRef{Location: m.row.Location}, m.row.Lot)
 		}
@@ -103,6 +107,11 @@ func (s *txState) readAhead(ms []Movement) error {
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
+	}
+	if allocating {
+		if err := s.readHolders(); err != nil {
+			return err
+		}
 	}
 	// The levels are locked here, in key order, because concurrent writers
 	// taking them movement by movement would deadlock (as records would).
@@ -220,4 +229,37 @@ func (l *lookups) resolveLocation(ref LocationRef) (int64, bool) {
 	}
 	loc, ok := l.locationByPath(strings.TrimSpace(ref.Location))
 	return loc.ID, ok
+}
+
+// readHolders reads the holders' shares of every record read ahead, in one
+// statement, for a batch that allocates, releases or ships: its movements
+// then read no shares one by one. The records are locked (or SQLite's one
+// writer is this transaction), so the shares change only by this
+// transaction's writes, which keep them in step (allocations.go).
+func (s *txState) readHolders() error {
+	recIDs := make([]int64, 0, len(s.ahead.records))
+	for id := range s.ahead.records {
+		recIDs = append(recIDs, id)
+		s.knowHolders(id, map[string]Quantity{})
+	}
+	if len(recIDs) == 0 {
+		return nil
+	}
+	slices.Sort(recIDs)
+	w := store.NewWhere(`workspace_id = ?`, s.workspaceID).And(store.In(s.tx, "record_id", recIDs))
+	rows, err := s.tx.QueryContext(s.ctx, `SELECT record_id, holder, quantity FROM inventory_allocations WHERE `+w.String(), w.Args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var holder string
+		var q Quantity
+		if err := rows.Scan(&id, &holder, &q); err != nil {
+			return err
+		}
+		s.holders[id][holder] = q
+	}
+	return rows.Err()
 }

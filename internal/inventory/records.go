@@ -170,6 +170,9 @@ type change struct {
 	// event of its multi-movement request.
 	batch   *batchEvent
 	written []Entry
+	// heldLast says the last entry written was held (heldwrites.go), so
+	// the writes that go with it are held too.
+	heldLast bool
 	// recs are the records touched, at their latest level, in first-touch order.
 	recs  map[int64]*Record
 	order []int64
@@ -217,6 +220,9 @@ type txState struct {
 	// held is a PostgreSQL batch's held writes (nil when writes go one by
 	// one).
 	held *held
+	// holders are the known shares of locked records' holders, by record
+	// (allocations.go); a record not in it has not been read.
+	holders map[int64]map[string]Quantity
 	// stationPath is the acting station's bound location (stations.go).
 	stationPath string
 }
@@ -411,6 +417,7 @@ func (c *change) write(r *Record, delta, allocDelta Quantity, movement string, a
 		// Recorded-time queries rely on entries being written promptly.
 		return fault.New(fault.Conflict, "the movement took too long to write; try again")
 	}
+	c.heldLast = false
 	var actorID any
 	if c.who.ID != 0 {
 		actorID = c.who.ID
@@ -422,7 +429,7 @@ func (c *change) write(r *Record, delta, allocDelta Quantity, movement string, a
 	if c.tx.RoundTrips() {
 		if held, ok := c.state.hold(c, r, delta, allocDelta, movement, action, setRecord); ok {
 			// Sent with the batch's other writes; the id comes then.
-			level = held
+			level, c.heldLast = held, true
 		} else {
 			// One round trip instead of four: each is a loopback exchange
 			// with a server process, and they were most of a movement's cost.

@@ -406,14 +406,44 @@ func TestTwoNodesOnePostgres(t *testing.T) {
 }
 
 func TestSyntheticHistoryIsConsistent(t *testing.T) {
+	for _, allocations := range []bool{false, true} {
+		t.Run(fmt.Sprintf("allocations=%v", allocations), func(t *testing.T) { syntheticHistoryIsConsistent(t, allocations) })
+	}
+}
+
+// syntheticHistoryIsConsistent loads a synthetic history (with allocations
+// or without) and checks the invariant (newWorld's cleanup) and that the
+// different reads of stock agree: as of now with current stock, as of a
+// moment with as shown at it (recorded time is effective time here), on
+// hand and allocated alike.
+func syntheticHistoryIsConsistent(t *testing.T, allocations bool) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(t, db)
 		if err := benchdata.LoadSynthetic(w.ctx, db, benchdata.Synthetic{Items: 3, Locations: 2, Entries: 10}); !fault.Is(err, fault.Forbidden) {
 			t.Fatalf("a user loaded synthetic data: %v", err)
 		}
 		sys := actor.With(context.Background(), actor.SystemActor(w.f.Workspace.ID, "loader"))
-		if err := benchdata.LoadSynthetic(sys, db, benchdata.Synthetic{Items: 7, Locations: 3, Entries: 1234, Span: 400 * 24 * time.Hour, Seed: 9}); err != nil {
+		if err := benchdata.LoadSynthetic(sys, db, benchdata.Synthetic{Items: 7, Locations: 3, Entries: 1234, Span: 400 * 24 * time.Hour, Seed: 9,
+			Allocations: allocations}); err != nil {
 			t.Fatal(err)
+		}
+		if allocations {
+			var n int
+			if err := db.Read().QueryRowContext(w.ctx, `SELECT COUNT(*) FROM inventory_log WHERE workspace_id = $1 AND allocated_change <> 0`,
+				w.f.Workspace.ID).Scan(&n); err != nil || n < 100 {
+				t.Fatalf("%d allocation entries (%v)", n, err)
+			}
+			cur, err := inventory.CurrentStock(w.ctx, db, inventory.StockFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			some := false
+			for _, l := range cur {
+				some = some || l.Allocated > 0
+			}
+			if !some {
+				t.Fatal("nothing allocated at the end of the history")
+			}
 		}
 		now, err := inventory.StockAsOf(w.ctx, db, time.Now(), inventory.StockFilter{})
 		if err != nil {
@@ -441,6 +471,32 @@ func TestSyntheticHistoryIsConsistent(t *testing.T) {
 			}
 			if fmt.Sprint(asOf) != fmt.Sprint(shown) {
 				t.Fatalf("%d days ago: as-of and as-shown differ:\n%v\n%v", daysAgo, asOf, shown)
+			}
+			// Allocated as of k straight from the log, without checkpoints.
+			logged := map[[2]int64]inventory.Quantity{}
+			rows, err := db.Read().QueryContext(w.ctx, `SELECT item_id, location_id, SUM(allocated_change), SUM(change) FROM inventory_log
+				WHERE workspace_id = $1 AND effective_at <= $2 GROUP BY item_id, location_id`, w.f.Workspace.ID, store.Micros(k))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var item, loc int64
+				var alloc, onHand inventory.Quantity
+				if err := rows.Scan(&item, &loc, &alloc, &onHand); err != nil {
+					t.Fatal(err)
+				}
+				if alloc != 0 || onHand != 0 {
+					logged[[2]int64{item, loc}] = alloc
+				}
+			}
+			rows.Close()
+			if len(asOf) != len(logged) {
+				t.Fatalf("%d days ago: %d levels as of, the log has %d", daysAgo, len(asOf), len(logged))
+			}
+			for _, l := range asOf {
+				if a := logged[[2]int64{l.ItemID, l.LocationID}]; l.Allocated != a || l.Available != l.Quantity-l.Allocated {
+					t.Fatalf("%d days ago: %s at %s allocated %s, the log says %s", daysAgo, l.SKU, l.LocationPath, l.AllocatedText(), a.Format(0))
+				}
 			}
 			from, to := k.AddDate(0, 0, -20), k
 			var want int
