@@ -380,7 +380,7 @@ func TestStationModes(t *testing.T) {
 		}
 		entries = count(t, db, `SELECT COUNT(*) FROM inventory_log`)
 		status, body = s.post("/station/batch", url.Values{"action": {"submit"}})
-		if status != 422 || !strings.Contains(body, `Line 2 (GONE-1) sku: unknown SKU "GONE-1"`) || !strings.Contains(body, "Submit all 2 lines") {
+		if status != 422 || !strings.Contains(body, `Line 2 (GONE-1) sku: there is no item with SKU GONE-1`) || !strings.Contains(body, "Submit all 2 lines") {
 			t.Fatalf("bad batch: %d %s", status, body)
 		}
 		if n := count(t, db, `SELECT COUNT(*) FROM inventory_log`); n != entries {
