@@ -115,7 +115,7 @@ func (v *stockView) formError(r *http.Request, err error) {
 		if label == "" {
 			label = sentence(strings.ReplaceAll(p.Field, "_", " "))
 		}
-		v.Errors = append(v.Errors, actionProblem{Href: "#" + form.name + "-" + p.Field, Text: label + ": " + p.Message})
+		v.Errors = append(v.Errors, actionProblem{Href: "#" + form.name + "-" + p.Field, Text: problemText(label, p.Message)})
 	}
 	if len(v.Errors) == 0 {
 		v.Errors = []actionProblem{{Href: "#" + form.name + "-form", Text: sentence(e.Message)}}

@@ -91,6 +91,16 @@ var fieldLabels = map[string]string{
 // form) it links to.
 type actionProblem struct{ Href, Text string }
 
+// problemText is a summary line: the message alone when it names its field
+// ("There is no item with SKU NOPE-1"), else the field's label before it
+// ("Quantity: must be greater than zero").
+func problemText(label, msg string) string {
+	if strings.Contains(strings.ToLower(msg), strings.ToLower(label)) {
+		return sentence(msg)
+	}
+	return label + ": " + msg
+}
+
 // actionForm is one action's form as a dialog or a page shows it.
 type actionForm struct {
 	itemAction
@@ -175,7 +185,7 @@ func (f *actionForm) withError(err error, values url.Values) {
 		if !inForm[p.Field] {
 			href = "#" + f.ID("form")
 		}
-		f.Errors = append(f.Errors, actionProblem{Href: href, Text: label + ": " + p.Message})
+		f.Errors = append(f.Errors, actionProblem{Href: href, Text: problemText(label, p.Message)})
 	}
 	if len(f.Errors) == 0 {
 		f.Errors = []actionProblem{{Href: "#" + f.ID("form"), Text: sentence(e.Message)}}
