@@ -35,6 +35,8 @@ type itemAction struct {
 	// is offered once the item has one, and from each record's row.
 	OnRecord bool
 	Danger   bool
+	// More says the action folds under "More actions" on a phone.
+	More bool
 	// Fields are the form's fields in order, for the error summary.
 	Fields []string
 }
@@ -46,19 +48,19 @@ var itemActions = []itemAction{
 		Fields: []string{"record_id", "quantity", "reference", "reason"}},
 	{Slug: "move", Label: "Move", Title: "Move stock to another location", Submit: "Move", Kind: "move", OnRecord: true,
 		Fields: []string{"record_id", "to_location", "quantity", "reason"}},
-	{Slug: "split", Label: "Split", Title: "Split part into a new lot", Submit: "Split", Kind: "split", OnRecord: true,
+	{Slug: "split", More: true, Label: "Split", Title: "Split part into a new lot", Submit: "Split", Kind: "split", OnRecord: true,
 		Fields: []string{"record_id", "new_lot", "quantity", "reason"}},
-	{Slug: "correct", Label: "Correct", Title: "Correct the quantity", Submit: "Correct", Kind: "correction", OnRecord: true,
+	{Slug: "correct", More: true, Label: "Correct", Title: "Correct the quantity", Submit: "Correct", Kind: "correction", OnRecord: true,
 		Fields: []string{"record_id", "change", "reason"}},
 	{Slug: "count", Label: "Count", Title: "Count (reconcile to what is there)", Submit: "Record the count", Kind: "reconciliation", OnRecord: true,
 		Fields: []string{"record_id", "counted", "reason"}},
-	{Slug: "merge", Label: "Merge", Title: "Merge records at one location", Submit: "Merge", Kind: "merge", OnRecord: true,
+	{Slug: "merge", More: true, Label: "Merge", Title: "Merge records at one location", Submit: "Merge", Kind: "merge", OnRecord: true,
 		Fields: []string{"into_record_id", "record_ids", "reason"}},
-	{Slug: "lot", Label: "Change lot", Title: "Change a record's lot", Submit: "Change lot", OnRecord: true,
+	{Slug: "lot", More: true, Label: "Change lot", Title: "Change a record's lot", Submit: "Change lot", OnRecord: true,
 		Fields: []string{"record_id", "lot", "reason"}},
-	{Slug: "new-record", Label: "New record", Title: "New record", Submit: "Create record", Kind: "create",
+	{Slug: "new-record", More: true, Label: "New record", Title: "New record", Submit: "Create record", Kind: "create",
 		Fields: []string{"location", "lot", "quantity"}},
-	{Slug: "delete", Label: "Delete record", Title: "Delete a record", Submit: "Delete record", OnRecord: true, Danger: true,
+	{Slug: "delete", More: true, Label: "Delete record", Title: "Delete a record", Submit: "Delete record", OnRecord: true, Danger: true,
 		Fields: []string{"record_id", "reason"}},
 }
 
