@@ -212,9 +212,9 @@ func (l *LotChoices) sentence(lot string) string {
 		parts = append(parts, fmt.Sprintf("%s (%s %s)", name, c.Quantity, l.Unit))
 	}
 	if lot == "" {
-		return fmt.Sprintf("%s at %s is kept in lots: %s. Say which lot", l.SKU, l.LocationPath, strings.Join(parts, ", "))
+		return fmt.Sprintf("%s at %s is kept in lots: %s. Say which lot.", l.SKU, l.LocationPath, strings.Join(parts, ", "))
 	}
-	return fmt.Sprintf("%s has no lot %s at %s; it is kept there in lots: %s. Say which lot", l.SKU, lot, l.LocationPath, strings.Join(parts, ", "))
+	return fmt.Sprintf("%s has no lot %s at %s; it is kept there in lots: %s. Say which lot.", l.SKU, lot, l.LocationPath, strings.Join(parts, ", "))
 }
 
 // LotsOffered returns the lots a refusal offers instead, if it offers any.

@@ -95,8 +95,8 @@ func TestIssueFromLots(t *testing.T) {
 		w.receive(t, "BOLT-M8", w.a1, "L2", "275")
 		before := countEntries(t, w)
 		for _, tt := range []struct{ lot, want string }{
-			{"", "BOLT-M8 at WH1/A1 is kept in lots: L1 (300 pcs), L2 (275 pcs). Say which lot"},
-			{"L9", "BOLT-M8 has no lot L9 at WH1/A1; it is kept there in lots: L1 (300 pcs), L2 (275 pcs). Say which lot"},
+			{"", "BOLT-M8 at WH1/A1 is kept in lots: L1 (300 pcs), L2 (275 pcs). Say which lot."},
+			{"L9", "BOLT-M8 has no lot L9 at WH1/A1; it is kept there in lots: L1 (300 pcs), L2 (275 pcs). Say which lot."},
 		} {
 			_, err := inventory.IssueStock(w.ctx, db, inventory.Issue{RecordRef: inventory.RecordRef{ItemRef: inventory.ItemRef{SKU: "BOLT-M8"},
 				LocationRef: inventory.LocationRef{LocationID: w.a1.ID}, Lot: tt.lot}, Quantity: "5"})

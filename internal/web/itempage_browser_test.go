@@ -210,3 +210,44 @@ func TestItemPageInBrowser(t *testing.T) {
 		}
 	})
 }
+
+// TestStationLotsInBrowser: at a handheld's size, an issue scanned without
+// a lot where the bin holds the item in lots offers the lots, and a tap on
+// one issues from it.
+func TestStationLotsInBrowser(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	f := storetest.NewFixture(t, db)
+	st, _ := seedStation(t, f)
+	for _, lot := range []struct{ lot, qty string }{{"L1", "300"}, {"L2", "275"}} {
+		if _, err := inventory.Receive(f.Ctx, db, inventory.Receipt{ItemRef: inventory.ItemRef{SKU: "BOLT-M6"},
+			LocationRef: inventory.LocationRef{Location: "WH1/A1"}, Lot: lot.lot, Quantity: inventory.DecimalText(lot.qty)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth}))
+	t.Cleanup(srv.Close)
+	ctx := browsertest.New(t)
+	fail := browsertest.Failer(t, ctx)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844), chromedp.Navigate(srv.URL+"/station"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name=token]`)), chromedp.SendKeys(chromedp.CSS(`input[name=token]`), st.Token+"\r"),
+		chromedp.WaitVisible(chromedp.ID("scan-form")), chromedp.Click(chromedp.CSS(`label.mode input[value=issue] + span`)),
+		chromedp.SendKeys(chromedp.ID("scan-sku"), "BOLT-M6\r"), chromedp.WaitVisible(chromedp.ID("lots"))); err != nil {
+		fail("issue without a lot", err)
+	}
+	alert, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[role=alert]`)))
+	if err != nil || !strings.Contains(alert, "BOLT-M6 at WH1/A1 is kept in lots: L1 (300 pcs), L2 (275 pcs)") {
+		fail("the answer "+alert, err)
+	}
+	if wide, err := browsertest.Sideways(ctx); err != nil || len(wide) > 0 {
+		t.Errorf("the lots offered are wider than the screen: %v %v", wide, err)
+	}
+	if dir := os.Getenv("STOCKTRAIL_SCREENSHOTS"); dir != "" {
+		browsertest.Screenshot(t, ctx, filepath.Join(dir, "station-lots.png"))
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#lots button`)), chromedp.WaitVisible(chromedp.CSS(`p.flash`))); err != nil {
+		fail("issue from lot L1", err)
+	}
+	if flash, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`p.flash`))); err != nil || flash != "Issued BOLT-M6: -1 pcs, new level 299 pcs at WH1/A1 lot L1" {
+		t.Errorf("after the tap on L1: %q %v", flash, err)
+	}
+}
