@@ -199,7 +199,7 @@ func (f *LogFilter) resolveSKU(ctx context.Context, q store.Querier, workspaceID
 	it, err := itemBySKU(ctx, q, workspaceID, f.SKU)
 	if err != nil {
 		if fault.Is(err, fault.NotFound) {
-			return fault.Field("sku", fmt.Sprintf("unknown SKU %q", f.SKU))
+			return fault.Field("sku", fmt.Sprintf("there is no item with SKU %s", f.SKU))
 		}
 		return err
 	}

@@ -109,7 +109,7 @@ func AddToDraft(ctx context.Context, db *store.DB, s DraftScan) (DraftAddition, 
 	it, err := itemBySKU(ctx, db.Read(), a.WorkspaceID, sku)
 	if err != nil {
 		if fault.KindOf(err) == fault.NotFound {
-			return DraftAddition{}, fault.Field("sku", fmt.Sprintf("unknown SKU %q", sku))
+			return DraftAddition{}, fault.Field("sku", fmt.Sprintf("there is no item with SKU %s", sku))
 		}
 		return DraftAddition{}, err
 	}

@@ -59,7 +59,7 @@ func TestDraftRules(t *testing.T) {
 
 		for _, tt := range []struct{ sku, lot, qty, field, want string }{
 			{"", "", "1", "sku", "scan or type a SKU"},
-			{"NOPE", "", "1", "sku", `unknown SKU "NOPE"`},
+			{"NOPE", "", "1", "sku", `there is no item with SKU NOPE`},
 			{"OIL-5", "", "-2", "quantity", "a counted quantity may not be negative"},
 			{"OIL-5", "", "ten", "quantity", "must be a decimal number"},
 			{"OIL-5", "", "1.001", "quantity", "at most 2 decimals"},

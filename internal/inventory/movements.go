@@ -340,7 +340,7 @@ func (c *change) item(ref ItemRef) (Item, error) {
 		}
 		it, err := itemBySKU(c.ctx, c.tx, c.who.WorkspaceID, ref.SKU)
 		if fault.Is(err, fault.NotFound) {
-			return Item{}, fault.Field("sku", fmt.Sprintf("unknown SKU %q", ref.SKU))
+			return Item{}, fault.Field("sku", fmt.Sprintf("there is no item with SKU %s", strings.TrimSpace(ref.SKU)))
 		}
 		if err == nil {
 			c.state.keepItem(it)
@@ -419,9 +419,39 @@ func (c *change) recordID(ref RecordRef) (int64, error) {
 	err = c.tx.QueryRowContext(c.ctx, `SELECT id FROM inventory_records WHERE workspace_id = $1 AND item_id = $2 AND location_id = $3
 		AND lot = $4 AND deleted_at IS NULL`, c.who.WorkspaceID, it.ID, loc.ID, lot).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, fault.Field("record_id", fmt.Sprintf("no stock of %s at %s (lot %q)", it.SKU, loc.Path, lot))
+		return 0, c.noRecord(it, loc, lot)
 	}
 	return id, err
+}
+
+// noRecord is the refusal of a movement that names a lot the item has no
+// record of at loc. When the item is there in other lots, it says so and
+// names them (field "lot", cause *LotChoices), so that a screen can offer
+// them instead of "no stock".
+func (c *change) noRecord(it Item, loc Location, lot string) error {
+	rows, err := c.tx.QueryContext(c.ctx, `SELECT lot, quantity FROM inventory_records WHERE workspace_id = $1 AND item_id = $2
+		AND location_id = $3 AND deleted_at IS NULL AND quantity <> 0 ORDER BY lot LIMIT $4`, c.who.WorkspaceID, it.ID, loc.ID, maxLotChoices)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	choices := &LotChoices{SKU: it.SKU, LocationPath: loc.Path, Unit: it.Unit}
+	for rows.Next() {
+		var l string
+		var q Quantity
+		if err := rows.Scan(&l, &q); err != nil {
+			return err
+		}
+		choices.Lots = append(choices.Lots, LotLevel{Lot: l, Quantity: q.Format(it.Scale)})
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(choices.Lots) == 0 || (len(choices.Lots) == 1 && choices.Lots[0].Lot == lot) {
+		return fault.Field("record_id", fmt.Sprintf("no stock of %s at %s (lot %q)", it.SKU, loc.Path, lot))
+	}
+	msg := choices.sentence(lot)
+	return &fault.Error{Kind: fault.Invalid, Message: msg, Fields: map[string]string{"lot": msg}, Err: choices}
 }
 
 func (c *change) lockOne(id int64) (*Record, error) {

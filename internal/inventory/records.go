@@ -388,8 +388,12 @@ func (c *change) applyBoth(r *Record, delta, allocDelta Quantity, movement strin
 			return err
 		}
 		if !allowed {
-			return fault.Field(field, fmt.Sprintf("only %s %s of %s at %s (lot %q); the workspace does not allow negative stock",
-				r.Quantity.Format(r.Scale), r.Unit, r.SKU, r.LocationPath, r.Lot))
+			where := r.LocationPath
+			if r.Lot != "" {
+				where += " lot " + r.Lot
+			}
+			return fault.Field(field, fmt.Sprintf("only %s %s of %s at %s; the workspace does not allow negative stock",
+				r.Quantity.Format(r.Scale), r.Unit, r.SKU, where))
 		}
 	}
 	if err := c.checkPast(r, delta, movement, field); err != nil {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"fmt"
-	"html/template"
 	"io"
 	"net/http"
 	"net/url"
@@ -10,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/download"
 	"github.com/stocktrail/stocktrail/internal/fault"
@@ -24,6 +22,8 @@ func (wb *Web) registerInventory(mux *http.ServeMux) {
 	mux.HandleFunc("POST /inventory/items", wb.page(wb.createItem))
 	mux.HandleFunc("POST /inventory/locations", wb.page(wb.createLocation))
 	mux.HandleFunc("GET /inventory/items/{id}", wb.page(wb.itemPage))
+	mux.HandleFunc("GET /inventory/items/{id}/{action}", wb.page(wb.itemActionPage))
+	mux.HandleFunc("POST /inventory/items/{id}/{action}", wb.page(wb.postItemAction))
 	mux.HandleFunc("POST /inventory/movements", wb.page(wb.postMovement))
 	mux.HandleFunc("POST /inventory/records/{id}/delete", wb.page(wb.deleteRecord))
 	mux.HandleFunc("POST /inventory/records/{id}/lot", wb.page(wb.changeLot))
@@ -74,6 +74,52 @@ type stockView struct {
 	SKU        string
 	LocationID int64
 	AsOf       string
+	// Posted names the form that came back with errors ("receipt", "item"
+	// or "location"): only it shows FormErrs, its messages by field, and
+	// Errors, the summary at the top.
+	Posted   string
+	FormErrs map[string]string
+	Errors   []actionProblem
+}
+
+// stockForms are the stock page's forms by the path they post to, with
+// their fields in order.
+var stockForms = map[string]struct {
+	name   string
+	fields []string
+}{
+	"/inventory/movements": {"receipt", []string{"sku", "location", "lot", "quantity", "effective_at", "reference"}},
+	"/inventory/items":     {"item", []string{"sku", "name", "kind", "unit", "scale"}},
+	"/inventory/locations": {"location", []string{"parent_id", "kind", "code", "name"}},
+}
+
+// stockFieldLabels name the stock page's fields as their labels do.
+var stockFieldLabels = map[string]string{"sku": "SKU", "location": "Location", "lot": "Lot", "quantity": "Quantity",
+	"effective_at": "Effective at", "reference": "Reference", "name": "Name", "kind": "Kind", "unit": "Unit", "scale": "Decimals",
+	"parent_id": "Inside", "code": "Code"}
+
+// formError points the stock page's error summary and field messages at
+// the form that was posted.
+func (v *stockView) formError(r *http.Request, err error) {
+	form, ok := stockForms[r.URL.Path]
+	e, isFault := fault.As(err)
+	if !ok || !isFault || r.Method != http.MethodPost {
+		return
+	}
+	v.Posted, v.FormErrs = form.name, map[string]string{}
+	for field, msg := range e.Fields {
+		v.FormErrs[field] = sentence(msg)
+	}
+	for _, p := range errorSummary(e.Fields, form.fields, stockFieldLabels) {
+		label := p.Label
+		if label == "" {
+			label = sentence(strings.ReplaceAll(p.Field, "_", " "))
+		}
+		v.Errors = append(v.Errors, actionProblem{Href: "#" + form.name + "-" + p.Field, Text: problemText(label, p.Message)})
+	}
+	if len(v.Errors) == 0 {
+		v.Errors = []actionProblem{{Href: "#" + form.name + "-form", Text: sentence(e.Message)}}
+	}
 }
 
 func (wb *Web) stockPage(w http.ResponseWriter, r *http.Request) error {
@@ -111,6 +157,13 @@ func (wb *Web) showStock(w http.ResponseWriter, r *http.Request, formErr error) 
 		}
 		if err != nil && fault.KindOf(err) == fault.Internal {
 			return err
+		}
+	}
+	if formErr != nil && fault.KindOf(formErr) != fault.Internal {
+		v.formError(r, formErr)
+		if v.Posted != "" {
+			wb.render(w, r, fault.HTTPStatus(fault.KindOf(formErr)), "inventory.html", "Inventory", v, nil)
+			return nil
 		}
 	}
 	if formErr == nil {
@@ -163,73 +216,9 @@ func (wb *Web) createLocation(w http.ResponseWriter, r *http.Request) error {
 	return redirect(w, r, "/inventory", "Location "+l.Path+" created")
 }
 
-type itemView struct {
-	catalogue
-	Item    inventory.Item
-	Records []inventory.Record
-	// Holders are who holds each record's allocated units, by record id.
-	Holders map[int64][]inventory.Holding
-	Entries []logRow
-	Next    string
-	History []activity.Readable
-	// LogQuery filters the change log to the item; typed as a URL so the
-	// template keeps its "=" (escaped, it filtered nothing).
-	LogQuery template.URL
-}
-
-func (wb *Web) itemPage(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	return wb.showItem(w, r, id, nil)
-}
-
-func (wb *Web) showItem(w http.ResponseWriter, r *http.Request, id int64, formErr error) error {
-	a, err := actor.Require(r.Context(), actor.ViewInventory)
-	if err != nil {
-		return err
-	}
-	v := itemView{}
-	if v.Item, err = inventory.GetItem(r.Context(), wb.cfg.DB, id); err != nil {
-		return err
-	}
-	if v.catalogue, err = wb.catalogue(r, a); err != nil {
-		return err
-	}
-	if v.Records, err = inventory.ListRecords(r.Context(), wb.cfg.DB, inventory.RecordFilter{ItemID: id}); err != nil {
-		return err
-	}
-	v.Holders = map[int64][]inventory.Holding{}
-	for _, rec := range v.Records {
-		if rec.Allocated == 0 {
-			continue
-		}
-		if v.Holders[rec.ID], err = inventory.Allocations(r.Context(), wb.cfg.DB, rec.ID); err != nil {
-			return err
-		}
-	}
-	before, _ := inventory.ParseCursor(r.URL.Query().Get("cursor"))
-	page, err := inventory.ItemHistory(r.Context(), wb.cfg.DB, id, before, 50)
-	if err != nil {
-		return err
-	}
-	if v.Entries, err = wb.logRows(r, page.Entries); err != nil {
-		return err
-	}
-	v.Next = page.NextCursor
-	v.LogQuery = template.URL("sku=" + url.QueryEscape(v.Item.SKU))
-	if a.Can(actor.ViewActivity) {
-		if v.History, err = activity.History(r.Context(), wb.cfg.DB, "items", itoa64(id), 20); err != nil {
-			return err
-		}
-	}
-	return wb.show(w, r, "item.html", v.Item.SKU, v, formErr)
-}
-
-// movementFromForm builds the movement a form describes. A record is named
-// by record_id, or by SKU, location and lot.
-func movementFromForm(r *http.Request, loc *time.Location) (inventory.Movement, error) {
+// movementFromForm builds the movement of kind a form describes. A record
+// is named by record_id, or by SKU, location and lot.
+func movementFromForm(r *http.Request, kind string, loc *time.Location) (inventory.Movement, error) {
 	f := r.PostForm
 	get := func(k string) string { return strings.TrimSpace(f.Get(k)) }
 	eff, err := inventory.ParseMoment("effective_at", get("effective_at"), loc, false)
@@ -244,7 +233,7 @@ func movementFromForm(r *http.Request, loc *time.Location) (inventory.Movement, 
 	ref := inventory.RecordRef{RecordID: recordID, ItemRef: inventory.ItemRef{SKU: get("sku")},
 		LocationRef: inventory.LocationRef{Location: get("location")}, Lot: get("lot")}
 	qty := inventory.DecimalText(get("quantity"))
-	switch get("kind") {
+	switch kind {
 	case "receipt":
 		return &inventory.Receipt{ItemRef: ref.ItemRef, LocationRef: ref.LocationRef, Lot: ref.Lot, Quantity: qty, Options: opts}, nil
 	case "issue":
@@ -287,17 +276,18 @@ func (wb *Web) postMovement(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
+	kind := strings.TrimSpace(r.PostFormValue("kind"))
 	itemPage, _ := strconv.ParseInt(r.PostFormValue("item_page"), 10, 64)
 	back := func(err error) error {
 		if fault.KindOf(err) == fault.Internal {
 			return err
 		}
-		if itemPage > 0 {
-			return wb.showItem(w, r, itemPage, err)
+		if act, ok := itemActionOfKind(kind); ok && itemPage > 0 {
+			return wb.showItemAction(w, r, itemPage, act, err)
 		}
 		return wb.showStock(w, r, err)
 	}
-	m, err := movementFromForm(r, wb.zone(r, a))
+	m, err := movementFromForm(r, kind, wb.zone(r, a))
 	if err != nil {
 		return back(err)
 	}
@@ -305,7 +295,7 @@ func (wb *Web) postMovement(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return back(err)
 	}
-	msg := fmt.Sprintf("%s recorded (%s)", strings.ToUpper(m.Kind()[:1])+m.Kind()[1:], count(len(res.Entries), "log entry", "log entries"))
+	msg := movementRecorded(m.Kind(), res)
 	if itemPage > 0 {
 		return redirect(w, r, fmt.Sprintf("/inventory/items/%d", itemPage), msg)
 	}
@@ -523,9 +513,10 @@ func (wb *Web) deleteRecord(w http.ResponseWriter, r *http.Request) error {
 		if fault.KindOf(err) == fault.Internal {
 			return err
 		}
-		return wb.showItem(w, r, rec.ItemID, err)
+		r.PostForm.Set("record_id", itoa64(id))
+		return wb.showItemAction(w, r, rec.ItemID, itemActionBySlug["delete"], err)
 	}
-	return redirect(w, r, fmt.Sprintf("/inventory/items/%d", rec.ItemID), fmt.Sprintf("Record #%d deleted", id))
+	return redirect(w, r, fmt.Sprintf("/inventory/items/%d", rec.ItemID), "Record deleted: "+recordName(rec))
 }
 
 func (wb *Web) changeLot(w http.ResponseWriter, r *http.Request) error {
@@ -549,7 +540,8 @@ func (wb *Web) changeLot(w http.ResponseWriter, r *http.Request) error {
 		if fault.KindOf(err) == fault.Internal {
 			return err
 		}
-		return wb.showItem(w, r, rec.ItemID, err)
+		r.PostForm.Set("record_id", itoa64(id))
+		return wb.showItemAction(w, r, rec.ItemID, itemActionBySlug["lot"], err)
 	}
-	return redirect(w, r, fmt.Sprintf("/inventory/items/%d", rec.ItemID), fmt.Sprintf("Record #%d relabelled", id))
+	return redirect(w, r, fmt.Sprintf("/inventory/items/%d", rec.ItemID), "Lot changed: "+recordName(rec)+" is now lot "+strings.TrimSpace(r.PostFormValue("lot")))
 }

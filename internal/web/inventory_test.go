@@ -115,7 +115,7 @@ func TestInventoryPages(t *testing.T) {
 			want string
 		}{
 			{url.Values{"kind": {"receipt"}, "sku": {"OIL-5"}, "location": {"WH1/A1"}, "quantity": {"0.001"}}, "at most 2 decimals"},
-			{url.Values{"kind": {"receipt"}, "sku": {"NOPE"}, "location": {"WH1/A1"}, "quantity": {"1"}}, "unknown SKU"},
+			{url.Values{"kind": {"receipt"}, "sku": {"NOPE"}, "location": {"WH1/A1"}, "quantity": {"1"}}, "There is no item with SKU NOPE"},
 			{url.Values{"kind": {"receipt"}, "sku": {"OIL-5"}, "location": {"WH1/A1"}, "quantity": {"ten"}}, "decimal number"},
 			{url.Values{"kind": {"issue"}, "sku": {"OIL-5"}, "location": {"WH1/A1"}, "quantity": {"100"}, "item_page": {itoa(it.ID)}}, "only 12.50"},
 			{url.Values{"kind": {"correction"}, "sku": {"OIL-5"}, "location": {"WH1/A1"}, "change": {"1"}, "item_page": {itoa(it.ID)}}, "needs a reason"},
@@ -173,11 +173,11 @@ func TestInventoryPages(t *testing.T) {
 		}
 		status, body = b.post("/inventory/movements", url.Values{"kind": {"create"}, "sku": {"OIL-5"}, "location": {"WH1/A2"}, "lot": {"NEW"},
 			"quantity": {"1.25"}, "item_page": {itoa(it.ID)}})
-		if status != 200 || !strings.Contains(body, "Create recorded") {
+		if status != 200 || !strings.Contains(body, "Record created: WH1/A2 lot NEW with 1.25 l") {
 			t.Fatalf("create record: %d", status)
 		}
 		status, body = b.post("/inventory/records/"+itoa(main.ID)+"/lot", url.Values{"lot": {"RELABELLED"}})
-		if status != 200 || !strings.Contains(body, "relabelled") || !strings.Contains(body, "RELABELLED") {
+		if status != 200 || !strings.Contains(body, "Lot changed") || !strings.Contains(body, "RELABELLED") {
 			t.Fatalf("change lot: %d", status)
 		}
 		for _, path := range []string{"/inventory", "/inventory/items/" + itoa(it.ID), "/inventory/log", "/inventory/log?sku=OIL-5&action=user_correction",
@@ -257,9 +257,11 @@ func TestBulkUpdatePage(t *testing.T) {
 		if m == nil {
 			t.Fatalf("no link from the import's activity event to its movements:\n%s", body)
 		}
-		// The header, then the record's creation and the count's correction.
+		// The header, then the count's correction with the record's
+		// creation folded into it (shown on expanding it).
 		status, body = b.get(html.UnescapeString(m[1]))
-		if status != 200 || strings.Count(body, "<tr") != 3 || !strings.Contains(body, "create_record") || !strings.Contains(body, "user_correction") {
+		if status != 200 || strings.Count(body, "<tr") != 2 || !strings.Contains(body, "Record created first") || !strings.Contains(body, "create_record") ||
+			!strings.Contains(body, "user_correction") || !strings.Contains(body, "Bulk update") {
 			t.Fatalf("the import's movements: %d, %d rows\n%s", status, strings.Count(body, "<tr")-1, body)
 		}
 		if status, body := b.get("/inventory/log?batch_id=" + strings.Repeat("x", 65)); status != 422 || !strings.Contains(body, "at most 64 characters") {

@@ -207,15 +207,17 @@ func (wb *Web) rotateLedgerKey(w http.ResponseWriter, r *http.Request) error {
 	return redirect(w, r, "/settings/ledger", "Key rotated. Give auditors the new verifier key; checkpoints signed before still verify with the older keys.")
 }
 
-// logRow is a change-log entry with its place in the ledger, once sealed.
+// logRow is a change-log entry with its place in the ledger, once sealed,
+// and the record-creation entry folded into it (inventory.FoldCreations).
 type logRow struct {
 	inventory.Entry
 	Sealed   bool
 	Sequence int64
+	Created  *inventory.Entry
 }
 
 // logRows pairs entries with their sequence numbers, read in one query for
-// the page.
+// the page, and folds each movement's record-creation entry into it.
 func (wb *Web) logRows(r *http.Request, entries []inventory.Entry) ([]logRow, error) {
 	ids := make([]int64, len(entries))
 	for i, e := range entries {
@@ -225,10 +227,11 @@ func (wb *Web) logRows(r *http.Request, entries []inventory.Entry) ([]logRow, er
 	if err != nil {
 		return nil, err
 	}
-	rows := make([]logRow, len(entries))
-	for i, e := range entries {
+	folded := inventory.FoldCreations(entries)
+	rows := make([]logRow, len(folded))
+	for i, e := range folded {
 		seq, sealed := seqs[e.ID]
-		rows[i] = logRow{Entry: e, Sealed: sealed, Sequence: seq}
+		rows[i] = logRow{Entry: e.Entry, Sealed: sealed, Sequence: seq, Created: e.Created}
 	}
 	return rows, nil
 }

@@ -206,6 +206,7 @@ func dayOfWork(t *testing.T, f *storetest.Fixture) []mainPage {
 		{"locations", "/inventory/locations"},
 		{"location", fmt.Sprintf("/inventory/locations/%d", a1)},
 		{"item", fmt.Sprintf("/inventory/items/%d", oil.ID)},
+		{"item-issue", fmt.Sprintf("/inventory/items/%d/issue", oil.ID)},
 		{"bulk-update", "/inventory/import"},
 		{"activity", "/activity"},
 		{"assets", "/assets"},

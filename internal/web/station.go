@@ -120,6 +120,10 @@ type stationView struct {
 	Draft  inventory.Draft
 	Lines  []draftRow
 	Recent []inventory.Entry
+	// Lots are offered when a scan named no lot (or a wrong one) of stock
+	// kept in lots; LotsQuantity is the quantity the scan asked for.
+	Lots         *inventory.LotChoices
+	LotsQuantity string
 }
 
 // Bound reports whether the station works at its own location.
@@ -459,6 +463,12 @@ func (wb *Web) stationFailed(w http.ResponseWriter, r *http.Request, v stationVi
 				if m[2] != "" {
 					label += " " + m[2]
 				}
+			}
+			if lots, ok := inventory.LotsOffered(err); ok && field == "lot" {
+				// The stock is there, in lots: say so and offer them.
+				v.Lots, v.LotsQuantity = lots, strings.TrimSpace(r.PostFormValue("quantity"))
+				msg = text
+				break
 			}
 			switch field {
 			case "sku", "record_id", "item_id":

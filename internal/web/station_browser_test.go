@@ -75,7 +75,7 @@ func TestStationScreenInBrowser(t *testing.T) {
 		fail("issue confirmation "+flash, err)
 	}
 	recent, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("recent")))
-	if err != nil || !strings.Contains(recent, "issue") || !strings.Contains(recent, "receipt") {
+	if err != nil || !strings.Contains(recent, "Issue") || !strings.Contains(recent, "Receipt") {
 		fail("recent scans "+recent, err)
 	}
 	if dir := os.Getenv("STOCKTRAIL_SCREENSHOTS"); dir != "" {

@@ -380,7 +380,7 @@ func TestStationModes(t *testing.T) {
 		}
 		entries = count(t, db, `SELECT COUNT(*) FROM inventory_log`)
 		status, body = s.post("/station/batch", url.Values{"action": {"submit"}})
-		if status != 422 || !strings.Contains(body, `Line 2 (GONE-1) sku: unknown SKU "GONE-1"`) || !strings.Contains(body, "Submit all 2 lines") {
+		if status != 422 || !strings.Contains(body, `Line 2 (GONE-1) sku: there is no item with SKU GONE-1`) || !strings.Contains(body, "Submit all 2 lines") {
 			t.Fatalf("bad batch: %d %s", status, body)
 		}
 		if n := count(t, db, `SELECT COUNT(*) FROM inventory_log`); n != entries {
@@ -417,10 +417,10 @@ func TestStationBadInput(t *testing.T) {
 		entries := count(t, db, `SELECT COUNT(*) FROM inventory_log`)
 		events := count(t, db, `SELECT COUNT(*) FROM activity_events`)
 		for _, tt := range []struct{ mode, sku, qty, want string }{
-			{"receive", "NOPE", "1", `Unknown SKU "NOPE"`},
-			{"issue", "NOPE", "1", `Unknown SKU "NOPE"`},
-			{"count", "NOPE", "1", `Unknown SKU "NOPE"`},
-			{"batch", "NOPE", "1", `Unknown SKU "NOPE"`},
+			{"receive", "NOPE", "1", `There is no item with SKU NOPE`},
+			{"issue", "NOPE", "1", `There is no item with SKU NOPE`},
+			{"count", "NOPE", "1", `There is no item with SKU NOPE`},
+			{"batch", "NOPE", "1", `There is no item with SKU NOPE`},
 			{"receive", "", "1", "Scan or type a SKU"},
 			{"receive", "OIL-5", "0", "OIL-5 — Quantity: must be greater than zero"},
 			{"issue", "OIL-5", "0", "Quantity: must be greater than zero"},
