@@ -80,6 +80,9 @@ func checkReason(reason string, required bool) (string, error) {
 	case len(reason) > maxLifecycleReason:
 		return "", fault.Field("reason", fmt.Sprintf("at most %d characters", maxLifecycleReason))
 	}
+	if err := plaintext.Check("reason", reason); err != nil {
+		return "", fault.Field("reason", "use plain text, without control characters")
+	}
 	return reason, nil
 }
 
@@ -124,8 +127,6 @@ func (in DisposalInput) validate(today time.Time) (DisposalInput, error) {
 	reason, err := checkReason(in.Reason, true)
 	if err != nil {
 		f.Add("reason", err.(*fault.Error).Fields["reason"])
-	} else if err := plaintext.Check("reason", reason); err != nil {
-		f.Add("reason", "use plain text")
 	}
 	in.Reason = reason
 	return in, f.Err()
