@@ -565,3 +565,14 @@ func RunSchedules(ctx context.Context, db *store.DB, now time.Time) (int, error)
 	}
 	return total, nil
 }
+
+// CountScheduleSessions counts the sessions a schedule created.
+func CountScheduleSessions(ctx context.Context, db *store.DB, id int64) (int, error) {
+	who, err := actor.Require(ctx, actor.ViewAssets)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	err = db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM inventory_sessions WHERE workspace_id = $1 AND schedule_id = $2`, who.WorkspaceID, id).Scan(&n)
+	return n, err
+}

@@ -254,7 +254,7 @@ func TestAssetImportAndSchedulesInBrowser(t *testing.T) {
 		chromedp.SetUploadFiles(chromedp.CSS(`input[name=file]`), []string{file}),
 		chromedp.Evaluate[chromedp.Void](`document.querySelector('form[action="/assets/import"]').submit()`))
 	waitFor("imported", `document.querySelector(".flash") && document.querySelector(".flash").innerText.includes("2 assets imported")`)
-	waitFor("listed", `document.getElementById("assets").innerText.includes("IMP-1") && document.getElementById("assets").innerText.includes("in_use")`)
+	waitFor("listed", `document.getElementById("assets").innerText.includes("IMP-1") && document.getElementById("assets").innerText.includes("In use")`)
 
 	fill := func(cron string) {
 		run("schedules", chromedp.Navigate(srv.URL+"/inventory-checks/schedules"), chromedp.WaitVisible(chromedp.CSS(`input[name=name]`)))
