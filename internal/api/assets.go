@@ -306,14 +306,36 @@ func (a *API) sessionItems(w http.ResponseWriter, r *http.Request) error {
 	if _, err := assets.GetSession(r.Context(), a.cfg.DB, id); err != nil {
 		return err
 	}
-	items, err := assets.ListSessionItems(r.Context(), a.cfg.DB, id)
+	q := r.URL.Query()
+	if !q.Has("limit") && !q.Has("after") && !q.Has("state") && !q.Has("q") {
+		// Without paging parameters: the whole list, as before paging existed.
+		items, err := assets.ListSessionItems(r.Context(), a.cfg.DB, id)
+		if err != nil {
+			return err
+		}
+		if items == nil {
+			items = []assets.Item{}
+		}
+		return WriteJSON(w, http.StatusOK, map[string]any{"count": len(items), "data": items})
+	}
+	iq := assets.ItemQuery{State: q.Get("state"), Search: q.Get("q")}
+	limit, err := queryInt(r, "limit")
 	if err != nil {
 		return err
 	}
-	if items == nil {
-		items = []assets.Item{}
+	if iq.After, err = queryInt(r, "after"); err != nil {
+		return err
 	}
-	return WriteJSON(w, http.StatusOK, map[string]any{"count": len(items), "data": items})
+	iq.Limit = int(limit)
+	page, err := assets.ListSessionItemsPage(r.Context(), a.cfg.DB, id, iq)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"count": len(page.Items), "data": page.Items}
+	if page.Next != 0 {
+		out["next_after"] = page.Next
+	}
+	return WriteJSON(w, http.StatusOK, out)
 }
 
 func (a *API) scan(w http.ResponseWriter, r *http.Request) error {

@@ -283,3 +283,48 @@ func TestAssetLifecycleAndScheduleEditAPI(t *testing.T) {
 		}
 	})
 }
+
+// TestSessionItemsPagesAPI walks a session's list in keyset pages.
+func TestSessionItemsPagesAPI(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := storetest.NewFixture(t, db)
+		key, err := f.Auth.CreateAPIKey(f.Ctx, "auditor tool", actor.Admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth}))
+		t.Cleanup(srv.Close)
+		c := client{t: t, url: srv.URL, key: key.Secret}
+		for i := 0; i < 25; i++ {
+			c.json("POST", "/api/v1/assets", map[string]any{"tag": fmt.Sprintf("P-%02d", i), "name": "Printer"}, 201)
+		}
+		s := c.json("POST", "/api/v1/inventory-sessions", map[string]any{"name": "Printers"}, 201)
+		base := fmt.Sprintf("/api/v1/inventory-sessions/%d", int64(s["id"].(float64)))
+		c.json("POST", base+"/start", nil, 200)
+		c.json("POST", base+"/scans", map[string]any{"code": "P-07"}, 201)
+		if all := c.json("GET", base+"/items", nil, 200); all["count"].(float64) != 25 {
+			t.Fatalf("whole list: %v", all["count"])
+		}
+		seen, path := 0, base+"/items?limit=10"
+		for pages := 0; path != ""; pages++ {
+			page := c.json("GET", path, nil, 200)
+			seen += int(page["count"].(float64))
+			path = ""
+			if next, ok := page["next_after"].(float64); ok {
+				path = fmt.Sprintf("%s/items?limit=10&after=%d", base, int64(next))
+			}
+			if pages > 3 {
+				t.Fatal("too many pages")
+			}
+		}
+		if seen != 25 {
+			t.Fatalf("paged rows %d", seen)
+		}
+		if got := c.json("GET", base+"/items?state=scanned", nil, 200); got["count"].(float64) != 1 {
+			t.Fatalf("scanned: %v", got)
+		}
+		c.json("GET", base+"/items?state=lost", nil, 422)
+		c.json("GET", base+"/items?limit=5000", nil, 422)
+		c.json("GET", base+"/items?after=abc", nil, 400)
+	})
+}

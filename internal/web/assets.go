@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -323,11 +324,21 @@ type sessionPage struct {
 	Conditions []assets.Condition
 	Found      int
 	Missing    int
+	// Query is the list's filter and position; Next and First link to the
+	// following page and back to the start ("" when there is none).
+	Query       assets.ItemQuery
+	Next, First string
+	States      []itemState
 	// View is the row whose scan modal is open (?view=asset id), if any:
 	// one modal rendered on demand rather than one per row, so long lists
 	// stay light and it works without JavaScript.
 	View *assets.Item
 }
+
+type itemState struct{ Value, Label string }
+
+// sessionItemsPerPage is how many rows of a session's list a page shows.
+const sessionItemsPerPage = 100
 
 func (wb *Web) sessionDetail(w http.ResponseWriter, r *http.Request) error {
 	return wb.showSession(w, r, nil)
@@ -346,12 +357,50 @@ func (wb *Web) showSession(w http.ResponseWriter, r *http.Request, formErr error
 	if err != nil {
 		return err
 	}
-	rep, err := assets.GetSessionReport(r.Context(), wb.cfg.DB, id)
+	after, err := queryInt(r, "after")
 	if err != nil {
 		return err
 	}
-	p := sessionPage{Session: rep.Session, Items: rep.Items, Unexpected: rep.Unexpected, Found: rep.Found, Missing: rep.Missing,
-		Conditions: assets.Conditions()}
+	s, err := assets.GetSession(r.Context(), wb.cfg.DB, id)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	p := sessionPage{Session: s, Conditions: assets.Conditions(), Found: s.Progress.Scanned, Missing: s.Progress.Total - s.Progress.Scanned,
+		Query: assets.ItemQuery{State: q.Get("state"), Search: q.Get("q"), After: after, Limit: sessionItemsPerPage},
+		States: []itemState{{"", "All"}, {assets.ItemsNotScanned, "Not scanned"}, {assets.ItemsScanned, "Scanned"},
+			{assets.ItemsStaged, "With staged changes"}, {assets.ItemsExcluded, "Excluded"}}}
+	if s.StartedAt != nil {
+		page, err := assets.ListSessionItemsPage(r.Context(), wb.cfg.DB, id, p.Query)
+		if err != nil {
+			if formErr == nil {
+				formErr = err
+			}
+		} else {
+			p.Items = page.Items
+			link := func(after int64) string {
+				lq := url.Values{}
+				for _, k := range []string{"state", "q"} {
+					if v := q.Get(k); v != "" {
+						lq.Set(k, v)
+					}
+				}
+				if after > 0 {
+					lq.Set("after", strconv.FormatInt(after, 10))
+				}
+				return fmt.Sprintf("/inventory-checks/%d?%s#report", id, lq.Encode())
+			}
+			if page.Next != 0 {
+				p.Next = link(page.Next)
+			}
+			if after > 0 {
+				p.First = link(0)
+			}
+		}
+		if p.Unexpected, err = assets.ListUnexpectedScans(r.Context(), wb.cfg.DB, id); err != nil {
+			return err
+		}
+	}
 	if p.Locations, err = inventory.ListLocations(r.Context(), wb.cfg.DB, false); err != nil {
 		return err
 	}
@@ -359,12 +408,12 @@ func (wb *Web) showSession(w http.ResponseWriter, r *http.Request, formErr error
 		// A refused staging shows its modal again, with the message.
 		view, _ = strconv.ParseInt(r.PathValue("asset"), 10, 64)
 	}
-	for i := range p.Items {
-		if p.Items[i].AssetID == view && !p.Items[i].Excluded {
-			p.View = &p.Items[i]
+	if view > 0 {
+		if it, err := assets.GetSessionItem(r.Context(), wb.cfg.DB, id, view); err == nil && !it.Excluded {
+			p.View = &it
 		}
 	}
-	return wb.show(w, r, "session.html", rep.Session.Name, p, formErr)
+	return wb.show(w, r, "session.html", s.Name, p, formErr)
 }
 
 func (wb *Web) sessionAction(w http.ResponseWriter, r *http.Request) error {

@@ -208,7 +208,7 @@ func TestInventorySessionInBrowser(t *testing.T) {
 			browsertest.Screenshot(t, b, filepath.Join(dir, "report-"+string(db.Engine())+".png"))
 		}
 		step("lap-3 page", chromedp.Navigate(fmt.Sprintf("%s/assets/%d", srv.URL, ids["LAP-3"])))
-		waitFor("lap-3 lost", `document.getElementById("asset-status").innerText === "lost" && document.getElementById("history").innerText.includes("marked Lost")`)
+		waitFor("lap-3 lost", `document.getElementById("asset-status").innerText === "Lost" && document.getElementById("history").innerText.includes("marked Lost")`)
 	})
 }
 
