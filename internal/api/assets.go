@@ -193,11 +193,10 @@ func (a *API) assetLabelSheet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	if err := qrlabel.Sheet(&buf, labels, paper); err != nil {
-		return err
-	}
-	return download.Send(w, download.File{Name: fmt.Sprintf("labels-%d-%s.pdf", who.WorkspaceID, paper.Name), ContentType: "application/pdf"}, buf.Bytes())
+	// Written to the response page by page: a sheet of thousands of labels
+	// never sits whole in memory.
+	return download.Stream(w, r, a.cfg.Logger, download.File{Name: fmt.Sprintf("labels-%d-%s.pdf", who.WorkspaceID, paper.Name), ContentType: "application/pdf"},
+		func(out io.Writer) error { return qrlabel.Sheet(out, labels, paper) })
 }
 
 func (a *API) listAssetPhotos(w http.ResponseWriter, r *http.Request) error {

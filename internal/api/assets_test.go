@@ -328,3 +328,39 @@ func TestSessionItemsPagesAPI(t *testing.T) {
 		c.json("GET", base+"/items?after=abc", nil, 400)
 	})
 }
+
+// TestLabelSheetBeyondTwoThousand prints 2,500 labels in one PDF (the
+// sheet streams, so the old 2,000 cap is gone) and refuses a deleted
+// asset's label.
+func TestLabelSheetBeyondTwoThousand(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := storetest.NewFixture(t, db)
+		key, err := f.Auth.CreateAPIKey(f.Ctx, "printer", actor.Admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth}))
+		t.Cleanup(srv.Close)
+		c := client{t: t, url: srv.URL, key: key.Secret}
+		var csv strings.Builder
+		csv.WriteString("tag,name\n")
+		for i := 0; i < 2500; i++ {
+			fmt.Fprintf(&csv, "LBL-%04d,Stool %d\n", i, i)
+		}
+		if res, out := c.do("POST", "/api/v1/assets/import", "text/csv", []byte(csv.String())); res.StatusCode != 201 {
+			t.Fatalf("import: %d %s", res.StatusCode, out)
+		}
+		res, out := c.do("GET", "/api/v1/assets/labels.pdf?paper=avery-l7160", "", nil)
+		if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/pdf" || !bytes.HasSuffix(bytes.TrimSpace(out), []byte("%%EOF")) {
+			t.Fatalf("sheet: %d %s %.200s", res.StatusCode, res.Header.Get("Content-Type"), out)
+		}
+		if pages := bytes.Count(out, []byte("/Type /Page /Parent")); pages != (2500+20)/21 {
+			t.Fatalf("%d pages for 2,500 labels", pages)
+		}
+		one := c.json("GET", "/api/v1/assets?q=LBL-0007", nil, 200)["data"].([]any)[0].(map[string]any)
+		c.json("DELETE", fmt.Sprintf("/api/v1/assets/%d", int64(one["id"].(float64))), nil, 200)
+		if res, _ := c.do("GET", fmt.Sprintf("/api/v1/assets/labels.pdf?id=%d", int64(one["id"].(float64))), "", nil); res.StatusCode != 409 {
+			t.Fatalf("label of a deleted asset: %d", res.StatusCode)
+		}
+	})
+}

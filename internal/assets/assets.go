@@ -655,8 +655,10 @@ func (a Asset) Label(workspaceID int64) qrlabel.Label {
 	return qrlabel.Label{WorkspaceID: workspaceID, Tag: a.Tag, Name: a.Name, Location: a.LocationPath}
 }
 
-// MaxLabelsPerSheet bounds one PDF of labels.
-const MaxLabelsPerSheet = 2000
+// MaxLabelsPerSheet bounds one PDF of labels. Sheets are written page by
+// page (qrlabel.Sheet), so the bound is how long a print run should be,
+// not memory.
+const MaxLabelsPerSheet = qrlabel.MaxSheetLabels
 
 // ListLabels returns the labels of the given assets (in the order given), or of
 // every asset matching f when ids is empty.
