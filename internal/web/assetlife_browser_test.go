@@ -3,6 +3,7 @@ package web_test
 import (
 	"fmt"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -140,5 +141,38 @@ func TestAssetDisposalAndScheduleEditInBrowser(t *testing.T) {
 		waitFor("schedule deleted", `document.querySelector(".flash") && !document.getElementById("schedules").innerText.includes("Lab count")`)
 		step("sessions", chromedp.Navigate(srv.URL+"/inventory-checks"))
 		waitFor("its session stays", `document.getElementById("sessions").innerText.includes("Lab count, early")`)
+
+		// A long session pages its list and filters it, at a phone's size.
+		var csv strings.Builder
+		csv.WriteString("tag,name\n")
+		for i := 0; i < 150; i++ {
+			fmt.Fprintf(&csv, "DESK-%03d,Desk %d\n", i, i)
+		}
+		if _, err := assets.ImportAssets(ctx, db, strings.NewReader(csv.String())); err != nil {
+			t.Fatal(err)
+		}
+		long, err := assets.CreateSession(ctx, db, assets.SessionInput{Name: "Desks"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := assets.StartSession(ctx, db, long.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := assets.ScanAsset(ctx, db, long.ID, assets.ScanInput{Code: "DESK-120"}); err != nil {
+			t.Fatal(err)
+		}
+		step("phone", chromedp.EmulateViewport(390, 844), chromedp.Navigate(fmt.Sprintf("%s/inventory-checks/%d", srv.URL, long.ID)))
+		waitFor("first page", `document.querySelectorAll("#items tbody tr").length === 100 && document.getElementById("items-next")`)
+		click("next page", "#items-next")
+		waitFor("second page", `document.querySelectorAll("#items tbody tr").length === 51 && !document.getElementById("items-next") && document.getElementById("items-first")`)
+		if dir := os.Getenv("STOCKTRAIL_SCREENSHOTS"); dir != "" {
+			browsertest.Screenshot(t, b, filepath.Join(dir, string(db.Engine()), "session-long-phone.png"))
+		}
+		step("filter scanned", chromedp.Navigate(fmt.Sprintf("%s/inventory-checks/%d", srv.URL, long.ID)),
+			chromedp.SetValue(chromedp.ID("items-state"), "scanned"),
+			chromedp.Evaluate[chromedp.Void](`document.getElementById("items-filter").submit()`))
+		waitFor("scanned only", `document.querySelectorAll("#items tbody tr").length === 1 && document.getElementById("items").innerText.includes("DESK-120")`)
+		step("search", chromedp.Navigate(fmt.Sprintf("%s/inventory-checks/%d?q=desk+14", srv.URL, long.ID)))
+		waitFor("searched", `document.querySelectorAll("#items tbody tr").length === 11`) // 14, 140–149
 	})
 }
