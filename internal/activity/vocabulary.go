@@ -1,6 +1,12 @@
 package activity
 
-import "strings"
+import (
+	"context"
+	"strings"
+
+	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/store"
+)
 
 // The seeds' vocabulary. Seeds 001 and 002 speak of the tables products,
 // inventory, warehouses, users, movements and transactions, and of a
@@ -81,4 +87,53 @@ func anySlice(s []string) []any {
 		out[i] = v
 	}
 	return out
+}
+
+// EntityTypeChoice is one entity type a filter offers: Value is what the
+// table_name parameter takes, Label how people read it.
+type EntityTypeChoice struct {
+	Value, Label string
+	// Seed marks the seeds' table names, which select several stored types.
+	Seed bool
+}
+
+// EntityTypes lists what the entity type filter offers: the seeds' table
+// names, then every entity type the workspace's log holds (manual audit-log
+// entries may file events under any name). The stored types are read by
+// hopping from one to the next along the (workspace, entity type, …) index,
+// a few dozen index seeks however long the log is.
+func EntityTypes(ctx context.Context, db *store.DB) ([]EntityTypeChoice, error) {
+	a, err := actor.Require(ctx, ViewPermission)
+	if err != nil {
+		return nil, err
+	}
+	var out []EntityTypeChoice
+	for _, s := range SeedTables() {
+		out = append(out, EntityTypeChoice{Value: s, Label: s + " (seed name)", Seed: true})
+	}
+	rows, err := db.Read().QueryContext(ctx, `WITH RECURSIVE types(t) AS (
+			SELECT MIN(entity_type) FROM activity_events WHERE workspace_id = $1
+			UNION ALL
+			SELECT (SELECT MIN(entity_type) FROM activity_events WHERE workspace_id = $1 AND entity_type > types.t)
+			FROM types WHERE types.t IS NOT NULL)
+		SELECT t FROM types WHERE t IS NOT NULL`, a.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, err
+		}
+		if t == "" {
+			continue
+		}
+		label := strings.ReplaceAll(t, "_", " ")
+		if seed := TableLabel(t); seed != t {
+			label += " (" + seed + ")"
+		}
+		out = append(out, EntityTypeChoice{Value: t, Label: label})
+	}
+	return out, rows.Err()
 }

@@ -25,6 +25,11 @@ func (a *API) registerAssets(mux *http.ServeMux) {
 	a.handle(mux, "GET /api/v1/assets/labels.pdf", a.assetLabelSheet)
 	a.handle(mux, "GET /api/v1/assets/{id}", byID(a.cfg.DB, http.StatusOK, assets.GetAsset))
 	a.handle(mux, "PATCH /api/v1/assets/{id}", byIDFromBody(a.cfg.DB, actor.ManageAssets, http.StatusOK, assets.UpdateAsset))
+	a.handle(mux, "DELETE /api/v1/assets/{id}", a.deleteAsset)
+	a.handle(mux, "POST /api/v1/assets/{id}/restore", byIDFromBody(a.cfg.DB, actor.ManageAssets, http.StatusOK, assets.RestoreAsset))
+	a.handle(mux, "POST /api/v1/assets/{id}/retire", byIDFromBody(a.cfg.DB, actor.ManageAssets, http.StatusOK, assets.RetireAsset))
+	a.handle(mux, "POST /api/v1/assets/{id}/reinstate", byIDFromBody(a.cfg.DB, actor.ManageAssets, http.StatusOK, assets.ReinstateAsset))
+	a.handle(mux, "POST /api/v1/assets/{id}/disposal", byIDFromBody(a.cfg.DB, actor.ManageAssets, http.StatusOK, assets.DisposeAsset))
 	a.handle(mux, "GET /api/v1/assets/{id}/history", byID(a.cfg.DB, http.StatusOK, assets.GetAssetHistory))
 	a.handle(mux, "GET /api/v1/assets/{id}/label.png", a.assetLabel)
 	a.handle(mux, "GET /api/v1/assets/{id}/label.svg", a.assetLabel)
@@ -50,13 +55,16 @@ func (a *API) registerAssets(mux *http.ServeMux) {
 
 	a.handle(mux, "GET /api/v1/inventory-schedules", a.listSchedules)
 	a.handle(mux, "POST /api/v1/inventory-schedules", fromBody(a.cfg.DB, actor.ManageSessions, http.StatusCreated, assets.CreateSchedule))
+	a.handle(mux, "GET /api/v1/inventory-schedules/{id}", byID(a.cfg.DB, http.StatusOK, assets.GetSchedule))
+	a.handle(mux, "PUT /api/v1/inventory-schedules/{id}", byIDFromBody(a.cfg.DB, actor.ManageSessions, http.StatusOK, assets.UpdateSchedule))
 	a.handle(mux, "PATCH /api/v1/inventory-schedules/{id}", a.updateSchedule)
+	a.handle(mux, "DELETE /api/v1/inventory-schedules/{id}", a.deleteSchedule)
 }
 
 func assetFilter(r *http.Request) (assets.AssetFilter, error) {
 	q := r.URL.Query()
 	f := assets.AssetFilter{Search: q.Get("q"), Status: assets.Status(q.Get("status")), Condition: assets.Condition(q.Get("condition")),
-		Category: q.Get("category")}
+		Category: q.Get("category"), Show: q.Get("show")}
 	var err error
 	var limit, offset int64
 	if f.LocationID, err = queryInt(r, "location_id"); err != nil {
@@ -185,11 +193,10 @@ func (a *API) assetLabelSheet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	if err := qrlabel.Sheet(&buf, labels, paper); err != nil {
-		return err
-	}
-	return download.Send(w, download.File{Name: fmt.Sprintf("labels-%d-%s.pdf", who.WorkspaceID, paper.Name), ContentType: "application/pdf"}, buf.Bytes())
+	// Written to the response page by page: a sheet of thousands of labels
+	// never sits whole in memory.
+	return download.Stream(w, r, a.cfg.Logger, download.File{Name: fmt.Sprintf("labels-%d-%s.pdf", who.WorkspaceID, paper.Name), ContentType: "application/pdf"},
+		func(out io.Writer) error { return qrlabel.Sheet(out, labels, paper) })
 }
 
 func (a *API) listAssetPhotos(w http.ResponseWriter, r *http.Request) error {
@@ -298,14 +305,36 @@ func (a *API) sessionItems(w http.ResponseWriter, r *http.Request) error {
 	if _, err := assets.GetSession(r.Context(), a.cfg.DB, id); err != nil {
 		return err
 	}
-	items, err := assets.ListSessionItems(r.Context(), a.cfg.DB, id)
+	q := r.URL.Query()
+	if !q.Has("limit") && !q.Has("after") && !q.Has("state") && !q.Has("q") {
+		// Without paging parameters: the whole list, as before paging existed.
+		items, err := assets.ListSessionItems(r.Context(), a.cfg.DB, id)
+		if err != nil {
+			return err
+		}
+		if items == nil {
+			items = []assets.Item{}
+		}
+		return WriteJSON(w, http.StatusOK, map[string]any{"count": len(items), "data": items})
+	}
+	iq := assets.ItemQuery{State: q.Get("state"), Search: q.Get("q")}
+	limit, err := queryInt(r, "limit")
 	if err != nil {
 		return err
 	}
-	if items == nil {
-		items = []assets.Item{}
+	if iq.After, err = queryInt(r, "after"); err != nil {
+		return err
 	}
-	return WriteJSON(w, http.StatusOK, map[string]any{"count": len(items), "data": items})
+	iq.Limit = int(limit)
+	page, err := assets.ListSessionItemsPage(r.Context(), a.cfg.DB, id, iq)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"count": len(page.Items), "data": page.Items}
+	if page.Next != 0 {
+		out["next_after"] = page.Next
+	}
+	return WriteJSON(w, http.StatusOK, out)
 }
 
 func (a *API) scan(w http.ResponseWriter, r *http.Request) error {
@@ -454,6 +483,36 @@ func (a *API) updateSchedule(w http.ResponseWriter, r *http.Request) error {
 		return fault.Field("active", "required")
 	}
 	if err := assets.SetScheduleActive(r.Context(), a.cfg.DB, id, *in.Active); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) deleteAsset(w http.ResponseWriter, r *http.Request) error {
+	if _, err := actor.Require(r.Context(), actor.ManageAssets); err != nil {
+		return err
+	}
+	id, err := PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	out, err := assets.DeleteAsset(r.Context(), a.cfg.DB, id, assets.LifecycleInput{Reason: r.URL.Query().Get("reason")})
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, http.StatusOK, out)
+}
+
+func (a *API) deleteSchedule(w http.ResponseWriter, r *http.Request) error {
+	if _, err := actor.Require(r.Context(), actor.ManageSessions); err != nil {
+		return err
+	}
+	id, err := PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := assets.DeleteSchedule(r.Context(), a.cfg.DB, id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

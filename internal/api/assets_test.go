@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/makiuchi-d/gozxing"
 	gozxingqr "github.com/makiuchi-d/gozxing/qrcode"
@@ -208,4 +209,158 @@ func TestOpenAPICoversAssets(t *testing.T) {
 			t.Errorf("%s is not in the OpenAPI document", p)
 		}
 	}
+}
+
+// TestAssetLifecycleAndScheduleEditAPI: retire, dispose, delete and restore
+// through the API, with bad input refused and nothing changed; schedules
+// read, replaced and deleted.
+func TestAssetLifecycleAndScheduleEditAPI(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := storetest.NewFixture(t, db)
+		key, err := f.Auth.CreateAPIKey(f.Ctx, "integrator", actor.Admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth}))
+		t.Cleanup(srv.Close)
+		c := client{t: t, url: srv.URL, key: key.Secret}
+		one := int64(c.json("POST", "/api/v1/assets", map[string]any{"tag": "SCOPE-1", "name": "Oscilloscope"}, 201)["id"].(float64))
+		two := int64(c.json("POST", "/api/v1/assets", map[string]any{"tag": "SCOPE-2", "name": "Oscilloscope"}, 201)["id"].(float64))
+		path := func(id int64, rest string) string { return fmt.Sprintf("/api/v1/assets/%d%s", id, rest) }
+
+		if got := c.json("POST", path(one, "/retire"), map[string]any{"reason": "old"}, 200); got["status"] != "retired" {
+			t.Fatalf("retire: %v", got)
+		}
+		c.json("POST", path(one, "/retire"), map[string]any{}, 409)
+		c.json("POST", path(one, "/reinstate"), map[string]any{"reason": 1}, 400)
+		if got := c.json("POST", path(one, "/reinstate"), map[string]any{}, 200); got["status"] != "active" {
+			t.Fatalf("reinstate: %v", got)
+		}
+
+		today := time.Now().Format(time.DateOnly)
+		bad := c.json("POST", path(one, "/disposal"), map[string]any{"date": "yesterday", "method": "sold", "reason": ""}, 422)
+		if errs, _ := json.Marshal(bad); !strings.Contains(string(errs), "date") || !strings.Contains(string(errs), "reason") {
+			t.Fatalf("bad disposal answer names no fields: %s", errs)
+		}
+		c.json("POST", path(one, "/disposal"), map[string]any{"date": today, "method": "sold", "reason": "x", "price": 3}, 400)
+		d := c.json("POST", path(one, "/disposal"), map[string]any{"date": today, "method": "scrapped", "reason": "burnt out"}, 200)
+		if disp, _ := d["disposal"].(map[string]any); disp["method"] != "scrapped" || disp["on"] != today {
+			t.Fatalf("dispose: %v", d)
+		}
+		c.json("PATCH", path(one, ""), map[string]any{"name": "renamed"}, 409)
+
+		c.json("DELETE", path(two, "?reason=entered+twice"), nil, 200)
+		c.json("DELETE", path(two, ""), nil, 409)
+		c.json("DELETE", path(987654, ""), nil, 404)
+		if got := c.json("GET", path(two, ""), nil, 200); got["deleted"] == nil {
+			t.Fatalf("a deleted asset by URL: %v", got)
+		}
+		if got := c.json("GET", "/api/v1/assets", nil, 200); got["total"].(float64) != 0 {
+			t.Fatalf("register lists removed assets: %v", got)
+		}
+		if got := c.json("GET", "/api/v1/assets?show=removed", nil, 200); got["total"].(float64) != 2 {
+			t.Fatalf("removed filter: %v", got)
+		}
+		c.json("GET", "/api/v1/assets?show=everything", nil, 422)
+		c.json("POST", path(two, "/restore"), map[string]any{}, 200)
+		if h := c.json("GET", path(two, "/history"), nil, 200); len(h["changes"].([]any)) != 3 {
+			t.Fatalf("history after delete and restore: %v", h["changes"])
+		}
+
+		s := c.json("POST", "/api/v1/inventory-schedules", map[string]any{"name": "Daily", "recurrence": "daily", "time": "08:00"}, 201)
+		sp := fmt.Sprintf("/api/v1/inventory-schedules/%d", int64(s["id"].(float64)))
+		if got := c.json("GET", sp, nil, 200); got["time"] != "08:00" {
+			t.Fatalf("get schedule: %v", got)
+		}
+		c.json("PUT", sp, map[string]any{"name": "Daily", "recurrence": "daily", "time": "8am"}, 422)
+		if got := c.json("PUT", sp, map[string]any{"name": "Weekdays", "recurrence": "weekly", "time": "07:45", "weekdays": []int{1, 2, 3, 4, 5}}, 200); got["spec"] != "45 7 * * 1,2,3,4,5" {
+			t.Fatalf("replace schedule: %v", got)
+		}
+		c.json("DELETE", sp, nil, 204)
+		c.json("GET", sp, nil, 404)
+		if got := c.json("GET", "/api/v1/inventory-sessions", nil, 200); got["count"].(float64) != 1 {
+			t.Fatalf("the session the schedule created is gone: %v", got)
+		}
+	})
+}
+
+// TestSessionItemsPagesAPI walks a session's list in keyset pages.
+func TestSessionItemsPagesAPI(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := storetest.NewFixture(t, db)
+		key, err := f.Auth.CreateAPIKey(f.Ctx, "auditor tool", actor.Admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth}))
+		t.Cleanup(srv.Close)
+		c := client{t: t, url: srv.URL, key: key.Secret}
+		for i := 0; i < 25; i++ {
+			c.json("POST", "/api/v1/assets", map[string]any{"tag": fmt.Sprintf("P-%02d", i), "name": "Printer"}, 201)
+		}
+		s := c.json("POST", "/api/v1/inventory-sessions", map[string]any{"name": "Printers"}, 201)
+		base := fmt.Sprintf("/api/v1/inventory-sessions/%d", int64(s["id"].(float64)))
+		c.json("POST", base+"/start", nil, 200)
+		c.json("POST", base+"/scans", map[string]any{"code": "P-07"}, 201)
+		if all := c.json("GET", base+"/items", nil, 200); all["count"].(float64) != 25 {
+			t.Fatalf("whole list: %v", all["count"])
+		}
+		seen, path := 0, base+"/items?limit=10"
+		for pages := 0; path != ""; pages++ {
+			page := c.json("GET", path, nil, 200)
+			seen += int(page["count"].(float64))
+			path = ""
+			if next, ok := page["next_after"].(float64); ok {
+				path = fmt.Sprintf("%s/items?limit=10&after=%d", base, int64(next))
+			}
+			if pages > 3 {
+				t.Fatal("too many pages")
+			}
+		}
+		if seen != 25 {
+			t.Fatalf("paged rows %d", seen)
+		}
+		if got := c.json("GET", base+"/items?state=scanned", nil, 200); got["count"].(float64) != 1 {
+			t.Fatalf("scanned: %v", got)
+		}
+		c.json("GET", base+"/items?state=lost", nil, 422)
+		c.json("GET", base+"/items?limit=5000", nil, 422)
+		c.json("GET", base+"/items?after=abc", nil, 400)
+	})
+}
+
+// TestLabelSheetBeyondTwoThousand prints 2,500 labels in one PDF (the
+// sheet streams, so the old 2,000 cap is gone) and refuses a deleted
+// asset's label.
+func TestLabelSheetBeyondTwoThousand(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := storetest.NewFixture(t, db)
+		key, err := f.Auth.CreateAPIKey(f.Ctx, "printer", actor.Admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth}))
+		t.Cleanup(srv.Close)
+		c := client{t: t, url: srv.URL, key: key.Secret}
+		var csv strings.Builder
+		csv.WriteString("tag,name\n")
+		for i := 0; i < 2500; i++ {
+			fmt.Fprintf(&csv, "LBL-%04d,Stool %d\n", i, i)
+		}
+		if res, out := c.do("POST", "/api/v1/assets/import", "text/csv", []byte(csv.String())); res.StatusCode != 201 {
+			t.Fatalf("import: %d %s", res.StatusCode, out)
+		}
+		res, out := c.do("GET", "/api/v1/assets/labels.pdf?paper=avery-l7160", "", nil)
+		if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/pdf" || !bytes.HasSuffix(bytes.TrimSpace(out), []byte("%%EOF")) {
+			t.Fatalf("sheet: %d %s %.200s", res.StatusCode, res.Header.Get("Content-Type"), out)
+		}
+		if pages := bytes.Count(out, []byte("/Type /Page /Parent")); pages != (2500+20)/21 {
+			t.Fatalf("%d pages for 2,500 labels", pages)
+		}
+		one := c.json("GET", "/api/v1/assets?q=LBL-0007", nil, 200)["data"].([]any)[0].(map[string]any)
+		c.json("DELETE", fmt.Sprintf("/api/v1/assets/%d", int64(one["id"].(float64))), nil, 200)
+		if res, _ := c.do("GET", fmt.Sprintf("/api/v1/assets/labels.pdf?id=%d", int64(one["id"].(float64))), "", nil); res.StatusCode != 409 {
+			t.Fatalf("label of a deleted asset: %d", res.StatusCode)
+		}
+	})
 }

@@ -3,6 +3,7 @@ package assets
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -80,6 +81,62 @@ type Asset struct {
 	QRPayload string    `json:"qr_payload"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// Disposal is set once the asset has left for good (sold, scrapped,
+	// donated, lost and written off); the record is final from then on.
+	Disposal *Disposal `json:"disposal,omitempty"`
+	// Deleted is set while the asset is deleted: hidden from the register,
+	// kept with its history and its tag, and restorable.
+	Deleted *Deletion `json:"deleted,omitempty"`
+}
+
+// Disposal is how and when an asset left the register for good.
+type Disposal struct {
+	// On is the calendar date it left (YYYY-MM-DD), which may be before it
+	// was recorded.
+	On         string         `json:"on"`
+	Method     DisposalMethod `json:"method"`
+	Reason     string         `json:"reason"`
+	RecordedAt time.Time      `json:"recorded_at"`
+	RecordedBy string         `json:"recorded_by"`
+}
+
+// Deletion is when and by whom an asset was deleted.
+type Deletion struct {
+	At time.Time `json:"at"`
+	By string    `json:"by"`
+}
+
+// Removed reports whether the asset is disposed or deleted: out of the
+// register, of new sessions and of label sheets.
+func (a Asset) Removed() bool { return a.Disposal != nil || a.Deleted != nil }
+
+// State is the asset's standing as people read it: deleted and disposed
+// come before the status they had.
+func (a Asset) State() string {
+	switch {
+	case a.Deleted != nil:
+		return "Deleted"
+	case a.Disposal != nil:
+		return "Disposed: " + a.Disposal.Method.Label()
+	}
+	return a.Status.Label()
+}
+
+// Label is the status as people read it.
+func (s Status) Label() string {
+	switch s {
+	case Active:
+		return "Active"
+	case InUse:
+		return "In use"
+	case InRepair:
+		return "In repair"
+	case Retired:
+		return "Retired"
+	case Lost:
+		return "Lost"
+	}
+	return string(s)
 }
 
 // values are the fields an activity event shows.
@@ -189,6 +246,9 @@ func createAsset(ctx context.Context, tx *store.Tx, who actor.Actor, in AssetInp
 	if err := in.apply(ctx, tx, who.WorkspaceID, &a); err != nil {
 		return Asset{}, err
 	}
+	if err := tagFree(ctx, tx, who.WorkspaceID, a.Tag, 0); err != nil {
+		return Asset{}, err
+	}
 	now := time.Now().UTC()
 	a.CreatedAt, a.UpdatedAt = now, now
 	err := tx.QueryRowContext(ctx, `INSERT INTO assets (workspace_id, tag, name, category, status, condition, assignee, location_id, notes, created_at, updated_at)
@@ -196,8 +256,7 @@ func createAsset(ctx context.Context, tx *store.Tx, who actor.Actor, in AssetInp
 		who.WorkspaceID, a.Tag, a.Name, a.Category, string(a.Status), string(a.Condition), a.Assignee, nullID(a.LocationID), a.Notes,
 		store.Micros(now)).Scan(&a.ID)
 	if store.IsUniqueViolation(err) {
-		return Asset{}, &fault.Error{Kind: fault.Conflict, Message: fmt.Sprintf("an asset with tag %s already exists", a.Tag),
-			Fields: map[string]string{"tag": "already used in this workspace"}}
+		return Asset{}, tagInUse(a.Tag)
 	}
 	if err != nil {
 		return Asset{}, err
@@ -220,9 +279,17 @@ func UpdateAsset(ctx context.Context, db *store.DB, id int64, in AssetInput) (As
 		if err != nil {
 			return err
 		}
+		if err := refuseRemoved(old, "edit it"); err != nil {
+			return err
+		}
 		a := old
 		if err := in.apply(ctx, tx, who.WorkspaceID, &a); err != nil {
 			return err
+		}
+		if a.Tag != old.Tag {
+			if err := tagFree(ctx, tx, who.WorkspaceID, a.Tag, id); err != nil {
+				return err
+			}
 		}
 		before, after := activity.Changes(old.values(), a.values())
 		out = a
@@ -235,8 +302,7 @@ func UpdateAsset(ctx context.Context, db *store.DB, id int64, in AssetInput) (As
 			a.Tag, a.Name, a.Category, string(a.Status), string(a.Condition), a.Assignee, nullID(a.LocationID), a.Notes,
 			store.Micros(a.UpdatedAt), who.WorkspaceID, id)
 		if store.IsUniqueViolation(err) {
-			return &fault.Error{Kind: fault.Conflict, Message: fmt.Sprintf("an asset with tag %s already exists", a.Tag),
-				Fields: map[string]string{"tag": "already used in this workspace"}}
+			return tagInUse(a.Tag)
 		}
 		if err != nil {
 			return err
@@ -248,6 +314,50 @@ func UpdateAsset(ctx context.Context, db *store.DB, id int64, in AssetInput) (As
 		return err
 	})
 	return out, err
+}
+
+// tagFree refuses a tag another asset holds, saying which. Tags of deleted
+// and disposed assets stay reserved: a label printed for the old asset may
+// still be stuck on something, and a scan of it must never count another.
+// (The unique index is the last word; this check names the holder, which a
+// failed statement on PostgreSQL could no longer look up.)
+func tagFree(ctx context.Context, q store.Querier, workspaceID int64, tag string, self int64) error {
+	var id int64
+	var deleted, disposed sql.NullInt64
+	err := q.QueryRowContext(ctx, `SELECT id, deleted_at, disposed_at FROM assets WHERE workspace_id = $1 AND tag = $2`, workspaceID, tag).
+		Scan(&id, &deleted, &disposed)
+	switch {
+	case errors.Is(err, sql.ErrNoRows) || err == nil && id == self:
+		return nil
+	case err != nil:
+		return err
+	case deleted.Valid:
+		return &fault.Error{Kind: fault.Conflict,
+			Message: fmt.Sprintf("tag %s belongs to a deleted asset (number %d); restore that asset, or choose another tag", tag, id),
+			Fields:  map[string]string{"tag": "belongs to a deleted asset; tags are never reused"}}
+	case disposed.Valid:
+		return &fault.Error{Kind: fault.Conflict,
+			Message: fmt.Sprintf("tag %s belongs to a disposed asset (number %d); choose another tag", tag, id),
+			Fields:  map[string]string{"tag": "belongs to a disposed asset; tags are never reused"}}
+	}
+	return tagInUse(tag)
+}
+
+func tagInUse(tag string) error {
+	return &fault.Error{Kind: fault.Conflict, Message: fmt.Sprintf("an asset with tag %s already exists", tag),
+		Fields: map[string]string{"tag": "already used in this workspace"}}
+}
+
+// refuseRemoved refuses work on a deleted or disposed asset.
+func refuseRemoved(a Asset, doing string) error {
+	switch {
+	case a.Deleted != nil:
+		return fault.New(fault.Conflict, "asset %s is deleted; restore it before you %s", a.Tag, doing)
+	case a.Disposal != nil:
+		return fault.New(fault.Conflict, "asset %s was disposed of on %s (%s); its record is final, so you cannot %s",
+			a.Tag, a.Disposal.On, a.Disposal.Method.Label(), doing)
+	}
+	return nil
 }
 
 func nullID(id int64) any {
@@ -265,18 +375,31 @@ func boolInt(b bool) int {
 }
 
 const assetColumns = `a.id, a.tag, a.name, a.category, a.status, a.condition, a.assignee, COALESCE(a.location_id, 0),
-	COALESCE(l.path, ''), a.notes, a.created_at, a.updated_at`
+	COALESCE(l.path, ''), a.notes, a.created_at, a.updated_at, COALESCE(a.disposed_on, ''), COALESCE(a.disposal_method, ''),
+	a.disposal_reason, a.disposed_at, a.disposed_by, a.deleted_at, a.deleted_by`
 
 const assetFrom = ` FROM assets a LEFT JOIN locations l ON l.workspace_id = a.workspace_id AND l.id = a.location_id`
 
 func scanAsset(row interface{ Scan(...any) error }, workspaceID int64) (Asset, error) {
 	var a Asset
 	var created, updated int64
+	var disposal Disposal
+	var deletion Deletion
+	var disposedAt, deletedAt sql.NullInt64
 	if err := row.Scan(&a.ID, &a.Tag, &a.Name, &a.Category, &a.Status, &a.Condition, &a.Assignee, &a.LocationID,
-		&a.LocationPath, &a.Notes, &created, &updated); err != nil {
+		&a.LocationPath, &a.Notes, &created, &updated, &disposal.On, &disposal.Method, &disposal.Reason, &disposedAt, &disposal.RecordedBy,
+		&deletedAt, &deletion.By); err != nil {
 		return Asset{}, err
 	}
 	a.CreatedAt, a.UpdatedAt = store.Time(created), store.Time(updated)
+	if disposedAt.Valid {
+		disposal.RecordedAt = store.Time(disposedAt.Int64)
+		a.Disposal = &disposal
+	}
+	if deletedAt.Valid {
+		deletion.At = store.Time(deletedAt.Int64)
+		a.Deleted = &deletion
+	}
 	a.QRPayload = qrlabel.Payload(workspaceID, a.Tag)
 	return a, nil
 }
@@ -325,9 +448,19 @@ type AssetFilter struct {
 	Category  string
 	// LocationID keeps assets at that location or below it.
 	LocationID int64
-	Limit      int
-	Offset     int
+	// Show chooses between the register ("" or ShowCurrent), deleted and
+	// disposed assets only (ShowRemoved), or both (ShowAll).
+	Show   string
+	Limit  int
+	Offset int
 }
+
+// Values of AssetFilter.Show.
+const (
+	ShowCurrent = "current"
+	ShowRemoved = "removed"
+	ShowAll     = "all"
+)
 
 // ListAssets returns the assets matching f, by tag, and the total matched.
 func ListAssets(ctx context.Context, db *store.DB, f AssetFilter) ([]Asset, int, error) {
@@ -348,10 +481,21 @@ func ListAssets(ctx context.Context, db *store.DB, f AssetFilter) ([]Asset, int,
 	if f.Offset < 0 {
 		fields.Add("offset", "must not be negative")
 	}
+	switch f.Show {
+	case "", ShowCurrent, ShowRemoved, ShowAll:
+	default:
+		fields.Add("show", "must be current, removed or all")
+	}
 	if err := fields.Err(); err != nil {
 		return nil, 0, err
 	}
 	w := store.NewWhere(`a.workspace_id = ?`, who.WorkspaceID)
+	switch f.Show {
+	case "", ShowCurrent:
+		w.And(`a.deleted_at IS NULL AND a.disposed_at IS NULL`)
+	case ShowRemoved:
+		w.And(`(a.deleted_at IS NOT NULL OR a.disposed_at IS NOT NULL)`)
+	}
 	if s := strings.TrimSpace(f.Search); s != "" {
 		p := w.Add("%" + escapeLike(strings.ToLower(s)) + "%")
 		w.And(`(LOWER(a.tag) LIKE ` + p + ` ESCAPE '\' OR LOWER(a.name) LIKE ` + p + ` ESCAPE '\' OR LOWER(a.assignee) LIKE ` + p +
@@ -511,8 +655,10 @@ func (a Asset) Label(workspaceID int64) qrlabel.Label {
 	return qrlabel.Label{WorkspaceID: workspaceID, Tag: a.Tag, Name: a.Name, Location: a.LocationPath}
 }
 
-// MaxLabelsPerSheet bounds one PDF of labels.
-const MaxLabelsPerSheet = 2000
+// MaxLabelsPerSheet bounds one PDF of labels. Sheets are written page by
+// page (qrlabel.Sheet), so the bound is how long a print run should be,
+// not memory.
+const MaxLabelsPerSheet = qrlabel.MaxSheetLabels
 
 // ListLabels returns the labels of the given assets (in the order given), or of
 // every asset matching f when ids is empty.
@@ -526,6 +672,7 @@ func ListLabels(ctx context.Context, db *store.DB, ids []int64, f AssetFilter) (
 	}
 	var out []qrlabel.Label
 	if len(ids) == 0 {
+		f.Show = ShowCurrent // deleted and disposed assets get no new labels
 		for f.Offset = 0; ; f.Offset += 500 {
 			f.Limit = 500
 			list, total, err := ListAssets(ctx, db, f)
@@ -546,6 +693,9 @@ func ListLabels(ctx context.Context, db *store.DB, ids []int64, f AssetFilter) (
 		for _, id := range ids {
 			a, err := getAsset(ctx, db.Read(), who.WorkspaceID, id)
 			if err != nil {
+				return nil, err
+			}
+			if err := refuseRemoved(a, "print its label"); err != nil {
 				return nil, err
 			}
 			out = append(out, a.Label(who.WorkspaceID))

@@ -150,7 +150,7 @@ func StartSession(ctx context.Context, db *store.DB, id int64) (Session, error) 
 		query := `INSERT INTO inventory_session_items (workspace_id, session_id, asset_id, origin, tag, name, status, condition, assignee, location_id, added_at)
 			SELECT a.workspace_id, $1, a.id, 'snapshot', a.tag, a.name, a.status, a.condition, a.assignee, a.location_id, $2
 			FROM assets a LEFT JOIN locations l ON l.workspace_id = a.workspace_id AND l.id = a.location_id
-			WHERE a.workspace_id = $3`
+			WHERE a.workspace_id = $3 AND a.deleted_at IS NULL AND a.disposed_at IS NULL`
 		args := []any{id, now, who.WorkspaceID}
 		if s.ExcludeRetired {
 			query += ` AND a.status <> 'retired'`

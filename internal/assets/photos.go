@@ -84,6 +84,9 @@ func AddAssetPhoto(ctx context.Context, db *store.DB, assetID int64, data []byte
 		if err != nil {
 			return err
 		}
+		if err := refuseRemoved(a, "add photos"); err != nil {
+			return err
+		}
 		p, err = insertPhoto(ctx, tx, who, assetID, 0, ct, data)
 		if err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/export"
+	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/workspace"
 )
@@ -57,14 +59,136 @@ func ListSessionItems(ctx context.Context, db *store.DB, sessionID int64) ([]Ite
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.Read().QueryContext(ctx, `SELECT i.asset_id, i.origin, i.tag, i.name, i.status, i.condition, i.assignee, COALESCE(l.path, ''),
+	return querySessionItems(ctx, db, store.NewWhere(`i.workspace_id = ? AND i.session_id = ?`, who.WorkspaceID, sessionID), 0)
+}
+
+// Item states a session's list is filtered by.
+const (
+	ItemsScanned    = "scanned"
+	ItemsNotScanned = "not_scanned"
+	ItemsStaged     = "staged"
+	ItemsExcluded   = "excluded"
+)
+
+// ItemQuery asks for one page of a session's list: rows in a state
+// (ItemsScanned, …; "" for all), whose tag or name contains Search, after
+// the row of asset After (0: from the start), at most Limit of them.
+type ItemQuery struct {
+	State  string
+	Search string
+	After  int64
+	Limit  int
+}
+
+// ItemPage is one page of a session's list, by tag. Next is the After of the
+// following page, 0 on the last.
+type ItemPage struct {
+	Items []Item `json:"items"`
+	Next  int64  `json:"next_after,omitempty"`
+}
+
+// MaxItemsPerPage bounds one page of a session's list.
+const MaxItemsPerPage = 1000
+
+// ListSessionItemsPage returns one page of a session's list. Pages are
+// keyset pages on (tag, asset id), served by an index, so the last page of
+// a session of 100,000 assets costs what the first does.
+func ListSessionItemsPage(ctx context.Context, db *store.DB, sessionID int64, q ItemQuery) (ItemPage, error) {
+	who, err := actor.Require(ctx, actor.ViewAssets)
+	if err != nil {
+		return ItemPage{}, err
+	}
+	f := fault.Fields{}
+	if q.Limit <= 0 {
+		q.Limit = 100
+	} else if q.Limit > MaxItemsPerPage {
+		f.Add("limit", fmt.Sprintf("at most %d", MaxItemsPerPage))
+	}
+	if q.After < 0 {
+		f.Add("after", "must be an asset id from the previous page")
+	}
+	w := store.NewWhere(`i.workspace_id = ? AND i.session_id = ?`, who.WorkspaceID, sessionID)
+	switch q.State {
+	case "":
+	case ItemsScanned:
+		w.And(`i.scanned_at IS NOT NULL AND i.excluded_at IS NULL`)
+	case ItemsNotScanned:
+		w.And(`i.scanned_at IS NULL AND i.excluded_at IS NULL`)
+	case ItemsExcluded:
+		w.And(`i.excluded_at IS NOT NULL`)
+	case ItemsStaged:
+		w.And(`i.excluded_at IS NULL AND (i.staged_condition IS NOT NULL OR i.staged_assignee IS NOT NULL OR i.staged_location_id IS NOT NULL
+			OR i.staged_comment IS NOT NULL OR EXISTS (SELECT 1 FROM asset_photos p WHERE p.workspace_id = i.workspace_id AND p.session_id = i.session_id
+			AND p.asset_id = i.asset_id))`)
+	default:
+		f.Add("state", "must be scanned, not_scanned, staged or excluded")
+	}
+	if err := f.Err(); err != nil {
+		return ItemPage{}, err
+	}
+	if s := strings.TrimSpace(q.Search); s != "" {
+		p := w.Add("%" + escapeLike(strings.ToLower(s)) + "%")
+		w.And(`(LOWER(i.tag) LIKE ` + p + ` ESCAPE '\' OR LOWER(i.name) LIKE ` + p + ` ESCAPE '\')`)
+	}
+	if q.After > 0 {
+		var tag string
+		err := db.Read().QueryRowContext(ctx, `SELECT tag FROM inventory_session_items WHERE workspace_id = $1 AND session_id = $2 AND asset_id = $3`,
+			who.WorkspaceID, sessionID, q.After).Scan(&tag)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ItemPage{}, fault.Field("after", "not an asset of this session's list")
+		}
+		if err != nil {
+			return ItemPage{}, err
+		}
+		w.And(`(i.tag > ? OR (i.tag = ? AND i.asset_id > ?))`, tag, tag, q.After)
+	}
+	items, err := querySessionItems(ctx, db, w, q.Limit+1)
+	if err != nil {
+		return ItemPage{}, err
+	}
+	page := ItemPage{Items: items}
+	if len(items) > q.Limit {
+		page.Items = items[:q.Limit]
+		page.Next = page.Items[q.Limit-1].AssetID
+	}
+	if page.Items == nil {
+		page.Items = []Item{}
+	}
+	return page, nil
+}
+
+// GetSessionItem returns one row of a session's list.
+func GetSessionItem(ctx context.Context, db *store.DB, sessionID, assetID int64) (Item, error) {
+	who, err := actor.Require(ctx, actor.ViewAssets)
+	if err != nil {
+		return Item{}, err
+	}
+	items, err := querySessionItems(ctx, db, store.NewWhere(`i.workspace_id = ? AND i.session_id = ? AND i.asset_id = ?`,
+		who.WorkspaceID, sessionID, assetID), 1)
+	if err != nil {
+		return Item{}, err
+	}
+	if len(items) == 0 {
+		return Item{}, fault.New(fault.NotFound, "that asset is not on this session's list")
+	}
+	return items[0], nil
+}
+
+// querySessionItems reads the rows of a session's list that w selects, by
+// tag then asset id, at most limit (0: all), with applied changes in words.
+func querySessionItems(ctx context.Context, db *store.DB, w *store.Where, limit int) ([]Item, error) {
+	query := `SELECT i.asset_id, i.origin, i.tag, i.name, i.status, i.condition, i.assignee, COALESCE(l.path, ''),
 		i.excluded_at IS NOT NULL, i.scanned_at, i.scanned_by, i.scan_method, COALESCE(i.staged_condition, ''), i.staged_assignee,
 		COALESCE(sl.path, ''), COALESCE(i.staged_comment, ''), COALESCE(i.applied_changes, ''),
 		(SELECT COUNT(*) FROM asset_photos p WHERE p.workspace_id = i.workspace_id AND p.session_id = i.session_id AND p.asset_id = i.asset_id)
 		FROM inventory_session_items i
 		LEFT JOIN locations l ON l.workspace_id = i.workspace_id AND l.id = i.location_id
 		LEFT JOIN locations sl ON sl.workspace_id = i.workspace_id AND sl.id = i.staged_location_id
-		WHERE i.workspace_id = $1 AND i.session_id = $2 ORDER BY i.tag`, who.WorkspaceID, sessionID)
+		WHERE ` + w.String() + ` ORDER BY i.tag, i.asset_id`
+	if limit > 0 {
+		query += ` LIMIT ` + w.Add(limit)
+	}
+	rows, err := db.Read().QueryContext(ctx, query, w.Args...)
 	if err != nil {
 		return nil, err
 	}

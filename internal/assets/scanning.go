@@ -95,18 +95,22 @@ func ScanAsset(ctx context.Context, db *store.DB, sessionID int64, in ScanInput)
 			return err
 		}
 		var a struct {
-			id        int64
-			tag, name string
+			id                  int64
+			tag, name           string
+			deleted             bool
+			disposedOn, dMethod string
 		}
 		if method == "manual" {
-			err = tx.QueryRowContext(ctx, `SELECT id, tag, name FROM assets WHERE workspace_id = $1 AND id = $2`, who.WorkspaceID, in.AssetID).
-				Scan(&a.id, &a.tag, &a.name)
+			err = tx.QueryRowContext(ctx, `SELECT id, tag, name, deleted_at IS NOT NULL, COALESCE(disposed_on, ''), COALESCE(disposal_method, '')
+				FROM assets WHERE workspace_id = $1 AND id = $2`, who.WorkspaceID, in.AssetID).
+				Scan(&a.id, &a.tag, &a.name, &a.deleted, &a.disposedOn, &a.dMethod)
 			if errors.Is(err, sql.ErrNoRows) {
 				return &fault.Error{Kind: fault.NotFound, Message: "no such asset in this workspace", Fields: map[string]string{"asset_id": "no such asset"}}
 			}
 		} else {
-			err = tx.QueryRowContext(ctx, `SELECT id, tag, name FROM assets WHERE workspace_id = $1 AND tag = $2`, who.WorkspaceID, tag).
-				Scan(&a.id, &a.tag, &a.name)
+			err = tx.QueryRowContext(ctx, `SELECT id, tag, name, deleted_at IS NOT NULL, COALESCE(disposed_on, ''), COALESCE(disposal_method, '')
+				FROM assets WHERE workspace_id = $1 AND tag = $2`, who.WorkspaceID, tag).
+				Scan(&a.id, &a.tag, &a.name, &a.deleted, &a.disposedOn, &a.dMethod)
 			if errors.Is(err, sql.ErrNoRows) {
 				return &fault.Error{Kind: fault.NotFound, Message: fmt.Sprintf("no asset with tag %s in this workspace", tag),
 					Fields: map[string]string{"code": "unknown asset tag"}}
@@ -114,6 +118,16 @@ func ScanAsset(ctx context.Context, db *store.DB, sessionID int64, in ScanInput)
 		}
 		if err != nil {
 			return err
+		}
+		// A deleted or disposed asset is never counted: its label may still
+		// be about, but the thing is no longer on the register.
+		switch {
+		case a.dMethod != "":
+			return &fault.Error{Kind: fault.Conflict, Message: fmt.Sprintf("%s %s was disposed of on %s (%s); it is no longer counted",
+				a.tag, a.name, a.disposedOn, DisposalMethod(a.dMethod).Label()), Fields: map[string]string{"code": "disposed asset"}}
+		case a.deleted:
+			return &fault.Error{Kind: fault.Conflict, Message: fmt.Sprintf("%s %s is deleted from the register; restore it to count it", a.tag, a.name),
+				Fields: map[string]string{"code": "deleted asset"}}
 		}
 		now := store.Micros(time.Now())
 		// Claim the client scan id first: a retry (even one racing the first

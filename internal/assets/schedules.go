@@ -3,6 +3,7 @@ package assets
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/plaintext"
 	"github.com/stocktrail/stocktrail/internal/store"
 	"github.com/stocktrail/stocktrail/internal/workspace"
 )
@@ -64,7 +66,73 @@ type Schedule struct {
 	CreatedBy      string     `json:"created_by"`
 	CreatedAt      time.Time  `json:"created_at"`
 	NextAt         *time.Time `json:"next_at,omitempty"`
+	// Time, Weekdays and MonthDay read the recurrence back from Spec, as
+	// ScheduleInput takes them (empty for a cron recurrence).
+	Time         string `json:"time,omitempty"`
+	Weekdays     []int  `json:"weekdays,omitempty"`
+	MonthDay     int    `json:"month_day,omitempty"`
+	LocationPath string `json:"location_path,omitempty"`
 }
+
+// readSpec fills Time, Weekdays and MonthDay from the stored cron spec that
+// buildSpec wrote for a daily, weekly or monthly recurrence.
+func (s *Schedule) readSpec() {
+	f := strings.Fields(s.Spec)
+	if s.Recurrence == Cron || len(f) != 5 {
+		return
+	}
+	m, err1 := strconv.Atoi(f[0])
+	h, err2 := strconv.Atoi(f[1])
+	if err1 != nil || err2 != nil {
+		return
+	}
+	s.Time = fmt.Sprintf("%02d:%02d", h, m)
+	switch s.Recurrence {
+	case Weekly:
+		for _, d := range strings.Split(f[4], ",") {
+			if n, err := strconv.Atoi(d); err == nil {
+				s.Weekdays = append(s.Weekdays, n)
+			}
+		}
+	case Monthly:
+		s.MonthDay, _ = strconv.Atoi(f[2])
+	}
+}
+
+// Input is the schedule as the form and the API that edit it take it.
+func (s Schedule) Input() ScheduleInput {
+	in := ScheduleInput{Name: s.Name, Recurrence: s.Recurrence, Time: s.Time, Weekdays: s.Weekdays, MonthDay: s.MonthDay,
+		LocationID: s.LocationID, ExcludeRetired: s.ExcludeRetired}
+	if s.Recurrence == Cron {
+		in.Cron = s.Spec
+	}
+	return in
+}
+
+// Describe says when the schedule creates sessions, in words.
+func (s Schedule) Describe() string {
+	days := []string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}
+	switch s.Recurrence {
+	case Daily:
+		return "Every day at " + s.Time
+	case Weekly:
+		var names []string
+		for _, d := range s.Weekdays {
+			if d >= 0 && d < 7 {
+				names = append(names, days[d])
+			}
+		}
+		return "Every " + strings.Join(names, ", ") + " at " + s.Time
+	case Monthly:
+		return fmt.Sprintf("Day %d of every month at %s", s.MonthDay, s.Time)
+	}
+	return "Cron " + s.Spec
+}
+
+const scheduleColumns = `s.id, s.name, s.recurrence, s.spec, COALESCE(s.location_id, 0), s.exclude_retired, s.active, s.created_by, s.created_at,
+	COALESCE(l.path, '')`
+
+const scheduleFrom = ` FROM inventory_schedules s LEFT JOIN locations l ON l.workspace_id = s.workspace_id AND l.id = s.location_id`
 
 // buildSpec turns a recurrence into a cron expression and checks that it
 // can happen at all and not too often.
@@ -137,12 +205,8 @@ func CreateSchedule(ctx context.Context, db *store.DB, n ScheduleInput) (Schedul
 	if err != nil {
 		return Schedule{}, err
 	}
-	n.Name = strings.TrimSpace(n.Name)
-	if n.Name == "" {
-		return Schedule{}, fault.Field("name", "required")
-	}
-	if len(n.Name) > 150 {
-		return Schedule{}, fault.Field("name", "at most 150 characters")
+	if err := n.checkName(); err != nil {
+		return Schedule{}, err
 	}
 	var out Schedule
 	err = db.InTx(ctx, func(tx *store.Tx) error {
@@ -174,9 +238,175 @@ func CreateSchedule(ctx context.Context, db *store.DB, n ScheduleInput) (Schedul
 			return err
 		}
 		out.NextAt, err = nextOccurrence(ctx, tx, who.WorkspaceID, out.ID)
+		out.readSpec()
 		return err
 	})
 	return out, err
+}
+
+func (n *ScheduleInput) checkName() error {
+	n.Name = strings.TrimSpace(n.Name)
+	switch {
+	case n.Name == "":
+		return fault.Field("name", "required")
+	case len(n.Name) > 150:
+		return fault.Field("name", "at most 150 characters")
+	}
+	return plaintext.Line("name", n.Name)
+}
+
+// GetSchedule returns one schedule (not deleted) with its next session.
+func GetSchedule(ctx context.Context, db *store.DB, id int64) (Schedule, error) {
+	who, err := actor.Require(ctx, actor.ViewAssets)
+	if err != nil {
+		return Schedule{}, err
+	}
+	return getSchedule(ctx, db.Read(), who.WorkspaceID, id, "")
+}
+
+func getSchedule(ctx context.Context, q store.Querier, workspaceID, id int64, lock string) (Schedule, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+scheduleColumns+scheduleFrom+` WHERE s.workspace_id = $1 AND s.id = $2 AND s.deleted_at IS NULL`+lock,
+		workspaceID, id)
+	if err != nil {
+		return Schedule{}, err
+	}
+	list, err := scanSchedules(rows)
+	if err != nil {
+		return Schedule{}, err
+	}
+	if len(list) == 0 {
+		return Schedule{}, fault.New(fault.NotFound, "inventory schedule not found")
+	}
+	out := list[0]
+	out.NextAt, err = nextOccurrence(ctx, q, workspaceID, id)
+	return out, err
+}
+
+// scheduleValues are the fields an activity event about a schedule shows.
+func scheduleValues(s Schedule) map[string]any {
+	return map[string]any{"name": s.Name, "recurrence": s.Recurrence, "spec": s.Spec, "location_id": s.LocationID, "exclude_retired": s.ExcludeRetired}
+}
+
+// UpdateSchedule replaces a schedule's name, recurrence and scope. Sessions
+// it created stay as they are, except the upcoming one that has not started:
+// it follows the edit (name, scope and, if the recurrence changed, its
+// moment), so the list never shows a session the schedule no longer means.
+func UpdateSchedule(ctx context.Context, db *store.DB, id int64, n ScheduleInput) (Schedule, error) {
+	who, err := actor.Require(ctx, actor.ManageSessions)
+	if err != nil {
+		return Schedule{}, err
+	}
+	if err := n.checkName(); err != nil {
+		return Schedule{}, err
+	}
+	var out Schedule
+	err = db.InTx(ctx, func(tx *store.Tx) error {
+		old, err := getSchedule(ctx, tx, who.WorkspaceID, id, tx.ForUpdate("s"))
+		if err != nil {
+			return err
+		}
+		ws, err := workspace.Get(ctx, tx)
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		spec, sched, err := buildSpec(n, ws.Settings.Location(), now)
+		if err != nil {
+			return err
+		}
+		if err := (&SessionInput{Name: n.Name, LocationID: n.LocationID}).validate(ctx, tx, who.WorkspaceID); err != nil {
+			return err
+		}
+		next := old
+		next.Name, next.Recurrence, next.Spec, next.LocationID, next.ExcludeRetired = n.Name, n.Recurrence, spec, n.LocationID, n.ExcludeRetired
+		before, after := activity.Changes(scheduleValues(old), scheduleValues(next))
+		if len(after) == 0 {
+			out = old
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE inventory_schedules SET name = $1, recurrence = $2, spec = $3, location_id = $4, exclude_retired = $5,
+			updated_at = $6 WHERE workspace_id = $7 AND id = $8`, n.Name, n.Recurrence, spec, nullID(n.LocationID), boolInt(n.ExcludeRetired),
+			store.Micros(now), who.WorkspaceID, id); err != nil {
+			return err
+		}
+		if _, err := activity.Record(ctx, tx, activity.Event{Action: activity.Update, Category: activity.Assets, EntityType: "inventory_schedules",
+			EntityID: fmt.Sprint(id), Old: before, New: after, Description: "inventory schedule " + n.Name + " edited"}); err != nil {
+			return err
+		}
+		if err := followEdit(ctx, tx, who, ws, next, spec != old.Spec, sched.Next(now.In(ws.Settings.Location())), now); err != nil {
+			return err
+		}
+		out, err = getSchedule(ctx, tx, who.WorkspaceID, id, "")
+		return err
+	})
+	return out, err
+}
+
+// followEdit moves the schedule's upcoming session (Scheduled, its moment
+// still ahead) to the edited name, scope and, when the recurrence changed,
+// to the first new occurrence; an active schedule without one gets it.
+func followEdit(ctx context.Context, tx *store.Tx, who actor.Actor, ws workspace.Workspace, s Schedule, moved bool, first, now time.Time) error {
+	var sessionID int64
+	var name string
+	var occ int64
+	var locID int64
+	var excl int
+	err := tx.QueryRowContext(ctx, `SELECT id, name, occurrence_at, COALESCE(location_id, 0), exclude_retired FROM inventory_sessions
+		WHERE workspace_id = $1 AND schedule_id = $2 AND status = 'scheduled' AND occurrence_at > $3 ORDER BY occurrence_at DESC LIMIT 1`+tx.ForUpdate(),
+		who.WorkspaceID, s.ID, store.Micros(now)).Scan(&sessionID, &name, &occ, &locID, &excl)
+	if errors.Is(err, sql.ErrNoRows) {
+		if !s.Active {
+			return nil
+		}
+		_, err = createDue(ctx, tx, ws, s, now)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	at := store.Time(occ)
+	if moved {
+		at = first
+	}
+	newName := s.Name + " " + at.In(ws.Settings.Location()).Format("2006-01-02 15:04")
+	if _, err := tx.ExecContext(ctx, `UPDATE inventory_sessions SET name = $1, occurrence_at = $2, location_id = $3, exclude_retired = $4
+		WHERE workspace_id = $5 AND id = $6`, newName, store.Micros(at), nullID(s.LocationID), boolInt(s.ExcludeRetired), who.WorkspaceID, sessionID); err != nil {
+		return err
+	}
+	before, after := activity.Changes(
+		map[string]any{"name": name, "occurrence_at": store.Time(occ).UTC().Format(time.RFC3339), "location_id": locID, "exclude_retired": excl != 0},
+		map[string]any{"name": newName, "occurrence_at": at.UTC().Format(time.RFC3339), "location_id": s.LocationID, "exclude_retired": s.ExcludeRetired})
+	if len(after) == 0 {
+		return nil
+	}
+	_, err = activity.Record(ctx, tx, activity.Event{Action: activity.Update, Category: activity.Assets, EntityType: "inventory_sessions",
+		EntityID: fmt.Sprint(sessionID), Old: before, New: after, Description: "inventory session " + newName + " follows its schedule's edit"})
+	return err
+}
+
+// DeleteSchedule deletes a schedule: it creates no more sessions and leaves
+// the list. The sessions it created stay, each with its history (the row
+// is kept, marked deleted, because they point at it).
+func DeleteSchedule(ctx context.Context, db *store.DB, id int64) error {
+	who, err := actor.Require(ctx, actor.ManageSessions)
+	if err != nil {
+		return err
+	}
+	return db.InTx(ctx, func(tx *store.Tx) error {
+		old, err := getSchedule(ctx, tx, who.WorkspaceID, id, tx.ForUpdate("s"))
+		if err != nil {
+			return err
+		}
+		now := store.Micros(time.Now())
+		if _, err := tx.ExecContext(ctx, `UPDATE inventory_schedules SET deleted_at = $1, active = 0, updated_at = $1 WHERE workspace_id = $2 AND id = $3`,
+			now, who.WorkspaceID, id); err != nil {
+			return err
+		}
+		_, err = activity.Record(ctx, tx, activity.Event{Action: activity.Delete, Category: activity.Assets, EntityType: "inventory_schedules",
+			EntityID: fmt.Sprint(id), Old: scheduleValues(old), New: map[string]any{"deleted": true},
+			Description: "inventory schedule " + old.Name + " deleted; the sessions it created stay"})
+		return err
+	})
 }
 
 // SetScheduleActive pauses or resumes a schedule.
@@ -186,7 +416,7 @@ func SetScheduleActive(ctx context.Context, db *store.DB, id int64, active bool)
 		return err
 	}
 	return db.InTx(ctx, func(tx *store.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE inventory_schedules SET active = $1, updated_at = $2 WHERE workspace_id = $3 AND id = $4`,
+		res, err := tx.ExecContext(ctx, `UPDATE inventory_schedules SET active = $1, updated_at = $2 WHERE workspace_id = $3 AND id = $4 AND deleted_at IS NULL`,
 			boolInt(active), store.Micros(time.Now()), who.WorkspaceID, id)
 		if err != nil {
 			return err
@@ -206,8 +436,8 @@ func ListSchedules(ctx context.Context, db *store.DB) ([]Schedule, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.Read().QueryContext(ctx, `SELECT id, name, recurrence, spec, COALESCE(location_id, 0), exclude_retired, active, created_by, created_at
-		FROM inventory_schedules WHERE workspace_id = $1 ORDER BY id`, who.WorkspaceID)
+	rows, err := db.Read().QueryContext(ctx, `SELECT `+scheduleColumns+scheduleFrom+`
+		WHERE s.workspace_id = $1 AND s.deleted_at IS NULL ORDER BY s.id`, who.WorkspaceID)
 	if err != nil {
 		return nil, err
 	}
@@ -230,10 +460,11 @@ func scanSchedules(rows *sql.Rows) ([]Schedule, error) {
 		var s Schedule
 		var excl, active int
 		var created int64
-		if err := rows.Scan(&s.ID, &s.Name, &s.Recurrence, &s.Spec, &s.LocationID, &excl, &active, &s.CreatedBy, &created); err != nil {
+		if err := rows.Scan(&s.ID, &s.Name, &s.Recurrence, &s.Spec, &s.LocationID, &excl, &active, &s.CreatedBy, &created, &s.LocationPath); err != nil {
 			return nil, err
 		}
 		s.ExcludeRetired, s.Active, s.CreatedAt = excl != 0, active != 0, store.Time(created)
+		s.readSpec()
 		out = append(out, s)
 	}
 	return out, rows.Err()
@@ -290,7 +521,7 @@ func createDue(ctx context.Context, tx *store.Tx, ws workspace.Workspace, s Sche
 // workspace. The jobs runner calls it on one node; running it twice at once
 // is still safe, because creation is idempotent per occurrence.
 func RunSchedules(ctx context.Context, db *store.DB, now time.Time) (int, error) {
-	rows, err := db.Read().QueryContext(ctx, `SELECT workspace_id, id FROM inventory_schedules WHERE active = 1 ORDER BY workspace_id, id`)
+	rows, err := db.Read().QueryContext(ctx, `SELECT workspace_id, id FROM inventory_schedules WHERE active = 1 AND deleted_at IS NULL ORDER BY workspace_id, id`)
 	if err != nil {
 		return 0, err
 	}
@@ -315,8 +546,8 @@ func RunSchedules(ctx context.Context, db *store.DB, now time.Time) (int, error)
 			if err != nil {
 				return err
 			}
-			rows, err := tx.QueryContext(ctx, `SELECT id, name, recurrence, spec, COALESCE(location_id, 0), exclude_retired, active, created_by, created_at
-				FROM inventory_schedules WHERE workspace_id = $1 AND id = $2 AND active = 1`, k.ws, k.id)
+			rows, err := tx.QueryContext(ctx, `SELECT `+scheduleColumns+scheduleFrom+`
+				WHERE s.workspace_id = $1 AND s.id = $2 AND s.active = 1 AND s.deleted_at IS NULL`, k.ws, k.id)
 			if err != nil {
 				return err
 			}
@@ -333,4 +564,15 @@ func RunSchedules(ctx context.Context, db *store.DB, now time.Time) (int, error)
 		}
 	}
 	return total, nil
+}
+
+// CountScheduleSessions counts the sessions a schedule created.
+func CountScheduleSessions(ctx context.Context, db *store.DB, id int64) (int, error) {
+	who, err := actor.Require(ctx, actor.ViewAssets)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	err = db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM inventory_sessions WHERE workspace_id = $1 AND schedule_id = $2`, who.WorkspaceID, id).Scan(&n)
+	return n, err
 }

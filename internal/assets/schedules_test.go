@@ -1,10 +1,15 @@
 package assets_test
 
 import (
+	"encoding/json"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/stocktrail/stocktrail/internal/activity"
+	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/assets"
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/store"
@@ -120,5 +125,93 @@ func TestSchedulerRunsOnce(t *testing.T) {
 			t.Fatalf("paused schedule created %d", n)
 		}
 		wantKind(t, assets.SetScheduleActive(w.Ctx, db, 9999, true), fault.NotFound, "unknown schedule")
+	})
+}
+
+// TestScheduleEditAndDelete: an edit is audited before → after and moves the
+// upcoming session with it; a delete stops new sessions and keeps the ones
+// created.
+func TestScheduleEditAndDelete(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		ctx := w.Ctx
+		s, err := assets.CreateSchedule(ctx, db, assets.ScheduleInput{Name: "Weekly count", Recurrence: assets.Weekly, Time: "09:00",
+			Weekdays: []int{1}, LocationID: w.wh1.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Time != "09:00" || len(s.Weekdays) != 1 || s.Weekdays[0] != 1 || s.Describe() != "Every Monday at 09:00" {
+			t.Fatalf("read back %+v %q", s, s.Describe())
+		}
+		upcoming, _ := assets.ListSessions(ctx, db, assets.SessionFilter{Status: assets.Scheduled})
+		if len(upcoming) != 1 {
+			t.Fatalf("upcoming %+v", upcoming)
+		}
+
+		bad := s.Input()
+		bad.Time = "9 o'clock"
+		_, err = assets.UpdateSchedule(ctx, db, s.ID, bad)
+		wantKind(t, err, fault.Invalid, "bad time")
+		bad = s.Input()
+		bad.Name = " "
+		_, err = assets.UpdateSchedule(ctx, db, s.ID, bad)
+		wantKind(t, err, fault.Invalid, "no name")
+		_, err = assets.UpdateSchedule(ctx, db, 987654, s.Input())
+		wantKind(t, err, fault.NotFound, "unknown schedule")
+
+		in := s.Input()
+		in.Name, in.Recurrence, in.MonthDay, in.Time, in.LocationID, in.ExcludeRetired = "Monthly count", assets.Monthly, 3, "06:15", w.wh2.ID, true
+		got, err := assets.UpdateSchedule(ctx, db, s.ID, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Spec != "15 6 3 * *" || got.Name != "Monthly count" || got.LocationID != w.wh2.ID || !got.ExcludeRetired {
+			t.Fatalf("edited %+v", got)
+		}
+		after, _ := assets.ListSessions(ctx, db, assets.SessionFilter{Status: assets.Scheduled})
+		if len(after) != 1 || after[0].ID != upcoming[0].ID || after[0].LocationID != w.wh2.ID || !after[0].ExcludeRetired ||
+			after[0].OccurrenceAt.In(time.UTC).Day() != 3 || !strings.HasPrefix(after[0].Name, "Monthly count ") {
+			t.Fatalf("the upcoming session did not follow the edit: %+v", after)
+		}
+		events, err := activity.ForEntity(ctx, db, "inventory_schedules", fmt.Sprint(s.ID), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) != 2 || !strings.Contains(string(events[0].Old.(json.RawMessage)), "Weekly count") ||
+			!strings.Contains(string(events[0].New.(json.RawMessage)), "15 6 3 * *") {
+			t.Fatalf("edit event %+v", events)
+		}
+		// An edit that changes nothing records nothing.
+		if _, err := assets.UpdateSchedule(ctx, db, s.ID, got.Input()); err != nil {
+			t.Fatal(err)
+		}
+		if again, _ := activity.ForEntity(ctx, db, "inventory_schedules", fmt.Sprint(s.ID), 10); len(again) != 2 {
+			t.Fatalf("a no-op edit was recorded: %d events", len(again))
+		}
+
+		operator := w.As(w.User(t, "op@example.com", actor.Operator))
+		wantKind(t, ignoreValue(assets.UpdateSchedule(operator, db, s.ID, in)), fault.Forbidden, "operator edits")
+		wantKind(t, assets.DeleteSchedule(operator, db, s.ID), fault.Forbidden, "operator deletes")
+
+		if err := assets.DeleteSchedule(ctx, db, s.ID); err != nil {
+			t.Fatal(err)
+		}
+		wantKind(t, assets.DeleteSchedule(ctx, db, s.ID), fault.NotFound, "delete twice")
+		wantKind(t, ignoreValue(assets.GetSchedule(ctx, db, s.ID)), fault.NotFound, "get a deleted schedule")
+		wantKind(t, assets.SetScheduleActive(ctx, db, s.ID, true), fault.NotFound, "resume a deleted schedule")
+		if list, _ := assets.ListSchedules(ctx, db); len(list) != 0 {
+			t.Fatalf("deleted schedule listed: %+v", list)
+		}
+		if n, _ := assets.RunSchedules(ctx, db, time.Now().Add(90*24*time.Hour)); n != 0 {
+			t.Fatalf("a deleted schedule created %d sessions", n)
+		}
+		kept, err := assets.GetSession(ctx, db, upcoming[0].ID)
+		if err != nil || kept.ScheduleID != s.ID {
+			t.Fatalf("the session the schedule created: %+v %v", kept, err)
+		}
+		events, _ = activity.ForEntity(ctx, db, "inventory_schedules", fmt.Sprint(s.ID), 10)
+		if events[0].Action != activity.Delete {
+			t.Fatalf("delete not recorded: %+v", events[0])
+		}
 	})
 }

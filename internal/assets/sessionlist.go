@@ -29,6 +29,9 @@ func IncludeAsset(ctx context.Context, db *store.DB, sessionID, assetID int64) e
 		if err != nil {
 			return err
 		}
+		if err := refuseRemoved(a, "include it in a session"); err != nil {
+			return err
+		}
 		now := store.Micros(time.Now())
 		var excluded sql.NullInt64
 		err = tx.QueryRowContext(ctx, `SELECT excluded_at FROM inventory_session_items WHERE workspace_id = $1 AND session_id = $2 AND asset_id = $3`,

@@ -5,10 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-
-	"codeberg.org/go-pdf/fpdf"
-	"golang.org/x/image/font/gofont/gobold"
-	"golang.org/x/image/font/gofont/goregular"
 )
 
 // MaxSheetLabels bounds one Sheet call (about 475 pages of L7160): enough
@@ -20,62 +16,41 @@ const ptToMM = 25.4 / 72
 
 // Sheet writes a PDF of labels laid out on paper, filling each page left to
 // right, top to bottom, and starting a new page when one is full (22 labels
-// on avery-l7160 make 2 pages). Every label is validated before anything is
+// on avery-l7160 make 2 pages). Every label is checked before anything is
 // written, so a bad tag never yields a half-written PDF.
 //
-// Codes are drawn as vector paths, not embedded bitmaps, so they stay sharp
-// at any printer resolution; text uses the embedded Go fonts (subset), so
+// Pages are written as they fill (see pdfStream): memory stays at about one
+// page whatever the number of labels, so a whole register prints in one
+// file. Codes are drawn as vector paths, not embedded bitmaps, so they stay
+// sharp at any printer resolution; text uses the embedded Go fonts, so
 // names in Latin, Greek or Cyrillic print without system fonts. Print at
 // "actual size" (no fit-to-page), or the grid will not line up with the
 // labels.
 func Sheet(w io.Writer, labels []Label, paper Paper) error {
-	pdf, err := buildSheet(labels, paper)
-	if err != nil {
-		return err
-	}
-	if err := pdf.Output(w); err != nil {
-		return fmt.Errorf("qrlabel: writing PDF: %w", err)
-	}
-	return nil
-}
-
-// buildSheet is Sheet without the output step, so tests can inspect the
-// document (page count) directly.
-func buildSheet(labels []Label, paper Paper) (*fpdf.Fpdf, error) {
 	if err := paper.Validate(); err != nil {
-		return nil, err
+		return err
 	}
 	switch {
 	case len(labels) == 0:
-		return nil, errors.New("qrlabel: no labels to print")
+		return errors.New("qrlabel: no labels to print")
 	case len(labels) > MaxSheetLabels:
-		return nil, fmt.Errorf("qrlabel: %d labels in one sheet, at most %d", len(labels), MaxSheetLabels)
+		return fmt.Errorf("qrlabel: %d labels in one sheet, at most %d", len(labels), MaxSheetLabels)
 	}
-	codes := make([]modules, len(labels))
 	for i, l := range labels {
-		m, err := encode(l)
-		if err != nil {
-			return nil, fmt.Errorf("label %d: %w", i+1, err)
+		if err := checkLabel(l); err != nil {
+			return fmt.Errorf("label %d: %w", i+1, err)
 		}
-		codes[i] = m
 	}
-
-	pdf := fpdf.NewCustom(&fpdf.InitType{
-		OrientationStr: "P",
-		UnitStr:        "mm",
-		Size:           fpdf.SizeType{Wd: paper.PageW, Ht: paper.PageH},
-	})
-	pdf.SetMargins(0, 0, 0)
-	pdf.SetAutoPageBreak(false, 0) // we place every label ourselves
-	pdf.SetCreator("stocktrail", true)
-	pdf.SetTitle("Asset labels ("+paper.Name+")", true)
-	pdf.AddUTF8FontFromBytes("go", "", goregular.TTF)
-	pdf.AddUTF8FontFromBytes("go", "B", gobold.TTF)
-	pdf.SetFillColor(0, 0, 0)
-	pdf.SetTextColor(0, 0, 0)
-
+	pdf, err := newPDFStream(w, paper.PageW, paper.PageH)
+	if err != nil {
+		return err
+	}
 	per := paper.PerPage()
 	for i, l := range labels {
+		code, err := encode(l)
+		if err != nil {
+			return fmt.Errorf("label %d: %w", i+1, err)
+		}
 		k := i % per
 		if k == 0 {
 			pdf.AddPage()
@@ -83,12 +58,26 @@ func buildSheet(labels []Label, paper Paper) (*fpdf.Fpdf, error) {
 		col, row := k%paper.Cols, k/paper.Cols
 		x := paper.MarginLeft + float64(col)*(paper.LabelW+paper.GapX)
 		y := paper.MarginTop + float64(row)*(paper.LabelH+paper.GapY)
-		drawLabel(pdf, x, y, paper.LabelW, paper.LabelH, l, codes[i])
-		if pdf.Err() {
-			return nil, fmt.Errorf("qrlabel: building PDF: %w", pdf.Error())
+		drawLabel(pdf, x, y, paper.LabelW, paper.LabelH, l, code)
+		if pdf.err != nil {
+			return fmt.Errorf("qrlabel: writing PDF: %w", pdf.err)
 		}
 	}
-	return pdf, nil
+	if err := pdf.Close(); err != nil {
+		return fmt.Errorf("qrlabel: writing PDF: %w", err)
+	}
+	return nil
+}
+
+// canvas is what drawing a label needs of a PDF writer.
+type canvas interface {
+	MoveTo(x, y float64)
+	LineTo(x, y float64)
+	ClosePath()
+	DrawPath(style string)
+	SetFont(family, style string, size float64)
+	GetStringWidth(s string) float64
+	Text(x, y float64, text string)
 }
 
 // drawLabel draws one label in the cell at (x, y) of size lw×lh mm.
@@ -99,7 +88,7 @@ func buildSheet(labels []Label, paper Paper) (*fpdf.Fpdf, error) {
 // always inside the code's square, because neighbouring labels may touch
 // (L7160 and 5160 have no vertical gap) and their codes must not run into
 // ours.
-func drawLabel(pdf *fpdf.Fpdf, x, y, lw, lh float64, l Label, m modules) {
+func drawLabel(pdf canvas, x, y, lw, lh float64, l Label, m modules) {
 	pad := math.Min(math.Max(math.Min(lw, lh)*0.05, 1), 2.5)
 
 	var qx, qy, side, tx, ty, tw, th float64

@@ -167,6 +167,11 @@ var operationAccess = map[string]access{
 	"GET /api/v1/assets/{id}":                                   perm(actor.ViewAssets).of("asset"),
 	"PATCH /api/v1/assets/{id}":                                 perm(actor.ManageAssets).of("asset"),
 	"GET /api/v1/assets/{id}/history":                           perm(actor.ViewAssets).of("asset"),
+	"DELETE /api/v1/assets/{id}":                                perm(actor.ManageAssets).of("asset"),
+	"POST /api/v1/assets/{id}/restore":                          perm(actor.ManageAssets).of("asset"),
+	"POST /api/v1/assets/{id}/retire":                           perm(actor.ManageAssets).of("asset"),
+	"POST /api/v1/assets/{id}/reinstate":                        perm(actor.ManageAssets).of("asset"),
+	"POST /api/v1/assets/{id}/disposal":                         perm(actor.ManageAssets).of("asset"),
 	"GET /api/v1/assets/{id}/label.png":                         perm(actor.ViewAssets).of("asset"),
 	"GET /api/v1/assets/{id}/label.svg":                         perm(actor.ViewAssets).of("asset"),
 	"GET /api/v1/assets/{id}/photos":                            perm(actor.ViewAssets).of("asset"),
@@ -190,6 +195,9 @@ var operationAccess = map[string]access{
 	"GET /api/v1/inventory-schedules":                           perm(actor.ViewAssets),
 	"POST /api/v1/inventory-schedules":                          perm(actor.ManageSessions),
 	"PATCH /api/v1/inventory-schedules/{id}":                    perm(actor.ManageSessions).of("schedule"),
+	"GET /api/v1/inventory-schedules/{id}":                      perm(actor.ViewAssets).of("schedule"),
+	"PUT /api/v1/inventory-schedules/{id}":                      perm(actor.ManageSessions).of("schedule"),
+	"DELETE /api/v1/inventory-schedules/{id}":                   perm(actor.ManageSessions).of("schedule"),
 
 	// Alerts (internal/alerts).
 	"GET /api/v1/alert-rules":              perm(actor.ViewAlerts),

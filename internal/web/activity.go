@@ -45,8 +45,10 @@ type activityPage struct {
 	People     []activity.Person
 	Actions    []activity.Action
 	Categories []activity.Category
-	// Tables are the seed's table names the entity type field suggests.
-	Tables []string
+	// EntityTypes are the entity type filter's choices; EntityTypeListed
+	// says the chosen one is among them (a link may name any).
+	EntityTypes      []activity.EntityTypeChoice
+	EntityTypeListed bool
 	// SearchFields are what the search can be narrowed to.
 	SearchFields []string
 	TimeZone     string
@@ -99,7 +101,14 @@ func (wb *Web) activityLog(w http.ResponseWriter, r *http.Request) error {
 	}
 	selection := filterQuery(r.URL.Query())
 	page := activityPage{Query: r.URL.Query(), People: people, Actions: activity.Actions(), Categories: activity.Categories(),
-		SearchFields: activity.SearchFields(), Tables: activity.SeedTables(), TimeZone: loc.String(), Filtered: len(selection) > 0, ExportQuery: template.URL(selection.Encode())}
+		SearchFields: activity.SearchFields(), TimeZone: loc.String(), Filtered: len(selection) > 0, ExportQuery: template.URL(selection.Encode())}
+	if page.EntityTypes, err = activity.EntityTypes(r.Context(), wb.cfg.DB); err != nil {
+		return err
+	}
+	page.EntityTypeListed = r.URL.Query().Get("table_name") == ""
+	for _, c := range page.EntityTypes {
+		page.EntityTypeListed = page.EntityTypeListed || c.Value == r.URL.Query().Get("table_name")
+	}
 	if filterErr != nil {
 		return wb.show(w, r, "activity.html", "Activity log", page, filterErr)
 	}

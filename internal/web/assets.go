@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/assets"
@@ -15,6 +17,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/inventory"
 	"github.com/stocktrail/stocktrail/internal/qrlabel"
+	"github.com/stocktrail/stocktrail/internal/workspace"
 )
 
 func (wb *Web) registerAssets(mux *http.ServeMux) {
@@ -24,11 +27,22 @@ func (wb *Web) registerAssets(mux *http.ServeMux) {
 	mux.HandleFunc("GET /assets/{id}", wb.page(wb.assetDetail))
 	mux.HandleFunc("POST /assets/{id}", wb.page(wb.updateAsset))
 	mux.HandleFunc("POST /assets/{id}/photos", wb.page(wb.addAssetPhoto))
+	mux.HandleFunc("POST /assets/{id}/retire", wb.page(wb.assetLifecycle))
+	mux.HandleFunc("POST /assets/{id}/reinstate", wb.page(wb.assetLifecycle))
+	mux.HandleFunc("POST /assets/{id}/restore", wb.page(wb.assetLifecycle))
+	mux.HandleFunc("GET /assets/{id}/dispose", wb.page(wb.disposeForm))
+	mux.HandleFunc("POST /assets/{id}/dispose", wb.page(wb.dispose))
+	mux.HandleFunc("GET /assets/{id}/delete", wb.page(wb.deleteCheck))
+	mux.HandleFunc("POST /assets/{id}/delete", wb.page(wb.deleteAsset))
 	mux.HandleFunc("GET /inventory-checks", wb.page(wb.sessionList))
 	mux.HandleFunc("POST /inventory-checks", wb.page(wb.createSession))
 	mux.HandleFunc("GET /inventory-checks/schedules", wb.page(wb.scheduleList))
 	mux.HandleFunc("POST /inventory-checks/schedules", wb.page(wb.createSchedule))
 	mux.HandleFunc("POST /inventory-checks/schedules/{id}/active", wb.page(wb.setScheduleActive))
+	mux.HandleFunc("GET /inventory-checks/schedules/{id}/edit", wb.page(wb.scheduleEdit))
+	mux.HandleFunc("POST /inventory-checks/schedules/{id}/edit", wb.page(wb.updateSchedule))
+	mux.HandleFunc("GET /inventory-checks/schedules/{id}/delete", wb.page(wb.scheduleDeleteCheck))
+	mux.HandleFunc("POST /inventory-checks/schedules/{id}/delete", wb.page(wb.deleteSchedule))
 	mux.HandleFunc("GET /inventory-checks/{id}", wb.page(wb.sessionDetail))
 	mux.HandleFunc("POST /inventory-checks/{id}/start", wb.page(wb.sessionAction))
 	mux.HandleFunc("POST /inventory-checks/{id}/finish", wb.page(wb.sessionAction))
@@ -77,7 +91,7 @@ func (wb *Web) showAssetList(w http.ResponseWriter, r *http.Request, formErr err
 		return err
 	}
 	f := assets.AssetFilter{Search: q.Get("q"), Status: assets.Status(q.Get("status")), Condition: assets.Condition(q.Get("condition")),
-		Category: q.Get("category"), LocationID: loc, Limit: assetsPerPage, Offset: int(off)}
+		Category: q.Get("category"), LocationID: loc, Show: q.Get("show"), Limit: assetsPerPage, Offset: int(off)}
 	p := assetListPage{Filter: f, Statuses: assets.Statuses(), Conditions: assets.Conditions(), Papers: qrlabel.PaperNames()}
 	if p.Assets, p.Total, err = assets.ListAssets(r.Context(), wb.cfg.DB, f); err != nil {
 		return wb.show(w, r, "assets.html", "Assets", p, err)
@@ -310,11 +324,21 @@ type sessionPage struct {
 	Conditions []assets.Condition
 	Found      int
 	Missing    int
+	// Query is the list's filter and position; Next and First link to the
+	// following page and back to the start ("" when there is none).
+	Query       assets.ItemQuery
+	Next, First string
+	States      []itemState
 	// View is the row whose scan modal is open (?view=asset id), if any:
 	// one modal rendered on demand rather than one per row, so long lists
 	// stay light and it works without JavaScript.
 	View *assets.Item
 }
+
+type itemState struct{ Value, Label string }
+
+// sessionItemsPerPage is how many rows of a session's list a page shows.
+const sessionItemsPerPage = 100
 
 func (wb *Web) sessionDetail(w http.ResponseWriter, r *http.Request) error {
 	return wb.showSession(w, r, nil)
@@ -333,12 +357,50 @@ func (wb *Web) showSession(w http.ResponseWriter, r *http.Request, formErr error
 	if err != nil {
 		return err
 	}
-	rep, err := assets.GetSessionReport(r.Context(), wb.cfg.DB, id)
+	after, err := queryInt(r, "after")
 	if err != nil {
 		return err
 	}
-	p := sessionPage{Session: rep.Session, Items: rep.Items, Unexpected: rep.Unexpected, Found: rep.Found, Missing: rep.Missing,
-		Conditions: assets.Conditions()}
+	s, err := assets.GetSession(r.Context(), wb.cfg.DB, id)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	p := sessionPage{Session: s, Conditions: assets.Conditions(), Found: s.Progress.Scanned, Missing: s.Progress.Total - s.Progress.Scanned,
+		Query: assets.ItemQuery{State: q.Get("state"), Search: q.Get("q"), After: after, Limit: sessionItemsPerPage},
+		States: []itemState{{"", "All"}, {assets.ItemsNotScanned, "Not scanned"}, {assets.ItemsScanned, "Scanned"},
+			{assets.ItemsStaged, "With staged changes"}, {assets.ItemsExcluded, "Excluded"}}}
+	if s.StartedAt != nil {
+		page, err := assets.ListSessionItemsPage(r.Context(), wb.cfg.DB, id, p.Query)
+		if err != nil {
+			if formErr == nil {
+				formErr = err
+			}
+		} else {
+			p.Items = page.Items
+			link := func(after int64) string {
+				lq := url.Values{}
+				for _, k := range []string{"state", "q"} {
+					if v := q.Get(k); v != "" {
+						lq.Set(k, v)
+					}
+				}
+				if after > 0 {
+					lq.Set("after", strconv.FormatInt(after, 10))
+				}
+				return fmt.Sprintf("/inventory-checks/%d?%s#report", id, lq.Encode())
+			}
+			if page.Next != 0 {
+				p.Next = link(page.Next)
+			}
+			if after > 0 {
+				p.First = link(0)
+			}
+		}
+		if p.Unexpected, err = assets.ListUnexpectedScans(r.Context(), wb.cfg.DB, id); err != nil {
+			return err
+		}
+	}
 	if p.Locations, err = inventory.ListLocations(r.Context(), wb.cfg.DB, false); err != nil {
 		return err
 	}
@@ -346,12 +408,12 @@ func (wb *Web) showSession(w http.ResponseWriter, r *http.Request, formErr error
 		// A refused staging shows its modal again, with the message.
 		view, _ = strconv.ParseInt(r.PathValue("asset"), 10, 64)
 	}
-	for i := range p.Items {
-		if p.Items[i].AssetID == view && !p.Items[i].Excluded {
-			p.View = &p.Items[i]
+	if view > 0 {
+		if it, err := assets.GetSessionItem(r.Context(), wb.cfg.DB, id, view); err == nil && !it.Excluded {
+			p.View = &it
 		}
 	}
-	return wb.show(w, r, "session.html", rep.Session.Name, p, formErr)
+	return wb.show(w, r, "session.html", s.Name, p, formErr)
 }
 
 func (wb *Web) sessionAction(w http.ResponseWriter, r *http.Request) error {
@@ -529,29 +591,117 @@ func (wb *Web) createSchedule(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	n := assets.ScheduleInput{Name: r.PostFormValue("name"), Recurrence: r.PostFormValue("recurrence"), Time: r.PostFormValue("time"),
-		Cron: r.PostFormValue("cron"), ExcludeRetired: r.PostFormValue("statuses") == "exclude_retired"}
-	var err error
-	for _, d := range r.PostForm["weekdays"] {
-		v, perr := strconv.Atoi(d)
-		if perr != nil {
-			err = fault.Field("weekdays", "unknown day")
-		}
-		n.Weekdays = append(n.Weekdays, v)
-	}
-	if err == nil {
-		var day int64
-		if day, err = formInt(r, "month_day"); err == nil {
-			n.MonthDay = int(day)
-			n.LocationID, err = formInt(r, "location_id")
-		}
-	}
+	n, err := scheduleInput(r)
 	if err == nil {
 		if _, err = assets.CreateSchedule(r.Context(), wb.cfg.DB, n); err == nil {
 			return redirect(w, r, "/inventory-checks/schedules", "Schedule created; its next session is listed as Scheduled")
 		}
 	}
 	return wb.showSchedules(w, r, err)
+}
+
+// scheduleInput reads the schedule form (new and edit).
+func scheduleInput(r *http.Request) (assets.ScheduleInput, error) {
+	n := assets.ScheduleInput{Name: r.PostFormValue("name"), Recurrence: r.PostFormValue("recurrence"), Time: r.PostFormValue("time"),
+		Cron: r.PostFormValue("cron"), ExcludeRetired: r.PostFormValue("statuses") == "exclude_retired"}
+	for _, d := range r.PostForm["weekdays"] {
+		v, err := strconv.Atoi(d)
+		if err != nil {
+			return n, fault.Field("weekdays", "unknown day")
+		}
+		n.Weekdays = append(n.Weekdays, v)
+	}
+	day, err := formInt(r, "month_day")
+	if err != nil {
+		return n, err
+	}
+	n.MonthDay = int(day)
+	n.LocationID, err = formInt(r, "location_id")
+	return n, err
+}
+
+type scheduleEditPage struct {
+	Schedule  assets.Schedule
+	Input     assets.ScheduleInput
+	Locations []inventory.Location
+	Weekdays  []string
+	// Delete shows the page that confirms a deletion instead of the form.
+	Delete bool
+	// Sessions counts the sessions the schedule created, which stay.
+	Sessions int
+}
+
+func (wb *Web) scheduleEdit(w http.ResponseWriter, r *http.Request) error {
+	return wb.showScheduleEdit(w, r, nil, false, nil)
+}
+
+func (wb *Web) scheduleDeleteCheck(w http.ResponseWriter, r *http.Request) error {
+	return wb.showScheduleEdit(w, r, nil, true, nil)
+}
+
+func (wb *Web) showScheduleEdit(w http.ResponseWriter, r *http.Request, in *assets.ScheduleInput, del bool, formErr error) error {
+	if _, err := actor.Require(r.Context(), actor.ManageSessions); err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	p := scheduleEditPage{Weekdays: []string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"}, Delete: del}
+	if p.Schedule, err = assets.GetSchedule(r.Context(), wb.cfg.DB, id); err != nil {
+		return err
+	}
+	p.Input = p.Schedule.Input()
+	if in != nil {
+		p.Input = *in
+	}
+	if p.Locations, err = inventory.ListLocations(r.Context(), wb.cfg.DB, false); err != nil {
+		return err
+	}
+	if del {
+		if p.Sessions, err = assets.CountScheduleSessions(r.Context(), wb.cfg.DB, id); err != nil {
+			return err
+		}
+		return wb.show(w, r, "schedule.html", "Delete schedule "+p.Schedule.Name+"?", p, formErr)
+	}
+	return wb.show(w, r, "schedule.html", "Edit schedule "+p.Schedule.Name, p, formErr)
+}
+
+func (wb *Web) updateSchedule(w http.ResponseWriter, r *http.Request) error {
+	if _, err := actor.Require(r.Context(), actor.ManageSessions); err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	n, err := scheduleInput(r)
+	if err == nil {
+		if _, err = assets.UpdateSchedule(r.Context(), wb.cfg.DB, id, n); err == nil {
+			return redirect(w, r, "/inventory-checks/schedules", "Schedule saved; its upcoming session follows the change")
+		}
+	}
+	return wb.showScheduleEdit(w, r, &n, false, err)
+}
+
+func (wb *Web) deleteSchedule(w http.ResponseWriter, r *http.Request) error {
+	if _, err := actor.Require(r.Context(), actor.ManageSessions); err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	if err := assets.DeleteSchedule(r.Context(), wb.cfg.DB, id); err != nil {
+		return wb.showScheduleEdit(w, r, nil, true, err)
+	}
+	return redirect(w, r, "/inventory-checks/schedules", "Schedule deleted; the sessions it created stay in the list")
 }
 
 func (wb *Web) setScheduleActive(w http.ResponseWriter, r *http.Request) error {
@@ -580,4 +730,164 @@ func sessionAndAsset(r *http.Request) (sessionID, assetID int64, err error) {
 		return 0, 0, fault.New(fault.NotFound, "no such asset")
 	}
 	return sessionID, assetID, nil
+}
+
+// assetLifecycle retires, reinstates or restores an asset (reversible
+// steps, so no check page).
+func (wb *Web) assetLifecycle(w http.ResponseWriter, r *http.Request) error {
+	if _, err := actor.Require(r.Context(), actor.ManageAssets); err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	in := assets.LifecycleInput{Reason: r.PostFormValue("reason")}
+	var a assets.Asset
+	var msg string
+	switch {
+	case strings.HasSuffix(r.URL.Path, "/retire"):
+		a, err = assets.RetireAsset(r.Context(), wb.cfg.DB, id, in)
+		msg = "retired; reinstate it to bring it back into service"
+	case strings.HasSuffix(r.URL.Path, "/reinstate"):
+		a, err = assets.ReinstateAsset(r.Context(), wb.cfg.DB, id, in)
+		msg = "reinstated: active again"
+	default:
+		a, err = assets.RestoreAsset(r.Context(), wb.cfg.DB, id, in)
+		msg = "restored to the register"
+	}
+	if err != nil {
+		return wb.showAsset(w, r, err)
+	}
+	return redirect(w, r, fmt.Sprintf("/assets/%d", id), "Asset "+a.Tag+" "+msg)
+}
+
+type disposePage struct {
+	Asset   assets.Asset
+	Input   assets.DisposalInput
+	Methods []assets.DisposalMethod
+	// Check is true on the check-your-answers step.
+	Check bool
+	Today string
+	// Errors lists the form's problems for the error summary, in form order.
+	Errors []fieldProblem
+}
+
+// disposalProblems lists a disposal's field messages in the form's order.
+func disposalProblems(err error) []fieldProblem {
+	e, ok := fault.As(err)
+	if !ok {
+		return nil
+	}
+	return errorSummary(e.Fields, []string{"date", "method", "reason"},
+		map[string]string{"date": "Date it left", "method": "How it left", "reason": "Why"})
+}
+
+func (wb *Web) disposeForm(w http.ResponseWriter, r *http.Request) error {
+	return wb.showDispose(w, r, assets.DisposalInput{}, false, nil)
+}
+
+func (wb *Web) showDispose(w http.ResponseWriter, r *http.Request, in assets.DisposalInput, check bool, formErr error) error {
+	if _, err := actor.Require(r.Context(), actor.ManageAssets); err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	a, err := assets.GetAsset(r.Context(), wb.cfg.DB, id)
+	if err != nil {
+		return err
+	}
+	ws, err := workspace.Get(r.Context(), wb.cfg.DB)
+	if err != nil {
+		return err
+	}
+	p := disposePage{Asset: a, Input: in, Methods: assets.DisposalMethods(), Check: check && formErr == nil,
+		Today: time.Now().In(ws.Settings.Location()).Format(time.DateOnly), Errors: disposalProblems(formErr)}
+	if p.Input.Date == "" {
+		p.Input.Date = p.Today
+	}
+	title := "Dispose of " + a.Tag
+	if p.Check {
+		title = "Check before you dispose of " + a.Tag
+	}
+	return wb.show(w, r, "assetdispose.html", title, p, formErr)
+}
+
+// dispose is the form's two steps: "check" validates and shows the answers
+// to confirm, "change" goes back to the form with them, "confirm" disposes.
+func (wb *Web) dispose(w http.ResponseWriter, r *http.Request) error {
+	if _, err := actor.Require(r.Context(), actor.ManageAssets); err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	in := assets.DisposalInput{Date: r.PostFormValue("date"), Method: assets.DisposalMethod(r.PostFormValue("method")), Reason: r.PostFormValue("reason")}
+	switch r.PostFormValue("step") {
+	case "change":
+		return wb.showDispose(w, r, in, false, nil)
+	case "confirm":
+		a, err := assets.DisposeAsset(r.Context(), wb.cfg.DB, id, in)
+		if err != nil {
+			return wb.showDispose(w, r, in, false, err)
+		}
+		return redirect(w, r, fmt.Sprintf("/assets/%d", id), fmt.Sprintf("Asset %s disposed of (%s); its record and history are kept", a.Tag, a.Disposal.Method.Label()))
+	}
+	_, checked, err := assets.CheckDisposal(r.Context(), wb.cfg.DB, id, in)
+	return wb.showDispose(w, r, checked, true, err)
+}
+
+type deletePage struct {
+	Asset  assets.Asset
+	Reason string
+}
+
+func (wb *Web) deleteCheck(w http.ResponseWriter, r *http.Request) error {
+	return wb.showDeleteCheck(w, r, "", nil)
+}
+
+func (wb *Web) showDeleteCheck(w http.ResponseWriter, r *http.Request, reason string, formErr error) error {
+	if _, err := actor.Require(r.Context(), actor.ManageAssets); err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	a, err := assets.CheckDeletion(r.Context(), wb.cfg.DB, id, assets.LifecycleInput{})
+	if err != nil && formErr == nil {
+		if a.ID == 0 {
+			return err
+		}
+		formErr = err
+	}
+	return wb.show(w, r, "assetdelete.html", "Delete "+a.Tag+"?", deletePage{Asset: a, Reason: reason}, formErr)
+}
+
+func (wb *Web) deleteAsset(w http.ResponseWriter, r *http.Request) error {
+	if _, err := actor.Require(r.Context(), actor.ManageAssets); err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	reason := r.PostFormValue("reason")
+	a, err := assets.DeleteAsset(r.Context(), wb.cfg.DB, id, assets.LifecycleInput{Reason: reason})
+	if err != nil {
+		return wb.showDeleteCheck(w, r, reason, err)
+	}
+	return redirect(w, r, fmt.Sprintf("/assets/%d", id), "Asset "+a.Tag+" deleted: hidden from the register; restore it from this page")
 }

@@ -208,7 +208,7 @@ func TestInventorySessionInBrowser(t *testing.T) {
 			browsertest.Screenshot(t, b, filepath.Join(dir, "report-"+string(db.Engine())+".png"))
 		}
 		step("lap-3 page", chromedp.Navigate(fmt.Sprintf("%s/assets/%d", srv.URL, ids["LAP-3"])))
-		waitFor("lap-3 lost", `document.getElementById("asset-status").innerText === "lost" && document.getElementById("history").innerText.includes("marked Lost")`)
+		waitFor("lap-3 lost", `document.getElementById("asset-status").innerText === "Lost" && document.getElementById("history").innerText.includes("marked Lost")`)
 	})
 }
 
@@ -254,7 +254,7 @@ func TestAssetImportAndSchedulesInBrowser(t *testing.T) {
 		chromedp.SetUploadFiles(chromedp.CSS(`input[name=file]`), []string{file}),
 		chromedp.Evaluate[chromedp.Void](`document.querySelector('form[action="/assets/import"]').submit()`))
 	waitFor("imported", `document.querySelector(".flash") && document.querySelector(".flash").innerText.includes("2 assets imported")`)
-	waitFor("listed", `document.getElementById("assets").innerText.includes("IMP-1") && document.getElementById("assets").innerText.includes("in_use")`)
+	waitFor("listed", `document.getElementById("assets").innerText.includes("IMP-1") && document.getElementById("assets").innerText.includes("In use")`)
 
 	fill := func(cron string) {
 		run("schedules", chromedp.Navigate(srv.URL+"/inventory-checks/schedules"), chromedp.WaitVisible(chromedp.CSS(`input[name=name]`)))

@@ -2,8 +2,10 @@ package web_test
 
 import (
 	"fmt"
+	"html"
 	"io"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -106,6 +108,69 @@ func TestSessionReportCSVSameOnPageAndAPI(t *testing.T) {
 					t.Errorf("%s: report lacks %q:\n%s", when, want, page)
 				}
 			}
+		}
+	})
+}
+
+// TestSessionPagePagesAndFilters: a session of 250 assets shows 100 rows a
+// page, the next link walks the rest, and the filters narrow the list.
+func TestSessionPagePagesAndFilters(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := storetest.NewFixture(t, db)
+		ctx := f.Ctx
+		var csv strings.Builder
+		csv.WriteString("tag,name\n")
+		for i := 0; i < 250; i++ {
+			fmt.Fprintf(&csv, "T-%03d,Table %d\n", i, i)
+		}
+		if _, err := assets.ImportAssets(ctx, db, strings.NewReader(csv.String())); err != nil {
+			t.Fatal(err)
+		}
+		s, err := assets.CreateSession(ctx, db, assets.SessionInput{Name: "Tables"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := assets.StartSession(ctx, db, s.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := assets.ScanAsset(ctx, db, s.ID, assets.ScanInput{Code: "T-200"}); err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth}))
+		t.Cleanup(srv.Close)
+		b := login(t, srv.URL, f)
+		rows := regexp.MustCompile(`<tr id="item-\d+"`)
+		next := regexp.MustCompile(`href="([^"]+)" id="items-next"`)
+		path := fmt.Sprintf("/inventory-checks/%d", s.ID)
+		var seen, pages int
+		for path != "" {
+			status, body := b.get(path)
+			if status != 200 {
+				t.Fatalf("%s: %d", path, status)
+			}
+			seen += len(rows.FindAllString(body, -1))
+			pages++
+			path = ""
+			if m := next.FindStringSubmatch(body); m != nil {
+				path = html.UnescapeString(m[1])
+			}
+		}
+		if seen != 250 || pages != 3 {
+			t.Fatalf("%d rows over %d pages", seen, pages)
+		}
+		_, body := b.get(fmt.Sprintf("/inventory-checks/%d?state=scanned", s.ID))
+		if n := len(rows.FindAllString(body, -1)); n != 1 || !strings.Contains(body, "T-200") || !strings.Contains(body, "1 found · 249 not scanned yet") {
+			t.Fatalf("scanned filter: %d rows", n)
+		}
+		_, body = b.get(fmt.Sprintf("/inventory-checks/%d?q=table+1", s.ID))
+		if n := len(rows.FindAllString(body, -1)); n != 100 { // "Table 1", 10–19, 100–199: 111, the first 100
+			t.Fatalf("search: %d rows", n)
+		}
+		if status, body := b.get(fmt.Sprintf("/inventory-checks/%d?state=gone", s.ID)); status != 422 || !strings.Contains(body, "must be scanned") {
+			t.Fatalf("bad state: %d", status)
+		}
+		if status, _ := b.get(fmt.Sprintf("/inventory-checks/%d?after=x", s.ID)); status != 400 {
+			t.Fatalf("bad after: %d", status)
 		}
 	})
 }

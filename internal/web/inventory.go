@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stocktrail/stocktrail/internal/actor"
+	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/download"
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/inventory"
@@ -32,6 +33,8 @@ func (wb *Web) registerInventory(mux *http.ServeMux) {
 	mux.HandleFunc("GET /inventory/as-of", wb.page(wb.asOfPage))
 	mux.HandleFunc("GET /inventory/import", wb.page(wb.importPage))
 	mux.HandleFunc("POST /inventory/import", wb.page(wb.postImport))
+	mux.HandleFunc("GET /inventory/import/template.csv", wb.page(wb.importTemplate))
+	mux.HandleFunc("GET /inventory/import/template.xlsx", wb.page(wb.importTemplate))
 }
 
 func (wb *Web) zone(r *http.Request, a actor.Actor) *time.Location {
@@ -311,6 +314,30 @@ type logView struct {
 	ExportCSV  string
 	Actions    []inventory.Action
 	Parties    []string
+	// PartyGroups are the users, stations and API keys the party picker
+	// offers, by kind.
+	PartyGroups []partyGroup
+}
+
+type partyGroup struct {
+	Label, Gone string
+	People      []auth.Party
+}
+
+// groupParties puts parties under their kind's heading, for optgroups.
+func groupParties(list []auth.Party) []partyGroup {
+	groups := []partyGroup{{Label: "Users", Gone: "deleted"}, {Label: "Scanning stations", Gone: "revoked"}, {Label: "API keys", Gone: "revoked"}}
+	for _, p := range list {
+		switch p.Kind {
+		case actor.User:
+			groups[0].People = append(groups[0].People, p)
+		case actor.Station:
+			groups[1].People = append(groups[1].People, p)
+		case actor.APIKey:
+			groups[2].People = append(groups[2].People, p)
+		}
+	}
+	return groups
 }
 
 func (wb *Web) logPage(w http.ResponseWriter, r *http.Request) error {
@@ -322,6 +349,11 @@ func (wb *Web) logPage(w http.ResponseWriter, r *http.Request) error {
 	if v.catalogue, err = wb.catalogue(r, a); err != nil {
 		return err
 	}
+	parties, err := wb.cfg.Auth.ListParties(r.Context())
+	if err != nil {
+		return err
+	}
+	v.PartyGroups = groupParties(parties)
 	filter := url.Values{}
 	for k, vals := range r.URL.Query() {
 		if k != "cursor" && k != "format" && len(vals) > 0 && vals[0] != "" {

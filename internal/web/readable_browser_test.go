@@ -196,6 +196,26 @@ func dayOfWork(t *testing.T, f *storetest.Fixture) []mainPage {
 	if _, err := orders.Update(ctx, db, so.ID, orders.OrderChange{Note: &note}); err != nil {
 		t.Fatal(err)
 	}
+	// An asset sold and one deleted by mistake: their pages and the
+	// register's filter for them.
+	var drill, extra assets.Asset
+	if drill, err = assets.GetAssetByTag(ctx, db, "DRL-0003"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := assets.DisposeAsset(ctx, db, drill.ID, assets.DisposalInput{Date: time.Now().Format(time.DateOnly), Method: assets.Sold,
+		Reason: "Sold to Acme Ltd for 40 EUR"}); err != nil {
+		t.Fatal(err)
+	}
+	if extra, err = assets.CreateAsset(ctx, db, assets.AssetInput{Tag: ptr("LAP-0009"), Name: ptr("Laptop entered twice")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := assets.DeleteAsset(ctx, db, extra.ID, assets.LifecycleInput{Reason: "duplicate of LAP-0002"}); err != nil {
+		t.Fatal(err)
+	}
+	schedules, err := assets.ListSchedules(ctx, db)
+	if err != nil || len(schedules) == 0 {
+		t.Fatal(schedules, err)
+	}
 	at := before.UTC().Format("2006-01-02T15:04")
 	return []mainPage{
 		{"home", "/"},
@@ -229,5 +249,12 @@ func dayOfWork(t *testing.T, f *storetest.Fixture) []mainPage {
 		{"new-order", "/orders/new?kind=outbound"},
 		{"order", fmt.Sprintf("/orders/%d", so.ID)},
 		{"order-history", fmt.Sprintf("/orders/%d/history", so.ID)},
+		{"asset-disposed", fmt.Sprintf("/assets/%d", drill.ID)},
+		{"asset-deleted", fmt.Sprintf("/assets/%d", extra.ID)},
+		{"assets-removed", "/assets?show=removed"},
+		{"asset-dispose", fmt.Sprintf("/assets/%d/dispose", lap.ID)},
+		{"asset-delete", fmt.Sprintf("/assets/%d/delete", lap.ID)},
+		{"schedule-edit", fmt.Sprintf("/inventory-checks/schedules/%d/edit", schedules[0].ID)},
+		{"schedule-delete", fmt.Sprintf("/inventory-checks/schedules/%d/delete", schedules[0].ID)},
 	}
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,6 +23,10 @@ type settingsPage struct {
 	InventoryLogRetention string
 	Weekdays              []string
 	History               []activity.Readable
+	// TimeZones are the choices of the time zone select; ZoneListed says
+	// the workspace's zone is among them (an old alias may not be).
+	TimeZones  []workspace.TimeZoneGroup
+	ZoneListed bool
 }
 
 func (wb *Web) settings(w http.ResponseWriter, r *http.Request) error {
@@ -37,7 +42,11 @@ func (wb *Web) showSettings(w http.ResponseWriter, r *http.Request, formErr erro
 	if err != nil {
 		return err
 	}
-	page := settingsPage{Workspace: ws, InventoryLogRetention: workspace.InventoryLogRetention, Weekdays: workspace.Weekdays}
+	page := settingsPage{Workspace: ws, InventoryLogRetention: workspace.InventoryLogRetention, Weekdays: workspace.Weekdays,
+		TimeZones: workspace.TimeZones()}
+	for _, g := range page.TimeZones {
+		page.ZoneListed = page.ZoneListed || slices.Contains(g.Zones, ws.Settings.TimeZone)
+	}
 	if a.Can(actor.ViewActivity) {
 		if page.History, err = activity.History(r.Context(), wb.cfg.DB, "workspaces", itoa64(ws.ID), 50); err != nil {
 			return err
