@@ -29,12 +29,12 @@ func (k ItemKind) valid() bool { return k == Material || k == Part || k == Produ
 // Item is a material, part or product kept in stock. Its SKU is unique in the
 // workspace; Scale is how many decimals a quantity in its Unit may have.
 type Item struct {
-	ID        int64     `json:"id"`
-	SKU       string    `json:"sku"`
-	Name      string    `json:"name"`
-	Kind      ItemKind  `json:"kind"`
-	Unit      string    `json:"unit"`
-	Scale     int       `json:"scale"`
+	ID    int64    `json:"id"`
+	SKU   string   `json:"sku"`
+	Name  string   `json:"name"`
+	Kind  ItemKind `json:"kind"`
+	Unit  string   `json:"unit"`
+	Scale int      `json:"scale"`
 	// MinLevel is the level below which the item's available stock,
 	// summed over all locations, is a stock alert; nil for none.
 	MinLevel  *Quantity `json:"min_level"`

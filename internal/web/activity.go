@@ -58,6 +58,8 @@ type activityPage struct {
 	// typed as a URL so the template keeps its = and & instead of escaping
 	// them into one meaningless parameter (which exported the whole log).
 	ExportQuery template.URL
+	// Volume is the events per day of the last 30 days (chart.go).
+	Volume volumeChartView
 }
 
 // activityFilter reads the page's filter, with dates in the workspace's
@@ -100,6 +102,13 @@ func (wb *Web) activityLog(w http.ResponseWriter, r *http.Request) error {
 	selection := filterQuery(r.URL.Query())
 	page := activityPage{Query: r.URL.Query(), People: people, Actions: activity.Actions(), Categories: activity.Categories(),
 		SearchFields: activity.SearchFields(), Tables: activity.SeedTables(), TimeZone: loc.String(), Filtered: len(selection) > 0, ExportQuery: template.URL(selection.Encode())}
+	// --- activity volume chart (branch home): begin ---
+	days, err := activity.DailyVolume(r.Context(), wb.cfg.DB, 30, time.Now())
+	if err != nil {
+		return err
+	}
+	page.Volume = volumeChart(days)
+	// --- activity volume chart: end ---
 	if filterErr != nil {
 		return wb.show(w, r, "activity.html", "Activity log", page, filterErr)
 	}

@@ -131,7 +131,8 @@ func (wb *Web) createItem(w http.ResponseWriter, r *http.Request) error {
 		return wb.showStock(w, r, fault.Field("scale", "must be a whole number from 0 to 6"))
 	}
 	it, err := inventory.CreateItem(r.Context(), wb.cfg.DB, inventory.ItemInput{SKU: r.PostFormValue("sku"), Name: r.PostFormValue("name"),
-		Kind: inventory.ItemKind(r.PostFormValue("kind")), Unit: r.PostFormValue("unit"), Scale: &scale})
+		Kind: inventory.ItemKind(r.PostFormValue("kind")), Unit: r.PostFormValue("unit"), Scale: &scale,
+		MinLevel: inventory.DecimalText(r.PostFormValue("min_level"))})
 	if err != nil {
 		if fault.KindOf(err) == fault.Internal {
 			return err
@@ -175,6 +176,8 @@ type itemView struct {
 	// LogQuery filters the change log to the item; typed as a URL so the
 	// template keeps its "=" (escaped, it filtered nothing).
 	LogQuery template.URL
+	// Levels is the picture of the item's level over time (chart.go).
+	Levels levelChartView
 }
 
 func (wb *Web) itemPage(w http.ResponseWriter, r *http.Request) error {
@@ -219,6 +222,13 @@ func (wb *Web) showItem(w http.ResponseWriter, r *http.Request, id int64, formEr
 	}
 	v.Next = page.NextCursor
 	v.LogQuery = template.URL("sku=" + url.QueryEscape(v.Item.SKU))
+	// --- level chart (branch home): begin ---
+	series, complete, err := inventory.LevelHistory(r.Context(), wb.cfg.DB, id, levelChartEntries)
+	if err != nil {
+		return err
+	}
+	v.Levels = levelChart(v.Item, series, complete, time.Now(), wb.zone(r, a))
+	// --- level chart: end ---
 	if a.Can(actor.ViewActivity) {
 		if v.History, err = activity.History(r.Context(), wb.cfg.DB, "items", itoa64(id), 20); err != nil {
 			return err
