@@ -25,8 +25,8 @@ var chartPalette = []string{"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00
 // The drawing area inside the viewBox.
 const (
 	chartWidth, chartHeight = 800, 240
-	plotLeft, plotRight     = 64, 788
-	plotTop, plotBottom     = 12, 212
+	plotLeft, plotRight     = 76, 788
+	plotTop, plotBottom     = 14, 208
 )
 
 // niceStep is a round step (1, 2 or 5 × 10^k) that divides 0..span into at
@@ -55,7 +55,9 @@ func scaleTo(v, lo, hi int64, from, to float64) float64 {
 // svgStart opens an accessible SVG: the title names it, the description
 // says what it shows and where its table is.
 func svgStart(b *strings.Builder, id, title, desc string) {
-	fmt.Fprintf(b, `<svg class="chart" id="%s" viewBox="0 0 %d %d" role="img" aria-labelledby="%s-title %s-desc" preserveAspectRatio="xMidYMid meet">`,
+	// A group, not an image: its marks are links, and an image may not
+	// hold anything focusable.
+	fmt.Fprintf(b, `<svg class="chart" id="%s" viewBox="0 0 %d %d" role="group" aria-labelledby="%s-title" aria-describedby="%s-desc" preserveAspectRatio="xMidYMid meet">`,
 		id, chartWidth, chartHeight, id, id)
 	fmt.Fprintf(b, `<title id="%s-title">%s</title><desc id="%s-desc">%s</desc>`, id, template.HTMLEscapeString(title), id,
 		template.HTMLEscapeString(desc))
@@ -66,7 +68,7 @@ func yAxis(b *strings.Builder, lo, hi, step int64, label func(int64) string) {
 	for v := lo; v <= hi; v += step {
 		y := scaleTo(v, lo, hi, plotBottom, plotTop)
 		fmt.Fprintf(b, `<line class="grid" x1="%d" x2="%d" y1="%.1f" y2="%.1f"/>`, plotLeft, plotRight, y, y)
-		fmt.Fprintf(b, `<text class="tick" x="%d" y="%.1f" text-anchor="end" dominant-baseline="middle">%s</text>`, plotLeft-6, y,
+		fmt.Fprintf(b, `<text class="tick" x="%d" y="%.1f" text-anchor="end" dominant-baseline="middle" aria-hidden="true">%s</text>`, plotLeft-6, y,
 			template.HTMLEscapeString(label(v)))
 	}
 }
@@ -151,8 +153,8 @@ func levelChart(it inventory.Item, series []inventory.LevelSeries, complete bool
 		fmt.Sprintf("Step lines of the level of %s (%s) at %s, from %s to now, after each of its latest %s. Each dot links to the stock as it was shown at that moment; the table below lists the same changes.",
 			it.SKU, it.Unit, strings.Join(names, ", "), first.In(zone).Format("2 Jan 2006"), count(v.Entries, "change", "changes")))
 	yAxis(&b, lo, hi, step, func(q int64) string { return inventory.Quantity(q).String() })
-	fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d">%s</text>`, plotLeft, chartHeight-6, first.In(zone).Format("2 Jan 2006 15:04"))
-	fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d" text-anchor="end">now</text>`, plotRight, chartHeight-6)
+	fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d" aria-hidden="true">%s</text>`, plotLeft, chartHeight-6, first.In(zone).Format("2 Jan 2006 15:04"))
+	fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d" text-anchor="end" aria-hidden="true">now</text>`, plotRight, chartHeight-6)
 	for i, s := range series {
 		colour := chartPalette[i%len(chartPalette)]
 		v.Legend = append(v.Legend, chartLegend{Name: s.LocationPath, Colour: colour})
@@ -167,9 +169,10 @@ func levelChart(it inventory.Item, series []inventory.LevelSeries, complete bool
 		for _, p := range s.Points {
 			when := p.RecordedAt.In(zone).Format("2006-01-02 15:04:05")
 			href := asOfHref(it.SKU, p.RecordedAt)
-			fmt.Fprintf(&b, `<a href="%s"><circle cx="%.1f" cy="%.1f" r="5" fill="%s"><title>%s at %s: %s → %s %s (stock as shown then)</title></circle></a>`,
-				template.HTMLEscapeString(href), x(p.RecordedAt), y(p.After), colour, template.HTMLEscapeString(s.LocationPath), when,
-				p.Before.Format(it.Scale), p.After.Format(it.Scale), template.HTMLEscapeString(it.Unit))
+			label := template.HTMLEscapeString(fmt.Sprintf("%s at %s: %s → %s %s (stock as shown then)", s.LocationPath, when,
+				p.Before.Format(it.Scale), p.After.Format(it.Scale), it.Unit))
+			fmt.Fprintf(&b, `<a href="%s" aria-label="%s"><title>%s</title><circle cx="%.1f" cy="%.1f" r="5" fill="%s"/></a>`,
+				template.HTMLEscapeString(href), label, label, x(p.RecordedAt), y(p.After), colour)
 			v.Rows = append(v.Rows, levelChartRow{When: when, Location: s.LocationPath, Before: p.Before.Format(it.Scale),
 				After: p.After.Format(it.Scale), Href: href, at: p.RecordedAt})
 		}
@@ -237,12 +240,12 @@ func volumeChart(days []activity.DayCount) volumeChartView {
 		yTop := scaleTo(d.Count, 0, top, plotBottom, plotTop)
 		// The link covers the whole column, so a day with few events is as
 		// easy to pick as a busy one.
-		fmt.Fprintf(&b, `<a href="%s"><rect class="hit" x="%.1f" y="%d" width="%.1f" height="%d"/><rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f"/><title>%s: %s</title></a>`,
-			template.HTMLEscapeString(href), x, plotTop, slot, plotBottom-plotTop, x+slot*0.15, yTop, slot*0.7, float64(plotBottom)-yTop,
-			d.Day.Format("Mon 2 Jan 2006"), count(int(d.Count), "event", "events"))
+		label := d.Day.Format("Mon 2 Jan 2006") + ": " + count(int(d.Count), "event", "events")
+		fmt.Fprintf(&b, `<a href="%s" aria-label="%s"><title>%s</title><rect class="hit" x="%.1f" y="%d" width="%.1f" height="%d"/><rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f"/></a>`,
+			template.HTMLEscapeString(href), label, label, x, plotTop, slot, plotBottom-plotTop, x+slot*0.15, yTop, slot*0.7, float64(plotBottom)-yTop)
 	}
-	fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d">%s</text>`, plotLeft, chartHeight-6, from)
-	fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d" text-anchor="end">%s</text>`, plotRight, chartHeight-6, days[len(days)-1].Day.Format("2 Jan"))
+	fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d" aria-hidden="true">%s</text>`, plotLeft, chartHeight-6, from)
+	fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d" text-anchor="end" aria-hidden="true">%s</text>`, plotRight, chartHeight-6, days[len(days)-1].Day.Format("2 Jan"))
 	b.WriteString(`</svg>`)
 	v.SVG = template.HTML(b.String())
 	return v

@@ -37,8 +37,13 @@ type homeMovement struct {
 
 type orderGroup struct {
 	Title, Empty, Href string
-	Orders             []orders.Order
+	Orders             []homeOrder
 	More               bool
+}
+
+type homeOrder struct {
+	orders.Order
+	Created string
 }
 
 // homeSectionSize is how many rows each section shows before linking on.
@@ -111,7 +116,9 @@ func (wb *Web) home(w http.ResponseWriter, r *http.Request) error {
 				if err != nil {
 					return err
 				}
-				og.Orders = append(og.Orders, page.Orders...)
+				for _, o := range page.Orders {
+					og.Orders = append(og.Orders, homeOrder{Order: o, Created: localTime(o.CreatedAt, zone)})
+				}
 				og.More = og.More || page.Next != 0
 			}
 			if len(og.Orders) > homeSectionSize {

@@ -112,4 +112,3 @@ func (wb *Web) logout(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 	return nil
 }
-

@@ -196,6 +196,25 @@ func dayOfWork(t *testing.T, f *storetest.Fixture) []mainPage {
 	if _, err := orders.Update(ctx, db, so.ID, orders.OrderChange{Note: &note}); err != nil {
 		t.Fatal(err)
 	}
+	// A minimum above the stock, so the home page has a stock alert, and a
+	// session under way, so it has progress to show.
+	bolt, err := inventory.ItemBySKU(ctx, db, "BOLT-M6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inventory.UpdateItem(ctx, db, bolt.ID, inventory.ItemChange{MinLevel: inventory.OptionalDecimal{Set: true, Text: "1000"}}); err != nil {
+		t.Fatal(err)
+	}
+	spot, err := assets.CreateSession(ctx, db, assets.SessionInput{Name: "Laptop spot check"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := assets.StartSession(ctx, db, spot.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := assets.ScanAsset(ctx, db, spot.ID, assets.ScanInput{Code: "LAP-0002", ClientScanID: "spot-1"}); err != nil {
+		t.Fatal(err)
+	}
 	at := before.UTC().Format("2006-01-02T15:04")
 	return []mainPage{
 		{"home", "/"},
@@ -228,5 +247,9 @@ func dayOfWork(t *testing.T, f *storetest.Fixture) []mainPage {
 		{"new-order", "/orders/new?kind=outbound"},
 		{"order", fmt.Sprintf("/orders/%d", so.ID)},
 		{"order-history", fmt.Sprintf("/orders/%d/history", so.ID)},
+		{"search", "/search?q=a"},
+		{"search-nothing", "/search?q=nothing-like-this"},
+		{"item-edit", fmt.Sprintf("/inventory/items/%d/edit", bolt.ID)},
+		{"item-below-minimum", fmt.Sprintf("/inventory/items/%d", bolt.ID)},
 	}
 }
