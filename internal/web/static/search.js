@@ -20,7 +20,7 @@
     pending = new AbortController();
     try {
       const res = await fetch("/search/suggest?q=" + encodeURIComponent(q), { signal: pending.signal, credentials: "same-origin" });
-      if (!res.ok) return;
+      if (!res.ok || res.redirected) return; // signed out: the login page is no suggestion
       box.innerHTML = await res.text();
       box.hidden = box.childElementCount === 0;
     } catch (e) {
