@@ -154,6 +154,9 @@ func levelChart(it inventory.Item, series []inventory.LevelSeries, complete bool
 			it.SKU, it.Unit, strings.Join(names, ", "), first.In(zone).Format("2 Jan 2006"), count(v.Entries, "change", "changes")))
 	yAxis(&b, lo, hi, step, func(q int64) string { return inventory.Quantity(q).String() })
 	fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d" aria-hidden="true">%s</text>`, plotLeft, chartHeight-6, first.In(zone).Format("2 Jan 2006 15:04"))
+	mid := first.Add(last.Sub(first) / 2)
+	fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d" text-anchor="middle" aria-hidden="true">%s</text>`, (plotLeft+plotRight)/2, chartHeight-6,
+		mid.In(zone).Format("2 Jan 15:04"))
 	fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d" text-anchor="end" aria-hidden="true">now</text>`, plotRight, chartHeight-6)
 	for i, s := range series {
 		colour := chartPalette[i%len(chartPalette)]
