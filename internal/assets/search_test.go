@@ -51,4 +51,3 @@ func TestSearchAssets(t *testing.T) {
 		}
 	})
 }
-

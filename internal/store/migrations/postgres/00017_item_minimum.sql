@@ -5,7 +5,7 @@
 -- +goose Up
 ALTER TABLE items ADD COLUMN min_level BIGINT CHECK (min_level >= 0);
 -- The alerts read only items with a minimum.
-CREATE INDEX items_min_level ON items (workspace_id, id) WHERE min_level IS NOT NULL AND deleted_at IS NULL;
+CREATE INDEX items_min_level ON items (workspace_id, id) WHERE min_level IS NOT NULL;
 
 -- +goose Down
 DROP INDEX items_min_level;
