@@ -24,9 +24,18 @@ var chartPalette = []string{"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00
 
 // The drawing area inside the viewBox.
 const (
-	chartWidth, chartHeight = 800, 240
-	plotLeft, plotRight     = 76, 788
-	plotTop, plotBottom     = 14, 208
+	chartWidth          = 800
+	plotLeft, plotRight = 76, 788
+	plotTop             = 14
+)
+
+// chartFrame is a chart's height and the bottom of its drawing area: the
+// level chart is taller than the activity volume, which sits above a list.
+type chartFrame struct{ height, bottom int }
+
+var (
+	levelFrame  = chartFrame{height: 240, bottom: 208}
+	volumeFrame = chartFrame{height: 150, bottom: 118}
 )
 
 // niceStep is a round step (1, 2 or 5 × 10^k) that divides 0..span into at
@@ -54,19 +63,19 @@ func scaleTo(v, lo, hi int64, from, to float64) float64 {
 
 // svgStart opens an accessible SVG: the title names it, the description
 // says what it shows and where its table is.
-func svgStart(b *strings.Builder, id, title, desc string) {
+func svgStart(b *strings.Builder, frame chartFrame, id, title, desc string) {
 	// A group, not an image: its marks are links, and an image may not
 	// hold anything focusable.
 	fmt.Fprintf(b, `<svg class="chart" id="%s" viewBox="0 0 %d %d" role="group" aria-labelledby="%s-title" aria-describedby="%s-desc" preserveAspectRatio="xMidYMid meet">`,
-		id, chartWidth, chartHeight, id, id)
+		id, chartWidth, frame.height, id, id)
 	fmt.Fprintf(b, `<title id="%s-title">%s</title><desc id="%s-desc">%s</desc>`, id, template.HTMLEscapeString(title), id,
 		template.HTMLEscapeString(desc))
 }
 
 // yAxis draws the horizontal grid lines and their labels from lo to hi.
-func yAxis(b *strings.Builder, lo, hi, step int64, label func(int64) string) {
+func yAxis(b *strings.Builder, frame chartFrame, lo, hi, step int64, label func(int64) string) {
 	for v := lo; v <= hi; v += step {
-		y := scaleTo(v, lo, hi, plotBottom, plotTop)
+		y := scaleTo(v, lo, hi, float64(frame.bottom), plotTop)
 		fmt.Fprintf(b, `<line class="grid" x1="%d" x2="%d" y1="%.1f" y2="%.1f"/>`, plotLeft, plotRight, y, y)
 		fmt.Fprintf(b, `<text class="tick" x="%d" y="%.1f" text-anchor="end" dominant-baseline="middle" aria-hidden="true">%s</text>`, plotLeft-6, y,
 			template.HTMLEscapeString(label(v)))
@@ -142,22 +151,23 @@ func levelChart(it inventory.Item, series []inventory.LevelSeries, complete bool
 	x := func(t time.Time) float64 {
 		return scaleTo(t.UnixMicro(), first.UnixMicro(), last.UnixMicro(), plotLeft, plotRight)
 	}
-	y := func(q inventory.Quantity) float64 { return scaleTo(int64(q), lo, hi, plotBottom, plotTop) }
+	frame := levelFrame
+	y := func(q inventory.Quantity) float64 { return scaleTo(int64(q), lo, hi, float64(frame.bottom), plotTop) }
 
 	var b strings.Builder
 	names := make([]string, len(series))
 	for i, s := range series {
 		names[i] = s.LocationPath
 	}
-	svgStart(&b, "level-chart", "Level of "+it.SKU+" over time",
+	svgStart(&b, frame, "level-chart", "Level of "+it.SKU+" over time",
 		fmt.Sprintf("Step lines of the level of %s (%s) at %s, from %s to now, after each of its latest %s. Each dot links to the stock as it was shown at that moment; the table below lists the same changes.",
 			it.SKU, it.Unit, strings.Join(names, ", "), first.In(zone).Format("2 Jan 2006"), count(v.Entries, "change", "changes")))
-	yAxis(&b, lo, hi, step, func(q int64) string { return inventory.Quantity(q).String() })
-	fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d" aria-hidden="true">%s</text>`, plotLeft, chartHeight-6, first.In(zone).Format("2 Jan 2006 15:04"))
+	yAxis(&b, frame, lo, hi, step, func(q int64) string { return inventory.Quantity(q).String() })
+	fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d" aria-hidden="true">%s</text>`, plotLeft, frame.height-6, first.In(zone).Format("2 Jan 2006 15:04"))
 	mid := first.Add(last.Sub(first) / 2)
-	fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d" text-anchor="middle" aria-hidden="true">%s</text>`, (plotLeft+plotRight)/2, chartHeight-6,
+	fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d" text-anchor="middle" aria-hidden="true">%s</text>`, (plotLeft+plotRight)/2, frame.height-6,
 		mid.In(zone).Format("2 Jan 15:04"))
-	fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d" text-anchor="end" aria-hidden="true">now</text>`, plotRight, chartHeight-6)
+	fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d" text-anchor="end" aria-hidden="true">now</text>`, plotRight, frame.height-6)
 	for i, s := range series {
 		colour := chartPalette[i%len(chartPalette)]
 		v.Legend = append(v.Legend, chartLegend{Name: s.LocationPath, Colour: colour})
@@ -225,14 +235,16 @@ func volumeChart(days []activity.DayCount) volumeChartView {
 		hi = max(hi, d.Count)
 		v.Total += int(d.Count)
 	}
-	step := niceStep(hi, 1, 4)
+	// Three intervals: the chart is low, and the labels need the room.
+	step := niceStep(hi, 1, 3)
 	top := ceilTo(max(hi, 1), step)
 	var b strings.Builder
 	from, to := days[0].Day.Format("2 Jan"), days[len(days)-1].Day.Format("2 Jan 2006")
-	svgStart(&b, "volume-chart", "Activity per day", fmt.Sprintf(
+	frame := volumeFrame
+	svgStart(&b, frame, "volume-chart", "Activity per day", fmt.Sprintf(
 		"Bars of the number of events recorded on each UTC day from %s to %s, %s in all. Each bar links to the log of its day; the table below lists the same numbers.",
 		from, to, count(v.Total, "event", "events")))
-	yAxis(&b, 0, top, step, func(n int64) string { return fmt.Sprint(n) })
+	yAxis(&b, frame, 0, top, step, func(n int64) string { return fmt.Sprint(n) })
 	slot := float64(plotRight-plotLeft) / float64(len(days))
 	for i, d := range days {
 		date := d.Day.Format("2006-01-02")
@@ -240,15 +252,15 @@ func volumeChart(days []activity.DayCount) volumeChartView {
 		href := "/activity?" + q.Encode()
 		v.Days = append(v.Days, volumeDay{Date: date, Count: d.Count, Href: href})
 		x := float64(plotLeft) + slot*float64(i)
-		yTop := scaleTo(d.Count, 0, top, plotBottom, plotTop)
+		yTop := scaleTo(d.Count, 0, top, float64(frame.bottom), plotTop)
 		// The link covers the whole column, so a day with few events is as
 		// easy to pick as a busy one.
 		label := d.Day.Format("Mon 2 Jan 2006") + ": " + count(int(d.Count), "event", "events")
 		fmt.Fprintf(&b, `<a href="%s" aria-label="%s"><title>%s</title><rect class="hit" x="%.1f" y="%d" width="%.1f" height="%d"/><rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f"/></a>`,
-			template.HTMLEscapeString(href), label, label, x, plotTop, slot, plotBottom-plotTop, x+slot*0.15, yTop, slot*0.7, float64(plotBottom)-yTop)
+			template.HTMLEscapeString(href), label, label, x, plotTop, slot, frame.bottom-plotTop, x+slot*0.15, yTop, slot*0.7, float64(frame.bottom)-yTop)
 	}
-	fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d" aria-hidden="true">%s</text>`, plotLeft, chartHeight-6, from)
-	fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d" text-anchor="end" aria-hidden="true">%s</text>`, plotRight, chartHeight-6, days[len(days)-1].Day.Format("2 Jan"))
+	fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d" aria-hidden="true">%s</text>`, plotLeft, frame.height-6, from)
+	fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d" text-anchor="end" aria-hidden="true">%s</text>`, plotRight, frame.height-6, days[len(days)-1].Day.Format("2 Jan"))
 	b.WriteString(`</svg>`)
 	v.SVG = template.HTML(b.String())
 	return v

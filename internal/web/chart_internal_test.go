@@ -104,7 +104,7 @@ func TestLevelChart(t *testing.T) {
 		a.all("circle", &circles)
 		x, _ := strconv.ParseFloat(circles[0].attr("cx"), 64)
 		y, _ := strconv.ParseFloat(circles[0].attr("cy"), 64)
-		if x <= lastX || x < plotLeft || x > plotRight || y < plotTop || y > plotBottom {
+		if x <= lastX || x < plotLeft || x > plotRight || y < plotTop || y > float64(levelFrame.bottom) {
 			t.Errorf("dot %d at (%.1f, %.1f), previous x %.1f", i, x, y, lastX)
 		}
 		lastX = x
@@ -165,7 +165,7 @@ func TestVolumeChart(t *testing.T) {
 		h, _ := strconv.ParseFloat(rects[1].attr("height"), 64)
 		return h
 	}
-	if height(links[0]) != 0 || height(links[4]) <= height(links[2]) || height(links[4]) > plotBottom-plotTop {
+	if height(links[0]) != 0 || height(links[4]) <= height(links[2]) || height(links[4]) > float64(volumeFrame.bottom-plotTop) {
 		t.Errorf("bar heights %.1f %.1f %.1f", height(links[0]), height(links[2]), height(links[4]))
 	}
 	if links[4].attr("aria-label") != "Thu 12 Nov 2026: 40 events" {

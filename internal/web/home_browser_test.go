@@ -46,6 +46,9 @@ func TestHomeSearchAndChartsInBrowser(t *testing.T) {
 		dir := os.Getenv("STOCKTRAIL_SCREENSHOTS")
 		if dir != "" {
 			dir = filepath.Join(dir, string(db.Engine()))
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
 		}
 		for _, size := range []struct {
 			name string
