@@ -95,7 +95,9 @@ type levelChartView struct {
 	Rows []levelChartRow
 	// Complete says the chart reaches back to the item's first entry.
 	Complete bool
-	Entries  int
+	// Entries counts the changes; Locations the item's locations among
+	// them, of which Legend names those drawn.
+	Entries, Locations int
 }
 
 type chartLegend struct{ Name, Colour string }
@@ -119,6 +121,23 @@ func levelChart(it inventory.Item, series []inventory.LevelSeries, complete bool
 	if len(series) == 0 {
 		return v
 	}
+	// The table lists every change; the chart draws as many locations as
+	// there are colours, those with the most changes, and says so.
+	for _, s := range series {
+		for _, p := range s.Points {
+			when := p.RecordedAt.In(zone).Format("2006-01-02 15:04:05")
+			v.Rows = append(v.Rows, levelChartRow{When: when, Location: s.LocationPath, Before: p.Before.Format(it.Scale),
+				After: p.After.Format(it.Scale), Href: asOfHref(it.SKU, p.RecordedAt), at: p.RecordedAt})
+		}
+	}
+	slices.SortStableFunc(v.Rows, func(a, b levelChartRow) int { return b.at.Compare(a.at) })
+	v.Locations, v.Entries = len(series), len(v.Rows)
+	if len(series) > len(chartPalette) {
+		busiest := slices.Clone(series)
+		slices.SortStableFunc(busiest, func(a, b inventory.LevelSeries) int { return len(b.Points) - len(a.Points) })
+		series = busiest[:len(chartPalette)]
+		slices.SortFunc(series, func(a, b inventory.LevelSeries) int { return strings.Compare(a.LocationPath, b.LocationPath) })
+	}
 	first, last := now, time.Time{}
 	var lo, hi int64
 	for _, s := range series {
@@ -130,7 +149,6 @@ func levelChart(it inventory.Item, series []inventory.LevelSeries, complete bool
 				last = p.RecordedAt
 			}
 			lo, hi = min(lo, int64(p.Before), int64(p.After)), max(hi, int64(p.Before), int64(p.After))
-			v.Entries++
 		}
 	}
 	if now.After(last) {
@@ -159,9 +177,13 @@ func levelChart(it inventory.Item, series []inventory.LevelSeries, complete bool
 	for i, s := range series {
 		names[i] = s.LocationPath
 	}
+	where := strings.Join(names, ", ")
+	if v.Locations > len(series) {
+		where = fmt.Sprintf("the %d of its %d locations with the most changes (%s)", len(series), v.Locations, where)
+	}
 	svgStart(&b, frame, "level-chart", "Level of "+it.SKU+" over time",
-		fmt.Sprintf("Step lines of the level of %s (%s) at %s, from %s to now, after each of its latest %s. Each dot links to the stock as it was shown at that moment; the table below lists the same changes.",
-			it.SKU, it.Unit, strings.Join(names, ", "), first.In(zone).Format("2 Jan 2006"), count(v.Entries, "change", "changes")))
+		fmt.Sprintf("Step lines of the level of %s (%s) at %s, from %s to now, after each of its latest %s. Each dot links to the stock as it was shown at that moment; the table below lists the changes at every location.",
+			it.SKU, it.Unit, where, first.In(zone).Format("2 Jan 2006"), count(v.Entries, "change", "changes")))
 	yAxis(&b, frame, lo, hi, step, func(q int64) string { return inventory.Quantity(q).String() })
 	fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d" aria-hidden="true">%s</text>`, plotLeft, frame.height-6, first.In(zone).Format("2 Jan 2006 15:04"))
 	mid := first.Add(last.Sub(first) / 2)
@@ -186,13 +208,9 @@ func levelChart(it inventory.Item, series []inventory.LevelSeries, complete bool
 				p.Before.Format(it.Scale), p.After.Format(it.Scale), it.Unit))
 			fmt.Fprintf(&b, `<a href="%s" aria-label="%s"><title>%s</title><circle cx="%.1f" cy="%.1f" r="5" fill="%s"/></a>`,
 				template.HTMLEscapeString(href), label, label, x(p.RecordedAt), y(p.After), colour)
-			v.Rows = append(v.Rows, levelChartRow{When: when, Location: s.LocationPath, Before: p.Before.Format(it.Scale),
-				After: p.After.Format(it.Scale), Href: href, at: p.RecordedAt})
 		}
 	}
 	b.WriteString(`</svg>`)
-	// Newest first across the locations, like the change log.
-	slices.SortStableFunc(v.Rows, func(a, b levelChartRow) int { return b.at.Compare(a.at) })
 	v.SVG = template.HTML(b.String())
 	return v
 }

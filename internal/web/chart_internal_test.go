@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/xml"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -127,6 +128,25 @@ func TestLevelChart(t *testing.T) {
 	}
 	if got := strings.Join(texts, " "); got != "0 200 400 600 800 2 Nov 2026 09:00 10 Nov 17:00 now" {
 		t.Errorf("axis labels %q", got)
+	}
+	// More locations than colours: the busiest are drawn, every change
+	// is in the table.
+	var many []inventory.LevelSeries
+	for i := range 10 {
+		s := inventory.LevelSeries{LocationPath: fmt.Sprintf("WH1/B%02d", i)}
+		for j := range i + 1 {
+			s.Points = append(s.Points, inventory.LevelPoint{RecordedAt: day.Add(time.Duration(j) * time.Hour), After: q(int64(j))})
+		}
+		many = append(many, s)
+	}
+	crowded := levelChart(it, many, true, now, time.UTC)
+	var drawn []string
+	for _, l := range crowded.Legend {
+		drawn = append(drawn, l.Name)
+	}
+	if len(crowded.Rows) != 55 || crowded.Locations != 10 || strings.Join(drawn, " ") != "WH1/B03 WH1/B04 WH1/B05 WH1/B06 WH1/B07 WH1/B08 WH1/B09" ||
+		!strings.Contains(string(crowded.SVG), "the 7 of its 10 locations with the most changes") {
+		t.Errorf("crowded chart: %d rows, %d locations, drawn %q", len(crowded.Rows), crowded.Locations, drawn)
 	}
 	if empty := levelChart(it, nil, true, now, time.UTC); empty.SVG != "" {
 		t.Errorf("a chart without points")
