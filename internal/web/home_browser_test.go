@@ -177,6 +177,9 @@ func TestHomeSearchAndChartsInBrowser(t *testing.T) {
 				if !strings.Contains(got, tt.want) {
 					t.Errorf("suggestions for %q at %s: %q", tt.typed, size.name, got)
 				}
+				if st := text(`document.getElementById("search-status").textContent`); !strings.Contains(st, "match") {
+					t.Errorf("status after %q: %q", tt.typed, st)
+				}
 				if tt.typed == "BOLT-M" {
 					shot("search-suggestions")
 					// Down arrow reaches the first match; Enter follows it.

@@ -6,7 +6,16 @@
   "use strict";
   const input = document.getElementById("site-search");
   const box = document.getElementById("search-suggestions");
+  const status = document.getElementById("search-status");
   if (!input || !box) return;
+  // The status line tells screen readers how many matches arrived, not
+  // the whole list again at every keystroke.
+  function announce() {
+    if (!status) return;
+    const n = box.querySelectorAll("ul a").length;
+    status.textContent = input.value.trim() === "" ? "" :
+      n === 0 ? "No matches" : n + (n === 1 ? " match" : " matches") + ", down arrow to reach them";
+  }
   let timer = 0, asked = "", pending = null;
 
   function close() { box.hidden = true; }
@@ -16,13 +25,14 @@
     if (q === asked) { box.hidden = box.childElementCount === 0; return; }
     asked = q;
     if (pending) pending.abort();
-    if (q === "") { box.replaceChildren(); close(); return; }
+    if (q === "") { box.replaceChildren(); close(); announce(); return; }
     pending = new AbortController();
     try {
       const res = await fetch("/search/suggest?q=" + encodeURIComponent(q), { signal: pending.signal, credentials: "same-origin" });
       if (!res.ok || res.redirected) return; // signed out: the login page is no suggestion
       box.innerHTML = await res.text();
       box.hidden = box.childElementCount === 0;
+      announce();
     } catch (e) {
       // Aborted by a newer keystroke, or offline: the form still submits.
     }
