@@ -283,6 +283,8 @@ func FieldLabel(field string) string {
 		s = "API key"
 	case "sku":
 		s = "SKU"
+	case "min_level":
+		s = "minimum level"
 	case "url":
 		s = "URL"
 	case "ip":

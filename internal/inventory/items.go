@@ -29,18 +29,33 @@ func (k ItemKind) valid() bool { return k == Material || k == Part || k == Produ
 // Item is a material, part or product kept in stock. Its SKU is unique in the
 // workspace; Scale is how many decimals a quantity in its Unit may have.
 type Item struct {
-	ID        int64     `json:"id"`
-	SKU       string    `json:"sku"`
-	Name      string    `json:"name"`
-	Kind      ItemKind  `json:"kind"`
-	Unit      string    `json:"unit"`
-	Scale     int       `json:"scale"`
+	ID    int64    `json:"id"`
+	SKU   string   `json:"sku"`
+	Name  string   `json:"name"`
+	Kind  ItemKind `json:"kind"`
+	Unit  string   `json:"unit"`
+	Scale int      `json:"scale"`
+	// MinLevel is the level below which the item's available stock,
+	// summed over all locations, is a stock alert; nil for none.
+	MinLevel  *Quantity `json:"min_level"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
 func (it Item) values() map[string]any {
-	return map[string]any{"sku": it.SKU, "name": it.Name, "kind": string(it.Kind), "unit": it.Unit, "scale": it.Scale}
+	v := map[string]any{"sku": it.SKU, "name": it.Name, "kind": string(it.Kind), "unit": it.Unit, "scale": it.Scale}
+	if it.MinLevel != nil {
+		v["min_level"] = it.MinLevel.Format(it.Scale)
+	}
+	return v
+}
+
+// MinLevelText is the minimum level in the item's unit, empty when none.
+func (it Item) MinLevelText() string {
+	if it.MinLevel == nil {
+		return ""
+	}
+	return it.MinLevel.Format(it.Scale)
 }
 
 // ItemInput is what it takes to create or change an item.
@@ -50,6 +65,11 @@ type ItemInput struct {
 	Kind  ItemKind `json:"kind"`
 	Unit  string   `json:"unit"`
 	Scale *int     `json:"scale"`
+	// MinLevel is the optional minimum level (a decimal in the item's
+	// unit); empty for none.
+	MinLevel DecimalText `json:"min_level"`
+	// minLevel is MinLevel parsed by validate.
+	minLevel *Quantity
 }
 
 var skuPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$`)
@@ -85,6 +105,14 @@ func (in *ItemInput) validate() error {
 	}
 	if *in.Scale < 0 || *in.Scale > MaxScale {
 		f.Add("scale", fmt.Sprintf("must be 0 to %d decimals", MaxScale))
+	} else if text := strings.TrimSpace(string(in.MinLevel)); text == "" {
+		in.minLevel = nil
+	} else if q, err := ParseQuantity(text, *in.Scale); err != nil {
+		f.Add("min_level", "minimum level "+err.Error())
+	} else if q < 0 {
+		f.Add("min_level", "the minimum level must be 0 or more")
+	} else {
+		in.minLevel = &q
 	}
 	return f.Err()
 }
@@ -99,11 +127,11 @@ func CreateItem(ctx context.Context, db *store.DB, in ItemInput) (Item, error) {
 		return Item{}, err
 	}
 	now := time.Now().UTC()
-	it := Item{SKU: in.SKU, Name: in.Name, Kind: in.Kind, Unit: in.Unit, Scale: *in.Scale, CreatedAt: now, UpdatedAt: now}
+	it := Item{SKU: in.SKU, Name: in.Name, Kind: in.Kind, Unit: in.Unit, Scale: *in.Scale, MinLevel: in.minLevel, CreatedAt: now, UpdatedAt: now}
 	err = db.InTx(ctx, func(tx *store.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO items (workspace_id, sku, name, kind, unit, unit_scale, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id`, a.WorkspaceID, it.SKU, it.Name, string(it.Kind), it.Unit, it.Scale,
-			store.Micros(now)).Scan(&it.ID)
+		err := tx.QueryRowContext(ctx, `INSERT INTO items (workspace_id, sku, name, kind, unit, unit_scale, min_level, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id`, a.WorkspaceID, it.SKU, it.Name, string(it.Kind), it.Unit, it.Scale,
+			minLevelValue(it.MinLevel), store.Micros(now)).Scan(&it.ID)
 		if store.IsUniqueViolation(err) {
 			return &fault.Error{Kind: fault.Conflict, Message: "SKU " + it.SKU + " is already used", Fields: map[string]string{"sku": "already used"}}
 		}
@@ -125,6 +153,29 @@ type ItemChange struct {
 	Kind  *ItemKind `json:"kind"`
 	Unit  *string   `json:"unit"`
 	Scale *int      `json:"scale"`
+	// MinLevel sets the minimum level; null or "" removes it.
+	MinLevel OptionalDecimal `json:"min_level"`
+}
+
+// OptionalDecimal is a decimal a PATCH may set, or clear with null or "":
+// Set says the member was sent at all.
+type OptionalDecimal struct {
+	Set  bool
+	Text DecimalText
+}
+
+// UnmarshalJSON records that the member was present; null clears.
+func (o *OptionalDecimal) UnmarshalJSON(b []byte) error {
+	o.Set = true
+	return o.Text.UnmarshalJSON(b)
+}
+
+// minLevelValue is the column value of a minimum level (NULL for none).
+func minLevelValue(q *Quantity) any {
+	if q == nil {
+		return nil
+	}
+	return int64(*q)
 }
 
 // UpdateItem changes the fields c names of an item's SKU, name, kind, unit
@@ -142,7 +193,7 @@ func UpdateItem(ctx context.Context, db *store.DB, id int64, c ItemChange) (Item
 		if err != nil {
 			return err
 		}
-		in := ItemInput{SKU: old.SKU, Name: old.Name, Kind: old.Kind, Unit: old.Unit, Scale: &old.Scale}
+		in := ItemInput{SKU: old.SKU, Name: old.Name, Kind: old.Kind, Unit: old.Unit, Scale: &old.Scale, MinLevel: DecimalText(old.MinLevelText())}
 		if c.SKU != nil {
 			in.SKU = *c.SKU
 		}
@@ -158,6 +209,9 @@ func UpdateItem(ctx context.Context, db *store.DB, id int64, c ItemChange) (Item
 		if c.Scale != nil {
 			in.Scale = c.Scale
 		}
+		if c.MinLevel.Set {
+			in.MinLevel = c.MinLevel.Text
+		}
 		if err := in.validate(); err != nil {
 			return err
 		}
@@ -167,14 +221,15 @@ func UpdateItem(ctx context.Context, db *store.DB, id int64, c ItemChange) (Item
 			}
 		}
 		it = old
-		it.SKU, it.Name, it.Kind, it.Unit, it.Scale = in.SKU, in.Name, in.Kind, in.Unit, *in.Scale
+		it.SKU, it.Name, it.Kind, it.Unit, it.Scale, it.MinLevel = in.SKU, in.Name, in.Kind, in.Unit, *in.Scale, in.minLevel
 		before, after := activity.Changes(old.values(), it.values())
 		if len(after) == 0 {
 			return nil
 		}
 		it.UpdatedAt = time.Now().UTC()
-		_, err = tx.ExecContext(ctx, `UPDATE items SET sku = $3, name = $4, kind = $5, unit = $6, unit_scale = $7, updated_at = $8
-			WHERE workspace_id = $1 AND id = $2`, a.WorkspaceID, id, it.SKU, it.Name, string(it.Kind), it.Unit, it.Scale, store.Micros(it.UpdatedAt))
+		_, err = tx.ExecContext(ctx, `UPDATE items SET sku = $3, name = $4, kind = $5, unit = $6, unit_scale = $7, min_level = $8, updated_at = $9
+			WHERE workspace_id = $1 AND id = $2`, a.WorkspaceID, id, it.SKU, it.Name, string(it.Kind), it.Unit, it.Scale,
+			minLevelValue(it.MinLevel), store.Micros(it.UpdatedAt))
 		if store.IsUniqueViolation(err) {
 			return &fault.Error{Kind: fault.Conflict, Message: "SKU " + it.SKU + " is already used", Fields: map[string]string{"sku": "already used"}}
 		}
@@ -243,15 +298,20 @@ func DeleteItem(ctx context.Context, db *store.DB, id int64) error {
 	})
 }
 
-const itemColumns = `id, sku, name, kind, unit, unit_scale, created_at, updated_at`
+const itemColumns = `id, sku, name, kind, unit, unit_scale, min_level, created_at, updated_at`
 
 func scanItem(row interface{ Scan(...any) error }) (Item, error) {
 	var it Item
 	var created, updated int64
-	if err := row.Scan(&it.ID, &it.SKU, &it.Name, &it.Kind, &it.Unit, &it.Scale, &created, &updated); err != nil {
+	var minLevel sql.NullInt64
+	if err := row.Scan(&it.ID, &it.SKU, &it.Name, &it.Kind, &it.Unit, &it.Scale, &minLevel, &created, &updated); err != nil {
 		return Item{}, err
 	}
 	it.CreatedAt, it.UpdatedAt = store.Time(created), store.Time(updated)
+	if minLevel.Valid {
+		q := Quantity(minLevel.Int64)
+		it.MinLevel = &q
+	}
 	return it, nil
 }
 

@@ -60,6 +60,8 @@ type activityPage struct {
 	// typed as a URL so the template keeps its = and & instead of escaping
 	// them into one meaningless parameter (which exported the whole log).
 	ExportQuery template.URL
+	// Volume is the events per day of the last 30 days (chart.go).
+	Volume volumeChartView
 }
 
 // activityFilter reads the page's filter, with dates in the workspace's
@@ -109,6 +111,12 @@ func (wb *Web) activityLog(w http.ResponseWriter, r *http.Request) error {
 	for _, c := range page.EntityTypes {
 		page.EntityTypeListed = page.EntityTypeListed || c.Value == r.URL.Query().Get("table_name")
 	}
+	// The volume of the last 30 days, drawn above the log.
+	days, err := activity.DailyVolume(r.Context(), wb.cfg.DB, 30, time.Now())
+	if err != nil {
+		return err
+	}
+	page.Volume = volumeChart(days)
 	if filterErr != nil {
 		return wb.show(w, r, "activity.html", "Activity log", page, filterErr)
 	}

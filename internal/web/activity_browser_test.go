@@ -74,9 +74,9 @@ func TestActivityLogInBrowser(t *testing.T) {
 	// Full-text search.
 	if err := chromedp.Do(ctx,
 		chromedp.SetValue(chromedp.CSS(`select[name="action"]`), ""),
-		chromedp.SendKeys(chromedp.CSS(`input[name="q"]`), "Petrova"),
+		chromedp.SendKeys(chromedp.CSS(`#activity-filters input[name="q"]`), "Petrova"),
 		chromedp.Click(chromedp.ID("apply-filters")),
-		chromedp.WaitReady(chromedp.CSS(`input[name="q"][value="Petrova"]`)),
+		chromedp.WaitReady(chromedp.CSS(`#activity-filters input[name="q"][value="Petrova"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#activity-table tbody tr`)),
 	); err != nil {
 		fail(err)

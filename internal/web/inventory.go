@@ -187,7 +187,8 @@ func (wb *Web) createItem(w http.ResponseWriter, r *http.Request) error {
 		return wb.showStock(w, r, fault.Field("scale", "must be a whole number from 0 to 6"))
 	}
 	it, err := inventory.CreateItem(r.Context(), wb.cfg.DB, inventory.ItemInput{SKU: r.PostFormValue("sku"), Name: r.PostFormValue("name"),
-		Kind: inventory.ItemKind(r.PostFormValue("kind")), Unit: r.PostFormValue("unit"), Scale: &scale})
+		Kind: inventory.ItemKind(r.PostFormValue("kind")), Unit: r.PostFormValue("unit"), Scale: &scale,
+		MinLevel: inventory.DecimalText(r.PostFormValue("min_level"))})
 	if err != nil {
 		if fault.KindOf(err) == fault.Internal {
 			return err

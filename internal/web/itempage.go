@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
@@ -211,6 +212,8 @@ type itemView struct {
 	LogQuery template.URL
 	// Form is the one action shown on its own page (no JavaScript), or nil.
 	Form *actionForm
+	// Levels is the picture of the item's level over time (chart.go).
+	Levels levelChartView
 }
 
 func (wb *Web) itemPage(w http.ResponseWriter, r *http.Request) error {
@@ -287,6 +290,11 @@ func (wb *Web) showItem(w http.ResponseWriter, r *http.Request, id int64, failed
 	}
 	v.Next = page.NextCursor
 	v.LogQuery = template.URL("sku=" + url.QueryEscape(v.Item.SKU))
+	series, complete, err := inventory.LevelHistory(r.Context(), wb.cfg.DB, id, levelChartEntries)
+	if err != nil {
+		return err
+	}
+	v.Levels = levelChart(v.Item, series, complete, time.Now(), wb.zone(r, a))
 	if a.Can(actor.ViewActivity) {
 		if v.History, err = activity.History(r.Context(), wb.cfg.DB, "items", itoa64(id), 20); err != nil {
 			return err

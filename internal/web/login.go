@@ -112,11 +112,3 @@ func (wb *Web) logout(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 	return nil
 }
-
-func (wb *Web) home(w http.ResponseWriter, r *http.Request) error {
-	a, ok := actor.From(r.Context())
-	if !ok {
-		return fault.New(fault.Unauthorized, "log in first")
-	}
-	return wb.show(w, r, "home.html", "Home", a, nil)
-}

@@ -216,6 +216,25 @@ func dayOfWork(t *testing.T, f *storetest.Fixture) []mainPage {
 	if err != nil || len(schedules) == 0 {
 		t.Fatal(schedules, err)
 	}
+	// A minimum above the stock, so the home page has a stock alert, and a
+	// session under way, so it has progress to show.
+	bolt, err := inventory.ItemBySKU(ctx, db, "BOLT-M6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inventory.UpdateItem(ctx, db, bolt.ID, inventory.ItemChange{MinLevel: inventory.OptionalDecimal{Set: true, Text: "1000"}}); err != nil {
+		t.Fatal(err)
+	}
+	spot, err := assets.CreateSession(ctx, db, assets.SessionInput{Name: "Laptop spot check"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := assets.StartSession(ctx, db, spot.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := assets.ScanAsset(ctx, db, spot.ID, assets.ScanInput{Code: "LAP-0002", ClientScanID: "spot-1"}); err != nil {
+		t.Fatal(err)
+	}
 	at := before.UTC().Format("2006-01-02T15:04")
 	return []mainPage{
 		{"home", "/"},
@@ -256,5 +275,9 @@ func dayOfWork(t *testing.T, f *storetest.Fixture) []mainPage {
 		{"asset-delete", fmt.Sprintf("/assets/%d/delete", lap.ID)},
 		{"schedule-edit", fmt.Sprintf("/inventory-checks/schedules/%d/edit", schedules[0].ID)},
 		{"schedule-delete", fmt.Sprintf("/inventory-checks/schedules/%d/delete", schedules[0].ID)},
+		{"search", "/search?q=a"},
+		{"search-nothing", "/search?q=nothing-like-this"},
+		{"item-edit", fmt.Sprintf("/inventory/items/%d/edit", bolt.ID)},
+		{"item-below-minimum", fmt.Sprintf("/inventory/items/%d", bolt.ID)},
 	}
 }

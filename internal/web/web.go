@@ -148,6 +148,8 @@ func (wb *Web) Register(mux *http.ServeMux) {
 	wb.registerAlerts(mux)
 	wb.registerEmail(mux)
 	wb.registerOrders(mux)
+	wb.registerSearch(mux)
+	wb.registerItemEdit(mux)
 	mux.HandleFunc("/", wb.page(func(w http.ResponseWriter, r *http.Request) error {
 		return fault.New(fault.NotFound, "there is no page at %s", r.URL.Path)
 	}))
