@@ -193,8 +193,8 @@ func validateOptions(o *Options, f fault.Fields) {
 	} else if p := plaintext.Problem(o.Reason); p != "" {
 		f.Add("reason", p)
 	}
-	if len(o.Reference) > 200 {
-		f.Add("reference", "at most 200 characters")
+	if len(o.Reference) > MaxReferenceLength {
+		f.Add("reference", fmt.Sprintf("at most %d characters", MaxReferenceLength))
 	} else if err := plaintext.Line("reference", o.Reference); err != nil {
 		f.Add("reference", err.(*fault.Error).Fields["reference"])
 	}
