@@ -17,6 +17,8 @@ import (
 // Scan is one scan at a station against an order.
 type Scan struct {
 	SKU string
+	// Lot, when set, is the lot a receipt books (else the line's).
+	Lot string
 	// Quantity is what the operator counted: for a pick, empty or the
 	// line's whole allocation (a line is picked whole); for a receipt, what
 	// arrived.
@@ -52,6 +54,16 @@ func (l Line) Outstanding() inventory.Quantity { return max(l.Quantity-l.Receive
 
 // OutstandingText formats Outstanding with the unit's decimals.
 func (l Line) OutstandingText() string { return l.Outstanding().Format(l.Scale) }
+
+// ReceivesInto is the path a station at home receives the line into: the
+// line's location when it lies at home or below, else home ("" when
+// neither is known: an unbound station picks one).
+func (l Line) ReceivesInto(home string) string {
+	if l.LocationID != 0 && under(l.LocationPath, home) {
+		return l.LocationPath
+	}
+	return home
+}
 
 // StationWork says what a station may do with the order now: "pick",
 // "receive", or "" with the reason it may do nothing.
@@ -171,8 +183,11 @@ func (o Order) ReceiveScan(s Scan) (ReceiveInput, Line, error) {
 		}
 	}
 	in := ReceiveLine{LineID: l.ID, Quantity: s.Quantity}
-	if l.LocationID == 0 || !under(l.LocationPath, s.Home) {
+	if l.ReceivesInto(s.Home) != l.LocationPath || l.LocationID == 0 {
 		in.LocationID = s.HomeID
+	}
+	if lot := strings.TrimSpace(s.Lot); lot != "" {
+		in.Lot = &lot
 	}
 	return ReceiveInput{Lines: []ReceiveLine{in}}, l, nil
 }

@@ -572,7 +572,7 @@ func (wb *Web) stationOrderScan(w http.ResponseWriter, r *http.Request, v statio
 	if v.Order == nil {
 		return wb.stationFailed(w, r, v, fault.Field("order", "scan the order's number (SO-… or PO-…) first"))
 	}
-	scan := orders.Scan{SKU: scanned, Quantity: qty, Home: v.LocationPath}
+	scan := orders.Scan{SKU: scanned, Quantity: qty, Lot: r.PostFormValue("lot"), Home: v.LocationPath}
 	if v.Bound() {
 		a, _ := actor.From(ctx)
 		scan.HomeID = a.LocationID

@@ -139,7 +139,15 @@ func TestStationOrderMode(t *testing.T) {
 		}
 		scan(po.Number, "BOLT-M6", "10", 422, "Line 1 ordered 10 pcs of BOLT-M6 and has received 1; at most 9 more may arrive (over-receipt tolerance 0%)")
 		scan(po.Number, "BOLT-M6", "0", 422, "Line 1: must be greater than zero")
-		scan(po.Number, "BOLT-M6", "9", 200, "Received BOLT-M6 for PO-000001 line 1: +9 pcs, 10 of 10 received; PO-000001 is received in full")
+		// A lot typed with the scan is the lot received.
+		form := url.Values{"mode": {"order"}, "order": {po.Number}, "sku": {"BOLT-M6"}, "quantity": {"1"}, "lot": {"L7"}}
+		if status, body := s.post("/station/scan", form); status != 200 || !strings.Contains(body, "2 of 10 received") {
+			t.Fatalf("receipt with a lot: %d %s", status, alert(body))
+		}
+		if e := newestEntry(t, f, "BOLT-M6"); e.Lot != "L7" || e.LocationPath != "WH1/A1" {
+			t.Errorf("receipt with a lot: %+v", e)
+		}
+		scan(po.Number, "BOLT-M6", "8", 200, "Received BOLT-M6 for PO-000001 line 1: +8 pcs, 10 of 10 received; PO-000001 is received in full")
 		scan(po.Number, "BOLT-M6", "1", 422, "PO-000001 is received: nothing is left to receive")
 		if err := inventory.CheckInvariant(f.Ctx, db); err != nil {
 			t.Fatal(err)
