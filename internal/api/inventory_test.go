@@ -180,6 +180,21 @@ func TestInventoryAPI(t *testing.T) {
 		if status, b := c.do("GET", "/api/v1/inventory/log?batch_id="+strings.Repeat("x", 65), ""); status != 422 || !strings.Contains(string(b), `"batch_id"`) {
 			t.Errorf("a 65-character batch id: %d %s", status, b)
 		}
+		// The entries of one reference (an order number), exactly.
+		for _, ref := range []string{"SO-000077", "SO-0000770", ""} {
+			c.ok("POST", "/api/v1/inventory/receipts", `{"sku":"OIL-5","location":"WH1","quantity":"1","reference":"`+ref+`"}`, 201)
+		}
+		if got := c.ok("GET", "/api/v1/inventory/log?reference=SO-000077", "", 200); got["count"].(float64) != 1 ||
+			got["data"].([]any)[0].(map[string]any)["reference"] != "SO-000077" {
+			t.Fatalf("log of reference SO-000077: %v", got)
+		}
+		if status, b := c.do("GET", "/api/v1/inventory/log/export?format=csv&reference=SO-000077", ""); status != 200 ||
+			bytes.Count(b, []byte("\n")) != 2 || !bytes.Contains(b, []byte("SO-000077")) {
+			t.Fatalf("csv export of reference SO-000077: %d %s", status, b)
+		}
+		if status, b := c.do("GET", "/api/v1/inventory/log?reference="+strings.Repeat("r", 201), ""); status != 422 || !strings.Contains(string(b), `"reference"`) {
+			t.Errorf("a 201-character reference: %d %s", status, b)
+		}
 		bad := `{"movements":[{"type":"receipt","sku":"OIL-5","location":"WH1/A","quantity":"1"},{"type":"issue","record_id":` + recordID + `,"quantity":"999"}]}`
 		if status, b := c.do("POST", "/api/v1/inventory/movements", bad); status != 422 || !strings.Contains(string(b), "movements[1].quantity") {
 			t.Errorf("bad batch: %d %s", status, b)

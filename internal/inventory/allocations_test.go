@@ -579,6 +579,33 @@ func TestAvailableRecords(t *testing.T) {
 		if got := ids(0, "L1"); !slices.Equal(got, []int64{first.ID}) {
 			t.Fatalf("lot L1: %v", got)
 		}
+		// Many at once answer what each alone answers, in the order asked.
+		oil, err := inventory.ItemBySKU(w.ctx, db, "OIL-5")
+		if err != nil {
+			t.Fatal(err)
+		}
+		wants := []inventory.Wanted{{ItemID: w.bolt.ID}, {ItemID: oil.ID}, {ItemID: w.bolt.ID, LocationID: w.a1.ID}, {ItemID: w.bolt.ID, Lot: "L1"},
+			{ItemID: oil.ID, LocationID: w.a2.ID}, {ItemID: w.bolt.ID, LocationID: w.wh.ID}}
+		many, err := inventory.AvailableRecordsOf(w.ctx, db, wants)
+		if err != nil || len(many) != len(wants) {
+			t.Fatalf("many at once: %v %v", many, err)
+		}
+		for i, want := range wants {
+			one, err := inventory.AvailableRecords(w.ctx, db, want.ItemID, want.LocationID, want.Lot)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(one) != fmt.Sprint(many[i]) {
+				t.Errorf("want %+v: %v at once, %v alone", want, many[i], one)
+			}
+		}
+		if len(many[0]) != 2 || len(many[1]) != 1 || len(many[4]) != 0 {
+			t.Errorf("many at once: %d, %d, %d records", len(many[0]), len(many[1]), len(many[4]))
+		}
+		if _, err := inventory.AvailableRecordsOf(w.ctx, db, []inventory.Wanted{{ItemID: w.bolt.ID, LocationID: 999999}}); err == nil ||
+			!strings.Contains(err.Error(), "no such location") {
+			t.Fatalf("many at once, unknown location: %v", err)
+		}
 		if rs, _ := inventory.AvailableRecords(w.ctx, db, w.bolt.ID, 0, ""); rs[1].AvailableText() != "3" {
 			t.Fatalf("available of the last %+v", rs[1])
 		}

@@ -284,7 +284,8 @@ func writeLog(ctx context.Context, db *store.DB, workspaceID int64, f LogFilter,
 	if joined {
 		ncols = 1
 	}
-	whole := f.ItemID == 0 && f.SKU == "" && f.LocationID == 0 && f.RecordID == 0 && f.Action == "" && f.ActorKind == ""
+	whole := f.ItemID == 0 && f.SKU == "" && f.LocationID == 0 && f.RecordID == 0 && f.Action == "" && f.ActorKind == "" &&
+		f.BatchID == "" && f.Reference == ""
 	// Chunks are read by transactions of their own: together they see
 	// every entry up to the last id only where ids are in commit order.
 	byID := whole && db.IDsInCommitOrder()

@@ -42,8 +42,8 @@ func ParseMoment(field, s string, loc *time.Location, endOfDay bool) (time.Time,
 
 // LogFilterFromQuery reads the change-log filter from query parameters:
 // sku, item_id, location_id, record_id, action, actor_kind with actor_id
-// (or user_id, station_id, api_key_id), batch_id, from, to, cursor and
-// limit.
+// (or user_id, station_id, api_key_id), batch_id, reference, from, to,
+// cursor and limit.
 func LogFilterFromQuery(q url.Values, loc *time.Location) (LogFilter, error) {
 	var f LogFilter
 	fields := fault.Fields{}
@@ -77,6 +77,7 @@ func LogFilterFromQuery(q url.Values, loc *time.Location) (LogFilter, error) {
 		f.ActorKind, f.ActorID = p.kind, id
 	}
 	f.BatchID = strings.TrimSpace(q.Get("batch_id"))
+	f.Reference = strings.TrimSpace(q.Get("reference"))
 	var err error
 	if f.From, err = ParseMoment("from", q.Get("from"), loc, false); err != nil {
 		fields.Add("from", err.(*fault.Error).Fields["from"])

@@ -15,7 +15,7 @@ import (
 // names one of them.
 var logFilterParams = map[string]bool{"sku": true, "item_id": true, "location_id": true, "record_id": true, "action": true,
 	"actor_kind": true, "actor_id": true, "user_id": true, "station_id": true, "api_key_id": true, "batch_id": true,
-	"from": true, "to": true, "cursor": true, "limit": true}
+	"reference": true, "from": true, "to": true, "cursor": true, "limit": true}
 
 // canonicalQuery writes a parsed filter back as the query that means it.
 func canonicalQuery(f inventory.LogFilter) url.Values {
@@ -38,6 +38,7 @@ func canonicalQuery(f inventory.LogFilter) url.Values {
 	set("actor_kind", f.ActorKind)
 	num("actor_id", f.ActorID)
 	set("batch_id", f.BatchID)
+	set("reference", f.Reference)
 	if !f.From.IsZero() {
 		q.Set("from", f.From.Format(time.RFC3339Nano))
 	}
@@ -54,7 +55,7 @@ func canonicalQuery(f inventory.LogFilter) url.Values {
 func sameLogFilter(a, b inventory.LogFilter) bool {
 	return a.ItemID == b.ItemID && a.SKU == b.SKU && a.LocationID == b.LocationID && a.RecordID == b.RecordID &&
 		a.Action == b.Action && a.ActorKind == b.ActorKind && a.ActorID == b.ActorID && a.BatchID == b.BatchID &&
-		a.From.Equal(b.From) && a.To.Equal(b.To) && a.Before == b.Before && a.Limit == b.Limit
+		a.Reference == b.Reference && a.From.Equal(b.From) && a.To.Equal(b.To) && a.Before == b.Before && a.Limit == b.Limit
 }
 
 func fuzzZone() *time.Location {
@@ -73,7 +74,8 @@ func FuzzLogFilterFromQuery(f *testing.F) {
 		"actor_kind=user&actor_id=2", "user_id=2", "station_id=3", "api_key_id=4", "user_id=2&station_id=3", "actor_kind=station&user_id=2",
 		"actor_id=9", "from=2026-01-31&to=2026-01-31", "from=2026-03-08T02:30&to=2026-03-09", "from=2026-01-31T17:00:00Z",
 		"to=2026-01-01&from=2026-02-01", "cursor=e2s", "cursor=2s", "cursor=e-1", "cursor=e+1", "limit=0", "limit=501", "limit= 5",
-		"item_id=-1", "item_id=abc", "batch_id=" + string(make([]byte, 200))} {
+		"item_id=-1", "item_id=abc", "batch_id=" + string(make([]byte, 200)),
+		"reference=SO-000001", "reference=" + strings.Repeat("r", 201)} {
 		f.Add(s)
 	}
 	loc := fuzzZone()

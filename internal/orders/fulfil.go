@@ -291,6 +291,32 @@ func (w *work) allocate(in AllocateInput, recordByRecord bool) error {
 	for i := range lines {
 		was[i] = lines[i].AllocatedText()
 	}
+	// The suggested records of every line that takes them, read in one
+	// statement before planning (the plan reads nothing else).
+	var suggestions [][]inventory.Record
+	if !recordByRecord {
+		wants := make([]inventory.Wanted, len(requests))
+		for i, r := range requests {
+			if len(r.Records) == 0 {
+				wants[i] = inventory.Wanted{ItemID: lines[i].ItemID, LocationID: lines[i].LocationID, Lot: lines[i].Lot}
+			}
+		}
+		var asked []inventory.Wanted
+		var at []int
+		for i, want := range wants {
+			if want.ItemID != 0 && lines[i].Quantity-lines[i].Allocated-lines[i].Shipped > 0 {
+				asked, at = append(asked, want), append(at, i)
+			}
+		}
+		found, err := inventory.AvailableRecordsOf(w.ctx, w.tx, asked)
+		if err != nil {
+			return err
+		}
+		suggestions = make([][]inventory.Record, len(requests))
+		for k, i := range at {
+			suggestions[i] = found[k]
+		}
+	}
 	var plan []planned
 	taken := map[int64]inventory.Quantity{}
 	for i, r := range requests {
@@ -318,7 +344,7 @@ func (w *work) allocate(in AllocateInput, recordByRecord bool) error {
 				return err
 			}
 		default:
-			suggested, err := w.planSuggested(l, taken)
+			suggested, err := w.planSuggested(l, suggestions[i], taken)
 			if err != nil {
 				return err
 			}
@@ -484,14 +510,10 @@ func (w *work) planChosen(l *Line, chosen []RecordQuantity, i int) ([]planned, e
 
 // planSuggested plans what l still lacks from available records, oldest
 // first, as far as they go after what this request already took of them.
-func (w *work) planSuggested(l *Line, taken map[int64]inventory.Quantity) ([]planned, error) {
+func (w *work) planSuggested(l *Line, recs []inventory.Record, taken map[int64]inventory.Quantity) ([]planned, error) {
 	need := l.Quantity - l.Allocated - l.Shipped
 	if need <= 0 {
 		return nil, nil
-	}
-	recs, err := inventory.AvailableRecords(w.ctx, w.tx, l.ItemID, l.LocationID, l.Lot)
-	if err != nil {
-		return nil, err
 	}
 	var out []planned
 	for _, rec := range recs {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -48,6 +49,16 @@ func (k Kind) PartyName() string {
 	}
 	return "customer"
 }
+
+// numberPattern is what nextNumber hands out: the kind's prefix and at
+// least six digits.
+var numberPattern = regexp.MustCompile(`^(SO|PO)-[0-9]{6,}$`)
+
+// IsNumber reports whether s is written as an order number (SO-000012,
+// PO-000003), as change-log references and allocation holders carry them,
+// so that pages can link them to their order. It does not say that the
+// order exists.
+func IsNumber(s string) bool { return numberPattern.MatchString(s) }
 
 // Status is where an order is in its workflow.
 type Status string

@@ -2,7 +2,6 @@ package web
 
 import (
 	"fmt"
-	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -23,13 +22,15 @@ func (wb *Web) registerOrders(mux *http.ServeMux) {
 	mux.HandleFunc("GET /orders/new", wb.page(wb.newOrder))
 	mux.HandleFunc("POST /orders", wb.page(wb.createOrder))
 	mux.HandleFunc("GET /orders/{id}", wb.page(wb.orderPage))
-	mux.HandleFunc("GET /orders/{id}/history", wb.page(wb.orderPage))
+	// One pattern for the order's pages below it: Go's mux refuses
+	// GET /orders/{id}/history beside GET /orders/by-number/{number}, as
+	// both would match /orders/by-number/history.
+	mux.HandleFunc("GET /orders/{id}/{view}", wb.page(wb.orderSubpage))
+	mux.HandleFunc("GET /orders/by-number/{number}", wb.page(wb.orderByNumber))
 	mux.HandleFunc("POST /orders/{id}", wb.page(wb.updateOrder))
 	mux.HandleFunc("POST /orders/{id}/lines", wb.page(wb.addOrderLine))
 	mux.HandleFunc("POST /orders/{id}/lines/{line}", wb.page(wb.updateOrderLine))
 	mux.HandleFunc("POST /orders/{id}/lines/{line}/remove", wb.page(wb.removeOrderLine))
-	mux.HandleFunc("GET /orders/{id}/ship", wb.page(wb.checkOrderAction("ship")))
-	mux.HandleFunc("GET /orders/{id}/cancel", wb.page(wb.checkOrderAction("cancel")))
 	for _, action := range []string{"confirm", "allocate", "release", "pick", "ship", "receive", "close", "cancel"} {
 		mux.HandleFunc("POST /orders/{id}/"+action, wb.page(wb.orderAction(action)))
 	}
@@ -342,19 +343,21 @@ type lineView struct {
 func (l lineView) AllocationText(a orders.Allocation) string { return a.Quantity.Format(l.Scale) }
 
 type orderView struct {
-	Order       orders.Order
-	KindTitle   string
-	PartyName   string
-	Steps       []step
-	Lines       []lineView
-	Can         orderActions
-	Created     string
-	Updated     string
-	Tab         string
-	History     []activity.Readable
-	Items       []inventory.Item
-	Locations   []inventory.Location
-	LogLinks    []logLink
+	Order     orders.Order
+	KindTitle string
+	PartyName string
+	Steps     []step
+	Lines     []lineView
+	Can       orderActions
+	Created   string
+	Updated   string
+	Tab       string
+	History   []activity.Readable
+	Items     []inventory.Item
+	Locations []inventory.Location
+	// LogLink opens the change log at the order's entries: they carry
+	// its number as their reference.
+	LogLink     string
 	Fields      map[string]string
 	Errors      []fieldProblem
 	Values      url.Values
@@ -364,11 +367,36 @@ type orderView struct {
 	ShowReceive bool
 }
 
-// logLink opens the change log at an item of the order: its entries carry
-// the order number as their reference.
-type logLink struct {
-	SKU   string
-	Query template.URL
+// orderSubpage answers the pages below an order: its History tab and the
+// check pages of Ship and Cancel.
+func (wb *Web) orderSubpage(w http.ResponseWriter, r *http.Request) error {
+	switch r.PathValue("view") {
+	case "history":
+		return wb.orderPage(w, r)
+	case "ship", "cancel":
+		return wb.checkOrderAction(r.PathValue("view"))(w, r)
+	}
+	return fault.New(fault.NotFound, "no such page")
+}
+
+// orderByNumber sends a link by order number (a change-log reference, a
+// holder of allocated stock) to the order's page.
+func (wb *Web) orderByNumber(w http.ResponseWriter, r *http.Request) error {
+	o, err := orders.ByNumber(r.Context(), wb.cfg.DB, r.PathValue("number"))
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, fmt.Sprintf("/orders/%d", o.ID), http.StatusSeeOther)
+	return nil
+}
+
+// orderHref is the link of a change-log reference or an allocation's holder
+// that is an order number ("" for any other text).
+func orderHref(s string) string {
+	if !orders.IsNumber(s) {
+		return ""
+	}
+	return "/orders/by-number/" + url.PathEscape(s)
 }
 
 func (wb *Web) orderPage(w http.ResponseWriter, r *http.Request) error {
@@ -400,17 +428,15 @@ func (wb *Web) showOrder(w http.ResponseWriter, r *http.Request, id int64, formE
 	if strings.HasSuffix(r.URL.Path, "/history") {
 		v.Tab = "history"
 	}
-	seen := map[string]bool{}
+	if o.Status != orders.Draft && len(o.Lines) > 0 {
+		v.LogLink = "/inventory/log?" + url.Values{"reference": {o.Number}}.Encode()
+	}
 	for _, l := range o.Lines {
 		lv := lineView{Line: l, Key: fmt.Sprintf("line-%d-", l.ID)}
 		if o.Kind == orders.Inbound && l.Received < l.Quantity {
 			lv.Outstanding = (l.Quantity - l.Received).Format(l.Scale)
 		}
 		v.Lines = append(v.Lines, lv)
-		if !seen[l.SKU] {
-			seen[l.SKU] = true
-			v.LogLinks = append(v.LogLinks, logLink{SKU: l.SKU, Query: template.URL("sku=" + url.QueryEscape(l.SKU))})
-		}
 	}
 	v.ShowReceive = v.Can.Receive && len(o.Lines) > 0
 	if v.Can.Allocate && a.Can(actor.ViewInventory) {

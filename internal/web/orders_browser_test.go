@@ -340,8 +340,17 @@ func TestOutboundOrderInBrowser(t *testing.T) {
 		// The order page links to the change log, whose entries carry the
 		// order number.
 		b.open("/orders/1")
-		b.submit("change log link", `.log-links a`)
-		b.see("change log", "SO-000001", "BOLT-M8")
+		b.submit("change log link", `.log-link`)
+		b.see("change log", "SO-000001", "BOLT-M8", "OIL-5")
+		// Exactly the order's six entries (three allocations, three
+		// shipments), each reference a link back to the order.
+		b.waitFor("the order's entries", `document.querySelectorAll("table.log tbody tr").length === 6 &&
+			document.querySelectorAll('table.log tbody a[href="/orders/by-number/SO-000001"]').length === 6`)
+		b.shot("change-log-of-order")
+		b.submit("reference link", `table.log tbody a[href="/orders/by-number/SO-000001"]`)
+		if p := b.path(); p != "/orders/1" {
+			t.Errorf("the reference link led to %s", p)
+		}
 		// A second order finds only part of its stock: partially allocated,
 		// the shortfall on its line; cancelling it (through the check page,
 		// with a reason) gives the stock back.

@@ -3,6 +3,7 @@ package web_test
 import (
 	"fmt"
 	"html"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -358,6 +359,104 @@ func TestOrderAllocationFromChosenRecords(t *testing.T) {
 		}
 		if got := stockOf(t, f, "BOLT-M8"); got != "WH1/A1 10/2, WH1/A2 4/4" {
 			t.Errorf("stock after the chosen allocation: %s", got)
+		}
+	})
+}
+
+// TestOrderNumberLinks: the order page links to its change-log entries (one
+// link, the reference filter), the change log and the item page link an
+// order number to its order through /orders/by-number/{number}, which
+// redirects (a 404 page for a number nobody has), and other references stay
+// text. The filter survives into the export.
+func TestOrderNumberLinks(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := storetest.NewFixture(t, db)
+		seedOrderStock(t, f)
+		srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth}))
+		t.Cleanup(srv.Close)
+		b := login(t, srv.URL, f)
+		o, err := orders.Create(f.Ctx, db, orders.OrderInput{Kind: orders.Outbound, Party: "Acme Ltd",
+			Lines: []orders.LineInput{{SKU: "BOLT-M8", Quantity: "12"}, {SKU: "OIL-5", Quantity: "2.5"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := orders.Confirm(f.Ctx, db, o.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := orders.Allocate(f.Ctx, db, o.ID, orders.AllocateInput{}); err != nil {
+			t.Fatal(err)
+		}
+		// A hand-made reference that is no order number stays text.
+		if _, err := inventory.Receive(f.Ctx, db, inventory.Receipt{ItemRef: inventory.ItemRef{SKU: "BOLT-M8"}, LocationRef: inventory.LocationRef{Location: "WH1/A1"},
+			Quantity: "1", Options: inventory.Options{Reference: "delivery note 77"}}); err != nil {
+			t.Fatal(err)
+		}
+		orderPath := fmt.Sprintf("/orders/%d", o.ID)
+		logPath := "/inventory/log?reference=" + o.Number
+
+		_, page := b.get(orderPath)
+		if strings.Count(page, `href="`+logPath+`"`) != 1 || !strings.Contains(page, "All change-log entries of this order") ||
+			strings.Contains(page, "Change log of") {
+			t.Errorf("order page: not one link to %s\n%s", logPath, page)
+		}
+
+		// The order's entries: three allocations (BOLT-M8 at two bins, OIL-5).
+		status, page := b.get(logPath)
+		if status != 200 || strings.Count(page, "<tr>") != 4 || strings.Count(page, `<a href="/orders/by-number/`+o.Number+`">`+o.Number+`</a>`) != 3 {
+			t.Errorf("change log of %s: %d, %d rows\n%s", o.Number, status, strings.Count(page, "<tr>")-1, page)
+		}
+		if !strings.Contains(page, `name="reference" value="`+o.Number+`"`) {
+			t.Errorf("the filter form does not show the reference")
+		}
+		m := regexp.MustCompile(`id="export-csv" href="([^"]+)"`).FindStringSubmatch(page)
+		if m == nil || !strings.Contains(html.UnescapeString(m[1]), "reference="+o.Number) {
+			t.Fatalf("the export link drops the reference: %v", m)
+		}
+		status, csv := b.get(html.UnescapeString(m[1]))
+		if lines := strings.Split(strings.TrimSpace(csv), "\n"); status != 200 || len(lines) != 4 || strings.Contains(csv, "delivery note 77") {
+			t.Errorf("export of %s: %d\n%s", o.Number, status, csv)
+		}
+		_, page = b.get("/inventory/log")
+		if !strings.Contains(page, "delivery note 77") || strings.Contains(page, `">delivery note 77</a>`) {
+			t.Errorf("a reference that is no order number is linked, or missing")
+		}
+		if status, page := b.get("/inventory/log?reference=" + strings.Repeat("r", 201)); status != 422 || !strings.Contains(page, "at most 200 characters") {
+			t.Errorf("a 201-character reference: %d", status)
+		}
+
+		// The item page's holders link to their order.
+		bolt, err := inventory.ItemBySKU(f.Ctx, db, "BOLT-M8")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, page := b.get(fmt.Sprintf("/inventory/items/%d", bolt.ID)); !strings.Contains(page, `<a href="/orders/by-number/`+o.Number+`">`+o.Number+`</a> (10)`) {
+			t.Errorf("item page: the holder is not linked\n%s", page)
+		}
+
+		// The link redirects to the order; an unknown number is a 404 page.
+		noFollow := *b.c
+		noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		resp, err := noFollow.Get(srv.URL + "/orders/by-number/" + o.Number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != orderPath {
+			t.Errorf("by number: %d to %q, want 303 to %s", resp.StatusCode, resp.Header.Get("Location"), orderPath)
+		}
+		if status, page := b.get("/orders/by-number/" + o.Number); status != 200 || !strings.Contains(page, o.Number) {
+			t.Errorf("following the link: %d", status)
+		}
+		for _, p := range []string{"/orders/by-number/SO-999999", "/orders/by-number/history", orderPath + "/nothing"} {
+			if status, page := b.get(p); status != 404 || !strings.Contains(page, "<main") {
+				t.Errorf("%s: %d, want a 404 page", p, status)
+			}
+		}
+		// The pages below an order still answer.
+		for _, p := range []string{orderPath + "/history", orderPath + "/cancel"} {
+			if status, _ := b.get(p); status != 200 {
+				t.Errorf("%s: %d", p, status)
+			}
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -80,6 +81,19 @@ func (wb *Web) saveSettings(w http.ResponseWriter, r *http.Request) error {
 			return wb.showSettings(w, r, fault.Field("activity_retention_days", "enter a whole number of days, e.g. 400"))
 		}
 		change.ActivityRetentionDays = &days
+	}
+	// Read as a whole number here; its range is the workspace's rule.
+	if v, ok := f["over_receipt_percent"]; ok {
+		raw := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v[0]), "%"))
+		if raw == "" {
+			raw = "0"
+		}
+		percent, err := strconv.Atoi(raw)
+		if err != nil {
+			return wb.showSettings(w, r, fault.Field("over_receipt_percent",
+				fmt.Sprintf("enter a whole percentage from 0 to %d, e.g. 10", workspace.MaxOverReceiptPercent)))
+		}
+		change.OverReceiptPercent = &percent
 	}
 	_, err := workspace.Update(r.Context(), wb.cfg.DB, change)
 	if err != nil {

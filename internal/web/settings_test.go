@@ -84,3 +84,85 @@ func TestSettingsRetention(t *testing.T) {
 		}
 	})
 }
+
+// TestSettingsOverReceipt: the over-receipt tolerance of purchase orders is
+// set on the settings form, its change is an activity event of the
+// workspace (shown in the page's history), and a value that is not a whole
+// percentage from 0 to 1000 is named next to its field with nothing
+// changed. A form without the field leaves it as it is. Both engines.
+func TestSettingsOverReceipt(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := storetest.NewFixture(t, db)
+		srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth}))
+		t.Cleanup(srv.Close)
+		admin := login(t, srv.URL, f)
+		form := func(percent string) url.Values {
+			v := url.Values{"name": {"My workspace"}, "time_zone": {"UTC"}, "business_hours_start": {"07:00"}, "business_hours_end": {"19:00"},
+				"business_days": {"monday"}, "activity_retention_days": {"365"}}
+			if percent != "-" {
+				v.Set("over_receipt_percent", percent)
+			}
+			return v
+		}
+		tolerance := func() int {
+			w, err := workspace.Get(f.Ctx, db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return w.Settings.OverReceiptPercent
+		}
+		events := func() int {
+			var n int
+			if err := db.Read().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM activity_events WHERE workspace_id = $1
+				AND entity_type = 'workspaces' AND new_values LIKE '%over_receipt_percent%'`, f.Workspace.ID).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		_, page := admin.get("/settings")
+		if !strings.Contains(page, `id="over_receipt_percent" name="over_receipt_percent" inputmode="numeric" value="0"`) {
+			t.Fatalf("no over-receipt field:\n%s", page)
+		}
+		admin.post("/settings", form("-")) // settles the other fields
+		base := events()
+		status, page := admin.post("/settings", form(" 10% "))
+		if status != 200 || tolerance() != 10 || events() != base+1 || !strings.Contains(page, "Settings saved") {
+			t.Fatalf("10%%: %d, tolerance %d, %d events", status, tolerance(), events()-base)
+		}
+		if !strings.Contains(html.UnescapeString(page), `value="10"`) {
+			t.Errorf("the saved tolerance is not shown")
+		}
+		var old, new string
+		if err := db.Read().QueryRowContext(context.Background(), `SELECT old_values, new_values FROM activity_events WHERE workspace_id = $1
+			AND entity_type = 'workspaces' ORDER BY id DESC LIMIT 1`, f.Workspace.ID).Scan(&old, &new); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(old, `"over_receipt_percent":0`) || !strings.Contains(new, `"over_receipt_percent":10`) {
+			t.Errorf("event: %s → %s", old, new)
+		}
+		for _, bad := range []struct{ value, says string }{{"ten", "enter a whole percentage from 0 to 1000"}, {"-1", "from 0 to 1000"},
+			{"1001", "from 0 to 1000"}, {"2.5", "enter a whole percentage"}} {
+			status, page := admin.post("/settings", form(bad.value))
+			page = html.UnescapeString(page)
+			at := strings.Index(page, `id="over_receipt_percent"`)
+			if status != 422 || at < 0 || !strings.Contains(page[at:], `<span class="field-error">`) || !strings.Contains(page[at:], bad.says) {
+				t.Errorf("%q: %d\n%s", bad.value, status, page)
+			}
+			if tolerance() != 10 || events() != base+1 {
+				t.Errorf("%q changed the tolerance to %d", bad.value, tolerance())
+			}
+		}
+		// Without the field, and with the same value: nothing changes.
+		admin.post("/settings", form("-"))
+		admin.post("/settings", form("10"))
+		if tolerance() != 10 || events() != base+1 {
+			t.Errorf("unchanged forms: tolerance %d, %d events", tolerance(), events()-base)
+		}
+		// An operator may not change it.
+		f.User(t, "op@example.com", actor.Operator)
+		op := loginAs(t, srv.URL, "op@example.com", "correct horse battery")
+		if status, _ := op.post("/settings", form("50")); status != 403 || tolerance() != 10 {
+			t.Errorf("an operator's change: %d, tolerance %d", status, tolerance())
+		}
+	})
+}

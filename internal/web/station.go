@@ -13,6 +13,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/fault"
 	"github.com/stocktrail/stocktrail/internal/inventory"
+	"github.com/stocktrail/stocktrail/internal/orders"
 )
 
 // The station screen (/station) is what a tablet or handheld scanner at a
@@ -86,6 +87,7 @@ var stationModes = []struct{ Value, Label, Hint string }{
 	{"issue", "Issue", "takes the quantity out"},
 	{"count", "Count", "sets the record to the counted quantity"},
 	{"batch", "Batch initialize", "collects counted lines; submit them all at once"},
+	{"order", "Order", "picks or receives against an order"},
 }
 
 func validMode(m string) bool {
@@ -124,6 +126,29 @@ type stationView struct {
 	// kept in lots; LotsQuantity is the quantity the scan asked for.
 	Lots         *inventory.LotChoices
 	LotsQuantity string
+	// Order is the order open in Order mode (nil when none); OrderWork is
+	// what the station does with it ("pick" or "receive").
+	Order     *orders.Order
+	OrderWork string
+}
+
+// QuantityOptional reports whether the scan may leave the quantity empty:
+// a pick takes the line's whole allocation.
+func (v stationView) QuantityOptional() bool { return v.Mode == "order" && v.OrderWork == "pick" }
+
+// OrderLines are the lines of the open order the station works on: for a
+// pick those holding stock (picked or not), for a receipt all.
+func (v stationView) OrderLines() []orders.Line {
+	if v.Order == nil {
+		return nil
+	}
+	var out []orders.Line
+	for _, l := range v.Order.Lines {
+		if v.OrderWork != "pick" || l.Allocated > 0 {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // Bound reports whether the station works at its own location.
@@ -199,6 +224,19 @@ func (wb *Web) stationView(r *http.Request, a actor.Actor) (stationView, error) 
 		return v, err
 	}
 	v.setDraft(draft)
+	if number := strings.TrimSpace(q.Get("order")); v.Mode == "order" && number != "" {
+		o, err := orders.ByNumber(ctx, wb.cfg.DB, number)
+		if err != nil && fault.KindOf(err) != fault.NotFound {
+			return v, err
+		}
+		if err == nil {
+			v.Order = &o
+			v.OrderWork, _ = o.StationWork()
+		}
+	}
+	if v.QuantityOptional() {
+		v.Quantity = ""
+	}
 	return v, nil
 }
 
@@ -280,6 +318,9 @@ func (v stationView) back(w http.ResponseWriter, r *http.Request, msg string) er
 	if !v.Bound() && v.Location != "" {
 		q.Set("location", v.Location)
 	}
+	if v.Mode == "order" && v.Order != nil {
+		q.Set("order", v.Order.Number)
+	}
 	return redirect(w, r, stationPath+"?"+q.Encode(), msg)
 }
 
@@ -294,7 +335,10 @@ func (wb *Web) stationScan(w http.ResponseWriter, r *http.Request) error {
 	sku, lot := strings.TrimSpace(f.Get("sku")), strings.TrimSpace(f.Get("lot"))
 	qty := inventory.DecimalText(strings.TrimSpace(f.Get("quantity")))
 	if !validMode(f.Get("mode")) {
-		return wb.stationFailed(w, r, v, fault.Field("mode", "pick Receive, Issue, Count or Batch initialize"))
+		return wb.stationFailed(w, r, v, fault.Field("mode", "pick Receive, Issue, Count, Batch initialize or Order"))
+	}
+	if v.Mode == "order" {
+		return wb.stationOrderScan(w, r, v, sku, qty)
 	}
 	if sku == "" {
 		return wb.stationFailed(w, r, v, fault.Field("sku", "scan or type a SKU"))
@@ -451,7 +495,15 @@ func (wb *Web) stationFailed(w http.ResponseWriter, r *http.Request, v stationVi
 		return err
 	}
 	msg := e.Message
-	if len(e.Fields) == 1 {
+	if v.Mode == "order" {
+		// Orders' messages name the line and the item themselves; a
+		// refusal beyond the station's reach says it in its message.
+		if (e.Kind != fault.Forbidden || msg == "") && len(e.Fields) == 1 {
+			for _, text := range e.Fields {
+				msg = text
+			}
+		}
+	} else if len(e.Fields) == 1 {
 		for field, text := range e.Fields {
 			label := field
 			if m := batchField.FindStringSubmatch(field); m != nil {
@@ -497,4 +549,91 @@ func (wb *Web) stationFailed(w http.ResponseWriter, r *http.Request, v stationVi
 	}
 	wb.render(w, r, fault.HTTPStatus(status), "station.html", "Station · "+v.Name, v, &fault.Error{Kind: status, Message: msg, Fields: e.Fields})
 	return nil
+}
+
+// stationOrderScan is a scan in Order mode: an order number opens that
+// order; a SKU picks (outbound) or receives (inbound) the open order's line
+// of that item through orders.Pick or orders.Receive, as the station, so
+// its reach applies. Like every scan it answers in one line and redirects,
+// so reloading the page repeats nothing.
+func (wb *Web) stationOrderScan(w http.ResponseWriter, r *http.Request, v stationView, scanned string, qty inventory.DecimalText) error {
+	ctx := r.Context()
+	if number := strings.ToUpper(scanned); orders.IsNumber(number) {
+		o, err := orders.ByNumber(ctx, wb.cfg.DB, number)
+		if fault.KindOf(err) == fault.NotFound {
+			return wb.stationFailed(w, r, v, fault.Field("order", "no order has the number "+number))
+		}
+		if err != nil {
+			return err
+		}
+		work, why := o.StationWork()
+		if work == "" {
+			return wb.stationFailed(w, r, v, fault.Field("order", why))
+		}
+		v.Order, v.OrderWork = &o, work
+		left := 0
+		for _, l := range v.OrderLines() {
+			if (work == "pick" && l.Pickable(v.LocationPath)) || (work == "receive" && l.Outstanding() > 0) {
+				left++
+			}
+		}
+		return v.back(w, r, fmt.Sprintf("%s · %s: %s to %s", o.Number, o.Party, count(left, "line", "lines"), work))
+	}
+	if v.Order == nil {
+		return wb.stationFailed(w, r, v, fault.Field("order", "scan the order's number (SO-… or PO-…) first"))
+	}
+	scan := orders.Scan{SKU: scanned, Quantity: qty, Lot: r.PostFormValue("lot"), Home: v.LocationPath}
+	if v.Bound() {
+		a, _ := actor.From(ctx)
+		scan.HomeID = a.LocationID
+	} else if v.Location != "" {
+		// An unbound station receives into the location picked on its
+		// screen.
+		locs, err := inventory.ListLocations(ctx, wb.cfg.DB, false)
+		if err != nil {
+			return err
+		}
+		for _, l := range locs {
+			if l.Path == v.Location {
+				scan.HomeID = l.ID
+			}
+		}
+	}
+	o := *v.Order
+	switch v.OrderWork {
+	case "pick":
+		in, l, err := o.PickScan(scan)
+		if err != nil {
+			return wb.stationFailed(w, r, v, err)
+		}
+		after, err := orders.Pick(ctx, wb.cfg.DB, o.ID, in)
+		if err != nil {
+			return wb.stationFailed(w, r, v, err)
+		}
+		v.Order = &after
+		msg := fmt.Sprintf("Picked %s: line %d of %s, %s %s", l.SKU, l.Number, o.Number, l.AllocatedText(), l.Unit)
+		if after.Status == orders.Picked {
+			msg += fmt.Sprintf("; %s is picked, ready to ship", o.Number)
+		}
+		return v.back(w, r, msg)
+	case "receive":
+		in, l, err := o.ReceiveScan(scan)
+		if err != nil {
+			return wb.stationFailed(w, r, v, err)
+		}
+		after, err := orders.Receive(ctx, wb.cfg.DB, o.ID, in)
+		if err != nil {
+			return wb.stationFailed(w, r, v, err)
+		}
+		v.Order = &after
+		now, _ := after.Line(l.ID)
+		msg := fmt.Sprintf("Received %s for %s line %d: +%s %s, %s of %s received", l.SKU, o.Number, l.Number,
+			(now.Received - l.Received).Format(l.Scale), l.Unit, now.ReceivedText(), now.QuantityText())
+		if after.Status == orders.Received {
+			msg += fmt.Sprintf("; %s is received in full", o.Number)
+		}
+		return v.back(w, r, msg)
+	}
+	_, why := o.StationWork()
+	return wb.stationFailed(w, r, v, fault.Field("order", why))
 }

@@ -436,7 +436,7 @@ func TestStationBadInput(t *testing.T) {
 			{"batch", "BOLT-M6", "1.5", "BOLT-M6 — Quantity: must be a whole number for this unit"},
 			{"issue", "OIL-5", "3.01", "Quantity: only 3.00 l of OIL-5 at WH1/A1; the workspace does not allow negative stock"},
 			{"issue", "BOLT-M6", "1", "No stock of BOLT-M6 at WH1/A1<"},
-			{"teleport", "OIL-5", "1", "Mode: pick Receive, Issue, Count or Batch initialize"},
+			{"teleport", "OIL-5", "1", "Mode: pick Receive, Issue, Count, Batch initialize or Order"},
 		} {
 			status, body := s.post("/station/scan", url.Values{"mode": {tt.mode}, "sku": {tt.sku}, "quantity": {tt.qty}})
 			if status != 422 || !strings.Contains(body, tt.want) || !strings.Contains(body, `role="alert"`) {

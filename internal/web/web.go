@@ -125,6 +125,8 @@ var funcs = template.FuncMap{
 		return strings.ToUpper(s[:1]) + s[1:]
 	},
 	"can": func(a actor.Actor, p string) bool { return a.Can(actor.Permission(p)) },
+	// orderHref links a reference or holder that is an order number.
+	"orderHref": orderHref,
 }
 
 // Register adds every page to mux.

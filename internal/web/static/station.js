@@ -27,12 +27,7 @@
 
   form.addEventListener("change", function (ev) {
     if (ev.target.name === "mode") {
-      // Coming back to the page from the browser's cache allows a new scan.
-  window.addEventListener("pageshow", function () {
-    sent = false;
-  });
-
-  label();
+      label();
       refocus();
     }
   });
