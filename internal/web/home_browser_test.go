@@ -114,9 +114,10 @@ func TestHomeSearchAndChartsInBrowser(t *testing.T) {
 			}
 			shot("home-admin")
 			for id, want := range map[string][]string{
-				"stock-alerts":         {"BOLT-M6", "available", "minimum 1000 pcs"},
-				"orders-waiting":       {"To ship", "SO-000001", "Acme Ltd"},
-				"sessions-in-progress": {"Laptop spot check", "1 of 3 scanned (33%)"},
+				"stock-alerts":   {"BOLT-M6", "available", "minimum 1000 pcs"},
+				"orders-waiting": {"To ship", "SO-000001", "Acme Ltd"},
+				// DRL-0003 was sold before the session began, so it is not expected.
+				"sessions-in-progress": {"Laptop spot check", "1 of 2 scanned (50%)"},
 				"home-alerts":          {"No open alerts"},
 				"recent-movements":     {"Move: -75 pcs of BOLT-M6 at WH1/A1", "Receipt: +12.50 l of OIL-5 at WH1/A1"},
 			} {

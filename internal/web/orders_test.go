@@ -429,7 +429,7 @@ func TestOrderNumberLinks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, page := b.get(fmt.Sprintf("/inventory/items/%d", bolt.ID)); !strings.Contains(page, `<a href="/orders/by-number/`+o.Number+`">`+o.Number+`</a> (10)`) {
+		if _, page := b.get(fmt.Sprintf("/inventory/items/%d", bolt.ID)); !strings.Contains(page, `<a class="token" href="/orders/by-number/`+o.Number+`">`+o.Number+`</a> (10)`) {
 			t.Errorf("item page: the holder is not linked\n%s", page)
 		}
 
