@@ -31,6 +31,10 @@ if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
 fi
 
 export STOCKTRAIL_REQUIRE_PG=1 STOCKTRAIL_REQUIRE_BROWSER=1 STOCKTRAIL_REQUIRE_POPPLER=1
+# Browser tests save their screenshots (both sizes, both engines) here, for
+# people to look at after a run; the folder is not tracked.
+export STOCKTRAIL_SCREENSHOTS="${STOCKTRAIL_SCREENSHOTS:-$PWD/test-output/screenshots}"
+rm -rf test-output/screenshots
 # The fault suite (database away, disk full) fails rather than skips: it
 # needs PostgreSQL's programs and root (it mounts a small tmpfs). A
 # developer without root may set STOCKTRAIL_REQUIRE_FAULTS=0 to skip it.

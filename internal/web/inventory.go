@@ -205,9 +205,18 @@ func (wb *Web) createLocation(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
+	// The form is on the Stock page and on the Locations tab; a refusal
+	// or a success goes back to the one it was sent from.
+	fromTab := r.PostFormValue("from") == "locations"
+	refuse := func(err error) error {
+		if fromTab {
+			return wb.showLocations(w, r, err)
+		}
+		return wb.showStock(w, r, err)
+	}
 	parent, err := formInt(r, "parent_id")
 	if err != nil {
-		return wb.showStock(w, r, err)
+		return refuse(err)
 	}
 	l, err := inventory.CreateLocation(r.Context(), wb.cfg.DB, inventory.LocationInput{ParentID: parent, Code: r.PostFormValue("code"),
 		Name: r.PostFormValue("name"), Kind: inventory.LocationKind(r.PostFormValue("kind"))})
@@ -215,7 +224,10 @@ func (wb *Web) createLocation(w http.ResponseWriter, r *http.Request) error {
 		if fault.KindOf(err) == fault.Internal {
 			return err
 		}
-		return wb.showStock(w, r, err)
+		return refuse(err)
+	}
+	if fromTab {
+		return redirect(w, r, "/inventory/locations", "Location "+l.Path+" created")
 	}
 	return redirect(w, r, "/inventory", "Location "+l.Path+" created")
 }

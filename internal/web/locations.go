@@ -20,7 +20,21 @@ type locationRow struct {
 	Depth int
 }
 
+// locationsView is the Locations tab: the tree, and the form that adds to
+// it for those who may.
+type locationsView struct {
+	Rows []locationRow
+	// Parents are the locations a new one may sit inside (not archived).
+	Parents []inventory.Location
+}
+
 func (wb *Web) locationList(w http.ResponseWriter, r *http.Request) error {
+	return wb.showLocations(w, r, nil)
+}
+
+// showLocations renders the Locations tab; formErr is a refused new
+// location, shown in the summary and next to its field with what was typed.
+func (wb *Web) showLocations(w http.ResponseWriter, r *http.Request, formErr error) error {
 	_, err := actor.Require(r.Context(), actor.ViewInventory)
 	if err != nil {
 		return err
@@ -29,11 +43,14 @@ func (wb *Web) locationList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rows := make([]locationRow, len(all))
+	v := locationsView{Rows: make([]locationRow, len(all))}
 	for i, l := range all {
-		rows[i] = locationRow{Location: l, Depth: strings.Count(l.Path, "/")}
+		v.Rows[i] = locationRow{Location: l, Depth: strings.Count(l.Path, "/")}
+		if l.ArchivedAt == nil {
+			v.Parents = append(v.Parents, l)
+		}
 	}
-	return wb.show(w, r, "locations.html", "Locations", rows, nil)
+	return wb.show(w, r, "locations.html", "Locations", v, formErr)
 }
 
 type locationView struct {

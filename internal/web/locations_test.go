@@ -62,3 +62,49 @@ func TestLocationPages(t *testing.T) {
 		}
 	})
 }
+
+// TestLocationsTabCreates: the Locations tab adds locations itself; a
+// refusal comes back to the tab with the message next to its field and what
+// was typed, and creates nothing; an operator is not offered the form.
+func TestLocationsTabCreates(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := storetest.NewFixture(t, db)
+		seedInventory(t, f)
+		srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: f.Auth}))
+		defer srv.Close()
+		b := login(t, srv.URL, f)
+		if _, body := b.get("/inventory/locations"); !strings.Contains(body, `id="location-form"`) {
+			t.Fatalf("no form on the tab: %s", body)
+		}
+		locs, err := inventory.ListLocations(f.Ctx, db, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := len(locs)
+		var wh inventory.Location
+		for _, l := range locs {
+			if l.Path == "WH1" {
+				wh = l
+			}
+		}
+		status, body := b.post("/inventory/locations", url.Values{"from": {"locations"}, "parent_id": {itoa(wh.ID)}, "kind": {"bin"},
+			"code": {"A/9"}, "name": {"Bad bin"}})
+		if status != 422 || !strings.Contains(body, "<h1>Locations</h1>") || !strings.Contains(body, `value="Bad bin"`) ||
+			!strings.Contains(body, `<span class="field-error">`) {
+			t.Fatalf("refused location: %d %s", status, body)
+		}
+		if after, _ := inventory.ListLocations(f.Ctx, db, false); len(after) != before {
+			t.Fatalf("a refused location changed the tree: %d → %d", before, len(after))
+		}
+		status, body = b.post("/inventory/locations", url.Values{"from": {"locations"}, "parent_id": {itoa(wh.ID)}, "kind": {"bin"},
+			"code": {"A9"}, "name": {"Overflow bin"}})
+		if status != 200 || !strings.Contains(body, "<h1>Locations</h1>") || !strings.Contains(body, "Location WH1/A9 created") {
+			t.Fatalf("new location: %d %s", status, body)
+		}
+		f.User(t, "op@example.com", actor.Operator)
+		ob := loginAs(t, srv.URL, "op@example.com", "correct horse battery")
+		if _, body = ob.get("/inventory/locations"); strings.Contains(body, `id="location-form"`) || !strings.Contains(body, "WH1/A9") {
+			t.Fatalf("operator's tab: %s", body)
+		}
+	})
+}
