@@ -289,6 +289,8 @@ func FieldLabel(field string) string {
 		s = "URL"
 	case "ip":
 		s = "IP address"
+	case "over_receipt_percent":
+		return "Over-receipt tolerance (%)"
 	}
 	s = strings.ReplaceAll(s, "_", " ")
 	return strings.ToUpper(s[:1]) + s[1:]

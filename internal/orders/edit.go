@@ -351,7 +351,10 @@ func Create(ctx context.Context, db *store.DB, in OrderInput) (Order, error) {
 				values[k] = v
 			}
 		}
-		description := fmt.Sprintf("created for %s %s with %d line(s)", o.Kind.PartyName(), o.Party, len(rows))
+		description := fmt.Sprintf("created for %s %s", o.Kind.PartyName(), o.Party)
+		if len(rows) > 0 {
+			description += " with " + lineCount(len(rows))
+		}
 		if err := activity.Note(ctx, tx, activity.Event{Action: activity.Create, Category: activity.Orders, EntityType: "orders",
 			EntityID: fmt.Sprint(w.order.ID), New: values, Description: number + " " + description}); err != nil {
 			return err
@@ -666,4 +669,13 @@ func Cancel(ctx context.Context, db *store.DB, id int64, in CancelInput) (Order,
 		}
 		return w.note(activity.Update, Cancelled, before, after, description)
 	})
+}
+
+// lineCount says how many lines in words a History reads: "1 line",
+// "3 lines".
+func lineCount(n int) string {
+	if n == 1 {
+		return "1 line"
+	}
+	return fmt.Sprintf("%d lines", n)
 }

@@ -661,7 +661,7 @@ func Pick(ctx context.Context, db *store.DB, id int64, in LinesInput) (Order, er
 		if status != w.order.Status {
 			before["status"], after["status"] = string(w.order.Status), string(status)
 		}
-		return w.note(activity.Update, status, before, after, fmt.Sprintf("%d line(s) picked", len(ids)))
+		return w.note(activity.Update, status, before, after, lineCount(len(ids))+" picked")
 	})
 }
 
