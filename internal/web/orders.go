@@ -440,12 +440,22 @@ func (wb *Web) showOrder(w http.ResponseWriter, r *http.Request, id int64, formE
 	}
 	v.ShowReceive = v.Can.Receive && len(o.Lines) > 0
 	if v.Can.Allocate && a.Can(actor.ViewInventory) {
+		// One read for every short line, as the allocation plan does.
+		var short []int
+		var wants []inventory.Wanted
 		for i, l := range v.Lines {
-			if l.Shortfall == 0 {
-				continue
+			if l.Shortfall != 0 {
+				short = append(short, i)
+				wants = append(wants, inventory.Wanted{ItemID: l.ItemID, LocationID: l.LocationID, Lot: l.Lot})
 			}
-			if v.Lines[i].Available, err = inventory.AvailableRecords(r.Context(), wb.cfg.DB, l.ItemID, l.LocationID, l.Lot); err != nil {
+		}
+		if len(wants) > 0 {
+			found, err := inventory.AvailableRecordsOf(r.Context(), wb.cfg.DB, wants)
+			if err != nil {
 				return err
+			}
+			for j, i := range short {
+				v.Lines[i].Available = found[j]
 			}
 		}
 	}
@@ -458,15 +468,11 @@ func (wb *Web) showOrder(w http.ResponseWriter, r *http.Request, id int64, formE
 		}
 	}
 	if v.Tab == "history" {
-		events, err := orders.History(r.Context(), wb.cfg.DB, o.ID, 200)
-		if err != nil {
+		// The order was read above under ViewOrders, which may also read
+		// its events: activity's History names them for people.
+		if v.History, err = activity.History(r.Context(), wb.cfg.DB, "orders", fmt.Sprint(o.ID), 200); err != nil {
 			return err
 		}
-		names, err := activity.LookUpNames(r.Context(), wb.cfg.DB, events)
-		if err != nil {
-			return err
-		}
-		v.History = names.ReadableAll(events)
 	}
 	title := o.Number
 	status := http.StatusOK
