@@ -82,14 +82,8 @@ func (wb *Web) showUser(w http.ResponseWriter, r *http.Request, formErr error) e
 }
 
 func (wb *Web) updateUser(w http.ResponseWriter, r *http.Request) error {
-	if _, err := actor.Require(r.Context(), actor.ManageUsers); err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	id, err := postedTo(w, r, actor.ManageUsers)
 	if err != nil {
-		return err
-	}
-	if err := parseForm(w, r); err != nil {
 		return err
 	}
 	name := r.PostFormValue("name")

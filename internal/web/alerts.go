@@ -323,14 +323,8 @@ func (wb *Web) finishRuleForm(w http.ResponseWriter, r *http.Request, status int
 }
 
 func (wb *Web) updateAlertRule(w http.ResponseWriter, r *http.Request) error {
-	if _, err := actor.Require(r.Context(), actor.ManageAlerts); err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	id, err := postedTo(w, r, actor.ManageAlerts)
 	if err != nil {
-		return err
-	}
-	if err := parseForm(w, r); err != nil {
 		return err
 	}
 	rule, err := alerts.GetRule(r.Context(), wb.cfg.DB, id)
@@ -357,14 +351,8 @@ func (wb *Web) updateAlertRule(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (wb *Web) switchAlertRule(w http.ResponseWriter, r *http.Request) error {
-	if _, err := actor.Require(r.Context(), actor.ManageAlerts); err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	id, err := postedTo(w, r, actor.ManageAlerts)
 	if err != nil {
-		return err
-	}
-	if err := parseForm(w, r); err != nil {
 		return err
 	}
 	on := r.PostFormValue("enabled") == "on"
@@ -472,14 +460,8 @@ func (wb *Web) showAlert(w http.ResponseWriter, r *http.Request, formErr error) 
 }
 
 func (wb *Web) acknowledgeAlert(w http.ResponseWriter, r *http.Request) error {
-	if _, err := actor.Require(r.Context(), actor.ManageAlerts); err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	id, err := postedTo(w, r, actor.ManageAlerts)
 	if err != nil {
-		return err
-	}
-	if err := parseForm(w, r); err != nil {
 		return err
 	}
 	if _, err := alerts.Acknowledge(r.Context(), wb.cfg.DB, id, r.PostFormValue("note")); err != nil {

@@ -224,14 +224,8 @@ func (wb *Web) showAsset(w http.ResponseWriter, r *http.Request, formErr error) 
 }
 
 func (wb *Web) updateAsset(w http.ResponseWriter, r *http.Request) error {
-	if _, err := actor.Require(r.Context(), actor.ManageAssets); err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	id, err := postedTo(w, r, actor.ManageAssets)
 	if err != nil {
-		return err
-	}
-	if err := parseForm(w, r); err != nil {
 		return err
 	}
 	in, err := assetInput(r)
@@ -244,14 +238,8 @@ func (wb *Web) updateAsset(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (wb *Web) addAssetPhoto(w http.ResponseWriter, r *http.Request) error {
-	if _, err := actor.Require(r.Context(), actor.ManageAssets); err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	id, err := postedTo(w, r, actor.ManageAssets)
 	if err != nil {
-		return err
-	}
-	if err := parseForm(w, r); err != nil {
 		return err
 	}
 	data, err := formFile(r, "photo", assets.MaxPhotoBytes)
@@ -668,14 +656,8 @@ func (wb *Web) showScheduleEdit(w http.ResponseWriter, r *http.Request, in *asse
 }
 
 func (wb *Web) updateSchedule(w http.ResponseWriter, r *http.Request) error {
-	if _, err := actor.Require(r.Context(), actor.ManageSessions); err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	id, err := postedTo(w, r, actor.ManageSessions)
 	if err != nil {
-		return err
-	}
-	if err := parseForm(w, r); err != nil {
 		return err
 	}
 	n, err := scheduleInput(r)
@@ -688,14 +670,8 @@ func (wb *Web) updateSchedule(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (wb *Web) deleteSchedule(w http.ResponseWriter, r *http.Request) error {
-	if _, err := actor.Require(r.Context(), actor.ManageSessions); err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	id, err := postedTo(w, r, actor.ManageSessions)
 	if err != nil {
-		return err
-	}
-	if err := parseForm(w, r); err != nil {
 		return err
 	}
 	if err := assets.DeleteSchedule(r.Context(), wb.cfg.DB, id); err != nil {
@@ -735,14 +711,8 @@ func sessionAndAsset(r *http.Request) (sessionID, assetID int64, err error) {
 // assetLifecycle retires, reinstates or restores an asset (reversible
 // steps, so no check page).
 func (wb *Web) assetLifecycle(w http.ResponseWriter, r *http.Request) error {
-	if _, err := actor.Require(r.Context(), actor.ManageAssets); err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	id, err := postedTo(w, r, actor.ManageAssets)
 	if err != nil {
-		return err
-	}
-	if err := parseForm(w, r); err != nil {
 		return err
 	}
 	in := assets.LifecycleInput{Reason: r.PostFormValue("reason")}
@@ -821,14 +791,8 @@ func (wb *Web) showDispose(w http.ResponseWriter, r *http.Request, in assets.Dis
 // dispose is the form's two steps: "check" validates and shows the answers
 // to confirm, "change" goes back to the form with them, "confirm" disposes.
 func (wb *Web) dispose(w http.ResponseWriter, r *http.Request) error {
-	if _, err := actor.Require(r.Context(), actor.ManageAssets); err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	id, err := postedTo(w, r, actor.ManageAssets)
 	if err != nil {
-		return err
-	}
-	if err := parseForm(w, r); err != nil {
 		return err
 	}
 	in := assets.DisposalInput{Date: r.PostFormValue("date"), Method: assets.DisposalMethod(r.PostFormValue("method")), Reason: r.PostFormValue("reason")}
@@ -874,14 +838,8 @@ func (wb *Web) showDeleteCheck(w http.ResponseWriter, r *http.Request, reason st
 }
 
 func (wb *Web) deleteAsset(w http.ResponseWriter, r *http.Request) error {
-	if _, err := actor.Require(r.Context(), actor.ManageAssets); err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	id, err := postedTo(w, r, actor.ManageAssets)
 	if err != nil {
-		return err
-	}
-	if err := parseForm(w, r); err != nil {
 		return err
 	}
 	reason := r.PostFormValue("reason")

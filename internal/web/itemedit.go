@@ -44,14 +44,8 @@ func (wb *Web) itemEditPage(w http.ResponseWriter, r *http.Request) error {
 // editItem saves the item's SKU, name, kind and minimum level; the unit
 // and decimals are fixed once stock is recorded, so they are not offered.
 func (wb *Web) editItem(w http.ResponseWriter, r *http.Request) error {
-	if _, err := actor.Require(r.Context(), actor.ManageCatalog); err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	id, err := postedTo(w, r, actor.ManageCatalog)
 	if err != nil {
-		return err
-	}
-	if err := parseForm(w, r); err != nil {
 		return err
 	}
 	sku, name, kind := r.PostFormValue("sku"), r.PostFormValue("name"), inventory.ItemKind(r.PostFormValue("kind"))

@@ -311,6 +311,19 @@ func formInt(r *http.Request, name string) (int64, error) {
 	return n, nil
 }
 
+// postedTo opens a handler that changes one record: the permission, the
+// record's id from the path, then the posted form.
+func postedTo(w http.ResponseWriter, r *http.Request, p actor.Permission) (int64, error) {
+	if _, err := actor.Require(r.Context(), p); err != nil {
+		return 0, err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return 0, err
+	}
+	return id, parseForm(w, r)
+}
+
 func pathID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
