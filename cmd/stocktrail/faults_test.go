@@ -89,8 +89,7 @@ func (s *faultServer) start() {
 		s.t.Fatal(err)
 	}
 	defer log.Close()
-	cmd := exec.Command(os.Args[0], append([]string{"serve", "--addr", s.addr, "--metrics-token", s.token}, s.where...)...)
-	cmd.Env = append(os.Environ(), crashServerEnv+"=1", "STOCKTRAIL_ADMIN_PASSWORD=fault suite password")
+	cmd := s.command()
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		s.t.Fatal(err)
@@ -105,6 +104,13 @@ func (s *faultServer) start() {
 		s.kill()
 		s.t.Fatalf("server not ready: %v%s", err, s.logTail())
 	}
+}
+
+// command is the server's process, not started.
+func (s *faultServer) command() *exec.Cmd {
+	cmd := exec.Command(os.Args[0], append([]string{"serve", "--addr", s.addr, "--metrics-token", s.token}, s.where...)...)
+	cmd.Env = append(os.Environ(), crashServerEnv+"=1", "STOCKTRAIL_ADMIN_PASSWORD=fault suite password")
+	return cmd
 }
 
 // stop ends the server as an operator would (SIGTERM: in-flight requests

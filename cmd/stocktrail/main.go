@@ -131,10 +131,23 @@ func (d *dbFlags) register(fs *flag.FlagSet) {
 }
 
 // open opens and migrates the database.
-func (d *dbFlags) open(ctx context.Context) (*store.DB, error) {
+func (d *dbFlags) open(ctx context.Context) (*store.DB, error) { return d.openFor(ctx, false) }
+
+// openToServe opens the database for serve: claimed first (one server per
+// SQLite file, store.DB.ClaimServing), so that a second server stops
+// before it migrates anything, then migrated.
+func (d *dbFlags) openToServe(ctx context.Context) (*store.DB, error) { return d.openFor(ctx, true) }
+
+func (d *dbFlags) openFor(ctx context.Context, serving bool) (*store.DB, error) {
 	db, err := store.Open(ctx, store.Config{URL: d.url, DataDir: d.data})
 	if err != nil {
 		return nil, err
+	}
+	if serving {
+		if err := db.ClaimServing(); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	if err := db.Migrate(ctx); err != nil {
 		db.Close()
@@ -233,7 +246,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	db, err := d.open(ctx)
+	db, err := d.openToServe(ctx)
 	if err != nil {
 		return err
 	}

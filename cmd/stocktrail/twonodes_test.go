@@ -186,7 +186,7 @@ func TestTwoServersAllocateTheLastUnits(t *testing.T) {
 	if out, err := runCLI(t, append([]string{"verify"}, where...)...); err != nil {
 		t.Fatalf("verify after the rounds: %v\n%s", err, out)
 	}
-	t.Logf("%d rounds, two servers: the requests were in flight together in %d; server 0 allocated first %d times, server 1 %d times; %v",
+	t.Logf("%d rounds, two servers: the requests were in flight together in %d; the order sent to server 0 got the units %d times, to server 1 %d times; %v",
 		rounds, overlapped, wins[0], wins[1], time.Since(began).Round(time.Millisecond))
 }
 
@@ -277,4 +277,52 @@ func minTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// TestSecondServerOnOneSQLiteFolderIsRefused: on SQLite one server owns a
+// data folder (store.DB.ClaimServing), since its jobs, sealer and
+// idempotency take every other process for stopped. A second `serve` on the
+// folder of a running one stops at once with a message naming the first,
+// which serves on; once the first has stopped, a server starts there again.
+func TestSecondServerOnOneSQLiteFolderIsRefused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts servers")
+	}
+	where := []string{"--data", t.TempDir()}
+	first := newFaultServer(t, where)
+	first.start()
+	secondServer := newFaultServer(t, where)
+	second := secondServer.command()
+	var out syncBuffer
+	second.Stdout, second.Stderr = &out, &out
+	if err := second.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- second.Wait() }()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var err error
+		select {
+		case err = <-exited:
+		default:
+			if readyz(secondServer.addr) != 200 && time.Now().Before(deadline) {
+				continue
+			}
+			second.Process.Kill()
+			<-exited
+			t.Fatalf("a second server runs on the data folder of a running one; it said %q", out.String())
+		}
+		want := fmt.Sprintf("is already served by another stocktrail process (pid %d); SQLite allows one server per data folder", first.cmd.Process.Pid)
+		if err == nil || !strings.Contains(out.String(), want) {
+			t.Fatalf("second server on the folder: %v, said %q; want it refused saying %q", err, out.String(), want)
+		}
+		break
+	}
+	if status := readyz(first.addr); status != 200 {
+		t.Fatalf("the first server answered /readyz %d after the second was refused%s", status, first.logTail())
+	}
+	first.stop()
+	again := newFaultServer(t, where)
+	again.start()
+	again.stop()
 }

@@ -9,7 +9,7 @@ import (
 // Leadership is the right to run background work on this node, held until
 // Release. On PostgreSQL it is a session advisory lock held by one dedicated
 // connection, so it ends by itself if the node dies or loses its connection;
-// on SQLite (one process owns the file) it is always granted.
+// on SQLite (one server owns the file: ClaimServing) it is always granted.
 type Leadership struct {
 	conn *sql.Conn
 	key  int64

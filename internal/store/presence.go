@@ -33,8 +33,8 @@ type presence struct {
 const presenceCheckEvery = time.Second
 
 // Presence returns the token that names this process to other nodes for
-// as long as it lives. On SQLite one process owns the file, so every token
-// but its own belongs to a process that has stopped. On PostgreSQL the
+// as long as it lives. On SQLite one server owns the file (ClaimServing), so
+// every token but its own belongs to a process that has stopped. On PostgreSQL the
 // token is a session advisory lock held by a dedicated connection, so it
 // ends when the process dies or loses its connection.
 func (db *DB) Presence(ctx context.Context) (string, error) {

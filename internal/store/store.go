@@ -69,6 +69,9 @@ type DB struct {
 	Location string
 	// presence names this process to other nodes (presence.go).
 	presence presence
+	// serving is the SQLite server's lock file (serving.go), nil
+	// elsewhere.
+	serving *os.File
 }
 
 // Config says which database to open.
@@ -219,6 +222,9 @@ func (db *DB) Close() error {
 
 func (db *DB) close() error {
 	db.presence.close()
+	if db.serving != nil {
+		defer db.serving.Close() // last: the next server may start once the file is closed
+	}
 	if db.group != nil {
 		db.group.close()
 	}
