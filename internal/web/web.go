@@ -221,7 +221,6 @@ func errorHeading(status int) string {
 	return "This request cannot be answered"
 }
 
-
 // WriteError shows err as a minimal page, for failures before a page runs.
 func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
 	err = store.ClassifyOutage(err)
