@@ -197,7 +197,7 @@ func everyPage(t *testing.T, f *storetest.Fixture) pageTour {
 		{name: "bad-filter", path: "/inventory/log?from=yesterday"},
 		{name: "activity-bad-filter", path: "/activity?from=yesterday"},
 		{name: "stock-filtered", path: "/inventory?q=BOLT"},
-		{name: "change-log-filtered", path: "/inventory/log?sku=BOLT-M6&action_type=user_correction"},
+		{name: "change-log-filtered", path: "/inventory/log?sku=BOLT-M6&action=user_correction"},
 		{name: "activity-filtered", path: "/activity?q=Ann"},
 		{name: "item-receive-refused", path: item("/receive"), send: &sentForm{form: `main form[action$="/receive"]`,
 			values: map[string]string{"quantity": "-1"}}},

@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/assets"
 	"github.com/stocktrail/stocktrail/internal/auth"
@@ -31,6 +32,22 @@ import (
 // members ("condition": …) and the names of id columns ("location_id: 2 →
 // 1"). A quoted name followed by a colon in a sentence is fine.
 var rawForms = regexp.MustCompile(`\{"|"[a-z_]+":\s|\b[a-z]+(_[a-z]+)*_id\b`)
+
+// snakeCase is how stored codes look (user_action, create_record).
+var snakeCase = regexp.MustCompile(`^[a-z]+(_[a-z]+)+$`)
+
+// codes are stored values a person should not have to read: the change
+// log's action types and the activity log's actions.
+var codes = func() map[string]bool {
+	m := map[string]bool{}
+	for _, a := range inventory.Actions() {
+		m[string(a)] = true
+	}
+	for _, a := range activity.Actions() {
+		m[string(a)] = true
+	}
+	return m
+}()
 
 // TestEveryPageOnAPhoneAndADesk opens every page a person can open (see
 // everyPage; TestEveryPageIsLookedAt keeps the list complete), after a
@@ -133,6 +150,16 @@ func lookAt(t *testing.T, ctx context.Context, base string, p mainPage, size, di
 	for _, line := range strings.Split(text, "\n") {
 		if rawForms.MatchString(line) {
 			t.Errorf("%s shows a raw form: %q", name, line)
+		}
+	}
+	// A list offers words; a code may follow them, never stand alone.
+	options, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('main option')).map(o => o.textContent.trim())`))
+	if err != nil {
+		fail(name+" options", err)
+	}
+	for _, o := range options {
+		if codes[o] || snakeCase.MatchString(o) {
+			t.Errorf("%s offers the code %q as a choice", name, o)
 		}
 	}
 	// Every axe-core rule, not only the serious and critical ones the

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/fault"
@@ -127,6 +128,8 @@ var funcs = template.FuncMap{
 	"can": func(a actor.Actor, p string) bool { return a.Can(actor.Permission(p)) },
 	// orderHref links a reference or holder that is an order number.
 	"orderHref": orderHref,
+	// searchFieldLabel names what the activity search can be narrowed to.
+	"searchFieldLabel": activity.SearchFieldLabel,
 }
 
 // Register adds every page to mux.
