@@ -72,6 +72,96 @@ func TableLabel(entityType string) string {
 	return entityType
 }
 
+// Label is the action in words, for the filter that offers it
+// ("LOGIN_FAILED" → "Login failed"); the log keeps the code beside it.
+func (a Action) Label() string {
+	switch a {
+	case Create:
+		return "Created"
+	case Update:
+		return "Changed"
+	case Delete:
+		return "Deleted"
+	case Read:
+		return "Read"
+	case Login:
+		return "Logged in"
+	case Logout:
+		return "Logged out"
+	case LoginFailed:
+		return "Login failed"
+	case SessionExpired:
+		return "Session expired"
+	case PasswordChange:
+		return "Password changed"
+	case RoleChange:
+		return "Role changed"
+	case Revoke:
+		return "Revoked"
+	case Export:
+		return "Exported"
+	case APICall:
+		return "API call"
+	case APIError:
+		return "API error"
+	case AlertRaised:
+		return "Alert raised"
+	case AlertAcknowledged:
+		return "Alert acknowledged"
+	case EmailTest:
+		return "Test e-mail sent"
+	}
+	s := strings.ToLower(strings.ReplaceAll(string(a), "_", " "))
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// Label is the category in words, for the filter that offers it; the
+// webhook form offers the same words.
+func (c Category) Label() string {
+	switch c {
+	case Authentication:
+		return "Logins and logouts"
+	case Users:
+		return "Users and roles"
+	case Products:
+		return "Products"
+	case Orders:
+		return "Orders"
+	case Inventory:
+		return "Inventory"
+	case Assets:
+		return "Assets"
+	case Configuration:
+		return "Configuration"
+	case API:
+		return "API calls and errors"
+	case Audit:
+		return "Audit (reads, exports, alerts)"
+	}
+	return string(c)
+}
+
+// SearchFieldLabel names what a search can be narrowed to (SearchFields)
+// in words.
+func SearchFieldLabel(field string) string {
+	switch field {
+	case "actor":
+		return "Who"
+	case "description":
+		return "What happened"
+	case "entity":
+		return "Entity type and id"
+	case "values":
+		return "Changed values"
+	case "ip":
+		return "IP address"
+	}
+	return field
+}
+
 // inList is "column IN (?, ?, …)" for n values. The lists are the few
 // fixed ones above, so each text is prepared at most once per length.
 func inList(column string, n int) string {

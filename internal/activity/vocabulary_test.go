@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -105,4 +106,24 @@ func TestSeedVocabulary(t *testing.T) {
 			t.Error("labels of stored entity types")
 		}
 	})
+}
+
+// TestFiltersOfferWords: every action, category and search field a filter
+// offers has words of its own, not its code.
+func TestFiltersOfferWords(t *testing.T) {
+	for _, a := range activity.Actions() {
+		if l := a.Label(); l == "" || l == string(a) || strings.Contains(l, "_") {
+			t.Errorf("%s.Label() = %q", a, l)
+		}
+	}
+	for _, c := range activity.Categories() {
+		if l := c.Label(); l == "" || l == string(c) {
+			t.Errorf("%s.Label() = %q", c, l)
+		}
+	}
+	for _, f := range activity.SearchFields() {
+		if l := activity.SearchFieldLabel(f); l == "" || l == f {
+			t.Errorf("SearchFieldLabel(%s) = %q", f, l)
+		}
+	}
 }

@@ -44,6 +44,20 @@ func (v AxeViolation) String() string {
 // the page does not have it yet) and returns the violations whose impact is
 // serious or critical: the ones stocktrail's pages must not have.
 func Accessibility(ctx context.Context) ([]AxeViolation, error) {
+	all, err := AllViolations(ctx)
+	var bad []AxeViolation
+	for _, v := range all {
+		if v.Impact == "serious" || v.Impact == "critical" {
+			bad = append(bad, v)
+		}
+	}
+	return bad, err
+}
+
+// AllViolations runs axe-core like Accessibility and returns every
+// violation, moderate and minor ones too (a missing level-one heading, an
+// empty column header): for tests that keep pages free of those as well.
+func AllViolations(ctx context.Context) ([]AxeViolation, error) {
 	loaded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof window.axe === "object"`))
 	if err != nil {
 		return nil, err
@@ -58,13 +72,7 @@ func Accessibility(ctx context.Context) ([]AxeViolation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("running axe-core: %w", err)
 	}
-	var bad []AxeViolation
-	for _, v := range all {
-		if v.Impact == "serious" || v.Impact == "critical" {
-			bad = append(bad, v)
-		}
-	}
-	return bad, nil
+	return all, nil
 }
 
 // sideways finds what makes a page wider than its viewport: the document

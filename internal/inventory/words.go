@@ -97,9 +97,26 @@ func (e Entry) Description() string {
 	return MovementName(e.Movement)
 }
 
-// Name is the seed's action type in words, for filters that offer
-// the codes ("user_action" → "User action").
-func (a Action) Name() string {
+// Label is the seed's action type as a filter offers it, in words
+// ("user_correction" → "Corrections"): the kinds of entry it selects. The
+// webhook form offers the same kinds.
+func (a Action) Label() string {
+	switch a {
+	case Scan:
+		return "Scans at stations"
+	case UserCorrection:
+		return "Corrections"
+	case UserAction:
+		return "Movements by people"
+	case SystemAction:
+		return "System actions"
+	case CreateRecordAction:
+		return "Records created"
+	case UpdateRecordAction:
+		return "Records updated"
+	case DeleteRecordAction:
+		return "Records deleted"
+	}
 	s := string(a)
 	if s == "" {
 		return ""

@@ -79,8 +79,13 @@ func TestLogInWords(t *testing.T) {
 		if got := inventory.MovementName("reconciliation"); got != "Count" {
 			t.Errorf("MovementName(reconciliation) = %q", got)
 		}
-		if got := inventory.UserCorrection.Name(); got != "User correction" {
-			t.Errorf("UserCorrection.Name() = %q", got)
+		for _, a := range inventory.Actions() {
+			if l := a.Label(); l == "" || strings.Contains(l, "_") || l == string(a) {
+				t.Errorf("%s.Label() = %q: not words", a, l)
+			}
+		}
+		if got := inventory.UserCorrection.Label(); got != "Corrections" {
+			t.Errorf("UserCorrection.Label() = %q", got)
 		}
 	})
 }

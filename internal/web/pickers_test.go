@@ -57,10 +57,18 @@ func TestChoicesInsteadOfFreeText(t *testing.T) {
 
 		_, page = b.get("/activity")
 		must(page, `<select name="table_name" id="table_name">`, `<option value="items" >items (products)</option>`, `<option value="products" >products (seed name)</option>`)
+		// Actions, categories and search fields in words; the codes stay
+		// the values, so addresses and the API are unchanged.
+		must(page, `<option value="LOGIN_FAILED" >Login failed</option>`, `<option value="authentication" >Logins and logouts</option>`,
+			`<option value="ip" >IP address</option>`)
 		_, page = b.get("/activity?table_name=made_up_table")
 		must(page, `<option value="made_up_table" selected>made_up_table</option>`)
 
 		_, page = b.get("/inventory/log")
+		must(page, `<option value="user_action" >Movements by people</option>`)
+		if _, page := b.get("/inventory/log?action=user_correction"); !strings.Contains(html.UnescapeString(page), `<option value="user_correction" selected>Corrections</option>`) {
+			t.Error("the action type filter does not keep its choice")
+		}
 		must(page, `<select name="actor_id" id="actor_id" data-kind-select="actor_kind">`, `<optgroup label="Users">`,
 			fmt.Sprintf(`<option value="%d" data-kind="user" >%s</option>`, f.Admin.ID, f.Admin.Name), `<option value="api_key" >An API key</option>`)
 		status, page := b.get(fmt.Sprintf("/inventory/log?actor_kind=user&actor_id=%d", f.Admin.ID))

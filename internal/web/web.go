@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/auth"
 	"github.com/stocktrail/stocktrail/internal/fault"
@@ -127,6 +128,8 @@ var funcs = template.FuncMap{
 	"can": func(a actor.Actor, p string) bool { return a.Can(actor.Permission(p)) },
 	// orderHref links a reference or holder that is an order number.
 	"orderHref": orderHref,
+	// searchFieldLabel names what the activity search can be narrowed to.
+	"searchFieldLabel": activity.SearchFieldLabel,
 }
 
 // Register adds every page to mux.
@@ -194,7 +197,31 @@ func (wb *Web) fail(w http.ResponseWriter, r *http.Request, err error) {
 		wb.cfg.Logger.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err,
 			"request_id", actor.RequestFrom(r.Context()).RequestID)
 	}
-	wb.render(w, r, status, "error.html", "Error", map[string]any{"Status": status, "StatusText": http.StatusText(status)}, err)
+	// The page says what happened as its heading, then why: the message
+	// is the page's content, not a banner above it.
+	heading := errorHeading(status)
+	wb.render(w, r, status, "error.html", heading, map[string]any{"Status": status, "Heading": heading,
+		"Message": fault.PublicMessage(err)}, nil)
+}
+
+// errorHeading is what an error page of status says happened, in words.
+func errorHeading(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "Page not found"
+	case http.StatusForbidden:
+		return "You may not open this page"
+	case http.StatusConflict:
+		return "This cannot be done now"
+	case http.StatusTooManyRequests:
+		return "Too many requests"
+	case http.StatusServiceUnavailable:
+		return "stocktrail is unavailable for a moment"
+	}
+	if status >= 500 {
+		return "Something went wrong"
+	}
+	return "This request cannot be answered"
 }
 
 // WriteError shows err as a minimal page, for failures before a page runs.

@@ -26,6 +26,22 @@
     open(dialog, link.dataset.record);
   });
 
+  // Enter opens a link on its keydown; the same key's keypress then reaches
+  // the field that just got focus in the dialog, and Enter on a select pops
+  // its list open over the dialog. That keypress is the link's, not the
+  // field's: it is dropped.
+  var enterOpened = false;
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter" && ev.target.closest && ev.target.closest("a[data-dialog]")) { enterOpened = true; }
+  }, true);
+  document.addEventListener("keypress", function (ev) {
+    if (enterOpened && ev.key === "Enter" && ev.target.closest && ev.target.closest("dialog")) { ev.preventDefault(); }
+    enterOpened = false;
+  }, true);
+  document.addEventListener("keyup", function (ev) {
+    if (ev.key === "Enter") { enterOpened = false; }
+  }, true);
+
   // An error summary's links move to their field inside the dialog.
   document.addEventListener("click", function (ev) {
     var link = ev.target.closest("dialog .error-summary a[href^='#']");
