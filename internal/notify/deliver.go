@@ -20,6 +20,7 @@ import (
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/fault"
+	"github.com/stocktrail/stocktrail/internal/inventory"
 	"github.com/stocktrail/stocktrail/internal/store"
 )
 
@@ -92,7 +93,7 @@ type Attempt struct {
 }
 
 // Label names the delivered event for people: "Alert raised", "Login",
-// "Stock change: user_correction".
+// "Stock change: corrections".
 func (d Delivery) Label() string {
 	kind, what, _ := strings.Cut(d.EventType, ".")
 	words := strings.ReplaceAll(what, "_", " ")
@@ -103,7 +104,7 @@ func (d Delivery) Label() string {
 	case "alert":
 		return "Alert " + strings.ToLower(words)
 	case "change":
-		return "Stock change: " + what
+		return "Stock change: " + strings.ToLower(inventory.Action(what).Label())
 	}
 	return words
 }

@@ -51,23 +51,11 @@ type Choice struct {
 	Label string
 }
 
-var categoryLabels = map[activity.Category]string{
-	activity.Authentication: "Logins and logouts", activity.Users: "Users and roles", activity.Products: "Products",
-	activity.Orders: "Orders", activity.Inventory: "Inventory", activity.Assets: "Assets",
-	activity.Configuration: "Configuration", activity.API: "API calls and errors", activity.Audit: "Audit (reads, exports, alerts)",
-}
-
-var actionLabels = map[inventory.Action]string{
-	inventory.Scan: "Scans at stations", inventory.UserCorrection: "Corrections", inventory.UserAction: "Movements by people",
-	inventory.SystemAction: "System actions", inventory.CreateRecordAction: "Records created",
-	inventory.UpdateRecordAction: "Records updated", inventory.DeleteRecordAction: "Records deleted",
-}
-
 // CategoryChoices are the activity stream's filters.
 func CategoryChoices() []Choice {
 	var out []Choice
 	for _, c := range activity.Categories() {
-		out = append(out, Choice{Value: string(c), Label: categoryLabels[c]})
+		out = append(out, Choice{Value: string(c), Label: c.Label()})
 	}
 	return out
 }
@@ -76,7 +64,7 @@ func CategoryChoices() []Choice {
 func ActionChoices() []Choice {
 	var out []Choice
 	for _, a := range inventory.Actions() {
-		out = append(out, Choice{Value: string(a), Label: actionLabels[a]})
+		out = append(out, Choice{Value: string(a), Label: a.Label()})
 	}
 	return out
 }
@@ -131,22 +119,15 @@ func (s Subscription) Describe() string {
 	what := s.Stream.Label()
 	switch {
 	case s.Stream == ActivityStream && s.Filter != "":
-		what = "Activity events: " + strings.ToLower(or(categoryLabels[activity.Category(s.Filter)], s.Filter))
+		what = "Activity events: " + strings.ToLower(activity.Category(s.Filter).Label())
 	case s.Stream == ActivityStream:
 		what = "Activity events: all categories"
 	case s.Stream == ChangesStream && s.Filter != "":
-		what = "Change log: " + strings.ToLower(or(actionLabels[inventory.Action(s.Filter)], s.Filter)) + " (" + s.Filter + ")"
+		what = "Change log: " + strings.ToLower(inventory.Action(s.Filter).Label())
 	case s.Stream == ChangesStream:
 		what = "Change log: all action types"
 	}
 	return what + ", " + s.Format.Label()
-}
-
-func or(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // EndpointInput is what an admin sets on an endpoint.

@@ -93,6 +93,10 @@ func TestLocationsTabCreates(t *testing.T) {
 			!strings.Contains(body, `<span class="field-error">`) {
 			t.Fatalf("refused location: %d %s", status, body)
 		}
+		// The banner speaks of the field as its label does, not as the API.
+		if !strings.Contains(body, `<p class="error" role="alert">Code: `) || strings.Contains(body, "invalid code") {
+			t.Fatalf("refused location's banner: %s", body)
+		}
 		if after, _ := inventory.ListLocations(f.Ctx, db, false); len(after) != before {
 			t.Fatalf("a refused location changed the tree: %d → %d", before, len(after))
 		}

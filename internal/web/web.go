@@ -276,6 +276,7 @@ func (wb *Web) render(w http.ResponseWriter, r *http.Request, status int, page, 
 		v.Error = fault.PublicMessage(err)
 		if e, ok := fault.As(err); ok {
 			v.Fields = e.Fields
+			v.Error = fieldBanner(e)
 		}
 	}
 	t, ok := wb.pages[page]
@@ -478,4 +479,33 @@ func count(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// fieldBanner is the banner of a refusal about fields in people's words:
+// "Code: 1–40 letters, digits …" rather than the API's "invalid code: …";
+// each message also stands beside its field.
+func fieldBanner(e *fault.Error) string {
+	if len(e.Fields) == 0 || !strings.HasPrefix(e.Message, "invalid ") {
+		return e.Message
+	}
+	names := make([]string, 0, len(e.Fields))
+	for f := range e.Fields {
+		names = append(names, f)
+	}
+	slices.Sort(names)
+	parts := make([]string, len(names))
+	for i, f := range names {
+		parts[i] = fieldWords(f) + ": " + e.Fields[f]
+	}
+	return strings.Join(parts, "; ")
+}
+
+// fieldWords names a form field as a person would: "parent_id" is
+// "Parent", "sku" "SKU", "effective_at" "Effective at".
+func fieldWords(field string) string {
+	if field == "sku" {
+		return "SKU"
+	}
+	field = strings.TrimSuffix(field, "_id")
+	return sentence(strings.ReplaceAll(field, "_", " "))
 }
