@@ -3,6 +3,7 @@ package assets
 import (
 	"context"
 	mathrand "math/rand/v2"
+	"strings"
 
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/store"
@@ -31,12 +32,26 @@ const progressStripes = 16
 // that changes the list, on a random stripe so that concurrent scanners
 // rarely wait for the same row.
 func bumpProgress(ctx context.Context, tx *store.Tx, workspaceID, sessionID int64, scanned, total int64) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO inventory_session_progress (workspace_id, session_id, stripe, scanned, total)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (workspace_id, session_id, stripe)
-		DO UPDATE SET scanned = inventory_session_progress.scanned + excluded.scanned, total = inventory_session_progress.total + excluded.total`,
-		workspaceID, sessionID, mathrand.IntN(progressStripes), scanned, total)
+	_, err := tx.ExecContext(ctx, addProgress, workspaceID, sessionID, mathrand.IntN(progressStripes), scanned, total)
 	return err
 }
+
+// queueProgress is bumpProgress as a write queued until just before COMMIT
+// (tx.ExecLater), for scans: the stripe's row lock is then held for the
+// commit alone instead of for the rest of the scan, and on PostgreSQL the
+// write travels with the scan's activity event in one round trip. Where
+// writers run concurrently it takes a stripe no other transaction holds
+// (SKIP LOCKED), so a scanner never waits for another's commit; only when
+// every stripe is taken, or none exists yet, does the random one stand.
+func queueProgress(tx *store.Tx, workspaceID, sessionID int64, scanned, total int64) {
+	stripe := store.Pick(tx, "$3", `COALESCE((SELECT stripe FROM inventory_session_progress WHERE workspace_id = $1 AND session_id = $2
+		LIMIT 1 FOR UPDATE SKIP LOCKED), $3)`)
+	tx.ExecLater(strings.Replace(addProgress, "$3", stripe, 1), workspaceID, sessionID, mathrand.IntN(progressStripes), scanned, total)
+}
+
+const addProgress = `INSERT INTO inventory_session_progress (workspace_id, session_id, stripe, scanned, total)
+	VALUES ($1, $2, $3, $4, $5) ON CONFLICT (workspace_id, session_id, stripe)
+	DO UPDATE SET scanned = inventory_session_progress.scanned + excluded.scanned, total = inventory_session_progress.total + excluded.total`
 
 // GetSessionProgress returns scanned, total and percent: a handful of counter
 // rows, cheap enough to read after every scan and to poll.

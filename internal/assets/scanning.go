@@ -88,103 +88,98 @@ func ScanAsset(ctx context.Context, db *store.DB, sessionID int64, in ScanInput)
 	var out ScanResult
 	err = db.InTx(ctx, func(tx *store.Tx) error {
 		out = ScanResult{}
-		if err := lockInProgress(ctx, tx, who.WorkspaceID, sessionID, "scan"); err != nil {
-			return err
+		// One statement: the session's status under a share lock (a finish
+		// or cancel waits for this scan; see lockInProgress), the asset and
+		// the progress so far, which the answer reports.
+		lookup, key := `a.tag = $3`, any(tag)
+		if method == "manual" {
+			lookup, key = `a.id = $3`, in.AssetID
+		}
+		var status SessionStatus
+		var a struct {
+			id                  sql.NullInt64
+			tag, name           sql.NullString
+			deleted             sql.NullBool
+			disposedOn, dMethod sql.NullString
+		}
+		var scanned, total int
+		err := tx.QueryRowContext(ctx, `SELECT s.status, a.id, a.tag, a.name, a.deleted_at IS NOT NULL, COALESCE(a.disposed_on, ''), COALESCE(a.disposal_method, ''),
+				(SELECT COALESCE(SUM(p.scanned), 0) FROM inventory_session_progress p WHERE p.workspace_id = s.workspace_id AND p.session_id = s.id),
+				(SELECT COALESCE(SUM(p.total), 0) FROM inventory_session_progress p WHERE p.workspace_id = s.workspace_id AND p.session_id = s.id)
+			FROM inventory_sessions s LEFT JOIN assets a ON a.workspace_id = s.workspace_id AND `+lookup+`
+			WHERE s.workspace_id = $1 AND s.id = $2`+tx.ForShare("s"), who.WorkspaceID, sessionID, key).
+			Scan(&status, &a.id, &a.tag, &a.name, &a.deleted, &a.disposedOn, &a.dMethod, &scanned, &total)
+		if err != nil {
+			return store.NotFound(err, "inventory session")
+		}
+		if status != InProgress {
+			return notInProgress(status, "scan")
 		}
 		if err := checkStationReach(ctx, tx, who, sessionID); err != nil {
 			return err
 		}
-		var a struct {
-			id                  int64
-			tag, name           string
-			deleted             bool
-			disposedOn, dMethod string
+		switch {
+		case !a.id.Valid && method == "manual":
+			return &fault.Error{Kind: fault.NotFound, Message: "no such asset in this workspace", Fields: map[string]string{"asset_id": "no such asset"}}
+		case !a.id.Valid:
+			return &fault.Error{Kind: fault.NotFound, Message: fmt.Sprintf("no asset with tag %s in this workspace", tag),
+				Fields: map[string]string{"code": "unknown asset tag"}}
+		// A deleted or disposed asset is never counted: its label may still
+		// be about, but the thing is no longer on the register.
+		case a.dMethod.String != "":
+			return &fault.Error{Kind: fault.Conflict, Message: fmt.Sprintf("%s %s was disposed of on %s (%s); it is no longer counted",
+				a.tag.String, a.name.String, a.disposedOn.String, DisposalMethod(a.dMethod.String).Label()), Fields: map[string]string{"code": "disposed asset"}}
+		case a.deleted.Bool:
+			return &fault.Error{Kind: fault.Conflict, Message: fmt.Sprintf("%s %s is deleted from the register; restore it to count it", a.tag.String, a.name.String),
+				Fields: map[string]string{"code": "deleted asset"}}
 		}
-		if method == "manual" {
-			err = tx.QueryRowContext(ctx, `SELECT id, tag, name, deleted_at IS NOT NULL, COALESCE(disposed_on, ''), COALESCE(disposal_method, '')
-				FROM assets WHERE workspace_id = $1 AND id = $2`, who.WorkspaceID, in.AssetID).
-				Scan(&a.id, &a.tag, &a.name, &a.deleted, &a.disposedOn, &a.dMethod)
-			if errors.Is(err, sql.ErrNoRows) {
-				return &fault.Error{Kind: fault.NotFound, Message: "no such asset in this workspace", Fields: map[string]string{"asset_id": "no such asset"}}
-			}
-		} else {
-			err = tx.QueryRowContext(ctx, `SELECT id, tag, name, deleted_at IS NOT NULL, COALESCE(disposed_on, ''), COALESCE(disposal_method, '')
-				FROM assets WHERE workspace_id = $1 AND tag = $2`, who.WorkspaceID, tag).
-				Scan(&a.id, &a.tag, &a.name, &a.deleted, &a.disposedOn, &a.dMethod)
-			if errors.Is(err, sql.ErrNoRows) {
-				return &fault.Error{Kind: fault.NotFound, Message: fmt.Sprintf("no asset with tag %s in this workspace", tag),
-					Fields: map[string]string{"code": "unknown asset tag"}}
-			}
-		}
+		assetID := a.id.Int64
+		now := store.Micros(time.Now())
+		// Claim the client scan id first: a retry (even one racing the first
+		// attempt on another node) finds it taken and answers as before. Only
+		// a claimed scan marks the asset found on the list.
+		claimed, hit, err := claimScan(ctx, tx, who, sessionID, in.ClientScanID, assetID, method, now)
 		if err != nil {
 			return err
 		}
-		// A deleted or disposed asset is never counted: its label may still
-		// be about, but the thing is no longer on the register.
 		switch {
-		case a.dMethod != "":
-			return &fault.Error{Kind: fault.Conflict, Message: fmt.Sprintf("%s %s was disposed of on %s (%s); it is no longer counted",
-				a.tag, a.name, a.disposedOn, DisposalMethod(a.dMethod).Label()), Fields: map[string]string{"code": "disposed asset"}}
-		case a.deleted:
-			return &fault.Error{Kind: fault.Conflict, Message: fmt.Sprintf("%s %s is deleted from the register; restore it to count it", a.tag, a.name),
-				Fields: map[string]string{"code": "deleted asset"}}
-		}
-		now := store.Micros(time.Now())
-		// Claim the client scan id first: a retry (even one racing the first
-		// attempt on another node) finds it taken and answers as before.
-		var claimed string
-		err = tx.QueryRowContext(ctx, `INSERT INTO inventory_scans (workspace_id, session_id, client_scan_id, asset_id, outcome, method, scanned_at, scanned_by)
-			VALUES ($1, $2, $3, $4, 'found', $5, $6, $7) ON CONFLICT (workspace_id, session_id, client_scan_id) DO NOTHING RETURNING client_scan_id`,
-			who.WorkspaceID, sessionID, in.ClientScanID, a.id, method, now, who.Name).Scan(&claimed)
-		if errors.Is(err, sql.ErrNoRows) {
-			var assetID int64
+		case !claimed:
+			var firstAsset int64
 			if err := tx.QueryRowContext(ctx, `SELECT asset_id, outcome FROM inventory_scans WHERE workspace_id = $1 AND session_id = $2 AND client_scan_id = $3`,
-				who.WorkspaceID, sessionID, in.ClientScanID).Scan(&assetID, &out.Outcome); err != nil {
+				who.WorkspaceID, sessionID, in.ClientScanID).Scan(&firstAsset, &out.Outcome); err != nil {
 				return err
 			}
-			if assetID != a.id {
+			if firstAsset != assetID {
 				return &fault.Error{Kind: fault.Conflict, Message: "this client scan id was already used for another asset",
 					Fields: map[string]string{"client_scan_id": "already used"}}
 			}
 			out.Duplicate = true
-		} else if err != nil {
-			return err
-		} else {
-			res, err := tx.ExecContext(ctx, `UPDATE inventory_session_items SET scanned_at = $1, scanned_by = $2, scan_method = $3
-				WHERE workspace_id = $4 AND session_id = $5 AND asset_id = $6 AND excluded_at IS NULL AND scanned_at IS NULL`,
-				now, who.Name, method, who.WorkspaceID, sessionID, a.id)
-			if err != nil {
+		case hit:
+			out.Outcome = Found
+			queueProgress(tx, who.WorkspaceID, sessionID, 1, 0)
+			scanned++
+		default:
+			var listed int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM inventory_session_items WHERE workspace_id = $1 AND session_id = $2 AND asset_id = $3 AND excluded_at IS NULL`,
+				who.WorkspaceID, sessionID, assetID).Scan(&listed); err != nil {
 				return err
 			}
-			out.Outcome = Found
-			if n, _ := res.RowsAffected(); n == 1 {
-				if err := bumpProgress(ctx, tx, who.WorkspaceID, sessionID, 1, 0); err != nil {
-					return err
-				}
-			} else {
-				var listed int
-				if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM inventory_session_items WHERE workspace_id = $1 AND session_id = $2 AND asset_id = $3 AND excluded_at IS NULL`,
-					who.WorkspaceID, sessionID, a.id).Scan(&listed); err != nil {
-					return err
-				}
-				out.Outcome = Unexpected
-				if listed > 0 {
-					out.Outcome = Repeat
-				}
-				if _, err := tx.ExecContext(ctx, `UPDATE inventory_scans SET outcome = $1 WHERE workspace_id = $2 AND session_id = $3 AND client_scan_id = $4`,
-					string(out.Outcome), who.WorkspaceID, sessionID, in.ClientScanID); err != nil {
-					return err
-				}
+			out.Outcome = Unexpected
+			if listed > 0 {
+				out.Outcome = Repeat
 			}
-			if out.Outcome != Repeat {
-				if _, err := activity.Record(ctx, tx, activity.Event{Action: activity.Update, Category: activity.Assets, EntityType: "inventory_sessions",
-					EntityID: fmt.Sprint(sessionID), New: map[string]any{"asset_id": a.id, "tag": a.tag, "outcome": string(out.Outcome), "method": method},
-					Description: fmt.Sprintf("asset %s %s (%s)", a.tag, map[ScanOutcome]string{Found: "found", Unexpected: "scanned but not expected"}[out.Outcome], method)}); err != nil {
-					return err
-				}
+			tx.ExecLater(`UPDATE inventory_scans SET outcome = $1 WHERE workspace_id = $2 AND session_id = $3 AND client_scan_id = $4`,
+				string(out.Outcome), who.WorkspaceID, sessionID, in.ClientScanID)
+		}
+		if claimed && out.Outcome != Repeat {
+			if err := activity.Note(ctx, tx, activity.Event{Action: activity.Update, Category: activity.Assets, EntityType: "inventory_sessions",
+				EntityID: fmt.Sprint(sessionID), New: map[string]any{"asset_id": assetID, "tag": a.tag.String, "outcome": string(out.Outcome), "method": method},
+				Description: fmt.Sprintf("asset %s %s (%s)", a.tag.String, map[ScanOutcome]string{Found: "found", Unexpected: "scanned but not expected"}[out.Outcome], method)}); err != nil {
+				return err
 			}
 		}
-		out.AssetID, out.Tag, out.Name = a.id, a.tag, a.name
+		out.AssetID, out.Tag, out.Name = assetID, a.tag.String, a.name.String
+		out.Progress = progressOf(scanned, total)
 		return nil
 	})
 	if err != nil {
@@ -195,8 +190,46 @@ func ScanAsset(ctx context.Context, db *store.DB, sessionID int64, in ScanInput)
 		Repeat:     out.Tag + " " + out.Name + ": already scanned, counted once",
 		Unexpected: out.Tag + " " + out.Name + ": not on this session's list (unexpected); include it to count it",
 	}[out.Outcome]
-	out.Progress, err = GetSessionProgress(ctx, db, sessionID)
-	return out, err
+	return out, nil
+}
+
+// claimScan inserts the scan under its client scan id unless that id was
+// already used in the session (claimed false), and if it claimed it, marks
+// the asset scanned on the session's list when it is listed and was not
+// scanned yet (hit). The scan's outcome is stored as found; the caller
+// corrects it when hit is false.
+func claimScan(ctx context.Context, tx *store.Tx, who actor.Actor, sessionID int64, clientScanID string, assetID int64, method string, now int64) (claimed, hit bool, err error) {
+	args := []any{who.WorkspaceID, sessionID, clientScanID, assetID, method, now, who.Name}
+	if tx.RoundTrips() {
+		// One round trip instead of two on PostgreSQL.
+		err = tx.QueryRowContext(ctx, `WITH claim AS (
+				INSERT INTO inventory_scans (workspace_id, session_id, client_scan_id, asset_id, outcome, method, scanned_at, scanned_by)
+				VALUES ($1, $2, $3, $4, 'found', $5, $6, $7) ON CONFLICT (workspace_id, session_id, client_scan_id) DO NOTHING RETURNING asset_id
+			), hit AS (
+				UPDATE inventory_session_items SET scanned_at = $6, scanned_by = $7, scan_method = $5
+				WHERE workspace_id = $1 AND session_id = $2 AND asset_id = $4 AND excluded_at IS NULL AND scanned_at IS NULL AND EXISTS (SELECT 1 FROM claim)
+				RETURNING asset_id
+			)
+			SELECT EXISTS (SELECT 1 FROM claim), EXISTS (SELECT 1 FROM hit)`, args...).Scan(&claimed, &hit)
+		return claimed, hit, err
+	}
+	var id string
+	err = tx.QueryRowContext(ctx, `INSERT INTO inventory_scans (workspace_id, session_id, client_scan_id, asset_id, outcome, method, scanned_at, scanned_by)
+		VALUES ($1, $2, $3, $4, 'found', $5, $6, $7) ON CONFLICT (workspace_id, session_id, client_scan_id) DO NOTHING RETURNING client_scan_id`, args...).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, false, nil
+	}
+	if err != nil {
+		return false, false, err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE inventory_session_items SET scanned_at = $1, scanned_by = $2, scan_method = $3
+		WHERE workspace_id = $4 AND session_id = $5 AND asset_id = $6 AND excluded_at IS NULL AND scanned_at IS NULL`,
+		now, who.Name, method, who.WorkspaceID, sessionID, assetID)
+	if err != nil {
+		return true, false, err
+	}
+	n, err := res.RowsAffected()
+	return true, n == 1, err
 }
 
 func parseProblem(err error) string {
