@@ -25,7 +25,8 @@ func progressOf(scanned, total int) Progress {
 }
 
 // progressStripes is how many counter rows a session's progress is spread
-// over (see migration 00031).
+// over (see migration 00031) by bumpProgress, which draws one at random;
+// scans where writers run concurrently take any free one (queueProgress).
 const progressStripes = 16
 
 // bumpProgress adds to a session's progress counters inside the transaction
@@ -38,14 +39,16 @@ func bumpProgress(ctx context.Context, tx *store.Tx, workspaceID, sessionID int6
 
 // queueProgress is bumpProgress as a write queued until just before COMMIT
 // (tx.ExecLater), for scans: the stripe's row lock is then held for the
-// commit alone instead of for the rest of the scan, and on PostgreSQL the
-// write travels with the scan's activity event in one round trip. Where
-// writers run concurrently it takes a stripe no other transaction holds
-// (SKIP LOCKED), so a scanner never waits for another's commit; only when
-// every stripe is taken, or none exists yet, does the random one stand.
+// commit alone instead of for the whole scan, and on PostgreSQL the write
+// travels with the scan's activity event in one round trip. Where writers
+// run concurrently a random stripe would still make a scanner wait for the
+// commit of another that drew the same one, so it takes a stripe no other
+// transaction holds (SKIP LOCKED), or, when every stripe is held, adds one:
+// a session has about as many stripes as it had scans committing at once.
 func queueProgress(tx *store.Tx, workspaceID, sessionID int64, scanned, total int64) {
-	stripe := store.Pick(tx, "$3", `COALESCE((SELECT stripe FROM inventory_session_progress WHERE workspace_id = $1 AND session_id = $2
-		LIMIT 1 FOR UPDATE SKIP LOCKED), $3)`)
+	stripe := store.Pick(tx, "$3", `COALESCE(
+		(SELECT stripe FROM inventory_session_progress WHERE workspace_id = $1 AND session_id = $2 LIMIT 1 FOR UPDATE SKIP LOCKED),
+		(SELECT MAX(stripe) + 1 FROM inventory_session_progress WHERE workspace_id = $1 AND session_id = $2), $3)`)
 	tx.ExecLater(strings.Replace(addProgress, "$3", stripe, 1), workspaceID, sessionID, mathrand.IntN(progressStripes), scanned, total)
 }
 
