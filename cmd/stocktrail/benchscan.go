@@ -39,11 +39,11 @@ func benchScans(ctx context.Context, db *store.DB, sealer *ledger.Sealer, load b
 		}
 		sealing, stopSealer = ", sealing on", runSealer(ctx, db, sealer)
 	}
-	cpuBefore, pgBefore := processCPU(), postgresCPU(ctx, db)
+	cpuBefore, pgBefore, poolBefore := processCPU(), postgresCPU(ctx, db), db.PoolStats()
 	began = time.Now()
 	lat, err := load.Run(ctx, db, s)
 	took := time.Since(began)
-	cpu, pgCPU := processCPU()-cpuBefore, postgresCPU(ctx, db)-pgBefore
+	cpu, pgCPU, pool := processCPU()-cpuBefore, postgresCPU(ctx, db)-pgBefore, db.PoolStats()
 	if err := errors.Join(err, stopSealer()); err != nil {
 		return fmt.Errorf("scans: %w", err)
 	}
@@ -54,6 +54,13 @@ func benchScans(ctx context.Context, db *store.DB, sealer *ledger.Sealer, load b
 	fmt.Fprintf(stdout, "%-34s %v per scan (this process: scanners, scan code, sealer)\n", "  CPU", (cpu / n).Round(time.Microsecond))
 	if pgCPU > 0 {
 		fmt.Fprintf(stdout, "%-34s %v per scan (the PostgreSQL server's processes)\n", "", (pgCPU / n).Round(time.Microsecond))
+	}
+	if waits := pool.WaitCount - poolBefore.WaitCount; waits > 0 {
+		// More scanners than connections: part of each latency is the
+		// wait for one, and database/sql hands a freed connection to a
+		// random waiter, not the longest waiting.
+		fmt.Fprintf(stdout, "%-34s %d waits for one of %d connections, %v on average\n", "  connection pool",
+			waits, pool.MaxOpenConnections, ((pool.WaitDuration-poolBefore.WaitDuration)/time.Duration(waits)).Round(time.Microsecond))
 	}
 	return nil
 }

@@ -43,12 +43,14 @@ func bumpProgress(ctx context.Context, tx *store.Tx, workspaceID, sessionID int6
 // travels with the scan's activity event in one round trip. Where writers
 // run concurrently a random stripe would still make a scanner wait for the
 // commit of another that drew the same one, so it takes a stripe no other
-// transaction holds (SKIP LOCKED), or, when every stripe is held, adds one:
-// a session has about as many stripes as it had scans committing at once.
+// transaction holds (SKIP LOCKED), or, when every stripe is held, adds one
+// past the last (at a random distance, so that two adding at once rarely
+// pick the same): a session has about as many stripes as it had scans
+// committing at once.
 func queueProgress(tx *store.Tx, workspaceID, sessionID int64, scanned, total int64) {
 	stripe := store.Pick(tx, "$3", `COALESCE(
 		(SELECT stripe FROM inventory_session_progress WHERE workspace_id = $1 AND session_id = $2 LIMIT 1 FOR UPDATE SKIP LOCKED),
-		(SELECT MAX(stripe) + 1 FROM inventory_session_progress WHERE workspace_id = $1 AND session_id = $2), $3)`)
+		(SELECT MAX(stripe) + 1 + $3 FROM inventory_session_progress WHERE workspace_id = $1 AND session_id = $2), $3)`)
 	tx.ExecLater(strings.Replace(addProgress, "$3", stripe, 1), workspaceID, sessionID, mathrand.IntN(progressStripes), scanned, total)
 }
 

@@ -191,9 +191,13 @@ func recordScan(ctx context.Context, tx *store.Tx, who actor.Actor, sessionID in
 	var assetTag, name, disposedOn, dMethod sql.NullString
 	var deleted sql.NullBool
 	dest := []any{&sc.status, &id, &assetTag, &name, &deleted, &disposedOn, &dMethod, &sc.scanned, &sc.total}
+	// The progress is read through the session's row, not $1 and $2:
+	// PostgreSQL then estimates it the same for any session and keeps one
+	// generic plan for the statement instead of planning it for every scan
+	// (planning took half as long as running it).
 	columns := `s.status, a.id, a.tag, a.name, a.deleted_at IS NOT NULL, COALESCE(a.disposed_on, ''), COALESCE(a.disposal_method, ''),
-		(SELECT COALESCE(SUM(p.scanned), 0) FROM inventory_session_progress p WHERE p.workspace_id = $1 AND p.session_id = $2),
-		(SELECT COALESCE(SUM(p.total), 0) FROM inventory_session_progress p WHERE p.workspace_id = $1 AND p.session_id = $2)`
+		(SELECT COALESCE(SUM(p.scanned), 0) FROM inventory_session_progress p WHERE p.workspace_id = s.workspace_id AND p.session_id = s.id),
+		(SELECT COALESCE(SUM(p.total), 0) FROM inventory_session_progress p WHERE p.workspace_id = s.workspace_id AND p.session_id = s.id)`
 	args := []any{who.WorkspaceID, sessionID, key, in.ClientScanID, method, now, who.Name}
 	var err error
 	if tx.RoundTrips() {
