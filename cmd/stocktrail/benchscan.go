@@ -18,9 +18,10 @@ import (
 // the bench's database and, with a sealer, while it runs every 250 ms as
 // serve runs it. The session lists fresh assets in a location of their
 // own, created untimed first. It prints the latency of one scan (p50, p99),
-// the rate, and the CPU each scan cost this process (scanners, the scan
-// code and the sealer) and, for a PostgreSQL server on this machine, the
-// server's processes.
+// the rate, the CPU each scan cost this process (scanners, the scan code
+// and the sealer) and, for a PostgreSQL server on this machine, the
+// server's processes, how busy SQLite's writer was, and how long scans
+// waited for a connection.
 func benchScans(ctx context.Context, db *store.DB, sealer *ledger.Sealer, load benchdata.ScanLoad, stdout io.Writer) error {
 	began := time.Now()
 	s, err := benchdata.NewScanSession(ctx, db, load.Scans())
@@ -39,7 +40,7 @@ func benchScans(ctx context.Context, db *store.DB, sealer *ledger.Sealer, load b
 		}
 		sealing, stopSealer = ", sealing on", runSealer(ctx, db, sealer)
 	}
-	cpuBefore, pgBefore, poolBefore := processCPU(), postgresCPU(ctx, db), db.PoolStats()
+	cpuBefore, pgBefore, poolBefore, writerBefore := processCPU(), postgresCPU(ctx, db), db.PoolStats(), db.WriterStats()
 	began = time.Now()
 	lat, err := load.Run(ctx, db, s)
 	took := time.Since(began)
@@ -54,6 +55,11 @@ func benchScans(ctx context.Context, db *store.DB, sealer *ledger.Sealer, load b
 	fmt.Fprintf(stdout, "%-34s %v per scan (this process: scanners, scan code, sealer)\n", "  CPU", (cpu / n).Round(time.Microsecond))
 	if pgCPU > 0 {
 		fmt.Fprintf(stdout, "%-34s %v per scan (the PostgreSQL server's processes)\n", "", (pgCPU / n).Round(time.Microsecond))
+	}
+	if w := db.WriterStats(); w.Groups > writerBefore.Groups {
+		groups, txs, busy := w.Groups-writerBefore.Groups, w.Transactions-writerBefore.Transactions, w.Busy-writerBefore.Busy
+		fmt.Fprintf(stdout, "%-34s busy %.0f%% of the run, %d commits of %.1f transactions, %v per scan\n", "  SQLite writer",
+			100*busy.Seconds()/took.Seconds(), groups, float64(txs)/float64(groups), (busy / n).Round(time.Microsecond))
 	}
 	if waits := pool.WaitCount - poolBefore.WaitCount; waits > 0 {
 		// More scanners than connections: part of each latency is the

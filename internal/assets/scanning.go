@@ -250,18 +250,19 @@ func recordScan(ctx context.Context, tx *store.Tx, who actor.Actor, sessionID in
 	if tx.RoundTrips() {
 		return sc, nil
 	}
-	var claimed string
-	err = tx.QueryRowContext(ctx, `INSERT INTO inventory_scans (workspace_id, session_id, client_scan_id, asset_id, outcome, method, scanned_at, scanned_by)
-		VALUES ($1, $2, $3, $4, 'found', $5, $6, $7) ON CONFLICT (workspace_id, session_id, client_scan_id) DO NOTHING RETURNING client_scan_id`,
-		who.WorkspaceID, sessionID, in.ClientScanID, sc.assetID, method, now, who.Name).Scan(&claimed)
-	if errors.Is(err, sql.ErrNoRows) {
-		return sc, nil
-	}
+	// Rows affected rather than RETURNING: SQLite builds RETURNING on a
+	// trigger, with a statement journal of its own.
+	res, err := tx.ExecContext(ctx, `INSERT INTO inventory_scans (workspace_id, session_id, client_scan_id, asset_id, outcome, method, scanned_at, scanned_by)
+		VALUES ($1, $2, $3, $4, 'found', $5, $6, $7) ON CONFLICT (workspace_id, session_id, client_scan_id) DO NOTHING`,
+		who.WorkspaceID, sessionID, in.ClientScanID, sc.assetID, method, now, who.Name)
 	if err != nil {
 		return sc, err
 	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return sc, err
+	}
 	sc.claimed = true
-	res, err := tx.ExecContext(ctx, `UPDATE inventory_session_items SET scanned_at = $1, scanned_by = $2, scan_method = $3
+	res, err = tx.ExecContext(ctx, `UPDATE inventory_session_items SET scanned_at = $1, scanned_by = $2, scan_method = $3
 		WHERE workspace_id = $4 AND session_id = $5 AND asset_id = $6 AND excluded_at IS NULL AND scanned_at IS NULL`,
 		now, who.Name, method, who.WorkspaceID, sessionID, sc.assetID)
 	if err != nil {
