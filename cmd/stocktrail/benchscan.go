@@ -66,7 +66,7 @@ func benchScans(ctx context.Context, db *store.DB, sealer *ledger.Sealer, load b
 		// wait for one, and database/sql hands a freed connection to a
 		// random waiter, not the longest waiting.
 		fmt.Fprintf(stdout, "%-34s %d waits for one of %d connections, %v on average\n", "  connection pool",
-			waits, pool.MaxOpenConnections, ((pool.WaitDuration-poolBefore.WaitDuration)/time.Duration(waits)).Round(time.Microsecond))
+			waits, pool.MaxOpenConnections, ((pool.WaitDuration - poolBefore.WaitDuration) / time.Duration(waits)).Round(time.Microsecond))
 	}
 	return nil
 }
