@@ -26,10 +26,27 @@ func TestMain(m *testing.M) {
 	os.Exit(pgtest.Main(m))
 }
 
+// TestBenchFlags refuses what the bench cannot run, naming the flag.
+func TestBenchFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--only", "pages,scan"}, `--only: unknown part "scan"`},
+		{[]string{"--only", "scans", "--scanners", "0"}, "--scanners"},
+		{[]string{"--only", "scans", "--scan-rounds", "-1"}, "--scan-rounds"},
+	} {
+		out, err := runCLI(t, append([]string{"bench", "--data", t.TempDir()}, tc.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("bench %v: %v, want an error naming %s\n%s", tc.args, err, tc.want, out)
+		}
+	}
+}
+
 // TestBenchCommand runs every part of `stocktrail bench` on a small
 // workspace on both engines: it loads, seals, checks the invariant and
 // prints each figure, the batch comparison's and the sealing comparison's
-// rounds and medians included.
+// rounds and medians included, and the session scans with sealing on.
 func TestBenchCommand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads a workspace and runs HTTP load")
@@ -41,7 +58,8 @@ func TestBenchCommand(t *testing.T) {
 				where = []string{"--db", pgtest.NewDatabase(t)}
 			}
 			out, err := runCLI(t, append(append([]string{"bench"}, where...), "--entries", "3000", "--items", "30", "--locations", "10",
-				"--queries", "10", "--seconds", "1", "--clients", "4", "--batch-clients", "2", "--batch-rounds", "2", "--seal-rounds", "2")...)
+				"--queries", "10", "--seconds", "1", "--clients", "4", "--batch-clients", "2", "--batch-rounds", "2", "--seal-rounds", "2",
+				"--scanners", "4", "--scans-per-scanner", "5", "--scan-rounds", "2")...)
 			if err != nil {
 				t.Fatalf("bench: %v\n%s", err, out)
 			}
@@ -60,6 +78,9 @@ func TestBenchCommand(t *testing.T) {
 				`seal lag under receipt load\s+p50 .* p99 .* over [1-9]\d* entries`,
 				`round 2 ratio\s+\d+% of raw`,
 				`batch endpoint ÷ raw, 2 clients\s+median \d+% of raw over 2 rounds`,
+				`scan session\s+40 fresh assets on the list`,
+				`session scans, 4 scanners\s+p50 .* p99 .* \d+ scans/s \(2 rounds of 4 × 5\), sealing on  \(target p99 ≤ 50ms\)`,
+				`CPU\s+\S+ per scan`,
 			} {
 				if !regexp.MustCompile(want).MatchString(out) {
 					t.Errorf("no %q in:\n%s", want, out)
@@ -77,6 +98,11 @@ func TestBenchCommand(t *testing.T) {
 			}
 			if strings.Contains(out, "seal") || strings.Contains(out, "proof") {
 				t.Errorf("--seal=false sealed or proved:\n%s", out)
+			}
+			out, err = runCLI(t, append(append([]string{"bench"}, where...), "--entries", "0", "--only", "scans", "--seal=false",
+				"--scanners", "3", "--scans-per-scanner", "2", "--scan-rounds", "1")...)
+			if err != nil || !regexp.MustCompile(`session scans, 3 scanners\s+p50 .* \(1 rounds of 3 × 2\), sealing off`).MatchString(out) {
+				t.Fatalf("scans alone, sealing off: %v\n%s", err, out)
 			}
 		})
 	}

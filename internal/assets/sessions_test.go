@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/assets"
@@ -411,6 +414,112 @@ func TestScanRacesFinish(t *testing.T) {
 			WHERE s.id = $1 AND i.scanned_at > s.finished_at`, s.ID).Scan(&late)
 		if late != 0 {
 			t.Fatalf("%d scans after finish", late)
+		}
+	})
+}
+
+// TestScansRacingFinishCountedByIt: 20 scanners scan back to back while the
+// session is finished. Every scan that succeeded committed before the
+// finish, which counted it: the finish's event states as many scanned
+// assets as the list holds afterwards, and none was both found and marked
+// Lost.
+func TestScansRacingFinishCountedByIt(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		const n = 200
+		for i := 0; i < n; i++ {
+			w.asset(t, fmt.Sprintf("RACE-%03d", i), w.wh2.ID, assets.Active)
+		}
+		w.setLostEnforcement(t, true)
+		s := w.startedSession(t, assets.SessionInput{Name: "race to finish", LocationID: w.wh2.ID})
+		const scanners = 20
+		var wg sync.WaitGroup
+		var found atomic.Int64
+		for g := 0; g < scanners; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := g; i < n; i += scanners {
+					r, err := assets.ScanAsset(w.Ctx, db, s.ID, assets.ScanInput{Code: fmt.Sprintf("RACE-%03d", i)})
+					switch {
+					case err == nil && r.Outcome == assets.Found:
+						found.Add(1)
+					case err == nil:
+						t.Errorf("RACE-%03d: %s", i, r.Outcome)
+					case !fault.Is(err, fault.Conflict):
+						t.Error(err)
+					}
+				}
+			}()
+		}
+		for found.Load() < n/4 {
+			time.Sleep(time.Millisecond)
+		}
+		if _, err := assets.FinishSession(w.Ctx, db, s.ID); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		var scanned, lostAndFound int
+		var event string
+		db.Read().QueryRowContext(w.Ctx, `SELECT COUNT(*) FROM inventory_session_items WHERE session_id = $1 AND scanned_at IS NOT NULL`, s.ID).Scan(&scanned)
+		db.Read().QueryRowContext(w.Ctx, `SELECT COUNT(*) FROM inventory_session_items i JOIN assets a ON a.id = i.asset_id
+			WHERE i.session_id = $1 AND i.scanned_at IS NOT NULL AND a.status = 'lost'`, s.ID).Scan(&lostAndFound)
+		if err := db.Read().QueryRowContext(w.Ctx, `SELECT new_values FROM activity_events WHERE entity_type = 'inventory_sessions' AND entity_id = $1
+			AND new_values LIKE '%"completed"%'`, fmt.Sprint(s.ID)).Scan(&event); err != nil {
+			t.Fatal(err)
+		}
+		var finished struct{ Scanned int }
+		if err := json.Unmarshal([]byte(event), &finished); err != nil {
+			t.Fatal(err)
+		}
+		if int(found.Load()) != scanned || finished.Scanned != scanned || lostAndFound != 0 {
+			t.Fatalf("%d scans succeeded, %d assets scanned on the list, %d of them marked Lost; the finish recorded %s", found.Load(), scanned, lostAndFound, event)
+		}
+		t.Logf("%d of %d scans landed before the finish", scanned, n)
+	})
+}
+
+// TestScanWaitsForFinishUnderWay: a scan that starts while a finish holds
+// the session (its row lock taken and the status changed, not committed
+// yet) waits for it and is then refused: it never lands after the finish
+// on a snapshot taken before it.
+func TestScanWaitsForFinishUnderWay(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		s := w.startedSession(t, assets.SessionInput{Name: "held"})
+		locked, release := make(chan struct{}), make(chan struct{})
+		finished := make(chan error)
+		go func() {
+			finished <- db.InTx(w.Ctx, func(tx *store.Tx) error {
+				var status string
+				if err := tx.QueryRowContext(w.Ctx, `SELECT status FROM inventory_sessions WHERE id = $1`+tx.ForUpdate(), s.ID).Scan(&status); err != nil {
+					return err
+				}
+				if _, err := tx.ExecContext(w.Ctx, `UPDATE inventory_sessions SET status = 'completed' WHERE id = $1`, s.ID); err != nil {
+					return err
+				}
+				close(locked)
+				<-release
+				return nil
+			})
+		}()
+		<-locked
+		scanned := make(chan error)
+		go func() {
+			_, err := assets.ScanAsset(w.Ctx, db, s.ID, assets.ScanInput{Code: "LAP-1"})
+			scanned <- err
+		}()
+		select {
+		case err := <-scanned:
+			t.Fatalf("the scan did not wait for the finish under way: %v", err)
+		case <-time.After(300 * time.Millisecond):
+		}
+		close(release)
+		if err := <-finished; err != nil {
+			t.Fatal(err)
+		}
+		if err := <-scanned; !fault.Is(err, fault.Conflict) || !strings.Contains(err.Error(), "completed") {
+			t.Fatalf("a scan after the finish: %v, want refused because the session is completed", err)
 		}
 	})
 }
