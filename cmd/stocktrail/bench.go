@@ -258,7 +258,7 @@ func benchCommand(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if parts["batch"] {
 		for _, n := range batchCounts {
-			if err := benchBatch(ctx, db, &d, authSvc, n, *batchRounds, time.Duration(*seconds)*time.Second, stdout); err != nil {
+			if err := benchBatch(ctx, db, &d, authSvc, sealer, n, *batchRounds, time.Duration(*seconds)*time.Second, stdout); err != nil {
 				return err
 			}
 		}
@@ -348,34 +348,17 @@ func benchHTTP(ctx context.Context, db *store.DB, d *dbFlags, authSvc *auth.Serv
 	}
 	name := fmt.Sprintf("receipts over HTTP, %d clients", clients)
 	receipts := func(sealing string) (loadResult, error) {
-		cpuBefore, pgBefore, writerBefore := processCPU(), postgresCPU(ctx, db), db.WriterStats()
+		costs := startCosts(ctx, db)
 		res, err := runLoad(ctx, url+"/api/v1/inventory/receipts", key.Secret, bodies, clients, dur)
 		if err != nil {
 			return res, err
 		}
-		cpu, pgCPU := processCPU()-cpuBefore, postgresCPU(ctx, db)-pgBefore
 		fmt.Fprintf(stdout, "%-34s %.0f/s over %v (%d ok, %d failed)%s  (target SQLite ≥ 3000/s at 1M, ≥ 2800/s at 10M; PG ≥ 2000/s at 1M, ≥ 1500/s at 10M)\n",
 			name, float64(res.OK)/dur.Seconds(), dur, res.OK, res.Failed, sealing)
 		if res.FirstError != "" {
 			fmt.Fprintf(stdout, "%-34s first failure: %.200s\n", "", res.FirstError)
 		}
-		if n := res.OK; n > 0 {
-			// CPU per receipt varies less than throughput on a shared machine.
-			fmt.Fprintf(stdout, "%-34s %v per receipt (the server process, user+system; clients not included)\n", "  CPU",
-				(cpu / time.Duration(n)).Round(time.Microsecond))
-			if w := db.WriterStats(); w.Groups > writerBefore.Groups {
-				groups, txs, busy := w.Groups-writerBefore.Groups, w.Transactions-writerBefore.Transactions, w.Busy-writerBefore.Busy
-				fmt.Fprintf(stdout, "%-34s busy %.0f%% of the run, %d commits of %.1f transactions, %v per receipt  (target ≤ 250µs per receipt)\n", "  SQLite writer",
-					100*busy.Seconds()/dur.Seconds(), groups, float64(txs)/float64(groups), (busy / time.Duration(n)).Round(time.Microsecond))
-				if syncs := w.Syncs - writerBefore.Syncs; syncs > 0 {
-					fmt.Fprintf(stdout, "%-34s %d fsyncs of the log beside the writer, %v each on average\n", "",
-						syncs, ((w.SyncBusy - writerBefore.SyncBusy) / time.Duration(syncs)).Round(time.Microsecond))
-				}
-			}
-			if pgCPU > 0 {
-				fmt.Fprintf(stdout, "%-34s %v per receipt (the PostgreSQL server's processes)\n", "", (pgCPU / time.Duration(n)).Round(time.Microsecond))
-			}
-		}
+		costs.print(ctx, db, int(res.OK), "receipt", "  (target ≤ 250µs per receipt)", dur, stdout)
 		return res, nil
 	}
 	var off loadResult
@@ -447,6 +430,40 @@ func benchHTTP(ctx context.Context, db *store.DB, d *dbFlags, authSvc *auth.Serv
 	fmt.Fprintf(stdout, "%-34s %.0f rows/s (%d bare log rows, one transaction each)\n",
 		fmt.Sprintf("  raw driver, %d writers", raw.writers), float64(rows)/took.Seconds(), rows)
 	return nil
+}
+
+// costs are the counters a load's cost per movement is read from.
+type costs struct {
+	cpu, pg time.Duration
+	writer  store.WriterStats
+}
+
+func startCosts(ctx context.Context, db *store.DB) costs {
+	return costs{cpu: processCPU(), pg: postgresCPU(ctx, db), writer: db.WriterStats()}
+}
+
+// print reports the server's CPU, SQLite's writer and the PostgreSQL
+// server's CPU per unit (n of them done) since c was taken. CPU per unit
+// varies less than throughput on a shared machine.
+func (c costs) print(ctx context.Context, db *store.DB, n int, unit, writerTarget string, dur time.Duration, stdout io.Writer) {
+	if n <= 0 {
+		return
+	}
+	cpu, pgCPU := processCPU()-c.cpu, postgresCPU(ctx, db)-c.pg
+	fmt.Fprintf(stdout, "%-34s %v per %s (the server process, user+system; clients not included)\n", "  CPU",
+		(cpu / time.Duration(n)).Round(time.Microsecond), unit)
+	if w := db.WriterStats(); w.Groups > c.writer.Groups {
+		groups, txs, busy := w.Groups-c.writer.Groups, w.Transactions-c.writer.Transactions, w.Busy-c.writer.Busy
+		fmt.Fprintf(stdout, "%-34s busy %.0f%% of the run, %d commits of %.1f transactions, %v per %s%s\n", "  SQLite writer",
+			100*busy.Seconds()/dur.Seconds(), groups, float64(txs)/float64(groups), (busy / time.Duration(n)).Round(time.Microsecond), unit, writerTarget)
+		if syncs := w.Syncs - c.writer.Syncs; syncs > 0 {
+			fmt.Fprintf(stdout, "%-34s %d fsyncs of the log beside the writer, %v each on average\n", "",
+				syncs, ((w.SyncBusy - c.writer.SyncBusy) / time.Duration(syncs)).Round(time.Microsecond))
+		}
+	}
+	if pgCPU > 0 {
+		fmt.Fprintf(stdout, "%-34s %v per %s (the PostgreSQL server's processes)\n", "", (pgCPU / time.Duration(n)).Round(time.Microsecond), unit)
+	}
 }
 
 // processCPU is the user and system CPU time this process has used.
@@ -525,8 +542,10 @@ func postgresCPU(ctx context.Context, db *store.DB) time.Duration {
 // machine does (and PostgreSQL's checkpoints) from one run to the next. The raw rows are shaped like the
 // endpoint's (every column a receipt fills, real records and their
 // current levels) but change nothing (change 0), so the workspace stays
-// consistent.
-func benchBatch(ctx context.Context, db *store.DB, d *dbFlags, authSvc *auth.Service, clients, rounds int, dur time.Duration, stdout io.Writer) error {
+// consistent. With a sealer, it runs as serve runs it through both halves
+// of every round (the raw rows enter the ledger's pending list too), and
+// empties the pending list before the next half starts.
+func benchBatch(ctx context.Context, db *store.DB, d *dbFlags, authSvc *auth.Service, sealer *ledger.Sealer, clients, rounds int, dur time.Duration, stdout io.Writer) error {
 	who, _ := actor.From(ctx)
 	pairs, err := benchPairs(ctx, db, who.WorkspaceID)
 	if err != nil {
@@ -562,23 +581,38 @@ func benchBatch(ctx context.Context, db *store.DB, d *dbFlags, authSvc *auth.Ser
 
 	var ratios []float64
 	for round := 1; round <= rounds; round++ {
+		sealing := func() func() error { return func() error { return nil } }
+		if sealer != nil {
+			sealing = func() func() error { return runSealer(ctx, db, sealer) }
+		}
+		stopSealer := sealing()
+		costs := startCosts(ctx, db)
 		res, err := runLoad(ctx, url+"/api/v1/inventory/movements", key.Secret, bodies, clients, dur)
 		if err != nil {
-			return err
+			return errors.Join(err, stopSealer())
 		}
 		n := int(res.OK) * perRequest
 		httpRate := float64(n) / dur.Seconds()
-		fmt.Fprintf(stdout, "%-34s %.0f movements/s over %v (%d requests ok, %d failed)  (target SQLite ≥ 10000 movements/s)\n",
-			fmt.Sprintf("batch endpoint, %d clients", clients), httpRate, dur, res.OK, res.Failed)
+		on := ""
+		if sealer != nil {
+			on = ", sealing on"
+		}
+		fmt.Fprintf(stdout, "%-34s %.0f movements/s over %v (%d requests ok, %d failed)%s  (target SQLite ≥ 10000 movements/s)\n",
+			fmt.Sprintf("batch endpoint, %d clients", clients), httpRate, dur, res.OK, res.Failed, on)
 		if res.FirstError != "" {
 			fmt.Fprintf(stdout, "  first failure: %.200s\n", res.FirstError)
+		}
+		costs.print(ctx, db, int(res.OK)*perRequest, "movement", "", dur, stdout)
+		if err := stopSealer(); err != nil {
+			return err
 		}
 		if n == 0 {
 			return fmt.Errorf("batch: no request succeeded")
 		}
 		// The same number of rows through the bare driver.
+		stopSealer = sealing()
 		rawTook, err := raw.insert(ctx, round, n, perRequest)
-		if err != nil {
+		if err := errors.Join(err, stopSealer()); err != nil {
 			return err
 		}
 		rawRate := float64(n) / rawTook.Seconds()

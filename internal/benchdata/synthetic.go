@@ -224,12 +224,8 @@ func LoadSynthetic(ctx context.Context, db *store.DB, s Synthetic) error {
 		return err
 	}
 	logPhase("committed the log")
-	if db.Engine() == store.Postgres {
-		// Fresh statistics and visibility map, as autovacuum would leave
-		// them after a while, so index-only scans apply at once.
-		if _, err := db.Exec(ctx, `VACUUM (ANALYZE) inventory_log, inventory_checkpoints, stock_levels`); err != nil {
-			return err
-		}
+	if err := db.RefreshStatistics(ctx, "inventory_log", "inventory_checkpoints", "stock_levels", "inventory_records"); err != nil {
+		return err
 	}
 	logPhase("finished")
 	return nil

@@ -347,8 +347,18 @@ func BulkUpdate(ctx context.Context, db *store.DB, rows []BulkRow, o Options) (R
 	if err != nil {
 		return Result{}, err
 	}
+	if len(rows) >= largeImport {
+		// Best effort: the import has committed, and stale statistics only
+		// slow queries down until autovacuum catches up.
+		_ = db.RefreshStatistics(context.WithoutCancel(ctx), "inventory_log", "inventory_records", "stock_levels", "inventory_checkpoints")
+	}
 	return res, nil
 }
+
+// largeImport is the number of rows from which an import refreshes the
+// planner's statistics (store.DB.RefreshStatistics): in a young workspace
+// one file may be most of what its tables hold.
+const largeImport = 1000
 
 type bulkSet struct{ row BulkRow }
 

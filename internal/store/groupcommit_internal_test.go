@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -104,10 +106,12 @@ func heldFsync(t *testing.T, firstErr error) (db *DB, let func(), first chan err
 // closes once the statement has run, done answers its caller.
 func inNextGroup(ctx context.Context, db *DB, query string) (ran chan struct{}, done chan error) {
 	ran, done = make(chan struct{}), make(chan error, 1)
+	var once sync.Once
 	go func() {
 		done <- db.InTx(ctx, func(tx *Tx) error {
 			_, err := tx.ExecContext(ctx, query)
-			close(ran)
+			// The group runs it again when a later transaction fails.
+			once.Do(func() { close(ran) })
 			return err
 		})
 	}()
@@ -364,5 +368,142 @@ func TestFailureInAGroupWaitsForTheGroup(t *testing.T) {
 	<-second
 	if err := <-third; errors.Is(err, own) || !errors.Is(err, fail) {
 		t.Fatalf("third: %v, want the group's failure, not an error resting on a lost row", err)
+	}
+}
+
+// rows returns the values in t, in order.
+func rows(t *testing.T, db *DB) []int {
+	t.Helper()
+	rs, err := db.Read().QueryContext(context.Background(), `SELECT v FROM t ORDER BY v`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	var out []int
+	for rs.Next() {
+		var v int
+		if err := rs.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// A group runs its transactions without savepoints until one fails. The
+// failed one's own writes are rolled back with the group's transaction, the
+// ones before it run again (once each, not twice over), and the rest of the
+// group goes on in savepoints: a later failure costs no second run.
+func TestFailedTransactionRunsTheOthersAgain(t *testing.T) {
+	ctx := context.Background()
+	db, let, first := heldFsync(t, nil)
+	var aRuns atomic.Int32
+	aRan, a := make(chan struct{}), make(chan error, 1)
+	go func() {
+		a <- db.InTx(ctx, func(tx *Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO t (v) VALUES (2)`)
+			if aRuns.Add(1) == 1 {
+				close(aRan)
+			}
+			return err
+		})
+	}()
+	<-aRan
+	refused := errors.New("refused after writing")
+	fail := func(v int) (ran chan struct{}, done chan error) {
+		ran, done = make(chan struct{}), make(chan error, 1)
+		var once sync.Once
+		go func() {
+			done <- db.InTx(ctx, func(tx *Tx) error {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO t (v) VALUES ($1)`, v); err != nil {
+					return err
+				}
+				once.Do(func() { close(ran) })
+				return refused
+			})
+		}()
+		return ran, done
+	}
+	bRan, b := fail(3)
+	<-bRan
+	cRan, c := inNextGroup(ctx, db, `INSERT INTO t (v) VALUES (4)`)
+	<-cRan
+	dRan, d := fail(5)
+	<-dRan
+	let()
+	for name, ch := range map[string]chan error{"first": first, "a": a, "c": c} {
+		if err := <-ch; err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	for name, ch := range map[string]chan error{"b": b, "d": d} {
+		if err := <-ch; !errors.Is(err, refused) {
+			t.Fatalf("%s: %v, want its own refusal", name, err)
+		}
+	}
+	if got := rows(t, db); !slices.Equal(got, []int{1, 2, 4}) {
+		t.Fatalf("rows %v, want [1 2 4]: each success once, nothing of the refused ones", got)
+	}
+	if n := aRuns.Load(); n != 2 {
+		t.Fatalf("a ran %d times, want 2 (once more after b failed, not again after d)", n)
+	}
+}
+
+// A transaction that succeeded, then fails when the group runs it again,
+// is answered with that failure, and nothing of it commits.
+func TestTransactionFailingWhenRunAgain(t *testing.T) {
+	ctx := context.Background()
+	db, let, first := heldFsync(t, nil)
+	var runs atomic.Int32
+	second := errors.New("not the same the second time")
+	aRan, a := make(chan struct{}), make(chan error, 1)
+	go func() {
+		a <- db.InTx(ctx, func(tx *Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO t (v) VALUES (2)`); err != nil {
+				return err
+			}
+			if runs.Add(1) == 1 {
+				close(aRan)
+				return nil
+			}
+			return second
+		})
+	}()
+	<-aRan
+	bDone := make(chan error, 1)
+	bRan := make(chan struct{})
+	var once sync.Once
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				bDone <- fmt.Errorf("panic: %v", p)
+			}
+		}()
+		bDone <- db.InTx(ctx, func(tx *Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO t (v) VALUES (9)`); err != nil {
+				return err
+			}
+			once.Do(func() { close(bRan) })
+			panic("b panics")
+		})
+	}()
+	<-bRan
+	cRan, c := inNextGroup(ctx, db, `INSERT INTO t (v) VALUES (3)`)
+	<-cRan
+	let()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-a; !errors.Is(err, second) {
+		t.Fatalf("a: %v, want its failure when run again", err)
+	}
+	if err := <-c; err != nil {
+		t.Fatalf("c: %v", err)
+	}
+	if err := <-bDone; err == nil || !strings.Contains(err.Error(), "b panics") {
+		t.Fatalf("b: %v, want its panic in its own goroutine", err)
+	}
+	if got := rows(t, db); !slices.Equal(got, []int{1, 3}) {
+		t.Fatalf("rows %v, want [1 3]", got)
 	}
 }
