@@ -112,11 +112,14 @@ func (s *Service) Login(ctx context.Context, email, password string) (Session, e
 		if _, err := tx.ExecContext(ctx, `DELETE FROM login_throttle WHERE key = $1`, keys[0].key); err != nil {
 			return err
 		}
+		// device stays as the request sent it: this function may run again
+		// (store.DB.InTx), and a second run must remember the new browser
+		// too, not take the first run's cookie for a known one.
+		sess.DeviceToken = ""
 		if device == "" {
 			sess.DeviceToken = randomToken(32)
-			device = sess.DeviceToken
 			if _, err := tx.ExecContext(ctx, `INSERT INTO login_devices (workspace_id, token_hash, user_id, created_at, last_used_at)
-				VALUES ($1, $2, $3, $4, $4)`, u.WorkspaceID, hashToken(device), u.ID, store.Micros(now)); err != nil {
+				VALUES ($1, $2, $3, $4, $4)`, u.WorkspaceID, hashToken(sess.DeviceToken), u.ID, store.Micros(now)); err != nil {
 				return err
 			}
 		} else if _, err := tx.ExecContext(ctx, `UPDATE login_devices SET last_used_at = $1 WHERE token_hash = $2`,
