@@ -541,7 +541,10 @@ func RunSchedules(ctx context.Context, db *store.DB, now time.Time) (int, error)
 	}
 	total := 0
 	for _, k := range keys {
+		// Counted after the commit: the function may run more than once.
+		created := 0
 		err := db.InTx(ctx, func(tx *store.Tx) error {
+			created = 0
 			ws, err := workspace.Get(actor.With(ctx, actor.SystemActor(k.ws, "scheduler")), tx)
 			if err != nil {
 				return err
@@ -555,13 +558,13 @@ func RunSchedules(ctx context.Context, db *store.DB, now time.Time) (int, error)
 			if err != nil || len(list) == 0 {
 				return err
 			}
-			n, err := createDue(ctx, tx, ws, list[0], now)
-			total += n
+			created, err = createDue(ctx, tx, ws, list[0], now)
 			return err
 		})
 		if err != nil {
 			return total, fmt.Errorf("schedule %d of workspace %d: %w", k.id, k.ws, err)
 		}
+		total += created
 	}
 	return total, nil
 }

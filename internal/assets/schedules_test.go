@@ -128,6 +128,38 @@ func TestSchedulerRunsOnce(t *testing.T) {
 	})
 }
 
+// TestSchedulerCountsARunAgainOnce: the scheduler's transaction may run
+// again before it commits (SQLite's group commit, PostgreSQL's retry); the
+// sessions of the second run are the ones created, and they are counted
+// once, not once per run.
+func TestSchedulerCountsARunAgainOnce(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	w := newWorld(t, db)
+	sched, err := assets.CreateSchedule(w.Ctx, db, assets.ScheduleInput{Name: "Nightly", Recurrence: assets.Daily, Time: "02:00"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		var n int
+		if err := db.Read().QueryRowContext(w.Ctx, `SELECT COUNT(*) FROM inventory_sessions WHERE schedule_id = $1`, sched.ID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := count()
+	ctx, runs := storetest.RunAgain(t, w.Ctx, db)
+	n, err := assets.RunSchedules(ctx, db, time.Now().Add(75*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := runs(); r != 2 {
+		t.Fatalf("the scheduler's transaction ran %d times, want 2", r)
+	}
+	if created := count() - before; created < 3 || n != created {
+		t.Fatalf("the scheduler reported %d sessions created, the database holds %d new ones", n, created)
+	}
+}
+
 // TestScheduleEditAndDelete: an edit is audited before → after and moves the
 // upcoming session with it; a delete stops new sessions and keeps the ones
 // created.
