@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -24,14 +25,28 @@ type Bulk struct {
 // Engine reports which engine the load runs on.
 func (b *Bulk) Engine() Engine { return b.engine }
 
+// errBulkLoadAgain answers a load whose SQLite group would run it again.
+var errBulkLoadAgain = errors.New("bulk load: a later transaction of its group failed, and a load is not run twice; nothing of it was written")
+
 // BulkLoad runs fn in one write transaction and commits it if fn returns
 // nil. Unlike InTx it never runs fn again (plain inserts do not conflict,
-// and a load may have side effects such as progress reports), and the
-// transaction has none of InTx's hooks (before-commit functions, queued or
-// held writes).
+// and a load may have side effects such as progress reports): where
+// SQLite's group commit would run it again, because a later transaction of
+// its group failed, the load fails, with nothing written. The transaction
+// has none of InTx's hooks (before-commit functions, queued or held
+// writes).
 func (db *DB) BulkLoad(ctx context.Context, fn func(b *Bulk) error) error {
 	if db.engine != Postgres {
-		return db.InTx(ctx, func(tx *Tx) error { return fn(&Bulk{Querier: tx, engine: db.engine}) })
+		// The group commit runs a group's transactions again when a later
+		// one fails (groupcommit.go): the load fails then instead.
+		ran := false
+		return db.InTx(ctx, func(tx *Tx) error {
+			if ran {
+				return errBulkLoadAgain
+			}
+			ran = true
+			return fn(&Bulk{Querier: tx, engine: db.engine})
+		})
 	}
 	// COPY needs the pgx connection itself, so the transaction is run by
 	// hand on one connection rather than through database/sql's Tx.
