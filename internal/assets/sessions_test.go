@@ -489,6 +489,9 @@ func TestScanWaitsForFinishUnderWay(t *testing.T) {
 		s := w.startedSession(t, assets.SessionInput{Name: "held"})
 		locked, release := make(chan struct{}), make(chan struct{})
 		finished := make(chan error)
+		// SQLite's group runs this again once the refused scan fails after
+		// it in the same group.
+		var lockedOnce sync.Once
 		go func() {
 			finished <- db.InTx(w.Ctx, func(tx *store.Tx) error {
 				var status string
@@ -498,7 +501,7 @@ func TestScanWaitsForFinishUnderWay(t *testing.T) {
 				if _, err := tx.ExecContext(w.Ctx, `UPDATE inventory_sessions SET status = 'completed' WHERE id = $1`, s.ID); err != nil {
 					return err
 				}
-				close(locked)
+				lockedOnce.Do(func() { close(locked) })
 				<-release
 				return nil
 			})
