@@ -478,7 +478,9 @@ func UpdateRule(ctx context.Context, db *store.DB, id int64, in RuleInput) (Rule
 		return Rule{}, err
 	}
 	var out Rule
+	given := in
 	err = db.InTx(ctx, func(tx *store.Tx) error {
+		in := given // fn may run again (store.DB.InTx): start from what was given
 		old, err := getRule(ctx, tx, a.WorkspaceID, id, true)
 		if err != nil {
 			return err

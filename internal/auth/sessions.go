@@ -312,6 +312,7 @@ func (s *Service) Bootstrap(ctx context.Context, email, password string) (create
 	}
 	ctx = actor.With(ctx, actor.SystemActor(0, "bootstrap"))
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		created = false // fn may run again (store.DB.InTx)
 		n, err := workspace.Count(ctx, tx)
 		if err != nil || n > 0 {
 			return err
