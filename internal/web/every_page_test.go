@@ -195,7 +195,7 @@ func everyPage(t *testing.T, f *storetest.Fixture) pageTour {
 		{name: "not-found", path: "/no-such-page"},
 		{name: "item-not-found", path: "/inventory/items/999999"},
 		{name: "bad-filter", path: "/inventory/log?from=yesterday"},
-		{name: "activity-bad-filter", path: "/activity?from=yesterday"},
+		{name: "activity-bad-filter", path: "/activity?start_date=yesterday"},
 		{name: "stock-filtered", path: "/inventory?q=BOLT"},
 		{name: "change-log-filtered", path: "/inventory/log?sku=BOLT-M6&action=user_correction"},
 		{name: "activity-filtered", path: "/activity?q=Ann"},
