@@ -579,13 +579,13 @@ func benchBatch(ctx context.Context, db *store.DB, d *dbFlags, authSvc *auth.Ser
 	}
 	defer raw.close()
 
+	on := ""
+	if sealer != nil {
+		on = ", sealing on"
+	}
 	var ratios []float64
 	for round := 1; round <= rounds; round++ {
-		sealing := func() func() error { return func() error { return nil } }
-		if sealer != nil {
-			sealing = func() func() error { return runSealer(ctx, db, sealer) }
-		}
-		stopSealer := sealing()
+		stopSealer := runSealer(ctx, db, sealer)
 		costs := startCosts(ctx, db)
 		res, err := runLoad(ctx, url+"/api/v1/inventory/movements", key.Secret, bodies, clients, dur)
 		if err != nil {
@@ -593,10 +593,6 @@ func benchBatch(ctx context.Context, db *store.DB, d *dbFlags, authSvc *auth.Ser
 		}
 		n := int(res.OK) * perRequest
 		httpRate := float64(n) / dur.Seconds()
-		on := ""
-		if sealer != nil {
-			on = ", sealing on"
-		}
 		fmt.Fprintf(stdout, "%-34s %.0f movements/s over %v (%d requests ok, %d failed)%s  (target SQLite ≥ 10000 movements/s)\n",
 			fmt.Sprintf("batch endpoint, %d clients", clients), httpRate, dur, res.OK, res.Failed, on)
 		if res.FirstError != "" {
@@ -610,7 +606,7 @@ func benchBatch(ctx context.Context, db *store.DB, d *dbFlags, authSvc *auth.Ser
 			return fmt.Errorf("batch: no request succeeded")
 		}
 		// The same number of rows through the bare driver.
-		stopSealer = sealing()
+		stopSealer = runSealer(ctx, db, sealer)
 		rawTook, err := raw.insert(ctx, round, n, perRequest)
 		if err := errors.Join(err, stopSealer()); err != nil {
 			return err

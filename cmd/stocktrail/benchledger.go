@@ -69,7 +69,11 @@ func sealBacklog(ctx context.Context, db *store.DB, sealer *ledger.Sealer, name 
 // runSealer runs the sealer every 250 ms as serve does (jobs.Sealing), until
 // the returned stop is called; stop waits until nothing written before it is
 // left pending, then for the runner to end.
+// Without a sealer (--seal=false) it runs nothing and stop does nothing.
 func runSealer(ctx context.Context, db *store.DB, sealer *ledger.Sealer) (stop func() error) {
+	if sealer == nil {
+		return func() error { return nil }
+	}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {

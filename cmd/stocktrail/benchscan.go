@@ -31,15 +31,15 @@ func benchScans(ctx context.Context, db *store.DB, sealer *ledger.Sealer, load b
 	name := fmt.Sprintf("session scans, %d scanners", load.Scanners)
 	fmt.Fprintf(stdout, "%-34s %d fresh assets on the list in %v\n", "  scan session", load.Scans(), time.Since(began).Round(time.Millisecond))
 	sealing := ", sealing off"
-	stopSealer := func() error { return nil }
 	if sealer != nil {
 		// Seal what setting up left pending, so the timed scans share the
 		// sealer with nothing else.
 		if err := sealBacklog(ctx, db, sealer, "  sealed the session's setup", stdout); err != nil {
 			return err
 		}
-		sealing, stopSealer = ", sealing on", runSealer(ctx, db, sealer)
+		sealing = ", sealing on"
 	}
+	stopSealer := runSealer(ctx, db, sealer)
 	cpuBefore, pgBefore, poolBefore, writerBefore := processCPU(), postgresCPU(ctx, db), db.PoolStats(), db.WriterStats()
 	began = time.Now()
 	lat, err := load.Run(ctx, db, s)

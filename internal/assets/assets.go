@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,12 +34,7 @@ func Statuses() []Status { return []Status{Active, InUse, InRepair, Retired, Los
 
 // Valid reports whether s is a known status.
 func (s Status) Valid() bool {
-	for _, v := range Statuses() {
-		if s == v {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(Statuses(), s)
 }
 
 // Condition is the physical state of an asset.
@@ -57,12 +53,7 @@ func Conditions() []Condition { return []Condition{New, Good, Fair, Poor, Broken
 
 // Valid reports whether c is a known condition.
 func (c Condition) Valid() bool {
-	for _, v := range Conditions() {
-		if c == v {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(Conditions(), c)
 }
 
 // Asset is one tracked thing.
@@ -497,7 +488,7 @@ func ListAssets(ctx context.Context, db *store.DB, f AssetFilter) ([]Asset, int,
 		w.And(`(a.deleted_at IS NOT NULL OR a.disposed_at IS NOT NULL)`)
 	}
 	if s := strings.TrimSpace(f.Search); s != "" {
-		p := w.Add("%" + escapeLike(strings.ToLower(s)) + "%")
+		p := w.Add("%" + store.EscapeLike(strings.ToLower(s)) + "%")
 		w.And(`(LOWER(a.tag) LIKE ` + p + ` ESCAPE '\' OR LOWER(a.name) LIKE ` + p + ` ESCAPE '\' OR LOWER(a.assignee) LIKE ` + p +
 			` ESCAPE '\' OR LOWER(a.category) LIKE ` + p + ` ESCAPE '\')`)
 	}
@@ -515,7 +506,7 @@ func ListAssets(ctx context.Context, db *store.DB, f AssetFilter) ([]Asset, int,
 		if err != nil {
 			return nil, 0, err
 		}
-		w.And(`(l.id = ? OR l.path LIKE ? ESCAPE '\')`, loc.ID, escapeLike(loc.Path)+"/%")
+		w.And(`(l.id = ? OR l.path LIKE ? ESCAPE '\')`, loc.ID, store.EscapeLike(loc.Path)+"/%")
 	}
 	var total int
 	if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*)`+assetFrom+` WHERE `+w.String(), w.Args...).Scan(&total); err != nil {
@@ -558,10 +549,6 @@ func ListCategories(ctx context.Context, db *store.DB) ([]string, error) {
 		out = append(out, c)
 	}
 	return out, rows.Err()
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // SessionVisit is one session an asset was on, for its history.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,12 +49,7 @@ func (m DisposalMethod) Label() string {
 
 // Valid reports whether m is a known method.
 func (m DisposalMethod) Valid() bool {
-	for _, v := range DisposalMethods() {
-		if m == v {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(DisposalMethods(), m)
 }
 
 // LifecycleInput carries the reason for retiring, reinstating, deleting or

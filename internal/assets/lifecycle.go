@@ -157,7 +157,7 @@ func StartSession(ctx context.Context, db *store.DB, id int64) (Session, error) 
 		}
 		if s.LocationID != 0 {
 			query += ` AND (l.id = $4 OR l.path LIKE $5 ESCAPE '\')`
-			args = append(args, s.LocationID, escapeLike(s.LocationPath)+"/%")
+			args = append(args, s.LocationID, store.EscapeLike(s.LocationPath)+"/%")
 		}
 		res, err = tx.ExecContext(ctx, query, args...)
 		if err != nil {

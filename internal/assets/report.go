@@ -127,7 +127,7 @@ func ListSessionItemsPage(ctx context.Context, db *store.DB, sessionID int64, q 
 		return ItemPage{}, err
 	}
 	if s := strings.TrimSpace(q.Search); s != "" {
-		p := w.Add("%" + escapeLike(strings.ToLower(s)) + "%")
+		p := w.Add("%" + store.EscapeLike(strings.ToLower(s)) + "%")
 		w.And(`(LOWER(i.tag) LIKE ` + p + ` ESCAPE '\' OR LOWER(i.name) LIKE ` + p + ` ESCAPE '\')`)
 	}
 	if q.After > 0 {

@@ -26,7 +26,7 @@ func Search(ctx context.Context, db *store.DB, text string, limit int) ([]Asset,
 	rows, err := db.Read().QueryContext(ctx, `SELECT `+assetColumns+assetFrom+`
 		WHERE a.workspace_id = $1 AND (LOWER(a.tag) LIKE $2 ESCAPE '\' OR LOWER(a.name) LIKE $2 ESCAPE '\')
 		ORDER BY CASE WHEN LOWER(a.tag) = $3 THEN 0 WHEN LOWER(a.tag) LIKE $4 ESCAPE '\' THEN 1 ELSE 2 END, a.tag LIMIT $5`,
-		who.WorkspaceID, "%"+escapeLike(text)+"%", text, escapeLike(text)+"%", limit)
+		who.WorkspaceID, "%"+store.EscapeLike(text)+"%", text, store.EscapeLike(text)+"%", limit)
 	if err != nil {
 		return nil, err
 	}

@@ -137,7 +137,7 @@ func ListSessions(ctx context.Context, db *store.DB, f SessionFilter) ([]Session
 	}
 	w := store.NewWhere(`s.workspace_id = ?`, who.WorkspaceID)
 	if s := strings.TrimSpace(f.Search); s != "" {
-		w.And(`LOWER(s.name) LIKE ? ESCAPE '\'`, "%"+escapeLike(strings.ToLower(s))+"%")
+		w.And(`LOWER(s.name) LIKE ? ESCAPE '\'`, "%"+store.EscapeLike(strings.ToLower(s))+"%")
 	}
 	if f.Status != "" {
 		w.And(`s.status = ?`, string(f.Status))

@@ -364,7 +364,7 @@ func ListItems(ctx context.Context, r store.Reader, search string, limit int) ([
 	args := []any{workspaceID}
 	if s := strings.TrimSpace(search); s != "" {
 		query += ` AND (LOWER(sku) LIKE $2 ESCAPE '\' OR LOWER(name) LIKE $2 ESCAPE '\')`
-		args = append(args, "%"+escapeLike(strings.ToLower(s))+"%")
+		args = append(args, "%"+store.EscapeLike(strings.ToLower(s))+"%")
 	}
 	query += fmt.Sprintf(` ORDER BY sku LIMIT %d`, limit)
 	rows, err := q.QueryContext(ctx, query, args...)

@@ -182,7 +182,3 @@ func ListLocations(ctx context.Context, r store.Reader, includeArchived bool) ([
 	}
 	return out, rows.Err()
 }
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}

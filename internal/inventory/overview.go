@@ -167,7 +167,7 @@ func Search(ctx context.Context, r store.Reader, text string, limit int) (Found,
 		limit = 10
 	}
 	q := r.Read()
-	like, prefix := "%"+escapeLike(text)+"%", escapeLike(text)+"%"
+	like, prefix := "%"+store.EscapeLike(text)+"%", store.EscapeLike(text)+"%"
 	rows, err := q.QueryContext(ctx, `SELECT `+itemColumns+` FROM items
 		WHERE workspace_id = $1 AND deleted_at IS NULL AND (LOWER(sku) LIKE $2 ESCAPE '\' OR LOWER(name) LIKE $2 ESCAPE '\')
 		ORDER BY CASE WHEN LOWER(sku) = $3 THEN 0 WHEN LOWER(sku) LIKE $4 ESCAPE '\' THEN 1 ELSE 2 END, sku LIMIT $5`,

@@ -429,12 +429,12 @@ func List(ctx context.Context, db *store.DB, f Filter) (Page, error) {
 		w.And(`o.status = ?`, string(f.Status))
 	}
 	if s := strings.TrimSpace(f.Search); s != "" {
-		p := w.Add("%" + escapeLike(strings.ToLower(s)) + "%")
+		p := w.Add("%" + store.EscapeLike(strings.ToLower(s)) + "%")
 		w.And(`(LOWER(o.number) LIKE ` + p + ` ESCAPE '\' OR LOWER(o.party) LIKE ` + p + ` ESCAPE '\' OR LOWER(o.party_reference) LIKE ` +
 			p + ` ESCAPE '\')`)
 	}
 	if s := strings.TrimSpace(f.Party); s != "" {
-		w.And(`LOWER(o.party) LIKE ? ESCAPE '\'`, "%"+escapeLike(strings.ToLower(s))+"%")
+		w.And(`LOWER(o.party) LIKE ? ESCAPE '\'`, "%"+store.EscapeLike(strings.ToLower(s))+"%")
 	}
 	if f.ItemID != 0 {
 		w.And(`EXISTS (SELECT 1 FROM order_lines ln WHERE ln.workspace_id = o.workspace_id AND ln.order_id = o.id AND ln.item_id = ?)`, f.ItemID)
@@ -474,8 +474,4 @@ func List(ctx context.Context, db *store.DB, f Filter) (Page, error) {
 		return Page{}, err
 	}
 	return page, nil
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }

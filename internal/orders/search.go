@@ -28,7 +28,7 @@ func Search(ctx context.Context, db *store.DB, text string, limit int) ([]Order,
 		WHERE o.workspace_id = $1 AND (LOWER(o.number) LIKE $2 ESCAPE '\' OR LOWER(o.party) LIKE $2 ESCAPE '\'
 			OR LOWER(o.party_reference) LIKE $2 ESCAPE '\')
 		ORDER BY CASE WHEN LOWER(o.number) = $3 THEN 0 ELSE 1 END, o.id DESC LIMIT $4`,
-		who.WorkspaceID, "%"+escapeLike(text)+"%", text, limit)
+		who.WorkspaceID, "%"+store.EscapeLike(text)+"%", text, limit)
 	if err != nil {
 		return nil, err
 	}

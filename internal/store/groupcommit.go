@@ -274,8 +274,6 @@ type openGroup struct {
 	// savepoints is set once a transaction of the group has failed: from
 	// then on each runs in a savepoint of its own.
 	savepoints bool
-	// replays counts the transactions run again after a failure (tests).
-	replays int
 }
 
 func (g *groupCommitter) begin() *openGroup {
@@ -325,12 +323,7 @@ func (og *openGroup) add(r *writeRequest) bool {
 		r.result <- res
 		return false
 	}
-	if !sawOthers {
-		r.result <- res
-		return true
-	}
-	og.failed = append(og.failed, r)
-	og.failedResults = append(og.failedResults, res)
+	og.answerFailed(r, res, sawOthers)
 	return true
 }
 
@@ -349,7 +342,7 @@ func (og *openGroup) addInSavepoint(r *writeRequest) bool {
 			r.result <- res
 			return og.abort(nil, fmt.Errorf("release savepoint: %w", err))
 		}
-		og.answerFailed(r, res)
+		og.answerFailed(r, res, len(og.requests) > 0)
 		return true
 	}
 	if _, err := og.exec(releaseSavepoint); err != nil {
@@ -360,10 +353,11 @@ func (og *openGroup) addInSavepoint(r *writeRequest) bool {
 	return true
 }
 
-// answerFailed answers a transaction that failed, at once when nothing
-// uncommitted was visible to it, else once the group's outcome is known.
-func (og *openGroup) answerFailed(r *writeRequest, res writeResult) {
-	if len(og.requests) == 0 {
+// answerFailed answers a transaction that failed: at once when nothing
+// uncommitted was visible to it (sawOthers false), else once the group's
+// outcome is known, as its failure may rest on what the others wrote.
+func (og *openGroup) answerFailed(r *writeRequest, res writeResult, sawOthers bool) {
+	if !sawOthers {
 		r.result <- res
 		return
 	}
@@ -387,7 +381,6 @@ func (og *openGroup) restart() bool {
 	again := og.requests
 	og.requests, og.results = nil, nil
 	for i, r := range again {
-		og.replays++
 		if !og.addInSavepoint(r) {
 			// The group failed as a whole: addInSavepoint answered r and
 			// what had run again; answer the rest.

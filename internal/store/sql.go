@@ -190,3 +190,10 @@ func (w *Where) Add(v any) string { return w.Args.Add(v) }
 
 // String is the conditions joined by AND, without the WHERE keyword.
 func (w *Where) String() string { return strings.Join(w.conds, " AND ") }
+
+// EscapeLike escapes LIKE's wildcards in s, for a pattern written with
+// ESCAPE '\' (which both engines honour), so that text a person typed
+// matches as written: "50%" finds "50%", not "500".
+func EscapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
