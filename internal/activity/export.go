@@ -124,15 +124,19 @@ var pdfColumns = []export.Column{
 	{Title: "IP address", Kind: export.Text, Width: 14}, {Title: "Ledger sequence", Kind: export.Integer, Width: 10},
 }
 
-// pdfRow is an event as a row of pdfColumns.
-func pdfRow(ev Event, seq sequence) []any {
+// pdfRow is an event as a row of pdfColumns, for people: the record it is
+// about and the records its changes point at by name, as the Activity Log
+// page shows them ("item BOLT-M8", "Location: WH1/A-01 → WH2"), where the
+// CSV keeps the seed's entity type and id for machines.
+func pdfRow(r Readable, seq sequence) []any {
+	ev := r.Event
 	entity := strings.TrimSpace(ev.EntityType + " " + ev.EntityID)
+	if r.Subject.Name != "" {
+		entity = kindWord(ev.EntityType) + " " + r.Subject.Name
+	}
 	return []any{ev.OccurredAt, ev.ActorName + " (" + ev.ActorKind + ")", string(ev.Action), entity, ev.Description,
-		changesText(ev), ev.IP, seq.cell()}
+		fieldChangesText(r.Changes), ev.IP, seq.cell()}
 }
-
-// changesText is an event's changes as "field: before → after" lines.
-func changesText(ev Event) string { return fieldChangesText(ev.FieldChanges()) }
 
 // fieldChangesText is changes as "field: before → after" lines.
 func fieldChangesText(changes []FieldChange) string { return ChangesText(changes, "\n") }
@@ -173,9 +177,32 @@ func exportPDF(ctx context.Context, db *store.DB, workspaceID int64, f Filter, l
 	if err != nil {
 		return 0, err
 	}
+	// Names are looked up a batch of events at a time, as the page does.
+	var batch []Event
+	var seqs []sequence
+	named := func() error {
+		names, err := lookUpNames(ctx, db, workspaceID, batch)
+		if err != nil {
+			return err
+		}
+		for i, ev := range batch {
+			if err := table.WriteRow(pdfRow(names.Readable(ev), seqs[i])); err != nil {
+				return err
+			}
+		}
+		batch, seqs = batch[:0], seqs[:0]
+		return nil
+	}
 	n, err := exportEvents(ctx, db, workspaceID, f, PDF, export.MaxPDFRows+1, func(ev Event, seq sequence) error {
-		return table.WriteRow(pdfRow(ev, seq))
+		batch, seqs = append(batch, ev), append(seqs, seq)
+		if len(batch) < exportBatch {
+			return nil
+		}
+		return named()
 	})
+	if err == nil {
+		err = named()
+	}
 	if errors.Is(err, export.ErrTooManyRows) {
 		return n, fault.New(fault.Invalid, "more than %d events match; narrow the filters or export CSV", export.MaxPDFRows)
 	}

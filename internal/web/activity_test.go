@@ -170,6 +170,16 @@ func TestActivityExports(t *testing.T) {
 			if pages, _ := filepath.Glob(filepath.Join(dir, "page*.png")); len(pages) == 0 {
 				t.Error("pdftoppm rendered no page")
 			}
+			// People read the PDF: the user the events are about by name,
+			// not as the table and id the CSV keeps for machines.
+			if pdftotext, ok := popplertest.Lookup(t, "pdftotext"); ok {
+				out, err := exec.Command(pdftotext, "-layout", pdf, "-").CombinedOutput()
+				text := string(out)
+				if err != nil || !strings.Contains(text, "user Olga Petrova") ||
+					strings.Contains(text, "users "+strconv.FormatInt(e.operator.ID, 10)) {
+					t.Errorf("PDF does not name the user (%v):\n%s", err, text)
+				}
+			}
 		}
 		// Both exports were recorded with their row counts, by the auditor.
 		res, body = get(t, e.client(t, "admin@example.com"), e.srv.URL+"/activity/export.csv?action=EXPORT")
