@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -362,11 +363,43 @@ func logQuery(ctx context.Context, q store.Querier, workspaceID int64, f LogFilt
 	if f.Before != 0 {
 		w.And("id < ?", f.Before)
 	}
+	f.pinIndex(w)
 	query := `SELECT ` + columns + ` FROM inventory_log WHERE ` + w.String() + ` ORDER BY id DESC`
 	if limit > 0 {
 		query += fmt.Sprintf(" LIMIT %d", limit)
 	}
 	return query, w.Args, nil
+}
+
+// pinIndex keeps PostgreSQL on the filter's own index when the filter is
+// only an action or the kind of party (with or without its id). Such a
+// value can match most of the log, and then PostgreSQL walks the primary
+// key backwards and skips the rows that do not match, betting they are
+// spread evenly: at 10M entries whose newest 400,000 did not match, a page
+// took 100 ms instead of 1. A row comparison on the index's columns is a
+// range only that index can seek to, and the planner's estimate for it
+// makes the primary key a bad bet; the narrower filters (item, location,
+// record, batch, reference) keep their own index, as their range is
+// small. SQLite picks the filter's index with or without it.
+func (f *LogFilter) pinIndex(w *store.Where) {
+	if f.ItemID != 0 || f.LocationID != 0 || f.RecordID != 0 || f.BatchID != "" || f.Reference != "" {
+		return
+	}
+	before := f.Before
+	if before == 0 {
+		// Without the plain bound too, SQLite takes the row comparison
+		// for a range on its first column and sorts what it finds.
+		before = math.MaxInt64
+		w.And("id < ?", before)
+	}
+	switch {
+	case f.ActorKind != "" && f.ActorID != 0:
+		w.And("(actor_kind, actor_id, id) < (?, ?, ?)", f.ActorKind, f.ActorID, before)
+	case f.ActorKind != "" && f.Action == "":
+		w.And("(actor_kind, id) < (?, ?)", f.ActorKind, before)
+	case f.Action != "":
+		w.And("(action, id) < (?, ?)", string(f.Action), before)
+	}
 }
 
 // ItemHistory returns the newest entries about one item.
