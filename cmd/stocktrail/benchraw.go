@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 	"math/rand/v2"
 	"path/filepath"
 	"sync/atomic"
@@ -177,10 +179,12 @@ func (r *rawLog) write(ctx context.Context, c, round, n, perTx int, next *atomic
 // the endpoints).
 func openRaw(d *dbFlags, conns int) (*sql.DB, error) {
 	if d.url != "" {
-		raw, err := sql.Open("pgx", d.url)
+		// pgxpool's parser knows the pool_* parameters the server does not.
+		cfg, err := pgxpool.ParseConfig(d.url)
 		if err != nil {
 			return nil, err
 		}
+		raw := stdlib.OpenDB(*cfg.ConnConfig)
 		raw.SetMaxOpenConns(conns)
 		return raw, nil
 	}

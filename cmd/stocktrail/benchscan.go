@@ -61,12 +61,11 @@ func benchScans(ctx context.Context, db *store.DB, sealer *ledger.Sealer, load b
 		fmt.Fprintf(stdout, "%-34s busy %.0f%% of the run, %d commits of %.1f transactions, %v per scan\n", "  SQLite writer",
 			100*busy.Seconds()/took.Seconds(), groups, float64(txs)/float64(groups), (busy / n).Round(time.Microsecond))
 	}
-	if waits := pool.WaitCount - poolBefore.WaitCount; waits > 0 {
+	if waits := pool.Waits - poolBefore.Waits; waits > 0 {
 		// More scanners than connections: part of each latency is the
-		// wait for one, and database/sql hands a freed connection to a
-		// random waiter, not the longest waiting.
+		// wait for one (first come, first served).
 		fmt.Fprintf(stdout, "%-34s %d waits for one of %d connections, %v on average\n", "  connection pool",
-			waits, pool.MaxOpenConnections, ((pool.WaitDuration - poolBefore.WaitDuration) / time.Duration(waits)).Round(time.Microsecond))
+			waits, pool.MaxConns, ((pool.WaitTime - poolBefore.WaitTime) / time.Duration(waits)).Round(time.Microsecond))
 	}
 	return nil
 }

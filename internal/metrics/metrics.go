@@ -68,11 +68,11 @@ func New(db *store.DB) *Metrics {
 	}
 	m.registry.MustRegister(
 		pool("stocktrail_db_pool_open_connections", "Connections open in the pool that serves writes (all queries on PostgreSQL).",
-			func() float64 { return float64(db.PoolStats().OpenConnections) }),
+			func() float64 { return float64(db.PoolStats().Open) }),
 		pool("stocktrail_db_pool_in_use_connections", "Connections of that pool in use.",
 			func() float64 { return float64(db.PoolStats().InUse) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "stocktrail_db_pool_waits_total",
-			Help: "Times a query waited for a free connection."}, func() float64 { return float64(db.PoolStats().WaitCount) }),
+			Help: "Times a query waited for a free connection."}, func() float64 { return float64(db.PoolStats().Waits) }),
 	)
 	m.registry.MustRegister(&backlogCollector{db: db})
 	return m

@@ -23,12 +23,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib" // also the database/sql driver "pgx"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -57,6 +59,8 @@ type DB struct {
 	engine Engine
 	write  *sql.DB
 	read   *sql.DB
+	// pgxPool holds PostgreSQL's connections; write and read take them from it.
+	pgxPool *pgxpool.Pool
 	// group batches SQLite write transactions into shared commits.
 	group *groupCommitter
 	// checkpoints copies SQLite's write-ahead log back off the writer.
@@ -81,7 +85,8 @@ type Config struct {
 	URL string
 	// DataDir holds the SQLite file when URL is empty.
 	DataDir string
-	// MaxConns caps PostgreSQL connections per node (default 20).
+	// MaxConns caps PostgreSQL connections per node (default: the URL's
+	// pool_max_conns, else four per core; see defaultMaxConns).
 	MaxConns int
 }
 
@@ -161,6 +166,14 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 // for the operating system's TCP timeout, minutes.
 const defaultConnectTimeout = "5"
 
+// defaultMaxConns is four connections per core. More only queue inside
+// PostgreSQL instead of in the pool: with PostgreSQL on the same two
+// cores, 50 scanners ran at 1,833 scans/s and a p99 of 69 ms on 20
+// connections, 1,932/s and 44 ms on 8 (4: 1,674/s, 47 ms); receipts over
+// HTTP ran the same on 8, 12 and 20. Set pool_max_conns in the URL for a
+// database server with more cores than the node.
+func defaultMaxConns() int32 { return int32(max(4, 4*runtime.GOMAXPROCS(0))) }
+
 func openPostgres(ctx context.Context, cfg Config) (*DB, error) {
 	if u, err := url.Parse(cfg.URL); err == nil && !u.Query().Has("connect_timeout") {
 		q := u.Query()
@@ -168,22 +181,32 @@ func openPostgres(ctx context.Context, cfg Config) (*DB, error) {
 		u.RawQuery = q.Encode()
 		cfg.URL = u.String()
 	}
-	pool, err := sql.Open("pgx", cfg.URL)
+	pcfg, err := pgxpool.ParseConfig(cfg.URL)
 	if err != nil {
-		return nil, fmt.Errorf("open postgres: %w", err)
+		return nil, fmt.Errorf("open postgres %s: %w", redact(cfg.URL), err)
 	}
-	n := cfg.MaxConns
-	if n <= 0 {
-		n = 20
+	if cfg.MaxConns > 0 {
+		pcfg.MaxConns = int32(cfg.MaxConns)
+	} else if !strings.Contains(cfg.URL, "pool_max_conns=") {
+		pcfg.MaxConns = defaultMaxConns()
 	}
-	pool.SetMaxOpenConns(n)
-	pool.SetMaxIdleConns(n)
-	pool.SetConnMaxIdleTime(5 * time.Minute)
-	db := &DB{engine: Postgres, write: pool, read: pool, Location: redact(cfg.URL)}
+	pcfg.MaxConnIdleTime = 5 * time.Minute
+	// database/sql hands a freed connection to a random waiter, so under
+	// load some requests wait many turns (a p99 of 113 ms for 50
+	// scanners, 17 ms on average). pgxpool queues its waiters first come,
+	// first served; database/sql on top of it keeps no connections of its
+	// own and takes one from pgxpool for each use.
+	pgxPool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres %s: %w", redact(cfg.URL), err)
+	}
+	pool := stdlib.OpenDBFromPool(pgxPool)
+	db := &DB{engine: Postgres, write: pool, read: pool, pgxPool: pgxPool, Location: redact(cfg.URL)}
 	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if err := pool.PingContext(pctx); err != nil {
 		pool.Close()
+		pgxPool.Close()
 		return nil, fmt.Errorf("connect to postgres %s: %w", db.Location, err)
 	}
 	return db, nil
@@ -236,6 +259,9 @@ func (db *DB) close() error {
 	err = errors.Join(err, db.write.Close())
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
+	}
+	if db.pgxPool != nil {
+		db.pgxPool.Close() // after database/sql has given its connections back
 	}
 	return err
 }
@@ -473,6 +499,24 @@ func (db *DB) durable() error {
 	return db.group.makeDurable()
 }
 
-// PoolStats reports the connection pool that serves writes (on PostgreSQL,
-// every query): connections open, in use and idle, and waits for one.
-func (db *DB) PoolStats() sql.DBStats { return db.write.Stats() }
+// PoolStats describes the connection pool that serves writes (on
+// PostgreSQL, every query).
+type PoolStats struct {
+	MaxConns, Open, InUse int
+	// Waits counts the times a query found no free connection, WaitTime
+	// how long they waited in all.
+	Waits    int64
+	WaitTime time.Duration
+}
+
+// PoolStats reports the connection pool that serves writes.
+func (db *DB) PoolStats() PoolStats {
+	if db.pgxPool != nil {
+		s := db.pgxPool.Stat()
+		return PoolStats{MaxConns: int(s.MaxConns()), Open: int(s.TotalConns()), InUse: int(s.AcquiredConns()),
+			Waits: s.EmptyAcquireCount(), WaitTime: s.EmptyAcquireWaitTime()}
+	}
+	s := db.write.Stats()
+	return PoolStats{MaxConns: s.MaxOpenConnections, Open: s.OpenConnections, InUse: s.InUse,
+		Waits: s.WaitCount, WaitTime: s.WaitDuration}
+}
