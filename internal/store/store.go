@@ -212,6 +212,22 @@ func openPostgres(ctx context.Context, cfg Config) (*DB, error) {
 	return db, nil
 }
 
+// closePool closes PostgreSQL's connections once database/sql has given
+// them back. pgxpool's Close waits for every connection in use, where
+// database/sql's did not: a query still running when the server stops must
+// not hold its shutdown up for longer than a moment.
+func closePool(pool *pgxpool.Pool) {
+	closed := make(chan struct{})
+	go func() {
+		pool.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+	}
+}
+
 // redact hides the password in a database URL.
 func redact(raw string) string {
 	u, err := url.Parse(raw)
@@ -261,7 +277,7 @@ func (db *DB) close() error {
 		err = errors.Join(err, db.read.Close())
 	}
 	if db.pgxPool != nil {
-		db.pgxPool.Close() // after database/sql has given its connections back
+		closePool(db.pgxPool)
 	}
 	return err
 }
