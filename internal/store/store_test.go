@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/stocktrail/stocktrail/internal/pgtest"
 	"github.com/stocktrail/stocktrail/internal/store"
@@ -135,4 +136,26 @@ func TestRefreshStatistics(t *testing.T) {
 			t.Fatalf("reltuples %v after refreshing, want 5000", tuples)
 		}
 	})
+}
+
+// Closing the store does not wait long for a connection still in use (a
+// query running when the server stops): pgxpool's Close would wait for it
+// for ever, where database/sql's never did.
+func TestCloseDoesNotWaitForConnectionsInUse(t *testing.T) {
+	db := storetest.Open(t, store.Postgres)
+	lead, err := db.TryLead(context.Background(), 42)
+	if err != nil || lead == nil {
+		t.Fatalf("lead: %v %v", lead, err)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- db.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close still waits for the connection the leadership holds")
+	}
+	lead.Release()
 }
