@@ -549,10 +549,13 @@ func fieldProblems(e *fault.Error) []fieldProblem {
 }
 
 // fieldWords names a form field as a person would: "parent_id" is
-// "Parent", "sku" "SKU", "effective_at" "Effective at".
+// "Parent", "sku" "SKU", "email" "E-mail", "effective_at" "Effective at".
 func fieldWords(field string) string {
-	if field == "sku" {
+	switch field {
+	case "sku":
 		return "SKU"
+	case "email":
+		return "E-mail"
 	}
 	field = strings.TrimSuffix(field, "_id")
 	return sentence(strings.ReplaceAll(field, "_", " "))
