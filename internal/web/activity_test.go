@@ -100,7 +100,7 @@ func TestActivityPageAccess(t *testing.T) {
 			}
 		}
 		res, body := get(t, e.client(t, "admin@example.com"), e.srv.URL+"/activity?start_date=31.12.2025&action=NOPE")
-		if res.StatusCode != 422 || !bytes.Contains(body, []byte("YYYY-MM-DD")) || !bytes.Contains(body, []byte("unknown action")) {
+		if res.StatusCode != 422 || !bytes.Contains(body, []byte("YYYY-MM-DD")) || !bytes.Contains(body, []byte("Unknown action")) {
 			t.Errorf("bad filter: %d %s", res.StatusCode, body)
 		}
 	})

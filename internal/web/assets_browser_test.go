@@ -131,7 +131,10 @@ func TestInventorySessionInBrowser(t *testing.T) {
 		scan("DRL-9", "unexpected")
 		// A bad code: a clear message, nothing changed.
 		step("bad code", chromedp.SendKeys(chromedp.ID("scan-code"), "NOPE-404\n"))
-		waitFor("bad code message", `document.querySelector(".error") && document.querySelector(".error").innerText.includes("no asset with tag NOPE-404")`)
+		waitFor("bad code message", `document.querySelector(".error-summary") && document.querySelector(".error-summary").innerText.includes("No asset with tag NOPE-404")`)
+		if dir := os.Getenv("STOCKTRAIL_SCREENSHOTS"); dir != "" {
+			browsertest.Screenshot(t, b, filepath.Join(dir, "session-bad-code-"+string(db.Engine())+".png"))
+		}
 		step("back", chromedp.Navigate(srv.URL+sessionPath))
 
 		// Camera-less manual check.
@@ -264,7 +267,7 @@ func TestAssetImportAndSchedulesInBrowser(t *testing.T) {
 			chromedp.Evaluate[chromedp.Void](`document.querySelector('form[action="/inventory-checks/schedules"]').submit()`))
 	}
 	fill("0 0 31 2 *")
-	waitFor("refused", `document.querySelector(".error") && document.querySelector(".error").innerText.includes("never happens")`)
+	waitFor("refused", `document.querySelector(".error-summary") && document.querySelector(".error-summary").innerText.includes("never happens")`)
 	fill("0 6 1 1,4,7,10 *")
 	waitFor("created", `document.querySelector(".flash") && document.getElementById("schedules").innerText.includes("Quarterly")`)
 	run("sessions", chromedp.Navigate(srv.URL+"/inventory-checks?status=scheduled"))

@@ -290,7 +290,7 @@ func TestBadQueryNumbers(t *testing.T) {
 			"/inventory/as-of?location_id=-3",
 		} {
 			status, body := b.get(path)
-			if status != 400 || !strings.Contains(body, "location_id must be a non-negative whole number") || !strings.Contains(body, `role="alert"`) {
+			if status != 400 || !strings.Contains(body, "Location_id must be a non-negative whole number") || !strings.Contains(body, `role="alert"`) {
 				t.Errorf("%s: %d, %s", path, status, alert(body))
 			}
 		}
@@ -302,7 +302,7 @@ func TestBadQueryNumbers(t *testing.T) {
 			"/inventory-checks/1?view=3.5":     "view",
 		} {
 			status, body := b.get(path)
-			if status != 400 || !strings.Contains(body, name+" must be a non-negative whole number") {
+			if status != 400 || !strings.Contains(body, strings.ToUpper(name[:1])+name[1:]+" must be a non-negative whole number") {
 				t.Errorf("%s: %d, %s", path, status, alert(body))
 			}
 		}

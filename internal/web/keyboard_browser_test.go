@@ -65,6 +65,11 @@ func TestKeyboardOnly(t *testing.T) {
 
 			k.walkItemPage(itemPage, "7.5", "7.50 l")
 			k.filter(srv.URL+"/inventory/log", `main form[action="/inventory/log"] input[name=sku]`, "OIL-5", "sku=OIL-5")
+			// The activity log's filters come before the volume chart's
+			// thirty day links, which stay reachable after them.
+			k.navigate(srv.URL + "/activity")
+			k.reachFirst(`#activity-filters input, #activity-filters select`, `#activity-volume a`, 40)
+			k.tabTo(`#activity-volume svg a`, 20)
 			k.filter(srv.URL+"/activity", `#activity-filters input[name=q]`, "Ann", "q=Ann")
 		})
 
@@ -84,7 +89,10 @@ func TestKeyboardOnly(t *testing.T) {
 			k.press(kb.Enter)
 			k.waitText(`main h1`, "Activity")
 
-			// The folded filters open by keyboard.
+			// The folded filters open by keyboard; their fold comes before
+			// the chart's day links.
+			k.reachFirst(`details.filters-fold > summary`, `#activity-volume a`, 40)
+			k.navigate(srv.URL + "/activity")
 			k.openFold(`details.filters-fold > summary`)
 			k.tabTo(`#activity-filters input[name=q]`, 30)
 			k.typeText("Ann")
@@ -240,9 +248,29 @@ func (k *keyboard) openFold(summary string) {
 	k.expectTrue(fmt.Sprintf(`document.querySelector(%q).parentElement.open`, summary), "Enter opened "+summary)
 }
 
+// reachFirst presses Tab from where focus is until it lands on an element
+// matching want, at most max times, and fails if focus lands on one
+// matching notBefore first.
+func (k *keyboard) reachFirst(want, notBefore string, max int) {
+	k.t.Helper()
+	const at = `(sel => !!document.activeElement && document.activeElement.matches(sel))`
+	for i := 0; i < max; i++ {
+		k.press(kb.Tab)
+		if ok, err := chromedp.Run(k.ctx, chromedp.Evaluate[bool](fmt.Sprintf(`%s(%q)`, at, want))); err != nil || ok {
+			if err != nil {
+				k.fail("focus", err)
+			}
+			return
+		}
+		if early, err := chromedp.Run(k.ctx, chromedp.Evaluate[bool](fmt.Sprintf(`%s(%q)`, at, notBefore))); err != nil || early {
+			k.fail("tab to "+want, fmt.Errorf("focus reached %s (%s) first, after %d presses of Tab", notBefore, k.focused(), i+1))
+		}
+	}
+	k.fail("tab to "+want, fmt.Errorf("not reached in %d presses of Tab; focus is on %s", max, k.focused()))
+}
+
 // filter fills one field of a page's filter form by keyboard and sends it
-// with Enter. The field is reached by Tab from the top of the page; the
-// activity log's volume chart, a link a day, comes before its filters.
+// with Enter. The field is reached by Tab from the top of the page.
 func (k *keyboard) filter(page, field, text, want string) {
 	k.t.Helper()
 	k.navigate(page)

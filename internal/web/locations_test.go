@@ -93,8 +93,9 @@ func TestLocationsTabCreates(t *testing.T) {
 			!strings.Contains(body, `<span class="field-error">`) {
 			t.Fatalf("refused location: %d %s", status, body)
 		}
-		// The banner speaks of the field as its label does, not as the API.
-		if !strings.Contains(body, `<p class="error" role="alert">Code: `) || strings.Contains(body, "invalid code") {
+		// The error summary speaks of the field as its label does, not as
+		// the API, and no banner says it again.
+		if !strings.Contains(body, `<li>Code: `) || strings.Contains(body, "invalid code") || strings.Contains(body, `<p class="error"`) {
 			t.Fatalf("refused location's banner: %s", body)
 		}
 		if after, _ := inventory.ListLocations(f.Ctx, db, false); len(after) != before {

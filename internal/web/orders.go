@@ -536,9 +536,6 @@ func fieldsOf(p string, names ...string) func(string) string {
 	}
 }
 
-// sentence starts a message with a capital letter, as the page shows it.
-func sentence(s string) string { return title(strings.TrimSpace(s)) }
-
 var lineFormFields = []string{"sku", "item_id", "quantity", "location_id", "lot", "note"}
 
 // orderAndForm reads the order id and the form of a POST.

@@ -151,7 +151,7 @@ func TestOrderPagesRefuseBadInput(t *testing.T) {
 
 		// The list's filters: a bad date or an unknown item is named, not
 		// quietly ignored.
-		for q, want := range map[string]string{"from=31.12.2025": "Created from", "sku=NOPE-9": `No item has the SKU "NOPE-9"`, "status=lost": "unknown status"} {
+		for q, want := range map[string]string{"from=31.12.2025": "Created from", "sku=NOPE-9": `No item has the SKU "NOPE-9"`, "status=lost": "Unknown status"} {
 			status, page := b.get("/orders?" + q)
 			if status != 422 || !strings.Contains(html.UnescapeString(page), want) {
 				t.Errorf("/orders?%s: %d, want %q\n%s", q, status, want, page)

@@ -42,7 +42,7 @@ func TestChoicesInsteadOfFreeText(t *testing.T) {
 		must(page, `<select name="time_zone" id="time_zone">`, `<optgroup label="Europe">`, `<option selected>UTC</option>`, `<option >Europe/Berlin</option>`)
 		form := url.Values{"name": {"Works"}, "time_zone": {"Mars/Olympus"}, "business_hours_start": {"07:00"}, "business_hours_end": {"19:00"},
 			"business_days": {"monday"}}
-		if status, page := b.post("/settings", form); status != 422 || !strings.Contains(page, "unknown time zone") {
+		if status, page := b.post("/settings", form); status != 422 || !strings.Contains(page, "Unknown time zone") {
 			t.Fatalf("bad zone: %d", status)
 		}
 		form.Set("time_zone", "Asia/Kolkata")

@@ -128,6 +128,16 @@ func lookAt(t *testing.T, ctx context.Context, base string, p mainPage, size, di
 		if err != nil || !shown {
 			t.Errorf("%s: the form came back without saying what is wrong (%v)", name, err)
 		}
+		// Said once: a form's field errors in one summary, no banner
+		// above it repeating them (or saying "some values are not valid").
+		twice, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+  const summaries = document.querySelectorAll('main .error-summary').length;
+  const banners = document.querySelectorAll('main p.error').length;
+  return summaries > 1 || summaries && banners ? summaries + " error summaries and " + banners + " banners" : "";
+})()`))
+		if err != nil || twice != "" {
+			t.Errorf("%s: the form came back with %s (%v)", name, twice, err)
+		}
 	}
 	if dir != "" {
 		browsertest.Screenshot(t, ctx, filepath.Join(dir, p.name+"-"+size+".png"))

@@ -44,3 +44,21 @@ func TestOutagePage(t *testing.T) {
 		}
 	}
 }
+
+// TestSentence: only a lower-case first letter changes; words further on
+// keep their case and a first rune of several bytes is not split.
+func TestSentence(t *testing.T) {
+	for in, want := range map[string]string{
+		"your role (operator) may not move stock": "Your role (operator) may not move stock",
+		"item iPhone-15 not found":                "Item iPhone-15 not found",
+		"élan is not a location":                  "Élan is not a location",
+		"SKU OIL-5 is taken":                      "SKU OIL-5 is taken",
+		"42 rows were refused":                    "42 rows were refused",
+		"  required ":                             "Required",
+		"":                                        "",
+	} {
+		if got := sentence(in); got != want {
+			t.Errorf("sentence(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

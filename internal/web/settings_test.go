@@ -140,8 +140,8 @@ func TestSettingsOverReceipt(t *testing.T) {
 		if !strings.Contains(old, `"over_receipt_percent":0`) || !strings.Contains(new, `"over_receipt_percent":10`) {
 			t.Errorf("event: %s → %s", old, new)
 		}
-		for _, bad := range []struct{ value, says string }{{"ten", "enter a whole percentage from 0 to 1000"}, {"-1", "from 0 to 1000"},
-			{"1001", "from 0 to 1000"}, {"2.5", "enter a whole percentage"}} {
+		for _, bad := range []struct{ value, says string }{{"ten", "Enter a whole percentage from 0 to 1000"}, {"-1", "from 0 to 1000"},
+			{"1001", "from 0 to 1000"}, {"2.5", "Enter a whole percentage"}} {
 			status, page := admin.post("/settings", form(bad.value))
 			page = html.UnescapeString(page)
 			at := strings.Index(page, `id="over_receipt_percent"`)

@@ -21,6 +21,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stocktrail/stocktrail/internal/activity"
 	"github.com/stocktrail/stocktrail/internal/actor"
@@ -119,6 +121,7 @@ var funcs = template.FuncMap{
 		}
 		return false
 	},
+	"sentence": sentence,
 	"title": func(s string) string {
 		if s == "" {
 			return s
@@ -201,7 +204,7 @@ func (wb *Web) fail(w http.ResponseWriter, r *http.Request, err error) {
 	// is the page's content, not a banner above it.
 	heading := errorHeading(status)
 	wb.render(w, r, status, "error.html", heading, map[string]any{"Status": status, "Heading": heading,
-		"Message": fault.PublicMessage(err)}, nil)
+		"Message": sentence(fault.PublicMessage(err))}, nil)
 }
 
 // errorHeading is what an error page of status says happened, in words.
@@ -235,7 +238,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	fmt.Fprintf(w, "<!doctype html><title>%d %s</title><link rel=stylesheet href=/static/app.css><main class=narrow><h1>%s</h1><p class=error>%s</p><p><a href=/>Back to stocktrail</a></p></main>",
-		status, http.StatusText(status), http.StatusText(status), template.HTMLEscapeString(fault.PublicMessage(err)))
+		status, http.StatusText(status), http.StatusText(status), template.HTMLEscapeString(sentence(fault.PublicMessage(err))))
 }
 
 // setRetryAfter passes on err's hint of when to try again (an outage, too
@@ -255,6 +258,9 @@ type View struct {
 	Flash    string
 	Error    string
 	Fields   map[string]string
+	// Problems is the error summary of a refusal about fields, in the
+	// order of their names; the layout shows it instead of a banner.
+	Problems []fieldProblem
 	Form     url.Values
 	Path     string
 	Data     any
@@ -277,8 +283,12 @@ func (wb *Web) render(w http.ResponseWriter, r *http.Request, status int, page, 
 		if e, ok := fault.As(err); ok {
 			v.Fields = e.Fields
 			v.Error = fieldBanner(e)
+			v.Problems = fieldProblems(e)
 		}
 	}
+	// Areas' messages are Go errors, lower-case; a person reads sentences.
+	// (A flash is the page's own words, which may start with an address.)
+	v.Error, v.LedgerProblem = sentence(v.Error), sentence(v.LedgerProblem)
 	t, ok := wb.pages[page]
 	if !ok {
 		panic("no template " + page)
@@ -364,6 +374,15 @@ func pathID(r *http.Request) (int64, error) {
 // fieldProblem is one line of a form's error summary (GOV.UK style: each
 // a link to its field); Label is how the form names the field, if set.
 type fieldProblem struct{ Field, Label, Message string }
+
+// Text is the line a person reads: "Label: message", or the message alone
+// as a sentence when it names the field itself or there is no label.
+func (p fieldProblem) Text() string {
+	if p.Label == "" {
+		return sentence(p.Message)
+	}
+	return problemText(p.Label, p.Message)
+}
 
 // errorSummary lists the problems of fields in the form's order, then any
 // others, for the summary at the top of a form that did not validate.
@@ -500,11 +519,43 @@ func fieldBanner(e *fault.Error) string {
 	return strings.Join(parts, "; ")
 }
 
+// sentence is an area's message as a person reads it on a page: its first
+// letter upper-case ("your role (operator) may not …" is "Your role …").
+// Only a lower-case first letter changes; the rest is left as written.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	first, size := utf8.DecodeRuneInString(s)
+	if !unicode.IsLower(first) {
+		return s
+	}
+	return string(unicode.ToUpper(first)) + s[size:]
+}
+
+// fieldProblems is the error summary of a refusal about fields (none for
+// one that is not): an area's own sentence about its one field ("recipient
+// address: … is not an e-mail address"), else each field's message under
+// the field's name in words, as fieldBanner says them.
+func fieldProblems(e *fault.Error) []fieldProblem {
+	if len(e.Fields) == 1 && e.Message != "" && !strings.HasPrefix(e.Message, "invalid ") {
+		for f := range e.Fields {
+			return []fieldProblem{{Field: f, Message: e.Message}}
+		}
+	}
+	labels := map[string]string{}
+	for f := range e.Fields {
+		labels[f] = fieldWords(f)
+	}
+	return errorSummary(e.Fields, nil, labels)
+}
+
 // fieldWords names a form field as a person would: "parent_id" is
-// "Parent", "sku" "SKU", "effective_at" "Effective at".
+// "Parent", "sku" "SKU", "email" "E-mail", "effective_at" "Effective at".
 func fieldWords(field string) string {
-	if field == "sku" {
+	switch field {
+	case "sku":
 		return "SKU"
+	case "email":
+		return "E-mail"
 	}
 	field = strings.TrimSuffix(field, "_id")
 	return sentence(strings.ReplaceAll(field, "_", " "))
