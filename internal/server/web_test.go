@@ -32,7 +32,7 @@ func TestWebLoginAndSession(t *testing.T) {
 			t.Fatalf("anonymous /users: %d %s", r.status, r.header.Get("Location"))
 		}
 		r := b.login("admin@example.com", "wrong password!")
-		if r.status != 401 || !strings.Contains(string(r.body), "wrong e-mail or password") {
+		if r.status != 401 || !strings.Contains(string(r.body), "Wrong e-mail or password") {
 			t.Fatalf("wrong password: %d", r.status)
 		}
 		if n := actions(t, db, "LOGIN_FAILED"); n != 1 {
@@ -67,7 +67,7 @@ func TestWebLoginAndSession(t *testing.T) {
 		// With the token, and with a readable error for bad values.
 		token := b.csrf("/users")
 		r = b.post("/users", url.Values{"csrf_token": {token}, "name": {"X"}, "email": {"not-an-email"}, "role": {"operator"}, "password": {"long enough pw"}})
-		if r.status != 422 || !strings.Contains(string(r.body), "not a valid e-mail address") {
+		if r.status != 422 || !strings.Contains(string(r.body), "Not a valid e-mail address") {
 			t.Fatalf("bad e-mail: %d", r.status)
 		}
 		r = b.post("/users", url.Values{"csrf_token": {token}, "name": {"X"}, "email": {"x@example.com"}, "role": {"operator"}, "password": {"long enough pw"}})
@@ -136,7 +136,7 @@ func TestLoginThrottling(t *testing.T) {
 		}
 		// Locked now: even the right password is refused, with Retry-After.
 		r := b.login("admin@example.com", a.AdminPassword)
-		if r.status != 429 || r.header.Get("Retry-After") == "" || !strings.Contains(string(r.body), "too many failed logins") {
+		if r.status != 429 || r.header.Get("Retry-After") == "" || !strings.Contains(string(r.body), "Too many failed logins") {
 			t.Fatalf("locked account: %d %v", r.status, r.header)
 		}
 		// The browser that logged in before keeps its way in, even from the
@@ -284,7 +284,7 @@ func TestCrossOriginFormRefused(t *testing.T) {
 	b := a.browser(t)
 	r := b.postWithHeaders("/login", url.Values{"email": {"admin@example.com"}, "password": {a.AdminPassword}},
 		"Origin", "http://evil.example", "Sec-Fetch-Site", "cross-site")
-	if r.status != 403 || !strings.Contains(string(r.body), "cross-origin") {
+	if r.status != 403 || !strings.Contains(string(r.body), "Cross-origin request refused") {
 		t.Fatalf("cross-site login: %d %s", r.status, r.body)
 	}
 	if n := actions(t, db, "LOGIN"); n != 0 {
