@@ -12,7 +12,6 @@ import (
 	"github.com/stocktrail/stocktrail/internal/actor"
 	"github.com/stocktrail/stocktrail/internal/alerts"
 	"github.com/stocktrail/stocktrail/internal/fault"
-	"github.com/stocktrail/stocktrail/internal/param"
 	"github.com/stocktrail/stocktrail/internal/workspace"
 )
 
@@ -386,10 +385,10 @@ func (wb *Web) alertList(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	f := alerts.AlertFilter{Status: q.Get("status"), Limit: 50}
-	if f.Before, err = param.Int(q, "before"); err != nil {
+	if f.Before, err = queryInt(r, "before"); err != nil {
 		return err
 	}
-	if f.RuleID, err = param.Int(q, "rule"); err != nil {
+	if f.RuleID, err = queryInt(r, "rule"); err != nil {
 		return err
 	}
 	var rule *alerts.Rule

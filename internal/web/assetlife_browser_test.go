@@ -107,8 +107,8 @@ func TestAssetDisposalAndScheduleEditInBrowser(t *testing.T) {
 		if strings.Contains(text("#assets"), "SCOPE-7") {
 			t.Fatal("a disposed asset is in the register")
 		}
-		step("filter", chromedp.SetValue(chromedp.ID("show"), "removed"),
-			chromedp.Evaluate[chromedp.Void](`document.getElementById("show").form.submit()`))
+		step("filter", chromedp.SetValue(chromedp.ID("filter-show"), "removed"),
+			chromedp.Evaluate[chromedp.Void](`document.getElementById("filter-show").form.submit()`))
 		waitFor("removed listed", `document.getElementById("assets").innerText.includes("SCOPE-7") && document.getElementById("assets").innerText.includes("Disposed: Sold")`)
 
 		// Delete is confirmed first, then restored from the asset's page.

@@ -100,8 +100,8 @@ func TestInventorySessionInBrowser(t *testing.T) {
 		step("sessions list", chromedp.Navigate(srv.URL+"/inventory-checks"))
 		click("open modal", "#open-new-session")
 		waitFor("modal open", `document.getElementById("new-session").open`)
-		step("fill modal", chromedp.SendKeys(chromedp.ID("new-session-name"), "Audit WH1"),
-			chromedp.SetValue(chromedp.ID("new-session-location"), fmt.Sprint(wh1.ID)))
+		step("fill modal", chromedp.SendKeys(chromedp.ID("field-name"), "Audit WH1"),
+			chromedp.SetValue(chromedp.ID("field-location_id"), fmt.Sprint(wh1.ID)))
 		click("create", "#new-session-create")
 		flash("created", "Session created")
 		click("start", "#start")

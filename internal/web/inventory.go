@@ -46,10 +46,33 @@ func (wb *Web) zone(r *http.Request, a actor.Actor) *time.Location {
 }
 
 // queryInt reads an optional non-negative integer query parameter; a bad
-// one is a 400 naming it, so a page never quietly shows everything instead
-// of what the link asked for.
+// one is a 400 naming it as the page does (queryLabel), so a page never
+// quietly shows everything instead of what the link asked for.
 func queryInt(r *http.Request, name string) (int64, error) {
-	return param.Int(r.URL.Query(), name)
+	n, err := param.Int(r.URL.Query(), name)
+	e, ok := fault.As(err)
+	if !ok {
+		return n, err
+	}
+	label, onPage := queryLabel(name)
+	said := *e
+	said.Message = label + " " + e.Fields[name]
+	if !onPage {
+		// No control to link the error summary to: a banner says it.
+		said.Fields = nil
+	}
+	return 0, &said
+}
+
+// queryLabel is how the pages name a query parameter queryInt reads: the
+// label of the filter that sends it (onPage), else the parameter's name in
+// words (a hand-typed URL's "offset" or "before", which no control sends).
+func queryLabel(name string) (label string, onPage bool) {
+	switch name {
+	case "location_id":
+		return "Location", true
+	}
+	return strings.ReplaceAll(name, "_", " "), false
 }
 
 // catalogue is what the movement forms offer to pick from.

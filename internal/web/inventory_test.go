@@ -289,20 +289,25 @@ func TestBadQueryNumbers(t *testing.T) {
 			"/inventory/as-of?location_id=abc&at=2000-01-01",
 			"/inventory/as-of?location_id=-3",
 		} {
+			// Named as the filter is labelled, and linked to it.
 			status, body := b.get(path)
-			if status != 400 || !strings.Contains(body, "Location_id must be a non-negative whole number") || !strings.Contains(body, `role="alert"`) {
+			if status != 400 || !strings.Contains(body, "Location must be a non-negative whole number") || strings.Contains(body, "Location_id") ||
+				!strings.Contains(body, `role="alert"`) || !strings.Contains(body, `<a href="#filter-location_id">`) ||
+				!strings.Contains(body, `<select id="filter-location_id" name="location_id">`) {
 				t.Errorf("%s: %d, %s", path, status, alert(body))
 			}
 		}
-		// The asset and session pages read their numbers the same way.
-		for path, name := range map[string]string{
-			"/assets?location_id=abc":          "location_id",
-			"/assets?offset=-5":                "offset",
-			"/inventory-checks?location_id=x1": "location_id",
-			"/inventory-checks/1?view=3.5":     "view",
+		// The asset and session pages read their numbers the same way; a
+		// parameter no filter sends is named in words.
+		for path, said := range map[string]string{
+			"/assets?location_id=abc":          "Location must be",
+			"/assets?offset=-5":                "Offset must be",
+			"/inventory-checks?location_id=x1": "Location must be",
+			"/inventory-checks/1?view=3.5":     "View must be",
+			"/orders?before=-1":                "Before must be",
 		} {
 			status, body := b.get(path)
-			if status != 400 || !strings.Contains(body, strings.ToUpper(name[:1])+name[1:]+" must be a non-negative whole number") {
+			if status != 400 || !strings.Contains(body, said+" a non-negative whole number") || strings.Contains(body, "Location_id") {
 				t.Errorf("%s: %d, %s", path, status, alert(body))
 			}
 		}

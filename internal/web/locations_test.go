@@ -95,7 +95,7 @@ func TestLocationsTabCreates(t *testing.T) {
 		}
 		// The error summary speaks of the field as its label does, not as
 		// the API, and no banner says it again.
-		if !strings.Contains(body, `<li>Code: `) || strings.Contains(body, "invalid code") || strings.Contains(body, `<p class="error"`) {
+		if !strings.Contains(body, `<li><a href="#field-code">Code: `) || strings.Contains(body, "invalid code") || strings.Contains(body, `<p class="error"`) {
 			t.Fatalf("refused location's banner: %s", body)
 		}
 		if after, _ := inventory.ListLocations(f.Ctx, db, false); len(after) != before {

@@ -39,7 +39,7 @@ func TestChoicesInsteadOfFreeText(t *testing.T) {
 		}
 
 		_, page := b.get("/settings")
-		must(page, `<select name="time_zone" id="time_zone">`, `<optgroup label="Europe">`, `<option selected>UTC</option>`, `<option >Europe/Berlin</option>`)
+		must(page, `<select name="time_zone" id="field-time_zone">`, `<optgroup label="Europe">`, `<option selected>UTC</option>`, `<option >Europe/Berlin</option>`)
 		form := url.Values{"name": {"Works"}, "time_zone": {"Mars/Olympus"}, "business_hours_start": {"07:00"}, "business_hours_end": {"19:00"},
 			"business_days": {"monday"}}
 		if status, page := b.post("/settings", form); status != 422 || !strings.Contains(page, "Unknown time zone") {
@@ -56,7 +56,7 @@ func TestChoicesInsteadOfFreeText(t *testing.T) {
 		must(page, `<option selected>Asia/Kolkata</option>`)
 
 		_, page = b.get("/activity")
-		must(page, `<select name="table_name" id="table_name">`, `<option value="items" >items (products)</option>`, `<option value="products" >products (seed name)</option>`)
+		must(page, `<select name="table_name" id="filter-table_name">`, `<option value="items" >items (products)</option>`, `<option value="products" >products (seed name)</option>`)
 		// Actions, categories and search fields in words; the codes stay
 		// the values, so addresses and the API are unchanged.
 		must(page, `<option value="LOGIN_FAILED" >Login failed</option>`, `<option value="authentication" >Logins and logouts</option>`,
@@ -69,7 +69,7 @@ func TestChoicesInsteadOfFreeText(t *testing.T) {
 		if _, page := b.get("/inventory/log?action=user_correction"); !strings.Contains(html.UnescapeString(page), `<option value="user_correction" selected>Corrections</option>`) {
 			t.Error("the action type filter does not keep its choice")
 		}
-		must(page, `<select name="actor_id" id="actor_id" data-kind-select="actor_kind">`, `<optgroup label="Users">`,
+		must(page, `<select name="actor_id" id="filter-actor_id" data-kind-select="filter-actor_kind">`, `<optgroup label="Users">`,
 			fmt.Sprintf(`<option value="%d" data-kind="user" >%s</option>`, f.Admin.ID, f.Admin.Name), `<option value="api_key" >An API key</option>`)
 		status, page := b.get(fmt.Sprintf("/inventory/log?actor_kind=user&actor_id=%d", f.Admin.ID))
 		if status != 200 {

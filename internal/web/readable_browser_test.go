@@ -55,7 +55,8 @@ var codes = func() map[string]bool {
 // as the admin, as an operator (refused pages) and as a station. Each page
 // must fit its viewport (nothing wider, nothing scrolling sideways), show
 // no raw JSON or id column names in its text, and have no axe-core
-// violation of any impact; a form sent back must show why. With
+// violation of any impact; a form sent back must show why, and each line
+// of an error summary must link to its field's control. With
 // STOCKTRAIL_SCREENSHOTS set it saves every view there.
 func TestEveryPageOnAPhoneAndADesk(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
@@ -138,6 +139,27 @@ func lookAt(t *testing.T, ctx context.Context, base string, p mainPage, size, di
 		if err != nil || twice != "" {
 			t.Errorf("%s: the form came back with %s (%v)", name, twice, err)
 		}
+	}
+	// Every line of an error summary (GOV.UK style) is a link to its
+	// field: an element of the page that is a form control or holds one.
+	unlinked, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
+  const controls = 'input:not([type=hidden]), select, textarea';
+  const bad = [];
+  for (const li of document.querySelectorAll('main .error-summary li')) {
+    const a = li.querySelector('a[href^="#"]');
+    if (!a) { bad.push('"' + li.innerText + '" is not a link'); continue; }
+    const href = a.getAttribute('href');
+    const el = document.getElementById(decodeURIComponent(href.slice(1)));
+    if (!el) bad.push('"' + li.innerText + '" links to ' + href + ', which is not on the page');
+    else if (!el.matches(controls) && !el.querySelector(controls)) bad.push('"' + li.innerText + '" links to ' + href + ', which is no form control');
+  }
+  return bad;
+})()`))
+	if err != nil {
+		fail(name+" error summary", err)
+	}
+	for _, u := range unlinked {
+		t.Errorf("%s: error summary line %s", name, u)
 	}
 	if dir != "" {
 		browsertest.Screenshot(t, ctx, filepath.Join(dir, p.name+"-"+size+".png"))

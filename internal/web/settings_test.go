@@ -120,7 +120,7 @@ func TestSettingsOverReceipt(t *testing.T) {
 			return n
 		}
 		_, page := admin.get("/settings")
-		if !strings.Contains(page, `id="over_receipt_percent" name="over_receipt_percent" inputmode="numeric" value="0"`) {
+		if !strings.Contains(page, `id="field-over_receipt_percent" name="over_receipt_percent" inputmode="numeric" value="0"`) {
 			t.Fatalf("no over-receipt field:\n%s", page)
 		}
 		admin.post("/settings", form("-")) // settles the other fields
@@ -144,7 +144,7 @@ func TestSettingsOverReceipt(t *testing.T) {
 			{"1001", "from 0 to 1000"}, {"2.5", "Enter a whole percentage"}} {
 			status, page := admin.post("/settings", form(bad.value))
 			page = html.UnescapeString(page)
-			at := strings.Index(page, `id="over_receipt_percent"`)
+			at := strings.Index(page, `id="field-over_receipt_percent"`)
 			if status != 422 || at < 0 || !strings.Contains(page[at:], `<span class="field-error">`) || !strings.Contains(page[at:], bad.says) {
 				t.Errorf("%q: %d\n%s", bad.value, status, page)
 			}

@@ -89,7 +89,7 @@ func TestPagesAtDesktopAndPhone(t *testing.T) {
 		{"stock", "/inventory", "OIL-5", ""},
 		{"item-allocated", fmt.Sprintf("/inventory/items/%d", oil.ID), "SO-000012 (5.00), SO-000015 (2.50)", ""},
 		{"as-of-difference", asOfCompare, "7.50", ""},
-		{"stock-bad-location", "/inventory?location_id=abc", "No stock.", "Location_id must be a non-negative whole number"},
+		{"stock-bad-location", "/inventory?location_id=abc", "No stock.", "Location must be a non-negative whole number"},
 		{"change-log", "/inventory/log", "sealed", ""},
 		{"change-log-of-order", "/inventory/log?reference=SO-000012", "SO-000012", ""},
 		{"activity", "/activity", "sealed", ""},

@@ -122,6 +122,10 @@ var funcs = template.FuncMap{
 		return false
 	},
 	"sentence": sentence,
+	// fieldid is the id of the control that sends a field (fieldID).
+	"fieldid": fieldID,
+	// filterid is the id of a filter form's control (filterID).
+	"filterid": filterID,
 	"title": func(s string) string {
 		if s == "" {
 			return s
@@ -284,6 +288,13 @@ func (wb *Web) render(w http.ResponseWriter, r *http.Request, status int, page, 
 			v.Fields = e.Fields
 			v.Error = fieldBanner(e)
 			v.Problems = fieldProblems(e)
+			// A page read with GET refuses its query string: its
+			// problems are about the filter form's controls.
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+				for i := range v.Problems {
+					v.Problems[i].InQuery = true
+				}
+			}
 		}
 	}
 	// Areas' messages are Go errors, lower-case; a person reads sentences.
@@ -373,7 +384,11 @@ func pathID(r *http.Request) (int64, error) {
 // parseForm reads a urlencoded or multipart form within MaxFormBytes.
 // fieldProblem is one line of a form's error summary (GOV.UK style: each
 // a link to its field); Label is how the form names the field, if set.
-type fieldProblem struct{ Field, Label, Message string }
+// InQuery says the field is a query parameter, sent by a filter form.
+type fieldProblem struct {
+	Field, Label, Message string
+	InQuery               bool
+}
 
 // Text is the line a person reads: "Label: message", or the message alone
 // as a sentence when it names the field itself or there is no label.
@@ -383,6 +398,30 @@ func (p fieldProblem) Text() string {
 	}
 	return problemText(p.Label, p.Message)
 }
+
+// Href is the link to the problem's field on the page (fieldID, or
+// filterID for a query parameter), or "" when the problem names no field.
+func (p fieldProblem) Href() string {
+	switch {
+	case p.Field == "":
+		return ""
+	case p.InQuery:
+		return "#" + filterID(p.Field)
+	}
+	return "#" + fieldID(p.Field)
+}
+
+// fieldID is the id of the form control that posts field (or of the
+// fieldset around a group of checkboxes or radio buttons): templates give
+// it to the control with fieldid and the generic error summary links to
+// it, so the two cannot drift apart.
+func fieldID(field string) string { return "field-" + field }
+
+// filterID is fieldID for a control of a filter form (method get), which
+// sends a query parameter: a page may have a filter and a form posting a
+// field of the same name (an asset register's Location filter and its new
+// asset's location), each with its own id.
+func filterID(param string) string { return "filter-" + param }
 
 // errorSummary lists the problems of fields in the form's order, then any
 // others, for the summary at the top of a form that did not validate.
