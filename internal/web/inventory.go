@@ -500,6 +500,11 @@ func (wb *Web) asOfPage(w http.ResponseWriter, r *http.Request) error {
 	case at.IsZero():
 	case !compare.IsZero():
 		v.Diffs, pageErr = inventory.StockDiff(r.Context(), wb.cfg.DB, at, compare, f)
+		if e, ok := fault.As(pageErr); ok && e.Fields["to"] != "" {
+			// The area names the API's from and to; this form's fields
+			// are At and Compare with.
+			pageErr = fault.Field("compare", "must be later than At")
+		}
 		v.Compared = pageErr == nil
 		v.AtText, v.CompareText = at.In(zone).Format("2006-01-02 15:04"), compare.In(zone).Format("2006-01-02 15:04")
 	case v.Mode == "shown":

@@ -352,6 +352,7 @@ func dayOfWork(t *testing.T, f *storetest.Fixture) []mainPage {
 		{name: "change-log", path: "/inventory/log"},
 		{name: "as-of", path: "/inventory/as-of?at=" + at},
 		{name: "compare", path: "/inventory/as-of?at=" + at + "&compare=" + time.Now().Add(time.Minute).UTC().Format("2006-01-02T15:04")},
+		{name: "compare-refused", path: "/inventory/as-of?at=" + at + "&compare=2000-01-01T00:00"},
 		{name: "locations", path: "/inventory/locations"},
 		{name: "location", path: fmt.Sprintf("/inventory/locations/%d", a1)},
 		{name: "item", path: fmt.Sprintf("/inventory/items/%d", oil.ID)},
