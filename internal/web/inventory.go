@@ -46,7 +46,7 @@ func (wb *Web) zone(r *http.Request, a actor.Actor) *time.Location {
 }
 
 // queryInt reads an optional non-negative integer query parameter; a bad
-// one is a 400 naming it as the page does (queryLabel), so a page never
+// one is a 400 naming it as a person would (fieldWords), so a page never
 // quietly shows everything instead of what the link asked for.
 func queryInt(r *http.Request, name string) (int64, error) {
 	n, err := param.Int(r.URL.Query(), name)
@@ -54,25 +54,16 @@ func queryInt(r *http.Request, name string) (int64, error) {
 	if !ok {
 		return n, err
 	}
-	label, onPage := queryLabel(name)
 	said := *e
-	said.Message = label + " " + e.Fields[name]
-	if !onPage {
-		// No control to link the error summary to: a banner says it.
+	said.Message = fieldWords(name) + " " + e.Fields[name]
+	// Of the parameters read here only location_id is sent by a filter's
+	// control; the others ("offset", "before") come from links or a
+	// hand-typed URL, with no control to link the error summary to: a
+	// banner says it.
+	if name != "location_id" {
 		said.Fields = nil
 	}
 	return 0, &said
-}
-
-// queryLabel is how the pages name a query parameter queryInt reads: the
-// label of the filter that sends it (onPage), else the parameter's name in
-// words (a hand-typed URL's "offset" or "before", which no control sends).
-func queryLabel(name string) (label string, onPage bool) {
-	switch name {
-	case "location_id":
-		return "Location", true
-	}
-	return strings.ReplaceAll(name, "_", " "), false
 }
 
 // catalogue is what the movement forms offer to pick from.
