@@ -23,9 +23,9 @@ import (
 // new one (InTx's functions must be safe to run again, as PostgreSQL retries
 // them too), and the rest of the group runs each in its own SAVEPOINT, so a
 // failed transaction rolls back to its savepoint alone. Nothing is answered
-// before its group commits, so running again changes no answer anyone saw. Callers keep the InTx contract:
-// their work commits entirely or not at all, and nothing is acknowledged
-// before it is on disk.
+// before its group commits, so running again changes no answer anyone saw.
+// Callers keep the InTx contract: their work commits entirely or not at
+// all, and nothing is acknowledged before it is on disk.
 //
 // The writer does not wait for the disk: its COMMIT only appends the group's
 // pages to the write-ahead log (synchronous=NORMAL), and the syncer
