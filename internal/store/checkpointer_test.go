@@ -22,10 +22,10 @@ func TestWriteAheadLogStaysBoundedUnderLoad(t *testing.T) {
 	ctx := context.Background()
 	const row = 3000
 	pad := strings.Repeat("x", row)
-	// The writer restarts the log past 4,096 pages (16 MiB); allow for the
+	// The writer restarts the log past 16,384 pages (64 MiB); allow for the
 	// groups committed meanwhile. Without the restart the log passes this
 	// long before the rows written reach twice as much.
-	const bound = 40 << 20
+	const bound = 96 << 20
 	const enough = 2 * bound / row
 	// The writers stop once twice the bound has been written and the
 	// checkpointer has run beside them at least once, however long that

@@ -122,10 +122,10 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// larger cache (64 MB at most) than the 2 MB default, as every movement
 	// touches a dozen of them; its savepoints' statement journals stay in
 	// memory; and it leaves most checkpointing to the checkpointer
-	// (checkpointer.go says why it still checkpoints past 4,096 pages, and
+	// (checkpointer.go says why it still checkpoints past 16,384 pages, and
 	// why the log file is cut back to 64 MB).
 	write, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=synchronous(NORMAL)"+
-		"&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(4096)"+
+		"&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(16384)"+
 		"&_pragma=journal_size_limit(67108864)&_txlock=immediate")
 	if err != nil {
 		return nil, err
