@@ -9,6 +9,12 @@ cd "$(dirname "$0")/.."
 # Build and test with the toolchain go.mod names (it carries security fixes
 # the machine's Go may lack); Debian's Go defaults to GOTOOLCHAIN=local.
 export GOTOOLCHAIN=auto
+# SQLite runs on its own C code (mattn/go-sqlite3 through cgo, with its
+# full-text module); every go command below, and the builds the tests make
+# of the binary, use it. The pure-Go driver a build without the tag gets
+# runs the store's and the inventory's tests at the end.
+export GOFLAGS="${GOFLAGS:+$GOFLAGS }-tags=sqlite_fts5"
+command -v gcc >/dev/null 2>&1 || need_gcc=1
 
 need=()
 [ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql-15)
@@ -16,6 +22,7 @@ id postgres >/dev/null 2>&1 || need+=(postgresql-15)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 command -v npx >/dev/null 2>&1 || need+=(nodejs npm)
+[ -z "${need_gcc:-}" ] || need+=(gcc libc6-dev)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   SUDO=""
@@ -61,6 +68,10 @@ if [ $# -eq 0 ]; then
   bash scripts/vulncheck.sh
 fi
 go test -count=1 -timeout 45m "$@" ./...
+if [ $# -eq 0 ]; then
+  # The same SQL on the pure-Go SQLite a build without cgo gets.
+  GOFLAGS= CGO_ENABLED=0 go test -count=1 -timeout 20m ./internal/store/... ./internal/inventory/...
+fi
 
 # Fuzz: every target briefly (their seed corpora already ran as tests
 # above), in the whole suite only; the long form is `bash scripts/fuzz.sh

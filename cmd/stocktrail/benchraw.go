@@ -189,11 +189,8 @@ func openRaw(d *dbFlags, conns int) (*sql.DB, error) {
 		return raw, nil
 	}
 	path := filepath.Join(d.data, "stocktrail.db")
-	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"+
-		"&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_txlock=immediate")
-	if err != nil {
-		return nil, err
-	}
+	raw := store.OpenSQLiteFile(path, true, "busy_timeout=10000", "journal_mode=WAL", "foreign_keys=1", "synchronous=FULL",
+		"cache_size=-65536", "temp_store=MEMORY")
 	raw.SetMaxOpenConns(conns)
 	return raw, nil
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"os"
@@ -13,23 +12,18 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"modernc.org/sqlite"
 )
 
 // statementHooks holds what stocktrail_test_hook(name) runs, by name.
 var statementHooks sync.Map
 
-// SQL functions are registered with the driver, for connections opened
-// afterwards: every test database of this binary has the hook function.
-func init() {
-	sqlite.MustRegisterScalarFunction("stocktrail_test_hook", 1, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
-		name, _ := args[0].(string)
-		if hook, ok := statementHooks.Load(name); ok {
-			hook.(func())()
-		}
-		return int64(1), nil
-	})
+// runStatementHook is stocktrail_test_hook(name), which each driver's test
+// file makes an SQL function (hook_cgo_test.go, hook_purego_test.go).
+func runStatementHook(name string) int64 {
+	if hook, ok := statementHooks.Load(name); ok {
+		hook.(func())()
+	}
+	return 1
 }
 
 // onStatement makes stocktrail_test_hook(name) run hook, once, from inside
@@ -52,6 +46,7 @@ func withDurable(t *testing.T, fn func() error) *DB {
 	t.Cleanup(func() { db.Close() })
 	db.group.close()
 	db.group = newGroupCommitter(db.write, fn)
+	addStatementHook(t, db.write)
 	if _, err := db.write.ExecContext(ctx, `CREATE TABLE t (v INTEGER)`); err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,6 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/stocktrail/stocktrail/internal/fault"
 )
@@ -65,8 +63,7 @@ func (e *commitError) Unwrap() error { return e.err }
 // isDiskFull reports SQLite's SQLITE_FULL (any extended code) and
 // PostgreSQL's disk_full (53100).
 func isDiskFull(err error) bool {
-	var sqErr *sqlite.Error
-	if errors.As(err, &sqErr) && sqErr.Code()&0xff == sqlite3.SQLITE_FULL {
+	if code, ok := sqliteCode(err); ok && code&0xff == sqliteFull {
 		return true
 	}
 	var pgErr *pgconn.PgError

@@ -4,8 +4,11 @@
 // this package and in the per-engine migration folders.
 //
 // Drivers, chosen deliberately:
-//   - modernc.org/sqlite: pure Go, so the binary builds and cross-compiles
-//     without cgo and runs anywhere as one file (the PocketBase choice).
+//   - github.com/mattn/go-sqlite3: SQLite's own C code, through cgo, in
+//     every build with a C compiler (the writer needs a fifth less CPU).
+//   - modernc.org/sqlite: the same SQLite translated to pure Go, for builds
+//     without cgo, so the binary still cross-compiles to one static file
+//     (sqlitedriver.go).
 //   - github.com/jackc/pgx/v5 (through database/sql): the maintained,
 //     feature-complete PostgreSQL driver.
 //
@@ -31,8 +34,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib" // also the database/sql driver "pgx"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/stocktrail/stocktrail/internal/fault"
 )
@@ -113,8 +114,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 }
 
 func openSQLite(ctx context.Context, path string) (*DB, error) {
-	common := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
-	pragmas := common + "&_pragma=synchronous(FULL)"
+	common := []string{"busy_timeout=10000", "journal_mode=WAL", "foreign_keys=1"}
 	// A commit is acknowledged only once it is durable, but the writer's
 	// COMMIT does not wait for the disk (synchronous=NORMAL): the group
 	// committer fsyncs the log after it, beside the writer (walsync.go,
@@ -124,30 +124,17 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// memory; and it leaves most checkpointing to the checkpointer
 	// (checkpointer.go says why it still checkpoints past 16,384 pages, and
 	// why the log file is cut back to 64 MB).
-	write, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=synchronous(NORMAL)"+
-		"&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(16384)"+
-		"&_pragma=journal_size_limit(67108864)&_txlock=immediate")
-	if err != nil {
-		return nil, err
-	}
+	write := OpenSQLiteFile(path, true, append(common, "synchronous=NORMAL", "cache_size=-65536", "temp_store=MEMORY",
+		"wal_autocheckpoint=16384", "journal_size_limit=67108864")...)
 	write.SetMaxOpenConns(1)
 	write.SetConnMaxLifetime(0)
-	read, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
-	if err != nil {
-		write.Close()
-		return nil, err
-	}
+	read := OpenSQLiteFile(path, false, append(common, "synchronous=FULL", "query_only=1")...)
 	read.SetMaxOpenConns(8)
 	// Keep every reader open: database/sql keeps only two idle by default,
 	// and opening a SQLite connection re-reads the whole schema.
 	read.SetMaxIdleConns(8)
 	read.SetConnMaxLifetime(0)
-	cp, err := sql.Open("sqlite", "file:"+path+"?"+pragmas)
-	if err != nil {
-		write.Close()
-		read.Close()
-		return nil, err
-	}
+	cp := OpenSQLiteFile(path, false, append(common, "synchronous=FULL")...)
 	cp.SetMaxOpenConns(1)
 	cp.SetConnMaxLifetime(0)
 	wal := &walFile{path: path + "-wal"}
@@ -421,11 +408,8 @@ func IsUniqueViolation(err error) bool {
 	if errors.As(err, &pgErr) {
 		return pgErr.Code == "23505"
 	}
-	var sqErr *sqlite.Error
-	if errors.As(err, &sqErr) {
-		return sqErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || sqErr.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
-	}
-	return false
+	code, ok := sqliteCode(err)
+	return ok && (code == sqliteConstraintUnique || code == sqliteConstraintPrimaryKey)
 }
 
 // IsLockNotAvailable reports whether err says that a lock asked for
