@@ -20,7 +20,7 @@ func addStatementHook(t *testing.T, write *sql.DB) {
 	}
 	defer conn.Close()
 	if err := conn.Raw(func(dc any) error {
-		return dc.(*sqlite3.SQLiteConn).RegisterFunc("stocktrail_test_hook", runStatementHook, false)
+		return dc.(*sqliteConn).inner.(*sqlite3.SQLiteConn).RegisterFunc("stocktrail_test_hook", runStatementHook, false)
 	}); err != nil {
 		t.Fatal(err)
 	}

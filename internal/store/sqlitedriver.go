@@ -6,6 +6,8 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 )
 
 // SQLite runs on one of two drivers, chosen at build time (sqlite_cgo.go,
@@ -19,7 +21,11 @@ import (
 //
 // Connections are set up the same way on both: opened from a file URI and
 // then given their pragmas one by one, as the drivers spell pragmas in
-// their connection strings differently.
+// their connection strings differently. And our SQL's $1-style
+// placeholders reach both as SQLite's numbered ?1: SQLite itself reads $1
+// as a parameter *named* "1", numbered by where it first appears, and
+// mattn's driver binds arguments by those numbers, so a statement naming
+// $6 before $1 got its arguments in the wrong places.
 
 // Extended result codes of SQLite (https://sqlite.org/rescode.html).
 const (
@@ -36,9 +42,19 @@ type sqliteConnector struct {
 	// pragmas run in order on every new connection: busy_timeout first, so
 	// the ones that take a lock (journal_mode) wait for it.
 	pragmas []string
+	// numbered caches each statement's text with ?N for $N.
+	numbered *sync.Map
 }
 
 func (c sqliteConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &sqliteConn{inner: conn, numbered: c.numbered}, nil
+}
+
+func (c sqliteConnector) connect(ctx context.Context) (driver.Conn, error) {
 	conn, err := c.drv.Open(c.uri)
 	if err != nil {
 		return nil, err
@@ -69,8 +85,104 @@ func OpenSQLiteFile(path string, immediate bool, pragmas ...string) *sql.DB {
 		// Both drivers read _txlock from the URI; SQLite ignores it.
 		uri += "?_txlock=immediate"
 	}
-	return sql.OpenDB(sqliteConnector{drv: sqliteDriver(), uri: uri, pragmas: pragmas})
+	return sql.OpenDB(sqliteConnector{drv: sqliteDriver(), uri: uri, pragmas: pragmas, numbered: &sync.Map{}})
 }
 
 // sqliteCode is the extended result code of a SQLite error, if err is one.
 func sqliteCode(err error) (int, bool) { return sqliteErrorCode(err) }
+
+// numberPlaceholders turns each $N outside quotes into ?N.
+func numberPlaceholders(query string) string {
+	if !strings.Contains(query, "$") {
+		return query
+	}
+	b := []byte(query)
+	var quote byte
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '$' && i+1 < len(b) && b[i+1] >= '0' && b[i+1] <= '9':
+			b[i] = '?'
+		}
+	}
+	return string(b)
+}
+
+// sqliteConn is a driver connection whose statements are numbered
+// (numberPlaceholders) on their way in. It offers what both drivers'
+// connections offer database/sql.
+type sqliteConn struct {
+	inner    driver.Conn
+	numbered *sync.Map
+}
+
+func (c *sqliteConn) number(query string) string {
+	if q, ok := c.numbered.Load(query); ok {
+		return q.(string)
+	}
+	q := numberPlaceholders(query)
+	c.numbered.Store(query, q)
+	return q
+}
+
+func (c *sqliteConn) Prepare(query string) (driver.Stmt, error) {
+	return c.inner.Prepare(c.number(query))
+}
+
+func (c *sqliteConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	if p, ok := c.inner.(driver.ConnPrepareContext); ok {
+		return p.PrepareContext(ctx, c.number(query))
+	}
+	return c.inner.Prepare(c.number(query))
+}
+
+func (c *sqliteConn) Close() error { return c.inner.Close() }
+
+func (c *sqliteConn) Begin() (driver.Tx, error) { return c.inner.Begin() }
+
+func (c *sqliteConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	if b, ok := c.inner.(driver.ConnBeginTx); ok {
+		return b.BeginTx(ctx, opts)
+	}
+	return nil, errors.New("sqlite driver cannot begin a transaction with options")
+}
+
+func (c *sqliteConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if e, ok := c.inner.(driver.ExecerContext); ok {
+		return e.ExecContext(ctx, c.number(query), args)
+	}
+	return nil, driver.ErrSkip
+}
+
+func (c *sqliteConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if q, ok := c.inner.(driver.QueryerContext); ok {
+		return q.QueryContext(ctx, c.number(query), args)
+	}
+	return nil, driver.ErrSkip
+}
+
+func (c *sqliteConn) Ping(ctx context.Context) error {
+	if p, ok := c.inner.(driver.Pinger); ok {
+		return p.Ping(ctx)
+	}
+	return nil
+}
+
+func (c *sqliteConn) CheckNamedValue(v *driver.NamedValue) error {
+	if n, ok := c.inner.(driver.NamedValueChecker); ok {
+		return n.CheckNamedValue(v)
+	}
+	return driver.ErrSkip
+}
+
+func (c *sqliteConn) ResetSession(ctx context.Context) error {
+	if r, ok := c.inner.(driver.SessionResetter); ok {
+		return r.ResetSession(ctx)
+	}
+	return nil
+}
