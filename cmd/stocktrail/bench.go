@@ -116,7 +116,11 @@ func benchCommand(ctx context.Context, args []string, stdout io.Writer) error {
 	defer db.Close()
 	authSvc = auth.New(db)
 	who, _ := actor.From(ctx)
-	fmt.Fprintf(stdout, "engine %s (%s), %d CPUs\n", db.Engine(), db.Location, runtime.NumCPU())
+	engine := string(db.Engine())
+	if db.Engine() == store.SQLite {
+		engine += " on " + store.SQLiteDriverName
+	}
+	fmt.Fprintf(stdout, "engine %s (%s), %d CPUs\n", engine, db.Location, runtime.NumCPU())
 
 	if *entries > 0 {
 		began := time.Now()
