@@ -12,10 +12,13 @@ import (
 )
 
 // TestDiskFull is the fault suite's "disk full" (issue 14): a real server
-// whose SQLite data folder is a small file system of its own (a 64 MB
+// whose SQLite data folder is a small file system of its own (a 256 MB
 // tmpfs, so it needs root), under four clients sending keyed receipts
-// (each retried until acknowledged) and one reading. A ballast file then
-// takes every free byte. Writes must fail cleanly: a complete 503
+// (each retried until acknowledged) and one reading. The file system is
+// four times the 64 MB the write-ahead log may reach before the writer
+// starts it again: its frames need room in the database file first, so on
+// a file system no larger than that the log could never restart. A ballast
+// file then takes every free byte. Writes must fail cleanly: a complete 503
 // problem+json with Retry-After that says the disk is full (no 500, no raw
 // SQLite error), while reads go on. Once the ballast is deleted the same
 // server process writes again by itself (its single writer must not wedge),
@@ -33,7 +36,7 @@ func TestDiskFull(t *testing.T) {
 		missingPrerequisite(t, "mounting a small file system needs root")
 	}
 	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=64m,mode=0700"); err != nil {
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=256m,mode=0700"); err != nil {
 		missingPrerequisite(t, "cannot mount a tmpfs: "+err.Error())
 	}
 	t.Cleanup(func() {
