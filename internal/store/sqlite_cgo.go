@@ -14,7 +14,8 @@ const SQLiteDriverName = "C SQLite (mattn/go-sqlite3, cgo)"
 
 func sqliteDriver() driver.Driver { return &sqlite3.SQLiteDriver{} }
 
-func sqliteErrorCode(err error) (int, bool) {
+// sqliteCode is the extended result code of a SQLite error, if err is one.
+func sqliteCode(err error) (int, bool) {
 	var e sqlite3.Error
 	if errors.As(err, &e) {
 		return int(e.ExtendedCode), true

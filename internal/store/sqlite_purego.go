@@ -21,7 +21,8 @@ func sqliteDriver() driver.Driver {
 	return db.Driver()
 }
 
-func sqliteErrorCode(err error) (int, bool) {
+// sqliteCode is the extended result code of a SQLite error, if err is one.
+func sqliteCode(err error) (int, bool) {
 	var e *sqlite.Error
 	if errors.As(err, &e) {
 		return e.Code(), true

@@ -11,10 +11,11 @@ import (
 )
 
 // SQLite runs on one of two drivers, chosen at build time (sqlite_cgo.go,
-// sqlite_purego.go): SQLite's own C code through mattn/go-sqlite3 when cgo
-// is available (the default wherever a C compiler is), and the pure-Go
-// translation modernc.org/sqlite when it is not (CGO_ENABLED=0: a static
-// binary cross-compiled for another system). Both run the same SQLite and
+// sqlite_purego.go): SQLite's own C code through mattn/go-sqlite3 in builds
+// with cgo and the tag sqlite_fts5 (which mattn needs for the full-text
+// module; the scripts and the README's commands pass it), and the pure-Go
+// translation modernc.org/sqlite otherwise (a static binary cross-compiled
+// with CGO_ENABLED=0, or a bare `go build`). Both run the same SQLite and
 // the same SQL; the C build needs about a fifth less CPU per statement,
 // which on the single writer is a fifth more receipts a second
 // (docs/PERFORMANCE.md).
@@ -87,9 +88,6 @@ func OpenSQLiteFile(path string, immediate bool, pragmas ...string) *sql.DB {
 	}
 	return sql.OpenDB(sqliteConnector{drv: sqliteDriver(), uri: uri, pragmas: pragmas, numbered: &sync.Map{}})
 }
-
-// sqliteCode is the extended result code of a SQLite error, if err is one.
-func sqliteCode(err error) (int, bool) { return sqliteErrorCode(err) }
 
 // numberPlaceholders turns each $N outside quotes into ?N.
 func numberPlaceholders(query string) string {

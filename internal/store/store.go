@@ -5,7 +5,7 @@
 //
 // Drivers, chosen deliberately:
 //   - github.com/mattn/go-sqlite3: SQLite's own C code, through cgo, in
-//     every build with a C compiler (the writer needs a fifth less CPU).
+//     builds tagged sqlite_fts5 (the writer needs a fifth less CPU).
 //   - modernc.org/sqlite: the same SQLite translated to pure Go, for builds
 //     without cgo, so the binary still cross-compiles to one static file
 //     (sqlitedriver.go).
