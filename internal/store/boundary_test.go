@@ -20,7 +20,7 @@ var engineOutside = []string{
 
 var (
 	engineBranch = regexp.MustCompile(`Engine\(\)\s*(==|!=)|(==|!=)\s*store\.(SQLite|Postgres)\b|case\s+store\.(SQLite|Postgres)\b|switch\s[^{]*Engine\(\)|(==|!=)\s*engine\s*($|[{)&|,;])`)
-	driverImport = regexp.MustCompile(`"(github\.com/jackc/pgx[^"]*|modernc\.org/sqlite[^"]*)"`)
+	driverImport = regexp.MustCompile(`"(github\.com/jackc/pgx[^"]*|modernc\.org/sqlite[^"]*|github\.com/mattn/go-sqlite3[^"]*)"`)
 )
 
 // TestEngineDifferencesStayInStore fails when code outside internal/store
