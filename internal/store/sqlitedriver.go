@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 )
 
 // SQLite runs on one of two drivers, chosen at build time (sqlite_cgo.go,
@@ -43,8 +42,6 @@ type sqliteConnector struct {
 	// pragmas run in order on every new connection: busy_timeout first, so
 	// the ones that take a lock (journal_mode) wait for it.
 	pragmas []string
-	// numbered caches each statement's text with ?N for $N.
-	numbered *sync.Map
 }
 
 func (c sqliteConnector) Connect(ctx context.Context) (driver.Conn, error) {
@@ -52,7 +49,7 @@ func (c sqliteConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &sqliteConn{inner: conn, numbered: c.numbered}, nil
+	return &sqliteConn{inner: conn}, nil
 }
 
 func (c sqliteConnector) connect(ctx context.Context) (driver.Conn, error) {
@@ -86,25 +83,39 @@ func OpenSQLiteFile(path string, immediate bool, pragmas ...string) *sql.DB {
 		// Both drivers read _txlock from the URI; SQLite ignores it.
 		uri += "?_txlock=immediate"
 	}
-	return sql.OpenDB(sqliteConnector{drv: sqliteDriver(), uri: uri, pragmas: pragmas, numbered: &sync.Map{}})
+	return sql.OpenDB(sqliteConnector{drv: sqliteDriver(), uri: uri, pragmas: pragmas})
 }
 
-// numberPlaceholders turns each $N outside quotes into ?N.
+// numberPlaceholders turns each $N outside quotes and comments into ?N.
+// It runs on every statement: a byte scan costs far less than SQLite's
+// work on the statement, and a cache would grow with every filter's text.
 func numberPlaceholders(query string) string {
 	if !strings.Contains(query, "$") {
 		return query
 	}
 	b := []byte(query)
-	var quote byte
 	for i := 0; i < len(b); i++ {
-		switch c := b[i]; {
-		case quote != 0:
-			if c == quote {
-				quote = 0
+		switch {
+		case b[i] == '\'' || b[i] == '"':
+			// To the closing quote; a doubled one inside reopens it.
+			if end := strings.IndexByte(query[i+1:], b[i]); end >= 0 {
+				i += end + 1
+			} else {
+				i = len(b)
 			}
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '$' && i+1 < len(b) && b[i+1] >= '0' && b[i+1] <= '9':
+		case b[i] == '-' && i+1 < len(b) && b[i+1] == '-':
+			if end := strings.IndexByte(query[i:], '\n'); end >= 0 {
+				i += end
+			} else {
+				i = len(b)
+			}
+		case b[i] == '/' && i+1 < len(b) && b[i+1] == '*':
+			if end := strings.Index(query[i+2:], "*/"); end >= 0 {
+				i += end + 3
+			} else {
+				i = len(b)
+			}
+		case b[i] == '$' && i+1 < len(b) && b[i+1] >= '0' && b[i+1] <= '9':
 			b[i] = '?'
 		}
 	}
@@ -115,18 +126,10 @@ func numberPlaceholders(query string) string {
 // (numberPlaceholders) on their way in. It offers what both drivers'
 // connections offer database/sql.
 type sqliteConn struct {
-	inner    driver.Conn
-	numbered *sync.Map
+	inner driver.Conn
 }
 
-func (c *sqliteConn) number(query string) string {
-	if q, ok := c.numbered.Load(query); ok {
-		return q.(string)
-	}
-	q := numberPlaceholders(query)
-	c.numbered.Store(query, q)
-	return q
-}
+func (c *sqliteConn) number(query string) string { return numberPlaceholders(query) }
 
 func (c *sqliteConn) Prepare(query string) (driver.Stmt, error) {
 	return c.inner.Prepare(c.number(query))
