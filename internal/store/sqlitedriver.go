@@ -45,14 +45,6 @@ type sqliteConnector struct {
 }
 
 func (c sqliteConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	conn, err := c.connect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &sqliteConn{inner: conn}, nil
-}
-
-func (c sqliteConnector) connect(ctx context.Context) (driver.Conn, error) {
 	conn, err := c.drv.Open(c.uri)
 	if err != nil {
 		return nil, err
@@ -68,7 +60,7 @@ func (c sqliteConnector) connect(ctx context.Context) (driver.Conn, error) {
 			return nil, fmt.Errorf("PRAGMA %s: %w", p, err)
 		}
 	}
-	return conn, nil
+	return &sqliteConn{inner: conn}, nil
 }
 
 func (c sqliteConnector) Driver() driver.Driver { return c.drv }
@@ -129,17 +121,15 @@ type sqliteConn struct {
 	inner driver.Conn
 }
 
-func (c *sqliteConn) number(query string) string { return numberPlaceholders(query) }
-
 func (c *sqliteConn) Prepare(query string) (driver.Stmt, error) {
-	return c.inner.Prepare(c.number(query))
+	return c.inner.Prepare(numberPlaceholders(query))
 }
 
 func (c *sqliteConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
 	if p, ok := c.inner.(driver.ConnPrepareContext); ok {
-		return p.PrepareContext(ctx, c.number(query))
+		return p.PrepareContext(ctx, numberPlaceholders(query))
 	}
-	return c.inner.Prepare(c.number(query))
+	return c.inner.Prepare(numberPlaceholders(query))
 }
 
 func (c *sqliteConn) Close() error { return c.inner.Close() }
@@ -155,14 +145,14 @@ func (c *sqliteConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver
 
 func (c *sqliteConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	if e, ok := c.inner.(driver.ExecerContext); ok {
-		return e.ExecContext(ctx, c.number(query), args)
+		return e.ExecContext(ctx, numberPlaceholders(query), args)
 	}
 	return nil, driver.ErrSkip
 }
 
 func (c *sqliteConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	if q, ok := c.inner.(driver.QueryerContext); ok {
-		return q.QueryContext(ctx, c.number(query), args)
+		return q.QueryContext(ctx, numberPlaceholders(query), args)
 	}
 	return nil, driver.ErrSkip
 }

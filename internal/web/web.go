@@ -126,13 +126,8 @@ var funcs = template.FuncMap{
 	"fieldid": fieldID,
 	// filterid is the id of a filter form's control (filterID).
 	"filterid": filterID,
-	"title": func(s string) string {
-		if s == "" {
-			return s
-		}
-		return strings.ToUpper(s[:1]) + s[1:]
-	},
-	"can": func(a actor.Actor, p string) bool { return a.Can(actor.Permission(p)) },
+	"title":    title,
+	"can":      func(a actor.Actor, p string) bool { return a.Can(actor.Permission(p)) },
 	// orderHref links a reference or holder that is an order number.
 	"orderHref": orderHref,
 	// searchFieldLabel names what the activity search can be narrowed to.
